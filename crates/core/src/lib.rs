@@ -1,0 +1,20 @@
+//! The vocabulary every part of evident shares.
+//!
+//! Probes, the rule engine, renderers and the CLI meet only through these types, so a
+//! probe can be added without the engine knowing its internals, and a saved scan result
+//! can be rendered long after the systems it describes have changed.
+
+pub mod evidence;
+pub mod probe;
+pub mod redact;
+pub mod result;
+pub mod status;
+
+pub use evidence::{Evidence, EvidenceLocation, sha256_hex};
+pub use probe::{Probe, ProbeOutput, ScanContext, SourceReport, run_probe};
+pub use redact::{REDACTED, Redactor};
+pub use result::{
+    Blockers, CriterionInfo, CriterionResult, LevelReport, LevelShare, SCAN_RESULT_SCHEMA, ScanInfo,
+    ScanResult, Service, ToolInfo, UnknownBlocker,
+};
+pub use status::{SourceStatus, Status};
