@@ -81,8 +81,16 @@ mod tests {
 
     #[test]
     fn fragment_collapses_single_lines() {
-        let one = EvidenceLocation { path: "a".into(), start_line: 3, end_line: 3 };
-        let many = EvidenceLocation { path: "a".into(), start_line: 3, end_line: 9 };
+        let one = EvidenceLocation {
+            path: "a".into(),
+            start_line: 3,
+            end_line: 3,
+        };
+        let many = EvidenceLocation {
+            path: "a".into(),
+            start_line: 3,
+            end_line: 9,
+        };
         assert_eq!(one.fragment(), "#L3");
         assert_eq!(many.fragment(), "#L3-L9");
     }

@@ -14,7 +14,7 @@ pub use evidence::{Evidence, EvidenceLocation, sha256_hex};
 pub use probe::{Probe, ProbeOutput, ScanContext, SourceReport, run_probe};
 pub use redact::{REDACTED, Redactor};
 pub use result::{
-    Blockers, CriterionInfo, CriterionResult, LevelReport, LevelShare, SCAN_RESULT_SCHEMA, ScanInfo,
-    ScanResult, Service, ToolInfo, UnknownBlocker,
+    Blockers, CriterionInfo, CriterionResult, LevelReport, LevelShare, SCAN_RESULT_SCHEMA,
+    ScanInfo, ScanResult, Service, ToolInfo, UnknownBlocker,
 };
 pub use status::{SourceStatus, Status};

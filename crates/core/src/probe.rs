@@ -128,7 +128,10 @@ pub async fn run_probe(probe: Arc<dyn Probe>, ctx: Arc<ScanContext>) -> ProbeOut
                 name,
                 name,
                 SourceStatus::Timeout,
-                format!("the {name} probe did not finish within {}s", limit.as_secs_f32()),
+                format!(
+                    "the {name} probe did not finish within {}s",
+                    limit.as_secs_f32()
+                ),
             )
         }
     }

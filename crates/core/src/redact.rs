@@ -78,7 +78,10 @@ fn is_reference(value: &str) -> bool {
     v.starts_with("${{")
         || v.starts_with("${")
         || v.starts_with("{{")
-        || (v.starts_with('$') && v[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        || (v.starts_with('$')
+            && v[1..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_'))
         || v.is_empty()
 }
 
@@ -186,7 +189,13 @@ fn redact_mapping_value(line: &str) -> String {
         return line.to_owned();
     }
     // `name:` and `valueFrom:` inside a Kubernetes env list are structure, not values.
-    for structural in ["name:", "valueFrom:", "secretKeyRef:", "configMapKeyRef:", "key:"] {
+    for structural in [
+        "name:",
+        "valueFrom:",
+        "secretKeyRef:",
+        "configMapKeyRef:",
+        "key:",
+    ] {
         if body.starts_with(structural) {
             return line.to_owned();
         }
@@ -218,7 +227,9 @@ mod tests {
     #[test]
     fn known_secret_is_replaced_wherever_it_appears() {
         let r = Redactor::new().with_secret(CANARY);
-        let out = r.redact(&format!("curl -H 'X-Thing: {CANARY}' https://x\n# {CANARY}"));
+        let out = r.redact(&format!(
+            "curl -H 'X-Thing: {CANARY}' https://x\n# {CANARY}"
+        ));
         assert!(!out.contains(CANARY), "{out}");
         assert_eq!(out.matches(REDACTED).count(), 2);
     }
@@ -243,7 +254,10 @@ mod tests {
         let out = Redactor::new().redact(&yaml);
         assert!(!out.contains(CANARY), "{out}");
         assert!(!out.contains("eu-west-1"), "env values are values: {out}");
-        assert!(out.contains("secrets.GH_TOKEN"), "references stay visible: {out}");
+        assert!(
+            out.contains("secrets.GH_TOKEN"),
+            "references stay visible: {out}"
+        );
         assert!(out.contains("run: make deploy"), "{out}");
     }
 

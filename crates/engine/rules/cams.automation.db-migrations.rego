@@ -1,0 +1,52 @@
+# cams.automation.db-migrations: database migrations and deployments are automated.
+#
+# Met: migration files of a migration tool are in the repository and run automatically:
+# a CI job classified db_migration, or an init container / Job whose name or image says
+# it migrates.
+# Not applicable: no migration files and no sign of a database (no env var, envFrom or
+# image naming a database). Not met: migrations exist but nothing runs them, or a
+# database is used without any migration tool.
+package evident.rules.cams.automation.db_migrations
+
+import data.evident.lib
+import rego.v1
+
+result[sid] := verdict(svc) if some sid, svc in input.services
+
+migrations(svc) := lib.inventory(svc, "migrations")
+
+runners(svc) := array.concat(
+	[j | some j in lib.jobs(svc); lib.has_kind(j, "db_migration")],
+	[w |
+		some w in lib.workloads(svc)
+		some c in array.concat(w.init_containers, w.containers)
+		migrates(c)
+	],
+)
+
+migrates(c) if contains(lower(c.name), "migrat")
+
+migrates(c) if contains(lower(c.image.repository), "migrat")
+
+migrates(c) if contains(lower(c.image.repository), "flyway")
+
+migrates(c) if contains(lower(c.image.repository), "liquibase")
+
+db_words := ["database", "db_", "_db", "postgres", "mysql", "mariadb", "mongo", "sql", "jdbc", "pg_", "spanner", "cockroach"]
+
+db_signal(svc) if {
+	some w in lib.workloads(svc)
+	some c in w.containers
+	some n in array.concat(c.env_names, c.env_from)
+	some word in db_words
+	contains(lower(n), word)
+}
+
+verdict(svc) := lib.not_applicable("no migration files and no sign of a database") if {
+	count(migrations(svc)) == 0
+	not db_signal(svc)
+} else := lib.not_met("the service uses a database but the repository holds no migrations of a migration tool", lib.ev(lib.workloads(svc)), ["migration files of a migration tool"]) if {
+	count(migrations(svc)) == 0
+} else := lib.met(sprintf("migrations (%s) run automatically", [concat(", ", {e.tool | some e in migrations(svc)})]), array.concat(lib.ev(migrations(svc)), lib.ev(runners(svc)))) if {
+	count(runners(svc)) > 0
+} else := lib.not_met("migration files exist but no pipeline job or init container runs them", lib.ev(migrations(svc)), ["a CI job or init container that runs the migrations"])

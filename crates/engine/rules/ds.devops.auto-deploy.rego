@@ -1,0 +1,49 @@
+# ds.devops.auto-deploy: applications are automatically deployed.
+#
+# Met: a CI job of the service's repository deploys (kubectl, helm, kustomize, skaffold,
+# argocd, flux, terraform apply, pulumi up, cloud deploy CLIs, deploy actions) and runs
+# without a person starting it (push, tag, schedule, workflow_run); or the repository
+# holds Argo CD / Flux objects that reconcile it; or (with Kubernetes) its live workloads
+# carry an Argo CD / Flux manager.
+# Not met: the only deploy jobs are started by hand, or (with Kubernetes) nothing
+# reconciles the live workloads either.
+# Unknown: nothing in the repository deploys it and no cluster was read. Central GitOps
+# repositories are common, so the absence of a deploy job here is not proof that nothing
+# deploys the service automatically.
+# Decisions: publishing images or charts is a release, not a deploy; pull-request
+# deploys are previews and do not count; installing into a cluster the same job creates
+# (kind, k3d, minikube) is a test.
+package evident.rules.ds.devops.auto_deploy
+
+import data.evident.lib
+import rego.v1
+
+result[sid] := verdict(svc) if some sid, svc in input.services
+
+verdict(svc) := lib.met(sprintf("deployed automatically by %s", [refs]), lib.ev(jobs)) if {
+	jobs := lib.automatic_deploy_jobs(svc)
+	count(jobs) > 0
+	refs := concat(", ", [lib.job_ref(j) | some j in jobs])
+} else := lib.met(sprintf("reconciled by GitOps configuration %s", [paths]), lib.ev(cfg)) if {
+	cfg := lib.gitops_config(svc)
+	count(cfg) > 0
+	paths := concat(", ", [e.path | some e in cfg])
+} else := lib.met("live workloads are reconciled by Argo CD or Flux", lib.ev(live)) if {
+	lib.ok("kubernetes")
+	live := lib.live_gitops(svc)
+	count(live) > 0
+} else := lib.not_met(
+	sprintf("deploy jobs run only when started by hand: %s", [refs]),
+	lib.ev(jobs),
+	["a deploy triggered by push, tag or schedule"],
+) if {
+	jobs := lib.deploy_jobs(svc)
+	count(jobs) > 0
+	refs := concat(", ", [lib.job_ref(j) | some j in jobs])
+} else := lib.not_met(
+	"no CI job deploys the service and no GitOps controller manages its live workloads",
+	[],
+	["a deploy job on push or tag, or a GitOps controller"],
+) if {
+	lib.ok("kubernetes")
+} else := lib.unknown("kubernetes", "no deploy job or GitOps configuration in the repository; a controller elsewhere could still deploy it")

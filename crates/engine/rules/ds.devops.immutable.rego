@@ -1,0 +1,43 @@
+# ds.devops.immutable: everything runs on immutable containers.
+#
+# Met: every container (app, sidecar and init) of every workload, long-running or not,
+# runs an image pinned by digest or by an immutable version tag, and no workload mounts
+# a hostPath volume.
+# Decision: a version tag is immutable only when it names a full release
+# (`MAJOR.MINOR.PATCH`, optionally with a suffix) or a commit SHA; `7`, `7.2`, `alpine`,
+# `stable` and `latest` float and are not pinned. readOnlyRootFilesystem is reported in
+# the summary as a strengthening signal but does not gate.
+package evident.rules.ds.devops.immutable
+
+import data.evident.lib
+import rego.v1
+
+result[sid] := verdict(svc) if some sid, svc in input.services
+
+all_workloads(svc) := [w | some k in svc.workloads; w := input.facts.kubernetes.workloads[k]] if lib.ok("kubernetes")
+
+all_workloads(svc) := lib.workloads(svc) if not lib.ok("kubernetes")
+
+containers(w) := array.concat(w.containers, w.init_containers)
+
+gaps(ws) := array.concat(
+	[sprintf("%s container %s image %s is not pinned (%s)", [lib.workload_ref(w), c.name, c.image.raw, c.image.pinning]) |
+		some w in ws
+		some c in containers(w)
+		not c.image.pinned
+	],
+	[sprintf("%s mounts hostPath volume %s", [lib.workload_ref(w), v.name]) | some w in ws; some v in w.volumes; v.type == "hostPath"],
+)
+
+read_only(ws) := count([c | some w in ws; some c in lib.app_containers(w); c.read_only_root_filesystem == true])
+
+app_count(ws) := count([c | some w in ws; some c in lib.app_containers(w)])
+
+verdict(svc) := lib.met(sprintf("every image of %s is pinned; %d of %d app containers have a read-only root filesystem", [lib.refs(ws), read_only(ws), app_count(ws)]), lib.ev(ws)) if {
+	ws := all_workloads(svc)
+	count(ws) > 0
+	count(gaps(ws)) == 0
+} else := lib.not_met("mutable images or host mounts", lib.ev(ws), gaps(ws)) if {
+	ws := all_workloads(svc)
+	count(ws) > 0
+} else := lib.no_workloads("image pinning")

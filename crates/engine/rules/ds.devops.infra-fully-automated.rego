@@ -1,0 +1,25 @@
+# ds.devops.infra-fully-automated: infrastructure setup is fully automated.
+#
+# Two parts: (1) infrastructure code is planned and applied from CI (a job classified
+# infra_apply: terraform apply, pulumi up) or synced by GitOps (Argo CD / Flux objects
+# in the repository); (2) every live resource of the service has a manager.
+# Not met when part (1) is absent from the repository. Unknown when (1) holds and no
+# cluster was read.
+package evident.rules.ds.devops.infra_fully_automated
+
+import data.evident.lib
+import rego.v1
+
+result[sid] := verdict(svc) if some sid, svc in input.services
+
+appliers(svc) := array.concat([j | some j in lib.jobs(svc); lib.has_kind(j, "infra_apply")], lib.gitops_config(svc))
+
+unmanaged(svc) := [w | some w in lib.live_workloads(svc); count(w.managers) == 0]
+
+verdict(svc) := lib.not_met("no CI job applies infrastructure code and no GitOps configuration syncs it", [], ["terraform/pulumi apply from CI, or Argo CD / Flux"]) if {
+	count(appliers(svc)) == 0
+} else := lib.unknown("kubernetes", "infrastructure is applied from CI or GitOps; live managers not checked") if {
+	not lib.ok("kubernetes")
+} else := lib.not_met("live resources without a manager", lib.ev(unmanaged(svc)), [sprintf("%s has no manager", [lib.workload_ref(w)]) | some w in unmanaged(svc)]) if {
+	count(unmanaged(svc)) > 0
+} else := lib.met("infrastructure applied from CI or GitOps and every live resource has a manager", lib.ev(appliers(svc)))

@@ -1,0 +1,65 @@
+# ds.devops.zero-downtime: most deploys involve no downtime.
+#
+# Met: every long-running workload is rolled out by Argo Rollouts or Flagger, or has a
+# rolling update that keeps capacity (maxUnavailable resolves to 0 pods, or at least 2
+# replicas with maxUnavailable below the replica count) and a readiness probe on every
+# app container. Kubernetes' defaults count: no strategy means RollingUpdate with 25%
+# maxUnavailable, no replicas means 1.
+# Not met: Recreate, OnDelete, a single replica, or missing readiness probes.
+# The Prometheus part (no up == 0 in 30 days of deploy windows) is reported as not
+# checked until a Prometheus source is configured.
+package evident.rules.ds.devops.zero_downtime
+
+import data.evident.lib
+import rego.v1
+
+result[sid] := verdict(svc) if some sid, svc in input.services
+
+keeps_capacity(w) if w.progressive_delivery != null
+
+keeps_capacity(w) if {
+	w.strategy.type == "RollingUpdate"
+	w.strategy.max_unavailable_pods == 0
+}
+
+keeps_capacity(w) if {
+	w.strategy.type == "RollingUpdate"
+	w.effective_replicas >= 2
+	w.strategy.max_unavailable_pods < w.effective_replicas
+}
+
+# DaemonSets roll node by node; they keep capacity when maxUnavailable is not all nodes.
+keeps_capacity(w) if {
+	w.kind == "DaemonSet"
+	w.strategy.type == "RollingUpdate"
+}
+
+ready_gated(w) if w.progressive_delivery != null
+
+ready_gated(w) if {
+	every c in lib.app_containers(w) {
+		c.readiness_probe
+	}
+}
+
+gaps(ws) := array.concat(
+	[sprintf("%s: %s", [lib.workload_ref(w), capacity_gap(w)]) | some w in ws; not keeps_capacity(w)],
+	[sprintf("%s: an app container has no readiness probe", [lib.workload_ref(w)]) | some w in ws; not ready_gated(w)],
+)
+
+capacity_gap(w) := "Recreate strategy stops all pods before starting new ones" if {
+	w.strategy.type == "Recreate"
+} else := sprintf("%v replica(s) with maxUnavailable %v: a rollout drops capacity", [w.effective_replicas, w.strategy.max_unavailable])
+
+verdict(svc) := note(lib.met(sprintf("rollouts keep capacity for %s", [lib.refs(ws)]), lib.ev(ws))) if {
+	ws := lib.judged_workloads(svc)
+	count(ws) > 0
+	count(gaps(ws)) == 0
+} else := lib.not_met("a rollout can take the service down", lib.ev(ws), gaps(ws)) if {
+	ws := lib.judged_workloads(svc)
+	count(ws) > 0
+} else := lib.no_workloads("rollout strategy")
+
+note(r) := lib.with_note(r, lib.unchecked("prometheus", "up history during deploys")) if not lib.ok("prometheus")
+
+note(r) := r if lib.ok("prometheus")

@@ -1,0 +1,46 @@
+# ds.smell.manual-routines (smell; met means absent): many manual routines.
+#
+# Smell present (not met): the service has deploy jobs and every one is started by hand
+# (workflow_dispatch, `when: manual`), or (with Kubernetes) live workloads carry no manager.
+# Absent (met): a deploy runs automatically or GitOps applies it; the live-resource part
+# is noted as not checked when no cluster was read.
+# Unknown: nothing in the repository deploys it and no cluster was read.
+package evident.rules.ds.smell.manual_routines
+
+import data.evident.lib
+import rego.v1
+
+result[sid] := verdict(svc) if some sid, svc in input.services
+
+unmanaged(svc) := [w | some w in lib.live_workloads(svc); count(w.managers) == 0]
+
+verdict(svc) := lib.not_met(
+	sprintf("live workloads without a manager (hand-applied): %s", [concat(", ", [lib.workload_ref(w) | some w in ws])]),
+	lib.ev(ws),
+	["a manager (Helm, Argo CD, Flux, Kustomize) on every live resource"],
+) if {
+	lib.ok("kubernetes")
+	ws := unmanaged(svc)
+	count(ws) > 0
+} else := live_note(lib.met(sprintf("deploys run automatically: %s", [refs]), lib.ev(jobs))) if {
+	jobs := lib.automatic_deploy_jobs(svc)
+	count(jobs) > 0
+	refs := concat(", ", [lib.job_ref(j) | some j in jobs])
+} else := live_note(lib.met("GitOps configuration applies the service", lib.ev(cfg))) if {
+	cfg := lib.gitops_config(svc)
+	count(cfg) > 0
+} else := lib.not_met(
+	sprintf("every deploy is started by hand: %s", [concat(", ", [lib.job_ref(j) | some j in jobs])]),
+	lib.ev(jobs),
+	["an automatic deploy trigger"],
+) if {
+	jobs := lib.deploy_jobs(svc)
+	count(jobs) > 0
+} else := lib.met("live workloads all carry a manager", lib.ev(lib.live_workloads(svc))) if {
+	lib.ok("kubernetes")
+	count(lib.live_workloads(svc)) > 0
+} else := lib.unknown("kubernetes", "no deploy job in the repository")
+
+live_note(r) := r if lib.ok("kubernetes")
+
+live_note(r) := lib.with_note(r, lib.unchecked("kubernetes", "managers of live resources")) if not lib.ok("kubernetes")

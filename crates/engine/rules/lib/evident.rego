@@ -1,0 +1,174 @@
+# Helpers every built-in rule uses, and custom policies may use too.
+#
+# Results are built only through met / not_met / not_applicable / unknown so that every
+# verdict has the same shape, and unknown always names the source that caused it.
+package evident.lib
+
+import rego.v1
+
+# How a capability answered; a capability nobody provides counts as not configured.
+source_status(cap) := object.get(object.get(input.sources, cap, {}), "status", "not_configured")
+
+ok(cap) if source_status(cap) == "ok"
+
+source_detail(cap) := object.get(object.get(input.sources, cap, {}), "detail", "")
+
+met(summary, evidence) := {"status": "met", "summary": summary, "evidence": evidence, "missing": []}
+
+not_met(summary, evidence, missing) := {
+	"status": "not_met",
+	"summary": summary,
+	"evidence": evidence,
+	"missing": missing,
+}
+
+not_applicable(summary) := {"status": "not_applicable", "summary": summary, "evidence": [], "missing": []}
+
+# A verdict that could not be reached because `cap` did not answer. `summary` says what
+# was looked for; the source status and its detail are appended.
+unknown(cap, summary) := {
+	"status": "unknown",
+	"reason": source_status(cap),
+	"summary": sprintf("%s (%s: %s)", [summary, cap, source_status(cap)]),
+	"evidence": [],
+	"missing": [cap],
+}
+
+# Appends a note on the optional part that was not checked, so a verdict judged only
+# from files says so.
+with_note(result, note) := object.union(result, {"summary": sprintf("%s; %s", [result.summary, note])})
+
+unchecked(cap, what) := sprintf("%s not checked (%s: %s)", [what, cap, source_status(cap)])
+
+# --- accessors over facts.git -------------------------------------------------------
+
+repos(svc) := [r | some k in svc.repos; r := input.facts.git.repos[k]]
+
+jobs(svc) := [j | some r in repos(svc); some j in r.ci.jobs]
+
+ci_files(svc) := [f | some r in repos(svc); some f in r.ci.files]
+
+inventory(svc, kind) := [e | some r in repos(svc); some e in object.get(r.inventory, kind, [])]
+
+workloads(svc) := [w | some k in svc.workloads; w := input.facts.git.workloads[k]]
+
+long_running(svc) := [w | some w in workloads(svc); w.long_running]
+
+app_containers(w) := [c | some c in w.containers; not c.sidecar]
+
+has_kind(job, kind) if kind in job.kinds
+
+# Evidence ids of a list of facts that carry one id (`evidence: "id"`) or many.
+ev(items) := [id | some item in items; some id in as_list(item.evidence)]
+
+as_list(x) := x if is_array(x)
+
+as_list(x) := [x] if is_string(x)
+
+# `name (path:start-end)`, how summaries point at a job.
+job_ref(j) := sprintf("%s (%s:%d-%d)", [j.name, j.path, j.start_line, j.end_line])
+
+names(items) := concat(", ", [n | some i in items; n := i.name])
+
+workload_ref(w) := sprintf("%s/%s", [w.kind, w.name])
+
+# Alerting and recording rules that belong to the service: from its repositories' rule
+# files and PrometheusRule objects, or whose labels name it.
+service_rules(svc) := [r |
+	some r in object.get(input.facts.git, "prometheus_rules", [])
+	rule_belongs(r, svc)
+]
+
+rule_belongs(r, svc) if r.service_hint == svc.id
+
+rule_belongs(r, svc) if {
+	object.get(r, "service_hint", null) == null
+	some k in svc.repos
+	startswith(r.evidence, sprintf("git:%s@", [k]))
+}
+
+alerts(svc) := [r | some r in service_rules(svc); r.kind == "alert"]
+
+records(svc) := [r | some r in service_rules(svc); r.kind == "record"]
+
+# Images of datastores: a StatefulSet running one of these is a datastore, not an app.
+datastore_images := {
+	"postgres", "mysql", "mariadb", "redis", "mongo", "mongodb", "cassandra", "elasticsearch",
+	"opensearch", "kafka", "zookeeper", "etcd", "rabbitmq", "nats", "clickhouse", "cockroach",
+	"cockroachdb", "minio", "memcached", "valkey", "scylla", "couchdb", "neo4j", "influxdb",
+	"spanner-emulator", "pulsar",
+}
+
+image_name(c) := n if {
+	parts := split(c.image.repository, "/")
+	n := parts[count(parts) - 1]
+}
+
+is_datastore_container(c) if {
+	some d in datastore_images
+	startswith(image_name(c), d)
+}
+
+is_datastore_workload(w) if {
+	cs := app_containers(w)
+	count(cs) > 0
+	every c in cs {
+		is_datastore_container(c)
+	}
+}
+
+# --- deploys -------------------------------------------------------------------------
+
+# A job deploys when it was classified deploy and does not create its own throwaway
+# cluster (kind, k3d, minikube): installing into such a cluster is a test.
+deploy_job(j) if {
+	has_kind(j, "deploy")
+	not j.local_cluster
+}
+
+deploy_jobs(svc) := [j | some j in jobs(svc); deploy_job(j)]
+
+# Runs without a person starting it. Pull-request triggers are excluded on purpose: a
+# deploy from a pull request is a preview, not the service's deploy.
+automatic_trigger(j) if j.triggers.push_default_branch
+
+automatic_trigger(j) if j.triggers.push_other
+
+automatic_trigger(j) if j.triggers.tag
+
+automatic_trigger(j) if j.triggers.schedule
+
+automatic_trigger(j) if "workflow_run" in j.triggers.other
+
+automatic_deploy_jobs(svc) := [j | some j in deploy_jobs(svc); automatic_trigger(j)]
+
+gitops_config(svc) := [e | some e in inventory(svc, "config_as_code"); e.tool in {"argocd", "flux"}]
+
+# Live workloads of the service as the cluster shows them (same shape as manifests).
+live_workloads(svc) := [w | some k in svc.workloads; w := input.facts.kubernetes.workloads[k]]
+
+live_gitops(svc) := [w |
+	some w in live_workloads(svc)
+	some m in w.managers
+	m.tool in {"argocd", "flux"}
+]
+
+# --- workloads -----------------------------------------------------------------------
+
+# The long-running workloads a workload rule judges: the live ones when a cluster was
+# read (what runs beats what is declared), else those declared in the repository.
+judged_workloads(svc) := [w | some w in live_workloads(svc); w.long_running] if ok("kubernetes")
+
+judged_workloads(svc) := long_running(svc) if not ok("kubernetes")
+
+judged_from := "live cluster" if ok("kubernetes")
+
+judged_from := "repository manifests" if not ok("kubernetes")
+
+# The verdict when a workload rule finds nothing to judge: with a cluster read, the
+# service has no long-running workload; without one, nobody has looked.
+no_workloads(what) := not_applicable(sprintf("no long-running workload to check %s", [what])) if ok("kubernetes")
+
+no_workloads(what) := unknown("kubernetes", sprintf("no Kubernetes workload in the repository manifests to check %s", [what])) if not ok("kubernetes")
+
+refs(ws) := concat(", ", [workload_ref(w) | some w in ws])

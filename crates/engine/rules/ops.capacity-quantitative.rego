@@ -1,0 +1,38 @@
+# ops.capacity-quantitative: capacity planning is based on quantitative projections.
+#
+# Met: every long-running workload (DaemonSets excepted: they scale with nodes) is
+# scaled by an HPA or KEDA ScaledObject on at least one metric, and every app container
+# declares CPU and memory requests (utilisation targets are relative to requests).
+package evident.rules.ops.capacity_quantitative
+
+import data.evident.lib
+import rego.v1
+
+result[sid] := verdict(svc) if some sid, svc in input.services
+
+scaled(w) if w.kind == "DaemonSet"
+
+scaled(w) if {
+	some k in w.hpas
+	hpa := input.facts.git.hpas[k]
+	count(hpa.metrics) > 0
+}
+
+gaps(ws) := array.concat(
+	[sprintf("%s is not autoscaled on metrics", [lib.workload_ref(w)]) | some w in ws; not scaled(w)],
+	[sprintf("%s container %s has no %s request", [lib.workload_ref(w), c.name, r]) |
+		some w in ws
+		some c in lib.app_containers(w)
+		some r in ["cpu", "memory"]
+		not c.requests[r]
+	],
+)
+
+verdict(svc) := lib.met(sprintf("%s autoscaled on metrics with requests set", [lib.refs(ws)]), array.concat(lib.ev(ws), [input.facts.git.hpas[k].evidence | some w in ws; some k in w.hpas])) if {
+	ws := lib.judged_workloads(svc)
+	count(ws) > 0
+	count(gaps(ws)) == 0
+} else := lib.not_met("capacity is not scaled on metrics", lib.ev(ws), gaps(ws)) if {
+	ws := lib.judged_workloads(svc)
+	count(ws) > 0
+} else := lib.no_workloads("autoscaling")

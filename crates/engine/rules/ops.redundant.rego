@@ -1,0 +1,35 @@
+# ops.redundant: deployed redundantly with HA/FO provisioned.
+#
+# Met: every long-running workload (DaemonSets excepted) spreads its replicas across
+# zones: a topology spread constraint or pod anti-affinity term on
+# topology.kubernetes.io/zone (or the deprecated failure-domain.beta.kubernetes.io/zone),
+# and runs at least 2 replicas.
+package evident.rules.ops.redundant
+
+import data.evident.lib
+import rego.v1
+
+result[sid] := verdict(svc) if some sid, svc in input.services
+
+zone_keys := {"topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"}
+
+zoned(w) if w.kind == "DaemonSet"
+
+zoned(w) if {
+	some k in array.concat(w.anti_affinity_keys, w.topology_spread_keys)
+	k in zone_keys
+	replicas(w) >= 2
+}
+
+replicas(w) := max([object.get(w, "effective_replicas", 1), object.get(w, "min_replicas", 0)])
+
+gaps(ws) := [sprintf("%s does not spread at least 2 replicas across zones", [lib.workload_ref(w)]) | some w in ws; not zoned(w)]
+
+verdict(svc) := lib.met(sprintf("%s spread across zones", [lib.refs(ws)]), lib.ev(ws)) if {
+	ws := lib.judged_workloads(svc)
+	count(ws) > 0
+	count(gaps(ws)) == 0
+} else := lib.not_met("not spread across zones", lib.ev(ws), gaps(ws)) if {
+	ws := lib.judged_workloads(svc)
+	count(ws) > 0
+} else := lib.no_workloads("zone spreading")

@@ -1,0 +1,35 @@
+# ops.self-healing: systems are self healing.
+#
+# Met: every app container of every long-running workload has a liveness probe, the
+# repository declares no bare pods, every long-running workload (DaemonSets excepted) is
+# autoscaled, and every one is covered by a PodDisruptionBudget.
+package evident.rules.ops.self_healing
+
+import data.evident.lib
+import rego.v1
+
+result[sid] := verdict(svc) if some sid, svc in input.services
+
+bare := [k | some k in object.get(input.facts.git, "bare_pods", [])]
+
+service_bare(svc) := [k | some k in bare; k in svc.workloads]
+
+gaps(svc, ws) := array.concat(
+	array.concat(
+		[sprintf("%s container %s has no liveness probe", [lib.workload_ref(w), c.name]) | some w in ws; some c in lib.app_containers(w); not c.liveness_probe],
+		[sprintf("%s is a bare pod (no controller restarts it)", [k]) | some k in service_bare(svc)],
+	),
+	array.concat(
+		[sprintf("%s is not autoscaled", [lib.workload_ref(w)]) | some w in ws; w.kind != "DaemonSet"; count(w.hpas) == 0],
+		[sprintf("%s has no PodDisruptionBudget", [lib.workload_ref(w)]) | some w in ws; count(w.pdbs) == 0],
+	),
+)
+
+verdict(svc) := lib.met(sprintf("%s: liveness probes, autoscaling and PDBs, no bare pods", [lib.refs(ws)]), lib.ev(ws)) if {
+	ws := lib.judged_workloads(svc)
+	count(ws) > 0
+	count(gaps(svc, ws)) == 0
+} else := lib.not_met("not self healing", lib.ev(ws), gaps(svc, ws)) if {
+	ws := lib.judged_workloads(svc)
+	count(ws) > 0
+} else := lib.no_workloads("self healing")

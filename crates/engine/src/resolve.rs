@@ -1,0 +1,253 @@
+//! Entity resolution: which services the facts describe, and who owns each.
+//!
+//! Order of precedence, as the criteria spec gives it: a Backstage catalog Component; a
+//! Kubernetes workload's `app.kubernetes.io/name` (or `app`) label, one service per name
+//! (a monorepo yields several); else the repository itself is one service. Owners: the
+//! catalog's `spec.owner`, else the repository's CODEOWNERS default owner, else a
+//! `team`/`owner`/`part-of` label on the workload.
+
+use evident_core::Service;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+/// The services found, in the two shapes they are needed in.
+#[derive(Debug, Clone, Default)]
+pub struct Resolution {
+    /// For the scan result.
+    pub services: Vec<Service>,
+    /// For the Rego input (`input.services`): adds the repository and workload keys.
+    pub input_services: Map<String, Value>,
+    /// For the Rego input (`input.teams`).
+    pub teams: Map<String, Value>,
+}
+
+#[derive(Default)]
+struct Draft {
+    team: Option<String>,
+    team_source: Option<String>,
+    resolved_from: String,
+    repos: Vec<String>,
+    workloads: Vec<String>,
+    found_in: Vec<String>,
+}
+
+fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+fn evidence_ids(v: &Value) -> Vec<String> {
+    match v.get("evidence") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Which repository a workload came from: its evidence id starts with `git:<repo>@`.
+fn workload_repo<'a>(workload: &Value, repo_keys: &'a [String]) -> Option<&'a String> {
+    let ids = evidence_ids(workload);
+    repo_keys.iter().find(|k| {
+        let prefix = format!("git:{k}@");
+        ids.iter().any(|id| id.starts_with(&prefix))
+    })
+}
+
+/// Resolves services from the facts document (`{"git": {...}, ...}`).
+pub fn resolve_services(facts: &Value) -> Resolution {
+    let git = facts.get("git").cloned().unwrap_or(Value::Null);
+    let empty = Map::new();
+    let repos = git
+        .get("repos")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let workloads = git
+        .get("workloads")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let repo_keys: Vec<String> = repos.keys().cloned().collect();
+
+    let mut drafts: BTreeMap<String, Draft> = BTreeMap::new();
+    let mut claimed: Vec<&String> = Vec::new();
+
+    for (repo_key, repo) in repos {
+        let code_owner = repo
+            .get("codeowners")
+            .and_then(|c| c.get("default_owners"))
+            .and_then(Value::as_array)
+            .and_then(|owners| owners.first())
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let repo_workloads: Vec<(&String, &Value)> = workloads
+            .iter()
+            .filter(|(_, w)| workload_repo(w, &repo_keys) == Some(repo_key))
+            .collect();
+        let mut found_any = false;
+
+        for component in repo
+            .get("catalog")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if str_field(component, "kind") != Some("Component") {
+                continue;
+            }
+            let Some(name) = str_field(component, "name") else {
+                continue;
+            };
+            found_any = true;
+            let draft = drafts.entry(name.to_owned()).or_default();
+            draft.resolved_from = "catalog".into();
+            if let Some(owner) = str_field(component, "owner") {
+                draft.team = Some(owner.to_owned());
+                draft.team_source = Some("catalog-info.yaml".into());
+            }
+            push_unique(&mut draft.repos, repo_key);
+            draft.found_in.extend(evidence_ids(component));
+            for (key, w) in &repo_workloads {
+                if workload_name(w) == Some(name) {
+                    push_unique(&mut draft.workloads, key);
+                    claimed.push(key);
+                }
+            }
+        }
+
+        for (key, w) in &repo_workloads {
+            if claimed.contains(key) {
+                continue;
+            }
+            let Some(name) = workload_name(w) else {
+                continue;
+            };
+            found_any = true;
+            let draft = drafts.entry(name.to_owned()).or_default();
+            if draft.resolved_from.is_empty() {
+                draft.resolved_from = "workload".into();
+            }
+            push_unique(&mut draft.repos, repo_key);
+            push_unique(&mut draft.workloads, key);
+            draft.found_in.extend(evidence_ids(w));
+            if draft.team.is_none() {
+                if let Some(owner) = &code_owner {
+                    draft.team = Some(owner.clone());
+                    draft.team_source = Some("CODEOWNERS".into());
+                } else if let Some(label) = str_field(w, "team") {
+                    draft.team = Some(label.to_owned());
+                    draft.team_source = Some("workload label".into());
+                }
+            }
+        }
+
+        if !found_any {
+            let draft = drafts.entry(repo_key.clone()).or_default();
+            draft.resolved_from = "repository".into();
+            push_unique(&mut draft.repos, repo_key);
+            if draft.team.is_none()
+                && let Some(owner) = &code_owner
+            {
+                draft.team = Some(owner.clone());
+                draft.team_source = Some("CODEOWNERS".into());
+            }
+            if let Some(co) = repo.get("codeowners").filter(|c| !c.is_null()) {
+                draft.found_in.extend(evidence_ids(co));
+            }
+        }
+    }
+
+    let mut resolution = Resolution::default();
+    let mut teams: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (id, mut d) in drafts {
+        d.found_in.sort();
+        d.found_in.dedup();
+        if let Some(t) = &d.team {
+            teams.entry(t.clone()).or_default().push(id.clone());
+        }
+        resolution.input_services.insert(
+            id.clone(),
+            json!({
+                "id": id,
+                "team": d.team,
+                "team_source": d.team_source,
+                "resolved_from": d.resolved_from,
+                "repos": d.repos,
+                "workloads": d.workloads,
+                "found_in": d.found_in,
+            }),
+        );
+        resolution.services.push(Service {
+            id,
+            team: d.team,
+            team_source: d.team_source,
+            resolved_from: d.resolved_from,
+            found_in: d.found_in,
+        });
+    }
+    for (team, services) in teams {
+        resolution
+            .teams
+            .insert(team.clone(), json!({ "id": team, "services": services }));
+    }
+    resolution
+}
+
+fn workload_name(w: &Value) -> Option<&str> {
+    str_field(w, "app").or_else(|| str_field(w, "name"))
+}
+
+fn push_unique(list: &mut Vec<String>, item: &str) {
+    if !list.iter().any(|x| x == item) {
+        list.push(item.to_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> Value {
+        json!({"git": {
+            "repos": {
+                "shop": {"key": "shop", "codeowners": {"default_owners": ["@acme/web"], "evidence": "git:shop@1:CODEOWNERS#L1"},
+                          "catalog": [{"kind": "Component", "name": "cart", "owner": "team-cart", "evidence": "git:shop@1:catalog-info.yaml#L1-L9"}]},
+                "tools": {"key": "tools", "codeowners": null, "catalog": []}
+            },
+            "workloads": {
+                "Deployment/default/cart": {"name": "cart", "app": "cart", "evidence": ["git:shop@1:k8s/cart.yaml#L1-L20"]},
+                "Deployment/default/front": {"name": "front-v2", "app": "frontend", "team": "label-team", "evidence": ["git:shop@1:k8s/front.yaml#L1-L20"]}
+            }
+        }})
+    }
+
+    #[test]
+    fn catalog_then_workloads_then_repository() {
+        let r = resolve_services(&facts());
+        let ids: Vec<_> = r.services.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["cart", "frontend", "tools"]);
+        let cart = &r.services[0];
+        assert_eq!(cart.team.as_deref(), Some("team-cart"));
+        assert_eq!(cart.resolved_from, "catalog");
+        let front = &r.services[1];
+        assert_eq!(
+            front.team.as_deref(),
+            Some("@acme/web"),
+            "CODEOWNERS beats labels"
+        );
+        assert_eq!(front.team_source.as_deref(), Some("CODEOWNERS"));
+        let tools = &r.services[2];
+        assert_eq!(tools.resolved_from, "repository");
+        assert_eq!(tools.team, None);
+        assert_eq!(
+            r.input_services["cart"]["workloads"],
+            json!(["Deployment/default/cart"])
+        );
+        assert_eq!(r.teams["@acme/web"]["services"], json!(["frontend"]));
+    }
+
+    #[test]
+    fn no_facts_means_no_services() {
+        assert!(resolve_services(&json!({})).services.is_empty());
+    }
+}

@@ -1,0 +1,226 @@
+//! A fixture input document in which one service, `web`, meets every criterion the
+//! repository can decide; tests mutate it to produce the other statuses.
+
+#![allow(dead_code)]
+
+use chrono::NaiveDate;
+use evident_core::{CriterionResult, Status};
+use evident_engine::{AttestationSet, Catalog, Evaluator};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+
+pub fn container(name: &str, image: Value) -> Value {
+    json!({
+        "name": name, "image": image, "sidecar": false,
+        "readiness_probe": true, "liveness_probe": true, "startup_probe": false,
+        "requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"},
+        "read_only_root_filesystem": true,
+        "ports": [{"name": "http", "container_port": 8080, "protocol": "TCP", "app_protocol": null}],
+        "env_names": ["DATABASE_URL", "PORT"], "env_from": ["secret:web-db"], "env_ip_literals": [],
+        "pre_stop": true
+    })
+}
+
+pub fn image(raw: &str, repository: &str, pinning: &str) -> Value {
+    json!({"raw": raw, "registry": "ghcr.io", "repository": repository, "tag": "1.4.2", "digest": null,
+           "pinned": pinning == "digest" || pinning == "version_tag", "pinning": pinning})
+}
+
+pub fn workload(kind: &str, name: &str, app_image: Value, evidence: &str) -> Value {
+    json!({
+        "key": format!("{kind}/shop/{name}"), "kind": kind, "namespace": "shop", "name": name,
+        "app": name, "team": null, "long_running": true,
+        "replicas": 3, "effective_replicas": 3,
+        "strategy": {"type": "RollingUpdate", "max_unavailable": 0, "max_unavailable_pods": 0},
+        "progressive_delivery": null,
+        "containers": [container("app", app_image)], "init_containers": [],
+        "volumes": [{"name": "config", "type": "configMap"}], "volume_claim_templates": 0,
+        "restart_policy": null, "termination_grace_period_seconds": null,
+        "anti_affinity_keys": ["kubernetes.io/hostname"],
+        "topology_spread_keys": ["topology.kubernetes.io/zone"],
+        "managers": [{"tool": "helm", "via": "label app.kubernetes.io/managed-by=Helm"}],
+        "selected_by_services": [format!("Service/shop/{name}")],
+        "pdbs": [format!("PodDisruptionBudget/shop/{name}")],
+        "hpas": [format!("HorizontalPodAutoscaler/shop/{name}")],
+        "min_replicas": 3,
+        "evidence": [evidence]
+    })
+}
+
+pub fn job(name: &str, kinds: &[&str], start: u32, evidence: &str) -> Value {
+    json!({
+        "id": format!(".github/workflows/ci.yaml#{name}"), "name": name, "system": "github-actions",
+        "path": ".github/workflows/ci.yaml", "start_line": start, "end_line": start + 9,
+        "triggers": {"push_default_branch": true, "push_other": false, "pull_request": true,
+                     "tag": false, "schedule": false, "manual": false, "other": []},
+        "automatic": true, "kinds": kinds, "deploy_targets": [], "local_cluster": false,
+        "environment": null, "reuses": [], "evidence": evidence, "signals": []
+    })
+}
+
+pub fn entry(path: &str, tool: &str, evidence: &str) -> Value {
+    json!({"path": path, "tool": tool, "evidence": evidence})
+}
+
+pub fn base_input() -> Value {
+    let mut deploy = job("deploy", &["deploy"], 40, "E-job-deploy");
+    deploy["deploy_targets"] = json!(["kubectl"]);
+    deploy["triggers"]["pull_request"] = json!(false);
+    deploy["reuses"] = json!(["acme/templates/.github/workflows/deploy.yml@v1"]);
+    let mut synthetic = job("synthetic", &["synthetic"], 80, "E-job-synthetic");
+    synthetic["triggers"]["schedule"] = json!(true);
+    let mut contract = job("contracts", &["contract_test"], 60, "E-job-contracts");
+    contract["signals"] = json!([{"kind": "contract_test", "line": 65, "text": "pact-broker can-i-deploy --pacticipant web"}]);
+    let web = workload(
+        "Deployment",
+        "web",
+        image("ghcr.io/acme/web:1.4.2", "acme/web", "version_tag"),
+        "E-wl-web",
+    );
+    let mut postgres = workload(
+        "StatefulSet",
+        "postgres",
+        image("postgres:16.1", "postgres", "mutable_tag"),
+        "E-wl-pg",
+    );
+    postgres["app"] = json!("postgres");
+    let mut kafka = workload(
+        "StatefulSet",
+        "kafka",
+        image("bitnami/kafka:3.6.1", "bitnami/kafka", "version_tag"),
+        "E-wl-kafka",
+    );
+    kafka["app"] = json!("kafka");
+    json!({
+        "config": {"on_call_share": 0.8, "max_team_size": 10},
+        "sources": {
+            "git": {"status": "ok", "detail": "read /src/web"},
+            "git_history": {"status": "not_configured", "detail": "history is not read by this version"},
+            "github": {"status": "not_configured", "detail": "no GitHub token"},
+            "kubernetes": {"status": "not_configured", "detail": "no --kube-context"},
+            "prometheus": {"status": "not_configured", "detail": "no --prometheus"},
+            "grafana": {"status": "not_configured", "detail": "no --grafana"},
+            "oncall": {"status": "not_configured", "detail": "no on-call tool"},
+            "source_code": {"status": "not_configured", "detail": "not read by this version"}
+        },
+        "services": {
+            "web": {"id": "web", "team": "team-web", "team_source": "catalog-info.yaml", "resolved_from": "catalog",
+                    "repos": ["web"], "workloads": ["Deployment/shop/web"], "found_in": ["E-catalog"]}
+        },
+        "teams": {"team-web": {"id": "team-web", "services": ["web"]}},
+        "facts": {"git": {
+            "repos": {"web": {
+                "key": "web", "root": "/src/web", "head": "abc", "default_branch": "main",
+                "ci": {
+                    "files": [{"path": ".github/workflows/ci.yaml", "system": "github-actions", "evidence": "E-ci", "error": null}],
+                    "jobs": [
+                        job("test", &["build", "test", "lint"], 10, "E-job-test"),
+                        deploy,
+                        job("api", &["api_compat"], 30, "E-job-api"),
+                        contract,
+                        job("migrate", &["db_migration"], 70, "E-job-migrate"),
+                        synthetic,
+                        job("infra", &["infra_apply"], 90, "E-job-infra")
+                    ]
+                },
+                "dockerfiles": [{"path": "Dockerfile", "healthcheck": true, "base_images": ["golang:1.22.3"], "user": "app", "evidence": "E-docker"}],
+                "compose_files": [],
+                "inventory": {
+                    "config_as_code": [entry("chart/Chart.yaml", "helm", "E-helm")],
+                    "dependency_updates": [entry(".github/dependabot.yml", "dependabot", "E-dependabot")],
+                    "api_definitions": [entry("api/web.proto", "protobuf", "E-proto")],
+                    "contracts": [entry("pacts/shop-web.json", "pact", "E-pact")],
+                    "migrations": [entry("db/migration/V1__init.sql", "flyway", "E-flyway")],
+                    "runbooks": [entry("runbooks/high-errors.md", "runbooks", "E-runbook")],
+                    "soap_esb": [],
+                    "deploy_scripts": []
+                },
+                "codeowners": {"path": ".github/CODEOWNERS", "default_owners": ["@acme/web"],
+                               "rules": [{"pattern": "*", "owners": ["@acme/web"], "line": 1},
+                                         {"pattern": "/deploy/", "owners": ["@acme/web", "@acme/sre"], "line": 2}],
+                               "evidence": "E-codeowners"},
+                "catalog": [{"name": "web", "kind": "Component", "owner": "team-web", "system": "shop", "annotations": {}, "evidence": "E-catalog"}],
+                "unreadable": []
+            }},
+            "workloads": {"Deployment/shop/web": web, "StatefulSet/shop/postgres": postgres, "StatefulSet/shop/kafka": kafka},
+            "services": {"Service/shop/web": {"key": "Service/shop/web", "selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "app_protocol": null}], "evidence": "E-svc"}},
+            "pdbs": {"PodDisruptionBudget/shop/web": {"key": "PodDisruptionBudget/shop/web", "min_available": 1, "max_unavailable": null, "evidence": "E-pdb"}},
+            "hpas": {"HorizontalPodAutoscaler/shop/web": {"key": "HorizontalPodAutoscaler/shop/web", "target": "Deployment/shop/web", "min_replicas": 3, "max_replicas": 10, "metrics": ["cpu"], "evidence": "E-hpa"}},
+            "bare_pods": [],
+            "prometheus_rules": [
+                {"group": "web", "name": "WebHighErrorRate", "kind": "alert", "expr": "sum(rate(http_requests_total{job=\"web\",code=~\"5..\"}[5m])) > 1", "labels": {"severity": "page"}, "runbook_url": "https://runbooks/web/errors", "service_hint": "web", "evidence": "E-alert-errors"},
+                {"group": "web-slo", "name": "slo:sli_error:ratio_rate5m", "kind": "record", "expr": "sum(rate(http_requests_total{code=~\"5..\"}[5m])) / sum(rate(http_requests_total[5m]))", "labels": {"sloth_service": "web"}, "runbook_url": null, "service_hint": "web", "evidence": "E-rec-slo"},
+                {"group": "web-slo", "name": "WebErrorBudgetBurn", "kind": "alert", "expr": "slo:sli_error:ratio_rate1h > (14.4 * 0.001)", "labels": {}, "runbook_url": "https://runbooks/web/burn", "service_hint": "web", "evidence": "E-alert-burn"},
+                {"group": "web", "name": "web:latency:p99", "kind": "record", "expr": "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))", "labels": {}, "runbook_url": null, "service_hint": "web", "evidence": "E-rec-latency"}
+            ]
+        }}
+    })
+}
+
+/// Every evidence id the fixture cites, so verdicts may cite them.
+pub fn known_evidence(input: &Value) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    collect(input, &mut ids);
+    ids
+}
+
+fn collect(v: &Value, ids: &mut HashSet<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if k == "evidence" || k == "found_in" {
+                    match x {
+                        Value::String(s) => {
+                            ids.insert(s.clone());
+                        }
+                        Value::Array(a) => a.iter().filter_map(Value::as_str).for_each(|s| {
+                            ids.insert(s.to_owned());
+                        }),
+                        _ => {}
+                    }
+                }
+                collect(x, ids);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect(x, ids)),
+        _ => {}
+    }
+}
+
+pub fn evaluator() -> Evaluator {
+    Evaluator::new(Catalog::builtin().expect("builtin catalog")).expect("rules compile")
+}
+
+pub fn evaluate(ev: &Evaluator, input: &Value) -> Vec<CriterionResult> {
+    let json = serde_json::to_string(input).expect("json");
+    let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+    let out = ev
+        .evaluate(
+            input,
+            &json,
+            &known_evidence(input),
+            &AttestationSet::default(),
+            today,
+        )
+        .expect("evaluation");
+    assert!(
+        out.rule_errors.is_empty(),
+        "rule errors: {:?}",
+        out.rule_errors
+    );
+    out.results
+}
+
+pub fn status_of(results: &[CriterionResult], criterion: &str, service: &str) -> (Status, String) {
+    let r = results
+        .iter()
+        .find(|r| r.criterion == criterion && r.service == service)
+        .unwrap_or_else(|| panic!("no result for {criterion}/{service}"));
+    (
+        r.status,
+        format!(
+            "{} | missing: {:?} | reason: {:?}",
+            r.summary, r.missing, r.reason
+        ),
+    )
+}
