@@ -1,1 +1,43 @@
-fn main() {}
+//! The `evident` binary.
+
+mod cli;
+mod commands;
+mod scan;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Exit code for a run that worked and found nothing below the requested level.
+pub const EXIT_OK: u8 = 0;
+/// Exit code for a service below `--fail-under` (or failing policy tests).
+pub const EXIT_BELOW: u8 = 1;
+/// Exit code for usage and configuration errors.
+pub const EXIT_USAGE: u8 = 2;
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(commands::use_color_on_stderr())
+        .try_init();
+}
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    init_tracing(cli.verbose);
+    match commands::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}

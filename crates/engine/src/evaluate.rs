@@ -5,10 +5,10 @@
 //! `none`-observability criteria are `manual` unless attested; a `met` that cites no
 //! evidence is refused.
 
+use crate::Result;
 use crate::attest::{AttestationSet, Lookup};
 use crate::catalog::{Catalog, Criterion, Observability, Scope};
 use crate::policy::PolicyEngine;
-use crate::{EngineError, Result};
 use chrono::NaiveDate;
 use evident_core::{CriterionInfo, CriterionResult, Status};
 use serde_json::Value;
@@ -78,7 +78,14 @@ impl Verdict {
         evidence.retain(|id| known_evidence.contains(id));
         evidence.sort();
         evidence.dedup();
-        let summary = text("summary").unwrap_or_default();
+        let mut summary = text("summary").unwrap_or_default();
+        if evidence.len() > MAX_EVIDENCE_PER_RESULT {
+            summary = format!(
+                "{summary} (citing {MAX_EVIDENCE_PER_RESULT} of {} evidence records)",
+                evidence.len()
+            );
+            evidence.truncate(MAX_EVIDENCE_PER_RESULT);
+        }
         if status == Status::Met && evidence.is_empty() {
             return Verdict::unknown(
                 "error",
@@ -121,8 +128,23 @@ fn source_map(input: &Value) -> HashMap<String, (String, String)> {
 impl Evaluator {
     /// Compiles the catalog's rules once.
     pub fn new(catalog: Catalog) -> Result<Self> {
-        let engine = PolicyEngine::new(&catalog.rules)?;
+        let mut engine = PolicyEngine::new(&catalog.rules)?;
+        for model in &catalog.models {
+            for criterion in &model.criteria {
+                if let Some((rule, _)) = rule_of(&catalog, criterion)
+                    && engine
+                        .has_package(rule.trim_start_matches("data.").trim_end_matches(".result"))
+                {
+                    engine.precompile(&rule);
+                }
+            }
+        }
         Ok(Self { catalog, engine })
+    }
+
+    /// The underlying rule engine (for diagnostics: which rules run compiled).
+    pub fn policy_engine(&self) -> &PolicyEngine {
+        &self.engine
     }
 
     /// The catalog this evaluator judges with.
@@ -183,8 +205,7 @@ impl Evaluator {
             })
             .unwrap_or_default();
         let mut evaluation = Evaluation::default();
-        let mut rule_cache: HashMap<String, std::result::Result<Option<Value>, String>> =
-            HashMap::new();
+        let outputs = self.run_rules(&engine, &sources, &services);
 
         for model in &self.catalog.models {
             for criterion in &model.criteria {
@@ -192,8 +213,7 @@ impl Evaluator {
                     criterion,
                     &services,
                     &sources,
-                    &mut engine,
-                    &mut rule_cache,
+                    &outputs,
                     known_evidence,
                     attestations,
                     today,
@@ -222,8 +242,7 @@ impl Evaluator {
         criterion: &Criterion,
         services: &[(String, Option<String>)],
         sources: &HashMap<String, (String, String)>,
-        engine: &mut PolicyEngine,
-        cache: &mut HashMap<String, std::result::Result<Option<Value>, String>>,
+        outputs: &HashMap<String, RuleOutput>,
         known_evidence: &HashSet<String>,
         attestations: &AttestationSet,
         today: NaiveDate,
@@ -288,13 +307,19 @@ impl Evaluator {
             }
         }
 
-        let judged = criterion
-            .same_as
-            .as_deref()
-            .and_then(|id| self.catalog.criterion(id))
-            .map_or(criterion, |(_, c)| c);
-        let package = judged.package();
-        if !engine.has_package(&package) {
+        let Some((rule, judged)) = rule_of(&self.catalog, criterion) else {
+            return services
+                .iter()
+                .map(|_| {
+                    Verdict::unknown(
+                        "error",
+                        format!("{} is same_as an unknown criterion", criterion.id),
+                        vec![],
+                    )
+                })
+                .collect();
+        };
+        let Some(output) = outputs.get(&rule).cloned() else {
             return services
                 .iter()
                 .map(|_| {
@@ -305,12 +330,7 @@ impl Evaluator {
                     )
                 })
                 .collect();
-        }
-        let rule = format!("data.{package}.result");
-        let output = cache
-            .entry(rule.clone())
-            .or_insert_with(|| engine.eval(&rule).map_err(|e: EngineError| e.to_string()))
-            .clone();
+        };
         let output = match output {
             Ok(v) => v,
             Err(message) => {
@@ -324,6 +344,14 @@ impl Evaluator {
                     .collect();
             }
         };
+        // Judged once, reported on every service.
+        let estate = (judged.scope == Scope::Estate)
+            .then(|| {
+                output
+                    .as_ref()
+                    .map(|v| Verdict::from_rule(v, known_evidence))
+            })
+            .flatten();
         let no_verdict = || {
             Verdict::unknown(
                 "error",
@@ -351,10 +379,166 @@ impl Evaluator {
                         .and_then(|o| o.get(t))
                         .map_or_else(no_verdict, |v| Verdict::from_rule(v, known_evidence)),
                 },
-                Scope::Estate => output
-                    .as_ref()
-                    .map_or_else(no_verdict, |v| Verdict::from_rule(v, known_evidence)),
+                Scope::Estate => estate.clone().unwrap_or_else(no_verdict),
             })
             .collect()
+    }
+}
+
+/// What one rule produced: its value (None when undefined) or the error that stopped it.
+type RuleOutput = std::result::Result<Option<Value>, String>;
+
+/// The most evidence ids one verdict cites. An estate-wide rule can cite every workload
+/// of the estate; repeating thousands of ids on every service's result would make the
+/// scan result grow with the square of the estate.
+const MAX_EVIDENCE_PER_RESULT: usize = 50;
+
+/// Services per worker below which splitting the work costs more than it saves.
+const MIN_SERVICES_PER_WORKER: usize = 32;
+
+/// The most services one rule evaluation covers (see `run_rules`).
+const MAX_SERVICES_PER_SHARE: usize = 128;
+
+/// The rule that judges a criterion (its own, or the one of its `same_as` twin) and the
+/// criterion whose scope and package it carries.
+fn rule_of<'a>(catalog: &'a Catalog, criterion: &'a Criterion) -> Option<(String, &'a Criterion)> {
+    let judged = match criterion.same_as.as_deref() {
+        Some(id) => catalog.criterion(id)?.1,
+        None => criterion,
+    };
+    Some((format!("data.{}.result", judged.package()), judged))
+}
+
+/// The input with `services` narrowed to `ids`; everything else shared, not copied.
+fn with_services(full: &regorus::Value, ids: &[String]) -> regorus::Value {
+    let mut narrowed = full.clone();
+    let key = regorus::Value::from("services");
+    let subset: std::collections::BTreeMap<regorus::Value, regorus::Value> = full
+        .as_object()
+        .ok()
+        .and_then(|o| o.get(&key))
+        .and_then(|s| s.as_object().ok())
+        .map(|all| {
+            ids.iter()
+                .filter_map(|id| {
+                    let k = regorus::Value::from(id.as_str());
+                    all.get(&k).map(|v| (k, v.clone()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Ok(obj) = narrowed.as_object_mut() {
+        obj.insert(key, regorus::Value::from(subset));
+    }
+    narrowed
+}
+
+impl Evaluator {
+    /// Evaluates every rule some criterion needs, once. Service-scoped rules run on
+    /// worker threads, each with a warmed engine clone and its share of the services
+    /// (their results are objects keyed by service, so shares merge without conflict);
+    /// team and estate rules see every service and run once.
+    fn run_rules(
+        &self,
+        engine: &PolicyEngine,
+        sources: &HashMap<String, (String, String)>,
+        services: &[(String, Option<String>)],
+    ) -> HashMap<String, RuleOutput> {
+        let mut service_rules = Vec::new();
+        let mut whole_rules = Vec::new();
+        for model in &self.catalog.models {
+            for criterion in &model.criteria {
+                if criterion.observability == Observability::None
+                    || criterion
+                        .sources
+                        .iter()
+                        .any(|c| sources.get(c).is_none_or(|(s, _)| s != "ok"))
+                {
+                    continue;
+                }
+                let Some((rule, judged)) = rule_of(&self.catalog, criterion) else {
+                    continue;
+                };
+                if !engine.has_package(&judged.package()) {
+                    continue;
+                }
+                let list = if judged.scope == Scope::Service {
+                    &mut service_rules
+                } else {
+                    &mut whole_rules
+                };
+                if !list.contains(&rule) {
+                    list.push(rule);
+                }
+            }
+        }
+        let mut outputs: HashMap<String, RuleOutput> = HashMap::new();
+        let mut whole = engine.clone();
+        for rule in &whole_rules {
+            outputs.insert(rule.clone(), whole.eval(rule).map_err(|e| e.to_string()));
+        }
+
+        let ids: Vec<String> = services.iter().map(|(id, _)| id.clone()).collect();
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let workers = cores
+            .min(ids.len().div_ceil(MIN_SERVICES_PER_WORKER))
+            .max(1);
+        // Bounded shares, dealt round-robin to the workers: a rule's result object grows
+        // with the services it covers, and building very large ones costs more than
+        // linear time in regorus.
+        let shares_of_ids: Vec<&[String]> = ids.chunks(MAX_SERVICES_PER_SHARE).collect();
+        let whole_input = shares_of_ids.len() <= 1;
+        let full = engine.input().clone();
+        let shares: Vec<Vec<(String, RuleOutput)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    let mut worker = engine.clone();
+                    let rules = &service_rules;
+                    let full = &full;
+                    let mine: Vec<&[String]> = shares_of_ids
+                        .iter()
+                        .copied()
+                        .skip(w)
+                        .step_by(workers)
+                        .collect();
+                    scope.spawn(move || {
+                        let mut out = Vec::new();
+                        for part in mine {
+                            if !whole_input {
+                                worker.set_input(with_services(full, part));
+                            }
+                            out.extend(rules.iter().map(|rule| {
+                                (rule.clone(), worker.eval(rule).map_err(|e| e.to_string()))
+                            }));
+                        }
+                        out
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| vec![]))
+                .collect()
+        });
+        if ids.is_empty() {
+            for rule in &service_rules {
+                outputs.insert(rule.clone(), Ok(None));
+            }
+        }
+        for share in shares {
+            for (rule, output) in share {
+                let merged = outputs.entry(rule).or_insert(Ok(None));
+                match (merged, output) {
+                    (Err(_), _) => {}
+                    (slot, Err(e)) => *slot = Err(e),
+                    (Ok(slot @ None), Ok(v)) => *slot = v,
+                    (Ok(Some(Value::Object(acc))), Ok(Some(Value::Object(part)))) => {
+                        acc.extend(part)
+                    }
+                    (Ok(Some(_)), Ok(_)) => {}
+                }
+            }
+        }
+        outputs
     }
 }

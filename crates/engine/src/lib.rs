@@ -11,6 +11,7 @@ pub mod evaluate;
 pub mod levels;
 pub mod policy;
 pub mod policy_test;
+pub mod promql;
 pub mod resolve;
 
 pub use attest::{ATTESTATION_PATH, Attestation, AttestationOrigin, AttestationSet};

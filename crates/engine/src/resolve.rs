@@ -19,6 +19,9 @@ pub struct Resolution {
     pub input_services: Map<String, Value>,
     /// For the Rego input (`input.teams`).
     pub teams: Map<String, Value>,
+    /// Metric names each `facts.git.prometheus_rules[i]` expression reads (`null` when it
+    /// does not parse), parsed once here so rules need no text matching.
+    pub rule_metrics: Vec<Value>,
 }
 
 #[derive(Default)]
@@ -157,7 +160,36 @@ pub fn resolve_services(facts: &Value) -> Resolution {
         }
     }
 
+    // Alerting and recording rules belong to the service their labels name, else to
+    // every service of the repository they were read from. Indexed here, once, because
+    // matching them inside Rego is a join over services × rules.
+    let mut rules_of: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let rules = git
+        .get("prometheus_rules")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for (index, rule) in rules.iter().enumerate() {
+        if let Some(hint) = str_field(rule, "service_hint")
+            && drafts.contains_key(hint)
+        {
+            rules_of.entry(hint.to_owned()).or_default().push(index);
+            continue;
+        }
+        let ids = evidence_ids(rule);
+        for (id, d) in &drafts {
+            let from_repo = d.repos.iter().any(|k| {
+                let prefix = format!("git:{k}@");
+                ids.iter().any(|e| e.starts_with(&prefix))
+            });
+            if from_repo {
+                rules_of.entry(id.clone()).or_default().push(index);
+            }
+        }
+    }
+
     let mut resolution = Resolution::default();
+    resolution.rule_metrics = rule_metrics(&git);
     let mut teams: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (id, mut d) in drafts {
         d.found_in.sort();
@@ -175,6 +207,7 @@ pub fn resolve_services(facts: &Value) -> Resolution {
                 "repos": d.repos,
                 "workloads": d.workloads,
                 "found_in": d.found_in,
+                "rules": rules_of.remove(&id).unwrap_or_default(),
             }),
         );
         resolution.services.push(Service {
@@ -191,6 +224,25 @@ pub fn resolve_services(facts: &Value) -> Resolution {
             .insert(team.clone(), json!({ "id": team, "services": services }));
     }
     resolution
+}
+
+/// Metric names read by each of `git.prometheus_rules[i]` (`null` when unparseable), in
+/// the order of the rules: the `input.index.rule_metrics` rules look up by index.
+pub fn rule_metrics(git: &Value) -> Vec<Value> {
+    git.get("prometheus_rules")
+        .and_then(Value::as_array)
+        .map(|rules| {
+            rules
+                .iter()
+                .map(|r| {
+                    r.get("expr")
+                        .and_then(Value::as_str)
+                        .and_then(crate::promql::metric_names)
+                        .map_or(Value::Null, |names| json!(names))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn workload_name(w: &Value) -> Option<&str> {

@@ -556,3 +556,21 @@ fn rule_outputs_snapshot() {
         .collect();
     insta::assert_snapshot!(lines.join("\n"));
 }
+
+#[test]
+fn every_builtin_rule_runs_on_the_compiled_vm() {
+    let ev = evaluator();
+    let compiled = ev.policy_engine().compiled_rules();
+    let catalog = ev.catalog();
+    for model in &catalog.models {
+        for c in &model.criteria {
+            if c.same_as.is_none() && catalog.rule_for(&c.package()).is_some() {
+                let rule = format!("data.{}.result", c.package());
+                assert!(
+                    compiled.contains(&rule.as_str()),
+                    "{rule} falls back to the interpreter"
+                );
+            }
+        }
+    }
+}

@@ -72,20 +72,10 @@ names(items) := concat(", ", [n | some i in items; n := i.name])
 
 workload_ref(w) := sprintf("%s/%s", [w.kind, w.name])
 
-# Alerting and recording rules that belong to the service: from its repositories' rule
-# files and PrometheusRule objects, or whose labels name it.
-service_rules(svc) := [r |
-	some r in object.get(input.facts.git, "prometheus_rules", [])
-	rule_belongs(r, svc)
-]
-
-rule_belongs(r, svc) if r.service_hint == svc.id
-
-rule_belongs(r, svc) if {
-	object.get(r, "service_hint", null) == null
-	some k in svc.repos
-	startswith(r.evidence, sprintf("git:%s@", [k]))
-}
+# Alerting and recording rules that belong to the service (rule files and
+# PrometheusRule objects of its repositories, or rules whose labels name it); resolution
+# indexes them per service so that no rule joins services with rules.
+service_rules(svc) := [input.facts.git.prometheus_rules[i] | some i in object.get(svc, "rules", [])]
 
 alerts(svc) := [r | some r in service_rules(svc); r.kind == "alert"]
 

@@ -105,7 +105,8 @@ pub fn base_input() -> Value {
         },
         "services": {
             "web": {"id": "web", "team": "team-web", "team_source": "catalog-info.yaml", "resolved_from": "catalog",
-                    "repos": ["web"], "workloads": ["Deployment/shop/web"], "found_in": ["E-catalog"]}
+                    "repos": ["web"], "workloads": ["Deployment/shop/web"], "found_in": ["E-catalog"],
+                    "rules": [0, 1, 2, 3]}
         },
         "teams": {"team-web": {"id": "team-web", "services": ["web"]}},
         "facts": {"git": {
@@ -192,6 +193,10 @@ pub fn evaluator() -> Evaluator {
 }
 
 pub fn evaluate(ev: &Evaluator, input: &Value) -> Vec<CriterionResult> {
+    let mut input = input.clone();
+    input["index"] =
+        json!({"rule_metrics": evident_engine::resolve::rule_metrics(&input["facts"]["git"])});
+    let input = &input;
     let json = serde_json::to_string(input).expect("json");
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
     let out = ev

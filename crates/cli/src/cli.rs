@@ -1,0 +1,125 @@
+//! Command-line interface: what each command and flag means, in `--help`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// evident: how mature is your software delivery and operations, from evidence.
+///
+/// evident reads your systems (today: git repositories; CI configs, Kubernetes
+/// manifests, Dockerfiles, CODEOWNERS, catalog-info.yaml) and judges three maturity
+/// models criterion by criterion. Every verdict is one of: met, not_met, unknown (a
+/// source was not configured or did not answer; never guessed), not_applicable, manual
+/// (no system can show it) or attested (a committed attestation says so).
+///
+/// Exit codes: 0 success; 1 a service is below --fail-under; 2 usage or configuration
+/// error (bad flag, path that does not exist, policy that does not compile).
+#[derive(Debug, Parser)]
+#[command(name = "evident", version, about, long_about, propagate_version = true)]
+pub struct Cli {
+    /// More logging on stderr (-v info, -vv debug, -vvv trace). Also RUST_LOG.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan repositories and judge every criterion for every service found.
+    Scan(ScanArgs),
+    /// List the models and their criteria.
+    Models(ModelsArgs),
+    /// Explain one criterion: what it means, what evidence makes it met, the rule's
+    /// decisions.
+    Explain(ExplainArgs),
+    /// Work with custom policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// Output formats of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people: levels, blockers, every criterion with a one-line reason.
+    Table,
+    /// The versioned scan result (schema evident/scan-result/v1) for scripts.
+    Json,
+}
+
+/// `evident scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Repositories or directories to scan.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Judge only these models (repeatable): distributed-systems, operations,
+    /// devops-cams, or a model from --policy.
+    #[arg(long = "model", value_name = "MODEL")]
+    pub models: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the output to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 when any service is below this level. A level name (baseline,
+    /// intermediate, repeatable, ...) or MODEL:LEVEL (distributed-systems:1).
+    #[arg(long, value_name = "LEVEL")]
+    pub fail_under: Option<String>,
+
+    /// Load extra models and Rego rules from this directory (repeatable). A rule with
+    /// the package of a built-in one replaces it.
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policies: Vec<PathBuf>,
+
+    /// Let manual criteria gate levels (attested ones count as met).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Read the working tree instead of the committed HEAD.
+    #[arg(long)]
+    pub worktree: bool,
+
+    /// Longest time one probe may take, in seconds, before its sources count as timed
+    /// out.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
+}
+
+/// `evident models`.
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    /// Also load models from this directory.
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policies: Vec<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `evident explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Criterion id, e.g. ds.devops.health-checks.
+    pub criterion: String,
+    /// Also load models and rules from this directory.
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policies: Vec<PathBuf>,
+}
+
+/// `evident policy ...`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Run the `test_` rules of a policy directory, as `opa test` does.
+    Test {
+        /// The directory with your .rego files (and model YAML).
+        dir: PathBuf,
+    },
+}

@@ -1,0 +1,316 @@
+//! One scan, end to end: probes → facts → services → rules → levels → scan result.
+
+use anyhow::{Context, bail};
+use chrono::{SecondsFormat, Utc};
+use evident_core::{
+    Evidence, Probe, ProbeOutput, SCAN_RESULT_SCHEMA, ScanContext, ScanInfo, ScanResult, Service,
+    SourceReport, SourceStatus, ToolInfo, run_probe,
+};
+use evident_engine::attest::{AttestationOrigin, AttestationSet};
+use evident_engine::{ATTESTATION_PATH, Catalog, Evaluator, infer_levels, resolve_services};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What to scan and how.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Repositories or directories.
+    pub paths: Vec<PathBuf>,
+    /// Models to judge (all when empty).
+    pub models: Vec<String>,
+    /// Extra policy directories.
+    pub policies: Vec<PathBuf>,
+    /// Manual criteria gate levels.
+    pub strict: bool,
+    /// Read working trees instead of HEAD.
+    pub worktree: bool,
+    /// Per-probe time bound.
+    pub timeout: Duration,
+}
+
+/// Capabilities no probe of this build provides, and what a user should know about each.
+/// They are reported as `not_configured`, which makes the criteria that need them
+/// `unknown` instead of guessed.
+const UNBUILT_CAPABILITIES: &[(&str, &str)] = &[
+    (
+        "git_history",
+        "commit history (merged changes, tags, branches) is not read by this version of evident",
+    ),
+    ("github", "this version of evident has no GitHub probe"),
+    (
+        "kubernetes",
+        "this version of evident reads Kubernetes manifests in repositories but no live cluster",
+    ),
+    (
+        "prometheus",
+        "this version of evident has no Prometheus probe",
+    ),
+    ("grafana", "this version of evident has no Grafana probe"),
+    (
+        "oncall",
+        "this version of evident has no PagerDuty or Opsgenie probe",
+    ),
+    (
+        "source_code",
+        "package dependencies and code size are not read by this version of evident",
+    ),
+];
+
+/// Builds the catalog the scan judges with: built-ins, policy directories, model filter.
+pub fn load_catalog(policies: &[PathBuf], models: &[String]) -> anyhow::Result<Catalog> {
+    let mut catalog = Catalog::builtin().context("loading the built-in models")?;
+    for dir in policies {
+        if !dir.is_dir() {
+            bail!("policy directory {} does not exist", dir.display());
+        }
+        catalog
+            .load_policy_dir(dir)
+            .with_context(|| format!("loading policy directory {}", dir.display()))?;
+    }
+    if !models.is_empty() {
+        catalog.retain_models(models)?;
+    }
+    Ok(catalog)
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Runs a scan and returns its result. Errors are configuration errors (exit 2); a
+/// source that fails is part of the result, not an error.
+pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
+    let mut repositories = Vec::new();
+    for path in &options.paths {
+        if !path.exists() {
+            bail!("{} does not exist", path.display());
+        }
+        if !path.is_dir() {
+            bail!(
+                "{} is not a directory; evident scans repositories and directories",
+                path.display()
+            );
+        }
+        repositories.push(
+            path.canonicalize()
+                .with_context(|| format!("resolving {}", path.display()))?,
+        );
+    }
+    let catalog = load_catalog(&options.policies, &options.models)?;
+    let policy_dirs = catalog.policy_dirs.clone();
+    let evaluator = Evaluator::new(catalog).context("compiling the rules")?;
+
+    let started_at = now();
+    let mut ctx = ScanContext::new(repositories.clone(), started_at.clone());
+    ctx.worktree = options.worktree;
+    ctx.probe_timeout = options.timeout;
+    let ctx = Arc::new(ctx);
+
+    let probes: Vec<Arc<dyn Probe>> = vec![Arc::new(evident_probe_git::GitProbe::new())];
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let outputs: Vec<(&'static str, ProbeOutput)> = runtime.block_on(async {
+        let handles: Vec<_> = probes
+            .iter()
+            .map(|p| {
+                let name = p.name();
+                let fut = run_probe(Arc::clone(p), Arc::clone(&ctx));
+                async move { (name, fut.await) }
+            })
+            .collect();
+        futures_join(handles).await
+    });
+
+    let mut sources: Vec<SourceReport> = Vec::new();
+    let mut capabilities: BTreeMap<String, (SourceStatus, String)> = BTreeMap::new();
+    let mut facts = serde_json::Map::new();
+    let mut evidence: BTreeMap<String, Evidence> = BTreeMap::new();
+    for (name, output) in outputs {
+        let status = capability_status(&output.sources);
+        capabilities.insert(name.to_owned(), status);
+        sources.extend(output.sources);
+        if !output.facts.is_null() {
+            facts.insert(name.to_owned(), output.facts);
+        }
+        for e in output.evidence {
+            evidence.entry(e.id.clone()).or_insert(e);
+        }
+    }
+    for (cap, detail) in UNBUILT_CAPABILITIES {
+        capabilities.insert(
+            (*cap).to_owned(),
+            (SourceStatus::NotConfigured, (*detail).to_owned()),
+        );
+        sources.push(SourceReport {
+            probe: (*cap).to_owned(),
+            source: (*cap).to_owned(),
+            status: SourceStatus::NotConfigured,
+            detail: Some((*detail).to_owned()),
+        });
+    }
+
+    let facts = Value::Object(facts);
+    let mut resolution = resolve_services(&facts);
+    if resolution.services.is_empty()
+        && capabilities
+            .get("git")
+            .is_some_and(|(s, _)| *s != SourceStatus::Ok)
+    {
+        // Nothing could be read: still report the targets, every criterion unknown.
+        for repo in &repositories {
+            let id = repo.file_name().map_or_else(
+                || repo.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            resolution.input_services.insert(
+                id.clone(),
+                json!({"id": id, "team": null, "team_source": null, "resolved_from": "repository",
+                       "repos": [], "workloads": [], "found_in": [], "rules": []}),
+            );
+            resolution.services.push(Service {
+                id,
+                team: None,
+                team_source: None,
+                resolved_from: "repository".into(),
+                found_in: vec![],
+            });
+        }
+    }
+
+    let (attestations, attestation_evidence, attestation_problems) =
+        load_attestations(&facts, &ctx);
+    for e in attestation_evidence {
+        evidence.entry(e.id.clone()).or_insert(e);
+    }
+    for problem in attestation_problems {
+        sources.push(problem);
+    }
+
+    let input = json!({
+        "config": {"on_call_share": 0.8, "max_team_size": 10},
+        "sources": capabilities
+            .iter()
+            .map(|(k, (s, d))| (k.clone(), json!({"status": s.as_str(), "detail": d})))
+            .collect::<serde_json::Map<_, _>>(),
+        "services": resolution.input_services,
+        "teams": resolution.teams,
+        "index": {"rule_metrics": resolution.rule_metrics},
+        "facts": facts,
+    });
+    let input_json = serde_json::to_string(&input).context("serialising the rule input")?;
+    let known: HashSet<String> = evidence.keys().cloned().collect();
+    let today = Utc::now().date_naive();
+    let evaluation = evaluator
+        .evaluate(&input, &input_json, &known, &attestations, today)
+        .context("evaluating the rules")?;
+    for e in &evaluation.rule_errors {
+        tracing::error!("{e}");
+    }
+    let levels = infer_levels(
+        evaluator.catalog(),
+        &evaluation.results,
+        &resolution.services,
+        options.strict,
+    );
+
+    Ok(ScanResult {
+        schema: SCAN_RESULT_SCHEMA.to_owned(),
+        scan: ScanInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            started_at,
+            finished_at: now(),
+            tool: ToolInfo {
+                name: "evident".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            targets: repositories
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            strict: options.strict,
+            policies: policy_dirs,
+        },
+        sources,
+        services: resolution.services,
+        criteria: evaluator.criteria_info(),
+        results: evaluation.results,
+        levels,
+        evidence,
+    })
+}
+
+/// A probe's capability is usable when at least one of its sources answered; otherwise
+/// the first failure names why.
+fn capability_status(reports: &[SourceReport]) -> (SourceStatus, String) {
+    if let Some(ok) = reports.iter().find(|r| r.status == SourceStatus::Ok) {
+        return (SourceStatus::Ok, ok.detail.clone().unwrap_or_default());
+    }
+    reports.first().map_or(
+        (SourceStatus::NotConfigured, "no source was tried".into()),
+        |r| (r.status, r.detail.clone().unwrap_or_default()),
+    )
+}
+
+async fn futures_join<T: Send + 'static>(
+    futures: Vec<impl std::future::Future<Output = T> + Send + 'static>,
+) -> Vec<T> {
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        if let Ok(v) = h.await {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// Reads `.evident/attestations.yaml` of every scanned repository. A malformed file is
+/// reported as a source problem and ignored; the scan goes on.
+fn load_attestations(
+    facts: &Value,
+    ctx: &ScanContext,
+) -> (AttestationSet, Vec<Evidence>, Vec<SourceReport>) {
+    let mut set = AttestationSet::default();
+    let mut evidence = Vec::new();
+    let mut problems = Vec::new();
+    let Some(repos) = facts.pointer("/git/repos").and_then(Value::as_object) else {
+        return (set, evidence, problems);
+    };
+    for (key, repo) in repos {
+        let Some(root) = repo.get("root").and_then(Value::as_str) else {
+            continue;
+        };
+        let path = PathBuf::from(root).join(ATTESTATION_PATH);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let head = repo.get("head").and_then(Value::as_str);
+        let short = head.map_or_else(|| "worktree".to_owned(), |h| h.chars().take(7).collect());
+        let origin = AttestationOrigin {
+            id_prefix: format!("git:{key}@{short}:"),
+            source: root.to_owned(),
+            revision: head.map(str::to_owned),
+            observed_at: ctx.observed_at.clone(),
+        };
+        match AttestationSet::parse(&text, &origin, &ctx.redactor) {
+            Ok((s, e)) => {
+                set.items.extend(s.items);
+                evidence.extend(e);
+            }
+            Err(message) => problems.push(SourceReport {
+                probe: "attestations".into(),
+                source: path.display().to_string(),
+                status: SourceStatus::Error,
+                detail: Some(format!(
+                    "{message}; attestations of this repository are ignored"
+                )),
+            }),
+        }
+    }
+    (set, evidence, problems)
+}
