@@ -1,0 +1,156 @@
+//! Bad input gets a clear message and the right exit code, never a panic, and loses
+//! nothing that could still be read.
+
+mod support;
+
+use support::*;
+
+fn no_panic(out: &std::process::Output) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    assert_ne!(out.status.code(), Some(101), "panic exit code: {stderr}");
+}
+
+#[test]
+fn a_path_that_does_not_exist_is_a_usage_error() {
+    let out = evident(&["scan", "/definitely/not/here", "--format", "json"]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/definitely/not/here does not exist"));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_file_is_not_a_repository() {
+    let repo = Repo::new("x");
+    repo.write("README.md", "hi");
+    let file = repo.path().join("README.md");
+    let out = evident(&["scan", file.to_str().expect("utf-8")]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a directory"));
+}
+
+#[test]
+fn an_empty_repository_scans_and_says_there_is_nothing() {
+    let repo = Repo::new("empty");
+    let out = evident(&[
+        "scan",
+        repo.path().to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
+    no_panic(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_valid(&result);
+    let git = result["sources"]
+        .as_array()
+        .expect("sources")
+        .iter()
+        .find(|s| s["probe"] == "git")
+        .expect("git source");
+    assert_eq!(git["status"], "ok");
+    assert!(
+        git["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no commits"),
+        "{git}"
+    );
+    // The repository is the service; with no CI file at all the smell is present.
+    assert_eq!(
+        result_of(&result, "ds.smell.limited-ci", "empty")["status"],
+        "not_met"
+    );
+}
+
+#[test]
+fn a_workflow_that_is_not_yaml_is_reported_and_the_rest_is_kept() {
+    let repo = Repo::new("broken");
+    repo.write(".github/workflows/broken.yml", "jobs: [\n  this is: not: yaml\n")
+        .write(
+            ".github/workflows/ok.yml",
+            "on: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: go test ./...\n",
+        );
+    repo.commit("mixed");
+    let out = evident(&[
+        "scan",
+        repo.path().to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let result: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_valid(&result);
+    assert!(
+        text.contains("could not parse"),
+        "the parse error is reported"
+    );
+    assert!(text.contains("broken.yml"), "with the file it is in");
+    // ok.yml still counts.
+    assert_eq!(
+        result_of(&result, "ds.process.ci-all", "broken")["status"],
+        "met"
+    );
+}
+
+#[test]
+fn a_binary_gitlab_ci_file_is_reported_not_fatal() {
+    let repo = Repo::new("binary");
+    let mut bytes = vec![0u8, 159, 146, 150, 0, 255, 254];
+    bytes.extend(std::iter::repeat_n(0u8, 2048));
+    repo.write(".gitlab-ci.yml", bytes);
+    repo.commit("binary");
+    let out = evident(&[
+        "scan",
+        repo.path().to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let result: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_valid(&result);
+    assert!(
+        text.contains(".gitlab-ci.yml"),
+        "the unreadable file is named"
+    );
+}
+
+#[test]
+fn a_policy_that_does_not_compile_is_a_configuration_error() {
+    let repo = Repo::new("p");
+    repo.write(
+        "policy/bad.rego",
+        "package evident.rules.mine\n\nresult := {{{\n",
+    );
+    let out = evident(&[
+        "scan",
+        repo.path().to_str().expect("utf-8"),
+        "--policy",
+        repo.path().join("policy").to_str().expect("utf-8"),
+    ]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.rego"));
+}
+
+#[test]
+fn unknown_flags_and_models_are_usage_errors() {
+    let out = evident(&["scan", "--frobnicate"]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(2));
+    let out = evident(&["scan", ".", "--model", "nope"]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("known models"));
+}

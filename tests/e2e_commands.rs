@@ -1,0 +1,84 @@
+//! The commands around scanning: listing models, explaining a criterion, testing
+//! policies.
+
+mod support;
+
+use support::*;
+
+#[test]
+fn models_lists_every_criterion() {
+    let out = evident(&["models"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for id in [
+        "ds.devops.auto-deploy",
+        "ops.self-healing",
+        "cams.automation.pipeline",
+        "ds.process.agile",
+    ] {
+        assert!(text.contains(id), "{id} missing");
+    }
+    let json = evident(&["models", "--json"]);
+    let models: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    let count: usize = models
+        .as_array()
+        .expect("models")
+        .iter()
+        .map(|m| m["criteria"].as_array().expect("c").len())
+        .sum();
+    assert_eq!(count, 72);
+}
+
+#[test]
+fn explain_prints_the_rule_and_its_decisions() {
+    let out = evident(&["explain", "ds.devops.health-checks"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("readiness probe"));
+    assert!(text.contains("data.evident.rules.ds.devops.health_checks.result"));
+    assert!(
+        text.contains("Jobs and CronJobs are not"),
+        "the rule's doc comment is shown"
+    );
+    let missing = evident(&["explain", "ds.nope"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn policy_test_runs_test_rules_like_opa() {
+    let repo = Repo::new("policies");
+    repo.write(
+        "p/mine.rego",
+        "# A custom rule.\npackage evident.rules.mine\n\nimport rego.v1\nimport data.evident.lib\n\nresult[sid] := lib.met(\"ok\", [\"x\"]) if some sid, _ in input.services\n",
+    )
+    .write(
+        "p/mine_test.rego",
+        "package evident.rules.mine_test\n\nimport rego.v1\n\ntest_met if {\n\tr := data.evident.rules.mine.result with input as {\"services\": {\"a\": {}}}\n\tr.a.status == \"met\"\n}\n\ntest_wrong if {\n\tr := data.evident.rules.mine.result with input as {\"services\": {\"a\": {}}}\n\tr.a.status == \"not_met\"\n}\n",
+    );
+    let out = evident(&[
+        "policy",
+        "test",
+        repo.path().join("p").to_str().expect("utf-8"),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("PASS data.evident.rules.mine_test.test_met"),
+        "{text}"
+    );
+    assert!(
+        text.contains("FAIL data.evident.rules.mine_test.test_wrong"),
+        "{text}"
+    );
+    assert!(text.contains("1 passed, 1 failed"), "{text}");
+}
+
+#[test]
+fn help_explains_exit_codes() {
+    let out = evident(&["scan", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("--fail-under"));
+    let top = String::from_utf8_lossy(&evident(&["--help"]).stdout).to_string();
+    assert!(top.contains("Exit codes"));
+}
