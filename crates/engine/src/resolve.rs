@@ -188,8 +188,10 @@ pub fn resolve_services(facts: &Value) -> Resolution {
         }
     }
 
-    let mut resolution = Resolution::default();
-    resolution.rule_metrics = rule_metrics(&git);
+    let mut resolution = Resolution {
+        rule_metrics: rule_metrics(&git),
+        ..Resolution::default()
+    };
     let mut teams: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (id, mut d) in drafts {
         d.found_in.sort();

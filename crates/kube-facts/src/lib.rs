@@ -2,43 +2,950 @@
 //!
 //! A Deployment read from a manifest in a repository and the same Deployment read from a
 //! live cluster must yield the same facts, or the two probes would disagree about the same
-//! service. Both call [`extract`].
+//! service. Both call [`extract`]. The facts follow `docs/facts.md`; rules read them.
 //!
-//! (Skeleton: the types and the function's signature are the contract; see
-//! `docs/facts.md`. The extraction itself is being written.)
+//! Where the established checkers are known to be wrong, this extraction is deliberate:
+//! pods and ReplicaSets owned by a controller are not workloads of their own; Jobs and
+//! CronJobs are not long-running (they never need readiness probes); injected mesh
+//! proxies and native sidecars are not app containers; Services, PDBs and HPAs are matched
+//! with the API's own selector semantics, namespace by namespace; Argo Rollouts are
+//! workloads; Kubernetes' defaults (one replica, 25% maxUnavailable) are applied, not
+//! assumed away. Environment values are never kept: only names, and whether a value
+//! holds an IP literal.
 
-use serde::Serialize;
+mod image;
+mod selector;
+
+pub use image::{ImageRef, Pinning};
+pub use selector::{Labels, label_selector_matches, labels_of, service_selects};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 
 /// A Kubernetes object as JSON, with the id of the evidence record that shows it
 /// (file and lines for a manifest, `kind/ns/name@resourceVersion` for a live object).
 #[derive(Debug, Clone)]
 pub struct SourcedObject {
     /// The object, as `kubectl get -o json` or a YAML manifest converted to JSON shows it.
-    pub object: serde_json::Value,
+    pub object: Value,
     /// Evidence id that points at where the object was read.
     pub evidence: String,
 }
 
-/// Everything [`extract`] learned from a set of objects, shaped as `docs/facts.md` says.
-#[derive(Debug, Clone, Default, Serialize)]
+/// A port a container listens on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerPort {
+    /// Port name (protocol hints such as `http`, `grpc` live here).
+    pub name: Option<String>,
+    /// Port number.
+    pub container_port: i64,
+    /// TCP, UDP or SCTP (TCP when unset).
+    pub protocol: String,
+    /// Declared application protocol.
+    pub app_protocol: Option<String>,
+}
+
+/// One container, as rules judge it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Container {
+    /// Container name.
+    pub name: String,
+    /// Image reference, parsed.
+    pub image: ImageRef,
+    /// Injected mesh proxy or native sidecar: not judged as an app container.
+    pub sidecar: bool,
+    /// readinessProbe present.
+    pub readiness_probe: bool,
+    /// livenessProbe present.
+    pub liveness_probe: bool,
+    /// startupProbe present.
+    pub startup_probe: bool,
+    /// Resource requests (`cpu`, `memory`, ...), as strings.
+    pub requests: BTreeMap<String, String>,
+    /// Resource limits, as strings.
+    pub limits: BTreeMap<String, String>,
+    /// securityContext.readOnlyRootFilesystem, when set.
+    pub read_only_root_filesystem: Option<bool>,
+    /// Declared ports.
+    pub ports: Vec<ContainerPort>,
+    /// Environment variable names (never values).
+    pub env_names: Vec<String>,
+    /// `envFrom` sources as `configmap:<name>` / `secret:<name>`.
+    pub env_from: Vec<String>,
+    /// Names of env vars whose literal value holds an IP address (value not kept).
+    pub env_ip_literals: Vec<String>,
+    /// lifecycle.preStop present.
+    pub pre_stop: bool,
+}
+
+/// A volume and its type (the source key: `persistentVolumeClaim`, `hostPath`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Volume {
+    /// Volume name.
+    pub name: String,
+    /// Volume source type.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// How a workload rolls out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Strategy {
+    /// RollingUpdate, Recreate, OnDelete, Canary, BlueGreen; `None` where the kind has none.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// maxUnavailable as declared, or Kubernetes' default.
+    pub max_unavailable: Option<Value>,
+    /// maxUnavailable resolved to pods against the effective replicas (percentages
+    /// round down, as the Deployment controller does).
+    pub max_unavailable_pods: Option<i64>,
+}
+
+/// Who applies an object, and how we know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manager {
+    /// helm, argocd, flux, kustomize, or a managedFields manager name.
+    pub tool: String,
+    /// The label, annotation or field that says so.
+    pub via: String,
+}
+
+/// A workload: something that runs pods on its own account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workload {
+    /// `Kind/namespace/name`.
+    pub key: String,
+    /// Kind.
+    pub kind: String,
+    /// Namespace (`default` when unset).
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// `app.kubernetes.io/name` or `app` label (pod template first).
+    pub app: Option<String>,
+    /// `team`, `owner` or `app.kubernetes.io/part-of` label.
+    pub team: Option<String>,
+    /// Runs until stopped (not a Job or CronJob).
+    pub long_running: bool,
+    /// Replicas as declared.
+    pub replicas: Option<i64>,
+    /// Declared or Kubernetes' default of 1; `None` for DaemonSets, Jobs, CronJobs.
+    pub effective_replicas: Option<i64>,
+    /// Rollout strategy.
+    pub strategy: Strategy,
+    /// `argo-rollouts` or `flagger` when a progressive delivery controller rolls it out.
+    pub progressive_delivery: Option<String>,
+    /// Containers.
+    pub containers: Vec<Container>,
+    /// Init containers (native sidecars among them are flagged).
+    pub init_containers: Vec<Container>,
+    /// Pod volumes.
+    pub volumes: Vec<Volume>,
+    /// StatefulSet volumeClaimTemplates.
+    pub volume_claim_templates: u32,
+    /// Pod restartPolicy, when set.
+    pub restart_policy: Option<String>,
+    /// terminationGracePeriodSeconds, when set.
+    pub termination_grace_period_seconds: Option<i64>,
+    /// topologyKeys of pod anti-affinity terms.
+    pub anti_affinity_keys: Vec<String>,
+    /// topologyKeys of topology spread constraints.
+    pub topology_spread_keys: Vec<String>,
+    /// Who applies it.
+    pub managers: Vec<Manager>,
+    /// Services whose selector matches its pods.
+    pub selected_by_services: Vec<String>,
+    /// PodDisruptionBudgets that cover its pods.
+    pub pdbs: Vec<String>,
+    /// Autoscalers (HPA, KEDA) that target it.
+    pub hpas: Vec<String>,
+    /// Smallest minReplicas of those autoscalers.
+    pub min_replicas: Option<i64>,
+    /// Evidence ids.
+    pub evidence: Vec<String>,
+    #[serde(skip)]
+    pod_labels: Labels,
+}
+
+/// A port of a Kubernetes Service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServicePort {
+    /// Port name.
+    pub name: Option<String>,
+    /// Service port.
+    pub port: i64,
+    /// targetPort (number or name), when set.
+    pub target_port: Option<Value>,
+    /// appProtocol.
+    pub app_protocol: Option<String>,
+}
+
+/// A Kubernetes Service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KubeService {
+    /// `Service/namespace/name`.
+    pub key: String,
+    /// Equality selector.
+    pub selector: Labels,
+    /// Ports.
+    pub ports: Vec<ServicePort>,
+    /// Evidence id.
+    pub evidence: String,
+}
+
+/// A PodDisruptionBudget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pdb {
+    /// `PodDisruptionBudget/namespace/name`.
+    pub key: String,
+    /// minAvailable as declared.
+    pub min_available: Option<Value>,
+    /// maxUnavailable as declared.
+    pub max_unavailable: Option<Value>,
+    /// Evidence id.
+    pub evidence: String,
+}
+
+/// An autoscaler (HPA or KEDA ScaledObject).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hpa {
+    /// `HorizontalPodAutoscaler/ns/name` or `ScaledObject/ns/name`.
+    pub key: String,
+    /// Workload key it scales.
+    pub target: String,
+    /// Minimum replicas (HPA default 1, KEDA default 0).
+    pub min_replicas: i64,
+    /// Maximum replicas.
+    pub max_replicas: Option<i64>,
+    /// What it scales on: `cpu`, `memory`, `pods:<m>`, `object:<m>`, `external:<m>`, `keda:<trigger>`.
+    pub metrics: Vec<String>,
+    /// Evidence id.
+    pub evidence: String,
+}
+
+/// An alerting or recording rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertRule {
+    /// Rule group.
+    pub group: String,
+    /// Alert name or recorded series.
+    pub name: String,
+    /// `alert` or `record`.
+    pub kind: String,
+    /// PromQL expression.
+    pub expr: String,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// `runbook_url` (or `runbook`) annotation.
+    pub runbook_url: Option<String>,
+    /// `service`, `app` or `job` label, naming the service it is about.
+    pub service_hint: Option<String>,
+    /// Evidence id.
+    pub evidence: String,
+}
+
+/// A node agent that ships logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogShipper {
+    /// Workload key of the DaemonSet.
+    pub key: String,
+    /// Which agent.
+    pub tool: String,
+    /// Evidence id.
+    pub evidence: String,
+}
+
+/// An object that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// Evidence id of the object.
+    pub evidence: String,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// Everything [`extract`] learned from a set of objects.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClusterFacts {
     /// Workloads keyed by `Kind/namespace/name`.
-    pub workloads: BTreeMap<String, serde_json::Value>,
+    pub workloads: BTreeMap<String, Workload>,
     /// Services keyed by `Service/namespace/name`.
-    pub services: BTreeMap<String, serde_json::Value>,
+    pub services: BTreeMap<String, KubeService>,
     /// PodDisruptionBudgets keyed by `PodDisruptionBudget/namespace/name`.
-    pub pdbs: BTreeMap<String, serde_json::Value>,
-    /// HPAs keyed by `HorizontalPodAutoscaler/namespace/name`.
-    pub hpas: BTreeMap<String, serde_json::Value>,
+    pub pdbs: BTreeMap<String, Pdb>,
+    /// Autoscalers keyed by their key.
+    pub hpas: BTreeMap<String, Hpa>,
     /// Keys of pods no controller owns.
     pub bare_pods: Vec<String>,
     /// Alerting and recording rules from PrometheusRule objects.
-    pub prometheus_rules: Vec<serde_json::Value>,
+    pub prometheus_rules: Vec<AlertRule>,
+    /// Log-shipping DaemonSets.
+    pub log_shippers: Vec<LogShipper>,
+    /// Kinds seen and how many of each (`apps/v1 Deployment` → 3).
+    pub kinds: BTreeMap<String, u32>,
+    /// Objects that could not be read.
+    pub skipped: Vec<Skipped>,
 }
 
-/// Extracts facts from objects (skeleton: returns nothing yet).
+fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    get(v, path).and_then(Value::as_str)
+}
+
+fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |acc, key| acc.get(key))
+}
+
+fn int(v: Option<&Value>) -> Option<i64> {
+    v.and_then(|x| {
+        x.as_i64()
+            .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
+    })
+}
+
+fn arr(v: Option<&Value>) -> &[Value] {
+    v.and_then(Value::as_array).map_or(&[], Vec::as_slice)
+}
+
+fn scalar_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
+    v.and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, x)| scalar_string(x).map(|s| (k.clone(), s)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const MESH_PROXIES: [&str; 3] = ["istio-proxy", "linkerd-proxy", "envoy-sidecar"];
+
+/// Whether a literal env value holds an IP address (loopback and unspecified addresses
+/// are binding addresses, not peers, and do not count).
+fn holds_ip_literal(value: &str) -> bool {
+    value
+        .split(|c: char| !(c.is_ascii_hexdigit() || c == '.' || c == ':' || c == '[' || c == ']'))
+        .filter(|t| t.len() >= 3)
+        .any(|token| {
+            let token = token.trim_matches(':');
+            let ip = token
+                .parse::<IpAddr>()
+                .ok()
+                .or_else(|| token.parse::<SocketAddr>().ok().map(|a| a.ip()))
+                .or_else(|| {
+                    token
+                        .rsplit_once(':')
+                        .and_then(|(h, _)| h.parse::<IpAddr>().ok())
+                });
+            ip.is_some_and(|ip| !ip.is_loopback() && !ip.is_unspecified())
+        })
+}
+
+fn container(c: &Value, mesh_injected: bool, init: bool) -> Option<Container> {
+    let name = s(c, &["name"])?.to_owned();
+    let image = ImageRef::parse(s(c, &["image"]).unwrap_or_default());
+    let native_sidecar = init && s(c, &["restartPolicy"]) == Some("Always");
+    let mesh = MESH_PROXIES.contains(&name.as_str()) || (mesh_injected && name.ends_with("-proxy"));
+    let mut env_names = Vec::new();
+    let mut env_ip_literals = Vec::new();
+    for e in arr(c.get("env")) {
+        let Some(n) = s(e, &["name"]) else { continue };
+        env_names.push(n.to_owned());
+        if s(e, &["value"]).is_some_and(holds_ip_literal) {
+            env_ip_literals.push(n.to_owned());
+        }
+    }
+    let env_from = arr(c.get("envFrom"))
+        .iter()
+        .filter_map(|e| {
+            s(e, &["configMapRef", "name"])
+                .map(|n| format!("configmap:{n}"))
+                .or_else(|| s(e, &["secretRef", "name"]).map(|n| format!("secret:{n}")))
+        })
+        .collect();
+    let ports = arr(c.get("ports"))
+        .iter()
+        .filter_map(|p| {
+            Some(ContainerPort {
+                name: s(p, &["name"]).map(str::to_owned),
+                container_port: int(p.get("containerPort"))?,
+                protocol: s(p, &["protocol"]).unwrap_or("TCP").to_owned(),
+                app_protocol: s(p, &["appProtocol"]).map(str::to_owned),
+            })
+        })
+        .collect();
+    Some(Container {
+        name,
+        image,
+        sidecar: native_sidecar || mesh,
+        readiness_probe: c.get("readinessProbe").is_some_and(|p| !p.is_null()),
+        liveness_probe: c.get("livenessProbe").is_some_and(|p| !p.is_null()),
+        startup_probe: c.get("startupProbe").is_some_and(|p| !p.is_null()),
+        requests: string_map(get(c, &["resources", "requests"])),
+        limits: string_map(get(c, &["resources", "limits"])),
+        read_only_root_filesystem: get(c, &["securityContext", "readOnlyRootFilesystem"])
+            .and_then(Value::as_bool),
+        ports,
+        env_names,
+        env_from,
+        env_ip_literals,
+        pre_stop: get(c, &["lifecycle", "preStop"]).is_some_and(|p| !p.is_null()),
+    })
+}
+
+/// Resolves maxUnavailable (an int or `N%`) against a replica count, rounding down.
+fn resolve_unavailable(value: &Value, replicas: Option<i64>) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(text) => match text.strip_suffix('%') {
+            Some(pct) => {
+                let pct: i64 = pct.trim().parse().ok()?;
+                replicas.map(|r| r * pct / 100)
+            }
+            None => text.parse().ok(),
+        },
+        _ => None,
+    }
+}
+
+fn strategy(kind: &str, spec: &Value, effective: Option<i64>) -> Strategy {
+    let (declared_type, max_unavailable) = match kind {
+        "Deployment" => {
+            let t = s(spec, &["strategy", "type"]).unwrap_or("RollingUpdate");
+            let mu = (t == "RollingUpdate").then(|| {
+                get(spec, &["strategy", "rollingUpdate", "maxUnavailable"])
+                    .cloned()
+                    .unwrap_or_else(|| Value::from("25%"))
+            });
+            (Some(t.to_owned()), mu)
+        }
+        "StatefulSet" | "DaemonSet" => {
+            let t = s(spec, &["updateStrategy", "type"]).unwrap_or("RollingUpdate");
+            let mu = (t == "RollingUpdate").then(|| {
+                get(spec, &["updateStrategy", "rollingUpdate", "maxUnavailable"])
+                    .cloned()
+                    .unwrap_or_else(|| Value::from(1))
+            });
+            (Some(t.to_owned()), mu)
+        }
+        "Rollout" => {
+            if spec
+                .get("strategy")
+                .and_then(|st| st.get("blueGreen"))
+                .is_some()
+            {
+                (Some("BlueGreen".to_owned()), None)
+            } else {
+                let mu = get(spec, &["strategy", "canary", "maxUnavailable"])
+                    .cloned()
+                    .unwrap_or_else(|| Value::from("25%"));
+                (Some("Canary".to_owned()), Some(mu))
+            }
+        }
+        _ => (None, None),
+    };
+    let pods = max_unavailable
+        .as_ref()
+        .and_then(|v| resolve_unavailable(v, effective.or(Some(1))));
+    Strategy {
+        kind: declared_type,
+        max_unavailable,
+        max_unavailable_pods: pods,
+    }
+}
+
+fn managers(metadata: &Value) -> Vec<Manager> {
+    let labels = labels_of(metadata.get("labels"));
+    let annotations = labels_of(metadata.get("annotations"));
+    let mut out = Vec::new();
+    let mut add = |tool: &str, via: String| {
+        if !out.iter().any(|m: &Manager| m.tool == tool) {
+            out.push(Manager {
+                tool: tool.to_owned(),
+                via,
+            });
+        }
+    };
+    if let Some(by) = labels.get("app.kubernetes.io/managed-by") {
+        let tool = if by.eq_ignore_ascii_case("helm") {
+            "helm".to_owned()
+        } else {
+            by.to_lowercase()
+        };
+        add(&tool, format!("label app.kubernetes.io/managed-by={by}"));
+    }
+    if labels.contains_key("helm.sh/chart") {
+        add("helm", "label helm.sh/chart".into());
+    }
+    if annotations.contains_key("meta.helm.sh/release-name") {
+        add("helm", "annotation meta.helm.sh/release-name".into());
+    }
+    if labels.contains_key("argocd.argoproj.io/instance") {
+        add("argocd", "label argocd.argoproj.io/instance".into());
+    }
+    if annotations.contains_key("argocd.argoproj.io/tracking-id") {
+        add("argocd", "annotation argocd.argoproj.io/tracking-id".into());
+    }
+    for key in [
+        "kustomize.toolkit.fluxcd.io/name",
+        "helm.toolkit.fluxcd.io/name",
+    ] {
+        if labels.contains_key(key) {
+            add("flux", format!("label {key}"));
+        }
+    }
+    const BY_HAND: [&str; 6] = [
+        "kubectl",
+        "kubectl-client-side-apply",
+        "kubectl-edit",
+        "kubectl-create",
+        "kubectl-patch",
+        "kubectl-replace",
+    ];
+    for f in arr(metadata.get("managedFields")) {
+        let Some(manager) = s(f, &["manager"]) else {
+            continue;
+        };
+        let builtin = manager.starts_with("kube-")
+            || manager.ends_with("-controller")
+            || manager == "kubelet";
+        if !BY_HAND.contains(&manager) && !builtin {
+            add(manager, format!("managedFields manager {manager}"));
+        }
+    }
+    out
+}
+
+fn label_of(template_labels: &Labels, object_labels: &Labels, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| {
+        template_labels
+            .get(*k)
+            .or_else(|| object_labels.get(*k))
+            .cloned()
+    })
+}
+
+fn workload(kind: &str, obj: &Value, evidence: &str) -> Option<Workload> {
+    let metadata = obj.get("metadata")?;
+    let name = s(metadata, &["name"])?.to_owned();
+    let namespace = s(metadata, &["namespace"]).unwrap_or("default").to_owned();
+    let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
+    let (template_meta, pod_spec) = match kind {
+        "Pod" => (metadata.clone(), spec.clone()),
+        "CronJob" => (
+            get(&spec, &["jobTemplate", "spec", "template", "metadata"])
+                .cloned()
+                .unwrap_or(Value::Null),
+            get(&spec, &["jobTemplate", "spec", "template", "spec"])
+                .cloned()
+                .unwrap_or(Value::Null),
+        ),
+        _ => (
+            get(&spec, &["template", "metadata"])
+                .cloned()
+                .unwrap_or(Value::Null),
+            get(&spec, &["template", "spec"])
+                .cloned()
+                .unwrap_or(Value::Null),
+        ),
+    };
+    let object_labels = labels_of(metadata.get("labels"));
+    let pod_labels = labels_of(template_meta.get("labels"));
+    let annotations = labels_of(template_meta.get("annotations"));
+    let mesh_injected = annotations.contains_key("sidecar.istio.io/status")
+        || annotations.contains_key("linkerd.io/proxy-version");
+    let long_running = !matches!(kind, "Job" | "CronJob");
+    let replicas = match kind {
+        "Deployment" | "StatefulSet" | "ReplicaSet" | "ReplicationController" | "Rollout" => {
+            int(spec.get("replicas"))
+        }
+        _ => None,
+    };
+    let effective_replicas = match kind {
+        "DaemonSet" | "Job" | "CronJob" => None,
+        _ => Some(replicas.unwrap_or(1)),
+    };
+    let mut anti_affinity_keys: Vec<String> = Vec::new();
+    let anti = get(&pod_spec, &["affinity", "podAntiAffinity"]);
+    for term in arr(anti.and_then(|a| a.get("requiredDuringSchedulingIgnoredDuringExecution"))) {
+        if let Some(k) = s(term, &["topologyKey"]) {
+            anti_affinity_keys.push(k.to_owned());
+        }
+    }
+    for term in arr(anti.and_then(|a| a.get("preferredDuringSchedulingIgnoredDuringExecution"))) {
+        if let Some(k) = s(term, &["podAffinityTerm", "topologyKey"]) {
+            anti_affinity_keys.push(k.to_owned());
+        }
+    }
+    anti_affinity_keys.sort();
+    anti_affinity_keys.dedup();
+    let mut topology_spread_keys: Vec<String> = arr(pod_spec.get("topologySpreadConstraints"))
+        .iter()
+        .filter_map(|t| s(t, &["topologyKey"]).map(str::to_owned))
+        .collect();
+    topology_spread_keys.sort();
+    topology_spread_keys.dedup();
+    Some(Workload {
+        key: format!("{kind}/{namespace}/{name}"),
+        kind: kind.to_owned(),
+        app: label_of(
+            &pod_labels,
+            &object_labels,
+            &["app.kubernetes.io/name", "app"],
+        ),
+        team: label_of(
+            &pod_labels,
+            &object_labels,
+            &["team", "owner", "app.kubernetes.io/part-of"],
+        ),
+        namespace,
+        name,
+        long_running,
+        replicas,
+        effective_replicas,
+        strategy: strategy(kind, &spec, effective_replicas),
+        progressive_delivery: (kind == "Rollout").then(|| "argo-rollouts".to_owned()),
+        containers: arr(pod_spec.get("containers"))
+            .iter()
+            .filter_map(|c| container(c, mesh_injected, false))
+            .collect(),
+        init_containers: arr(pod_spec.get("initContainers"))
+            .iter()
+            .filter_map(|c| container(c, mesh_injected, true))
+            .collect(),
+        volumes: arr(pod_spec.get("volumes"))
+            .iter()
+            .filter_map(|v| {
+                let obj = v.as_object()?;
+                let name = obj.get("name")?.as_str()?.to_owned();
+                let kind = obj
+                    .keys()
+                    .find(|k| *k != "name")
+                    .cloned()
+                    .unwrap_or_else(|| "emptyDir".to_owned());
+                Some(Volume { name, kind })
+            })
+            .collect(),
+        volume_claim_templates: arr(spec.get("volumeClaimTemplates")).len() as u32,
+        restart_policy: s(&pod_spec, &["restartPolicy"]).map(str::to_owned),
+        termination_grace_period_seconds: int(pod_spec.get("terminationGracePeriodSeconds")),
+        anti_affinity_keys,
+        topology_spread_keys,
+        managers: managers(metadata),
+        selected_by_services: Vec::new(),
+        pdbs: Vec::new(),
+        hpas: Vec::new(),
+        min_replicas: None,
+        evidence: vec![evidence.to_owned()],
+        pod_labels,
+    })
+}
+
+fn owner_kinds(obj: &Value) -> Vec<String> {
+    arr(get(obj, &["metadata", "ownerReferences"]))
+        .iter()
+        .filter_map(|o| s(o, &["kind"]).map(str::to_owned))
+        .collect()
+}
+
+const LOG_AGENTS: [(&str, &str); 12] = [
+    ("fluent-bit", "fluent-bit"),
+    ("fluentbit", "fluent-bit"),
+    ("fluentd", "fluentd"),
+    ("vector", "vector"),
+    ("promtail", "promtail"),
+    ("grafana/alloy", "grafana alloy"),
+    ("grafana/agent", "grafana agent"),
+    ("opentelemetry-collector", "otel collector"),
+    ("otel/opentelemetry", "otel collector"),
+    ("datadog/agent", "datadog agent"),
+    ("splunk", "splunk"),
+    ("filebeat", "elastic filebeat"),
+];
+
+/// Extracts facts from objects. Malformed objects are skipped with a reason; nothing
+/// panics and everything else is kept.
 pub fn extract(objects: &[SourcedObject]) -> ClusterFacts {
-    let _ = objects;
-    ClusterFacts::default()
+    let mut facts = ClusterFacts::default();
+    let mut flagger_targets: Vec<String> = Vec::new();
+    let mut pdb_selectors: Vec<(String, String, Option<Value>)> = Vec::new();
+    let mut expanded: Vec<(&Value, &str)> = Vec::new();
+    let mut list_items: Vec<(Value, String)> = Vec::new();
+    for o in objects {
+        if s(&o.object, &["kind"]).is_some_and(|k| k.ends_with("List")) {
+            for item in arr(o.object.get("items")) {
+                list_items.push((item.clone(), o.evidence.clone()));
+            }
+        } else {
+            expanded.push((&o.object, &o.evidence));
+        }
+    }
+    expanded.extend(list_items.iter().map(|(v, e)| (v, e.as_str())));
+
+    for (obj, evidence) in expanded {
+        let (Some(kind), Some(api)) = (s(obj, &["kind"]), s(obj, &["apiVersion"])) else {
+            facts.skipped.push(Skipped {
+                evidence: evidence.to_owned(),
+                reason: "no kind or apiVersion".into(),
+            });
+            continue;
+        };
+        *facts.kinds.entry(format!("{api} {kind}")).or_default() += 1;
+        let Some(name) = s(obj, &["metadata", "name"]) else {
+            facts.skipped.push(Skipped {
+                evidence: evidence.to_owned(),
+                reason: format!("{kind} without metadata.name"),
+            });
+            continue;
+        };
+        let namespace = s(obj, &["metadata", "namespace"]).unwrap_or("default");
+        let owners = owner_kinds(obj);
+        match kind {
+            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicationController" | "CronJob" => {}
+            "ReplicaSet" if owners.iter().any(|k| k == "Deployment" || k == "Rollout") => continue,
+            "ReplicaSet" => {}
+            "Rollout" if api.starts_with("argoproj.io/") => {}
+            "Job" if owners.iter().any(|k| k == "CronJob") => continue,
+            "Job" => {}
+            "Pod" if !owners.is_empty() => continue,
+            "Pod" => facts.bare_pods.push(format!("Pod/{namespace}/{name}")),
+            "Service" => {
+                let ports = arr(get(obj, &["spec", "ports"]))
+                    .iter()
+                    .filter_map(|p| {
+                        Some(ServicePort {
+                            name: s(p, &["name"]).map(str::to_owned),
+                            port: int(p.get("port"))?,
+                            target_port: p.get("targetPort").cloned(),
+                            app_protocol: s(p, &["appProtocol"]).map(str::to_owned),
+                        })
+                    })
+                    .collect();
+                let key = format!("Service/{namespace}/{name}");
+                facts.services.insert(
+                    key.clone(),
+                    KubeService {
+                        key,
+                        selector: labels_of(get(obj, &["spec", "selector"])),
+                        ports,
+                        evidence: evidence.to_owned(),
+                    },
+                );
+                continue;
+            }
+            "PodDisruptionBudget" => {
+                let key = format!("PodDisruptionBudget/{namespace}/{name}");
+                pdb_selectors.push((
+                    key.clone(),
+                    namespace.to_owned(),
+                    get(obj, &["spec", "selector"]).cloned(),
+                ));
+                facts.pdbs.insert(
+                    key.clone(),
+                    Pdb {
+                        key,
+                        min_available: get(obj, &["spec", "minAvailable"]).cloned(),
+                        max_unavailable: get(obj, &["spec", "maxUnavailable"]).cloned(),
+                        evidence: evidence.to_owned(),
+                    },
+                );
+                continue;
+            }
+            "HorizontalPodAutoscaler" => {
+                let target_kind =
+                    s(obj, &["spec", "scaleTargetRef", "kind"]).unwrap_or("Deployment");
+                let target_name = s(obj, &["spec", "scaleTargetRef", "name"]).unwrap_or_default();
+                let mut metrics: Vec<String> = arr(get(obj, &["spec", "metrics"]))
+                    .iter()
+                    .filter_map(|m| match s(m, &["type"]) {
+                        Some("Resource") => s(m, &["resource", "name"]).map(str::to_owned),
+                        Some("ContainerResource") => {
+                            s(m, &["containerResource", "name"]).map(str::to_owned)
+                        }
+                        Some("Pods") => {
+                            s(m, &["pods", "metric", "name"]).map(|n| format!("pods:{n}"))
+                        }
+                        Some("Object") => {
+                            s(m, &["object", "metric", "name"]).map(|n| format!("object:{n}"))
+                        }
+                        Some("External") => {
+                            s(m, &["external", "metric", "name"]).map(|n| format!("external:{n}"))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                // autoscaling/v1's only metric; v2 without metrics defaults to CPU.
+                if metrics.is_empty() {
+                    metrics.push("cpu".into());
+                }
+                let key = format!("HorizontalPodAutoscaler/{namespace}/{name}");
+                facts.hpas.insert(
+                    key.clone(),
+                    Hpa {
+                        key,
+                        target: format!("{target_kind}/{namespace}/{target_name}"),
+                        min_replicas: int(get(obj, &["spec", "minReplicas"])).unwrap_or(1),
+                        max_replicas: int(get(obj, &["spec", "maxReplicas"])),
+                        metrics,
+                        evidence: evidence.to_owned(),
+                    },
+                );
+                continue;
+            }
+            "ScaledObject" if api.starts_with("keda.sh/") => {
+                let target_kind =
+                    s(obj, &["spec", "scaleTargetRef", "kind"]).unwrap_or("Deployment");
+                let target_name = s(obj, &["spec", "scaleTargetRef", "name"]).unwrap_or_default();
+                let key = format!("ScaledObject/{namespace}/{name}");
+                facts.hpas.insert(
+                    key.clone(),
+                    Hpa {
+                        key,
+                        target: format!("{target_kind}/{namespace}/{target_name}"),
+                        min_replicas: int(get(obj, &["spec", "minReplicaCount"])).unwrap_or(0),
+                        max_replicas: int(get(obj, &["spec", "maxReplicaCount"])).or(Some(100)),
+                        metrics: arr(get(obj, &["spec", "triggers"]))
+                            .iter()
+                            .filter_map(|t| s(t, &["type"]).map(|t| format!("keda:{t}")))
+                            .collect(),
+                        evidence: evidence.to_owned(),
+                    },
+                );
+                continue;
+            }
+            "Canary" if api.starts_with("flagger.app/") => {
+                let target_kind = s(obj, &["spec", "targetRef", "kind"]).unwrap_or("Deployment");
+                if let Some(target) = s(obj, &["spec", "targetRef", "name"]) {
+                    flagger_targets.push(format!("{target_kind}/{namespace}/{target}"));
+                }
+                continue;
+            }
+            "PrometheusRule" if api.starts_with("monitoring.coreos.com/") => {
+                facts.prometheus_rules.extend(rules_of_groups(
+                    arr(get(obj, &["spec", "groups"])),
+                    evidence,
+                ));
+                continue;
+            }
+            _ => continue,
+        }
+        match workload(kind, obj, evidence) {
+            Some(w) => {
+                if w.kind == "DaemonSet" {
+                    let names: Vec<String> = std::iter::once(w.name.clone())
+                        .chain(w.containers.iter().map(|c| c.image.repository.clone()))
+                        .collect();
+                    if let Some((_, tool)) = LOG_AGENTS
+                        .iter()
+                        .find(|(m, _)| names.iter().any(|n| n.contains(m)))
+                    {
+                        facts.log_shippers.push(LogShipper {
+                            key: w.key.clone(),
+                            tool: (*tool).to_owned(),
+                            evidence: evidence.to_owned(),
+                        });
+                    }
+                }
+                facts.workloads.insert(w.key.clone(), w);
+            }
+            None => facts.skipped.push(Skipped {
+                evidence: evidence.to_owned(),
+                reason: format!("{kind} {name} could not be read"),
+            }),
+        }
+    }
+    link(&mut facts, &flagger_targets);
+    link_pdbs(&mut facts, &pdb_selectors);
+    facts
+}
+
+/// Reads Prometheus rule groups (`groups: [{name, rules: [...]}]`), as PrometheusRule
+/// objects and rule files both hold them.
+pub fn rules_of_groups(groups: &[Value], evidence: &str) -> Vec<AlertRule> {
+    let mut out = Vec::new();
+    for g in groups {
+        let group = s(g, &["name"]).unwrap_or_default().to_owned();
+        for r in arr(g.get("rules")) {
+            let (kind, name) = match (s(r, &["alert"]), s(r, &["record"])) {
+                (Some(a), _) => ("alert", a),
+                (None, Some(rec)) => ("record", rec),
+                _ => continue,
+            };
+            let labels = string_map(r.get("labels"));
+            let annotations = string_map(r.get("annotations"));
+            out.push(AlertRule {
+                group: group.clone(),
+                name: name.to_owned(),
+                kind: kind.to_owned(),
+                expr: r.get("expr").and_then(scalar_string).unwrap_or_default(),
+                runbook_url: annotations
+                    .get("runbook_url")
+                    .or_else(|| annotations.get("runbook"))
+                    .cloned(),
+                service_hint: ["service", "app", "job"]
+                    .iter()
+                    .find_map(|k| labels.get(*k).cloned()),
+                labels,
+                evidence: evidence.to_owned(),
+            });
+        }
+    }
+    out
+}
+
+/// Connects Services, PDBs, autoscalers and progressive delivery to the workloads they
+/// act on: same namespace, real selector semantics.
+fn link(facts: &mut ClusterFacts, flagger_targets: &[String]) {
+    for w in facts.workloads.values_mut() {
+        let ns_prefix = |key: &str, kind: &str| {
+            key.strip_prefix(kind)
+                .and_then(|rest| rest.split('/').next())
+                .map(str::to_owned)
+        };
+        w.selected_by_services = facts
+            .services
+            .values()
+            .filter(|svc| ns_prefix(&svc.key, "Service/").as_deref() == Some(w.namespace.as_str()))
+            .filter(|svc| service_selects(&svc.selector, &w.pod_labels))
+            .map(|svc| svc.key.clone())
+            .collect();
+        w.hpas = facts
+            .hpas
+            .values()
+            .filter(|h| h.target == w.key)
+            .map(|h| h.key.clone())
+            .collect();
+        w.min_replicas = facts
+            .hpas
+            .values()
+            .filter(|h| h.target == w.key)
+            .map(|h| h.min_replicas)
+            .min();
+        if flagger_targets.contains(&w.key) {
+            w.progressive_delivery = Some("flagger".into());
+        }
+    }
+}
+
+/// Matches PDBs to workloads with `LabelSelector` semantics (an empty selector covers
+/// every pod of the namespace, an absent one none).
+fn link_pdbs(facts: &mut ClusterFacts, pdb_selectors: &[(String, String, Option<Value>)]) {
+    for w in facts.workloads.values_mut() {
+        w.pdbs = pdb_selectors
+            .iter()
+            .filter(|(_, ns, _)| *ns == w.namespace)
+            .filter(|(_, _, sel)| label_selector_matches(sel.as_ref(), &w.pod_labels))
+            .map(|(key, _, _)| key.clone())
+            .collect();
+        w.pdbs.sort();
+    }
 }

@@ -52,7 +52,7 @@ fn truncate(text: &str, width: Option<usize>) -> String {
     }
 }
 
-fn level_line(report: &LevelReport, result: &ScanResult, color: bool) -> String {
+fn level_line(report: &LevelReport, color: bool) -> String {
     let mut line = String::new();
     match (report.attained, &report.attained_name) {
         (Some(level), Some(name)) => {
@@ -94,7 +94,6 @@ fn level_line(report: &LevelReport, result: &ScanResult, color: bool) -> String 
         .map(|s| format!("{} {}/{}", s.name, s.met, s.total))
         .collect();
     let _ = write!(line, "  [{}]", shares.join(" · "));
-    let _ = result;
     if color { line.bold().to_string() } else { line }
 }
 
@@ -164,8 +163,12 @@ pub fn render_table(result: &ScanResult, options: TableOptions) -> String {
             .unwrap_or_default();
         for report in result.levels.iter().filter(|l| l.service == service.id) {
             let model_name = &report.model;
-            let _ = writeln!(out, "  {model_name}: {}", level_line(report, result, color));
-            for r in rows.iter().filter(|r| &r.model == model_name) {
+            let _ = writeln!(out, "  {model_name}: {}", level_line(report, color));
+            let mut in_model: Vec<&&CriterionResult> =
+                rows.iter().filter(|r| &r.model == model_name).collect();
+            // Lowest level first (smells, then Baseline, ...), the model's order within a level.
+            in_model.sort_by_key(|r| result.criteria.get(&r.criterion).and_then(|c| c.level));
+            for r in in_model {
                 let level = result
                     .criteria
                     .get(&r.criterion)
