@@ -1,1 +1,4 @@
 //! placeholder
+mod evidence;
+mod repo;
+mod yaml_pos;
