@@ -4,7 +4,7 @@
 //! excerpts live in one place: ids are stable (`git:<repo>@<sha7>:<path>#L1-L9`), the
 //! digest is of the whole file as read, and excerpts are always redacted.
 
-use evident_core::{Evidence, EvidenceLocation, ScanContext, sha256_hex};
+use evident_core::{Evidence, EvidenceLocation, ScanContext};
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
@@ -22,20 +22,43 @@ pub(crate) struct SourceFile {
     pub path: String,
     /// The file's text.
     pub text: String,
-    /// Hex sha256 of the bytes as read.
-    pub sha256: String,
+    /// Hex sha256 of the bytes as read; `None` when the bytes were not read (too large).
+    pub sha256: Option<String>,
     /// The whole file redacted once, so that a cited range gets the context (an `env:`
     /// key above it) the redactor needs; `None` when redaction changed the line count.
     redacted_lines: OnceCell<Option<Vec<String>>>,
 }
 
 impl SourceFile {
-    /// A file from its bytes, which must already be known to be UTF-8 text.
+    /// A file from its text (tests build files this way).
+    #[cfg(test)]
     pub(crate) fn new(path: String, text: String) -> Self {
-        let sha256 = sha256_hex(text.as_bytes());
+        let sha256 = Some(evident_core::sha256_hex(text.as_bytes()));
         Self {
             path,
             text,
+            sha256,
+            redacted_lines: OnceCell::new(),
+        }
+    }
+
+    /// A file from its text and the digest of the bytes it was decoded from (which differ
+    /// from the text when a byte-order mark was dropped).
+    pub(crate) fn with_digest(path: String, text: String, sha256: String) -> Self {
+        Self {
+            path,
+            text,
+            sha256: Some(sha256),
+            redacted_lines: OnceCell::new(),
+        }
+    }
+
+    /// A file whose content cannot be shown (binary, too large): citing it proves it is
+    /// there, with the digest of its bytes when they were read, and an empty excerpt.
+    pub(crate) fn opaque(path: String, sha256: Option<String>) -> Self {
+        Self {
+            path,
+            text: String::new(),
             sha256,
             redacted_lines: OnceCell::new(),
         }
@@ -156,7 +179,7 @@ impl<'c> EvidenceBook<'c> {
                 location: Some(location),
                 observed_at: self.ctx.observed_at.clone(),
                 revision: self.revision.clone(),
-                sha256: Some(file.sha256.clone()),
+                sha256: file.sha256.clone(),
                 excerpt,
             },
         );
@@ -209,7 +232,7 @@ mod tests {
         assert_eq!(records.len(), 2);
         let rec = records.iter().find(|r| r.id == id).unwrap();
         assert_eq!(rec.excerpt, "b: 2\nc: 3\n");
-        assert_eq!(rec.sha256.as_deref(), Some(sha256_hex(b"a: 1\nb: 2\nc: 3\n").as_str()));
+        assert_eq!(rec.sha256.as_deref(), Some(evident_core::sha256_hex(b"a: 1\nb: 2\nc: 3\n").as_str()));
         assert_eq!(rec.revision.as_deref(), Some("0123456789abcdef"));
     }
 

@@ -299,16 +299,6 @@ impl RepoReader {
         }
     }
 
-    /// The text of the file at `path`: UTF-8 without NUL bytes, else [`ReadError::NotText`].
-    pub(crate) fn read_text(&self, path: &str) -> Result<String, ReadError> {
-        let bytes = self.read_bytes(path)?;
-        if bytes.contains(&0) {
-            return Err(ReadError::NotText);
-        }
-        let text = String::from_utf8(bytes).map_err(|_| ReadError::NotText)?;
-        Ok(text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text))
-    }
-
     /// Whether the symlink at `path` points outside the repository (absolute, or climbing
     /// above the root). Reads only the link itself, never its target.
     pub(crate) fn symlink_escapes(&self, path: &str) -> bool {
@@ -375,6 +365,19 @@ fn walk_tree(repo: &Repository, head: Oid) -> Result<(Vec<TreeEntry>, bool), Ope
         return Err(git(e));
     }
     Ok((entries, cut))
+}
+
+/// The text of a file's bytes: UTF-8 without NUL bytes (a byte-order mark dropped),
+/// else [`ReadError::NotText`].
+pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<String, ReadError> {
+    if bytes.contains(&0) {
+        return Err(ReadError::NotText);
+    }
+    let text = String::from_utf8(bytes).map_err(|_| ReadError::NotText)?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    })
 }
 
 fn check_size(size: u64) -> Result<(), ReadError> {
