@@ -146,7 +146,7 @@ impl JobDraft {
                 Signal {
                     kind: (*kind).to_owned(),
                     line: *line,
-                    text: file.redacted_line(ctx, *line),
+                    text: command_text(&file.redacted_line(ctx, *line)),
                     path: path.clone(),
                 }
             })
@@ -171,6 +171,24 @@ impl JobDraft {
             signals,
         })
     }
+}
+
+/// The command part of a (redacted) YAML line: `- run: cargo test` reads `cargo test`,
+/// `- uses: x/y@v1` keeps its `uses:` so the reader sees it is an action.
+fn command_text(line: &str) -> String {
+    let mut text = line.trim();
+    text = text.strip_prefix("- ").unwrap_or(text).trim_start();
+    for key in ["run:", "script:"] {
+        if let Some(rest) = text.strip_prefix(key) {
+            text = rest.trim_start();
+        }
+    }
+    let unquoted = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .or_else(|| text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')))
+        .unwrap_or(text);
+    unquoted.to_owned()
 }
 
 /// Whether a branch name matches a GitHub-style branch filter (`*` stays within a path
