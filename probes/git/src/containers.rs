@@ -44,10 +44,10 @@ pub(crate) fn dockerfile(file: &SourceFile, book: &mut EvidenceBook<'_>) -> Dock
         match keyword.as_str() {
             "FROM" => {
                 let mut rest = args.iter().filter(|a| !a.starts_with("--"));
-                if let Some(image) = rest.next() {
-                    if !stage_names.iter().any(|s| s.eq_ignore_ascii_case(image)) {
-                        base_images.push((*image).to_owned());
-                    }
+                if let Some(image) = rest.next()
+                    && !stage_names.iter().any(|s| s.eq_ignore_ascii_case(image))
+                {
+                    base_images.push((*image).to_owned());
                 }
                 if let Some(pos) = args.iter().position(|a| a.eq_ignore_ascii_case("as"))
                     && let Some(name) = args.get(pos + 1)
@@ -119,7 +119,11 @@ fn instructions(text: &str) -> Vec<(u32, String)> {
 }
 
 /// Reads a compose file's services: health check (unless disabled) and restart policy.
-pub(crate) fn compose_file(file: &SourceFile, docs: &[Node], book: &mut EvidenceBook<'_>) -> Option<ComposeFile> {
+pub(crate) fn compose_file(
+    file: &SourceFile,
+    docs: &[Node],
+    book: &mut EvidenceBook<'_>,
+) -> Option<ComposeFile> {
     let doc = docs.iter().find(|d| yaml_pos::is_mapping(d))?;
     let (services_key, services) = yaml_pos::get_entry(doc, "services")?;
     let lines = Lines::new(&file.text);
@@ -130,7 +134,10 @@ pub(crate) fn compose_file(file: &SourceFile, docs: &[Node], book: &mut Evidence
         .filter_map(|(name, svc)| {
             let name = yaml_pos::scalar_text(name)?;
             let healthcheck = yaml_pos::get(svc, "healthcheck").is_some_and(|h| {
-                yaml_pos::get(h, "disable").and_then(yaml_pos::scalar_text).as_deref() != Some("true")
+                yaml_pos::get(h, "disable")
+                    .and_then(yaml_pos::scalar_text)
+                    .as_deref()
+                    != Some("true")
                     && !yaml_pos::is_null(h)
             });
             let restart = yaml_pos::get(svc, "restart").and_then(yaml_pos::scalar_text);
@@ -161,7 +168,10 @@ mod tests {
         let file = SourceFile::new("Dockerfile".into(), text.into());
         let d = dockerfile(&file, &mut book);
         assert!(d.healthcheck);
-        assert_eq!(d.base_images, vec!["golang:1.22", "gcr.io/distroless/static"]);
+        assert_eq!(
+            d.base_images,
+            vec!["golang:1.22", "gcr.io/distroless/static"]
+        );
         assert_eq!(d.user.as_deref(), Some("app"));
         assert_eq!(d.evidence, "git:r@abcdef0:Dockerfile#L1-L10");
         let none = SourceFile::new("Dockerfile".into(), "FROM x\nHEALTHCHECK NONE\n".into());

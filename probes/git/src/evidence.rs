@@ -232,7 +232,10 @@ mod tests {
         assert_eq!(records.len(), 2);
         let rec = records.iter().find(|r| r.id == id).unwrap();
         assert_eq!(rec.excerpt, "b: 2\nc: 3\n");
-        assert_eq!(rec.sha256.as_deref(), Some(evident_core::sha256_hex(b"a: 1\nb: 2\nc: 3\n").as_str()));
+        assert_eq!(
+            rec.sha256.as_deref(),
+            Some(evident_core::sha256_hex(b"a: 1\nb: 2\nc: 3\n").as_str())
+        );
         assert_eq!(rec.revision.as_deref(), Some("0123456789abcdef"));
     }
 

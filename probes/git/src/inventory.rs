@@ -79,7 +79,9 @@ pub(crate) fn by_path(path: &str, repo: &RepoPaths) -> Vec<PathMatch> {
     let name = path.rsplit('/').next().unwrap_or(path);
     let lower = name.to_lowercase();
     let dir = dir_of(path);
-    let in_dir = |segment: &str| path.starts_with(&format!("{segment}/")) || path.contains(&format!("/{segment}/"));
+    let in_dir = |segment: &str| {
+        path.starts_with(&format!("{segment}/")) || path.contains(&format!("/{segment}/"))
+    };
     let mut out = Vec::new();
     match ext(&lower) {
         "tf" => out.push(m(ConfigAsCode, "terraform", true)),
@@ -123,7 +125,11 @@ pub(crate) fn by_path(path: &str, repo: &RepoPaths) -> Vec<PathMatch> {
         out.push(m(Contracts, "spring-cloud-contract", true));
     }
     // Migrations.
-    if dir.ends_with("db/migration") && name.starts_with('V') && name.contains("__") && lower.ends_with(".sql") {
+    if dir.ends_with("db/migration")
+        && name.starts_with('V')
+        && name.contains("__")
+        && lower.ends_with(".sql")
+    {
         out.push(m(Migrations, "flyway", true));
     }
     if lower.starts_with("db.changelog") || lower.contains("changelog-master") {
@@ -155,7 +161,8 @@ pub(crate) fn by_path(path: &str, repo: &RepoPaths) -> Vec<PathMatch> {
         out.push(m(Runbooks, "runbooks", false));
     }
     // Deploy scripts.
-    let script_ext = matches!(ext(&lower), "sh" | "bash" | "ps1" | "py" | "") || lower.ends_with(".sh");
+    let script_ext =
+        matches!(ext(&lower), "sh" | "bash" | "ps1" | "py" | "") || lower.ends_with(".sh");
     if (lower.starts_with("deploy") && lower.ends_with(".sh"))
         || (dir.ends_with("scripts") && lower.starts_with("deploy") && script_ext)
     {
@@ -171,12 +178,18 @@ pub(crate) fn makefile_deploy_target(text: &str) -> Option<u32> {
         if line.starts_with([' ', '\t', '#', '.']) {
             continue;
         }
-        let Some((targets, rest)) = line.split_once(':') else { continue };
+        let Some((targets, rest)) = line.split_once(':') else {
+            continue;
+        };
         if rest.starts_with('=') {
             continue;
         }
         let deploys = targets.split_whitespace().any(|t| {
-            t == "deploy" || t.starts_with("deploy-") || t.starts_with("deploy_") || t.starts_with("release-to-") || t == "rollout"
+            t == "deploy"
+                || t.starts_with("deploy-")
+                || t.starts_with("deploy_")
+                || t.starts_with("release-to-")
+                || t == "rollout"
         });
         if deploys {
             return u32::try_from(i + 1).ok();
@@ -195,17 +208,37 @@ pub(crate) struct InventoryBuilder {
 impl InventoryBuilder {
     /// Whether an entry for this match and path would be new (checked before reading).
     pub(crate) fn wants(&self, found: &PathMatch, path: &str) -> bool {
-        !self.seen.contains(&Self::key(found.category, found.tool, path, found.per_directory))
+        !self.seen.contains(&Self::key(
+            found.category,
+            found.tool,
+            path,
+            found.per_directory,
+        ))
     }
 
-    fn key(category: Category, tool: &str, path: &str, per_directory: bool) -> (Category, String, String) {
+    fn key(
+        category: Category,
+        tool: &str,
+        path: &str,
+        per_directory: bool,
+    ) -> (Category, String, String) {
         let place = if per_directory { dir_of(path) } else { path };
         (category, tool.to_owned(), place.to_owned())
     }
 
     /// Adds an entry unless one exists for the same tool and place.
-    pub(crate) fn add(&mut self, category: Category, tool: &str, per_directory: bool, path: &str, evidence: String) {
-        if !self.seen.insert(Self::key(category, tool, path, per_directory)) {
+    pub(crate) fn add(
+        &mut self,
+        category: Category,
+        tool: &str,
+        per_directory: bool,
+        path: &str,
+        evidence: String,
+    ) {
+        if !self
+            .seen
+            .insert(Self::key(category, tool, path, per_directory))
+        {
             return;
         }
         let entry = InventoryEntry {
@@ -235,7 +268,10 @@ impl InventoryBuilder {
 /// What a parsed YAML or JSON document's top-level keys prove: an OpenAPI, Swagger or
 /// AsyncAPI definition, a CloudFormation/SAM template, a Pact file. Returns the
 /// category, tool and the key that proves it (to cite its line).
-pub(crate) fn by_top_level_keys(keys: &[&str], transform: Option<&str>) -> Option<(Category, &'static str, &'static str)> {
+pub(crate) fn by_top_level_keys(
+    keys: &[&str],
+    transform: Option<&str>,
+) -> Option<(Category, &'static str, &'static str)> {
     use Category::*;
     let has = |k: &str| keys.contains(&k);
     if has("openapi") {
@@ -260,10 +296,16 @@ mod tests {
     use super::*;
 
     fn tools(path: &str) -> Vec<&'static str> {
-        by_path(path, &RepoPaths { uses_sqlx: true, ..RepoPaths::default() })
-            .into_iter()
-            .map(|m| m.tool)
-            .collect()
+        by_path(
+            path,
+            &RepoPaths {
+                uses_sqlx: true,
+                ..RepoPaths::default()
+            },
+        )
+        .into_iter()
+        .map(|m| m.tool)
+        .collect()
     }
 
     #[test]
@@ -271,7 +313,10 @@ mod tests {
         assert_eq!(tools("infra/main.tf"), vec!["terraform"]);
         assert_eq!(tools(".github/dependabot.yml"), vec!["dependabot"]);
         assert_eq!(tools("api/v1/shop.proto"), vec!["protobuf"]);
-        assert_eq!(tools("src/main/resources/db/migration/V1__init.sql"), vec!["flyway"]);
+        assert_eq!(
+            tools("src/main/resources/db/migration/V1__init.sql"),
+            vec!["flyway"]
+        );
         assert_eq!(tools("migrations/0001_init.up.sql"), vec!["golang-migrate"]);
         assert_eq!(tools("migrations/20240101_init.sql"), vec!["sqlx"]);
         assert_eq!(tools("shop/migrations/0001_initial.py"), vec!["django"]);
@@ -283,7 +328,10 @@ mod tests {
 
     #[test]
     fn makefile_targets() {
-        assert_eq!(makefile_deploy_target("build:\n\tcargo build\ndeploy-prod: build\n\t./x\n"), Some(3));
+        assert_eq!(
+            makefile_deploy_target("build:\n\tcargo build\ndeploy-prod: build\n\t./x\n"),
+            Some(3)
+        );
         assert_eq!(makefile_deploy_target("DEPLOY:=1\nall:\n"), None);
     }
 }

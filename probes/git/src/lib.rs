@@ -15,6 +15,8 @@ mod ci;
 mod containers;
 mod evidence;
 mod facts;
+#[cfg(test)]
+mod fuzz_tests;
 mod inventory;
 mod manifests;
 mod ownership;
@@ -56,7 +58,9 @@ impl Probe for GitProbe {
     async fn collect(&self, ctx: &ScanContext) -> ProbeOutput {
         let keys = repo_keys(&ctx.repositories);
         let shared = Arc::new(ctx.clone());
-        let parallel = std::thread::available_parallelism().map_or(2, |n| n.get()).max(1);
+        let parallel = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .max(1);
         let limit = Arc::new(tokio::sync::Semaphore::new(parallel));
         let mut tasks = Vec::new();
         for (path, key) in ctx.repositories.iter().cloned().zip(keys) {
@@ -105,7 +109,10 @@ fn failed_scan(path: &Path, key: &str) -> RepoScan {
             probe: PROBE_NAME.to_owned(),
             source: path.display().to_string(),
             status: SourceStatus::Error,
-            detail: Some("the scan of this repository stopped unexpectedly; please report this as a bug".to_owned()),
+            detail: Some(
+                "the scan of this repository stopped unexpectedly; please report this as a bug"
+                    .to_owned(),
+            ),
         },
     }
 }
@@ -145,7 +152,10 @@ fn assemble(scans: Vec<RepoScan>) -> ProbeOutput {
     let mut sources = Vec::new();
     for scan in scans {
         if let Some(facts) = scan.facts {
-            repos.insert(scan.key.clone(), serde_json::to_value(facts).unwrap_or(Value::Null));
+            repos.insert(
+                scan.key.clone(),
+                serde_json::to_value(facts).unwrap_or(Value::Null),
+            );
         }
         objects.extend(scan.objects);
         file_rules.extend(scan.alert_rules);

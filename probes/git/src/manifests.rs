@@ -27,7 +27,12 @@ pub(crate) struct Found {
 
 /// Collects the Kubernetes objects (including the items of `kind: List`) and Prometheus
 /// rule groups of a parsed YAML file.
-pub(crate) fn collect(file: &SourceFile, docs: &[Node], book: &mut EvidenceBook<'_>, found: &mut Found) {
+pub(crate) fn collect(
+    file: &SourceFile,
+    docs: &[Node],
+    book: &mut EvidenceBook<'_>,
+    found: &mut Found,
+) {
     let lines = Lines::new(&file.text);
     for doc in docs {
         if !yaml_pos::is_mapping(doc) {
@@ -39,12 +44,16 @@ pub(crate) fn collect(file: &SourceFile, docs: &[Node], book: &mut EvidenceBook<
             collect_rule_groups(file, groups, &lines, book, &mut found.alert_rules);
             continue;
         }
-        let (Some(api_version), Some(kind)) =
-            (yaml_pos::get_str(doc, "apiVersion"), yaml_pos::get_str(doc, "kind"))
-        else {
+        let (Some(api_version), Some(kind)) = (
+            yaml_pos::get_str(doc, "apiVersion"),
+            yaml_pos::get_str(doc, "kind"),
+        ) else {
             continue;
         };
-        if NOT_CLUSTER_OBJECTS.iter().any(|p| api_version.starts_with(p)) {
+        if NOT_CLUSTER_OBJECTS
+            .iter()
+            .any(|p| api_version.starts_with(p))
+        {
             continue;
         }
         if kind == "List" || (kind.ends_with("List") && yaml_pos::get(doc, "items").is_some()) {
@@ -69,7 +78,9 @@ fn add_object(
     let api_version = yaml_pos::get_str(node, "apiVersion").unwrap_or_default();
     let kind = yaml_pos::get_str(node, "kind").unwrap_or_default();
     let gitops_tool = match kind {
-        "Application" | "ApplicationSet" | "AppProject" if api_version.starts_with("argoproj.io/") => {
+        "Application" | "ApplicationSet" | "AppProject"
+            if api_version.starts_with("argoproj.io/") =>
+        {
             Some("argocd")
         }
         "Kustomization" if api_version.starts_with("kustomize.toolkit.fluxcd.io/") => Some("flux"),
@@ -123,7 +134,13 @@ fn collect_rule_groups(
 }
 
 /// The AlertRule shape of docs/facts.md, from a rule as JSON.
-pub(crate) fn alert_rule(group: &str, kind: &str, name: &str, rule: &Value, evidence: String) -> Value {
+pub(crate) fn alert_rule(
+    group: &str,
+    kind: &str,
+    name: &str,
+    rule: &Value,
+    evidence: String,
+) -> Value {
     let expr = match rule.get("expr") {
         Some(Value::String(s)) => s.trim().to_owned(),
         Some(other) => other.to_string(),
@@ -190,7 +207,8 @@ mod tests {
     #[test]
     fn selector_hint_ignores_longer_label_names() {
         assert_eq!(
-            selector_value("rate(http_requests_total{myjob=\"x\",job=\"checkout\"}[5m])").as_deref(),
+            selector_value("rate(http_requests_total{myjob=\"x\",job=\"checkout\"}[5m])")
+                .as_deref(),
             Some("checkout")
         );
         assert_eq!(selector_value("up == 0"), None);

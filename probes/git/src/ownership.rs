@@ -8,10 +8,10 @@ use crate::evidence::{EvidenceBook, SourceFile};
 use crate::facts::{CatalogEntry, Codeowners, CodeownersRule};
 use crate::yaml_pos::{self, Lines, Node};
 use evident_core::{REDACTED, ScanContext};
-use std::collections::BTreeMap;
 
 /// Where GitHub looks for CODEOWNERS, in the order it looks: the first found wins.
-pub(crate) const CODEOWNERS_PATHS: [&str; 3] = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"];
+pub(crate) const CODEOWNERS_PATHS: [&str; 3] =
+    [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"];
 
 /// Parses a CODEOWNERS file. The default owners are those of the last rule that
 /// matches every path (`*`, `**`, `/**`): in CODEOWNERS the last match wins.
@@ -23,7 +23,9 @@ pub(crate) fn codeowners(file: &SourceFile, book: &mut EvidenceBook<'_>) -> Code
             continue;
         }
         let mut parts = line.split_whitespace();
-        let Some(pattern) = parts.next() else { continue };
+        let Some(pattern) = parts.next() else {
+            continue;
+        };
         rules.push(CodeownersRule {
             pattern: pattern.to_owned(),
             owners: parts.map(str::to_owned).collect(),
@@ -63,7 +65,9 @@ pub(crate) fn catalog_entries(
         };
         let metadata = yaml_pos::get(doc, "metadata");
         let spec = yaml_pos::get(doc, "spec");
-        let Some(name) = metadata.and_then(|m| yaml_pos::get(m, "name")).and_then(yaml_pos::scalar_text)
+        let Some(name) = metadata
+            .and_then(|m| yaml_pos::get(m, "name"))
+            .and_then(yaml_pos::scalar_text)
         else {
             continue;
         };
@@ -83,7 +87,7 @@ pub(crate) fn catalog_entries(
                     })
                     .collect()
             })
-            .unwrap_or_else(BTreeMap::new);
+            .unwrap_or_default();
         let (start, end) = lines.node_range(doc);
         out.push(CatalogEntry {
             name,

@@ -105,8 +105,8 @@ impl RepoReader {
     /// Opens `path` as a git repository at HEAD, or its working tree when `worktree` is
     /// set or it is not a repository.
     pub(crate) fn open(path: &Path, worktree: bool) -> Result<Self, OpenError> {
-        let meta = fs::metadata(path)
-            .map_err(|_| OpenError::NotADirectory(path.display().to_string()))?;
+        let meta =
+            fs::metadata(path).map_err(|_| OpenError::NotADirectory(path.display().to_string()))?;
         if !meta.is_dir() {
             return Err(OpenError::NotADirectory(path.display().to_string()));
         }
@@ -276,7 +276,9 @@ impl RepoReader {
         }
         match (&self.backing, entry.blob) {
             (Backing::Git(repo), Some(oid)) => {
-                let odb = repo.odb().map_err(|e| ReadError::Io(e.message().to_owned()))?;
+                let odb = repo
+                    .odb()
+                    .map_err(|e| ReadError::Io(e.message().to_owned()))?;
                 let (size, _) = odb
                     .read_header(oid)
                     .map_err(|e| ReadError::Io(e.message().to_owned()))?;
@@ -459,9 +461,18 @@ mod tests {
 
     #[test]
     fn origin_owner_from_ssh_and_https() {
-        assert_eq!(owner_of_url("git@github.com:Acme/shop.git").as_deref(), Some("acme"));
-        assert_eq!(owner_of_url("https://github.com/acme/shop").as_deref(), Some("acme"));
-        assert_eq!(owner_of_url("ssh://git@gitlab.example/grp/sub/x.git").as_deref(), Some("grp"));
+        assert_eq!(
+            owner_of_url("git@github.com:Acme/shop.git").as_deref(),
+            Some("acme")
+        );
+        assert_eq!(
+            owner_of_url("https://github.com/acme/shop").as_deref(),
+            Some("acme")
+        );
+        assert_eq!(
+            owner_of_url("ssh://git@gitlab.example/grp/sub/x.git").as_deref(),
+            Some("grp")
+        );
         assert_eq!(owner_of_url("nonsense"), None);
     }
 }

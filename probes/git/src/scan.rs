@@ -21,7 +21,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// JSON files that are never configuration a rule cares about, and can be large.
-const IGNORED_JSON: [&str; 4] = ["package-lock.json", "npm-shrinkwrap.json", "composer.lock", "yarn.lock"];
+const IGNORED_JSON: [&str; 4] = [
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "composer.lock",
+    "yarn.lock",
+];
 
 /// What one repository yielded.
 pub(crate) struct RepoScan {
@@ -107,7 +112,11 @@ fn wanted(path: &str, repo_paths: &RepoPaths) -> bool {
 /// The chart directory whose `templates/` holds `path`, if any.
 fn helm_chart_of<'a>(path: &str, chart_dirs: &'a BTreeSet<String>) -> Option<&'a String> {
     chart_dirs.iter().find(|dir| {
-        let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
         path.strip_prefix(&prefix)
             .is_some_and(|rest| rest.starts_with("templates/") || rest.contains("/templates/"))
     })
@@ -135,7 +144,11 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
             };
         }
     };
-    let revision = if reader.worktree { None } else { reader.head.clone() };
+    let revision = if reader.worktree {
+        None
+    } else {
+        reader.head.clone()
+    };
     let mut book = EvidenceBook::new(ctx, key, &source, revision.as_deref());
     let mut files = Files {
         reader: &reader,
@@ -150,29 +163,48 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
         .map(|e| e.path.clone())
         .collect();
     let mut repo_paths = RepoPaths::from_paths(paths.iter().map(String::as_str));
-    let default_branch = reader.default_branch.clone().unwrap_or_else(|| "main".to_owned());
+    let default_branch = reader
+        .default_branch
+        .clone()
+        .unwrap_or_else(|| "main".to_owned());
 
     // Symlinks: never followed; said so when they sit where a parser would look or
     // point outside the repository.
-    for entry in reader.entries.iter().filter(|e| e.kind == EntryKind::Symlink) {
+    for entry in reader
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Symlink)
+    {
         if wanted(&entry.path, &repo_paths) || reader.symlink_escapes(&entry.path) {
-            note(&mut files.unreadable, &entry.path, &ReadError::Symlink.to_string());
+            note(
+                &mut files.unreadable,
+                &entry.path,
+                &ReadError::Symlink.to_string(),
+            );
         }
     }
 
     // CI.
     let mut ci_facts = CiFacts::default();
-    let workflow_paths: Vec<&String> = paths.iter().filter(|p| github::is_workflow_path(p)).collect();
+    let workflow_paths: Vec<&String> = paths
+        .iter()
+        .filter(|p| github::is_workflow_path(p))
+        .collect();
     let mut workflow_files: Vec<String> = Vec::new();
     for p in &workflow_paths {
         if files.load(p) {
             workflow_files.push((*p).clone());
         } else {
-            ci_facts.files.push(broken_ci_file(&files, p, github::SYSTEM, &mut book));
+            ci_facts
+                .files
+                .push(broken_ci_file(&files, p, github::SYSTEM, &mut book));
         }
     }
     let workflows = {
-        let refs: Vec<&SourceFile> = workflow_files.iter().filter_map(|p| files.texts.get(p)).collect();
+        let refs: Vec<&SourceFile> = workflow_files
+            .iter()
+            .filter_map(|p| files.texts.get(p))
+            .collect();
         github::scan_workflows(
             &refs,
             &mut book,
@@ -211,7 +243,9 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
                     note(&mut files.unreadable, &p, &e.to_string());
                     gitlab_paths.insert(p.clone());
                     files.failed.insert(p.clone(), e);
-                    ci_facts.files.push(broken_ci_file(&files, &p, gitlab::SYSTEM, &mut book));
+                    ci_facts
+                        .files
+                        .push(broken_ci_file(&files, &p, gitlab::SYSTEM, &mut book));
                 }
                 ci_facts.files.extend(pipeline.files);
                 drafts.extend(pipeline.jobs);
@@ -224,9 +258,12 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
             Err(e) => {
                 note(&mut files.unreadable, gitlab::ROOT_FILE, &e.to_string());
                 files.failed.insert(gitlab::ROOT_FILE.to_owned(), e);
-                ci_facts
-                    .files
-                    .push(broken_ci_file(&files, gitlab::ROOT_FILE, gitlab::SYSTEM, &mut book));
+                ci_facts.files.push(broken_ci_file(
+                    &files,
+                    gitlab::ROOT_FILE,
+                    gitlab::SYSTEM,
+                    &mut book,
+                ));
             }
         }
     }
@@ -266,15 +303,25 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
         }
         if let Some(chart) = helm_chart_of(p, &chart_dirs) {
             if charts_noted.insert(chart.clone()) {
-                let templates = if chart.is_empty() { "templates/".to_owned() } else { format!("{chart}/templates/") };
-                note(&mut files.unreadable, &templates, "Helm templates not rendered");
+                let templates = if chart.is_empty() {
+                    "templates/".to_owned()
+                } else {
+                    format!("{chart}/templates/")
+                };
+                note(
+                    &mut files.unreadable,
+                    &templates,
+                    "Helm templates not rendered",
+                );
             }
             continue;
         }
         if !files.load(p) {
             continue;
         }
-        let Some(file) = files.texts.get(p) else { continue };
+        let Some(file) = files.texts.get(p) else {
+            continue;
+        };
         let docs = match yaml_pos::load_documents(&file.text) {
             Ok(docs) => docs,
             Err(e) => {
@@ -294,14 +341,29 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
         }
     }
     for entry in std::mem::take(&mut found.gitops) {
-        inventory_builder.add(Category::ConfigAsCode, &entry.tool, false, &entry.path, entry.evidence);
+        inventory_builder.add(
+            Category::ConfigAsCode,
+            &entry.tool,
+            false,
+            &entry.path,
+            entry.evidence,
+        );
     }
     for p in paths.iter().filter(|p| p.ends_with(".json")) {
         if IGNORED_JSON.contains(&file_name(p)) || !files.load(p) {
             continue;
         }
-        let Some(file) = files.texts.get(p) else { continue };
-        let telling = ["\"openapi\"", "\"swagger\"", "\"asyncapi\"", "\"AWSTemplateFormatVersion\"", "\"interactions\"", "\"Transform\""];
+        let Some(file) = files.texts.get(p) else {
+            continue;
+        };
+        let telling = [
+            "\"openapi\"",
+            "\"swagger\"",
+            "\"asyncapi\"",
+            "\"AWSTemplateFormatVersion\"",
+            "\"interactions\"",
+            "\"Transform\"",
+        ];
         if !telling.iter().any(|t| file.text.contains(t)) {
             continue;
         }
@@ -309,7 +371,8 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
             Ok(Value::Object(map)) => {
                 let keys: Vec<&str> = map.keys().map(String::as_str).collect();
                 let transform = map.get("Transform").and_then(Value::as_str);
-                if let Some((category, tool, key)) = inventory::by_top_level_keys(&keys, transform) {
+                if let Some((category, tool, key)) = inventory::by_top_level_keys(&keys, transform)
+                {
                     let line = line_containing(&file.text, &format!("\"{key}\""));
                     let evidence = book.cite(file, line, line);
                     inventory_builder.add(category, tool, false, p, evidence);
@@ -335,7 +398,9 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
     }
 
     // Inventory by path.
-    repo_paths.uses_sqlx = paths.iter().any(|p| p.contains("migrations/") && p.ends_with(".sql"))
+    repo_paths.uses_sqlx = paths
+        .iter()
+        .any(|p| p.contains("migrations/") && p.ends_with(".sql"))
         && paths
             .iter()
             .filter(|p| file_name(p) == "Cargo.toml")
@@ -347,7 +412,13 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
             }
             let Some(file) = files.get(p) else { continue };
             let evidence = book.cite(file, 1, 1);
-            inventory_builder.add(found_tool.category, found_tool.tool, found_tool.per_directory, p, evidence);
+            inventory_builder.add(
+                found_tool.category,
+                found_tool.tool,
+                found_tool.per_directory,
+                p,
+                evidence,
+            );
         }
         if matches!(file_name(p), "Makefile" | "makefile" | "GNUmakefile")
             && files.load(p)
@@ -359,7 +430,10 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
         }
     }
 
-    let detail = reader.walk_note.clone().or_else(|| reader.empty_note.clone());
+    let detail = reader
+        .walk_note
+        .clone()
+        .or_else(|| reader.empty_note.clone());
     let facts = RepoFacts {
         key: key.to_owned(),
         root: source.clone(),
@@ -391,7 +465,12 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
 
 /// A CI file that could not be read: listed with the reason, so a rule sees that CI
 /// exists but could not be judged.
-fn broken_ci_file(files: &Files<'_>, path: &str, system: &'static str, book: &mut EvidenceBook<'_>) -> CiFile {
+fn broken_ci_file(
+    files: &Files<'_>,
+    path: &str,
+    system: &'static str,
+    book: &mut EvidenceBook<'_>,
+) -> CiFile {
     let error = files
         .failed
         .get(path)
@@ -411,9 +490,17 @@ fn broken_ci_file(files: &Files<'_>, path: &str, system: &'static str, book: &mu
 }
 
 /// Inventory entries proven by a YAML document's top-level keys, citing the key's line.
-fn yaml_inventory(file: &SourceFile, doc: &Node, book: &mut EvidenceBook<'_>, builder: &mut InventoryBuilder) {
+fn yaml_inventory(
+    file: &SourceFile,
+    doc: &Node,
+    book: &mut EvidenceBook<'_>,
+    builder: &mut InventoryBuilder,
+) {
     let entries = yaml_pos::entries(doc);
-    let keys: Vec<&str> = entries.iter().filter_map(|(k, _)| yaml_pos::as_str(k)).collect();
+    let keys: Vec<&str> = entries
+        .iter()
+        .filter_map(|(k, _)| yaml_pos::as_str(k))
+        .collect();
     let transform = yaml_pos::get_str(doc, "Transform");
     if let Some((category, tool, key)) = inventory::by_top_level_keys(&keys, transform) {
         let line = entries

@@ -31,7 +31,9 @@ pub(crate) fn load_documents(text: &str) -> Result<Vec<Node>, YamlError> {
     match loaded {
         Ok(Ok(docs)) => Ok(docs),
         Ok(Err(err)) => Err(YamlError {
-            line: u32::try_from(err.marker().line()).unwrap_or(u32::MAX).max(1),
+            line: u32::try_from(err.marker().line())
+                .unwrap_or(u32::MAX)
+                .max(1),
             message: err.info().to_owned(),
         }),
         Err(_) => Err(YamlError {
@@ -118,7 +120,11 @@ impl<'a> Lines<'a> {
     /// indicator; a plain or quoted scalar starts at its own column.
     pub(crate) fn scalar_lines(&self, node: &Node) -> Vec<(u32, String)> {
         let start = marker_line(&node.span.start);
-        let first: String = self.get(start).chars().skip(node.span.start.col()).collect();
+        let first: String = self
+            .get(start)
+            .chars()
+            .skip(node.span.start.col())
+            .collect();
         let trimmed = first.trim_start();
         let block = trimmed.starts_with('|') || trimmed.starts_with('>');
         let end = self.end_line(start, &node.span.end);
@@ -208,7 +214,9 @@ pub(crate) fn entries(node: &Node) -> Vec<(&Node, &Node)> {
 
 /// The value of `key` in a mapping, with the key node (for its line).
 pub(crate) fn get_entry<'a>(node: &'a Node, key: &str) -> Option<(&'a Node, &'a Node)> {
-    entries(node).into_iter().find(|(k, _)| as_str(k) == Some(key))
+    entries(node)
+        .into_iter()
+        .find(|(k, _)| as_str(k) == Some(key))
 }
 
 /// The value of `key` in a mapping.
@@ -282,8 +290,9 @@ fn scalar_to_json(scalar: &ScalarOwned) -> Value {
         ScalarOwned::Null => Value::Null,
         ScalarOwned::Boolean(b) => Value::Bool(*b),
         ScalarOwned::Integer(i) => Value::from(*i),
-        ScalarOwned::FloatingPoint(f) => serde_json::Number::from_f64(f.into_inner())
-            .map_or(Value::Null, Value::Number),
+        ScalarOwned::FloatingPoint(f) => {
+            serde_json::Number::from_f64(f.into_inner()).map_or(Value::Null, Value::Number)
+        }
         ScalarOwned::String(s) => Value::String(s.clone()),
     }
 }
@@ -322,7 +331,10 @@ mod tests {
         let got = lines.scalar_lines(run);
         assert_eq!(
             got,
-            vec![(2, "cargo test".into()), (3, "kubectl apply -f k8s/".into())]
+            vec![
+                (2, "cargo test".into()),
+                (3, "kubectl apply -f k8s/".into())
+            ]
         );
         let text = "a:\n  - run: echo hi\n  - run: >\n      one\n      two\n";
         let docs = load_documents(text).unwrap();

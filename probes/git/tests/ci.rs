@@ -75,7 +75,10 @@ fn github_actions_jobs_lines_triggers_and_kinds() {
 
     let test = job(repo, ".github/workflows/ci.yml#test");
     assert_eq!(strs(&test["kinds"]), vec!["test"]);
-    assert_eq!((test["start_line"].as_u64(), test["end_line"].as_u64()), (Some(9), Some(13)));
+    assert_eq!(
+        (test["start_line"].as_u64(), test["end_line"].as_u64()),
+        (Some(9), Some(13))
+    );
     assert_eq!(test["triggers"]["push_default_branch"], true);
     assert_eq!(test["triggers"]["push_other"], false);
     assert_eq!(test["triggers"]["pull_request"], true);
@@ -84,30 +87,50 @@ fn github_actions_jobs_lines_triggers_and_kinds() {
     let deploy = job(repo, ".github/workflows/ci.yml#deploy");
     assert_eq!(strs(&deploy["kinds"]), vec!["deploy"]);
     assert_eq!(strs(&deploy["deploy_targets"]), vec!["kubectl"]);
-    assert_eq!((deploy["start_line"].as_u64(), deploy["end_line"].as_u64()), (Some(15), Some(25)));
+    assert_eq!(
+        (deploy["start_line"].as_u64(), deploy["end_line"].as_u64()),
+        (Some(15), Some(25))
+    );
     assert_eq!(deploy["environment"], "production");
     assert_eq!(deploy["triggers"]["push_default_branch"], true);
-    assert_eq!(deploy["triggers"]["pull_request"], false, "narrowed by the job's if:");
+    assert_eq!(
+        deploy["triggers"]["pull_request"], false,
+        "narrowed by the job's if:"
+    );
     assert_eq!(deploy["automatic"], true);
     assert_eq!(deploy["signals"][0]["kind"], "deploy");
     assert_eq!(deploy["signals"][0]["line"], 25);
     assert_eq!(deploy["signals"][0]["text"], "kubectl apply -f k8s/");
 
     let id = deploy["evidence"].as_str().unwrap();
-    assert_eq!(id, format!("git:{key}@{}:.github/workflows/ci.yml#L15-L25", &head[..7]));
+    assert_eq!(
+        id,
+        format!("git:{key}@{}:.github/workflows/ci.yml#L15-L25", &head[..7])
+    );
     let record = out.evidence.iter().find(|e| e.id == id).unwrap();
     assert_eq!(record.probe, "git");
     assert_eq!(record.revision.as_deref(), Some(head));
-    assert_eq!(record.sha256.as_deref(), Some(sha256_hex(CI_YML.as_bytes()).as_str()));
+    assert_eq!(
+        record.sha256.as_deref(),
+        Some(sha256_hex(CI_YML.as_bytes()).as_str())
+    );
     let loc = record.location.as_ref().unwrap();
     assert_eq!((loc.start_line, loc.end_line), (15, 25));
-    assert!(record.excerpt.starts_with("  deploy:\n    needs: test\n"), "{}", record.excerpt);
+    assert!(
+        record.excerpt.starts_with("  deploy:\n    needs: test\n"),
+        "{}",
+        record.excerpt
+    );
     assert!(record.excerpt.contains("kubectl apply -f k8s/"));
     assert_eq!(record.observed_at, "2026-01-01T00:00:00Z");
 
     let e2e = job(repo, ".github/workflows/ci.yml#e2e");
     assert_eq!(e2e["local_cluster"], true);
-    assert_eq!(strs(&e2e["kinds"]), vec!["test"], "installs into a kind cluster are tests");
+    assert_eq!(
+        strs(&e2e["kinds"]),
+        vec!["test"],
+        "installs into a kind cluster are tests"
+    );
     assert!(e2e["deploy_targets"].as_array().unwrap().is_empty());
 
     let release = job(repo, ".github/workflows/ci.yml#release");
@@ -122,7 +145,10 @@ fn github_actions_jobs_lines_triggers_and_kinds() {
     assert_eq!(ship["signals"][0]["line"], 11);
 
     let reuse = job(repo, ".github/workflows/manual.yaml#reuse");
-    assert_eq!(strs(&reuse["reuses"]), vec!["acme/platform/.github/workflows/deploy.yml@v3"]);
+    assert_eq!(
+        strs(&reuse["reuses"]),
+        vec!["acme/platform/.github/workflows/deploy.yml@v3"]
+    );
 
     insta::assert_json_snapshot!("github_actions_ci", stabilize(&repo["ci"]));
 }
@@ -142,7 +168,10 @@ fn a_local_reusable_workflow_lends_its_kinds_to_the_caller() {
     assert_eq!(go["automatic"], true);
     assert_eq!(go["signals"][0]["path"], ".github/workflows/deploy.yml");
     assert_eq!(go["signals"][0]["line"], 6);
-    assert!(go["reuses"].as_array().unwrap().is_empty(), "local calls are not reuse");
+    assert!(
+        go["reuses"].as_array().unwrap().is_empty(),
+        "local calls are not reuse"
+    );
     let apply = job(repo, ".github/workflows/deploy.yml#apply");
     assert_eq!(apply["automatic"], false);
     assert_eq!(strs(&apply["triggers"]["other"]), vec!["workflow_call"]);
@@ -193,7 +222,10 @@ staging:
 
 #[test]
 fn gitlab_ci_templates_includes_rules_and_manual_jobs() {
-    let dir = repo_of(&[(".gitlab-ci.yml", GITLAB_CI), ("ci/templates.yml", GITLAB_TEMPLATES)]);
+    let dir = repo_of(&[
+        (".gitlab-ci.yml", GITLAB_CI),
+        ("ci/templates.yml", GITLAB_TEMPLATES),
+    ]);
     let out = scan(&dir);
     let repo = the_repo(&out);
     let files: Vec<&str> = repo["ci"]["files"]
@@ -206,7 +238,10 @@ fn gitlab_ci_templates_includes_rules_and_manual_jobs() {
 
     let unit = job(repo, ".gitlab-ci.yml#unit");
     assert_eq!(strs(&unit["kinds"]), vec!["test"]);
-    assert_eq!((unit["start_line"].as_u64(), unit["end_line"].as_u64()), (Some(12), Some(19)));
+    assert_eq!(
+        (unit["start_line"].as_u64(), unit["end_line"].as_u64()),
+        (Some(12), Some(19))
+    );
     assert_eq!(unit["triggers"]["pull_request"], true);
     assert_eq!(unit["triggers"]["push_default_branch"], true);
     assert_eq!(unit["triggers"]["push_other"], false);
@@ -235,7 +270,11 @@ fn gitlab_ci_templates_includes_rules_and_manual_jobs() {
     assert_eq!(release["triggers"]["push_default_branch"], false);
 
     assert!(
-        repo["ci"]["jobs"].as_array().unwrap().iter().all(|j| !j["name"].as_str().unwrap().starts_with('.')),
+        repo["ci"]["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|j| !j["name"].as_str().unwrap().starts_with('.')),
         "hidden templates are not jobs"
     );
     insta::assert_json_snapshot!("gitlab_ci", stabilize(&repo["ci"]));
@@ -259,10 +298,26 @@ fn a_broken_workflow_is_reported_and_the_scan_goes_on() {
         .find(|f| f["path"] == ".github/workflows/bad.yml")
         .unwrap();
     let error = bad_file["error"].as_str().unwrap();
-    assert!(error.starts_with("could not parse YAML at line "), "{error}");
-    let reasons: Vec<&str> = repo["unreadable"].as_array().unwrap().iter().map(|u| u["reason"].as_str().unwrap()).collect();
-    assert!(reasons.iter().any(|r| r.starts_with("could not parse YAML at line ")), "{reasons:?}");
-    assert!(repo["ci"]["jobs"].as_array().unwrap().len() >= 4, "the good workflow is still read");
+    assert!(
+        error.starts_with("could not parse YAML at line "),
+        "{error}"
+    );
+    let reasons: Vec<&str> = repo["unreadable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("could not parse YAML at line ")),
+        "{reasons:?}"
+    );
+    assert!(
+        repo["ci"]["jobs"].as_array().unwrap().len() >= 4,
+        "the good workflow is still read"
+    );
     assert_eq!(repo["dockerfiles"].as_array().unwrap().len(), 1);
 }
 
@@ -273,13 +328,19 @@ fn a_workflow_github_would_reject_has_no_jobs_and_an_error() {
     let out = scan(&dir);
     let repo = the_repo(&out);
     let error = repo["ci"]["files"][0]["error"].as_str().unwrap();
-    assert!(error.starts_with("could not parse workflow at line"), "{error}");
+    assert!(
+        error.starts_with("could not parse workflow at line"),
+        "{error}"
+    );
     assert!(repo["ci"]["jobs"].as_array().unwrap().is_empty());
 }
 
 #[test]
 fn a_binary_gitlab_ci_file_is_not_text() {
-    let dir = repo(&[Item::File(".gitlab-ci.yml", &[0x00, 0xff, 0xfe, 0x01, 0x02])]);
+    let dir = repo(&[Item::File(
+        ".gitlab-ci.yml",
+        &[0x00, 0xff, 0xfe, 0x01, 0x02],
+    )]);
     let out = scan(&dir);
     assert_eq!(out.sources[0].status, SourceStatus::Ok);
     let repo = the_repo(&out);

@@ -210,7 +210,11 @@ fn unwrap_command(words: &[String]) -> Vec<String> {
                 2
             }
             "bundle" if w.get(1).map(String::as_str) == Some("exec") => 2,
-            "pnpm" | "npm" | "yarn" if matches!(w.get(1).map(String::as_str), Some("exec" | "dlx")) => 2,
+            "pnpm" | "npm" | "yarn"
+                if matches!(w.get(1).map(String::as_str), Some("exec" | "dlx")) =>
+            {
+                2
+            }
             "python" | "python3" | "py" if w.get(1).map(String::as_str) == Some("-m") => 2,
             "bash" | "sh" | "zsh" if w.get(1).map(String::as_str) == Some("-c") => 2,
             "bash" | "sh" | "zsh" | "source" | "."
@@ -502,30 +506,86 @@ pub(crate) fn classify_command(command: &ShellCommand) -> Detection {
         "pytest" | "tox" | "nox" | "rspec" | "jest" | "vitest" | "mocha" | "karma" | "ava"
         | "phpunit" | "pest" | "ctest" | "gotestsum" | "behave" | "cucumber" | "robot"
         | "cypress" | "playwright" | "codeceptjs" | "tap" => vec![hit(Test)],
-        "mix" | "swift" | "bazel" | "bazelisk" | "sbt" | "lein" | "flutter" | "deno"
-        | "cabal" | "stack" | "zig"
+        "mix" | "swift" | "bazel" | "bazelisk" | "sbt" | "lein" | "flutter" | "deno" | "cabal"
+        | "stack" | "zig"
             if args.has("test") =>
         {
             vec![hit(Test)]
         }
-        "eslint" | "prettier" | "stylelint" | "shellcheck" | "hadolint" | "yamllint"
-        | "markdownlint" | "markdownlint-cli2" | "actionlint" | "kubeval" | "kubeconform"
-        | "kube-linter" | "tflint" | "pre-commit" | "ktlint" | "detekt" | "swiftlint"
-        | "rustfmt" | "gofmt" | "goimports" | "golangci-lint" | "staticcheck" | "revive"
-        | "flake8" | "ruff" | "pylint" | "black" | "isort" | "mypy" | "pyright" | "rubocop"
-        | "standardrb" | "phpcs" | "phpstan" | "psalm" | "tsc" | "clang-tidy"
-        | "clang-format" | "cppcheck" | "checkstyle" | "editorconfig-checker" => {
+        "eslint"
+        | "prettier"
+        | "stylelint"
+        | "shellcheck"
+        | "hadolint"
+        | "yamllint"
+        | "markdownlint"
+        | "markdownlint-cli2"
+        | "actionlint"
+        | "kubeval"
+        | "kubeconform"
+        | "kube-linter"
+        | "tflint"
+        | "pre-commit"
+        | "ktlint"
+        | "detekt"
+        | "swiftlint"
+        | "rustfmt"
+        | "gofmt"
+        | "goimports"
+        | "golangci-lint"
+        | "staticcheck"
+        | "revive"
+        | "flake8"
+        | "ruff"
+        | "pylint"
+        | "black"
+        | "isort"
+        | "mypy"
+        | "pyright"
+        | "rubocop"
+        | "standardrb"
+        | "phpcs"
+        | "phpstan"
+        | "psalm"
+        | "tsc"
+        | "clang-tidy"
+        | "clang-format"
+        | "cppcheck"
+        | "checkstyle"
+        | "editorconfig-checker" => {
             if program == "tsc" {
                 vec![hit(Build)]
             } else {
                 vec![hit(Lint)]
             }
         }
-        "codeql" | "trivy" | "snyk" | "gosec" | "semgrep" | "scorecard" | "grype" | "bandit"
-        | "safety" | "pip-audit" | "gitleaks" | "trufflehog" | "checkov" | "tfsec"
-        | "kubesec" | "osv-scanner" | "dependency-check" | "dependency-check.sh"
-        | "zap-baseline.py" | "zap-full-scan.py" | "zap-api-scan.py" | "brakeman"
-        | "bundle-audit" | "govulncheck" | "kube-bench" | "terrascan" | "dockle" => {
+        "codeql"
+        | "trivy"
+        | "snyk"
+        | "gosec"
+        | "semgrep"
+        | "scorecard"
+        | "grype"
+        | "bandit"
+        | "safety"
+        | "pip-audit"
+        | "gitleaks"
+        | "trufflehog"
+        | "checkov"
+        | "tfsec"
+        | "kubesec"
+        | "osv-scanner"
+        | "dependency-check"
+        | "dependency-check.sh"
+        | "zap-baseline.py"
+        | "zap-full-scan.py"
+        | "zap-api-scan.py"
+        | "brakeman"
+        | "bundle-audit"
+        | "govulncheck"
+        | "kube-bench"
+        | "terrascan"
+        | "dockle" => {
             vec![hit(Security)]
         }
         other if other.contains('.') || command.words[0].contains('/') => script(other),
@@ -693,8 +753,12 @@ pub(crate) fn classify_action(action: &str, with: &dyn Fn(&str) -> Option<String
         })
     };
     let hits = match owner_repo.as_str() {
-        "helm/kind-action" | "absaoss/k3d-action" | "medyagh/setup-minikube"
-        | "engineerd/setup-kind" | "nolar/setup-k3d-k3s" | "container-tools/kind-action" => {
+        "helm/kind-action"
+        | "absaoss/k3d-action"
+        | "medyagh/setup-minikube"
+        | "engineerd/setup-kind"
+        | "nolar/setup-k3d-k3s"
+        | "container-tools/kind-action" => {
             return Detection::cluster();
         }
         "azure/k8s-deploy"
@@ -767,7 +831,9 @@ pub(crate) fn classify_action(action: &str, with: &dyn Fn(&str) -> Option<String
         | "wearerequired/lint-action"
         | "reviewdog/action-actionlint"
         | "helm/chart-testing-action" => vec![hit(Lint)],
-        "bufbuild/buf-breaking-action" | "oasdiff/oasdiff-action" | "kamilkisiela/graphql-inspector" => {
+        "bufbuild/buf-breaking-action"
+        | "oasdiff/oasdiff-action"
+        | "kamilkisiela/graphql-inspector" => {
             vec![hit(ApiCompat)]
         }
         "bufbuild/buf-lint-action" => vec![hit(Lint)],
@@ -910,15 +976,24 @@ mod tests {
     #[test]
     fn kustomize_piped_into_kubectl_names_both_targets() {
         let got = kinds_of("kustomize build overlays/prod | kubectl apply -f -");
-        assert!(got.contains(&("deploy", Some("kustomize".into()))), "{got:?}");
+        assert!(
+            got.contains(&("deploy", Some("kustomize".into()))),
+            "{got:?}"
+        );
         assert!(got.contains(&("deploy", Some("kubectl".into()))), "{got:?}");
     }
 
     #[test]
     fn publishing_is_release_not_deploy() {
-        assert_eq!(kinds_of("docker push ghcr.io/x/y:1"), vec![("release", None)]);
+        assert_eq!(
+            kinds_of("docker push ghcr.io/x/y:1"),
+            vec![("release", None)]
+        );
         assert_eq!(kinds_of("cargo publish"), vec![("release", None)]);
-        assert_eq!(kinds_of("npm publish --access public"), vec![("release", None)]);
+        assert_eq!(
+            kinds_of("npm publish --access public"),
+            vec![("release", None)]
+        );
         assert_eq!(kinds_of("gh release create v1"), vec![("release", None)]);
         let buildx = kinds_of("docker buildx build --push -t x .");
         assert!(buildx.contains(&("release", None)) && buildx.contains(&("build", None)));
@@ -934,10 +1009,19 @@ mod tests {
         assert_eq!(kinds_of("yarn lint"), vec![("lint", None)]);
         assert_eq!(kinds_of("go vet ./..."), vec![("lint", None)]);
         assert_eq!(kinds_of("trivy image x"), vec![("security", None)]);
-        assert_eq!(kinds_of("buf breaking --against .git#branch=main"), vec![("api_compat", None)]);
-        assert_eq!(kinds_of("flyway -url=x migrate"), vec![("db_migration", None)]);
+        assert_eq!(
+            kinds_of("buf breaking --against .git#branch=main"),
+            vec![("api_compat", None)]
+        );
+        assert_eq!(
+            kinds_of("flyway -url=x migrate"),
+            vec![("db_migration", None)]
+        );
         assert_eq!(kinds_of("k6 run load.js"), vec![("synthetic", None)]);
-        assert_eq!(kinds_of("pact-broker can-i-deploy --pacticipant x"), vec![("contract_test", None), ("api_compat", None)]);
+        assert_eq!(
+            kinds_of("pact-broker can-i-deploy --pacticipant x"),
+            vec![("contract_test", None), ("api_compat", None)]
+        );
         assert!(kinds_of("cargo build --release && cargo test").len() == 2);
     }
 
@@ -972,7 +1056,10 @@ mod tests {
             line: n,
             path: None,
         };
-        let summary = summarize(&[obs("kind create cluster", 1), obs("kubectl apply -f k8s/", 2)]);
+        let summary = summarize(&[
+            obs("kind create cluster", 1),
+            obs("kubectl apply -f k8s/", 2),
+        ]);
         assert!(summary.local_cluster);
         assert!(!summary.kinds.contains(&Kind::Deploy));
         assert!(summary.kinds.contains(&Kind::Test));

@@ -18,8 +18,9 @@ pub(crate) const SYSTEM: &str = "github-actions";
 
 /// Whether GitHub would read `path` as a workflow: YAML directly in `.github/workflows/`.
 pub(crate) fn is_workflow_path(path: &str) -> bool {
-    path.strip_prefix(".github/workflows/")
-        .is_some_and(|name| !name.contains('/') && (name.ends_with(".yml") || name.ends_with(".yaml")))
+    path.strip_prefix(".github/workflows/").is_some_and(|name| {
+        !name.contains('/') && (name.ends_with(".yml") || name.ends_with(".yaml"))
+    })
 }
 
 /// What the repository's workflows hold.
@@ -197,7 +198,10 @@ fn observe_step(step: &Node, lines: &Lines<'_>, origin_owner: Option<&str>, draf
     }
     let action = uses.split('@').next().unwrap_or(uses);
     let with = yaml_pos::get(step, "with");
-    let lookup = |key: &str| with.and_then(|w| yaml_pos::get(w, key)).and_then(yaml_pos::scalar_text);
+    let lookup = |key: &str| {
+        with.and_then(|w| yaml_pos::get(w, key))
+            .and_then(yaml_pos::scalar_text)
+    };
     let detection: Detection = classify_action(action, &lookup);
     draft.observed.push(Observed {
         detection,
@@ -223,8 +227,7 @@ fn workflow_triggers(workflow: &Workflow, default_branch: &str) -> Triggers {
         }
         OptionalBody::Body(push) => push_triggers(push, default_branch, &mut t),
     }
-    t.pull_request =
-        events.pull_request.is_present() || events.pull_request_target.is_present();
+    t.pull_request = events.pull_request.is_present() || events.pull_request_target.is_present();
     t.schedule = events.schedule.is_present();
     t.manual = events.workflow_dispatch.is_present();
     // Every other event, by name, from the model's own serialisation of the events.
@@ -349,7 +352,11 @@ mod tests {
         narrow_by_condition(&mut t, "github.ref == 'refs/heads/main'", "main");
         assert!(t.push_default_branch && !t.push_other && !t.pull_request);
         let mut t = triggers("  push:\n  pull_request:");
-        narrow_by_condition(&mut t, "github.ref == 'refs/heads/main' || github.event_name == 'pull_request'", "main");
+        narrow_by_condition(
+            &mut t,
+            "github.ref == 'refs/heads/main' || github.event_name == 'pull_request'",
+            "main",
+        );
         assert!(t.pull_request);
     }
 }

@@ -183,7 +183,10 @@ fn expand_local(pattern: &str, all_paths: &[String]) -> Vec<String> {
     if !pattern.contains('*') {
         return vec![pattern.to_owned()];
     }
-    let Ok(glob) = globset::GlobBuilder::new(pattern).literal_separator(true).build() else {
+    let Ok(glob) = globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+    else {
         return Vec::new();
     };
     let matcher = glob.compile_matcher();
@@ -225,7 +228,9 @@ impl<'u> Resolver<'u> {
                 .filter_map(yaml_pos::as_str)
                 .map(str::to_owned)
                 .collect(),
-            Some(node) => yaml_pos::as_str(node).map(|s| vec![s.to_owned()]).unwrap_or_default(),
+            Some(node) => yaml_pos::as_str(node)
+                .map(|s| vec![s.to_owned()])
+                .unwrap_or_default(),
             None => Vec::new(),
         }
     }
@@ -241,14 +246,23 @@ impl<'u> Resolver<'u> {
     }
 
     /// Script lines with their unit, following nested lists and `!reference` tags.
-    fn script_lines(&self, unit: usize, node: &'u Node, depth: usize, out: &mut Vec<(usize, &'u Node)>) {
+    fn script_lines(
+        &self,
+        unit: usize,
+        node: &'u Node,
+        depth: usize,
+        out: &mut Vec<(usize, &'u Node)>,
+    ) {
         if depth > MAX_DEPTH {
             return;
         }
         if let saphyr::YamlDataOwned::Tagged(tag, inner) = &node.data
             && tag.suffix == "reference"
         {
-            let path: Vec<&str> = yaml_pos::items(inner).iter().filter_map(yaml_pos::as_str).collect();
+            let path: Vec<&str> = yaml_pos::items(inner)
+                .iter()
+                .filter_map(yaml_pos::as_str)
+                .collect();
             if let [job, key, ..] = path.as_slice()
                 && let Some((u, found)) = self.lookup(job, key, 0)
             {
@@ -323,11 +337,13 @@ fn build_jobs(
         };
         let (start_line, end_line) = own_lines.entry_range(def.key, def.value);
         let (triggers, manual_only) = job_triggers(&resolver, &name, default_branch);
-        let environment = resolver.lookup(&name, "environment", 0).and_then(|(_, env)| {
-            yaml_pos::as_str(env)
-                .map(str::to_owned)
-                .or_else(|| yaml_pos::get_str(env, "name").map(str::to_owned))
-        });
+        let environment = resolver
+            .lookup(&name, "environment", 0)
+            .and_then(|(_, env)| {
+                yaml_pos::as_str(env)
+                    .map(str::to_owned)
+                    .or_else(|| yaml_pos::get_str(env, "name").map(str::to_owned))
+            });
         let mut observed = Vec::new();
         for key in ["before_script", "script", "after_script"] {
             let Some((u, node)) = resolver.lookup_or_default(&name, key) else {
@@ -515,7 +531,11 @@ fn condition_events(condition: &str, default_branch: &str) -> Triggers {
             branch_specific = true;
         }
     }
-    if source_is("push") || (!branch_specific && c.contains("$CI_COMMIT_BRANCH") && !c.contains("$CI_COMMIT_BRANCH==null")) {
+    if source_is("push")
+        || (!branch_specific
+            && c.contains("$CI_COMMIT_BRANCH")
+            && !c.contains("$CI_COMMIT_BRANCH==null"))
+    {
         t.push_default_branch = true;
         t.push_other = true;
     }

@@ -52,10 +52,12 @@ impl Triggers {
             || self.pull_request
             || self.tag
             || self.schedule
-            || self
-                .other
-                .iter()
-                .any(|e| !matches!(e.as_str(), "workflow_call" | "workflow_dispatch" | "web" | "condition"))
+            || self.other.iter().any(|e| {
+                !matches!(
+                    e.as_str(),
+                    "workflow_call" | "workflow_dispatch" | "web" | "condition"
+                )
+            })
     }
 
     /// Union of two trigger sets.

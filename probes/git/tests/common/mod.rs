@@ -18,7 +18,10 @@ pub enum Item<'a> {
 
 /// A repository with `items` committed on `main`.
 pub fn repo(items: &[Item<'_>]) -> TempDir {
-    let dir = tempfile::Builder::new().prefix("fixture").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("fixture")
+        .tempdir()
+        .unwrap();
     let repo = git2::Repository::init(dir.path()).unwrap();
     repo.set_head("refs/heads/main").unwrap();
     for item in items {
@@ -101,11 +104,9 @@ pub fn stabilize(value: &Value) -> Value {
     match value {
         Value::String(s) if s.starts_with("git:") => Value::String(stable_id(s)),
         Value::Array(items) => Value::Array(items.iter().map(stabilize).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), stabilize(v)))
-                .collect(),
-        ),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), stabilize(v))).collect())
+        }
         other => other.clone(),
     }
 }
