@@ -44,6 +44,10 @@ splits(svc) := array.concat(codeowner_splits(svc), label_splits(svc))
 
 verdict(svc) := lib.not_met("code, deployment and workload are owned by different teams", array.concat(lib.ev([r.codeowners | some r in lib.repos(svc); r.codeowners != null]), lib.ev(lib.workloads(svc))), splits(svc)) if {
 	count(splits(svc)) > 0
-} else := lib.unknown("oncall", sprintf("code and workloads are owned by %v; the on-call part needs an on-call source", [svc.team])) if {
+} else := lib.unknown("oncall", sprintf("no ownership split in CODEOWNERS or labels (owner: %s); the on-call part needs an on-call source", [owner_name(svc)])) if {
 	not lib.ok("oncall")
 }
+
+owner_name(svc) := svc.team if svc.team != null
+
+owner_name(svc) := "none resolved" if svc.team == null

@@ -1,0 +1,478 @@
+//! Reading a repository's files: the commit at HEAD through git2, or the working tree.
+//!
+//! Facts must describe what is committed (what CI runs and reviewers saw), so HEAD is
+//! the default; `--worktree` and plain directories read the disk instead. Either way the
+//! walk lists paths first and reads only the files a parser wants, so a large repository
+//! costs a tree walk, not a read of every blob. Symlinks are never followed: a link to
+//! `/etc/passwd` in a scanned repository must not end up in a report.
+
+use git2::{ErrorCode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+/// Files larger than this are not read: no configuration file is this big, and a scan
+/// must stay fast and bounded in memory whatever a repository holds.
+pub(crate) const MAX_FILE_BYTES: u64 = 5 * 1024 * 1024;
+/// The walk stops after this many entries, so a huge monorepo cannot stall a scan.
+pub(crate) const MAX_TREE_ENTRIES: usize = 200_000;
+/// Directories of third-party or generated content, never the project's own config.
+const SKIPPED_DIRS: [&str; 4] = [".git", "node_modules", "target", "vendor"];
+
+/// Why a repository could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum OpenError {
+    /// The path is missing or not a directory.
+    #[error("{0} is not a directory")]
+    NotADirectory(String),
+    /// git2 failed on something that looks like a repository.
+    #[error("could not read the git repository: {0}")]
+    Git(String),
+    /// The working tree could not be listed.
+    #[error("could not list the directory: {0}")]
+    Io(String),
+}
+
+/// Why one file was not read; the message is what `unreadable[].reason` says.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum ReadError {
+    /// Over [`MAX_FILE_BYTES`].
+    #[error("skipped: {size_mb:.1} MB is over the 5 MB limit")]
+    TooLarge {
+        /// Size in megabytes.
+        size_mb: f64,
+    },
+    /// Binary or not UTF-8.
+    #[error("not text")]
+    NotText,
+    /// A symbolic link, which is never followed.
+    #[error("symlink not followed")]
+    Symlink,
+    /// Not in the tree.
+    #[error("no such file")]
+    Missing,
+    /// Reading failed.
+    #[error("could not read: {0}")]
+    Io(String),
+}
+
+/// What a tree entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EntryKind {
+    /// A regular (or executable) file.
+    File,
+    /// A symbolic link.
+    Symlink,
+}
+
+/// One path of the tree.
+#[derive(Debug, Clone)]
+pub(crate) struct TreeEntry {
+    /// Path relative to the root, `/`-separated.
+    pub path: String,
+    /// File or symlink.
+    pub kind: EntryKind,
+    blob: Option<Oid>,
+}
+
+enum Backing {
+    Git(Repository),
+    Disk(PathBuf),
+}
+
+/// A repository (or directory) opened for reading.
+pub(crate) struct RepoReader {
+    backing: Backing,
+    /// Every file and symlink, in path order.
+    pub entries: Vec<TreeEntry>,
+    index: HashMap<String, usize>,
+    /// Full HEAD sha when the repository has commits.
+    pub head: Option<String>,
+    /// The branch CI treats as default.
+    pub default_branch: Option<String>,
+    /// Owner (user or organisation) of the `origin` remote, for telling the org's shared
+    /// CI templates from public actions.
+    pub origin_owner: Option<String>,
+    /// Whether the files come from the working tree rather than HEAD.
+    pub worktree: bool,
+    /// Set when the walk was cut short.
+    pub walk_note: Option<String>,
+    /// Set for a repository without commits.
+    pub empty_note: Option<String>,
+}
+
+impl RepoReader {
+    /// Opens `path` as a git repository at HEAD, or its working tree when `worktree` is
+    /// set or it is not a repository.
+    pub(crate) fn open(path: &Path, worktree: bool) -> Result<Self, OpenError> {
+        let meta =
+            fs::metadata(path).map_err(|_| OpenError::NotADirectory(path.display().to_string()))?;
+        if !meta.is_dir() {
+            return Err(OpenError::NotADirectory(path.display().to_string()));
+        }
+        let repo = match Repository::open(path) {
+            Ok(repo) => Some(repo),
+            Err(e) if e.code() == ErrorCode::NotFound => None,
+            Err(e) => return Err(OpenError::Git(e.message().to_owned())),
+        };
+        let Some(repo) = repo else {
+            return Self::from_disk(path, None, None, None);
+        };
+        let default_branch = Some(default_branch(&repo));
+        let origin_owner = origin_owner(&repo);
+        let head: Option<Oid> = match repo.head() {
+            Ok(reference) => match reference.peel_to_commit() {
+                Ok(commit) => Some(commit.id()),
+                Err(e) => return Err(OpenError::Git(e.message().to_owned())),
+            },
+            Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
+            Err(e) => return Err(OpenError::Git(e.message().to_owned())),
+        };
+        let head_sha = head.map(|oid| oid.to_string());
+        if worktree && let Some(workdir) = repo.workdir() {
+            let workdir = workdir.to_path_buf();
+            return Self::from_disk(&workdir, head_sha, default_branch, origin_owner);
+        }
+        let Some(head) = head else {
+            return Ok(Self {
+                backing: Backing::Git(repo),
+                entries: Vec::new(),
+                index: HashMap::new(),
+                head: None,
+                default_branch,
+                origin_owner,
+                worktree: false,
+                walk_note: None,
+                empty_note: Some("repository has no commits".to_owned()),
+            });
+        };
+        let (entries, cut) = walk_tree(&repo, head)?;
+        let walk_note = cut.then(|| {
+            format!(
+                "the tree has more than {MAX_TREE_ENTRIES} entries; only the first {MAX_TREE_ENTRIES} were read"
+            )
+        });
+        Ok(Self::assemble(
+            Backing::Git(repo),
+            entries,
+            head_sha,
+            default_branch,
+            origin_owner,
+            false,
+            walk_note,
+        ))
+    }
+
+    fn from_disk(
+        root: &Path,
+        head: Option<String>,
+        default_branch: Option<String>,
+        origin_owner: Option<String>,
+    ) -> Result<Self, OpenError> {
+        let mut entries = Vec::new();
+        let mut stack = vec![(root.to_path_buf(), String::new())];
+        let mut walked = 0usize;
+        let mut cut = false;
+        while let Some((dir, prefix)) = stack.pop() {
+            let listing = fs::read_dir(&dir).map_err(|e| OpenError::Io(e.to_string()));
+            let listing = match listing {
+                Ok(listing) => listing,
+                // The root must be listable; a subdirectory that is not is skipped.
+                Err(e) if prefix.is_empty() => return Err(e),
+                Err(_) => continue,
+            };
+            for item in listing.flatten() {
+                walked += 1;
+                if walked > MAX_TREE_ENTRIES {
+                    cut = true;
+                    break;
+                }
+                let name = item.file_name().to_string_lossy().into_owned();
+                let Ok(meta) = fs::symlink_metadata(item.path()) else {
+                    continue;
+                };
+                let rel = format!("{prefix}{name}");
+                if meta.file_type().is_symlink() {
+                    entries.push(TreeEntry {
+                        path: rel,
+                        kind: EntryKind::Symlink,
+                        blob: None,
+                    });
+                } else if meta.is_dir() {
+                    if !SKIPPED_DIRS.contains(&name.as_str()) {
+                        stack.push((item.path(), format!("{rel}/")));
+                    }
+                } else if meta.is_file() {
+                    entries.push(TreeEntry {
+                        path: rel,
+                        kind: EntryKind::File,
+                        blob: None,
+                    });
+                }
+            }
+            if cut {
+                break;
+            }
+        }
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        let walk_note = cut.then(|| {
+            format!(
+                "the directory has more than {MAX_TREE_ENTRIES} entries; only the first {MAX_TREE_ENTRIES} were read"
+            )
+        });
+        Ok(Self::assemble(
+            Backing::Disk(root.to_path_buf()),
+            entries,
+            head,
+            default_branch,
+            origin_owner,
+            true,
+            walk_note,
+        ))
+    }
+
+    fn assemble(
+        backing: Backing,
+        entries: Vec<TreeEntry>,
+        head: Option<String>,
+        default_branch: Option<String>,
+        origin_owner: Option<String>,
+        worktree: bool,
+        walk_note: Option<String>,
+    ) -> Self {
+        let index = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.path.clone(), i))
+            .collect();
+        Self {
+            backing,
+            entries,
+            index,
+            head,
+            default_branch,
+            origin_owner,
+            worktree,
+            walk_note,
+            empty_note: None,
+        }
+    }
+
+    /// The entry at `path`, if the tree has one.
+    pub(crate) fn entry(&self, path: &str) -> Option<&TreeEntry> {
+        self.index.get(path).and_then(|&i| self.entries.get(i))
+    }
+
+    /// Whether a file or symlink exists at `path`.
+    pub(crate) fn exists(&self, path: &str) -> bool {
+        self.index.contains_key(path)
+    }
+
+    /// The bytes of the regular file at `path`, within the size limit.
+    pub(crate) fn read_bytes(&self, path: &str) -> Result<Vec<u8>, ReadError> {
+        let entry = self.entry(path).ok_or(ReadError::Missing)?;
+        if entry.kind == EntryKind::Symlink {
+            return Err(ReadError::Symlink);
+        }
+        match (&self.backing, entry.blob) {
+            (Backing::Git(repo), Some(oid)) => {
+                let odb = repo
+                    .odb()
+                    .map_err(|e| ReadError::Io(e.message().to_owned()))?;
+                let (size, _) = odb
+                    .read_header(oid)
+                    .map_err(|e| ReadError::Io(e.message().to_owned()))?;
+                check_size(size as u64)?;
+                let blob = repo
+                    .find_blob(oid)
+                    .map_err(|e| ReadError::Io(e.message().to_owned()))?;
+                Ok(blob.content().to_vec())
+            }
+            (Backing::Disk(root), _) => {
+                let full = root.join(path);
+                let meta = fs::symlink_metadata(&full).map_err(|e| ReadError::Io(e.to_string()))?;
+                if meta.file_type().is_symlink() {
+                    return Err(ReadError::Symlink);
+                }
+                check_size(meta.len())?;
+                fs::read(&full).map_err(|e| ReadError::Io(e.to_string()))
+            }
+            (Backing::Git(_), None) => Err(ReadError::Missing),
+        }
+    }
+
+    /// Whether the symlink at `path` points outside the repository (absolute, or climbing
+    /// above the root). Reads only the link itself, never its target.
+    pub(crate) fn symlink_escapes(&self, path: &str) -> bool {
+        let Some(entry) = self.entry(path) else {
+            return false;
+        };
+        let target = match (&self.backing, entry.blob) {
+            (Backing::Git(repo), Some(oid)) => match repo.find_blob(oid) {
+                Ok(blob) if blob.size() < 4096 => {
+                    String::from_utf8_lossy(blob.content()).into_owned()
+                }
+                _ => return true,
+            },
+            (Backing::Disk(root), _) => match fs::read_link(root.join(path)) {
+                Ok(t) => t.to_string_lossy().into_owned(),
+                Err(_) => return true,
+            },
+            (Backing::Git(_), None) => return true,
+        };
+        link_escapes(path, &target)
+    }
+}
+
+/// Lists the files and symlinks of the tree of commit `head`; `true` when the walk was
+/// cut at [`MAX_TREE_ENTRIES`].
+fn walk_tree(repo: &Repository, head: Oid) -> Result<(Vec<TreeEntry>, bool), OpenError> {
+    let git = |e: git2::Error| OpenError::Git(e.message().to_owned());
+    let commit = repo.find_commit(head).map_err(git)?;
+    let tree = commit.tree().map_err(git)?;
+    let mut entries = Vec::new();
+    let mut walked = 0usize;
+    let mut cut = false;
+    let walk = tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        walked += 1;
+        if walked > MAX_TREE_ENTRIES {
+            cut = true;
+            return TreeWalkResult::Abort;
+        }
+        let name = entry.name().unwrap_or_default();
+        match entry.kind() {
+            Some(ObjectType::Tree) if SKIPPED_DIRS.contains(&name) => TreeWalkResult::Skip,
+            Some(ObjectType::Blob) => {
+                let kind = if entry.filemode() == 0o120000 {
+                    EntryKind::Symlink
+                } else {
+                    EntryKind::File
+                };
+                if !name.is_empty() {
+                    entries.push(TreeEntry {
+                        path: format!("{dir}{name}"),
+                        kind,
+                        blob: Some(entry.id()),
+                    });
+                }
+                TreeWalkResult::Ok
+            }
+            // Subtrees are entered; submodules (commits) are not this repository's files.
+            _ => TreeWalkResult::Ok,
+        }
+    });
+    if let Err(e) = walk
+        && !cut
+    {
+        return Err(git(e));
+    }
+    Ok((entries, cut))
+}
+
+/// The text of a file's bytes: UTF-8 without NUL bytes (a byte-order mark dropped),
+/// else [`ReadError::NotText`].
+pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<String, ReadError> {
+    if bytes.contains(&0) {
+        return Err(ReadError::NotText);
+    }
+    let text = String::from_utf8(bytes).map_err(|_| ReadError::NotText)?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    })
+}
+
+fn check_size(size: u64) -> Result<(), ReadError> {
+    if size > MAX_FILE_BYTES {
+        return Err(ReadError::TooLarge {
+            size_mb: size as f64 / (1024.0 * 1024.0),
+        });
+    }
+    Ok(())
+}
+
+/// Whether a link at `link_path` (relative to the root) with `target` leaves the root.
+pub(crate) fn link_escapes(link_path: &str, target: &str) -> bool {
+    let target = Path::new(target);
+    if target.is_absolute() {
+        return true;
+    }
+    let mut depth: i64 = link_path.matches('/').count() as i64;
+    for component in target.components() {
+        match component {
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            _ => return true,
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
+}
+
+/// `refs/remotes/origin/HEAD`'s branch, else the checked-out branch, else `main`.
+fn default_branch(repo: &Repository) -> String {
+    if let Ok(reference) = repo.find_reference("refs/remotes/origin/HEAD")
+        && let Ok(Some(target)) = reference.symbolic_target()
+        && let Some(branch) = target.strip_prefix("refs/remotes/origin/")
+    {
+        return branch.to_owned();
+    }
+    if let Ok(reference) = repo.find_reference("HEAD")
+        && let Ok(Some(target)) = reference.symbolic_target()
+        && let Some(branch) = target.strip_prefix("refs/heads/")
+    {
+        return branch.to_owned();
+    }
+    "main".to_owned()
+}
+
+/// The owner part of `origin`'s URL (`git@host:owner/repo.git`, `https://host/owner/repo`).
+fn origin_owner(repo: &Repository) -> Option<String> {
+    let remote = repo.find_remote("origin").ok()?;
+    owner_of_url(remote.url().ok()?)
+}
+
+pub(crate) fn owner_of_url(url: &str) -> Option<String> {
+    let rest = if let Some((_, after)) = url.split_once("://") {
+        after.split_once('/')?.1
+    } else if let Some((_, after)) = url.split_once(':') {
+        after
+    } else {
+        return None;
+    };
+    let owner = rest.trim_start_matches('/').split('/').next()?;
+    (!owner.is_empty()).then(|| owner.to_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_that_climb_out_or_are_absolute_escape() {
+        assert!(link_escapes("a/link", "../../etc/passwd"));
+        assert!(link_escapes("link", "/etc/passwd"));
+        assert!(!link_escapes("a/b/link", "../c.yaml"));
+        assert!(!link_escapes("link", "./docs/x.md"));
+    }
+
+    #[test]
+    fn origin_owner_from_ssh_and_https() {
+        assert_eq!(
+            owner_of_url("git@github.com:Acme/shop.git").as_deref(),
+            Some("acme")
+        );
+        assert_eq!(
+            owner_of_url("https://github.com/acme/shop").as_deref(),
+            Some("acme")
+        );
+        assert_eq!(
+            owner_of_url("ssh://git@gitlab.example/grp/sub/x.git").as_deref(),
+            Some("grp")
+        );
+        assert_eq!(owner_of_url("nonsense"), None);
+    }
+}

@@ -1,0 +1,383 @@
+//! YAML with line positions.
+//!
+//! Evidence must point at the exact lines that prove a fact, so every YAML file the probe
+//! understands is loaded with `saphyr`'s marked nodes rather than a plain value tree. This
+//! module turns saphyr's markers into the one-based, inclusive line ranges evidence uses,
+//! and offers the few lookups the parsers need without each one matching on node variants.
+
+use saphyr::{LoadableYamlNode, MarkedYamlOwned, Marker, ScalarOwned, YamlDataOwned};
+use serde_json::{Map, Value};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// A YAML node with its position in the file.
+pub(crate) type Node = MarkedYamlOwned;
+
+/// Why a YAML text could not be loaded, with the line a person should look at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("could not parse YAML at line {line}: {message}")]
+pub(crate) struct YamlError {
+    /// One-based line of the problem.
+    pub line: u32,
+    /// The parser's own words.
+    pub message: String,
+}
+
+/// Loads every document of a YAML stream with positions.
+///
+/// The parser is third-party code fed with arbitrary repository content; a panic inside
+/// it must become a parse error for this one file, never a crashed scan.
+pub(crate) fn load_documents(text: &str) -> Result<Vec<Node>, YamlError> {
+    let loaded = catch_unwind(AssertUnwindSafe(|| MarkedYamlOwned::load_from_str(text)));
+    match loaded {
+        Ok(Ok(docs)) => Ok(docs),
+        Ok(Err(err)) => Err(YamlError {
+            line: u32::try_from(err.marker().line())
+                .unwrap_or(u32::MAX)
+                .max(1),
+            message: err.info().to_owned(),
+        }),
+        Err(_) => Err(YamlError {
+            line: 1,
+            message: "the YAML parser failed on this input".to_owned(),
+        }),
+    }
+}
+
+/// The text of a file split into lines, used to turn saphyr's "where the next token
+/// starts" end markers into the last line that really belongs to a node.
+pub(crate) struct Lines<'a> {
+    lines: Vec<&'a str>,
+}
+
+impl<'a> Lines<'a> {
+    /// Splits `text` into lines (without their terminators).
+    pub(crate) fn new(text: &'a str) -> Self {
+        Self {
+            lines: text.lines().collect(),
+        }
+    }
+
+    /// Number of lines.
+    pub(crate) fn len(&self) -> u32 {
+        u32::try_from(self.lines.len()).unwrap_or(u32::MAX)
+    }
+
+    /// The text of one-based line `n`, or "" past the end.
+    pub(crate) fn get(&self, n: u32) -> &'a str {
+        let idx = (n as usize).saturating_sub(1);
+        if n == 0 {
+            return "";
+        }
+        self.lines.get(idx).copied().unwrap_or("")
+    }
+
+    fn is_blank_or_comment(&self, n: u32) -> bool {
+        let t = self.get(n).trim();
+        t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
+    }
+
+    /// The last line of a node that starts on `start_line` and whose end marker is `end`.
+    ///
+    /// saphyr ends a block collection where the next token begins, which may be lines
+    /// later after blank lines and comments; those lines belong to nobody, so they are
+    /// trimmed off.
+    pub(crate) fn end_line(&self, start_line: u32, end: &Marker) -> u32 {
+        let mut line = marker_line(end);
+        let before_marker: String = self.get(line).chars().take(end.col()).collect();
+        if before_marker.trim().is_empty() && line > start_line {
+            line -= 1;
+        }
+        line = line.min(self.len().max(start_line));
+        while line > start_line && self.is_blank_or_comment(line) {
+            line -= 1;
+        }
+        line.max(start_line)
+    }
+
+    /// The line range of a node.
+    pub(crate) fn node_range(&self, node: &Node) -> (u32, u32) {
+        let start = marker_line(&node.span.start);
+        (start, self.end_line(start, &node.span.end))
+    }
+
+    /// The line range of a `key: value` entry: from the key to the end of its value.
+    pub(crate) fn entry_range(&self, key: &Node, value: &Node) -> (u32, u32) {
+        let start = marker_line(&key.span.start);
+        let value_start = marker_line(&value.span.start);
+        let end = if value.span.end.index() == 0 && value.span.start.index() == 0 {
+            // An empty value (`key:` with nothing after it) has no position of its own.
+            start
+        } else {
+            self.end_line(value_start.max(start), &value.span.end)
+        };
+        (start, end.max(start))
+    }
+
+    /// The source lines a scalar value occupies, with their numbers, as written.
+    ///
+    /// Commands are matched on what the file says line by line, so that a signal can
+    /// name the exact line. A block scalar (`run: |`) starts on the line after its
+    /// indicator; a plain or quoted scalar starts at its own column.
+    pub(crate) fn scalar_lines(&self, node: &Node) -> Vec<(u32, String)> {
+        let start = marker_line(&node.span.start);
+        let first: String = self
+            .get(start)
+            .chars()
+            .skip(node.span.start.col())
+            .collect();
+        let trimmed = first.trim_start();
+        let block = trimmed.starts_with('|') || trimmed.starts_with('>');
+        let end = self.end_line(start, &node.span.end);
+        let mut out = Vec::new();
+        if !block {
+            out.push((start, strip_quotes(&first)));
+        }
+        for n in (start + 1)..=end {
+            out.push((n, strip_quotes(self.get(n))));
+        }
+        out
+    }
+}
+
+fn strip_quotes(s: &str) -> String {
+    s.trim()
+        .trim_start_matches(['"', '\''])
+        .trim_end_matches(['"', '\''])
+        .to_owned()
+}
+
+/// The one-based line of a marker (saphyr already counts lines from one).
+pub(crate) fn marker_line(m: &Marker) -> u32 {
+    u32::try_from(m.line()).unwrap_or(u32::MAX).max(1)
+}
+
+/// The node itself, or what a tag (`!reference`, `!Ref`) wraps.
+pub(crate) fn untag(node: &Node) -> &Node {
+    match &node.data {
+        YamlDataOwned::Tagged(_, inner) => untag(inner),
+        _ => node,
+    }
+}
+
+/// The string of a string scalar.
+pub(crate) fn as_str(node: &Node) -> Option<&str> {
+    match &untag(node).data {
+        YamlDataOwned::Value(ScalarOwned::String(s)) => Some(s.as_str()),
+        YamlDataOwned::Representation(s, _, _) => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+/// Any scalar as text (`true`, `3`, `main`), for values people write unquoted.
+pub(crate) fn scalar_text(node: &Node) -> Option<String> {
+    match &untag(node).data {
+        YamlDataOwned::Value(ScalarOwned::String(s)) => Some(s.clone()),
+        YamlDataOwned::Value(ScalarOwned::Boolean(b)) => Some(b.to_string()),
+        YamlDataOwned::Value(ScalarOwned::Integer(i)) => Some(i.to_string()),
+        YamlDataOwned::Value(ScalarOwned::FloatingPoint(f)) => Some(f.to_string()),
+        YamlDataOwned::Representation(s, _, _) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// Whether the node is a mapping.
+pub(crate) fn is_mapping(node: &Node) -> bool {
+    matches!(untag(node).data, YamlDataOwned::Mapping(_))
+}
+
+/// The entries of a mapping in file order; empty for anything else.
+///
+/// YAML merge keys (`<<: *defaults`) are common in CI files; their entries are listed
+/// after the mapping's own so that own keys win in lookups.
+pub(crate) fn entries(node: &Node) -> Vec<(&Node, &Node)> {
+    let mut own = Vec::new();
+    let mut merged = Vec::new();
+    if let YamlDataOwned::Mapping(map) = &untag(node).data {
+        for (k, v) in map {
+            if as_str(k) == Some("<<") {
+                match &untag(v).data {
+                    YamlDataOwned::Sequence(items) => {
+                        for item in items {
+                            merged.extend(entries(item));
+                        }
+                    }
+                    _ => merged.extend(entries(v)),
+                }
+            } else {
+                own.push((k, v));
+            }
+        }
+    }
+    own.extend(merged);
+    own
+}
+
+/// The value of `key` in a mapping, with the key node (for its line).
+pub(crate) fn get_entry<'a>(node: &'a Node, key: &str) -> Option<(&'a Node, &'a Node)> {
+    entries(node)
+        .into_iter()
+        .find(|(k, _)| as_str(k) == Some(key))
+}
+
+/// The value of `key` in a mapping.
+pub(crate) fn get<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
+    get_entry(node, key).map(|(_, v)| v)
+}
+
+/// The string value of `key` in a mapping.
+pub(crate) fn get_str<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
+    get(node, key).and_then(as_str)
+}
+
+/// The items of a sequence; empty for anything else.
+pub(crate) fn items(node: &Node) -> &[Node] {
+    match &untag(node).data {
+        YamlDataOwned::Sequence(items) => items.as_slice(),
+        _ => &[],
+    }
+}
+
+/// Whether the node is a sequence.
+pub(crate) fn is_sequence(node: &Node) -> bool {
+    matches!(untag(node).data, YamlDataOwned::Sequence(_))
+}
+
+/// Whether the node is an empty document or explicit null.
+pub(crate) fn is_null(node: &Node) -> bool {
+    matches!(
+        untag(node).data,
+        YamlDataOwned::Value(ScalarOwned::Null) | YamlDataOwned::BadValue
+    )
+}
+
+/// Converts a node to JSON, as `kubectl` would see the object: merge keys applied, tags
+/// dropped, non-string keys written as text.
+pub(crate) fn to_json(node: &Node) -> Value {
+    to_json_depth(node, 0)
+}
+
+fn to_json_depth(node: &Node, depth: usize) -> Value {
+    // Aliases are expanded by the loader (within its own node budget); the depth bound
+    // keeps pathological nesting from exhausting the stack here.
+    if depth > 200 {
+        return Value::Null;
+    }
+    match &untag(node).data {
+        YamlDataOwned::Value(scalar) => scalar_to_json(scalar),
+        YamlDataOwned::Representation(s, _, _) => Value::String(s.clone()),
+        YamlDataOwned::Sequence(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| to_json_depth(item, depth + 1))
+                .collect(),
+        ),
+        YamlDataOwned::Mapping(_) => {
+            let mut map = Map::new();
+            for (k, v) in entries(node) {
+                let key = scalar_text(k).unwrap_or_default();
+                if !map.contains_key(&key) {
+                    map.insert(key, to_json_depth(v, depth + 1));
+                }
+            }
+            Value::Object(map)
+        }
+        _ => Value::Null,
+    }
+}
+
+fn scalar_to_json(scalar: &ScalarOwned) -> Value {
+    match scalar {
+        ScalarOwned::Null => Value::Null,
+        ScalarOwned::Boolean(b) => Value::Bool(*b),
+        ScalarOwned::Integer(i) => Value::from(*i),
+        ScalarOwned::FloatingPoint(f) => {
+            serde_json::Number::from_f64(f.into_inner()).map_or(Value::Null, Value::Number)
+        }
+        ScalarOwned::String(s) => Value::String(s.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranges(text: &str, path: &[&str]) -> (u32, u32) {
+        let docs = load_documents(text).unwrap();
+        let lines = Lines::new(text);
+        let mut node = &docs[0];
+        let mut key = None;
+        for p in path {
+            let (k, v) = get_entry(node, p).unwrap();
+            key = Some(k);
+            node = v;
+        }
+        lines.entry_range(key.unwrap(), node)
+    }
+
+    #[test]
+    fn block_mapping_ends_before_trailing_blank_lines_and_comments() {
+        let text = "jobs:\n  a:\n    x: 1\n    y: 2\n\n  # about b\n  b:\n    z: 3\n";
+        assert_eq!(ranges(text, &["jobs", "a"]), (2, 4));
+        assert_eq!(ranges(text, &["jobs", "b"]), (7, 8));
+        assert_eq!(ranges(text, &["jobs"]), (1, 8));
+    }
+
+    #[test]
+    fn block_scalar_lines_start_after_the_indicator() {
+        let text = "run: |\n  cargo test\n  kubectl apply -f k8s/\n\nnext: 1\n";
+        let docs = load_documents(text).unwrap();
+        let lines = Lines::new(text);
+        let run = get(&docs[0], "run").unwrap();
+        let got = lines.scalar_lines(run);
+        assert_eq!(
+            got,
+            vec![
+                (2, "cargo test".into()),
+                (3, "kubectl apply -f k8s/".into())
+            ]
+        );
+        let text = "a:\n  - run: echo hi\n  - run: >\n      one\n      two\n";
+        let docs = load_documents(text).unwrap();
+        let lines = Lines::new(text);
+        let steps = items(get(&docs[0], "a").unwrap());
+        assert_eq!(
+            lines.scalar_lines(get(&steps[0], "run").unwrap()),
+            vec![(2, "echo hi".into())]
+        );
+        assert_eq!(
+            lines.scalar_lines(get(&steps[1], "run").unwrap()),
+            vec![(4, "one".into()), (5, "two".into())]
+        );
+    }
+
+    #[test]
+    fn last_entry_of_file_without_trailing_newline() {
+        let text = "a:\n  b: 1\n  c: [1, 2]";
+        assert_eq!(ranges(text, &["a"]), (1, 3));
+        assert_eq!(ranges(text, &["a", "c"]), (3, 3));
+    }
+
+    #[test]
+    fn errors_carry_the_line() {
+        let err = load_documents("a: 1\nb: [\n").unwrap_err();
+        assert!(err.line >= 2, "{err}");
+        assert!(err.to_string().starts_with("could not parse YAML at line"));
+    }
+
+    #[test]
+    fn merge_keys_are_applied_and_own_keys_win() {
+        let text = "base: &b\n  x: 1\n  y: 2\njob:\n  <<: *b\n  y: 3\n";
+        let docs = load_documents(text).unwrap();
+        let job = to_json(get(&docs[0], "job").unwrap());
+        assert_eq!(job, serde_json::json!({"y": 3, "x": 1}));
+    }
+
+    #[test]
+    fn multi_document_ranges() {
+        let text = "a: 1\nb: 2\n---\n# c\nc: 3\n";
+        let docs = load_documents(text).unwrap();
+        let lines = Lines::new(text);
+        assert_eq!(lines.node_range(&docs[0]), (1, 2));
+        assert_eq!(lines.node_range(&docs[1]), (5, 5));
+    }
+}

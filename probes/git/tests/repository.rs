@@ -1,0 +1,469 @@
+//! Whole-repository behaviour: limits and bad input, manifests, containers, ownership,
+//! inventory, secrets, and the probe contract.
+
+mod common;
+
+use common::*;
+use evident_core::{Probe, ScanContext, SourceStatus};
+use evident_probe_git::GitProbe;
+
+const DEPLOYMENTS: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:1.2.3
+          readinessProbe:
+            httpGet: {path: /ready, port: 8080}
+          livenessProbe:
+            httpGet: {path: /live, port: 8080}
+          env:
+            - name: API_KEY
+              value: evident-canary-7f3a9c1e
+---
+# worker has no probes
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+spec:
+  template:
+    spec:
+      containers:
+        - name: worker
+          image: ghcr.io/acme/worker:latest
+"#;
+
+fn unreadable_reason<'a>(repo: &'a serde_json::Value, path: &str) -> Option<&'a str> {
+    repo["unreadable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["path"] == path)
+        .and_then(|u| u["reason"].as_str())
+}
+
+#[test]
+fn manifest_documents_are_cited_by_their_own_lines() {
+    let dir = repo_of(&[("k8s/app.yaml", DEPLOYMENTS)]);
+    let out = scan(&dir);
+    let ids: Vec<String> = out.evidence.iter().map(|e| stable_id(&e.id)).collect();
+    assert!(ids.contains(&"k8s/app.yaml#L1-L22".to_owned()), "{ids:?}");
+    assert!(ids.contains(&"k8s/app.yaml#L25-L34".to_owned()), "{ids:?}");
+    let web = out
+        .evidence
+        .iter()
+        .find(|e| e.id.ends_with("#L1-L22"))
+        .unwrap();
+    assert!(web.excerpt.contains("readinessProbe"));
+    assert!(web.excerpt.contains("API_KEY"), "env names stay visible");
+    let worker = out
+        .evidence
+        .iter()
+        .find(|e| e.id.ends_with("#L25-L34"))
+        .unwrap();
+    assert!(
+        worker
+            .excerpt
+            .starts_with("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker")
+    );
+    for key in ["workloads", "services", "pdbs", "hpas"] {
+        assert!(out.facts[key].is_object(), "{key}");
+    }
+    assert!(out.facts["bare_pods"].is_array());
+}
+
+#[test]
+fn the_secrets_canary_never_reaches_facts_or_evidence() {
+    let workflow = format!(
+        "on: push\nenv:\n  TOKEN: {CANARY}\njobs:\n  a:\n    runs-on: x\n    env:\n      DB_PASSWORD: {CANARY}\n    steps:\n      - run: cargo test\n"
+    );
+    let catalog = format!(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: web\n  annotations:\n    github.com/project-slug: acme/web\n    example.com/api-token: {CANARY}\nspec:\n  owner: team-web\n"
+    );
+    let dir = repo_of(&[
+        (".github/workflows/ci.yml", &workflow),
+        ("k8s/app.yaml", DEPLOYMENTS),
+        ("catalog-info.yaml", &catalog),
+    ]);
+    let out = scan(&dir);
+    let facts = serde_json::to_string(&out.facts).unwrap();
+    let evidence = serde_json::to_string(&out.evidence).unwrap();
+    assert!(!facts.contains(CANARY), "{facts}");
+    assert!(!evidence.contains(CANARY), "{evidence}");
+    let repo = the_repo(&out);
+    assert_eq!(
+        repo["catalog"][0]["annotations"]["github.com/project-slug"],
+        "acme/web"
+    );
+    assert_eq!(
+        repo["catalog"][0]["annotations"]["example.com/api-token"],
+        "[redacted]"
+    );
+}
+
+#[test]
+fn empty_repository_is_ok_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    git2::Repository::init(dir.path()).unwrap();
+    let out = scan(&dir);
+    assert_eq!(out.sources.len(), 1);
+    assert_eq!(out.sources[0].status, SourceStatus::Ok);
+    assert_eq!(
+        out.sources[0].detail.as_deref(),
+        Some("repository has no commits")
+    );
+    let repo = the_repo(&out);
+    assert!(repo["head"].is_null());
+    assert!(repo["ci"]["jobs"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_missing_directory_is_an_error_source_not_a_crash() {
+    let path = std::path::Path::new("/nonexistent/evident/repo");
+    let out = evident_probe_git::scan_repository(path, &ctx(path));
+    assert_eq!(out.sources[0].status, SourceStatus::Error);
+    assert!(
+        out.sources[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("is not a directory")
+    );
+    assert!(out.facts["repos"].as_object().unwrap().is_empty());
+}
+
+#[test]
+fn symlinks_out_of_the_repository_are_never_read() {
+    let dir = repo(&[
+        Item::Symlink("config/app.yaml", "../../etc/passwd"),
+        Item::Symlink("docs/passwd", "/etc/passwd"),
+        Item::Symlink("README.link", "README.md"),
+        Item::File("README.md", b"hello\n"),
+    ]);
+    let out = scan(&dir);
+    assert_eq!(out.sources[0].status, SourceStatus::Ok);
+    let repo = the_repo(&out);
+    assert_eq!(
+        unreadable_reason(repo, "config/app.yaml"),
+        Some("symlink not followed")
+    );
+    assert_eq!(
+        unreadable_reason(repo, "docs/passwd"),
+        Some("symlink not followed")
+    );
+    assert_eq!(
+        unreadable_reason(repo, "README.link"),
+        None,
+        "harmless links are not noise"
+    );
+    let all = format!(
+        "{}{}",
+        out.facts,
+        serde_json::to_string(&out.evidence).unwrap()
+    );
+    assert!(!all.contains("root:"), "nothing from /etc/passwd");
+}
+
+#[test]
+fn files_over_the_limit_are_skipped_with_a_note() {
+    let mut big = String::from("a: |\n");
+    while big.len() < 6 * 1024 * 1024 {
+        big.push_str("  0123456789012345678901234567890123456789012345678901234567890123456789\n");
+    }
+    let dir = repo_of(&[
+        ("big.yaml", &big),
+        ("Dockerfile", "FROM alpine\nHEALTHCHECK CMD true\n"),
+    ]);
+    let out = scan(&dir);
+    let repo = the_repo(&out);
+    assert_eq!(
+        unreadable_reason(repo, "big.yaml"),
+        Some("skipped: 6.0 MB is over the 5 MB limit")
+    );
+    assert_eq!(repo["dockerfiles"][0]["healthcheck"], true);
+}
+
+#[test]
+fn malformed_yaml_and_json_are_reported_with_their_line() {
+    let dir = repo_of(&[
+        (
+            "k8s/broken.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: x\n",
+        ),
+        (
+            "api/openapi.json",
+            "{\n  \"openapi\": \"3.0.0\",\n  \"info\": \n}\n",
+        ),
+    ]);
+    let out = scan(&dir);
+    let repo = the_repo(&out);
+    let yaml = unreadable_reason(repo, "k8s/broken.yaml").unwrap();
+    assert!(yaml.starts_with("could not parse YAML at line"), "{yaml}");
+    let json = unreadable_reason(repo, "api/openapi.json").unwrap();
+    assert!(json.starts_with("could not parse JSON at line 4"), "{json}");
+}
+
+#[test]
+fn dockerfiles_compose_codeowners_and_catalog() {
+    let dockerfile = "FROM rust:1.80 AS build\nRUN cargo build --release\n\nFROM debian:bookworm-slim\nCOPY --from=build /app /app\nUSER app\nHEALTHCHECK --interval=30s CMD curl -f http://localhost/health\n";
+    let compose = "services:\n  web:\n    image: web\n    restart: always\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n  db:\n    image: postgres\n";
+    let codeowners = "# root\n*       @acme/web\n/infra/ @acme/platform\n";
+    let catalog = "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: shop\nspec:\n  owner: team-shop\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: web\nspec:\n  type: service\n  owner: team-web\n  system: shop\n";
+    let dir = repo_of(&[
+        ("Dockerfile", dockerfile),
+        ("docker-compose.yml", compose),
+        (".github/CODEOWNERS", codeowners),
+        ("CODEOWNERS", "* @someone-else\n"),
+        ("catalog-info.yaml", catalog),
+    ]);
+    let out = scan(&dir);
+    let repo = the_repo(&out);
+    let d = &repo["dockerfiles"][0];
+    assert_eq!(d["healthcheck"], true);
+    assert_eq!(
+        strs(&d["base_images"]),
+        vec!["rust:1.80", "debian:bookworm-slim"]
+    );
+    assert_eq!(d["user"], "app");
+    assert_eq!(
+        stable_id(d["evidence"].as_str().unwrap()),
+        "Dockerfile#L1-L7"
+    );
+
+    let c = &repo["compose_files"][0];
+    assert_eq!(c["services"][0]["name"], "web");
+    assert_eq!(c["services"][0]["healthcheck"], true);
+    assert_eq!(c["services"][0]["restart"], "always");
+    assert_eq!(c["services"][1]["healthcheck"], false);
+
+    let owners = &repo["codeowners"];
+    assert_eq!(
+        owners["path"], ".github/CODEOWNERS",
+        "first found wins, as on GitHub"
+    );
+    assert_eq!(strs(&owners["default_owners"]), vec!["@acme/web"]);
+    assert_eq!(owners["rules"][1]["line"], 3);
+    assert_eq!(
+        stable_id(owners["evidence"].as_str().unwrap()),
+        ".github/CODEOWNERS#L2"
+    );
+
+    let catalog = repo["catalog"].as_array().unwrap();
+    assert_eq!(catalog.len(), 2);
+    assert_eq!(catalog[1]["name"], "web");
+    assert_eq!(catalog[1]["kind"], "Component");
+    assert_eq!(catalog[1]["owner"], "team-web");
+    assert_eq!(catalog[1]["system"], "shop");
+    assert_eq!(
+        stable_id(catalog[1]["evidence"].as_str().unwrap()),
+        "catalog-info.yaml#L8-L15"
+    );
+}
+
+#[test]
+fn inventory_by_path_and_content() {
+    let dir = repo_of(&[
+        ("infra/main.tf", "terraform {}\n"),
+        ("infra/vars.tf", "variable \"x\" {}\n"),
+        ("infra/modules/db/main.tf", "resource \"x\" \"y\" {}\n"),
+        (".github/dependabot.yml", "version: 2\nupdates: []\n"),
+        (
+            "api/openapi.yaml",
+            "# spec\nopenapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\n",
+        ),
+        ("proto/shop.proto", "syntax = \"proto3\";\n"),
+        ("db/migration/V1__init.sql", "create table x (id int);\n"),
+        ("docs/runbooks/latency.md", "# Latency\n"),
+        (
+            "Makefile",
+            "build:\n\tcargo build\n\ndeploy: build\n\tkubectl apply -f k8s/\n",
+        ),
+        (
+            "charts/web/Chart.yaml",
+            "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+        ),
+        (
+            "charts/web/templates/deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n",
+        ),
+        (
+            "charts/web/templates/service.yaml",
+            "{{- if .Values.service }}\n",
+        ),
+        ("deploy/kustomization.yaml", "resources: [app.yaml]\n"),
+        (
+            "deploy/argo.yaml",
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\n",
+        ),
+        (
+            "monitoring/rules.yml",
+            "groups:\n  - name: web\n    rules:\n      - alert: HighErrorRate\n        expr: rate(http_errors_total{job=\"web\"}[5m]) > 1\n        labels: {severity: page}\n        annotations:\n          runbook_url: https://runbooks.example/web\n      - record: job:http_requests:rate5m\n        expr: sum by (job) (rate(http_requests_total[5m]))\n",
+        ),
+        ("service.wsdl", "<definitions/>\n"),
+    ]);
+    let out = scan(&dir);
+    let repo = the_repo(&out);
+    let inv = &repo["inventory"];
+    let tools = |list: &str| -> Vec<(String, String)> {
+        inv[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["path"].as_str().unwrap().to_owned(),
+                    e["tool"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let iac = tools("config_as_code");
+    assert!(
+        iac.contains(&("infra/main.tf".into(), "terraform".into())),
+        "{iac:?}"
+    );
+    assert!(iac.contains(&("infra/modules/db/main.tf".into(), "terraform".into())));
+    assert!(
+        !iac.iter().any(|(p, _)| p == "infra/vars.tf"),
+        "one terraform entry per directory"
+    );
+    assert!(iac.contains(&("charts/web/Chart.yaml".into(), "helm".into())));
+    assert!(iac.contains(&("deploy/kustomization.yaml".into(), "kustomize".into())));
+    assert!(iac.contains(&("deploy/argo.yaml".into(), "argocd".into())));
+    assert_eq!(
+        tools("dependency_updates"),
+        vec![(".github/dependabot.yml".into(), "dependabot".into())]
+    );
+    let apis = tools("api_definitions");
+    assert!(apis.contains(&("api/openapi.yaml".into(), "openapi".into())));
+    assert!(apis.contains(&("proto/shop.proto".into(), "protobuf".into())));
+    let openapi = inv["api_definitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["tool"] == "openapi")
+        .unwrap();
+    assert_eq!(
+        stable_id(openapi["evidence"].as_str().unwrap()),
+        "api/openapi.yaml#L2"
+    );
+    assert_eq!(
+        tools("migrations"),
+        vec![("db/migration/V1__init.sql".into(), "flyway".into())]
+    );
+    assert_eq!(
+        tools("runbooks"),
+        vec![("docs/runbooks/latency.md".into(), "runbooks".into())]
+    );
+    assert_eq!(
+        tools("soap_esb"),
+        vec![("service.wsdl".into(), "wsdl".into())]
+    );
+    let scripts = inv["deploy_scripts"].as_array().unwrap();
+    assert_eq!(scripts[0]["tool"], "make");
+    assert_eq!(
+        stable_id(scripts[0]["evidence"].as_str().unwrap()),
+        "Makefile#L4"
+    );
+
+    assert_eq!(
+        unreadable_reason(repo, "charts/web/templates/"),
+        Some("Helm templates not rendered")
+    );
+    assert_eq!(
+        repo["unreadable"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["reason"] == "Helm templates not rendered")
+            .count(),
+        1
+    );
+
+    let rules = out.facts["prometheus_rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 2);
+    assert_eq!(rules[0]["name"], "HighErrorRate");
+    assert_eq!(rules[0]["kind"], "alert");
+    assert_eq!(rules[0]["group"], "web");
+    assert_eq!(rules[0]["runbook_url"], "https://runbooks.example/web");
+    assert_eq!(rules[0]["service_hint"], "web");
+    assert_eq!(
+        stable_id(rules[0]["evidence"].as_str().unwrap()),
+        "monitoring/rules.yml#L4-L8"
+    );
+    assert_eq!(rules[1]["kind"], "record");
+}
+
+#[test]
+fn a_plain_directory_is_read_from_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
+    std::fs::write(
+        dir.path().join(".github/workflows/ci.yml"),
+        "on: push\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: go test ./...\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("node_modules/x")).unwrap();
+    std::fs::write(dir.path().join("node_modules/x/Dockerfile"), "FROM x\n").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", dir.path().join("Dockerfile")).unwrap();
+    let out = scan(&dir);
+    assert_eq!(out.sources[0].status, SourceStatus::Ok);
+    let repo = the_repo(&out);
+    assert!(repo["head"].is_null());
+    let job = &repo["ci"]["jobs"][0];
+    assert_eq!(strs(&job["kinds"]), vec!["test"]);
+    assert!(job["evidence"].as_str().unwrap().contains("@worktree:"));
+    assert!(
+        repo["dockerfiles"].as_array().unwrap().is_empty(),
+        "node_modules skipped, symlink not followed"
+    );
+    assert_eq!(
+        unreadable_reason(repo, "Dockerfile"),
+        Some("symlink not followed")
+    );
+    assert!(out.evidence.iter().all(|e| e.revision.is_none()));
+}
+
+#[tokio::test]
+async fn collect_scans_every_repository_and_keeps_keys_unique() {
+    let a = repo_of(&[("Dockerfile", "FROM a\n")]);
+    let b = repo_of(&[("Dockerfile", "FROM b\n")]);
+    let mut ctx = ScanContext::new(
+        vec![
+            a.path().to_path_buf(),
+            b.path().to_path_buf(),
+            a.path().to_path_buf(),
+            "/nonexistent/x".into(),
+        ],
+        "2026-01-01T00:00:00Z".into(),
+    );
+    ctx.worktree = false;
+    let probe = GitProbe::new();
+    assert_eq!(probe.name(), "git");
+    let out = probe.collect(&ctx).await;
+    assert_eq!(out.sources.len(), 4);
+    assert_eq!(
+        out.sources
+            .iter()
+            .filter(|s| s.status == SourceStatus::Ok)
+            .count(),
+        3
+    );
+    assert_eq!(out.sources[3].status, SourceStatus::Error);
+    let repos = out.facts["repos"].as_object().unwrap();
+    assert_eq!(repos.len(), 3);
+    let mut ids: Vec<&str> = out.evidence.iter().map(|e| e.id.as_str()).collect();
+    let total = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "evidence ids are unique");
+}
