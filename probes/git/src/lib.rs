@@ -164,24 +164,25 @@ fn assemble(scans: Vec<RepoScan>) -> ProbeOutput {
         }
         sources.push(scan.report);
     }
-    let cluster = evident_kube_facts::extract(&objects);
-    let mut prometheus_rules: Vec<Value> = cluster
-        .prometheus_rules
-        .iter()
-        .filter_map(|r| serde_json::to_value(r).ok())
-        .collect();
-    prometheus_rules.extend(file_rules);
-    let facts = json!({
-        "repos": repos,
-        "workloads": cluster.workloads,
-        "services": cluster.services,
-        "pdbs": cluster.pdbs,
-        "hpas": cluster.hpas,
-        "bare_pods": cluster.bare_pods,
-        "prometheus_rules": prometheus_rules,
-        "log_shippers": cluster.log_shippers,
-        "skipped_objects": cluster.skipped,
-    });
+    // Going through JSON keeps this probe independent of the element types of
+    // `ClusterFacts`, and lets fields kube-facts adds later flow into `facts.git`.
+    let cluster =
+        serde_json::to_value(evident_kube_facts::extract(&objects)).unwrap_or(Value::Null);
+    let mut facts = Map::new();
+    facts.insert("repos".to_owned(), Value::Object(repos));
+    if let Value::Object(fields) = cluster {
+        facts.extend(fields);
+    }
+    for key in ["workloads", "services", "pdbs", "hpas"] {
+        facts.entry(key).or_insert_with(|| json!({}));
+    }
+    for key in ["bare_pods", "prometheus_rules"] {
+        facts.entry(key).or_insert_with(|| json!([]));
+    }
+    if let Some(Value::Array(rules)) = facts.get_mut("prometheus_rules") {
+        rules.extend(file_rules);
+    }
+    let facts = Value::Object(facts);
     ProbeOutput {
         facts,
         evidence: evidence.into_values().collect(),

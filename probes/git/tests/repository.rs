@@ -80,6 +80,22 @@ fn manifest_documents_are_cited_by_their_own_lines() {
         assert!(out.facts[key].is_object(), "{key}");
     }
     assert!(out.facts["bare_pods"].is_array());
+    // Once kube-facts extracts workloads, each must cite its own document.
+    let workloads = out.facts["workloads"].as_object().unwrap();
+    for (key, range) in [
+        ("Deployment/default/web", "k8s/app.yaml#L1-L22"),
+        ("Deployment/default/worker", "k8s/app.yaml#L25-L34"),
+    ] {
+        if let Some(w) = workloads.get(key) {
+            let cited: Vec<String> = w["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| stable_id(e.as_str().unwrap()))
+                .collect();
+            assert_eq!(cited, vec![range.to_owned()], "{key}");
+        }
+    }
 }
 
 #[test]
