@@ -4,7 +4,7 @@ use anyhow::{Context, bail};
 use chrono::{SecondsFormat, Utc};
 use evident_core::{
     Evidence, Probe, ProbeOutput, SCAN_RESULT_SCHEMA, ScanContext, ScanInfo, ScanResult, Service,
-    SourceReport, SourceStatus, ToolInfo, run_probe,
+    SourceReport, SourceStatus, ToolInfo, Unreadable, run_probe,
 };
 use evident_engine::attest::{AttestationOrigin, AttestationSet};
 use evident_engine::{ATTESTATION_PATH, Catalog, Evaluator, infer_levels, resolve_services};
@@ -218,6 +218,7 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
         options.strict,
     );
 
+    let unreadable = collect_unreadable(&facts);
     Ok(ScanResult {
         schema: SCAN_RESULT_SCHEMA.to_owned(),
         scan: ScanInfo {
@@ -241,7 +242,41 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
         results: evaluation.results,
         levels,
         evidence,
+        unreadable,
     })
+}
+
+/// Everything the git probe could not read, from each repository's `unreadable` list.
+fn collect_unreadable(facts: &Value) -> Vec<Unreadable> {
+    let mut out = Vec::new();
+    let Some(repos) = facts.pointer("/git/repos").and_then(Value::as_object) else {
+        return out;
+    };
+    for repo in repos.values() {
+        let source = repo.get("root").and_then(Value::as_str).unwrap_or_default();
+        for item in repo
+            .get("unreadable")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            out.push(Unreadable {
+                probe: "git".into(),
+                source: source.to_owned(),
+                location: item
+                    .get("path")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                reason: item
+                    .get("reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            });
+        }
+    }
+    out
 }
 
 /// A probe's capability is usable when at least one of its sources answered; otherwise

@@ -15,6 +15,6 @@ pub use probe::{Probe, ProbeOutput, ScanContext, SourceReport, run_probe};
 pub use redact::{REDACTED, Redactor};
 pub use result::{
     Blockers, CriterionInfo, CriterionResult, LevelReport, LevelShare, SCAN_RESULT_SCHEMA,
-    ScanInfo, ScanResult, Service, ToolInfo, UnknownBlocker,
+    ScanInfo, ScanResult, Service, ToolInfo, UnknownBlocker, Unreadable,
 };
 pub use status::{SourceStatus, Status};

@@ -33,6 +33,23 @@ pub struct ScanResult {
     pub levels: Vec<LevelReport>,
     /// Every evidence record, keyed by id.
     pub evidence: BTreeMap<String, Evidence>,
+    /// What could not be read (a file that is not YAML, a file over the size limit, a
+    /// symlink out of the repository), and where, so nothing is lost silently.
+    #[serde(default)]
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// One thing a probe could not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unreadable {
+    /// The probe that tried.
+    pub probe: String,
+    /// The source (repository path, API base URL).
+    pub source: String,
+    /// The file or object inside the source.
+    pub location: String,
+    /// What went wrong, with the line when there is one.
+    pub reason: String,
 }
 
 /// When and with what a scan ran.

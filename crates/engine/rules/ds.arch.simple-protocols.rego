@@ -1,5 +1,6 @@
 # ds.arch.simple-protocols: applications communicate through simple protocols.
 #
+# Not applicable: no app container declares a port (a worker that only calls out).
 # Met: every container port of every long-running workload declares HTTP(S) or gRPC,
 # through its own name or appProtocol, or through the name or appProtocol of a Service
 # port that targets it; and the repository holds no WSDL or ESB descriptor.
@@ -63,6 +64,10 @@ soap(svc) := lib.inventory(svc, "soap_esb")
 verdict(svc) := lib.not_met(sprintf("SOAP/ESB descriptors in the repository: %s", [concat(", ", [e.path | some e in s])]), lib.ev(s), ["HTTP or gRPC APIs instead of SOAP/ESB"]) if {
 	s := soap(svc)
 	count(s) > 0
+} else := lib.not_applicable(sprintf("%s expose no ports", [lib.refs(ws)])) if {
+	ws := lib.judged_workloads(svc)
+	count(ws) > 0
+	count([p | some w in ws; some c in lib.app_containers(w); some p in c.ports]) == 0
 } else := lib.met(sprintf("all ports of %s are HTTP or gRPC", [lib.refs(ws)]), lib.ev(ws)) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0

@@ -164,6 +164,9 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
             repo(i)["inventory"]["soap_esb"] = json!([entry("api/legacy.wsdl", "wsdl", "E-wsdl")])
         }),
         ("ds.arch.simple-protocols", Unknown, no_workloads),
+        ("ds.arch.simple-protocols", NotApplicable, |i| {
+            app(i)["ports"] = json!([])
+        }),
         // ds.devops.zero-downtime
         ("ds.devops.zero-downtime", Met, none),
         (

@@ -139,6 +139,17 @@ pub fn render_table(result: &ScanResult, options: TableOptions) -> String {
             truncate(detail, options.width)
         );
     }
+    if !result.unreadable.is_empty() {
+        let _ = writeln!(out, "could not read {} item(s):", result.unreadable.len());
+        for u in &result.unreadable {
+            let _ = writeln!(
+                out,
+                "  {}: {}",
+                u.location,
+                truncate(&u.reason, options.width)
+            );
+        }
+    }
     if result.services.is_empty() {
         let _ = writeln!(out, "\nNo service was found in the scanned targets.");
         return out;
