@@ -82,3 +82,59 @@ fn help_explains_exit_codes() {
     let top = String::from_utf8_lossy(&evident(&["--help"]).stdout).to_string();
     assert!(top.contains("Exit codes"));
 }
+
+fn example_policy() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/policies/example")
+}
+
+#[test]
+fn the_example_policy_directory_tests_green() {
+    let out = evident(&["policy", "test", example_policy().to_str().expect("utf-8")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("3 passed, 0 failed"), "{text}");
+}
+
+#[test]
+fn a_custom_model_is_judged_in_a_scan() {
+    let repo = Repo::new("web");
+    repo.write(
+        "k8s/web.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n        - name: app\n          image: docker.io/library/nginx:1.27.0\n",
+    );
+    repo.commit("web");
+    let out = evident(&[
+        "scan",
+        repo.path().to_str().expect("utf-8"),
+        "--policy",
+        example_policy().to_str().expect("utf-8"),
+        "--model",
+        "acme-platform",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_valid(&result);
+    let r = result_of(&result, "acme.platform.owned-images", "web");
+    assert_eq!(r["status"], "not_met");
+    assert_eq!(
+        r["missing"][0],
+        "Deployment/web container app pulls docker.io/library/nginx:1.27.0"
+    );
+    assert_eq!(
+        result["results"].as_array().expect("results").len(),
+        1,
+        "--model keeps only that model"
+    );
+}

@@ -25,7 +25,7 @@ mod scan;
 mod yaml_pos;
 
 use async_trait::async_trait;
-use evident_core::{Evidence, Probe, ProbeOutput, ScanContext, SourceReport, SourceStatus};
+use evident_core::{Evidence, Probe, ProbeOutput, ScanContext};
 use scan::RepoScan;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,7 +81,11 @@ impl Probe for GitProbe {
                 Ok(Ok(scan)) => scans.push(scan),
                 _ => {
                     tracing::error!(repo = %path.display(), "repository scan stopped unexpectedly");
-                    scans.push(failed_scan(&path, &key));
+                    scans.push(RepoScan::failed(
+                        path.display().to_string(),
+                        &key,
+                        "the scan of this repository stopped unexpectedly; please report this as a bug".to_owned(),
+                    ));
                 }
             }
         }
@@ -96,25 +100,6 @@ pub fn scan_repository(path: &Path, ctx: &ScanContext) -> ProbeOutput {
         .pop()
         .unwrap_or_else(|| "repo".to_owned());
     assemble(vec![scan::scan_one(path, &key, ctx)])
-}
-
-fn failed_scan(path: &Path, key: &str) -> RepoScan {
-    RepoScan {
-        key: key.to_owned(),
-        facts: None,
-        objects: Vec::new(),
-        alert_rules: Vec::new(),
-        evidence: Vec::new(),
-        report: SourceReport {
-            probe: PROBE_NAME.to_owned(),
-            source: path.display().to_string(),
-            status: SourceStatus::Error,
-            detail: Some(
-                "the scan of this repository stopped unexpectedly; please report this as a bug"
-                    .to_owned(),
-            ),
-        },
-    }
 }
 
 /// Repository keys: the directory name, with `-2`, `-3`... when two share a name, so

@@ -39,6 +39,25 @@ pub(crate) struct RepoScan {
     pub report: SourceReport,
 }
 
+impl RepoScan {
+    /// A repository that could not be read: no facts, an `error` source saying why.
+    pub(crate) fn failed(source: String, key: &str, detail: String) -> Self {
+        RepoScan {
+            key: key.to_owned(),
+            facts: None,
+            objects: Vec::new(),
+            alert_rules: Vec::new(),
+            evidence: Vec::new(),
+            report: SourceReport {
+                probe: crate::PROBE_NAME.to_owned(),
+                source,
+                status: SourceStatus::Error,
+                detail: Some(detail),
+            },
+        }
+    }
+}
+
 /// The files read so far, and what could not be read.
 struct Files<'r> {
     reader: &'r RepoReader,
@@ -129,19 +148,7 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
         Ok(reader) => reader,
         Err(e) => {
             tracing::warn!(repo = %source, "cannot read repository: {e}");
-            return RepoScan {
-                key: key.to_owned(),
-                facts: None,
-                objects: Vec::new(),
-                alert_rules: Vec::new(),
-                evidence: Vec::new(),
-                report: SourceReport {
-                    probe: "git".to_owned(),
-                    source,
-                    status: SourceStatus::Error,
-                    detail: Some(e.to_string()),
-                },
-            };
+            return RepoScan::failed(source, key, e.to_string());
         }
     };
     let revision = if reader.worktree {
