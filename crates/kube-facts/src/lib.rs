@@ -855,6 +855,16 @@ pub fn extract(objects: &[SourcedObject]) -> ClusterFacts {
                         });
                     }
                 }
+                // The same workload can be declared in several files (a base, a
+                // release copy, a kustomize base). Each declaration is kept and judged:
+                // the first under `Kind/ns/name`, the next ones under `Kind/ns/name#2`...
+                let mut w = w;
+                let mut n = 2;
+                let base = w.key.clone();
+                while facts.workloads.contains_key(&w.key) {
+                    w.key = format!("{base}#{n}");
+                    n += 1;
+                }
                 facts.workloads.insert(w.key.clone(), w);
             }
             None => facts.skipped.push(Skipped {
@@ -918,19 +928,21 @@ fn link(facts: &mut ClusterFacts, flagger_targets: &[String]) {
             .filter(|svc| service_selects(&svc.selector, &w.pod_labels))
             .map(|svc| svc.key.clone())
             .collect();
+        // Declarations kept under `Kind/ns/name#2` are still that object for targets.
+        let object_key = format!("{}/{}/{}", w.kind, w.namespace, w.name);
         w.hpas = facts
             .hpas
             .values()
-            .filter(|h| h.target == w.key)
+            .filter(|h| h.target == object_key)
             .map(|h| h.key.clone())
             .collect();
         w.min_replicas = facts
             .hpas
             .values()
-            .filter(|h| h.target == w.key)
+            .filter(|h| h.target == object_key)
             .map(|h| h.min_replicas)
             .min();
-        if flagger_targets.contains(&w.key) {
+        if flagger_targets.contains(&object_key) {
             w.progressive_delivery = Some("flagger".into());
         }
     }

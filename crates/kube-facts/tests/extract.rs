@@ -408,3 +408,33 @@ fn online_boutique_release_manifests_pin_versions() {
         );
     }
 }
+
+#[test]
+fn a_workload_declared_in_two_files_is_kept_twice() {
+    let facts = extract(&[
+        SourcedObject {
+            object: deployment("web", json!({}), json!([app("s")])),
+            evidence: "base.yaml#L1-L20".into(),
+        },
+        SourcedObject {
+            object: deployment("web", json!({"replicas": 3}), json!([app("s")])),
+            evidence: "release.yaml#L1-L22".into(),
+        },
+        SourcedObject {
+            object: json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web", "namespace": "shop"}, "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "minReplicas": 2}}),
+            evidence: "hpa.yaml#L1-L9".into(),
+        },
+    ]);
+    let keys: Vec<&String> = facts.workloads.keys().collect();
+    assert_eq!(keys, ["Deployment/shop/web", "Deployment/shop/web#2"]);
+    assert_eq!(facts.workloads["Deployment/shop/web#2"].replicas, Some(3));
+    assert_eq!(
+        facts.workloads["Deployment/shop/web#2"].evidence,
+        ["release.yaml#L1-L22"]
+    );
+    assert_eq!(
+        facts.workloads["Deployment/shop/web#2"].hpas,
+        ["HorizontalPodAutoscaler/shop/web"],
+        "both declarations are scaled"
+    );
+}
