@@ -18,7 +18,7 @@ result[sid] := verdict(svc) if some sid, svc in input.services
 
 code(svc) := lib.inventory(svc, "config_as_code")
 
-tools(svc) := concat(", ", sort({sprintf("%s (%s)", [e.tool, e.path]) | some e in code(svc)}))
+tools(svc) := lib.tool_summary(code(svc))
 
 unmanaged(svc) := [w | some w in lib.live_workloads(svc); count(w.managers) == 0]
 

@@ -161,4 +161,19 @@ no_workloads(what) := not_applicable(sprintf("no long-running workload to check 
 
 no_workloads(what) := unknown("kubernetes", sprintf("no Kubernetes workload in the repository manifests to check %s", [what])) if not ok("kubernetes")
 
-refs(ws) := concat(", ", [workload_ref(w) | some w in ws])
+# Distinct workload names, sorted: a workload declared in several files (a base and a
+# release copy) is named once; the evidence lists every declaration.
+refs(ws) := concat(", ", {workload_ref(w) | some w in ws})
+
+# `tool (path)` for a tool seen once, `tool (N files)` otherwise: summaries stay one line.
+tool_summary(entries) := concat(", ", sort({tool_count(entries, t) | some e in entries; t := e.tool}))
+
+tool_count(entries, t) := sprintf("%s (%s)", [t, only[0]]) if {
+	only := [e.path | some e in entries; e.tool == t]
+	count(only) == 1
+}
+
+tool_count(entries, t) := sprintf("%s (%d files)", [t, n]) if {
+	n := count([e | some e in entries; e.tool == t])
+	n > 1
+}
