@@ -325,7 +325,13 @@ fn corpus(rel: &str) -> Vec<SourcedObject> {
             }
             out.push(SourcedObject {
                 object: value,
-                evidence: format!("{}#{i}", file.display()),
+                // Relative to the corpus, so snapshots do not depend on the checkout's place.
+                evidence: format!(
+                    "{rel}/{}#{i}",
+                    file.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                ),
             });
         }
     }
