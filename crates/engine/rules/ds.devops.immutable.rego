@@ -14,7 +14,7 @@ import rego.v1
 
 result[sid] := verdict(svc) if some sid, svc in input.services
 
-all_workloads(svc) := [w | some k in svc.workloads; w := input.facts.kubernetes.workloads[k]] if lib.ok("kubernetes")
+all_workloads(svc) := lib.live_workloads(svc) if lib.ok("kubernetes")
 
 all_workloads(svc) := lib.workloads(svc) if not lib.ok("kubernetes")
 

@@ -14,7 +14,8 @@ scaled(w) if w.kind == "DaemonSet"
 
 scaled(w) if {
 	some k in w.hpas
-	hpa := input.facts.git.hpas[k]
+	hpa := object.get(input.facts.git.hpas, k, null)
+	hpa != null
 	count(hpa.metrics) > 0
 }
 
@@ -28,7 +29,7 @@ gaps(ws) := array.concat(
 	],
 )
 
-verdict(svc) := lib.met(sprintf("%s autoscaled on metrics with requests set", [lib.refs(ws)]), array.concat(lib.ev(ws), [input.facts.git.hpas[k].evidence | some w in ws; some k in w.hpas])) if {
+verdict(svc) := lib.met(sprintf("%s autoscaled on metrics with requests set", [lib.refs(ws)]), array.concat(lib.ev(ws), [h.evidence | some w in ws; some h in lib.present(input.facts.git.hpas, w.hpas)])) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
 	count(gaps(ws)) == 0

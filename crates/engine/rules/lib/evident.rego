@@ -42,7 +42,12 @@ unchecked(cap, what) := sprintf("%s not checked (%s: %s)", [what, cap, source_st
 
 # --- accessors over facts.git -------------------------------------------------------
 
-repos(svc) := [r | some k in svc.repos; r := input.facts.git.repos[k]]
+# The values of `obj` at `keys`, skipping keys it does not have. Written with
+# object.get and a null check rather than `v := obj[k]`: regorus' RVM (0.14.1) puts an
+# undefined element into a comprehension for a missing key, where Rego skips it.
+present(obj, keys) := [v | some k in keys; v := object.get(obj, k, null); v != null]
+
+repos(svc) := present(input.facts.git.repos, svc.repos)
 
 jobs(svc) := [j | some r in repos(svc); some j in r.ci.jobs]
 
@@ -50,7 +55,7 @@ ci_files(svc) := [f | some r in repos(svc); some f in r.ci.files]
 
 inventory(svc, kind) := [e | some r in repos(svc); some e in object.get(r.inventory, kind, [])]
 
-workloads(svc) := [w | some k in svc.workloads; w := input.facts.git.workloads[k]]
+workloads(svc) := present(input.facts.git.workloads, svc.workloads)
 
 long_running(svc) := [w | some w in workloads(svc); w.long_running]
 
@@ -135,7 +140,7 @@ automatic_deploy_jobs(svc) := [j | some j in deploy_jobs(svc); automatic_trigger
 gitops_config(svc) := [e | some e in inventory(svc, "config_as_code"); e.tool in {"argocd", "flux"}]
 
 # Live workloads of the service as the cluster shows them (same shape as manifests).
-live_workloads(svc) := [w | some k in svc.workloads; w := input.facts.kubernetes.workloads[k]]
+live_workloads(svc) := present(object.get(object.get(input.facts, "kubernetes", {}), "workloads", {}), svc.workloads)
 
 live_gitops(svc) := [w |
 	some w in live_workloads(svc)
