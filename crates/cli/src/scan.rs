@@ -99,10 +99,15 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
                 .with_context(|| format!("resolving {}", path.display()))?,
         );
     }
+    let clock = std::time::Instant::now();
     let catalog = load_catalog(&options.policies, &options.models)?;
     let policy_dirs = catalog.policy_dirs.clone();
     let evaluator = Evaluator::new(catalog).context("compiling the rules")?;
 
+    tracing::info!(
+        elapsed_ms = clock.elapsed().as_millis() as u64,
+        "rules compiled"
+    );
     let started_at = now();
     let mut ctx = ScanContext::new(repositories.clone(), started_at.clone());
     ctx.worktree = options.worktree;
@@ -126,6 +131,10 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
         futures_join(handles).await
     });
 
+    tracing::info!(
+        elapsed_ms = clock.elapsed().as_millis() as u64,
+        "probes finished"
+    );
     let mut sources: Vec<SourceReport> = Vec::new();
     let mut capabilities: BTreeMap<String, (SourceStatus, String)> = BTreeMap::new();
     let mut facts = serde_json::Map::new();
@@ -208,6 +217,11 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
     let evaluation = evaluator
         .evaluate(&input, &input_json, &known, &attestations, today)
         .context("evaluating the rules")?;
+    tracing::info!(
+        elapsed_ms = clock.elapsed().as_millis() as u64,
+        services = resolution.services.len(),
+        "rules evaluated"
+    );
     for e in &evaluation.rule_errors {
         tracing::error!("{e}");
     }

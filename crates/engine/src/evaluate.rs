@@ -27,7 +27,7 @@ pub struct Evaluator {
 /// From this many services on, rules are compiled for regorus' RVM before evaluating:
 /// compiling all built-in rules costs about 100 ms, which the interpreter beats for a
 /// handful of services and the RVM repays many times over for an estate.
-pub const VM_THRESHOLD: usize = 16;
+pub const VM_THRESHOLD: usize = 8;
 
 /// What one evaluation produced.
 #[derive(Debug, Clone, Default)]
