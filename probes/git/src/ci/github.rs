@@ -86,19 +86,9 @@ fn scan_workflow(
     default_branch: &str,
     origin_owner: Option<&str>,
 ) -> (CiFile, Vec<Draft>) {
-    let mut ci_file = CiFile {
-        path: file.path.clone(),
-        system: SYSTEM,
-        evidence: String::new(),
-        error: None,
-    };
-    let docs = match yaml_pos::load_documents(&file.text) {
-        Ok(docs) => docs,
-        Err(e) => {
-            ci_file.evidence = book.cite(file, e.line, e.line);
-            ci_file.error = Some(e.to_string());
-            return (ci_file, Vec::new());
-        }
+    let (mut ci_file, docs) = match CiFile::load(file, SYSTEM, book) {
+        Ok(loaded) => loaded,
+        Err((ci_file, _)) => return (ci_file, Vec::new()),
     };
     let workflow: Workflow = match serde_yaml::from_str(&file.text) {
         Ok(w) => w,

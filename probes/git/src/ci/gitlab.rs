@@ -78,17 +78,9 @@ pub(crate) fn scan_pipeline(
         let Some(file) = sources.get(index) else {
             continue;
         };
-        let mut ci_file = CiFile {
-            path: file.path.clone(),
-            system: SYSTEM,
-            evidence: String::new(),
-            error: None,
-        };
-        let docs = match yaml_pos::load_documents(&file.text) {
-            Ok(docs) => docs,
-            Err(e) => {
-                ci_file.evidence = book.cite(file, e.line, e.line);
-                ci_file.error = Some(e.to_string());
+        let (mut ci_file, docs) = match CiFile::load(file, SYSTEM, book) {
+            Ok(loaded) => loaded,
+            Err((ci_file, e)) => {
                 unreadable.push(Unreadable {
                     path: file.path.clone(),
                     reason: e.to_string(),

@@ -22,6 +22,31 @@ pub(crate) struct CiFile {
     pub error: Option<String>,
 }
 
+impl CiFile {
+    /// Parses a CI file's YAML documents. On a parse error the returned `CiFile` carries
+    /// the error and cites its line, so the file is reported and the scan goes on.
+    pub(crate) fn load(
+        file: &SourceFile,
+        system: &'static str,
+        book: &mut EvidenceBook<'_>,
+    ) -> Result<(CiFile, Vec<crate::yaml_pos::Node>), (CiFile, crate::yaml_pos::YamlError)> {
+        let mut ci_file = CiFile {
+            path: file.path.clone(),
+            system,
+            evidence: String::new(),
+            error: None,
+        };
+        match crate::yaml_pos::load_documents(&file.text) {
+            Ok(docs) => Ok((ci_file, docs)),
+            Err(e) => {
+                ci_file.evidence = book.cite(file, e.line, e.line);
+                ci_file.error = Some(e.to_string());
+                Err((ci_file, e))
+            }
+        }
+    }
+}
+
 /// When a job runs (`CiJob.triggers` in docs/facts.md).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub(crate) struct Triggers {
