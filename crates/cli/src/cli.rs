@@ -91,6 +91,16 @@ pub struct ScanArgs {
     /// out.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,
+
+    /// How many days of commit history to read (merged changes, releases, stale
+    /// branches), counted back from now.
+    #[arg(long, value_name = "DAYS", default_value_t = 180, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub history_days: u32,
+
+    /// Also write the rule input (facts, services, source statuses) as JSON to this
+    /// file: what `input` holds for your own Rego policies.
+    #[arg(long, value_name = "FILE")]
+    pub dump_input: Option<PathBuf>,
 }
 
 /// `evident models`.

@@ -43,6 +43,8 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         strict: args.strict,
         worktree: args.worktree,
         timeout: Duration::from_secs(args.timeout.max(1)),
+        history_days: args.history_days,
+        dump_input: args.dump_input.clone(),
     };
     if let Some((model, _)) = &required
         && !args.models.is_empty()

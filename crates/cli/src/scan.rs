@@ -29,16 +29,16 @@ pub struct ScanOptions {
     pub worktree: bool,
     /// Per-probe time bound.
     pub timeout: Duration,
+    /// Days of commit history to read.
+    pub history_days: u32,
+    /// Where to write the rule input, for policy authors.
+    pub dump_input: Option<PathBuf>,
 }
 
 /// Capabilities no probe of this build provides, and what a user should know about each.
 /// They are reported as `not_configured`, which makes the criteria that need them
 /// `unknown` instead of guessed.
 const UNBUILT_CAPABILITIES: &[(&str, &str)] = &[
-    (
-        "git_history",
-        "commit history (merged changes, tags, branches) is not read by this version of evident",
-    ),
     ("github", "this version of evident has no GitHub probe"),
     (
         "kubernetes",
@@ -114,7 +114,14 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
     ctx.probe_timeout = options.timeout;
     let ctx = Arc::new(ctx);
 
-    let probes: Vec<Arc<dyn Probe>> = vec![Arc::new(evident_probe_git::GitProbe::new())];
+    let history = evident_probe_git::HistoryLimits {
+        window_days: options.history_days,
+        ..Default::default()
+    };
+    let probes: Vec<Arc<dyn Probe>> = vec![
+        Arc::new(evident_probe_git::GitProbe::new()),
+        Arc::new(evident_probe_git::GitHistoryProbe::new(history)),
+    ];
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -212,6 +219,10 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
         "facts": facts,
     });
     let input_json = serde_json::to_string(&input).context("serialising the rule input")?;
+    if let Some(path) = &options.dump_input {
+        std::fs::write(path, &input_json)
+            .with_context(|| format!("writing the rule input to {}", path.display()))?;
+    }
     let known: HashSet<String> = evidence.keys().cloned().collect();
     let today = Utc::now().date_naive();
     let evaluation = evaluator

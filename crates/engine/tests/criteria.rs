@@ -50,8 +50,81 @@ fn kubernetes_ok_without_managers(i: &mut Value) {
     i["facts"]["kubernetes"] = json!({"workloads": {"Deployment/shop/web": live}});
 }
 
+/// History of the `web` repository as the git_history probe reports it: small changes,
+/// monthly small releases, one long-lived branch under the limits.
+fn history(i: &mut Value) {
+    i["sources"]["git_history"] = json!({"status": "ok", "detail": ""});
+    i["facts"]["git_history"] = json!({"repos": {"web": {
+        "key": "web", "root": "/src/web", "default_branch": "main", "head": "abc",
+        "window_days": 180, "since": "2026-05-27T00:00:00Z", "complete": true,
+        "truncated": null, "sampled": null, "commits": 120, "commits_per_week": 4.7,
+        "authors": 6, "weeks_with_commits": 24,
+        "changes": {"days": 180, "count": 5, "measured": 5, "median_lines": 40, "p90_lines": 300},
+        "changes_90d": {"days": 90, "count": 3, "measured": 3, "median_lines": 40, "p90_lines": 300},
+        "change_lines": [12, 40, 300, 25, 80], "largest_changes": [],
+        "releases": [
+            {"tag": "v1.1.0", "commit": "c1", "time": "2026-06-01T00:00:00Z", "interval_days": 20.0, "diff_lines": 400},
+            {"tag": "v1.2.0", "commit": "c2", "time": "2026-06-25T00:00:00Z", "interval_days": 24.0, "diff_lines": 600},
+            {"tag": "v1.3.0", "commit": "c3", "time": "2026-07-20T00:00:00Z", "interval_days": 25.0, "diff_lines": 900}
+        ],
+        "median_release_interval_days": 24.0, "median_release_diff_lines": 600,
+        "stale_branches": [{"name": "spike", "unmerged_commits": 12, "oldest_unmerged": "2026-01-01T00:00:00Z", "age_days": 300, "evidence": "E-branch"}],
+        "branches_examined": 3, "evidence": "E-history", "release_evidence": "E-releases"
+    }}});
+}
+fn history_repo(i: &mut Value) -> &mut Value {
+    &mut i["facts"]["git_history"]["repos"]["web"]
+}
+fn shallow_clone(i: &mut Value) {
+    history(i);
+    i["sources"]["git_history"] = json!({"status": "error", "detail": "the clone is shallow"});
+    i["facts"]["git_history"] = json!({"repos": {}});
+}
+
 fn cases() -> Vec<(&'static str, Status, Mutation)> {
     vec![
+        // ds.org.no-big-projects (estate)
+        ("ds.org.no-big-projects", Met, history),
+        ("ds.org.no-big-projects", NotMet, |i| {
+            history(i);
+            history_repo(i)["stale_branches"][0]["unmerged_commits"] = json!(51);
+        }),
+        ("ds.org.no-big-projects", NotMet, |i| {
+            history(i);
+            history_repo(i)["change_lines"] = json!([400, 900, 12]);
+        }),
+        ("ds.org.no-big-projects", Unknown, shallow_clone),
+        ("ds.org.no-big-projects", Unknown, |i| {
+            history(i);
+            history_repo(i)["change_lines"] = json!([]);
+        }),
+        // ds.smell.periodic-big-releases (met = absent)
+        ("ds.smell.periodic-big-releases", Met, history),
+        // rare but small releases: absent
+        ("ds.smell.periodic-big-releases", Met, |i| {
+            history(i);
+            for r in history_repo(i)["releases"]
+                .as_array_mut()
+                .expect("releases")
+            {
+                r["interval_days"] = json!(90.0);
+            }
+        }),
+        ("ds.smell.periodic-big-releases", NotMet, |i| {
+            history(i);
+            for r in history_repo(i)["releases"]
+                .as_array_mut()
+                .expect("releases")
+            {
+                r["interval_days"] = json!(90.0);
+                r["diff_lines"] = json!(5000);
+            }
+        }),
+        ("ds.smell.periodic-big-releases", Unknown, shallow_clone),
+        ("ds.smell.periodic-big-releases", Unknown, |i| {
+            history(i);
+            history_repo(i)["releases"] = json!([]);
+        }),
         // ds.devops.auto-deploy
         ("ds.devops.auto-deploy", Met, none),
         ("ds.devops.auto-deploy", NotMet, |i| {
@@ -501,7 +574,7 @@ fn criteria_whose_sources_are_not_built_are_unknown_not_configured() {
     for id in [
         "ds.devops.team-on-call",
         "ds.devops.dashboards",
-        "ds.org.no-big-projects",
+        "ds.process.small-deliverables",
         "ds.smell.monolith",
         "cams.measurement.business",
         "ops.ttr-measured",

@@ -17,6 +17,7 @@ mod evidence;
 mod facts;
 #[cfg(test)]
 mod fuzz_tests;
+mod history;
 mod inventory;
 mod manifests;
 mod ownership;
@@ -90,6 +91,90 @@ impl Probe for GitProbe {
             }
         }
         assemble(scans)
+    }
+}
+
+pub use history::{HISTORY_PROBE_NAME, HistoryLimits};
+
+/// Reads the commit history of local repositories: the `git_history` capability.
+///
+/// A probe of its own, so that a shallow clone or a walk cut by the time bound makes only
+/// the history criteria `unknown` and leaves what the files at HEAD prove untouched.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GitHistoryProbe {
+    limits: HistoryLimits,
+}
+
+impl GitHistoryProbe {
+    /// A probe that keeps within `limits`.
+    pub fn new(limits: HistoryLimits) -> Self {
+        Self { limits }
+    }
+}
+
+#[async_trait]
+impl Probe for GitHistoryProbe {
+    fn name(&self) -> &'static str {
+        HISTORY_PROBE_NAME
+    }
+
+    /// Walks each repository's history on the blocking pool, one repository per core.
+    async fn collect(&self, ctx: &ScanContext) -> ProbeOutput {
+        let keys = repo_keys(&ctx.repositories);
+        let shared = Arc::new(ctx.clone());
+        let mut limits = self.limits;
+        // Leave the scan a margin: the walk stops itself well before the probe's bound.
+        limits.time_budget = limits.time_budget.min(ctx.probe_timeout.mul_f32(0.8));
+        let parallel = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .max(1);
+        let gate = Arc::new(tokio::sync::Semaphore::new(parallel));
+        let mut tasks = Vec::new();
+        for (path, key) in ctx.repositories.iter().cloned().zip(keys) {
+            let ctx = Arc::clone(&shared);
+            let gate = Arc::clone(&gate);
+            tasks.push((
+                path.clone(),
+                tokio::spawn(async move {
+                    let _permit = gate.acquire_owned().await.ok();
+                    tokio::task::spawn_blocking(move || {
+                        history::scan_history(&path, &key, &ctx, &limits)
+                    })
+                    .await
+                }),
+            ));
+        }
+        let mut repos = Map::new();
+        let mut evidence = Vec::new();
+        let mut sources = Vec::new();
+        for (path, task) in tasks {
+            match task.await {
+                Ok(Ok(scan)) => {
+                    if let Some(facts) = scan.facts {
+                        repos.insert(
+                            facts.key.clone(),
+                            serde_json::to_value(facts).unwrap_or(Value::Null),
+                        );
+                    }
+                    evidence.extend(scan.evidence);
+                    sources.push(scan.report);
+                }
+                _ => sources.push(evident_core::SourceReport {
+                    probe: HISTORY_PROBE_NAME.to_owned(),
+                    source: path.display().to_string(),
+                    status: evident_core::SourceStatus::Error,
+                    detail: Some(
+                        "reading the history stopped unexpectedly; please report this as a bug"
+                            .to_owned(),
+                    ),
+                }),
+            }
+        }
+        ProbeOutput {
+            facts: json!({ "repos": repos }),
+            evidence,
+            sources,
+        }
     }
 }
 

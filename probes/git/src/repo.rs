@@ -413,7 +413,7 @@ pub(crate) fn link_escapes(link_path: &str, target: &str) -> bool {
 }
 
 /// `refs/remotes/origin/HEAD`'s branch, else the checked-out branch, else `main`.
-fn default_branch(repo: &Repository) -> String {
+pub(crate) fn default_branch(repo: &Repository) -> String {
     if let Ok(reference) = repo.find_reference("refs/remotes/origin/HEAD")
         && let Ok(Some(target)) = reference.symbolic_target()
         && let Some(branch) = target.strip_prefix("refs/remotes/origin/")

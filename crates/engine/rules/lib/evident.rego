@@ -182,3 +182,43 @@ tool_count(entries, t) := sprintf("%s (%d files)", [t, n]) if {
 	n := count([e | some e in entries; e.tool == t])
 	n > 1
 }
+
+# --- history (facts.git_history) -----------------------------------------------------
+
+# An unknown verdict for when the source answered but holds too little to judge (no
+# merged change in the window, no release tag): reason `insufficient_data`.
+insufficient(summary, evidence) := {
+	"status": "unknown",
+	"reason": "insufficient_data",
+	"summary": summary,
+	"evidence": evidence,
+	"missing": [],
+}
+
+history_repos_all := [r | some _, r in object.get(object.get(input.facts, "git_history", {}), "repos", {})]
+
+# The history of the service's repositories that could be read (a shallow clone or a
+# plain directory has none).
+history(svc) := present(object.get(object.get(input.facts, "git_history", {}), "repos", {}), svc.repos)
+
+# The lower middle of a list of numbers, as the history facts compute medians; indexes
+# stay integers (no division, no floor).
+median(xs) := m if {
+	count(xs) > 0
+	lows := [x | some i, x in sort(xs); i * 2 <= count(xs) - 1]
+	m := lows[count(lows) - 1]
+}
+
+# Appends what the walk had to leave out, so a partial figure says it is partial.
+with_history_notes(result, repos) := with_note(result, concat("; ", history_notes(repos))) if {
+	count(history_notes(repos)) > 0
+}
+
+with_history_notes(result, repos) := result if count(history_notes(repos)) == 0
+
+# Written without a helper function inside the comprehension: regorus' RVM (0.14.1) keeps
+# an undefined function result as an element where Rego drops it.
+history_notes(repos) := array.concat(
+	[sprintf("%s: %s", [r.key, r.truncated]) | some r in repos; is_string(r.truncated)],
+	[sprintf("%s: %s", [r.key, r.sampled]) | some r in repos; not is_string(r.truncated); is_string(r.sampled)],
+)

@@ -169,7 +169,7 @@ fn collect(v: &Value, ids: &mut HashSet<String>) {
     match v {
         Value::Object(m) => {
             for (k, x) in m {
-                if k == "evidence" || k == "found_in" {
+                if k == "evidence" || k.ends_with("_evidence") || k == "found_in" {
                     match x {
                         Value::String(s) => {
                             ids.insert(s.clone());

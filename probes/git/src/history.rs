@@ -1,0 +1,807 @@
+//! Commit history: how often and how big changes land, how releases are spaced, which
+//! branches are left to rot.
+//!
+//! History is its own capability (`git_history`), separate from the files at HEAD: a
+//! shallow clone, a plain directory or a walk cut short by the time bound makes only the
+//! criteria that need history `unknown`, never the ones the files decide.
+//!
+//! Decisions an auditor can check:
+//! - A *merged change* is a commit on the default branch's first-parent line: a merge
+//!   commit (a pull request merged with a merge commit), a squashed pull request or a
+//!   direct push. Its size is the lines added plus deleted against its first parent, so a
+//!   merge counts what it brought in and nothing twice.
+//! - A *release* is a tag whose name looks like a version (`v1.2.3`, `1.4`,
+//!   `release-2.0`, `api/v3.1.0`); other tags (`latest`, `deployed`) are not releases. Its
+//!   diff is the lines between it and the release before it.
+//! - A branch's age is the age of its oldest commit that the default branch does not have.
+//! - Windows are counted back from the scan's time, not from the last commit, so a
+//!   dormant repository shows as dormant.
+//! - Shallow clones are refused (status `error`): their history is cut, and counting it
+//!   would understate every figure.
+
+use crate::repo::default_branch;
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use evident_core::{Evidence, ScanContext, SourceReport, SourceStatus};
+use git2::{Commit, Diff, DiffOptions, ErrorCode, Oid, Repository};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The probe name (and capability) of history facts: `input.facts.git_history`.
+pub const HISTORY_PROBE_NAME: &str = "git_history";
+
+/// Bounds that keep a walk of a huge history inside the scan's time.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryLimits {
+    /// How far back to look, in days.
+    pub window_days: u32,
+    /// Commits walked at most; past it the figures say they are partial.
+    pub max_commits: usize,
+    /// Merged changes whose size is measured (the newest ones); diffs are the costly part.
+    pub max_measured_changes: usize,
+    /// Branches examined for unmerged commits.
+    pub max_branches: usize,
+    /// Wall time the walk may take before it stops and says so.
+    pub time_budget: Duration,
+}
+
+impl Default for HistoryLimits {
+    fn default() -> Self {
+        Self {
+            window_days: 180,
+            max_commits: 300_000,
+            max_measured_changes: 500,
+            max_branches: 500,
+            time_budget: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Size statistics of merged changes over a span of time.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub(crate) struct ChangeStats {
+    /// Days the statistics cover.
+    pub days: u32,
+    /// Merged changes in the span.
+    pub count: usize,
+    /// How many of them had their size measured.
+    pub measured: usize,
+    /// Median lines (added + deleted) of the measured changes.
+    pub median_lines: Option<u64>,
+    /// 90th percentile of the same.
+    pub p90_lines: Option<u64>,
+}
+
+/// A release tag.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub(crate) struct Release {
+    pub tag: String,
+    pub commit: String,
+    pub time: String,
+    /// Days since the release before it (absent for the oldest one known).
+    pub interval_days: Option<f64>,
+    /// Lines between this release and the one before it.
+    pub diff_lines: Option<u64>,
+}
+
+/// A branch holding commits the default branch does not have.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub(crate) struct StaleBranch {
+    pub name: String,
+    pub unmerged_commits: usize,
+    pub oldest_unmerged: String,
+    pub age_days: u32,
+    pub evidence: String,
+}
+
+/// `facts.git_history.repos.<key>` (docs/facts.md).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub(crate) struct HistoryFacts {
+    pub key: String,
+    pub root: String,
+    pub default_branch: String,
+    pub head: String,
+    pub window_days: u32,
+    pub since: String,
+    /// False when the walk was cut by a bound; `truncated` says which.
+    pub complete: bool,
+    pub truncated: Option<String>,
+    /// Set when only the newest merged changes were measured (statistics are over them).
+    pub sampled: Option<String>,
+    pub commits: usize,
+    pub commits_per_week: f64,
+    pub authors: usize,
+    pub weeks_with_commits: usize,
+    pub changes: ChangeStats,
+    pub changes_90d: ChangeStats,
+    /// Sizes (lines) of the measured merged changes in the window, newest first, so an
+    /// estate-wide median can be pooled across repositories.
+    pub change_lines: Vec<u64>,
+    pub largest_changes: Vec<ChangeRef>,
+    pub releases: Vec<Release>,
+    pub median_release_interval_days: Option<f64>,
+    pub median_release_diff_lines: Option<u64>,
+    pub stale_branches: Vec<StaleBranch>,
+    pub branches_examined: usize,
+    pub evidence: String,
+    pub release_evidence: Option<String>,
+}
+
+/// One merged change, cited by commit.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub(crate) struct ChangeRef {
+    pub commit: String,
+    pub lines: u64,
+    pub evidence: String,
+}
+
+/// What reading one repository's history gave: facts (when it could be read), evidence
+/// and the source report.
+pub(crate) struct HistoryScan {
+    pub facts: Option<HistoryFacts>,
+    pub evidence: Vec<Evidence>,
+    pub report: SourceReport,
+}
+
+struct Change {
+    oid: Oid,
+    time: i64,
+    lines: Option<u64>,
+}
+
+/// Reads the history of the repository at `path`. Never fails: problems become the
+/// source report.
+pub(crate) fn scan_history(
+    path: &Path,
+    key: &str,
+    ctx: &ScanContext,
+    limits: &HistoryLimits,
+) -> HistoryScan {
+    let source = path.display().to_string();
+    let failed = |status: SourceStatus, detail: String| HistoryScan {
+        facts: None,
+        evidence: Vec::new(),
+        report: SourceReport {
+            probe: HISTORY_PROBE_NAME.to_owned(),
+            source: source.clone(),
+            status,
+            detail: Some(detail),
+        },
+    };
+    let repo = match Repository::open(path) {
+        Ok(repo) => repo,
+        Err(e) if e.code() == ErrorCode::NotFound => {
+            return failed(
+                SourceStatus::NotConfigured,
+                format!("{source} is not a git repository, so it has no history to read"),
+            );
+        }
+        Err(e) => {
+            return failed(
+                SourceStatus::Error,
+                format!("could not open the repository: {}", e.message()),
+            );
+        }
+    };
+    if repo.is_shallow() {
+        return failed(
+            SourceStatus::Error,
+            "the clone is shallow, so its history is cut; fetch the full history (`git fetch --unshallow`, or `fetch-depth: 0` for actions/checkout)".to_owned(),
+        );
+    }
+    let branch = default_branch(&repo);
+    let Some(tip) = branch_tip(&repo, &branch) else {
+        return failed(
+            SourceStatus::Error,
+            format!("the default branch {branch} has no commits"),
+        );
+    };
+    let now = DateTime::parse_from_rfc3339(&ctx.observed_at)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|_| Utc::now());
+    match read_history(&repo, key, &source, &branch, tip, now, ctx, limits) {
+        Ok((facts, evidence)) => HistoryScan {
+            report: SourceReport {
+                probe: HISTORY_PROBE_NAME.to_owned(),
+                source: source.clone(),
+                status: SourceStatus::Ok,
+                detail: facts.truncated.clone(),
+            },
+            facts: Some(facts),
+            evidence,
+        },
+        Err(e) => failed(
+            SourceStatus::Error,
+            format!("could not read the history: {}", e.message()),
+        ),
+    }
+}
+
+/// Every commit reachable from `tip`, or `None` when there are more than `cap` or the
+/// budget runs out (the caller then says the branch figures are missing).
+fn reachable_set(
+    repo: &Repository,
+    tip: Oid,
+    cap: usize,
+    budget: &Budget,
+) -> Result<Option<HashSet<Oid>>, git2::Error> {
+    let mut walk = repo.revwalk()?;
+    walk.push(tip)?;
+    let mut set = HashSet::new();
+    for oid in walk {
+        if set.len() >= cap || (set.len() % 4096 == 0 && budget.spent()) {
+            return Ok(None);
+        }
+        set.insert(oid?);
+    }
+    Ok(Some(set))
+}
+
+/// Commits reachable from `branch` that `merged` lacks: how many (up to `cap`) and the
+/// oldest commit time among them. `None` when the branch is fully merged.
+fn unmerged(
+    repo: &Repository,
+    branch: Oid,
+    merged: &HashSet<Oid>,
+    cap: usize,
+) -> Result<Option<(usize, i64)>, git2::Error> {
+    let mut stack = vec![branch];
+    let mut seen: HashSet<Oid> = HashSet::new();
+    let mut oldest = i64::MAX;
+    while let Some(oid) = stack.pop() {
+        if merged.contains(&oid) || !seen.insert(oid) {
+            continue;
+        }
+        if seen.len() > cap {
+            break;
+        }
+        let commit = repo.find_commit(oid)?;
+        oldest = oldest.min(commit.time().seconds());
+        stack.extend(commit.parent_ids());
+    }
+    Ok((!seen.is_empty()).then_some((seen.len(), oldest)))
+}
+
+fn branch_tip(repo: &Repository, branch: &str) -> Option<Oid> {
+    for name in [
+        format!("refs/heads/{branch}"),
+        format!("refs/remotes/origin/{branch}"),
+        "HEAD".to_owned(),
+    ] {
+        if let Ok(reference) = repo.find_reference(&name)
+            && let Ok(commit) = reference.peel_to_commit()
+        {
+            return Some(commit.id());
+        }
+    }
+    None
+}
+
+fn iso(seconds: i64) -> String {
+    DateTime::<Utc>::from_timestamp(seconds, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// Measures changes on as many threads as there are cores (each with its own handle on
+/// the repository: libgit2 handles are not shared across threads). Diffs are the
+/// costly part of reading history.
+fn measure_changes(repo: &Repository, changes: &mut [Change], budget: &Budget) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let path = repo.path().to_path_buf();
+    if threads == 1 || changes.len() < 16 {
+        measure_slice(repo, changes, budget);
+        return;
+    }
+    let chunk = changes.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        for part in changes.chunks_mut(chunk) {
+            let path = path.clone();
+            scope.spawn(move || {
+                if let Ok(own) = Repository::open(&path) {
+                    measure_slice(&own, part, budget);
+                }
+            });
+        }
+    });
+}
+
+fn measure_slice(repo: &Repository, changes: &mut [Change], budget: &Budget) {
+    for change in changes {
+        if budget.spent() {
+            return;
+        }
+        let Ok(commit) = repo.find_commit(change.oid) else {
+            continue;
+        };
+        let parent = commit.parent(0).ok();
+        change.lines = diff_lines(repo, parent.as_ref(), &commit);
+    }
+}
+
+/// Lines added plus deleted between two trees (no rename detection, binary files count
+/// nothing: what a reviewer reads).
+fn diff_lines(repo: &Repository, old: Option<&Commit<'_>>, new: &Commit<'_>) -> Option<u64> {
+    let new_tree = new.tree().ok()?;
+    let old_tree = match old {
+        Some(c) => Some(c.tree().ok()?),
+        None => None,
+    };
+    let mut options = DiffOptions::new();
+    options.context_lines(0).ignore_submodules(true);
+    let diff: Diff<'_> = repo
+        .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), Some(&mut options))
+        .ok()?;
+    let stats = diff.stats().ok()?;
+    Some((stats.insertions() + stats.deletions()) as u64)
+}
+
+fn median(values: &mut [u64]) -> Option<u64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    Some(values[(values.len() - 1) / 2])
+}
+
+fn percentile(values: &mut [u64], p: f64) -> Option<u64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let rank = ((values.len() as f64) * p).ceil() as usize;
+    Some(values[rank.clamp(1, values.len()) - 1])
+}
+
+fn median_f64(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    Some(sorted[(sorted.len() - 1) / 2])
+}
+
+fn stats(changes: &[Change], since: i64, days: u32) -> ChangeStats {
+    let in_span: Vec<&Change> = changes.iter().filter(|c| c.time >= since).collect();
+    let mut sizes: Vec<u64> = in_span.iter().filter_map(|c| c.lines).collect();
+    ChangeStats {
+        days,
+        count: in_span.len(),
+        measured: sizes.len(),
+        median_lines: median(&mut sizes),
+        p90_lines: percentile(&mut sizes, 0.9),
+    }
+}
+
+/// Whether a tag name reads as a version: an optional prefix (a path, `v`, `release-`)
+/// then digits with at least one dot.
+pub(crate) fn is_release_tag(name: &str) -> bool {
+    let last = name.rsplit('/').next().unwrap_or(name);
+    let start = last.find(|c: char| c.is_ascii_digit());
+    let Some(start) = start else {
+        return false;
+    };
+    let prefix = &last[..start];
+    let prefix_ok = prefix.is_empty()
+        || prefix.eq_ignore_ascii_case("v")
+        || prefix.ends_with('-')
+        || prefix.ends_with('_')
+        || prefix.ends_with("-v")
+        || prefix.ends_with("_v");
+    let core: String = last[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    prefix_ok && core.contains('.') && core.split('.').all(|p| !p.is_empty())
+}
+
+struct Budget {
+    started: Instant,
+    limit: Duration,
+}
+
+impl Budget {
+    fn spent(&self) -> bool {
+        self.started.elapsed() >= self.limit
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_history(
+    repo: &Repository,
+    key: &str,
+    source: &str,
+    branch: &str,
+    tip: Oid,
+    now: DateTime<Utc>,
+    ctx: &ScanContext,
+    limits: &HistoryLimits,
+) -> Result<(HistoryFacts, Vec<Evidence>), git2::Error> {
+    let budget = Budget {
+        started: Instant::now(),
+        limit: limits.time_budget,
+    };
+    let since = (now - ChronoDuration::days(i64::from(limits.window_days))).timestamp();
+    let since_90 = (now - ChronoDuration::days(90)).timestamp();
+    let head = tip.to_string();
+    let short: String = head.chars().take(7).collect();
+    let mut cuts: Vec<String> = Vec::new();
+    let mut evidence = Vec::new();
+    let record =
+        |id: String, locator: String, revision: Option<String>, excerpt: String| Evidence {
+            id,
+            probe: HISTORY_PROBE_NAME.to_owned(),
+            source: source.to_owned(),
+            locator,
+            location: None,
+            observed_at: ctx.observed_at.clone(),
+            revision,
+            sha256: None,
+            excerpt: ctx.redactor.redact(&excerpt),
+        };
+
+    // 1. Every commit of the default branch in the window: activity and authors.
+    let mut walk = repo.revwalk()?;
+    walk.push(tip)?;
+    // libgit2's default order is git's: newest first by commit date, produced as it
+    // walks. Sort::TIME would first load the whole history.
+    let mut commits = 0usize;
+    let mut authors: HashSet<Vec<u8>> = HashSet::new();
+    let mut weeks: BTreeSet<i64> = BTreeSet::new();
+    for (seen, oid) in walk.enumerate() {
+        if seen >= limits.max_commits {
+            cuts.push(format!(
+                "stopped counting commits after {} (--history-max-commits)",
+                limits.max_commits
+            ));
+            break;
+        }
+        if seen % 1024 == 0 && budget.spent() {
+            cuts.push(format!(
+                "stopped counting commits after {seen} when the time budget ran out"
+            ));
+            break;
+        }
+        let commit = repo.find_commit(oid?)?;
+        let time = commit.time().seconds();
+        if time < since {
+            break;
+        }
+        commits += 1;
+        authors.insert(commit.author().email_bytes().to_ascii_lowercase());
+        weeks.insert((time - since) / (7 * 86_400));
+    }
+
+    tracing::debug!(
+        repo = key,
+        elapsed_ms = budget.started.elapsed().as_millis() as u64,
+        commits,
+        "history: commits counted"
+    );
+    // 2. Merged changes: the first-parent line, newest first, sizes for the newest ones.
+    let mut walk = repo.revwalk()?;
+    walk.push(tip)?;
+    walk.simplify_first_parent()?;
+    let mut changes: Vec<Change> = Vec::new();
+    for oid in walk {
+        let commit = repo.find_commit(oid?)?;
+        let time = commit.time().seconds();
+        if time < since {
+            break;
+        }
+        changes.push(Change {
+            oid: commit.id(),
+            time,
+            lines: None,
+        });
+        if changes.len() >= limits.max_commits {
+            cuts.push(format!(
+                "stopped listing merged changes after {}",
+                limits.max_commits
+            ));
+            break;
+        }
+    }
+    let measure = changes.len().min(limits.max_measured_changes);
+    measure_changes(repo, &mut changes[..measure], &budget);
+    let unmeasured = changes.iter().filter(|c| c.lines.is_none()).count();
+    let sampled = (unmeasured > 0).then(|| {
+        format!(
+            "sizes measured for the newest {} of {} merged changes",
+            changes.len() - unmeasured,
+            changes.len()
+        )
+    });
+    let mut largest: Vec<&Change> = changes.iter().filter(|c| c.lines.is_some()).collect();
+    largest.sort_by_key(|c| std::cmp::Reverse(c.lines));
+    let largest_changes: Vec<ChangeRef> = largest
+        .into_iter()
+        .take(5)
+        .map(|c| {
+            let sha = c.oid.to_string();
+            let id = format!("git_history:{key}@{}", &sha[..sha.len().min(12)]);
+            let subject = repo
+                .find_commit(c.oid)
+                .ok()
+                .and_then(|commit| {
+                    commit
+                        .summary_bytes()
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
+                })
+                .unwrap_or_default();
+            let lines = c.lines.unwrap_or(0);
+            evidence.push(record(
+                id.clone(),
+                format!("git show --stat {sha}"),
+                Some(sha.clone()),
+                format!("{} {subject} ({lines} lines)", iso(c.time)),
+            ));
+            ChangeRef {
+                commit: sha,
+                lines,
+                evidence: id,
+            }
+        })
+        .collect();
+
+    tracing::debug!(
+        repo = key,
+        elapsed_ms = budget.started.elapsed().as_millis() as u64,
+        changes = changes.len(),
+        "history: merged changes measured"
+    );
+    // 3. Releases: version-like tags, oldest first, with intervals and diffs.
+    let mut tagged: Vec<(i64, String, Oid)> = Vec::new();
+    for reference in repo.references_glob("refs/tags/*")?.flatten() {
+        let Ok(name) = reference.shorthand().map(str::to_owned) else {
+            continue;
+        };
+        if !is_release_tag(&name) {
+            continue;
+        }
+        if let Ok(commit) = reference.peel_to_commit() {
+            tagged.push((commit.time().seconds(), name, commit.id()));
+        }
+    }
+    tagged.sort();
+    // The release just before the window gives the first interval inside it.
+    let first_in_window = tagged.iter().position(|(t, _, _)| *t >= since);
+    let mut releases = Vec::new();
+    if let Some(first) = first_in_window {
+        let start = first.saturating_sub(1);
+        for i in start..tagged.len() {
+            let (time, name, oid) = &tagged[i];
+            let previous = i.checked_sub(1).map(|p| &tagged[p]);
+            let interval = previous.map(|(pt, _, _)| (time - pt) as f64 / 86_400.0);
+            let diff = match previous {
+                Some((_, _, poid)) if i >= first && !budget.spent() => {
+                    let old = repo.find_commit(*poid).ok();
+                    let new = repo.find_commit(*oid)?;
+                    diff_lines(repo, old.as_ref(), &new)
+                }
+                _ => None,
+            };
+            if i >= first {
+                releases.push(Release {
+                    tag: name.clone(),
+                    commit: oid.to_string(),
+                    time: iso(*time),
+                    interval_days: interval.map(|d| (d * 10.0).round() / 10.0),
+                    diff_lines: diff,
+                });
+            }
+        }
+    }
+    let intervals: Vec<f64> = releases.iter().filter_map(|r| r.interval_days).collect();
+    let mut release_diffs: Vec<u64> = releases.iter().filter_map(|r| r.diff_lines).collect();
+    let release_evidence = (!releases.is_empty()).then(|| {
+        let id = format!("git_history:{key}@{short}:releases");
+        let listing: Vec<String> = releases
+            .iter()
+            .rev()
+            .take(10)
+            .map(|r| {
+                format!(
+                    "{} {} {}",
+                    &r.time[..10.min(r.time.len())],
+                    r.tag,
+                    r.diff_lines
+                        .map_or_else(String::new, |d| format!("({d} lines)"))
+                )
+            })
+            .collect();
+        evidence.push(record(
+            id.clone(),
+            "git tag --sort=creatordate".to_owned(),
+            Some(head.clone()),
+            listing.join("\n"),
+        ));
+        id
+    });
+
+    tracing::debug!(
+        repo = key,
+        elapsed_ms = budget.started.elapsed().as_millis() as u64,
+        releases = releases.len(),
+        "history: releases read"
+    );
+    // 4. Branches with commits the default branch lacks.
+    let mut branch_tips: BTreeMap<String, Oid> = BTreeMap::new();
+    for (glob, prefix) in [
+        ("refs/heads/*", "refs/heads/"),
+        ("refs/remotes/*", "refs/remotes/"),
+    ] {
+        for reference in repo.references_glob(glob)?.flatten() {
+            let Ok(full) = reference.name() else {
+                continue;
+            };
+            let mut name = full.trim_start_matches(prefix).to_owned();
+            if prefix == "refs/remotes/" {
+                // origin/feature → feature; a local branch of the same name wins.
+                match name.split_once('/') {
+                    Some((_, rest)) => name = rest.to_owned(),
+                    None => continue,
+                }
+            }
+            if name == "HEAD" || name == branch {
+                continue;
+            }
+            if let Ok(commit) = reference.peel_to_commit() {
+                branch_tips.entry(name).or_insert(commit.id());
+            }
+        }
+    }
+    let mut stale_branches = Vec::new();
+    let mut branches_examined = 0usize;
+    let now_s = now.timestamp();
+    // One walk of the default branch's whole history, shared by every branch: asking
+    // libgit2 for ahead/behind per branch repeats that walk for each old branch.
+    let on_default = if branch_tips.is_empty() {
+        Some(HashSet::new())
+    } else {
+        reachable_set(repo, tip, limits.max_commits, &budget)?
+    };
+    if on_default.is_none() && !branch_tips.is_empty() {
+        cuts.push(format!(
+            "branches were not examined: the default branch has more than {} commits or the time budget ran out",
+            limits.max_commits
+        ));
+    }
+    let on_default = on_default.unwrap_or_default();
+    let examine = if on_default.is_empty() && !branch_tips.is_empty() {
+        0
+    } else {
+        branch_tips.len()
+    };
+    for (name, branch_oid) in branch_tips.iter().take(examine) {
+        if branches_examined >= limits.max_branches || budget.spent() {
+            cuts.push(format!(
+                "examined {branches_examined} of {} branches",
+                branch_tips.len()
+            ));
+            break;
+        }
+        branches_examined += 1;
+        let Some((ahead, oldest)) = unmerged(repo, *branch_oid, &on_default, 10_000)? else {
+            continue;
+        };
+        let age_days = ((now_s - oldest).max(0) / 86_400) as u32;
+        if age_days < 30 {
+            continue;
+        }
+        let sha = branch_oid.to_string();
+        let id = format!("git_history:{key}:branch/{name}");
+        evidence.push(record(
+            id.clone(),
+            format!("git log {branch}..{name}"),
+            Some(sha),
+            format!(
+                "branch {name}: {ahead} commit(s) not on {branch}, oldest from {}",
+                iso(oldest)
+            ),
+        ));
+        stale_branches.push(StaleBranch {
+            name: name.clone(),
+            unmerged_commits: ahead,
+            oldest_unmerged: iso(oldest),
+            age_days,
+            evidence: id,
+        });
+    }
+
+    tracing::debug!(
+        repo = key,
+        elapsed_ms = budget.started.elapsed().as_millis() as u64,
+        branches = branches_examined,
+        "history: branches examined"
+    );
+    let changes_all = stats(&changes, since, limits.window_days);
+    let changes_90d = stats(&changes, since_90, 90.min(limits.window_days));
+    let id = format!("git_history:{key}@{short}");
+    let summary = format!(
+        "{commits} commit(s) by {} author(s) on {branch} since {}; {} merged change(s), median {} lines; {} release(s); {} branch(es) with unmerged commits over 30 days old",
+        authors.len(),
+        &iso(since)[..10],
+        changes_all.count,
+        changes_all
+            .median_lines
+            .map_or_else(|| "n/a".to_owned(), |m| m.to_string()),
+        releases.len(),
+        stale_branches.len(),
+    );
+    evidence.push(record(
+        id.clone(),
+        format!(
+            "git log --first-parent {branch} --since={}",
+            &iso(since)[..10]
+        ),
+        Some(head.clone()),
+        summary,
+    ));
+    let weeks_in_window = (f64::from(limits.window_days) / 7.0).max(1.0);
+    let truncated = (!cuts.is_empty()).then(|| cuts.join("; "));
+    let facts = HistoryFacts {
+        key: key.to_owned(),
+        root: source.to_owned(),
+        default_branch: branch.to_owned(),
+        head,
+        window_days: limits.window_days,
+        since: iso(since),
+        complete: truncated.is_none(),
+        truncated,
+        sampled,
+        commits,
+        commits_per_week: ((commits as f64 / weeks_in_window) * 10.0).round() / 10.0,
+        authors: authors.len(),
+        weeks_with_commits: weeks.len(),
+        changes: changes_all,
+        changes_90d,
+        change_lines: changes.iter().filter_map(|c| c.lines).collect(),
+        largest_changes,
+        median_release_interval_days: median_f64(&intervals),
+        median_release_diff_lines: median(&mut release_diffs),
+        releases,
+        stale_branches,
+        branches_examined,
+        evidence: id,
+        release_evidence,
+    };
+    Ok((facts, evidence))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_tags_are_releases_and_others_are_not() {
+        for yes in [
+            "v1.2.3",
+            "1.4",
+            "release-2.0",
+            "api/v3.1.0",
+            "v0.10.0-rc.1",
+            "chart_v1.0",
+        ] {
+            assert!(is_release_tag(yes), "{yes}");
+        }
+        for no in ["latest", "deployed", "v1", "build-123", "1.", "foo1.2"] {
+            assert!(!is_release_tag(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn median_takes_the_lower_middle() {
+        assert_eq!(median(&mut [5, 1, 3]), Some(3));
+        assert_eq!(median(&mut [4, 1, 3, 2]), Some(2));
+        assert_eq!(median(&mut []), None);
+        assert_eq!(
+            percentile(&mut [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9),
+            Some(9)
+        );
+    }
+}
