@@ -34,6 +34,33 @@ pub(crate) struct Inventory {
     pub runbooks: Vec<InventoryEntry>,
     pub soap_esb: Vec<InventoryEntry>,
     pub deploy_scripts: Vec<InventoryEntry>,
+    pub ops_as_code: Vec<InventoryEntry>,
+}
+
+/// A Helm chart. Its templates are not rendered (that needs Helm and the values a
+/// release uses), so what they would produce is unknown; the chart and its values files
+/// are reported so a reader knows what was left unjudged.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct HelmChart {
+    pub path: String,
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub app_version: Option<String>,
+    pub values_files: Vec<String>,
+    /// Top-level keys of the chart's `values.yaml`.
+    pub values_keys: Vec<String>,
+    pub templates: usize,
+    pub rendered: bool,
+    pub evidence: String,
+}
+
+/// A Kubernetes-project style OWNERS file (`approvers`, `reviewers`).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct OwnersFile {
+    pub path: String,
+    pub approvers: Vec<String>,
+    pub reviewers: Vec<String>,
+    pub evidence: String,
 }
 
 /// One Dockerfile.
@@ -102,6 +129,8 @@ pub(crate) struct RepoFacts {
     pub compose_files: Vec<ComposeFile>,
     pub inventory: Inventory,
     pub codeowners: Option<Codeowners>,
+    pub owners_files: Vec<OwnersFile>,
+    pub helm_charts: Vec<HelmChart>,
     pub catalog: Vec<CatalogEntry>,
     pub unreadable: Vec<Unreadable>,
 }

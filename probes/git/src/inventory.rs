@@ -20,6 +20,9 @@ pub(crate) enum Category {
     Runbooks,
     SoapEsb,
     DeployScripts,
+    /// Monitoring and reliability configuration kept in the repository: dashboards,
+    /// SLO specs (OpenSLO, Sloth, Pyrra), synthetic probes, scrape configuration.
+    OpsAsCode,
 }
 
 /// A path that is evidence of a tool.
@@ -255,6 +258,7 @@ impl InventoryBuilder {
             Category::Runbooks => &mut self.inventory.runbooks,
             Category::SoapEsb => &mut self.inventory.soap_esb,
             Category::DeployScripts => &mut self.inventory.deploy_scripts,
+            Category::OpsAsCode => &mut self.inventory.ops_as_code,
         };
         list.push(entry);
     }
@@ -291,9 +295,86 @@ pub(crate) fn by_top_level_keys(
     }
 }
 
+/// What a Kubernetes-style document (`apiVersion`, `kind`, labels) or a plain config
+/// document proves about operations kept as code: the tool, and the key whose line is
+/// cited. Rules read these for SLOs, dashboards and synthetic checks.
+pub(crate) fn ops_by_kind(
+    api_version: &str,
+    kind: &str,
+    dashboard_label: bool,
+    keys: &[&str],
+    blackbox_modules: bool,
+) -> Option<(&'static str, &'static str)> {
+    let group = api_version.split('/').next().unwrap_or_default();
+    let tool = match (group, kind) {
+        ("openslo", _) => "openslo",
+        ("sloth.slok.dev", _) => "sloth",
+        ("pyrra.dev", _) => "pyrra",
+        ("grafana.integreatly.org", "GrafanaDashboard") => "grafana-dashboard",
+        ("monitoring.coreos.com", "Probe") => "blackbox-probe",
+        ("monitoring.coreos.com", "ServiceMonitor" | "PodMonitor") => "scrape-config",
+        ("", "ConfigMap") | ("v1", "ConfigMap") if dashboard_label => "grafana-dashboard",
+        _ if api_version.is_empty() && keys.contains(&"slos") && keys.contains(&"service") => {
+            // Sloth's plain spec: `version: prometheus/v1`, `service`, `slos`.
+            return Some(("sloth", "slos"));
+        }
+        _ if api_version.is_empty() && blackbox_modules => {
+            return Some(("blackbox-exporter", "modules"));
+        }
+        _ => return None,
+    };
+    Some((tool, "kind"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operations_as_code_is_recognised_by_kind() {
+        let none: &[&str] = &[];
+        assert_eq!(
+            ops_by_kind("openslo/v1", "SLO", false, none, false),
+            Some(("openslo", "kind"))
+        );
+        assert_eq!(
+            ops_by_kind(
+                "sloth.slok.dev/v1",
+                "PrometheusServiceLevel",
+                false,
+                none,
+                false
+            ),
+            Some(("sloth", "kind"))
+        );
+        assert_eq!(
+            ops_by_kind(
+                "pyrra.dev/v1alpha1",
+                "ServiceLevelObjective",
+                false,
+                none,
+                false
+            ),
+            Some(("pyrra", "kind"))
+        );
+        assert_eq!(
+            ops_by_kind("v1", "ConfigMap", true, none, false),
+            Some(("grafana-dashboard", "kind"))
+        );
+        assert_eq!(ops_by_kind("v1", "ConfigMap", false, none, false), None);
+        assert_eq!(
+            ops_by_kind("", "", false, &["version", "service", "slos"], false),
+            Some(("sloth", "slos"))
+        );
+        assert_eq!(
+            ops_by_kind("", "", false, &["modules"], true),
+            Some(("blackbox-exporter", "modules"))
+        );
+        assert_eq!(
+            ops_by_kind("apps/v1", "Deployment", false, none, false),
+            None
+        );
+    }
 
     fn tools(path: &str) -> Vec<&'static str> {
         by_path(

@@ -8,7 +8,7 @@
 use crate::ci::{CiFacts, CiFile, github, gitlab};
 use crate::containers;
 use crate::evidence::{EvidenceBook, SourceFile};
-use crate::facts::{Codeowners, RepoFacts, Unreadable};
+use crate::facts::{Codeowners, HelmChart, OwnersFile, RepoFacts, Unreadable};
 use crate::inventory::{self, Category, InventoryBuilder, RepoPaths};
 use crate::manifests;
 use crate::ownership;
@@ -346,6 +346,108 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
         if let Some(doc) = docs.iter().find(|d| yaml_pos::is_mapping(d)) {
             yaml_inventory(file, doc, &mut book, &mut inventory_builder);
         }
+        for doc in docs.iter().filter(|d| yaml_pos::is_mapping(d)) {
+            ops_inventory(file, doc, &mut book, &mut inventory_builder);
+        }
+    }
+
+    // Helm charts: reported with their values, templates left unrendered.
+    let mut helm_charts = Vec::new();
+    for dir in &chart_dirs {
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        let chart_path = format!("{prefix}Chart.yaml");
+        if !files.load(&chart_path) {
+            continue;
+        }
+        let Some(file) = files.texts.get(&chart_path) else {
+            continue;
+        };
+        let doc = yaml_pos::load_documents(&file.text)
+            .ok()
+            .and_then(|docs| docs.into_iter().find(yaml_pos::is_mapping));
+        let field = |k: &str| {
+            doc.as_ref()
+                .and_then(|d| yaml_pos::get(d, k))
+                .and_then(yaml_pos::scalar_text)
+        };
+        let values_files: Vec<String> = paths
+            .iter()
+            .filter(|p| {
+                p.strip_prefix(&prefix).is_some_and(|rest| {
+                    !rest.contains('/')
+                        && rest.starts_with("values")
+                        && (rest.ends_with(".yaml") || rest.ends_with(".yml"))
+                })
+            })
+            .cloned()
+            .collect();
+        let values_keys = values_files
+            .iter()
+            .find(|p| p.ends_with("/values.yaml") || p.as_str() == "values.yaml")
+            .and_then(|p| files.texts.get(p))
+            .and_then(|f| yaml_pos::load_documents(&f.text).ok())
+            .and_then(|docs| docs.into_iter().find(yaml_pos::is_mapping))
+            .map(|d| {
+                yaml_pos::entries(&d)
+                    .iter()
+                    .filter_map(|(k, _)| yaml_pos::as_str(k).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let templates = paths
+            .iter()
+            .filter(|p| p.starts_with(&format!("{prefix}templates/")))
+            .count();
+        let evidence = book.cite(file, 1, file.line_count().max(1));
+        helm_charts.push(HelmChart {
+            path: chart_path.clone(),
+            name: field("name"),
+            version: field("version"),
+            app_version: field("appVersion"),
+            values_files,
+            values_keys,
+            templates,
+            rendered: false,
+            evidence,
+        });
+    }
+
+    // OWNERS files (Kubernetes-project style).
+    let mut owners_files = Vec::new();
+    for p in paths.iter().filter(|p| file_name(p) == "OWNERS") {
+        if !files.load(p) {
+            continue;
+        }
+        let Some(file) = files.texts.get(p) else {
+            continue;
+        };
+        match yaml_pos::load_documents(&file.text) {
+            Ok(docs) => {
+                let Some(doc) = docs.iter().find(|d| yaml_pos::is_mapping(d)) else {
+                    continue;
+                };
+                let list = |k: &str| -> Vec<String> {
+                    yaml_pos::get(doc, k)
+                        .map(yaml_pos::items)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(yaml_pos::scalar_text)
+                        .collect()
+                };
+                let evidence = book.cite(file, 1, file.line_count().max(1));
+                owners_files.push(OwnersFile {
+                    path: p.clone(),
+                    approvers: list("approvers"),
+                    reviewers: list("reviewers"),
+                    evidence,
+                });
+            }
+            Err(e) => note(&mut files.unreadable, p, &e.to_string()),
+        }
     }
     for entry in std::mem::take(&mut found.gitops) {
         inventory_builder.add(
@@ -363,6 +465,15 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
         let Some(file) = files.texts.get(p) else {
             continue;
         };
+        if file.text.contains("\"panels\"") {
+            dashboard_inventory(
+                file,
+                &mut book,
+                &mut inventory_builder,
+                &mut files.unreadable,
+            );
+            continue;
+        }
         let telling = [
             "\"openapi\"",
             "\"swagger\"",
@@ -451,6 +562,8 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
         compose_files,
         inventory: inventory_builder.finish(),
         codeowners,
+        owners_files,
+        helm_charts,
         catalog,
         unreadable: files.unreadable,
     };
@@ -516,6 +629,75 @@ fn yaml_inventory(
             .map_or(1, |(k, _)| yaml_pos::marker_line(&k.span.start));
         let evidence = book.cite(file, line, line);
         builder.add(category, tool, false, &file.path, evidence);
+    }
+}
+
+/// Operations kept as code, recognised per document: SLO specs, dashboards as
+/// ConfigMaps or CRDs, synthetic probes, scrape configuration, blackbox exporter config.
+fn ops_inventory(
+    file: &SourceFile,
+    doc: &Node,
+    book: &mut EvidenceBook<'_>,
+    builder: &mut InventoryBuilder,
+) {
+    let api_version = yaml_pos::get_str(doc, "apiVersion").unwrap_or_default();
+    let kind = yaml_pos::get_str(doc, "kind").unwrap_or_default();
+    let dashboard_label = yaml_pos::get(doc, "metadata")
+        .and_then(|m| yaml_pos::get(m, "labels"))
+        .is_some_and(|l| yaml_pos::get(l, "grafana_dashboard").is_some());
+    let entries = yaml_pos::entries(doc);
+    let keys: Vec<&str> = entries
+        .iter()
+        .filter_map(|(k, _)| yaml_pos::as_str(k))
+        .collect();
+    let blackbox_modules = yaml_pos::get(doc, "modules").is_some_and(|m| {
+        yaml_pos::entries(m)
+            .iter()
+            .any(|(_, v)| yaml_pos::get(v, "prober").is_some())
+    });
+    let Some((tool, key)) =
+        inventory::ops_by_kind(api_version, kind, dashboard_label, &keys, blackbox_modules)
+    else {
+        return;
+    };
+    let line = entries
+        .iter()
+        .find(|(k, _)| yaml_pos::as_str(k) == Some(key))
+        .map_or(1, |(k, _)| yaml_pos::marker_line(&k.span.start));
+    let evidence = book.cite(file, line, line);
+    builder.add(Category::OpsAsCode, tool, false, &file.path, evidence);
+}
+
+/// A Grafana dashboard JSON model (`panels` plus `schemaVersion` or `title`, bare or
+/// wrapped in `{"dashboard": ...}` as the HTTP API returns it).
+fn dashboard_inventory(
+    file: &SourceFile,
+    book: &mut EvidenceBook<'_>,
+    builder: &mut InventoryBuilder,
+    unreadable: &mut Vec<Unreadable>,
+) {
+    match serde_json::from_str::<Value>(&file.text) {
+        Ok(value) => {
+            let model = value.get("dashboard").unwrap_or(&value);
+            let is_dashboard = model.get("panels").is_some_and(Value::is_array)
+                && (model.get("schemaVersion").is_some() || model.get("title").is_some());
+            if is_dashboard {
+                let line = line_containing(&file.text, "\"panels\"");
+                let evidence = book.cite(file, line, line);
+                builder.add(
+                    Category::OpsAsCode,
+                    "grafana-dashboard",
+                    false,
+                    &file.path,
+                    evidence,
+                );
+            }
+        }
+        Err(e) => note(
+            unreadable,
+            &file.path,
+            &format!("could not parse JSON at line {}: {e}", e.line()),
+        ),
     }
 }
 

@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use evident_core::{Probe, ScanContext, SourceStatus};
 use evident_probe_git::GitProbe;
+use serde_json::Value;
 
 const DEPLOYMENTS: &str = r#"apiVersion: apps/v1
 kind: Deployment
@@ -482,4 +483,151 @@ async fn collect_scans_every_repository_and_keeps_keys_unique() {
     let total = ids.len();
     ids.dedup();
     assert_eq!(ids.len(), total, "evidence ids are unique");
+}
+
+#[test]
+fn operations_as_code_helm_charts_and_owners_files() {
+    let dir = repo_of(&[
+        (
+            "slo/openslo.yaml",
+            "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: web-availability\nspec:\n  service: web\n",
+        ),
+        (
+            "slo/sloth.yaml",
+            "version: \"prometheus/v1\"\nservice: \"web\"\nslos:\n  - name: requests-availability\n    objective: 99.9\n",
+        ),
+        (
+            "slo/pyrra.yaml",
+            "apiVersion: pyrra.dev/v1alpha1\nkind: ServiceLevelObjective\nmetadata:\n  name: web\n",
+        ),
+        (
+            "monitoring/blackbox.yml",
+            "modules:\n  http_2xx:\n    prober: http\n    timeout: 5s\n",
+        ),
+        (
+            "monitoring/probe.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n---\napiVersion: monitoring.coreos.com/v1\nkind: Probe\nmetadata:\n  name: web-up\n",
+        ),
+        (
+            "monitoring/dashboard-cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-dash\n  labels:\n    grafana_dashboard: \"1\"\ndata:\n  web.json: \"{}\"\n",
+        ),
+        (
+            "dashboards/web.json",
+            "{\n  \"title\": \"Web\",\n  \"schemaVersion\": 39,\n  \"panels\": [\n    {\"type\": \"timeseries\", \"targets\": [{\"expr\": \"rate(http_requests_total[5m])\"}]}\n  ]\n}\n",
+        ),
+        ("dashboards/broken.json", "{\n  \"panels\": [\n"),
+        (
+            "charts/web/Chart.yaml",
+            "apiVersion: v2\nname: web\nversion: 0.3.1\nappVersion: \"1.4.0\"\n",
+        ),
+        (
+            "charts/web/values.yaml",
+            "image:\n  repository: ghcr.io/acme/web\n  tag: 1.4.0\nreplicaCount: 2\n",
+        ),
+        ("charts/web/values-prod.yaml", "replicaCount: 3\n"),
+        (
+            "charts/web/templates/deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n",
+        ),
+        (
+            "OWNERS",
+            "approvers:\n  - alice\n  - bob\nreviewers:\n  - carol\n",
+        ),
+    ]);
+    let out = scan(&dir);
+    let repo = the_repo(&out);
+    let ops: Vec<(String, String)> = repo["inventory"]["ops_as_code"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["tool"].as_str().unwrap().to_owned(),
+                e["path"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    insta::assert_json_snapshot!("ops_as_code", ops);
+    let chart = &repo["helm_charts"][0];
+    assert_eq!(chart["name"], "web");
+    assert_eq!(chart["version"], "0.3.1");
+    assert_eq!(chart["app_version"], "1.4.0");
+    assert_eq!(chart["rendered"], false);
+    assert_eq!(chart["templates"], 1);
+    assert_eq!(
+        chart["values_files"],
+        serde_json::json!(["charts/web/values-prod.yaml", "charts/web/values.yaml"])
+    );
+    assert_eq!(
+        chart["values_keys"],
+        serde_json::json!(["image", "replicaCount"])
+    );
+    let owners = &repo["owners_files"][0];
+    assert_eq!(owners["approvers"], serde_json::json!(["alice", "bob"]));
+    assert_eq!(owners["reviewers"], serde_json::json!(["carol"]));
+    // The broken dashboard is reported with its line and the rest is kept.
+    let unreadable = repo["unreadable"].as_array().unwrap();
+    assert!(
+        unreadable
+            .iter()
+            .any(|u| u["path"] == "dashboards/broken.json"
+                && u["reason"].as_str().unwrap().contains("line")),
+        "{unreadable:?}"
+    );
+    // Every cited id exists.
+    let ids: std::collections::BTreeSet<&str> =
+        out.evidence.iter().map(|e| e.id.as_str()).collect();
+    for e in repo["inventory"]["ops_as_code"].as_array().unwrap() {
+        assert!(ids.contains(e["evidence"].as_str().unwrap()));
+    }
+}
+
+/// The whole online-boutique corpus as a plain directory: the facts its README lists.
+#[test]
+fn the_online_boutique_corpus_yields_its_known_facts() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/online-boutique");
+    assert!(
+        corpus.is_dir(),
+        "the shared corpus is missing at {}",
+        corpus.display()
+    );
+    let out = evident_probe_git::scan_repository(&corpus, &ctx(&corpus));
+    let workloads = out.facts["workloads"].as_object().unwrap();
+    let plain: Vec<&Value> = workloads
+        .values()
+        .filter(|w| {
+            w["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|id| id.as_str().unwrap().contains("kubernetes-manifests/"))
+                && w["kind"] == "Deployment"
+        })
+        .collect();
+    assert!(plain.len() >= 11, "{} deployments", plain.len());
+    for w in &plain {
+        let name = w["name"].as_str().unwrap();
+        let probed = w["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["readiness_probe"] == true && c["liveness_probe"] == true);
+        assert_eq!(probed, name != "loadgenerator", "{name}");
+    }
+    let redis: Vec<&Value> = workloads
+        .values()
+        .filter(|w| w["name"] == "redis-cart")
+        .collect();
+    assert!(!redis.is_empty());
+    for w in redis {
+        assert_eq!(w["containers"][0]["image"]["pinning"], "mutable_tag", "{w}");
+    }
+    assert_eq!(out.facts["pdbs"], serde_json::json!({}), "no PDB anywhere");
+    let repo = the_repo(&out);
+    let chart = &repo["helm_charts"][0];
+    assert_eq!(chart["path"], "helm-chart/Chart.yaml");
+    assert_eq!(chart["rendered"], false);
+    assert!(chart["templates"].as_u64().unwrap() > 0);
 }
