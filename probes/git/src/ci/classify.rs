@@ -63,11 +63,13 @@ pub(crate) struct Hit {
     pub target: Option<String>,
 }
 
-fn hit(kind: Kind) -> Hit {
+/// A kind without a deploy target.
+pub(crate) fn hit(kind: Kind) -> Hit {
     Hit { kind, target: None }
 }
 
-fn deploy(target: &str) -> Hit {
+/// A deploy by `target`.
+pub(crate) fn deploy(target: &str) -> Hit {
     Hit {
         kind: Kind::Deploy,
         target: Some(target.to_owned()),
@@ -84,7 +86,8 @@ pub(crate) struct Detection {
 }
 
 impl Detection {
-    fn of(hits: Vec<Hit>) -> Self {
+    /// What a named step, task or plugin does, without a command line to read.
+    pub(crate) fn of(hits: Vec<Hit>) -> Self {
         Self {
             hits,
             local_cluster: false,
@@ -340,6 +343,7 @@ pub(crate) fn classify_command(command: &ShellCommand) -> Detection {
             _ => vec![],
         },
         "argocd" if args.pair("app", "sync") => vec![deploy("argocd")],
+        "gke-deploy" if args.has_any(&["run", "apply"]) => vec![deploy("gke-deploy")],
         "flux" if args.has("reconcile") => vec![deploy("flux")],
         "terraform" => {
             if args.has("apply") {
@@ -354,7 +358,8 @@ pub(crate) fn classify_command(command: &ShellCommand) -> Detection {
         "gcloud"
             if args.pair("run", "deploy")
                 || args.pair("app", "deploy")
-                || args.pair("functions", "deploy") =>
+                || args.pair("functions", "deploy")
+                || (args.pair("deploy", "releases") && args.has("create")) =>
         {
             vec![deploy("gcloud")]
         }
@@ -611,7 +616,9 @@ fn docker(args: &Args<'_>) -> Vec<Hit> {
     }
 }
 
-fn script_name_kinds(name: &str, deploy_target: &str) -> Vec<Hit> {
+/// Kinds suggested by a script, target or template name (`deploy-prod`, `run-tests`);
+/// a deploy names `deploy_target`.
+pub(crate) fn script_name_kinds(name: &str, deploy_target: &str) -> Vec<Hit> {
     use Kind::*;
     let name = name.to_lowercase();
     if name.contains("pact") || name.contains("contract") {
