@@ -188,13 +188,6 @@ fn job_fact(ctx: &mut Ctx<'_>, job: &Node, stage: Option<&str>, triggers: &Trigg
             }
         }
     }
-    if draft
-        .observed
-        .iter()
-        .any(|o| o.detection.hits.is_empty() && o.line == 0)
-    {
-        draft.observed.retain(|o| o.line != 0);
-    }
     draft.reuses.extend(ctx.global_reuses.iter().cloned());
     ctx.jobs.push(draft);
 }

@@ -7,9 +7,9 @@
 //! from a workflow without a definition in the file are facts of their own, cited by the
 //! workflow entry. Orbs are shared templates: `reuses` lists `orb:<name>@<version>`.
 
+use super::Triggers;
 use super::classify::{Detection, Observed, script_name_kinds};
 use super::support::{self, Parsed};
-use super::{Triggers, branch_matches};
 use crate::evidence::{EvidenceBook, SourceFile};
 use crate::yaml_pos::{self, Lines, Node};
 use std::collections::BTreeMap;
@@ -103,7 +103,7 @@ pub(crate) fn scan(file: &SourceFile, book: &mut EvidenceBook<'_>, default_branc
                     .unwrap_or(name);
                 let mut triggers = base.clone();
                 if let Some(filters) = params.and_then(|p| yaml_pos::get(p, "filters")) {
-                    apply_filters(&mut triggers, filters, default_branch, false);
+                    apply_filters(&mut triggers, filters, default_branch);
                 }
                 let manual = gated(own, &requires, &approvals, 0);
                 if manual {
@@ -246,9 +246,8 @@ fn workflow_triggers(wf: &Node, default_branch: &str) -> Triggers {
     let mut t = Triggers::default();
     if let Some(triggers) = yaml_pos::get(wf, "triggers") {
         for trigger in yaml_pos::items(triggers) {
-            if let Some(schedule) = yaml_pos::get(trigger, "schedule") {
+            if yaml_pos::get(trigger, "schedule").is_some() {
                 t.schedule = true;
-                let _ = schedule;
             }
         }
         return t;
@@ -277,7 +276,8 @@ fn workflow_triggers(wf: &Node, default_branch: &str) -> Triggers {
 }
 
 /// Narrows by `filters: {branches: {only, ignore}, tags: {only, ignore}}`.
-fn apply_filters(t: &mut Triggers, filters: &Node, default_branch: &str, _schedule: bool) {
+/// Tags run a job only when its filter names them, and never in a scheduled workflow.
+fn apply_filters(t: &mut Triggers, filters: &Node, default_branch: &str) {
     let list = |n: Option<&Node>, key: &str| {
         n.and_then(|n| yaml_pos::get(n, key))
             .map(support::strings)
@@ -294,11 +294,11 @@ fn apply_filters(t: &mut Triggers, filters: &Node, default_branch: &str, _schedu
         t.push_default_branch &= d;
         t.push_other &= o;
     }
-    if let Some(tags) = tags {
-        let only = list(Some(tags), "only");
-        t.tag = !only.is_empty() || yaml_pos::get(tags, "ignore").is_some_and(|_| false);
+    if let Some(tags) = tags
+        && !t.schedule
+    {
+        t.tag = !list(Some(tags), "only").is_empty();
     }
-    let _ = branch_matches;
 }
 
 fn observe_step(

@@ -62,7 +62,7 @@ pub(crate) fn scan(file: &SourceFile, book: &mut EvidenceBook<'_>) -> Parsed {
         &file.path,
         "steps",
         "build",
-        lines.entry_range(steps_key, steps),
+        support::with_flow_closer(&lines, steps, lines.entry_range(steps_key, steps)),
         support::external(),
     );
     for step in yaml_pos::items(steps) {

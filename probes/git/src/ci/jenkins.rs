@@ -527,7 +527,6 @@ fn string_arg<'s>(stmt: &'s Stmt, key: Option<&str>) -> Option<&'s Literal> {
     }
     args.iter().enumerate().find_map(|(i, t)| match &t.tok {
         Tok::Str(lit) if i == 0 || !matches!(args[i - 1].tok, Tok::Op(':')) => Some(lit),
-        Tok::Str(lit) if i == 0 => Some(lit),
         _ => None,
     })
 }

@@ -41,6 +41,8 @@ impl Parsed {
 
 /// Loads a YAML CI file: the `CiFile` citing the whole file and its documents, or a
 /// `Parsed` carrying the parse error.
+// The error path is taken once per broken file; boxing it would buy nothing.
+#[allow(clippy::result_large_err)]
 pub(crate) fn load_yaml(
     file: &SourceFile,
     system: &'static str,
@@ -63,6 +65,29 @@ pub(crate) fn root_mapping<'d>(docs: &'d [Node], what: &str) -> Result<&'d Node,
     docs.iter()
         .find(|d| yaml_pos::is_mapping(d))
         .ok_or_else(|| format!("not a {what}: the file holds no mapping at line 1"))
+}
+
+/// A range that ends on the closing bracket of a flow collection spanning several lines
+/// (`"steps": [` … `]` in JSON): the positioned tree ends such a node on the line before
+/// its closer, which belongs to it.
+pub(crate) fn with_flow_closer(lines: &Lines<'_>, node: &Node, range: (u32, u32)) -> (u32, u32) {
+    let start = yaml_pos::marker_line(&node.span.start);
+    let opener = lines
+        .get(start)
+        .chars()
+        .skip(node.span.start.col())
+        .find(|c| !c.is_whitespace());
+    let closer = match opener {
+        Some('[') => ']',
+        Some('{') => '}',
+        _ => return range,
+    };
+    let next = range.1.saturating_add(1);
+    if range.1 > start && next <= lines.len() && lines.get(next).trim_start().starts_with(closer) {
+        (range.0, next)
+    } else {
+        range
+    }
 }
 
 /// A new job draft with no observations yet.
