@@ -981,6 +981,105 @@ mod tests {
     }
 
     #[test]
+    fn deploy_clis_api_checks_contracts_load_tests_and_migrations_of_every_ci_system() {
+        for (line, kind, target) in [
+            ("gcloud run deploy web --image x", "deploy", Some("gcloud")),
+            (
+                "gcloud deploy releases create r1 --delivery-pipeline p",
+                "deploy",
+                Some("gcloud"),
+            ),
+            (
+                "gke-deploy run --filename=k8s/ --cluster=c",
+                "deploy",
+                Some("gke-deploy"),
+            ),
+            (
+                "aws ecs update-service --cluster c --service s",
+                "deploy",
+                Some("aws"),
+            ),
+            (
+                "az webapp deploy --name x --src-path app.zip",
+                "deploy",
+                Some("az"),
+            ),
+            ("flyctl deploy --remote-only", "deploy", Some("fly")),
+            ("cf push web", "deploy", Some("cloudfoundry")),
+            (
+                "serverless deploy --stage prod",
+                "deploy",
+                Some("serverless"),
+            ),
+            ("pulumi up --yes --stack prod", "deploy", Some("pulumi")),
+            ("terraform apply -auto-approve", "infra_apply", None),
+            ("helm upgrade --install web ./chart", "deploy", Some("helm")),
+            ("argocd app sync web", "deploy", Some("argocd")),
+            ("flux reconcile kustomization apps", "deploy", Some("flux")),
+            ("skaffold run -p prod", "deploy", Some("skaffold")),
+            (
+                "kubectl rollout restart deploy/web",
+                "deploy",
+                Some("kubectl"),
+            ),
+            (
+                "kubectl apply -k overlays/prod",
+                "deploy",
+                Some("kustomize"),
+            ),
+            (
+                "buf breaking --against .git#branch=main",
+                "api_compat",
+                None,
+            ),
+            ("oasdiff breaking old.yaml new.yaml", "api_compat", None),
+            (
+                "openapi-diff old.yaml new.yaml --fail-on-incompatible",
+                "api_compat",
+                None,
+            ),
+            (
+                "graphql-inspector diff old.graphql schema.graphql",
+                "api_compat",
+                None,
+            ),
+            (
+                "pact-broker publish pacts --consumer-app-version 1",
+                "contract_test",
+                None,
+            ),
+            ("k6 run load.js", "synthetic", None),
+            ("locust -f locustfile.py --headless", "synthetic", None),
+            ("artillery run smoke.yml", "synthetic", None),
+            ("gatling.sh -s Sim", "synthetic", None),
+            (
+                "flyway -locations=filesystem:db migrate",
+                "db_migration",
+                None,
+            ),
+            ("liquibase update", "db_migration", None),
+            ("alembic upgrade head", "db_migration", None),
+            (
+                "migrate -path db/migrations -database $DB up",
+                "db_migration",
+                None,
+            ),
+            ("sqlx migrate run", "db_migration", None),
+            ("npx prisma migrate deploy", "db_migration", None),
+            ("bin/rails db:migrate", "db_migration", None),
+            ("python manage.py migrate --noinput", "db_migration", None),
+            ("dotnet ef database update", "db_migration", None),
+        ] {
+            let got = kinds_of(line);
+            assert!(
+                got.iter()
+                    .any(|(k, t)| *k == kind && (target.is_none() || t.as_deref() == target)),
+                "{line}: {got:?}"
+            );
+        }
+    }
+
+    #[test]
     fn kustomize_piped_into_kubectl_names_both_targets() {
         let got = kinds_of("kustomize build overlays/prod | kubectl apply -f -");
         assert!(

@@ -655,6 +655,27 @@ fn condition_events(c: &Stmt, default_branch: &str) -> Option<Triggers> {
             return Some(any);
         }
         "allOf" => return when_events(c.body.as_deref().unwrap_or_default(), default_branch),
+        "not" => {
+            // Only `not { branch 'x' }` is understood: every branch but those x matches.
+            let [inner] = c.body.as_deref().unwrap_or_default() else {
+                return None;
+            };
+            if !is_named(inner, "branch") {
+                return None;
+            }
+            let matched = condition_events(inner, default_branch)?;
+            t.push_default_branch = !matched.push_default_branch;
+            t.push_other = true;
+        }
+        "expression" => {
+            let tokens: Vec<Token> = c
+                .body
+                .iter()
+                .flatten()
+                .flat_map(|s| s.args.iter().cloned())
+                .collect();
+            return branch_test_events(&tokens, default_branch);
+        }
         _ => return None,
     }
     Some(t)
@@ -662,8 +683,14 @@ fn condition_events(c: &Stmt, default_branch: &str) -> Option<Triggers> {
 
 /// A scripted `if (env.BRANCH_NAME == 'main')` condition as events.
 fn if_events(stmt: &Stmt, default_branch: &str) -> Option<Triggers> {
+    branch_test_events(&stmt.args, default_branch)
+}
+
+/// `env.BRANCH_NAME == 'x'` in an `if (…)` or `expression { … }` as events; a test
+/// joined with `||` or negated is left alone (`None`).
+fn branch_test_events(tokens: &[Token], default_branch: &str) -> Option<Triggers> {
     let mut text = String::new();
-    for t in &stmt.args {
+    for t in tokens {
         match &t.tok {
             Tok::Word(w) => text.push_str(w),
             Tok::Str(l) => {
@@ -675,7 +702,7 @@ fn if_events(stmt: &Stmt, default_branch: &str) -> Option<Triggers> {
             _ => {}
         }
     }
-    if text.contains("||") || !text.contains("BRANCH_NAME") {
+    if text.contains("||") || text.contains("!=") || !text.contains("BRANCH_NAME") {
         return None;
     }
     let (_, rest) = text.split_once("BRANCH_NAME==")?;
@@ -850,7 +877,7 @@ fn libraries(tokens: &[Token], stmts: &[Stmt]) -> Vec<String> {
 }
 
 /// Triggers declared in the file and whether branch conditions show a multibranch job.
-fn base_triggers(tokens: &[Token], stmts: &[Stmt]) -> (Triggers, Option<String>) {
+fn base_triggers(tokens: &[Token], stmts: &[Stmt]) -> (Triggers, &'static str) {
     let mentions = |needle: &str| {
         tokens.iter().any(|t| match &t.tok {
             Tok::Word(w) => w == needle || w.ends_with(&format!(".{needle}")),
@@ -885,9 +912,11 @@ fn base_triggers(tokens: &[Token], stmts: &[Stmt]) -> (Triggers, Option<String>)
             _ => {}
         }
     }
-    let note = (!multibranch).then(|| {
-        "triggers are configured in the Jenkins job, not in the Jenkinsfile; only triggers declared in the file were read".to_owned()
-    });
+    let note = if multibranch {
+        "branch conditions show a multibranch job, which builds every pushed branch; the Jenkins job's own settings (pull requests, tags, webhooks) were not read"
+    } else {
+        "triggers are configured in the Jenkins job, not in the Jenkinsfile; only triggers declared in the file were read"
+    };
     (t, note)
 }
 
@@ -967,7 +996,7 @@ pub(crate) fn scan(file: &SourceFile, book: &mut EvidenceBook<'_>, default_branc
             system: SYSTEM,
             evidence: book.cite_file(file),
             error: None,
-            note,
+            note: Some(note.to_owned()),
         },
         jobs: walker.jobs,
     }
@@ -1027,6 +1056,30 @@ mod tests {
         let sh = &stage.body.as_ref().unwrap()[0];
         assert_eq!((sh.line, sh.end_line), (3, 4));
         assert_eq!(string_arg(sh, Some("script")).unwrap().text, "x");
+    }
+
+    fn when_of(text: &str) -> Option<Triggers> {
+        let stmts = parse(tokenize(text).unwrap());
+        when_events(stmts[0].body.as_deref().unwrap_or_default(), "main")
+    }
+
+    #[test]
+    fn when_conditions() {
+        let t = when_of("when { branch 'main' }").unwrap();
+        assert!(t.push_default_branch && !t.push_other);
+        let t = when_of("when { not { branch 'main' } }").unwrap();
+        assert!(!t.push_default_branch && t.push_other);
+        let t = when_of("when { anyOf { branch 'release/*'; buildingTag() } }").unwrap();
+        assert!(!t.push_default_branch && t.push_other && t.tag);
+        let t = when_of(
+            "when {\n  beforeAgent true\n  expression { return env.BRANCH_NAME == 'main' }\n}",
+        )
+        .unwrap();
+        assert!(t.push_default_branch && !t.push_other);
+        let t = when_of("when { branch pattern: 'ma.*', comparator: 'REGEXP' }").unwrap();
+        assert!(t.push_default_branch);
+        assert!(when_of("when { environment name: 'X', value: 'y' }").is_none());
+        assert!(when_of("when { expression { env.BRANCH_NAME != 'main' } }").is_none());
     }
 
     #[test]
