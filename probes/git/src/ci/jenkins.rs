@@ -27,7 +27,7 @@
 
 use super::classify::{Detection, Hit, Kind, Observed};
 use super::support::{self, Parsed};
-use super::{CiFile, JobDraft, Triggers, branch_matches};
+use super::{CiFile, JobDraft, Triggers};
 use crate::evidence::{EvidenceBook, SourceFile};
 
 /// The `system` value of Jenkins facts.
@@ -631,7 +631,7 @@ fn condition_events(c: &Stmt, default_branch: &str) -> Option<Triggers> {
                 regex::Regex::new(&format!("^(?:{pattern})$"))
                     .is_ok_and(|re| re.is_match(default_branch))
             } else {
-                branch_matches(&pattern, default_branch)
+                support::pattern_matches(&pattern, default_branch)
             };
             t.push_other = pattern != default_branch;
         }

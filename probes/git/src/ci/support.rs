@@ -164,7 +164,12 @@ pub(crate) fn pattern_matches(pattern: &str, name: &str) -> bool {
         let inner = &pattern[1..pattern.len() - 1];
         return regex::Regex::new(&format!("^(?:{inner})$")).is_ok_and(|re| re.is_match(name));
     }
-    pattern == name || branch_matches(pattern, name)
+    pattern == name || (is_glob(pattern) && branch_matches(pattern, name))
+}
+
+/// Whether a pattern has glob syntax; a plain name needs no matcher compiled.
+pub(crate) fn is_glob(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '[', '{'])
 }
 
 /// Whether a pattern can match a branch other than `default_branch`.
