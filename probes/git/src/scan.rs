@@ -5,7 +5,7 @@
 //! symlink, a parse error) becomes an `unreadable` note and the scan goes on, because a
 //! missing fact must read as "could not see", never as "not there".
 
-use crate::ci::{CiFacts, CiFile, github, gitlab};
+use crate::ci::{CiFacts, CiFile, PathSystem, github, gitlab, tekton};
 use crate::containers;
 use crate::evidence::{EvidenceBook, SourceFile};
 use crate::facts::{Codeowners, HelmChart, OwnersFile, RepoFacts, Unreadable};
@@ -123,6 +123,7 @@ fn wanted(path: &str, repo_paths: &RepoPaths) -> bool {
     is_yaml(path)
         || path.ends_with(".json")
         || containers::is_dockerfile(path)
+        || crate::ci::jenkins::is_jenkinsfile(path)
         || ownership::CODEOWNERS_PATHS.contains(&path)
         || matches!(file_name(path), "Makefile" | "makefile" | "GNUmakefile")
         || !inventory::by_path(path, repo_paths).is_empty()
@@ -274,6 +275,63 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
             }
         }
     }
+    // CI systems found by path (Jenkins, CircleCI, Azure, Bitbucket, Cloud Build, Drone,
+    // Buildkite, Travis), then Tekton objects found by content.
+    let mut ci_paths: BTreeSet<String> = BTreeSet::new();
+    for p in &paths {
+        let Some(system) = PathSystem::of(p) else {
+            continue;
+        };
+        ci_paths.insert(p.clone());
+        if !files.load(p) {
+            ci_facts
+                .files
+                .push(broken_ci_file(&files, p, system.name(), &mut book));
+            continue;
+        }
+        let Some(file) = files.get(p) else { continue };
+        let parsed = system.scan(file, &mut book, &default_branch);
+        if let Some(error) = &parsed.file.error {
+            note(&mut files.unreadable, p, error);
+        }
+        ci_facts.files.push(parsed.file);
+        drafts.extend(parsed.jobs);
+    }
+    let tekton_chart_dirs: BTreeSet<String> = paths
+        .iter()
+        .filter(|p| file_name(p) == "Chart.yaml")
+        .map(|p| inventory::dir_of(p).to_owned())
+        .collect();
+    let tekton_paths: Vec<String> = paths
+        .iter()
+        .filter(|p| {
+            is_yaml(p)
+                && !p.starts_with(".github/")
+                && !gitlab_paths.contains(*p)
+                && !ci_paths.contains(*p)
+                && helm_chart_of(p, &tekton_chart_dirs).is_none()
+        })
+        .filter(|p| {
+            files.load(p)
+                && files
+                    .get(p)
+                    .is_some_and(|f| tekton::may_hold_tekton(&f.text))
+        })
+        .cloned()
+        .collect();
+    if !tekton_paths.is_empty() {
+        let parsed = {
+            let refs: Vec<&SourceFile> = tekton_paths.iter().filter_map(|p| files.get(p)).collect();
+            tekton::scan(&refs, &mut book, &default_branch)
+        };
+        for parsed in parsed {
+            if let Some(error) = &parsed.file.error {
+                note(&mut files.unreadable, &parsed.file.path, error);
+            }
+            ci_facts.files.push(parsed.file);
+            drafts.extend(parsed.jobs);
+        }
+    }
     for draft in drafts {
         if let Some(job) = draft.finish(&mut book, &files.texts) {
             ci_facts.jobs.push(job);
@@ -305,7 +363,7 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
     let mut inventory_builder = InventoryBuilder::default();
     let mut charts_noted: BTreeSet<String> = BTreeSet::new();
     for p in paths.iter().filter(|p| is_yaml(p)) {
-        if p.starts_with(".github/") || gitlab_paths.contains(p) {
+        if p.starts_with(".github/") || gitlab_paths.contains(p) || ci_paths.contains(p) {
             continue;
         }
         if let Some(chart) = helm_chart_of(p, &chart_dirs) {
@@ -606,6 +664,7 @@ fn broken_ci_file(
         system,
         evidence: book.cite(&opaque, 1, 1),
         error: Some(error),
+        note: None,
     }
 }
 

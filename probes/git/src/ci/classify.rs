@@ -63,11 +63,13 @@ pub(crate) struct Hit {
     pub target: Option<String>,
 }
 
-fn hit(kind: Kind) -> Hit {
+/// A kind without a deploy target.
+pub(crate) fn hit(kind: Kind) -> Hit {
     Hit { kind, target: None }
 }
 
-fn deploy(target: &str) -> Hit {
+/// A deploy by `target`.
+pub(crate) fn deploy(target: &str) -> Hit {
     Hit {
         kind: Kind::Deploy,
         target: Some(target.to_owned()),
@@ -84,7 +86,8 @@ pub(crate) struct Detection {
 }
 
 impl Detection {
-    fn of(hits: Vec<Hit>) -> Self {
+    /// What a named step, task or plugin does, without a command line to read.
+    pub(crate) fn of(hits: Vec<Hit>) -> Self {
         Self {
             hits,
             local_cluster: false,
@@ -340,6 +343,7 @@ pub(crate) fn classify_command(command: &ShellCommand) -> Detection {
             _ => vec![],
         },
         "argocd" if args.pair("app", "sync") => vec![deploy("argocd")],
+        "gke-deploy" if args.has_any(&["run", "apply"]) => vec![deploy("gke-deploy")],
         "flux" if args.has("reconcile") => vec![deploy("flux")],
         "terraform" => {
             if args.has("apply") {
@@ -354,7 +358,8 @@ pub(crate) fn classify_command(command: &ShellCommand) -> Detection {
         "gcloud"
             if args.pair("run", "deploy")
                 || args.pair("app", "deploy")
-                || args.pair("functions", "deploy") =>
+                || args.pair("functions", "deploy")
+                || (args.pair("deploy", "releases") && args.has("create")) =>
         {
             vec![deploy("gcloud")]
         }
@@ -611,7 +616,9 @@ fn docker(args: &Args<'_>) -> Vec<Hit> {
     }
 }
 
-fn script_name_kinds(name: &str, deploy_target: &str) -> Vec<Hit> {
+/// Kinds suggested by a script, target or template name (`deploy-prod`, `run-tests`);
+/// a deploy names `deploy_target`.
+pub(crate) fn script_name_kinds(name: &str, deploy_target: &str) -> Vec<Hit> {
     use Kind::*;
     let name = name.to_lowercase();
     if name.contains("pact") || name.contains("contract") {
@@ -970,6 +977,105 @@ mod tests {
             "kubectl-apply-is-not-a-word",
         ] {
             assert!(!is_deploy(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn deploy_clis_api_checks_contracts_load_tests_and_migrations_of_every_ci_system() {
+        for (line, kind, target) in [
+            ("gcloud run deploy web --image x", "deploy", Some("gcloud")),
+            (
+                "gcloud deploy releases create r1 --delivery-pipeline p",
+                "deploy",
+                Some("gcloud"),
+            ),
+            (
+                "gke-deploy run --filename=k8s/ --cluster=c",
+                "deploy",
+                Some("gke-deploy"),
+            ),
+            (
+                "aws ecs update-service --cluster c --service s",
+                "deploy",
+                Some("aws"),
+            ),
+            (
+                "az webapp deploy --name x --src-path app.zip",
+                "deploy",
+                Some("az"),
+            ),
+            ("flyctl deploy --remote-only", "deploy", Some("fly")),
+            ("cf push web", "deploy", Some("cloudfoundry")),
+            (
+                "serverless deploy --stage prod",
+                "deploy",
+                Some("serverless"),
+            ),
+            ("pulumi up --yes --stack prod", "deploy", Some("pulumi")),
+            ("terraform apply -auto-approve", "infra_apply", None),
+            ("helm upgrade --install web ./chart", "deploy", Some("helm")),
+            ("argocd app sync web", "deploy", Some("argocd")),
+            ("flux reconcile kustomization apps", "deploy", Some("flux")),
+            ("skaffold run -p prod", "deploy", Some("skaffold")),
+            (
+                "kubectl rollout restart deploy/web",
+                "deploy",
+                Some("kubectl"),
+            ),
+            (
+                "kubectl apply -k overlays/prod",
+                "deploy",
+                Some("kustomize"),
+            ),
+            (
+                "buf breaking --against .git#branch=main",
+                "api_compat",
+                None,
+            ),
+            ("oasdiff breaking old.yaml new.yaml", "api_compat", None),
+            (
+                "openapi-diff old.yaml new.yaml --fail-on-incompatible",
+                "api_compat",
+                None,
+            ),
+            (
+                "graphql-inspector diff old.graphql schema.graphql",
+                "api_compat",
+                None,
+            ),
+            (
+                "pact-broker publish pacts --consumer-app-version 1",
+                "contract_test",
+                None,
+            ),
+            ("k6 run load.js", "synthetic", None),
+            ("locust -f locustfile.py --headless", "synthetic", None),
+            ("artillery run smoke.yml", "synthetic", None),
+            ("gatling.sh -s Sim", "synthetic", None),
+            (
+                "flyway -locations=filesystem:db migrate",
+                "db_migration",
+                None,
+            ),
+            ("liquibase update", "db_migration", None),
+            ("alembic upgrade head", "db_migration", None),
+            (
+                "migrate -path db/migrations -database $DB up",
+                "db_migration",
+                None,
+            ),
+            ("sqlx migrate run", "db_migration", None),
+            ("npx prisma migrate deploy", "db_migration", None),
+            ("bin/rails db:migrate", "db_migration", None),
+            ("python manage.py migrate --noinput", "db_migration", None),
+            ("dotnet ef database update", "db_migration", None),
+        ] {
+            let got = kinds_of(line);
+            assert!(
+                got.iter()
+                    .any(|(k, t)| *k == kind && (target.is_none() || t.as_deref() == target)),
+                "{line}: {got:?}"
+            );
         }
     }
 

@@ -4,9 +4,19 @@
 //! compatibility checks, reused templates) are judged from these facts, so each job is
 //! cited by its exact line range and each kind by the line that caused it.
 
+pub(crate) mod azure;
+pub(crate) mod bitbucket;
+pub(crate) mod buildkite;
+pub(crate) mod circleci;
 pub(crate) mod classify;
+pub(crate) mod cloudbuild;
+pub(crate) mod drone;
 pub(crate) mod github;
 pub(crate) mod gitlab;
+pub(crate) mod jenkins;
+pub(crate) mod support;
+pub(crate) mod tekton;
+pub(crate) mod travis;
 
 use crate::evidence::{EvidenceBook, SourceFile};
 use classify::{Observed, summarize};
@@ -20,11 +30,17 @@ pub(crate) struct CiFile {
     pub system: &'static str,
     pub evidence: String,
     pub error: Option<String>,
+    /// What the file cannot tell (triggers configured outside it), so a reader knows
+    /// why its jobs are not automatic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl CiFile {
     /// Parses a CI file's YAML documents. On a parse error the returned `CiFile` carries
     /// the error and cites its line, so the file is reported and the scan goes on.
+    // The error path is taken once per broken file; boxing it would buy nothing.
+    #[allow(clippy::result_large_err)]
     pub(crate) fn load(
         file: &SourceFile,
         system: &'static str,
@@ -35,6 +51,7 @@ impl CiFile {
             system,
             evidence: String::new(),
             error: None,
+            note: None,
         };
         match crate::yaml_pos::load_documents(&file.text) {
             Ok(docs) => Ok((ci_file, docs)),
@@ -80,7 +97,11 @@ impl Triggers {
             || self.other.iter().any(|e| {
                 !matches!(
                     e.as_str(),
-                    "workflow_call" | "workflow_dispatch" | "web" | "condition"
+                    "workflow_call"
+                        | "workflow_dispatch"
+                        | "web"
+                        | "condition"
+                        | support::EXTERNAL_TRIGGER
                 )
             })
     }
@@ -227,5 +248,85 @@ pub(crate) fn branch_matches(pattern: &str, branch: &str) -> bool {
     {
         Ok(glob) => glob.compile_matcher().is_match(branch),
         Err(_) => pattern == branch,
+    }
+}
+
+/// A CI system whose configuration is found by its path alone (GitHub Actions, GitLab CI
+/// and Tekton are found otherwise: by directory, by include graph, by content).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PathSystem {
+    /// `Jenkinsfile`.
+    Jenkins,
+    /// `.circleci/config.yml`.
+    CircleCi,
+    /// `azure-pipelines*.yml`.
+    Azure,
+    /// `bitbucket-pipelines.yml`.
+    Bitbucket,
+    /// `cloudbuild.yaml`/`.json`.
+    CloudBuild,
+    /// `.drone.yml`.
+    Drone,
+    /// `.buildkite/pipeline.yml`.
+    Buildkite,
+    /// `.travis.yml`.
+    Travis,
+}
+
+impl PathSystem {
+    /// The system that reads `path`, if any.
+    pub(crate) fn of(path: &str) -> Option<Self> {
+        if jenkins::is_jenkinsfile(path) {
+            Some(Self::Jenkins)
+        } else if circleci::is_config(path) {
+            Some(Self::CircleCi)
+        } else if azure::is_pipeline(path) {
+            Some(Self::Azure)
+        } else if path == bitbucket::FILE {
+            Some(Self::Bitbucket)
+        } else if cloudbuild::is_config(path) {
+            Some(Self::CloudBuild)
+        } else if drone::is_config(path) {
+            Some(Self::Drone)
+        } else if buildkite::is_pipeline(path) {
+            Some(Self::Buildkite)
+        } else if path == travis::FILE {
+            Some(Self::Travis)
+        } else {
+            None
+        }
+    }
+
+    /// The `system` value of its facts.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Jenkins => jenkins::SYSTEM,
+            Self::CircleCi => circleci::SYSTEM,
+            Self::Azure => azure::SYSTEM,
+            Self::Bitbucket => bitbucket::SYSTEM,
+            Self::CloudBuild => cloudbuild::SYSTEM,
+            Self::Drone => drone::SYSTEM,
+            Self::Buildkite => buildkite::SYSTEM,
+            Self::Travis => travis::SYSTEM,
+        }
+    }
+
+    /// Reads one file of this system; a malformed file yields an error, never a panic.
+    pub(crate) fn scan(
+        self,
+        file: &SourceFile,
+        book: &mut EvidenceBook<'_>,
+        default_branch: &str,
+    ) -> support::Parsed {
+        match self {
+            Self::Jenkins => jenkins::scan(file, book, default_branch),
+            Self::CircleCi => circleci::scan(file, book, default_branch),
+            Self::Azure => azure::scan(file, book, default_branch),
+            Self::Bitbucket => bitbucket::scan(file, book, default_branch),
+            Self::CloudBuild => cloudbuild::scan(file, book),
+            Self::Drone => drone::scan(file, book, default_branch),
+            Self::Buildkite => buildkite::scan(file, book),
+            Self::Travis => travis::scan(file, book, default_branch),
+        }
     }
 }
