@@ -433,3 +433,46 @@ fn narrow(t: &mut Triggers, condition: Option<&Node>, default_branch: &str) {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn triggers(text: &str) -> Triggers {
+        let docs = yaml_pos::load_documents(text).unwrap();
+        pipeline_triggers(&docs[0], "main")
+    }
+
+    #[test]
+    fn pipeline_triggers_and_defaults() {
+        let t = triggers("steps: []\n");
+        assert!(t.push_default_branch && t.push_other && t.pull_request && !t.tag);
+        let t = triggers("trigger: none\npr: none\nsteps: []\n");
+        assert!(t.manual && !t.any_automatic());
+        let t = triggers("trigger: [main]\npr: none\n");
+        assert!(t.push_default_branch && !t.push_other && !t.pull_request);
+        let t = triggers("trigger:\n  branches: {exclude: [main]}\n  tags: {include: ['v*']}\n");
+        assert!(!t.push_default_branch && t.push_other && t.tag);
+        let t = triggers("trigger:\n  tags: {include: ['v*']}\n");
+        assert!(!t.push_default_branch && !t.push_other && t.tag);
+        let t = triggers(
+            "trigger: none\npr: none\nresources:\n  pipelines:\n    - pipeline: build\n      source: ci\n      trigger: true\n",
+        );
+        assert_eq!(t.other, vec!["pipeline-completion".to_owned()]);
+    }
+
+    #[test]
+    fn conditions_narrow_only_when_they_cannot_hide_a_trigger() {
+        let docs = yaml_pos::load_documents(
+            "a: and(succeeded(), eq(variables['Build.SourceBranch'], 'refs/heads/main'))\nb: or(eq(variables['Build.SourceBranch'], 'refs/heads/main'), true)\n",
+        )
+        .unwrap();
+        let all = triggers("steps: []\n");
+        let mut t = all.clone();
+        narrow(&mut t, yaml_pos::get(&docs[0], "a"), "main");
+        assert!(t.push_default_branch && !t.push_other && !t.pull_request);
+        let mut t = all.clone();
+        narrow(&mut t, yaml_pos::get(&docs[0], "b"), "main");
+        assert_eq!(t, all);
+    }
+}

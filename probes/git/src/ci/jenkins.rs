@@ -53,25 +53,39 @@ pub(crate) fn is_jenkinsfile(path: &str) -> bool {
 /// A string literal: its raw content (escapes kept) and the line the content starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Literal {
+    /// The content between the quotes, as written.
     pub text: String,
+    /// The line the content starts on (for `'''` strings, the line of the quotes).
     pub line: u32,
 }
 
+/// What a token is: the parser needs words, strings, brackets and statement ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Tok {
+    /// An identifier, dotted names kept whole (`docker.build`, `env.BRANCH_NAME`).
     Word(String),
+    /// A string literal.
     Str(Literal),
+    /// `(`, `[` or `{`.
     Open(char),
+    /// `)`, `]` or `}`.
     Close(char),
+    /// `,`.
     Comma,
+    /// `;`.
     Semi,
+    /// A line end (ends a statement unless the statement continues).
     Newline,
+    /// Any other character.
     Op(char),
 }
 
+/// A token with the line it starts on, so statements can cite their lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Token {
+    /// The token.
     pub tok: Tok,
+    /// Its one-based line.
     pub line: u32,
 }
 
@@ -79,18 +93,19 @@ pub(crate) struct Token {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("could not parse Jenkinsfile at line {line}: {message}")]
 pub(crate) struct ScanError {
+    /// The line to look at (where the unclosed thing opened).
     pub line: u32,
+    /// What is wrong.
     pub message: String,
 }
 
-struct Lexer<'a> {
+struct Lexer {
     chars: Vec<char>,
     pos: usize,
     line: u32,
-    _text: &'a str,
 }
 
-impl<'a> Lexer<'a> {
+impl Lexer {
     fn peek(&self, ahead: usize) -> Option<char> {
         self.chars.get(self.pos + ahead).copied()
     }
@@ -199,7 +214,6 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Token>, ScanError> {
         chars: text.chars().collect(),
         pos: 0,
         line: 1,
-        _text: text,
     };
     let mut out = Vec::new();
     if lx.starts_with("#!") {
@@ -302,7 +316,9 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Token>, ScanError> {
 pub(crate) struct Stmt {
     /// The first word, when the statement starts with one (`stage`, `sh`, `if`).
     pub name: Option<String>,
+    /// The line it starts on.
     pub line: u32,
+    /// The line it ends on (its closing brace, when it has a body).
     pub end_line: u32,
     /// Tokens after the name, closures inside them excluded.
     pub args: Vec<Token>,

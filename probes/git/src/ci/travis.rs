@@ -284,3 +284,32 @@ fn narrow(t: &mut Triggers, condition: &str, default_branch: &str) {
         t.pull_request = false;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_and_deploy_on() {
+        let all = Triggers {
+            push_default_branch: true,
+            push_other: true,
+            pull_request: true,
+            tag: true,
+            ..Triggers::default()
+        };
+        let mut t = all.clone();
+        narrow(&mut t, "branch = main AND type = push", "main");
+        assert!(t.push_default_branch && !t.push_other && !t.pull_request);
+        let mut t = all.clone();
+        narrow(&mut t, "branch = main OR tag IS present", "main");
+        assert_eq!(t, all);
+        let mut t = all.clone();
+        narrow(&mut t, "tag IS present", "main");
+        assert!(t.tag && !t.push_default_branch);
+        assert!(deploy_on(None, "main").push_default_branch);
+        let docs = yaml_pos::load_documents("on: {tags: true}\n").unwrap();
+        let t = deploy_on(yaml_pos::get(&docs[0], "on"), "main");
+        assert!(t.tag && !t.push_default_branch);
+    }
+}
