@@ -126,16 +126,20 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let outputs: Vec<(&'static str, ProbeOutput)> = runtime.block_on(async {
-        let handles: Vec<_> = probes
-            .iter()
-            .map(|p| {
-                let name = p.name();
-                let fut = run_probe(Arc::clone(p), Arc::clone(&ctx));
-                async move { (name, fut.await) }
-            })
-            .collect();
-        futures_join(handles).await
+    // Rules compile for the RVM on another core while the probes run.
+    let outputs: Vec<(&'static str, ProbeOutput)> = std::thread::scope(|scope| {
+        scope.spawn(|| evaluator.warm_vm());
+        runtime.block_on(async {
+            let handles: Vec<_> = probes
+                .iter()
+                .map(|p| {
+                    let name = p.name();
+                    let fut = run_probe(Arc::clone(p), Arc::clone(&ctx));
+                    async move { (name, fut.await) }
+                })
+                .collect();
+            futures_join(handles).await
+        })
     });
 
     tracing::info!(

@@ -212,6 +212,30 @@ impl Evaluator {
     ///
     /// `input_json` is the input document as JSON text (parsed once by regorus);
     /// `known_evidence` are the ids a verdict may cite.
+    fn compile_for_vm(&self) -> PolicyEngine {
+        let started = std::time::Instant::now();
+        let mut compiled = self.engine.clone();
+        for rule in self.rule_paths() {
+            compiled.precompile(&rule);
+        }
+        tracing::debug!(
+            micros = started.elapsed().as_micros() as u64,
+            "rules compiled for the RVM"
+        );
+        compiled
+    }
+
+    /// Compiles the built-in rules for the RVM now, so a caller can do it on another
+    /// thread while probes run: compiling costs about as much as evaluating a small
+    /// scan, and hidden behind the probes it costs nothing. Evaluations after it use
+    /// the compiled rules whatever the number of services.
+    pub fn warm_vm(&self) {
+        if self.vm_threshold == usize::MAX {
+            return;
+        }
+        self.compiled.get_or_init(|| self.compile_for_vm());
+    }
+
     pub fn evaluate(
         &self,
         input: &Value,
@@ -224,20 +248,19 @@ impl Evaluator {
             .get("services")
             .and_then(Value::as_object)
             .map_or(0, |m| m.len());
-        let mut engine = if service_count >= self.vm_threshold {
-            self.compiled
-                .get_or_init(|| {
-                    let mut compiled = self.engine.clone();
-                    for rule in self.rule_paths() {
-                        compiled.precompile(&rule);
-                    }
-                    compiled
-                })
-                .clone()
+        let warmed = self.vm_threshold != usize::MAX && self.compiled.get().is_some();
+        let mut engine = if service_count >= self.vm_threshold || warmed {
+            self.compiled.get_or_init(|| self.compile_for_vm()).clone()
         } else {
             self.engine.clone()
         };
+        let started = std::time::Instant::now();
         engine.set_input_json(input_json)?;
+        tracing::debug!(
+            micros = started.elapsed().as_micros() as u64,
+            bytes = input_json.len(),
+            "rule input parsed"
+        );
         let sources = source_map(input);
         let services: Vec<(String, Option<String>)> = input
             .get("services")
@@ -442,9 +465,6 @@ type RuleOutput = std::result::Result<Option<Value>, String>;
 /// scan result grow with the square of the estate.
 const MAX_EVIDENCE_PER_RESULT: usize = 50;
 
-/// Services per worker below which splitting the work costs more than it saves.
-const MIN_SERVICES_PER_WORKER: usize = 32;
-
 /// The most services one rule evaluation covers (see `run_rules`).
 const MAX_SERVICES_PER_SHARE: usize = 128;
 
@@ -522,43 +542,54 @@ impl Evaluator {
             }
         }
         let mut outputs: HashMap<String, RuleOutput> = HashMap::new();
-        let mut whole = engine.clone();
-        for rule in &whole_rules {
-            outputs.insert(rule.clone(), whole.eval(rule).map_err(|e| e.to_string()));
-        }
-
         let ids: Vec<String> = services.iter().map(|(id, _)| id.clone()).collect();
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let workers = cores
-            .min(ids.len().div_ceil(MIN_SERVICES_PER_WORKER))
-            .max(1);
-        // Bounded shares, dealt round-robin to the workers: a rule's result object grows
-        // with the services it covers, and building very large ones costs more than
-        // linear time in regorus.
+        // Bounded shares of services: a rule's result object grows with the services it
+        // covers, and building very large ones costs more than linear time in regorus.
         let shares_of_ids: Vec<&[String]> = ids.chunks(MAX_SERVICES_PER_SHARE).collect();
         let whole_input = shares_of_ids.len() <= 1;
+        // Work items: every estate rule once over the whole input, and every service rule
+        // once per share. They are dealt round-robin to one worker per core, so a small
+        // scan (one share) still spreads its rules over the cores.
+        let mut tasks: Vec<(Option<usize>, &String)> =
+            whole_rules.iter().map(|r| (None, r)).collect();
+        if whole_input {
+            tasks.extend(service_rules.iter().map(|r| (None, r)));
+        } else {
+            for share in 0..shares_of_ids.len() {
+                tasks.extend(service_rules.iter().map(|r| (Some(share), r)));
+            }
+        }
+        let workers = cores.min(tasks.len()).max(1);
         let full = engine.input().clone();
         let shares: Vec<Vec<(String, RuleOutput)>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
                 .map(|w| {
                     let mut worker = engine.clone();
-                    let rules = &service_rules;
                     let full = &full;
-                    let mine: Vec<&[String]> = shares_of_ids
-                        .iter()
-                        .copied()
-                        .skip(w)
-                        .step_by(workers)
-                        .collect();
+                    let shares_of_ids = &shares_of_ids;
+                    let mine: Vec<(Option<usize>, &String)> =
+                        tasks.iter().copied().skip(w).step_by(workers).collect();
                     scope.spawn(move || {
                         let mut out = Vec::new();
-                        for part in mine {
-                            if !whole_input {
-                                worker.set_input(with_services(full, part));
+                        let mut current: Option<usize> = None;
+                        for (share, rule) in mine {
+                            if share != current {
+                                match share {
+                                    Some(i) => worker.set_input(with_services(full, shares_of_ids[i])),
+                                    None => worker.set_input(full.clone()),
+                                }
+                                current = share;
                             }
-                            out.extend(rules.iter().map(|rule| {
-                                (rule.clone(), worker.eval(rule).map_err(|e| e.to_string()))
-                            }));
+                            let started = std::time::Instant::now();
+                            // A panic inside regorus becomes this rule's error, never the
+                            // loss of every rule this worker evaluated.
+                            let output = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                worker.eval(rule).map_err(|e| e.to_string())
+                            }))
+                            .unwrap_or_else(|_| Err("the rule engine stopped unexpectedly on this rule".to_owned()));
+                            tracing::debug!(rule = %rule, share = ?share, micros = started.elapsed().as_micros() as u64, "rule evaluated");
+                            out.push((rule.clone(), output));
                         }
                         out
                     })
