@@ -55,10 +55,10 @@ fn patterns() -> &'static Patterns {
         Patterns {
             tokens: token_sources.iter().map(|s| re(s)).collect(),
             secret_key_value: re(
-                r#"(?i)(?P<key>[A-Za-z0-9_.\-]*(?:password|passwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|credentials?|authorization|auth[_\-]?header)[A-Za-z0-9_.\-]*["']?\s*[:=]\s*)(?P<value>"[^"]*"|'[^']*'|[^\s,}]+)"#,
+                r#"(?i)(?P<key>[A-Za-z0-9_.\-]*(?:password|passwd|secret|secure|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|credentials?|authorization|auth[_\-]?header)[A-Za-z0-9_.\-]*["']?\s*[:=]\s*)(?P<value>"[^"]*"|'[^']*'|[^\s,}]+)"#,
             ),
             env_block_key: re(
-                r"^(?P<indent>\s*)(?:-\s+)?(?:env|environment|variables|vars|envs|secrets|stringData|data)\s*:\s*$",
+                r"(?i)^(?P<indent>\s*)(?:-\s+)?(?:env|environment|variables|vars|envs|secrets|stringData|data|[A-Za-z0-9_.\-]*(?:password|passwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|credentials?))\s*:\s*$",
             ),
             yaml_value_line: re(
                 r#"^(?P<prefix>\s*(?:-\s+)?(?:value|default)\s*:\s*)(?P<value>\S.*)$"#,
@@ -216,6 +216,19 @@ fn redact_mapping_value(line: &str) -> String {
         return format!("{indent}{dash}{key}={REDACTED}");
     }
     line.to_owned()
+}
+
+#[cfg(test)]
+mod nested_secret_tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_key_whose_value_is_a_nested_block_is_blanked() {
+        let text = "deploy:\n  provider: heroku\n  api_key:\n    secure: evident-canary-nested\n  app: web\n";
+        let out = Redactor::new().redact(text);
+        assert!(!out.contains("evident-canary-nested"), "{out}");
+        assert!(out.contains("app: web"), "{out}");
+    }
 }
 
 #[cfg(test)]

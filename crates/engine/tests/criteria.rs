@@ -140,6 +140,24 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
             drop_jobs_of_kind(i, "deploy");
             kubernetes_ok_without_managers(i);
         }),
+        // a deploy job that waits for a person (when: manual, input, approval) is not automatic
+        ("ds.devops.auto-deploy", Unknown, |i| {
+            for j in jobs(i).iter_mut() {
+                j["automatic"] = json!(false);
+            }
+        }),
+        // a Jenkins shared library is a shared template
+        ("cams.sharing.reused-patterns", Met, |i| {
+            for j in jobs(i).iter_mut() {
+                j["reuses"] = json!(["jenkins-library:pipeline-lib@v2"]);
+            }
+        }),
+        // a Bitbucket pipe alone is a vendor tool
+        ("cams.sharing.reused-patterns", NotMet, |i| {
+            for j in jobs(i).iter_mut() {
+                j["reuses"] = json!(["pipe:atlassian/aws-ecs-deploy:1.6.0"]);
+            }
+        }),
         // a deploy into a kind cluster the job creates is a test
         ("ds.devops.auto-deploy", Unknown, |i| {
             for j in jobs(i).iter_mut() {

@@ -135,7 +135,10 @@ automatic_trigger(j) if j.triggers.schedule
 
 automatic_trigger(j) if "workflow_run" in j.triggers.other
 
-automatic_deploy_jobs(svc) := [j | some j in deploy_jobs(svc); automatic_trigger(j)]
+# A job that waits for a person (GitLab `when: manual`, a Jenkins `input` step, a CircleCI
+# approval, a Bitbucket manual step) is not automatic even when a push starts its
+# pipeline: the probe's `automatic` says so, and both must hold.
+automatic_deploy_jobs(svc) := [j | some j in deploy_jobs(svc); automatic_trigger(j); j.automatic == true]
 
 gitops_config(svc) := [e | some e in inventory(svc, "config_as_code"); e.tool in {"argocd", "flux"}]
 
