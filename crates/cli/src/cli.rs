@@ -91,6 +91,22 @@ pub struct ScanArgs {
     /// out.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,
+
+    /// Prometheus server to read (repeatable): targets, rules, SLOs, probes, up history,
+    /// service-graph edges. Credentials only from the environment:
+    /// EVIDENT_PROMETHEUS_TOKEN (bearer), or EVIDENT_PROMETHEUS_USER and
+    /// EVIDENT_PROMETHEUS_PASSWORD.
+    #[arg(long = "prometheus", value_name = "URL")]
+    pub prometheus: Vec<String>,
+
+    /// Grafana to read dashboards from. Service-account token only from the environment
+    /// (EVIDENT_GRAFANA_TOKEN).
+    #[arg(long, value_name = "URL")]
+    pub grafana: Option<String>,
+
+    /// Extra CA certificate (PEM) trusted for --prometheus and --grafana.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// `evident models`.

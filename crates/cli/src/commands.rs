@@ -43,6 +43,9 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         strict: args.strict,
         worktree: args.worktree,
         timeout: Duration::from_secs(args.timeout.max(1)),
+        prometheus: args.prometheus.clone(),
+        grafana: args.grafana.clone(),
+        ca_cert: args.ca_cert.clone(),
     };
     if let Some((model, _)) = &required
         && !args.models.is_empty()

@@ -103,5 +103,7 @@ pub(crate) struct RepoFacts {
     pub inventory: Inventory,
     pub codeowners: Option<Codeowners>,
     pub catalog: Vec<CatalogEntry>,
+    /// Grafana dashboards kept as code, reduced by the grafana crate's extraction.
+    pub dashboards: Vec<serde_json::Value>,
     pub unreadable: Vec<Unreadable>,
 }
