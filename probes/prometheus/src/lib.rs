@@ -260,8 +260,15 @@ fn sample_value(v: &Value) -> Option<f64> {
         .and_then(|s| s.parse().ok())
 }
 
+/// A duration as PromQL writes it (`30d`, `7d`, `10m`), also readable in summaries.
 fn secs(d: Duration) -> String {
-    format!("{}s", d.as_secs().max(1))
+    let s = d.as_secs().max(1);
+    match s {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
 }
 
 async fn query(client: &JsonClient, promql: &str) -> Result<Body, CallError> {
