@@ -127,7 +127,12 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
     grafana.ca_cert = options.ca_cert.clone();
     // Tokens are known secrets of this scan: replaced wherever they might appear.
     let mut redactor = (*ctx.redactor).clone();
-    for secret in prometheus.auth.secrets().into_iter().chain(grafana.token.clone()) {
+    for secret in prometheus
+        .auth
+        .secrets()
+        .into_iter()
+        .chain(grafana.token.clone())
+    {
         redactor = redactor.with_secret(secret);
     }
     ctx.redactor = Arc::new(redactor);

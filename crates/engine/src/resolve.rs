@@ -293,7 +293,10 @@ impl PrometheusIndex {
         let mut names = vec![id.to_owned()];
         for key in workload_keys {
             if let Some(w) = workloads.get(key) {
-                for n in [str_field(w, "app"), str_field(w, "name")].into_iter().flatten() {
+                for n in [str_field(w, "app"), str_field(w, "name")]
+                    .into_iter()
+                    .flatten()
+                {
                     push_unique(&mut names, n);
                 }
             }
@@ -376,7 +379,10 @@ mod tests {
             "rules": [{"service_hint": "cart"}, {"service_hint": null}, {"service_hint": "front-v2"}]
         });
         let r = resolve_services(&f);
-        assert_eq!(r.input_services["frontend"]["prometheus"], json!(["frontend", "front-v2"]));
+        assert_eq!(
+            r.input_services["frontend"]["prometheus"],
+            json!(["frontend", "front-v2"])
+        );
         assert_eq!(r.input_services["frontend"]["prometheus_rules"], json!([2]));
         assert_eq!(r.input_services["cart"]["prometheus_rules"], json!([0]));
         assert_eq!(r.input_services["tools"]["prometheus"], json!([]));

@@ -56,10 +56,17 @@ fn kubernetes_ok_without_managers(i: &mut Value) {
 fn prom_ok(i: &mut Value) {
     i["sources"]["prometheus"] = json!({"status": "ok", "detail": "Prometheus 2.53 answered"});
     i["sources"]["grafana"] = json!({"status": "ok", "detail": "3 dashboards read"});
-    let parts: serde_json::Map<String, Value> = ["targets", "rules", "metrics", "availability", "synthetic", "edges"]
-        .iter()
-        .map(|p| ((*p).to_owned(), json!({"status": "ok", "detail": ""})))
-        .collect();
+    let parts: serde_json::Map<String, Value> = [
+        "targets",
+        "rules",
+        "metrics",
+        "availability",
+        "synthetic",
+        "edges",
+    ]
+    .iter()
+    .map(|p| ((*p).to_owned(), json!({"status": "ok", "detail": ""})))
+    .collect();
     i["services"]["web"]["prometheus"] = json!(["web"]);
     i["services"]["web"]["prometheus_rules"] = json!([0, 1, 2]);
     i["facts"]["prometheus"] = json!({
@@ -92,7 +99,8 @@ fn prom_ok(i: &mut Value) {
     ]});
 }
 fn prom_part(i: &mut Value, part: &str, status: &str) {
-    i["facts"]["prometheus"]["parts"][part] = json!({"status": status, "detail": "GET /api/v1/query answered HTTP 503"});
+    i["facts"]["prometheus"]["parts"][part] =
+        json!({"status": status, "detail": "GET /api/v1/query answered HTTP 503"});
 }
 fn prom_web(i: &mut Value) -> &mut Value {
     &mut i["facts"]["prometheus"]["services"]["web"]

@@ -371,7 +371,9 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
             if !file.text.contains("\"panels\"") && !file.text.contains("\"rows\"") {
                 continue;
             }
-            serde_json::from_str::<Value>(&file.text).into_iter().collect()
+            serde_json::from_str::<Value>(&file.text)
+                .into_iter()
+                .collect()
         } else {
             if !file.text.contains("grafana_dashboard") && !file.text.contains("GrafanaDashboard") {
                 continue;

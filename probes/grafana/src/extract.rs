@@ -303,7 +303,9 @@ pub fn dashboards_in_document(doc: &serde_json::Value) -> Vec<(String, serde_jso
     let mut out = Vec::new();
     let kind = doc.get("kind").and_then(serde_json::Value::as_str);
     if kind == Some("ConfigMap") {
-        let labels = doc.pointer("/metadata/labels").and_then(serde_json::Value::as_object);
+        let labels = doc
+            .pointer("/metadata/labels")
+            .and_then(serde_json::Value::as_object);
         let labelled = labels.is_some_and(|l| l.contains_key("grafana_dashboard"));
         if labelled {
             for (key, value) in doc
@@ -316,7 +318,10 @@ pub fn dashboards_in_document(doc: &serde_json::Value) -> Vec<(String, serde_jso
                     && let Ok(model) = serde_json::from_str::<serde_json::Value>(text)
                     && looks_like_dashboard(&model)
                 {
-                    out.push((format!("ConfigMap with label grafana_dashboard, key {key}"), model));
+                    out.push((
+                        format!("ConfigMap with label grafana_dashboard, key {key}"),
+                        model,
+                    ));
                 }
             }
         }
@@ -362,7 +367,11 @@ mod tests {
             value: "($service)".into(),
             templated: true
         }));
-        assert!(q.matchers.iter().any(|m| m.label == "status_code" && !m.templated));
+        assert!(
+            q.matchers
+                .iter()
+                .any(|m| m.label == "status_code" && !m.templated)
+        );
     }
 
     #[test]

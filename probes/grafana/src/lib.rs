@@ -121,7 +121,8 @@ impl Probe for GrafanaProbe {
             }
         };
         let out = read(&client, &shown, &self.config, ctx).await;
-        self.requests.fetch_add(client.requests(), Ordering::Relaxed);
+        self.requests
+            .fetch_add(client.requests(), Ordering::Relaxed);
         out
     }
 }
@@ -145,7 +146,11 @@ async fn read(
             Ok(body) => {
                 let batch = body.json.as_array().cloned().unwrap_or_default();
                 let n = batch.len();
-                hits.extend(batch.into_iter().filter(|h| h.get("type").and_then(Value::as_str) != Some("dash-folder")));
+                hits.extend(
+                    batch
+                        .into_iter()
+                        .filter(|h| h.get("type").and_then(Value::as_str) != Some("dash-folder")),
+                );
                 if hits.len() >= config.max_dashboards {
                     truncated = n == limit;
                     hits.truncate(config.max_dashboards);
@@ -156,7 +161,12 @@ async fn read(
                 }
             }
             Err(e) => {
-                return ProbeOutput::failed("grafana", url, e.status, ctx.redactor.redact(&e.detail));
+                return ProbeOutput::failed(
+                    "grafana",
+                    url,
+                    e.status,
+                    ctx.redactor.redact(&e.detail),
+                );
             }
         }
     }
@@ -239,10 +249,17 @@ async fn read(
     let status = SourceStatus::Ok;
     let mut detail = format!("{} dashboard(s) read", dashboards.len());
     if truncated {
-        detail.push_str(&format!("; stopped at {} dashboards", config.max_dashboards));
+        detail.push_str(&format!(
+            "; stopped at {} dashboards",
+            config.max_dashboards
+        ));
     }
     if !failed.is_empty() {
-        detail.push_str(&format!("; {} could not be read: {}", failed.len(), failed.join("; ")));
+        detail.push_str(&format!(
+            "; {} could not be read: {}",
+            failed.len(),
+            failed.join("; ")
+        ));
     }
     let detail = ctx.redactor.redact(&detail);
     ProbeOutput {

@@ -141,12 +141,17 @@ impl Probe for PrometheusProbe {
             ) {
                 Ok(c) => c,
                 Err(e) => {
-                    servers.push(ServerRead::failed(&shown, SourceStatus::Error, e.to_string()));
+                    servers.push(ServerRead::failed(
+                        &shown,
+                        SourceStatus::Error,
+                        e.to_string(),
+                    ));
                     continue;
                 }
             };
             let read = read_server(&client, &shown, &self.config, ctx).await;
-            self.requests.fetch_add(client.requests(), Ordering::Relaxed);
+            self.requests
+                .fetch_add(client.requests(), Ordering::Relaxed);
             servers.push(read);
         }
         assemble(servers, &self.config, ctx)
@@ -210,7 +215,9 @@ fn evidence(
         observed_at: ctx.observed_at.clone(),
         revision: None,
         sha256: body.map(|b| b.sha256.clone()),
-        excerpt: ctx.redactor.redact(&excerpt.chars().take(600).collect::<String>()),
+        excerpt: ctx
+            .redactor
+            .redact(&excerpt.chars().take(600).collect::<String>()),
     }
 }
 
@@ -363,9 +370,27 @@ async fn read_server(
     }
     let mut edge_error = None;
     for (metric, q, result, from, to) in [
-        ("istio_requests_total", &istio, e_istio, "source_workload", "destination_workload"),
-        ("response_total", &linkerd, e_linkerd, "deployment", "dst_deployment"),
-        ("traces_service_graph_request_total", &tempo, e_tempo, "client", "server"),
+        (
+            "istio_requests_total",
+            &istio,
+            e_istio,
+            "source_workload",
+            "destination_workload",
+        ),
+        (
+            "response_total",
+            &linkerd,
+            e_linkerd,
+            "deployment",
+            "dst_deployment",
+        ),
+        (
+            "traces_service_graph_request_total",
+            &tempo,
+            e_tempo,
+            "client",
+            "server",
+        ),
     ] {
         if let Err(e) = result.and_then(|b| read_edges(&mut out, &b, metric, q, from, to, ctx)) {
             edge_error.get_or_insert(e);
@@ -452,14 +477,21 @@ fn read_targets(out: &mut ServerRead, body: &Body, ctx: &ScanContext) {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let id = format!("prometheus:{}:/api/v1/targets?state=active", host_key(&out.url));
+    let id = format!(
+        "prometheus:{}:/api/v1/targets?state=active",
+        host_key(&out.url)
+    );
     for t in &list {
         let labels = labels_of(t, "labels");
         let discovered = labels_of(t, "discoveredLabels");
         let job = labels
             .get("job")
             .cloned()
-            .or_else(|| t.get("scrapePool").and_then(Value::as_str).map(str::to_owned))
+            .or_else(|| {
+                t.get("scrapePool")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
             .unwrap_or_default();
         out.targets.push(Target {
             instance: labels.get("instance").cloned().unwrap_or_default(),
@@ -525,9 +557,13 @@ fn parse_expr(expr: &str) -> Option<(Vec<String>, Vec<(String, String, String)>)
 
 /// Which SLO tool a recording rule comes from, by its labels and name.
 fn slo_tool(name: &str, labels: &BTreeMap<String, String>) -> Option<&'static str> {
-    if labels.contains_key("sloth_service") || labels.contains_key("sloth_slo") || labels.contains_key("sloth_id") {
+    if labels.contains_key("sloth_service")
+        || labels.contains_key("sloth_slo")
+        || labels.contains_key("sloth_id")
+    {
         Some("sloth")
-    } else if labels.contains_key("slo") && (name.contains("burnrate") || name.starts_with("pyrra")) {
+    } else if labels.contains_key("slo") && (name.contains("burnrate") || name.starts_with("pyrra"))
+    {
         Some("pyrra")
     } else if labels.keys().any(|k| k.starts_with("openslo")) {
         Some("openslo")
@@ -539,7 +575,14 @@ fn slo_tool(name: &str, labels: &BTreeMap<String, String>) -> Option<&'static st
 }
 
 fn service_hint(labels: &BTreeMap<String, String>) -> Option<(String, String)> {
-    for l in ["sloth_service", "service", "app_kubernetes_io_name", "app", "service_name", "job"] {
+    for l in [
+        "sloth_service",
+        "service",
+        "app_kubernetes_io_name",
+        "app",
+        "service_name",
+        "job",
+    ] {
         if let Some(v) = labels.get(l).filter(|v| !v.is_empty()) {
             return Some((v.clone(), format!("rule label {l}")));
         }
@@ -558,7 +601,12 @@ fn read_rules(out: &mut ServerRead, body: &Body, ctx: &ScanContext) {
     for g in &groups {
         let group = g.get("name").and_then(Value::as_str).unwrap_or_default();
         let file = g.get("file").and_then(Value::as_str).unwrap_or_default();
-        for r in g.get("rules").and_then(Value::as_array).into_iter().flatten() {
+        for r in g
+            .get("rules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
             let expr = r.get("query").and_then(Value::as_str).unwrap_or_default();
             let kind = match r.get("type").and_then(Value::as_str) {
@@ -663,7 +711,10 @@ fn read_edges(
     let url = out.url.clone();
     for row in rows {
         let labels = labels_of(row, "metric");
-        let source = labels.get(from).cloned().filter(|s| !s.is_empty() && s != "unknown");
+        let source = labels
+            .get(from)
+            .cloned()
+            .filter(|s| !s.is_empty() && s != "unknown");
         let destination = labels
             .get(to)
             .cloned()
@@ -771,9 +822,17 @@ fn read_availability(
         let labels = labels_of(row, "metric");
         let service = row_service(&labels, &out.targets);
         let entry = per.entry(service).or_default();
-        for point in row.get("values").and_then(Value::as_array).into_iter().flatten() {
+        for point in row
+            .get("values")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let t = point.get(0).and_then(Value::as_f64);
-            let v: Option<f64> = point.get(1).and_then(Value::as_str).and_then(|s| s.parse().ok());
+            let v: Option<f64> = point
+                .get(1)
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse().ok());
             entry.0 += 1;
             if v == Some(0.0) {
                 entry.1 += 1;
@@ -782,9 +841,7 @@ fn read_availability(
                 }
             }
         }
-        entry
-            .3
-            .push(labels.get("job").cloned().unwrap_or_default());
+        entry.3.push(labels.get("job").cloned().unwrap_or_default());
     }
     for (service, (points, down, first_down, jobs)) in per {
         let key = service.clone().unwrap_or_else(|| "(unmapped)".into());
@@ -848,9 +905,11 @@ fn assemble(servers: Vec<ServerRead>, config: &PrometheusConfig, ctx: &ScanConte
             status,
             detail: Some(detail.clone()),
         });
-        server_facts.push(json!({"url": s.url, "version": s.version, "status": status.as_str(),
+        server_facts.push(
+            json!({"url": s.url, "version": s.version, "status": status.as_str(),
                                  "detail": detail,
-                                 "evidence": s.evidence.first().map(|e| e.id.clone())}));
+                                 "evidence": s.evidence.first().map(|e| e.id.clone())}),
+        );
         // A part is ok only when every server read it: a service's data may live on the
         // server that failed.
         for part in PARTS {
@@ -862,9 +921,14 @@ fn assemble(servers: Vec<ServerRead>, config: &PrometheusConfig, ctx: &ScanConte
                     .cloned()
                     .unwrap_or((SourceStatus::Error, "not read".into()))
             };
-            let entry = parts.entry(part).or_insert((SourceStatus::Ok, String::new()));
+            let entry = parts
+                .entry(part)
+                .or_insert((SourceStatus::Ok, String::new()));
             if entry.0 == SourceStatus::Ok && this.0 != SourceStatus::Ok {
-                *entry = (this.0, format!("{}: {}", s.url, ctx.redactor.redact(&this.1)));
+                *entry = (
+                    this.0,
+                    format!("{}: {}", s.url, ctx.redactor.redact(&this.1)),
+                );
             }
         }
         for t in &s.targets {
@@ -881,7 +945,10 @@ fn assemble(servers: Vec<ServerRead>, config: &PrometheusConfig, ctx: &ScanConte
                 push_set(svc, "namespaces", ns);
             }
             push_set(svc, "evidence", &t.evidence);
-            let total = svc.get("targets_total").and_then(Value::as_u64).unwrap_or(0);
+            let total = svc
+                .get("targets_total")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
             svc.insert("targets_total".into(), json!(total + 1));
             let up = svc.get("targets_up").and_then(Value::as_u64).unwrap_or(0);
             svc.insert("targets_up".into(), json!(up + u64::from(t.health == "up")));
@@ -891,9 +958,11 @@ fn assemble(servers: Vec<ServerRead>, config: &PrometheusConfig, ctx: &ScanConte
         if s.targets.len() <= 200 {
             for t in &s.targets {
                 if let Some(m) = &t.mapping {
-                    targets_out.push(json!({"server": s.url, "job": t.job, "instance": t.instance,
+                    targets_out.push(
+                        json!({"server": s.url, "job": t.job, "instance": t.instance,
                         "health": t.health, "namespace": t.namespace, "service": m.service,
-                        "mapped_by": m.how, "evidence": t.evidence}));
+                        "mapped_by": m.how, "evidence": t.evidence}),
+                    );
                 }
             }
         }
@@ -955,11 +1024,21 @@ fn assemble(servers: Vec<ServerRead>, config: &PrometheusConfig, ctx: &ScanConte
         svc.insert("own_metrics".into(), json!(own));
         svc.insert(
             "request_counters".into(),
-            json!(metrics.iter().filter(|m| mapping::is_request_counter(m)).collect::<Vec<_>>()),
+            json!(
+                metrics
+                    .iter()
+                    .filter(|m| mapping::is_request_counter(m))
+                    .collect::<Vec<_>>()
+            ),
         );
         svc.insert(
             "latency_histograms".into(),
-            json!(metrics.iter().filter(|m| mapping::is_latency_histogram(m)).collect::<Vec<_>>()),
+            json!(
+                metrics
+                    .iter()
+                    .filter(|m| mapping::is_latency_histogram(m))
+                    .collect::<Vec<_>>()
+            ),
         );
         svc.insert("metrics_evidence".into(), json!(metrics_ev));
         let avail = availability.remove(&name).unwrap_or_default();
@@ -1021,16 +1100,26 @@ mod tests {
     #[test]
     fn slo_tools_are_told_apart_by_labels_and_names() {
         let l = |k: &str| BTreeMap::from([(k.to_owned(), "x".to_owned())]);
-        assert_eq!(slo_tool("slo:sli_error:ratio_rate5m", &l("sloth_service")), Some("sloth"));
-        assert_eq!(slo_tool("pyrra_errors:burnrate5m", &l("slo")), Some("pyrra"));
-        assert_eq!(slo_tool("slo:objective:ratio", &BTreeMap::new()), Some("slo naming"));
+        assert_eq!(
+            slo_tool("slo:sli_error:ratio_rate5m", &l("sloth_service")),
+            Some("sloth")
+        );
+        assert_eq!(
+            slo_tool("pyrra_errors:burnrate5m", &l("slo")),
+            Some("pyrra")
+        );
+        assert_eq!(
+            slo_tool("slo:objective:ratio", &BTreeMap::new()),
+            Some("slo naming")
+        );
         assert_eq!(slo_tool("job:http_requests:rate5m", &BTreeMap::new()), None);
     }
 
     #[test]
     fn expressions_yield_metrics_and_matchers() {
-        let (m, matchers) = parse_expr(r#"sum(rate(http_requests_total{job="checkout",code=~"5.."}[5m]))"#)
-            .unwrap_or_default();
+        let (m, matchers) =
+            parse_expr(r#"sum(rate(http_requests_total{job="checkout",code=~"5.."}[5m]))"#)
+                .unwrap_or_default();
         assert_eq!(m, vec!["http_requests_total".to_owned()]);
         assert!(matchers.contains(&("job".into(), "=".into(), "checkout".into())));
         assert!(parse_expr("sum(").is_none());
@@ -1043,6 +1132,12 @@ mod tests {
             .collect(&ScanContext::new(vec![], "2026-01-01T00:00:00Z".into()))
             .await;
         assert_eq!(out.sources[0].status, SourceStatus::NotConfigured);
-        assert!(out.sources[0].detail.as_deref().unwrap_or_default().contains("--prometheus"));
+        assert!(
+            out.sources[0]
+                .detail
+                .as_deref()
+                .unwrap_or_default()
+                .contains("--prometheus")
+        );
     }
 }

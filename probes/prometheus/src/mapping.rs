@@ -88,7 +88,8 @@ pub fn pod_workload(pod: &str) -> String {
     let parts: Vec<&str> = pod.split('-').collect();
     let is_hash = |s: &str| {
         (5..=10).contains(&s.len())
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
             && s.chars().any(|c| c.is_ascii_digit())
     };
     let mut end = parts.len();
@@ -141,25 +142,94 @@ impl Family {
 }
 
 const RUNTIME_PREFIXES: &[&str] = &[
-    "process_", "go_", "jvm_", "nodejs_", "python_", "dotnet_", "runtime_", "promhttp_",
-    "scrape_", "process.", "system_runtime_", "otel_", "otelcol_", "target_info", "rust_",
-    "ruby_", "php_", "erlang_", "beam_", "aspnetcore_", "kestrel_", "v8js_", "jvm.",
-    "executor_", "logback_", "log4j2_", "hikaricp_", "tomcat_", "jetty_", "spring_",
+    "process_",
+    "go_",
+    "jvm_",
+    "nodejs_",
+    "python_",
+    "dotnet_",
+    "runtime_",
+    "promhttp_",
+    "scrape_",
+    "process.",
+    "system_runtime_",
+    "otel_",
+    "otelcol_",
+    "target_info",
+    "rust_",
+    "ruby_",
+    "php_",
+    "erlang_",
+    "beam_",
+    "aspnetcore_",
+    "kestrel_",
+    "v8js_",
+    "jvm.",
+    "executor_",
+    "logback_",
+    "log4j2_",
+    "hikaricp_",
+    "tomcat_",
+    "jetty_",
+    "spring_",
 ];
 
 const HTTP_PREFIXES: &[&str] = &[
-    "http_", "grpc_", "rpc_", "requests_", "request_", "response_", "api_requests",
-    "api_request", "rack_", "django_http_", "flask_http_", "fastapi_", "aiohttp_",
-    "starlette_", "nginx_http_",
+    "http_",
+    "grpc_",
+    "rpc_",
+    "requests_",
+    "request_",
+    "response_",
+    "api_requests",
+    "api_request",
+    "rack_",
+    "django_http_",
+    "flask_http_",
+    "fastapi_",
+    "aiohttp_",
+    "starlette_",
+    "nginx_http_",
 ];
 
 const INFRA_PREFIXES: &[&str] = &[
-    "node_", "kube_", "container_", "kubelet_", "apiserver_", "etcd_", "coredns_",
-    "istio_", "envoy_", "linkerd_", "probe_", "traces_", "prometheus_", "alertmanager_",
-    "net_conntrack_", "postgresql_", "pg_", "mysql_", "redis_", "mongodb_", "kafka_",
-    "rabbitmq_", "nginx_", "haproxy_", "db_client_", "system_", "machine_", "cadvisor_",
-    "grafana_", "loki_", "tempo_", "blackbox_", "workqueue_", "rest_client_",
-    "controller_runtime_", "certwatcher_", "leader_election_",
+    "node_",
+    "kube_",
+    "container_",
+    "kubelet_",
+    "apiserver_",
+    "etcd_",
+    "coredns_",
+    "istio_",
+    "envoy_",
+    "linkerd_",
+    "probe_",
+    "traces_",
+    "prometheus_",
+    "alertmanager_",
+    "net_conntrack_",
+    "postgresql_",
+    "pg_",
+    "mysql_",
+    "redis_",
+    "mongodb_",
+    "kafka_",
+    "rabbitmq_",
+    "nginx_",
+    "haproxy_",
+    "db_client_",
+    "system_",
+    "machine_",
+    "cadvisor_",
+    "grafana_",
+    "loki_",
+    "tempo_",
+    "blackbox_",
+    "workqueue_",
+    "rest_client_",
+    "controller_runtime_",
+    "certwatcher_",
+    "leader_election_",
 ];
 
 /// Classifies a metric name by its prefix; `up` and the synthetic `scrape_*` series are
@@ -205,13 +275,26 @@ mod tests {
     #[test]
     fn the_most_specific_label_wins_and_is_named() {
         let m = map_target(
-            &labels(&[("job", "kubernetes-pods"), ("app", "cart"), ("app_kubernetes_io_name", "cartservice")]),
+            &labels(&[
+                ("job", "kubernetes-pods"),
+                ("app", "cart"),
+                ("app_kubernetes_io_name", "cartservice"),
+            ]),
             &BTreeMap::new(),
         );
-        assert_eq!(m.map(|m| (m.service, m.how)), Some(("cartservice".into(), "label app_kubernetes_io_name".into())));
+        assert_eq!(
+            m.map(|m| (m.service, m.how)),
+            Some(("cartservice".into(), "label app_kubernetes_io_name".into()))
+        );
         let m = map_target(&labels(&[("job", "shop/checkout/0")]), &BTreeMap::new());
-        assert_eq!(m.map(|m| (m.service, m.how)), Some(("checkout".into(), "job name".into())));
-        let m = map_target(&labels(&[("job", "pods"), ("pod", "checkout-7d9f8b6c5d-x2x4q")]), &BTreeMap::new());
+        assert_eq!(
+            m.map(|m| (m.service, m.how)),
+            Some(("checkout".into(), "job name".into()))
+        );
+        let m = map_target(
+            &labels(&[("job", "pods"), ("pod", "checkout-7d9f8b6c5d-x2x4q")]),
+            &BTreeMap::new(),
+        );
         assert_eq!(m.map(|m| m.service), Some("checkout".into()));
     }
 
@@ -225,7 +308,10 @@ mod tests {
 
     #[test]
     fn probed_urls_name_their_host() {
-        assert_eq!(url_service("http://checkout.shop.svc:8080/healthz"), Some("checkout".into()));
+        assert_eq!(
+            url_service("http://checkout.shop.svc:8080/healthz"),
+            Some("checkout".into())
+        );
         assert_eq!(url_service("https://frontend/"), Some("frontend".into()));
         assert_eq!(url_service("10.0.0.1:9115"), None);
     }

@@ -26,11 +26,7 @@ const RULES: &str = r#"{"status":"success","data":{"groups":[{"name":"g","file":
 const EMPTY: &str = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
 
 /// A mock Prometheus: `metrics` answers the metric-name query, `rules` the rules API.
-fn mock(
-    rules: fn() -> Response,
-    metrics: fn() -> Response,
-    range: fn() -> Response,
-) -> Handler {
+fn mock(rules: fn() -> Response, metrics: fn() -> Response, range: fn() -> Response) -> Handler {
     Arc::new(move |req: Request| {
         if req.authorization.as_deref() != Some(&format!("Bearer {TOKEN}")) {
             return Response::json(401, r#"{"status":"error","error":"unauthorized"}"#);
@@ -73,7 +69,11 @@ fn ok_range() -> Response {
     )
 }
 
-async fn run(handler: Handler, token: &str, tweak: fn(&mut PrometheusConfig)) -> evident_core::ProbeOutput {
+async fn run(
+    handler: Handler,
+    token: &str,
+    tweak: fn(&mut PrometheusConfig),
+) -> evident_core::ProbeOutput {
     let port = serve(handler).await;
     let mut config = PrometheusConfig::new(
         vec![format!("http://127.0.0.1:{port}")],
@@ -107,10 +107,18 @@ async fn everything_answering_is_ok_and_down_points_are_counted() {
 
 #[tokio::test]
 async fn a_wrong_token_is_forbidden_and_says_what_to_check() {
-    let out = run(mock(ok_rules, ok_metrics, ok_range), "wrong-token-value", |_| {}).await;
+    let out = run(
+        mock(ok_rules, ok_metrics, ok_range),
+        "wrong-token-value",
+        |_| {},
+    )
+    .await;
     assert_eq!(out.sources[0].status, SourceStatus::Forbidden);
     let detail = out.sources[0].detail.clone().unwrap_or_default();
-    assert!(detail.contains("401") && detail.contains("token"), "{detail}");
+    assert!(
+        detail.contains("401") && detail.contains("token"),
+        "{detail}"
+    );
     assert_eq!(out.facts["parts"]["rules"]["status"], "forbidden");
     assert_eq!(out.facts["parts"]["targets"]["status"], "forbidden");
     no_leak(&out);
@@ -120,7 +128,12 @@ async fn a_wrong_token_is_forbidden_and_says_what_to_check() {
 async fn a_503_on_the_rules_api_makes_only_rules_unknown() {
     let out = run(
         mock(
-            || Response::json(503, r#"{"status":"error","error":"rule manager not ready"}"#),
+            || {
+                Response::json(
+                    503,
+                    r#"{"status":"error","error":"rule manager not ready"}"#,
+                )
+            },
             ok_metrics,
             ok_range,
         ),
@@ -168,17 +181,30 @@ async fn a_query_that_times_out_makes_its_part_timeout_and_keeps_the_rest() {
 async fn a_huge_label_set_is_not_read_and_says_so() {
     fn huge() -> Response {
         let rows: Vec<String> = (0..500)
-            .map(|i| format!(r#"{{"metric":{{"__name__":"m{i}","job":"checkout"}},"value":[1,"1"]}}"#))
+            .map(|i| {
+                format!(r#"{{"metric":{{"__name__":"m{i}","job":"checkout"}},"value":[1,"1"]}}"#)
+            })
             .collect();
         Response::json(
             200,
-            format!(r#"{{"status":"success","data":{{"resultType":"vector","result":[{}]}}}}"#, rows.join(",")),
+            format!(
+                r#"{{"status":"success","data":{{"resultType":"vector","result":[{}]}}}}"#,
+                rows.join(",")
+            ),
         )
     }
-    let out = run(mock(ok_rules, huge, ok_range), TOKEN, |c| c.max_groups = 100).await;
+    let out = run(mock(ok_rules, huge, ok_range), TOKEN, |c| {
+        c.max_groups = 100
+    })
+    .await;
     let m = &out.facts["parts"]["metrics"];
     assert_eq!(m["status"], "error");
-    assert!(m["detail"].as_str().unwrap_or_default().contains("huge label set"));
+    assert!(
+        m["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("huge label set")
+    );
     assert_eq!(out.facts["parts"]["availability"]["status"], "ok");
 
     // The same bound holds on bytes: a body over max_body is never read in full.
@@ -197,6 +223,12 @@ async fn a_server_that_is_down_is_an_error_naming_the_connection() {
     let config = PrometheusConfig::new(vec![url], Auth::None);
     let out = PrometheusProbe::new(config).collect(&ctx()).await;
     assert_eq!(out.sources[0].status, SourceStatus::Error);
-    assert!(out.sources[0].detail.as_deref().unwrap_or_default().contains("could not connect"));
+    assert!(
+        out.sources[0]
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("could not connect")
+    );
     assert_eq!(out.facts["parts"]["targets"]["status"], "error");
 }

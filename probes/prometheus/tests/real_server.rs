@@ -25,7 +25,13 @@ fn exposition(service: &str, n: u64) -> String {
     ));
     s.push_str("# HELP http_request_duration_seconds Latency.\n# TYPE http_request_duration_seconds histogram\n");
     let mut cum = 0;
-    for (le, share) in [("0.05", 60), ("0.1", 25), ("0.5", 10), ("1", 4), ("+Inf", 1)] {
+    for (le, share) in [
+        ("0.05", 60),
+        ("0.1", 25),
+        ("0.5", 10),
+        ("1", 4),
+        ("+Inf", 1),
+    ] {
         cum += share * n;
         s.push_str(&format!(
             "http_request_duration_seconds_bucket{{handler=\"/api\",le=\"{le}\"}} {cum}\n"
@@ -154,7 +160,10 @@ async fn harness() -> Prometheus {
         match req.path.as_str() {
             "/metrics/mesh" => Response::text(mesh(n)),
             "/probe" => {
-                let ok = req.query.get("target").is_some_and(|t| t.contains("checkout"));
+                let ok = req
+                    .query
+                    .get("target")
+                    .is_some_and(|t| t.contains("checkout"));
                 Response::text(format!(
                     "# TYPE probe_success gauge\nprobe_success {}\n# TYPE probe_duration_seconds gauge\nprobe_duration_seconds 0.02\n",
                     u8::from(ok)
@@ -171,41 +180,54 @@ async fn harness() -> Prometheus {
     let url = prom.url.clone();
     // Ready when every live target was scraped, every rule evaluated, and counters have
     // two samples (increase() needs them).
-    wait_for(Duration::from_secs(90), "scrapes and rule evaluation", || {
-        let url = url.clone();
-        async move {
-            let Some(t) = get_json(&format!("{url}/api/v1/targets?state=active")).await else {
-                return false;
-            };
-            let targets = t["data"]["activeTargets"].as_array().cloned().unwrap_or_default();
-            let live_up = targets
-                .iter()
-                .filter(|t| t["labels"]["job"] != "payment")
-                .all(|t| t["health"] == "up");
-            let payment_down = targets
-                .iter()
-                .any(|t| t["labels"]["job"] == "payment" && t["health"] == "down");
-            let Some(r) = get_json(&format!("{url}/api/v1/rules")).await else {
-                return false;
-            };
-            let evaluated = r["data"]["groups"].as_array().is_some_and(|g| {
-                g.len() == 4
-                    && g.iter().all(|g| {
-                        g["rules"].as_array().is_some_and(|rs| {
-                            rs.iter().all(|r| {
-                                r["lastEvaluation"].as_str().is_some_and(|s| !s.starts_with("0001"))
+    wait_for(
+        Duration::from_secs(90),
+        "scrapes and rule evaluation",
+        || {
+            let url = url.clone();
+            async move {
+                let Some(t) = get_json(&format!("{url}/api/v1/targets?state=active")).await else {
+                    return false;
+                };
+                let targets = t["data"]["activeTargets"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let live_up = targets
+                    .iter()
+                    .filter(|t| t["labels"]["job"] != "payment")
+                    .all(|t| t["health"] == "up");
+                let payment_down = targets
+                    .iter()
+                    .any(|t| t["labels"]["job"] == "payment" && t["health"] == "down");
+                let Some(r) = get_json(&format!("{url}/api/v1/rules")).await else {
+                    return false;
+                };
+                let evaluated = r["data"]["groups"].as_array().is_some_and(|g| {
+                    g.len() == 4
+                        && g.iter().all(|g| {
+                            g["rules"].as_array().is_some_and(|rs| {
+                                rs.iter().all(|r| {
+                                    r["lastEvaluation"]
+                                        .as_str()
+                                        .is_some_and(|s| !s.starts_with("0001"))
+                                })
                             })
                         })
-                    })
-            });
-            let edges = get_json(&format!(
-                "{url}/api/v1/query?query=sum(increase(istio_requests_total[1h]))%3E0"
-            ))
-            .await
-            .is_some_and(|v| v["data"]["result"].as_array().is_some_and(|a| !a.is_empty()));
-            targets.len() == 7 && live_up && payment_down && evaluated && edges
-        }
-    })
+                });
+                let edges = get_json(&format!(
+                    "{url}/api/v1/query?query=sum(increase(istio_requests_total[1h]))%3E0"
+                ))
+                .await
+                .is_some_and(|v| {
+                    v["data"]["result"]
+                        .as_array()
+                        .is_some_and(|a| !a.is_empty())
+                });
+                targets.len() == 7 && live_up && payment_down && evaluated && edges
+            }
+        },
+    )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     prom
@@ -240,13 +262,24 @@ async fn a_real_prometheus_yields_services_rules_slos_probes_edges_and_history()
     assert_eq!(out.sources.len(), 1);
     assert_eq!(out.sources[0].status, SourceStatus::Ok, "{:?}", out.sources);
     for part in evident_probe_prometheus::PARTS {
-        assert_eq!(f["parts"][part]["status"], "ok", "{part}: {}", f["parts"][part]);
+        assert_eq!(
+            f["parts"][part]["status"], "ok",
+            "{part}: {}",
+            f["parts"][part]
+        );
     }
-    assert!(f["servers"][0]["version"].as_str().is_some_and(|v| v.starts_with('2') || v.starts_with('3')));
+    assert!(
+        f["servers"][0]["version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with('2') || v.starts_with('3'))
+    );
 
     // Service mapping, and how each was made.
     let s = &f["services"];
-    assert_eq!(names(&s["checkout"]["mapped_by"]), ["label app_kubernetes_io_name"]);
+    assert_eq!(
+        names(&s["checkout"]["mapped_by"]),
+        ["label app_kubernetes_io_name"]
+    );
     assert_eq!(names(&s["cart"]["mapped_by"]), ["label app"]);
     assert_eq!(names(&s["frontend"]["mapped_by"]), ["job name"]);
     assert_eq!(names(&s["checkout"]["namespaces"]), ["shop"]);
@@ -254,16 +287,27 @@ async fn a_real_prometheus_yields_services_rules_slos_probes_edges_and_history()
     assert_eq!(s["payment"]["targets_up"], 0);
 
     // Metric names per service, by family.
-    assert_eq!(names(&s["checkout"]["families"]["domain"]), ["orders_placed_total"]);
+    assert_eq!(
+        names(&s["checkout"]["families"]["domain"]),
+        ["orders_placed_total"]
+    );
     assert!(names(&s["cart"]["families"]["domain"]).is_empty());
     assert!(names(&s["cart"]["request_counters"]).contains(&"http_requests_total"));
-    assert!(names(&s["cart"]["latency_histograms"]).contains(&"http_request_duration_seconds_bucket"));
+    assert!(
+        names(&s["cart"]["latency_histograms"]).contains(&"http_request_duration_seconds_bucket")
+    );
     assert!(names(&s["checkout"]["own_metrics"]).contains(&"orders_placed_total"));
     assert!(names(&s["checkout"]["families"]["runtime"]).contains(&"go_goroutines"));
 
     // Alerts and SLO rules with their annotations.
     let rules = f["rules"].as_array().expect("rules");
-    let rule = |n: &str| rules.iter().find(|r| r["name"] == n).cloned().unwrap_or_default();
+    let rule = |n: &str| {
+        rules
+            .iter()
+            .find(|r| r["name"] == n)
+            .cloned()
+            .unwrap_or_default()
+    };
     assert_eq!(rules.len(), 6);
     assert_eq!(
         rule("CheckoutHighErrorRate")["runbook_url"],
@@ -274,7 +318,10 @@ async fn a_real_prometheus_yields_services_rules_slos_probes_edges_and_history()
     assert_eq!(rule("CartDown")["service_hint"], "cart");
     assert_eq!(names(&rule("CartDown")["metrics"]), ["up"]);
     assert_eq!(rule("slo:sli_error:ratio_rate5m")["slo_tool"], "sloth");
-    assert_eq!(rule("slo:sli_error:ratio_rate5m")["service_hint"], "checkout");
+    assert_eq!(
+        rule("slo:sli_error:ratio_rate5m")["service_hint"],
+        "checkout"
+    );
     assert_eq!(rule("CheckoutRequestsAvailabilityPage")["burn_rate"], true);
     assert_eq!(rule("CheckoutHighErrorRate")["burn_rate"], false);
 
@@ -294,13 +341,29 @@ async fn a_real_prometheus_yields_services_rules_slos_probes_edges_and_history()
         .as_array()
         .expect("edges")
         .iter()
-        .map(|e| (e["source"].as_str().unwrap_or_default().to_owned(), e["destination"].as_str().unwrap_or_default().to_owned()))
+        .map(|e| {
+            (
+                e["source"].as_str().unwrap_or_default().to_owned(),
+                e["destination"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
         .collect();
-    assert!(edges.contains(&("frontend".into(), "checkout".into())), "{edges:?}");
-    assert!(edges.contains(&("checkout".into(), "cart".into())), "{edges:?}");
+    assert!(
+        edges.contains(&("frontend".into(), "checkout".into())),
+        "{edges:?}"
+    );
+    assert!(
+        edges.contains(&("checkout".into(), "cart".into())),
+        "{edges:?}"
+    );
 
     // up history: payment was never up, checkout always.
-    assert!(s["payment"]["availability"]["down_points"].as_u64().is_some_and(|d| d > 0), "{s}");
+    assert!(
+        s["payment"]["availability"]["down_points"]
+            .as_u64()
+            .is_some_and(|d| d > 0),
+        "{s}"
+    );
     assert_eq!(s["checkout"]["availability"]["down_points"], 0);
 
     // Every fact cites evidence that exists, with the server and a query or API path.
@@ -310,12 +373,20 @@ async fn a_real_prometheus_yields_services_rules_slos_probes_edges_and_history()
     }
     for e in &out.evidence {
         assert_eq!(e.source, prom.url);
-        assert!(e.locator.starts_with("/api/v1/") || e.locator.contains('('), "{}", e.locator);
+        assert!(
+            e.locator.starts_with("/api/v1/") || e.locator.contains('('),
+            "{}",
+            e.locator
+        );
         assert_eq!(e.observed_at, "2026-11-23T10:00:00Z");
     }
 
     // Bounded: a fixed number of requests, whatever the server holds.
-    assert!(probe.requests_sent() <= 10, "{} requests", probe.requests_sent());
+    assert!(
+        probe.requests_sent() <= 10,
+        "{} requests",
+        probe.requests_sent()
+    );
 
     // Secret canary: the token (sent as bearer, and planted in a rule) never leaves.
     let all = format!(
@@ -336,10 +407,21 @@ async fn a_down_server_beside_a_live_one_keeps_the_live_facts_and_marks_parts_un
     let out = probe.collect(&ctx()).await;
     assert_eq!(out.sources[0].status, SourceStatus::Ok);
     assert_eq!(out.sources[1].status, SourceStatus::Error);
-    assert!(out.sources[1].detail.as_deref().unwrap_or_default().contains("could not connect"));
+    assert!(
+        out.sources[1]
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("could not connect")
+    );
     // What the live server showed is kept ...
     assert!(out.facts["services"]["checkout"].is_object());
     // ... but no part is complete, since the down server may hold a service's data.
     assert_eq!(out.facts["parts"]["rules"]["status"], "error");
-    assert!(out.facts["parts"]["rules"]["detail"].as_str().unwrap_or_default().contains(&down));
+    assert!(
+        out.facts["parts"]["rules"]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&down)
+    );
 }

@@ -187,7 +187,10 @@ pub async fn start_prometheus(config: &str, rules: &str) -> Prometheus {
     let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log");
     let child = tokio::process::Command::new(prometheus_bin())
         .arg(format!("--config.file={}", config_path.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg("--log.level=warn")
         .stdout(Stdio::null())
