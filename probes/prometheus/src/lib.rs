@@ -816,8 +816,9 @@ fn read_availability(
         .cloned()
         .unwrap_or_default();
     let url = out.url.clone();
-    let mut per: BTreeMap<Option<String>, (usize, usize, Option<f64>, Vec<String>)> =
-        BTreeMap::new();
+    // Per service: points, down points, first down time, jobs.
+    type Tally = (usize, usize, Option<f64>, Vec<String>);
+    let mut per: BTreeMap<Option<String>, Tally> = BTreeMap::new();
     for row in &rows {
         let labels = labels_of(row, "metric");
         let service = row_service(&labels, &out.targets);

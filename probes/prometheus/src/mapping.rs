@@ -73,8 +73,7 @@ pub fn map_target(
     // `serviceMonitor/ns/name/0` jobs name the service in their last meaningful segment.
     let name = job
         .split('/')
-        .filter(|s| !s.is_empty() && s.parse::<u32>().is_err())
-        .next_back()
+        .rfind(|s| !s.is_empty() && s.parse::<u32>().is_err())
         .unwrap_or(job);
     Some(Mapping {
         service: name.to_owned(),
