@@ -101,6 +101,21 @@ pub struct ScanArgs {
     /// file: what `input` holds for your own Rego policies.
     #[arg(long, value_name = "FILE")]
     pub dump_input: Option<PathBuf>,
+    /// Prometheus server to read (repeatable): targets, rules, SLOs, probes, up history,
+    /// service-graph edges. Credentials only from the environment:
+    /// EVIDENT_PROMETHEUS_TOKEN (bearer), or EVIDENT_PROMETHEUS_USER and
+    /// EVIDENT_PROMETHEUS_PASSWORD.
+    #[arg(long = "prometheus", value_name = "URL")]
+    pub prometheus: Vec<String>,
+
+    /// Grafana to read dashboards from. Service-account token only from the environment
+    /// (EVIDENT_GRAFANA_TOKEN).
+    #[arg(long, value_name = "URL")]
+    pub grafana: Option<String>,
+
+    /// Extra CA certificate (PEM) trusted for --prometheus and --grafana.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// `evident models`.

@@ -45,6 +45,9 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         timeout: Duration::from_secs(args.timeout.max(1)),
         history_days: args.history_days,
         dump_input: args.dump_input.clone(),
+        prometheus: args.prometheus.clone(),
+        grafana: args.grafana.clone(),
+        ca_cert: args.ca_cert.clone(),
     };
     if let Some((model, _)) = &required
         && !args.models.is_empty()

@@ -33,6 +33,12 @@ pub struct ScanOptions {
     pub history_days: u32,
     /// Where to write the rule input, for policy authors.
     pub dump_input: Option<PathBuf>,
+    /// Prometheus servers (`--prometheus`).
+    pub prometheus: Vec<String>,
+    /// Grafana (`--grafana`).
+    pub grafana: Option<String>,
+    /// Extra CA certificate for both (`--ca-cert`).
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// Capabilities no probe of this build provides, and what a user should know about each.
@@ -44,11 +50,6 @@ const UNBUILT_CAPABILITIES: &[(&str, &str)] = &[
         "kubernetes",
         "this version of evident reads Kubernetes manifests in repositories but no live cluster",
     ),
-    (
-        "prometheus",
-        "this version of evident has no Prometheus probe",
-    ),
-    ("grafana", "this version of evident has no Grafana probe"),
     (
         "oncall",
         "this version of evident has no PagerDuty or Opsgenie probe",
@@ -112,6 +113,29 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
     let mut ctx = ScanContext::new(repositories.clone(), started_at.clone());
     ctx.worktree = options.worktree;
     ctx.probe_timeout = options.timeout;
+    if let Some(ca) = &options.ca_cert
+        && !ca.is_file()
+    {
+        bail!("--ca-cert {} is not a readable file", ca.display());
+    }
+    let mut prometheus = evident_probe_prometheus::PrometheusConfig::new(
+        options.prometheus.clone(),
+        evident_probe_prometheus::PrometheusConfig::auth_from_env(),
+    );
+    prometheus.ca_cert = options.ca_cert.clone();
+    let mut grafana = evident_probe_grafana::GrafanaConfig::new(options.grafana.clone());
+    grafana.ca_cert = options.ca_cert.clone();
+    // Tokens are known secrets of this scan: replaced wherever they might appear.
+    let mut redactor = (*ctx.redactor).clone();
+    for secret in prometheus
+        .auth
+        .secrets()
+        .into_iter()
+        .chain(grafana.token.clone())
+    {
+        redactor = redactor.with_secret(secret);
+    }
+    ctx.redactor = Arc::new(redactor);
     let ctx = Arc::new(ctx);
 
     let history = evident_probe_git::HistoryLimits {
@@ -121,6 +145,8 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
     let probes: Vec<Arc<dyn Probe>> = vec![
         Arc::new(evident_probe_git::GitProbe::new()),
         Arc::new(evident_probe_git::GitHistoryProbe::new(history)),
+        Arc::new(evident_probe_prometheus::PrometheusProbe::new(prometheus)),
+        Arc::new(evident_probe_grafana::GrafanaProbe::new(grafana)),
     ];
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -175,6 +201,31 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
     }
 
     let facts = Value::Object(facts);
+    // docs/facts.md: `grafana` is ok when a Grafana answered *or* dashboards kept as
+    // code were read; without --grafana, the repositories' dashboards still count.
+    let as_code = facts
+        .pointer("/git/repos")
+        .and_then(Value::as_object)
+        .map_or(0, |repos| {
+            repos
+                .values()
+                .filter_map(|r| r.get("dashboards").and_then(Value::as_array))
+                .map(Vec::len)
+                .sum::<usize>()
+        });
+    if as_code > 0
+        && capabilities
+            .get("grafana")
+            .is_some_and(|(s, _)| *s == SourceStatus::NotConfigured)
+    {
+        capabilities.insert(
+            "grafana".into(),
+            (
+                SourceStatus::Ok,
+                format!("no --grafana given; {as_code} dashboard(s) kept as code read from the repositories"),
+            ),
+        );
+    }
     let mut resolution = resolve_services(&facts);
     if resolution.services.is_empty()
         && capabilities

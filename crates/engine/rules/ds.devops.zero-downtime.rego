@@ -6,8 +6,12 @@
 # app container. Kubernetes' defaults count: no strategy means RollingUpdate with 25%
 # maxUnavailable, no replicas means 1.
 # Not met: Recreate, OnDelete, a single replica, or missing readiness probes.
-# The Prometheus part (no up == 0 in 30 days of deploy windows) is reported as not
-# checked until a Prometheus source is configured.
+# With Prometheus: the `up` history of the service's targets over the window (30 days)
+# must never show 0 (each point is the minimum over its step, so short outages count).
+# Deploy windows are not known yet (no git history), so the whole window is judged: a
+# down point makes the service not met whatever its rollout strategy. Without
+# Prometheus, or when its history was not read or no target maps to the service, the
+# history is reported as not checked.
 package evident.rules.ds.devops.zero_downtime
 
 import data.evident.lib
@@ -51,7 +55,18 @@ capacity_gap(w) := "Recreate strategy stops all pods before starting new ones" i
 	w.strategy.type == "Recreate"
 } else := sprintf("%v replica(s) with maxUnavailable %v: a rollout drops capacity", [w.effective_replicas, w.strategy.max_unavailable])
 
-verdict(svc) := note(lib.met(sprintf("rollouts keep capacity for %s", [lib.refs(ws)]), lib.ev(ws))) if {
+down(svc) := [p | some p in lib.prom_services(svc); p.availability != null; p.availability.down_points > 0]
+
+history(svc) := [p | some p in lib.prom_services(svc); p.availability != null]
+
+verdict(svc) := lib.not_met(
+	"the service was down during the observed window",
+	[e | some p in down(svc); some e in p.availability.evidence],
+	[sprintf("up was 0 at %d of %d points in %s", [p.availability.down_points, p.availability.points, object.get(lib.prom, "window", "the window")]) | some p in down(svc)],
+) if {
+	lib.prom_part_ok("availability")
+	count(down(svc)) > 0
+} else := note(svc, lib.met(sprintf("rollouts keep capacity for %s", [lib.refs(ws)]), lib.ev(ws))) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
 	count(gaps(ws)) == 0
@@ -60,6 +75,22 @@ verdict(svc) := note(lib.met(sprintf("rollouts keep capacity for %s", [lib.refs(
 	count(ws) > 0
 } else := lib.no_workloads("rollout strategy")
 
-note(r) := lib.with_note(r, lib.unchecked("prometheus", "up history during deploys")) if not lib.ok("prometheus")
+note(svc, r) := lib.with_note(r, lib.unchecked("prometheus", "up history during deploys")) if not lib.ok("prometheus")
 
-note(r) := r if lib.ok("prometheus")
+note(svc, r) := lib.with_note(r, sprintf("up history not checked (prometheus availability: %s)", [lib.prom_part_status("availability")])) if {
+	lib.ok("prometheus")
+	not lib.prom_part_ok("availability")
+}
+
+note(svc, r) := lib.with_note(r, "up history not checked (no Prometheus target maps to the service)") if {
+	lib.prom_part_ok("availability")
+	count(history(svc)) == 0
+}
+
+note(svc, r) := object.union(r, {
+	"summary": sprintf("%s; up never 0 in %s", [r.summary, object.get(lib.prom, "window", "the window")]),
+	"evidence": array.concat(r.evidence, [e | some p in history(svc); some e in p.availability.evidence]),
+}) if {
+	lib.prom_part_ok("availability")
+	count(history(svc)) > 0
+}

@@ -193,7 +193,9 @@ pub fn resolve_services(facts: &Value) -> Resolution {
         ..Resolution::default()
     };
     let mut teams: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let prometheus = PrometheusIndex::new(facts);
     for (id, mut d) in drafts {
+        let (prom_services, prom_rules) = prometheus.of(&id, &d.workloads, workloads);
         d.found_in.sort();
         d.found_in.dedup();
         if let Some(t) = &d.team {
@@ -210,6 +212,8 @@ pub fn resolve_services(facts: &Value) -> Resolution {
                 "workloads": d.workloads,
                 "found_in": d.found_in,
                 "rules": rules_of.remove(&id).unwrap_or_default(),
+                "prometheus": prom_services,
+                "prometheus_rules": prom_rules,
             }),
         );
         resolution.services.push(Service {
@@ -245,6 +249,73 @@ pub fn rule_metrics(git: &Value) -> Vec<Value> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// What Prometheus showed, indexed for resolution: services (as the probe mapped
+/// targets) and the service each alerting/recording rule names.
+struct PrometheusIndex {
+    services: Vec<String>,
+    rule_hints: Vec<Option<String>>,
+}
+
+impl PrometheusIndex {
+    fn new(facts: &Value) -> Self {
+        let services = facts
+            .pointer("/prometheus/services")
+            .and_then(Value::as_object)
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        let rule_hints = facts
+            .pointer("/prometheus/rules")
+            .and_then(Value::as_array)
+            .map(|rules| {
+                rules
+                    .iter()
+                    .map(|r| str_field(r, "service_hint").map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            services,
+            rule_hints,
+        }
+    }
+
+    /// Keys of `facts.prometheus.services` and indices of `facts.prometheus.rules` that
+    /// belong to a service: its id, or the app label or name of one of its workloads,
+    /// equals the name the probe mapped (or the rule names).
+    fn of(
+        &self,
+        id: &str,
+        workload_keys: &[String],
+        workloads: &Map<String, Value>,
+    ) -> (Vec<String>, Vec<usize>) {
+        let mut names = vec![id.to_owned()];
+        for key in workload_keys {
+            if let Some(w) = workloads.get(key) {
+                for n in [str_field(w, "app"), str_field(w, "name")]
+                    .into_iter()
+                    .flatten()
+                {
+                    push_unique(&mut names, n);
+                }
+            }
+        }
+        let services = self
+            .services
+            .iter()
+            .filter(|s| names.contains(s))
+            .cloned()
+            .collect();
+        let rules = self
+            .rule_hints
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.as_ref().is_some_and(|h| names.contains(h)))
+            .map(|(i, _)| i)
+            .collect();
+        (services, rules)
+    }
 }
 
 fn workload_name(w: &Value) -> Option<&str> {
@@ -298,6 +369,23 @@ mod tests {
             json!(["Deployment/default/cart"])
         );
         assert_eq!(r.teams["@acme/web"]["services"], json!(["frontend"]));
+    }
+
+    #[test]
+    fn prometheus_services_and_rules_join_by_service_and_workload_names() {
+        let mut f = facts();
+        f["prometheus"] = json!({
+            "services": {"frontend": {}, "front-v2": {}, "other": {}},
+            "rules": [{"service_hint": "cart"}, {"service_hint": null}, {"service_hint": "front-v2"}]
+        });
+        let r = resolve_services(&f);
+        assert_eq!(
+            r.input_services["frontend"]["prometheus"],
+            json!(["frontend", "front-v2"])
+        );
+        assert_eq!(r.input_services["frontend"]["prometheus_rules"], json!([2]));
+        assert_eq!(r.input_services["cart"]["prometheus_rules"], json!([0]));
+        assert_eq!(r.input_services["tools"]["prometheus"], json!([]));
     }
 
     #[test]

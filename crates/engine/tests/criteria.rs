@@ -80,6 +80,68 @@ fn shallow_clone(i: &mut Value) {
     i["sources"]["git_history"] = json!({"status": "error", "detail": "the clone is shallow"});
     i["facts"]["git_history"] = json!({"repos": {}});
 }
+/// Prometheus and Grafana answered: `web` is scraped, exports domain and HTTP metrics,
+/// sits in the service graph, has SLO rules, a burn-rate alert, a blackbox probe, a
+/// clean `up` history, and a dashboard panel selecting its job.
+fn prom_ok(i: &mut Value) {
+    i["sources"]["prometheus"] = json!({"status": "ok", "detail": "Prometheus 2.53 answered"});
+    i["sources"]["grafana"] = json!({"status": "ok", "detail": "3 dashboards read"});
+    let parts: serde_json::Map<String, Value> = [
+        "targets",
+        "rules",
+        "metrics",
+        "availability",
+        "synthetic",
+        "edges",
+    ]
+    .iter()
+    .map(|p| ((*p).to_owned(), json!({"status": "ok", "detail": ""})))
+    .collect();
+    i["services"]["web"]["prometheus"] = json!(["web"]);
+    i["services"]["web"]["prometheus_rules"] = json!([0, 1, 2]);
+    i["facts"]["prometheus"] = json!({
+        "parts": parts, "window": "30d", "edge_window": "7d",
+        "services": {"web": {
+            "jobs": ["shop/web"], "namespaces": ["shop"], "mapped_by": ["label app_kubernetes_io_name"],
+            "targets_total": 3, "targets_up": 3,
+            "metrics": ["go_goroutines", "http_request_duration_seconds_bucket", "http_requests_total", "orders_placed_total"],
+            "families": {"runtime": ["go_goroutines"], "http": ["http_request_duration_seconds_bucket", "http_requests_total"], "infra": [], "domain": ["orders_placed_total"]},
+            "own_metrics": ["orders_placed_total"],
+            "request_counters": ["http_requests_total"], "latency_histograms": ["http_request_duration_seconds_bucket"],
+            "metrics_evidence": ["P-metrics"],
+            "availability": {"points": 720, "down_points": 0, "evidence": ["P-up"]},
+            "evidence": ["P-targets", "P-metrics"]
+        }},
+        "rules": [
+            {"group": "sloth", "name": "slo:sli_error:ratio_rate5m", "kind": "record", "expr": "sum(rate(http_requests_total{code=~\"5..\"}[5m]))", "labels": {"sloth_service": "web"}, "runbook_url": null, "service_hint": "web", "metrics": ["http_requests_total"], "slo_tool": "sloth", "burn_rate": false, "evidence": "P-rule-slo"},
+            {"group": "sloth", "name": "WebAvailabilityPage", "kind": "alert", "expr": "slo:sli_error:ratio_rate5m > 0.0144", "labels": {"sloth_severity": "page"}, "runbook_url": "https://runbooks/web/slo", "service_hint": "web", "metrics": ["slo:sli_error:ratio_rate5m"], "slo_tool": null, "burn_rate": true, "evidence": "P-rule-burn"},
+            {"group": "web", "name": "WebOrdersStalled", "kind": "alert", "expr": "rate(orders_placed_total[10m]) == 0", "labels": {}, "runbook_url": "https://runbooks/web/orders", "service_hint": "web", "metrics": ["orders_placed_total"], "slo_tool": null, "burn_rate": false, "evidence": "P-rule-orders"}
+        ],
+        "synthetic": [{"job": "blackbox", "instance": "http://web.shop.svc/healthz", "service": "web", "success_ratio": 1.0, "evidence": "P-probe"}],
+        "edges": [{"source": "web", "destination": "cart", "metric": "istio_requests_total", "requests": 1200.0, "evidence": "P-edge"}],
+        "targets": [], "servers": []
+    });
+    i["facts"]["grafana"] = json!({"dashboards": [
+        {"uid": "web", "title": "Web RED", "source": "api", "panels": [],
+         "metrics": ["http_requests_total"],
+         "matchers": [{"label": "job", "op": "=", "value": "shop/web", "templated": false}],
+         "unparsed": 0, "evidence": "G-dash-web"}
+    ]});
+}
+fn prom_part(i: &mut Value, part: &str, status: &str) {
+    i["facts"]["prometheus"]["parts"][part] =
+        json!({"status": status, "detail": "GET /api/v1/query answered HTTP 503"});
+}
+fn prom_web(i: &mut Value) -> &mut Value {
+    &mut i["facts"]["prometheus"]["services"]["web"]
+}
+/// Nothing about SLOs, alerts or synthetic checks in the repository: only Prometheus
+/// can decide.
+fn repo_without_monitoring(i: &mut Value) {
+    no_alerts(i);
+    i["services"]["web"]["rules"] = json!([]);
+    drop_jobs_of_kind(i, "synthetic");
+}
 
 fn cases() -> Vec<(&'static str, Status, Mutation)> {
     vec![
@@ -124,6 +186,124 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
         ("ds.smell.periodic-big-releases", Unknown, |i| {
             history(i);
             history_repo(i)["releases"] = json!([]);
+        }),
+        // ds.devops.dashboards
+        ("ds.devops.dashboards", Met, prom_ok),
+        ("ds.devops.dashboards", Met, |i| {
+            // a templated panel on the service label shows any service
+            prom_ok(i);
+            i["facts"]["grafana"]["dashboards"][0]["matchers"] = json!([{"label": "service_name", "op": "=~", "value": "$service", "templated": true}]);
+        }),
+        ("ds.devops.dashboards", Met, |i| {
+            // a dashboard kept as code selecting a metric only this service exports
+            prom_ok(i);
+            i["facts"]["grafana"]["dashboards"] = json!([]);
+            repo(i)["dashboards"] = json!([{"title": "Orders", "metrics": ["orders_placed_total"], "matchers": [], "evidence": "E-dash"}]);
+        }),
+        ("ds.devops.dashboards", NotMet, |i| {
+            prom_ok(i);
+            i["facts"]["grafana"]["dashboards"][0]["matchers"][0]["value"] = json!("shop/cart");
+        }),
+        ("ds.devops.dashboards", NotMet, |i| {
+            prom_ok(i);
+            i["services"]["web"]["prometheus"] = json!([]);
+        }),
+        ("ds.devops.dashboards", Unknown, |i| {
+            prom_ok(i);
+            prom_part(i, "metrics", "timeout");
+        }),
+        // ds.devops.dependency-graph
+        ("ds.devops.dependency-graph", Met, prom_ok),
+        ("ds.devops.dependency-graph", NotMet, |i| {
+            prom_ok(i);
+            i["facts"]["prometheus"]["edges"] = json!([]);
+        }),
+        ("ds.devops.dependency-graph", NotMet, |i| {
+            prom_ok(i);
+            i["facts"]["prometheus"]["edges"][0]["source"] = json!("frontend");
+        }),
+        ("ds.devops.dependency-graph", Unknown, |i| {
+            prom_ok(i);
+            prom_part(i, "edges", "error");
+        }),
+        // cams.measurement.business
+        ("cams.measurement.business", Met, prom_ok),
+        ("cams.measurement.business", NotMet, |i| {
+            prom_ok(i);
+            prom_web(i)["families"]["domain"] = json!([]);
+        }),
+        ("cams.measurement.business", Unknown, |i| {
+            prom_ok(i);
+            prom_part(i, "metrics", "timeout");
+        }),
+        // cams.measurement.technical
+        ("cams.measurement.technical", Met, prom_ok),
+        ("cams.measurement.technical", Met, |i| {
+            // mesh metrics for traffic into the service count
+            prom_ok(i);
+            prom_web(i)["latency_histograms"] = json!([]);
+            i["facts"]["prometheus"]["edges"][0]["destination"] = json!("web");
+            i["facts"]["prometheus"]["edges"][0]["source"] = json!("frontend");
+        }),
+        ("cams.measurement.technical", NotMet, |i| {
+            prom_ok(i);
+            prom_web(i)["latency_histograms"] = json!([]);
+        }),
+        ("cams.measurement.technical", Unknown, |i| {
+            prom_ok(i);
+            prom_part(i, "targets", "forbidden");
+        }),
+        // Prometheus alone decides what the repository does not show
+        ("ds.devops.sla-monitored", Met, |i| {
+            prom_ok(i);
+            repo_without_monitoring(i);
+        }),
+        ("ds.devops.sla-monitored", NotMet, |i| {
+            prom_ok(i);
+            repo_without_monitoring(i);
+            i["facts"]["prometheus"]["synthetic"] = json!([]);
+        }),
+        ("ds.devops.sla-monitored", Unknown, |i| {
+            prom_ok(i);
+            repo_without_monitoring(i);
+            i["services"]["web"]["prometheus_rules"] = json!([]);
+            prom_part(i, "rules", "error");
+        }),
+        ("ops.metric-driven", Met, |i| {
+            prom_ok(i);
+            repo_without_monitoring(i);
+        }),
+        ("ops.metric-driven", Unknown, |i| {
+            prom_ok(i);
+            repo_without_monitoring(i);
+            i["services"]["web"]["prometheus_rules"] = json!([]);
+            prom_part(i, "rules", "timeout");
+        }),
+        ("ops.metric-driven", NotMet, |i| {
+            prom_ok(i);
+            repo_without_monitoring(i);
+            i["services"]["web"]["prometheus_rules"] = json!([2]);
+        }),
+        ("ops.sops-codified", Met, |i| {
+            prom_ok(i);
+            repo_without_monitoring(i);
+        }),
+        ("ops.sops-codified", NotMet, |i| {
+            prom_ok(i);
+            repo_without_monitoring(i);
+            i["facts"]["prometheus"]["rules"][2]["runbook_url"] = json!(null);
+        }),
+        ("ops.sops-codified", Unknown, |i| {
+            prom_ok(i);
+            repo_without_monitoring(i);
+            i["services"]["web"]["prometheus_rules"] = json!([]);
+            prom_part(i, "rules", "forbidden");
+        }),
+        // zero downtime from up history
+        ("ds.devops.zero-downtime", Met, prom_ok),
+        ("ds.devops.zero-downtime", NotMet, |i| {
+            prom_ok(i);
+            prom_web(i)["availability"]["down_points"] = json!(4);
         }),
         // ds.devops.auto-deploy
         ("ds.devops.auto-deploy", Met, none),
@@ -701,4 +881,37 @@ fn the_compiled_vm_and_the_interpreter_agree() {
             );
         }
     }
+}
+
+#[test]
+fn rule_outputs_with_prometheus_and_grafana_snapshot() {
+    let mut input = base_input();
+    prom_ok(&mut input);
+    let results = evaluate(&evaluator(), &input);
+    let lines: Vec<String> = results
+        .iter()
+        .filter(|r| {
+            [
+                "ds.devops.dashboards",
+                "ds.devops.dependency-graph",
+                "ds.devops.sla-monitored",
+                "ds.devops.zero-downtime",
+                "cams.measurement.business",
+                "cams.measurement.technical",
+                "ops.metric-driven",
+                "ops.sops-codified",
+            ]
+            .contains(&r.criterion.as_str())
+        })
+        .map(|r| {
+            format!(
+                "{} [{}] {} | evidence: {}",
+                r.criterion,
+                r.status,
+                r.summary,
+                r.evidence.join(" ")
+            )
+        })
+        .collect();
+    insta::assert_snapshot!(lines.join("\n"));
 }

@@ -132,5 +132,7 @@ pub(crate) struct RepoFacts {
     pub owners_files: Vec<OwnersFile>,
     pub helm_charts: Vec<HelmChart>,
     pub catalog: Vec<CatalogEntry>,
+    /// Grafana dashboards kept as code, reduced by the grafana crate's extraction.
+    pub dashboards: Vec<serde_json::Value>,
     pub unreadable: Vec<Unreadable>,
 }

@@ -516,6 +516,46 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
             entry.evidence,
         );
     }
+    // Grafana dashboards as code: dashboard JSON files, sidecar ConfigMaps and
+    // GrafanaDashboard objects go through the same panel extraction as the Grafana API.
+    let mut dashboards = Vec::new();
+    for p in &paths {
+        let json = p.ends_with(".json") && !IGNORED_JSON.contains(&file_name(p));
+        if !(json || is_yaml(p)) || !files.load(p) {
+            continue;
+        }
+        let Some(file) = files.texts.get(p) else {
+            continue;
+        };
+        let docs: Vec<Value> = if json {
+            if !file.text.contains("\"panels\"") && !file.text.contains("\"rows\"") {
+                continue;
+            }
+            serde_json::from_str::<Value>(&file.text)
+                .into_iter()
+                .collect()
+        } else {
+            if !file.text.contains("grafana_dashboard") && !file.text.contains("GrafanaDashboard") {
+                continue;
+            }
+            serde_yaml::Deserializer::from_str(&file.text)
+                .filter_map(|d| serde::Deserialize::deserialize(d).ok())
+                .collect()
+        };
+        for doc in docs {
+            for (how, model) in evident_probe_grafana::extract::dashboards_in_document(&doc) {
+                let needle = if json { "\"panels\"" } else { "kind:" };
+                let line = line_containing(&file.text, needle);
+                let evidence = book.cite(file, line, line);
+                let d = evident_probe_grafana::extract::extract_dashboard(&model);
+                dashboards.push(evident_probe_grafana::dashboard_fact(
+                    &d,
+                    serde_json::json!({"source": how, "path": p}),
+                    &evidence,
+                ));
+            }
+        }
+    }
     for p in paths.iter().filter(|p| p.ends_with(".json")) {
         if IGNORED_JSON.contains(&file_name(p)) || !files.load(p) {
             continue;
@@ -623,6 +663,7 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
         owners_files,
         helm_charts,
         catalog,
+        dashboards,
         unreadable: files.unreadable,
     };
     tracing::debug!(repo = %source, jobs = facts.ci.jobs.len(), objects = found.objects.len(), "repository scanned");

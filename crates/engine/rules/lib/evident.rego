@@ -225,3 +225,50 @@ history_notes(repos) := array.concat(
 	[sprintf("%s: %s", [r.key, r.truncated]) | some r in repos; is_string(r.truncated)],
 	[sprintf("%s: %s", [r.key, r.sampled]) | some r in repos; not is_string(r.truncated); is_string(r.sampled)],
 )
+
+# --- Prometheus and Grafana ----------------------------------------------------------
+
+prom := object.get(input.facts, "prometheus", {})
+
+# How one part of the Prometheus read went: targets, rules, metrics, availability,
+# synthetic, edges. A part is ok only when every --prometheus server answered it.
+prom_part_status(part) := object.get(object.get(object.get(prom, "parts", {}), part, {}), "status", source_status("prometheus"))
+
+prom_part_ok(part) if {
+	ok("prometheus")
+	prom_part_status(part) == "ok"
+}
+
+# The verdict when a Prometheus part a rule needs was not read.
+prom_unknown(part, summary) := unknown("prometheus", summary) if not ok("prometheus")
+
+prom_unknown(part, summary) := {
+	"status": "unknown",
+	"reason": prom_part_status(part),
+	"summary": sprintf("%s (prometheus %s: %s, %s)", [summary, part, prom_part_status(part), object.get(object.get(object.get(prom, "parts", {}), part, {}), "detail", "")]),
+	"evidence": [],
+	"missing": ["prometheus"],
+} if ok("prometheus")
+
+# What Prometheus showed for the service (resolution joins the probe's services by the
+# service id and its workloads' names), and the rules that name it.
+prom_services(svc) := present(object.get(prom, "services", {}), object.get(svc, "prometheus", []))
+
+prom_rules(svc) := [object.get(prom, "rules", [])[i] | some i in object.get(svc, "prometheus_rules", [])]
+
+prom_alerts(svc) := [r | some r in prom_rules(svc); r.kind == "alert"]
+
+prom_records(svc) := [r | some r in prom_rules(svc); r.kind == "record"]
+
+# Every name the service goes by: its id, its workloads' app labels and names, and the
+# names Prometheus mapped to it.
+service_names(svc) := {n |
+	some n in array.concat(array.concat([svc.id], [w.name | some w in workloads(svc)]), object.get(svc, "prometheus", []))
+} | {w.app | some w in workloads(svc); is_string(w.app)}
+
+# Dashboards from the Grafana API and dashboards kept as code in any scanned repository
+# (a central dashboards repository covers every service).
+dashboards := array.concat(
+	object.get(object.get(input.facts, "grafana", {}), "dashboards", []),
+	[d | some r in object.get(object.get(input.facts, "git", {}), "repos", {}); some d in object.get(r, "dashboards", [])],
+)

@@ -1,0 +1,200 @@
+//! The probe against a mock shaped as Grafana's HTTP API documents it (search with
+//! `type`, `limit` and `page`; `/api/dashboards/uid/<uid>` answering `{dashboard, meta}`;
+//! 401 with a JSON `message`), serving the real dashboards of the otel-demo corpus.
+
+#[path = "../../prometheus/tests/support/mod.rs"]
+mod support;
+
+use evident_core::{Probe, Redactor, ScanContext, SourceStatus};
+use evident_probe_grafana::{GrafanaConfig, GrafanaProbe};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::Arc;
+use support::*;
+
+const TOKEN: &str = "glsa_evidentCanaryToken0123456789_abcdef01";
+
+fn corpus() -> Vec<Value> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/otel-demo/src/grafana/provisioning/dashboards/demo");
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+        panic!(
+            "the otel-demo corpus is missing at {} ({e}); it must sit beside the checkout",
+            dir.display()
+        )
+    });
+    let mut out: Vec<(String, Value)> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("read dashboard");
+            (
+                p.display().to_string(),
+                serde_json::from_str(&text).expect("dashboard JSON"),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.into_iter().map(|(_, v)| v).collect()
+}
+
+fn grafana(dashboards: Vec<Value>) -> Handler {
+    let dashboards = Arc::new(dashboards);
+    Arc::new(move |req: Request| {
+        if req.authorization.as_deref() != Some(&format!("Bearer {TOKEN}")) {
+            return Response::json(401, r#"{"message":"Invalid API key","traceID":""}"#);
+        }
+        if req.path == "/api/search" {
+            let mut items: Vec<Value> =
+                vec![json!({"uid": "f1", "title": "Demo", "type": "dash-folder"})];
+            items.extend(dashboards.iter().map(|d| {
+                json!({"uid": d["uid"], "title": d["title"], "type": "dash-db",
+                       "url": format!("/d/{}", d["uid"].as_str().unwrap_or_default()), "folderTitle": "Demo"})
+            }));
+            if req.query.get("type").map(String::as_str) == Some("dash-db") {
+                items.retain(|i| i["type"] == "dash-db");
+            }
+            let limit: usize = req
+                .query
+                .get("limit")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(1000);
+            let page: usize = req
+                .query
+                .get("page")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(1);
+            let slice: Vec<Value> = items
+                .into_iter()
+                .skip((page - 1) * limit)
+                .take(limit)
+                .collect();
+            return Response::json(200, Value::Array(slice).to_string());
+        }
+        if let Some(uid) = req.path.strip_prefix("/api/dashboards/uid/") {
+            return match dashboards.iter().find(|d| d["uid"] == uid) {
+                Some(d) => Response::json(
+                    200,
+                    json!({"dashboard": d, "meta": {"type": "db", "slug": "x",
+                    "url": format!("/d/{uid}"), "folderTitle": "Demo", "version": d["version"]}})
+                    .to_string(),
+                ),
+                None => Response::json(404, r#"{"message":"Dashboard not found"}"#),
+            };
+        }
+        Response::json(404, r#"{"message":"Not found"}"#)
+    })
+}
+
+fn ctx() -> ScanContext {
+    let mut c = ScanContext::new(vec![], "2026-11-23T10:00:00Z".into());
+    c.redactor = Arc::new(Redactor::new().with_secret(TOKEN));
+    c
+}
+
+fn config(port: u16, token: &str) -> GrafanaConfig {
+    let mut c = GrafanaConfig::new(Some(format!("http://127.0.0.1:{port}")));
+    c.token = Some(token.into());
+    c.page_size = 3;
+    c
+}
+
+#[tokio::test]
+async fn dashboards_are_paged_and_every_panel_query_is_parsed() {
+    let models = corpus();
+    assert_eq!(models.len(), 10);
+    let port = serve(grafana(models)).await;
+    let probe = GrafanaProbe::new(config(port, TOKEN));
+    let out = probe.collect(&ctx()).await;
+    assert_eq!(out.sources[0].status, SourceStatus::Ok, "{:?}", out.sources);
+    let dashboards = out.facts["dashboards"].as_array().expect("dashboards");
+    assert_eq!(dashboards.len(), 10);
+    // 10 dashboards at 3 a page: 4 search pages, then one request per dashboard.
+    assert_eq!(probe.requests_sent(), 14);
+
+    let by_uid = |uid: &str| {
+        dashboards
+            .iter()
+            .find(|d| d["uid"] == uid)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let demo = by_uid("W2gX2zHVk");
+    assert!(
+        demo["metrics"]
+            .as_array()
+            .is_some_and(|m| m.contains(&json!("traces_span_metrics_calls_total")))
+    );
+    assert!(demo["matchers"].as_array().is_some_and(|m| {
+        m.iter()
+            .any(|m| m["label"] == "service_name" && m["templated"] == true)
+    }));
+    let cart = by_uid("ce6sd46kfkglca");
+    assert!(
+        cart["metrics"]
+            .as_array()
+            .is_some_and(|m| m.contains(&json!("demo_cart_get_cart_latency_seconds_bucket")))
+    );
+    let linux = by_uid("otel-demo-hostmetrics");
+    assert!(linux["matchers"].as_array().is_some_and(|m| {
+        m.iter().any(|m| {
+            m["label"] == "service_name"
+                && m["value"] == "otelcol-contrib"
+                && m["templated"] == false
+        })
+    }));
+    // Nearly every real query parses once Grafana's variables are replaced.
+    let queries: usize = dashboards
+        .iter()
+        .flat_map(|d| d["panels"].as_array().cloned().unwrap_or_default())
+        .map(|p| p["queries"].as_array().map_or(0, Vec::len))
+        .sum();
+    let unparsed: u64 = dashboards
+        .iter()
+        .filter_map(|d| d["unparsed"].as_u64())
+        .sum();
+    assert!(queries > 100, "{queries} queries");
+    assert!(
+        unparsed * 20 <= queries as u64,
+        "{unparsed} of {queries} did not parse"
+    );
+    // Evidence: the API path, the server, a revision.
+    let ids: Vec<&str> = out.evidence.iter().map(|e| e.id.as_str()).collect();
+    assert!(
+        ids.contains(&format!("grafana:127.0.0.1:{port}:/api/dashboards/uid/W2gX2zHVk").as_str())
+    );
+    assert!(
+        !serde_json::to_string(&out.evidence)
+            .unwrap_or_default()
+            .contains(TOKEN)
+    );
+    assert!(!out.facts.to_string().contains(TOKEN));
+}
+
+#[tokio::test]
+async fn a_bad_token_is_forbidden_with_grafanas_message_and_never_shown() {
+    let port = serve(grafana(corpus())).await;
+    let out = GrafanaProbe::new(config(port, "glsa_wrongTokenValue000000000000_00000000"))
+        .collect(&ctx())
+        .await;
+    assert_eq!(out.sources[0].status, SourceStatus::Forbidden);
+    let detail = out.sources[0].detail.clone().unwrap_or_default();
+    assert!(detail.contains("Invalid API key"), "{detail}");
+    assert!(!format!("{:?}", out.sources).contains("glsa_wrong"));
+}
+
+#[tokio::test]
+async fn no_url_is_not_configured_and_names_the_flag() {
+    let out = GrafanaProbe::new(GrafanaConfig::new(None))
+        .collect(&ctx())
+        .await;
+    assert_eq!(out.sources[0].status, SourceStatus::NotConfigured);
+    assert!(
+        out.sources[0]
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("--grafana")
+    );
+}

@@ -1,0 +1,1144 @@
+//! The Prometheus probe: what a running Prometheus shows about each service.
+//!
+//! Reads, per server and with a fixed number of bounded requests whatever the server's
+//! size: build info, active targets, alerting and recording rules, metric names per
+//! service (one aggregated query, never a series dump), `up` history over a window,
+//! blackbox `probe_success`, and service-graph edges from mesh or tracing metrics. A
+//! part that fails (timeout, 503, a label set too large to read) is reported as such in
+//! `parts`, so rules needing it say `unknown` while everything else is kept.
+
+pub mod http;
+pub mod mapping;
+
+use async_trait::async_trait;
+use evident_core::{Evidence, Probe, ProbeOutput, ScanContext, SourceReport, SourceStatus};
+use http::{Auth, Body, CallError, JsonClient};
+use mapping::{Family, Mapping, family, map_target, url_service};
+use promql_parser::parser::{Expr, parse};
+use promql_parser::util::{ExprVisitor, walk_expr};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Environment variable holding a bearer token for every `--prometheus` server.
+pub const TOKEN_ENV: &str = "EVIDENT_PROMETHEUS_TOKEN";
+/// Environment variables holding basic-auth credentials.
+pub const USER_ENV: &str = "EVIDENT_PROMETHEUS_USER";
+/// See [`USER_ENV`].
+pub const PASSWORD_ENV: &str = "EVIDENT_PROMETHEUS_PASSWORD";
+
+/// The parts of a server the probe reads; each has its own status in `facts.parts`.
+pub const PARTS: &[&str] = &[
+    "targets",
+    "rules",
+    "metrics",
+    "availability",
+    "synthetic",
+    "edges",
+];
+
+/// Where and how to read.
+#[derive(Debug, Clone)]
+pub struct PrometheusConfig {
+    /// Base URLs of the servers (`http://prometheus:9090`).
+    pub urls: Vec<String>,
+    /// Credentials from the environment.
+    pub auth: Auth,
+    /// Extra CA certificate (PEM) for servers with a private CA.
+    pub ca_cert: Option<PathBuf>,
+    /// How far back `up` history is read (zero downtime); 30 days by default.
+    pub window: Duration,
+    /// How far back service-graph traffic counts; 7 days by default, as the criterion says.
+    pub edge_window: Duration,
+    /// Bound of one request.
+    pub request_timeout: Duration,
+    /// Bound of one response body, so a huge label set cannot exhaust memory.
+    pub max_body: usize,
+    /// Most (job, service, metric) groups read; above it metric names are `unknown`.
+    pub max_groups: usize,
+}
+
+impl PrometheusConfig {
+    /// A configuration with the default bounds.
+    pub fn new(urls: Vec<String>, auth: Auth) -> Self {
+        Self {
+            urls,
+            auth,
+            ca_cert: None,
+            window: Duration::from_secs(30 * 24 * 3600),
+            edge_window: Duration::from_secs(7 * 24 * 3600),
+            request_timeout: Duration::from_secs(20),
+            max_body: 32 * 1024 * 1024,
+            max_groups: 50_000,
+        }
+    }
+
+    /// Credentials from `EVIDENT_PROMETHEUS_TOKEN`, else `EVIDENT_PROMETHEUS_USER` and
+    /// `EVIDENT_PROMETHEUS_PASSWORD`, else none.
+    pub fn auth_from_env() -> Auth {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        if let Some(token) = var(TOKEN_ENV) {
+            Auth::Bearer(token)
+        } else if let (Some(user), Some(password)) = (var(USER_ENV), var(PASSWORD_ENV)) {
+            Auth::Basic { user, password }
+        } else {
+            Auth::None
+        }
+    }
+}
+
+/// The probe. Holds a request counter across servers, read by tests and the benchmark.
+#[derive(Debug)]
+pub struct PrometheusProbe {
+    config: PrometheusConfig,
+    requests: Arc<AtomicUsize>,
+}
+
+impl PrometheusProbe {
+    /// A probe for the configured servers.
+    pub fn new(config: PrometheusConfig) -> Self {
+        Self {
+            config,
+            requests: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Requests sent by the last `collect` (all servers).
+    pub fn requests_sent(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+#[async_trait]
+impl Probe for PrometheusProbe {
+    fn name(&self) -> &'static str {
+        "prometheus"
+    }
+
+    async fn collect(&self, ctx: &ScanContext) -> ProbeOutput {
+        if self.config.urls.is_empty() {
+            return ProbeOutput::failed(
+                "prometheus",
+                "prometheus",
+                SourceStatus::NotConfigured,
+                format!(
+                    "no Prometheus server given; pass --prometheus URL (credentials from {TOKEN_ENV}, or {USER_ENV} and {PASSWORD_ENV})"
+                ),
+            );
+        }
+        let mut servers = Vec::new();
+        for url in &self.config.urls {
+            let shown = ctx.redactor.redact(url);
+            let client = match JsonClient::new(
+                url,
+                &self.config.auth,
+                self.config.ca_cert.as_deref(),
+                self.config.request_timeout,
+                self.config.max_body,
+            ) {
+                Ok(c) => c,
+                Err(e) => {
+                    servers.push(ServerRead::failed(
+                        &shown,
+                        SourceStatus::Error,
+                        e.to_string(),
+                    ));
+                    continue;
+                }
+            };
+            let read = read_server(&client, &shown, &self.config, ctx).await;
+            self.requests
+                .fetch_add(client.requests(), Ordering::Relaxed);
+            servers.push(read);
+        }
+        assemble(servers, &self.config, ctx)
+    }
+}
+
+/// What one server answered, part by part.
+#[derive(Debug, Default)]
+struct ServerRead {
+    url: String,
+    status: Option<(SourceStatus, String)>,
+    version: Option<String>,
+    parts: BTreeMap<&'static str, (SourceStatus, String)>,
+    targets: Vec<Target>,
+    rules: Vec<Value>,
+    groups: Vec<(Option<String>, String)>,
+    availability: Vec<(Option<String>, Value)>,
+    synthetic: Vec<Value>,
+    edges: Vec<Value>,
+    evidence: Vec<Evidence>,
+}
+
+impl ServerRead {
+    fn failed(url: &str, status: SourceStatus, detail: String) -> Self {
+        Self {
+            url: url.to_owned(),
+            status: Some((status, detail)),
+            ..Self::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Target {
+    job: String,
+    instance: String,
+    health: String,
+    namespace: Option<String>,
+    mapping: Option<Mapping>,
+    evidence: String,
+}
+
+fn host_key(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.trim_end_matches('/').to_owned()
+}
+
+fn evidence(
+    ctx: &ScanContext,
+    server: &str,
+    locator: String,
+    body: Option<&Body>,
+    excerpt: &str,
+) -> Evidence {
+    Evidence {
+        id: format!("prometheus:{}:{}", host_key(server), locator),
+        probe: "prometheus".into(),
+        source: server.to_owned(),
+        locator,
+        location: None,
+        observed_at: ctx.observed_at.clone(),
+        revision: None,
+        sha256: body.map(|b| b.sha256.clone()),
+        excerpt: ctx
+            .redactor
+            .redact(&excerpt.chars().take(600).collect::<String>()),
+    }
+}
+
+/// An instant query's `data.result`, or why there is none.
+fn vector(body: &Body) -> Result<&Vec<Value>, CallError> {
+    if body.json.get("status").and_then(Value::as_str) != Some("success") {
+        let kind = body.json.get("errorType").and_then(Value::as_str);
+        let status = if kind == Some("timeout") {
+            SourceStatus::Timeout
+        } else {
+            SourceStatus::Error
+        };
+        return Err(CallError {
+            status,
+            detail: format!(
+                "the query failed: {}",
+                body.json
+                    .get("error")
+                    .and_then(Value::as_str)
+                    .unwrap_or("no error message")
+            ),
+        });
+    }
+    body.json
+        .pointer("/data/result")
+        .and_then(Value::as_array)
+        .ok_or_else(|| CallError {
+            status: SourceStatus::Error,
+            detail: "the answer has no data.result".into(),
+        })
+}
+
+fn labels_of(v: &Value, key: &str) -> BTreeMap<String, String> {
+    v.get(key)
+        .and_then(Value::as_object)
+        .map(|o| {
+            o.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn sample_value(v: &Value) -> Option<f64> {
+    v.pointer("/value/1")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
+}
+
+/// A duration as PromQL writes it (`30d`, `7d`, `10m`), also readable in summaries.
+fn secs(d: Duration) -> String {
+    let s = d.as_secs().max(1);
+    match s {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+async fn query(client: &JsonClient, promql: &str) -> Result<Body, CallError> {
+    client
+        .get("/api/v1/query", &[("query", promql.to_owned())])
+        .await
+}
+
+async fn read_server(
+    client: &JsonClient,
+    url: &str,
+    config: &PrometheusConfig,
+    ctx: &ScanContext,
+) -> ServerRead {
+    let mut out = ServerRead {
+        url: url.to_owned(),
+        ..ServerRead::default()
+    };
+    match client.get("/api/v1/status/buildinfo", &[]).await {
+        Ok(body) => {
+            out.version = body
+                .json
+                .pointer("/data/version")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            out.evidence.push(evidence(
+                ctx,
+                url,
+                "/api/v1/status/buildinfo".into(),
+                Some(&body),
+                &format!("version {}", out.version.as_deref().unwrap_or("unknown")),
+            ));
+        }
+        // Servers behind a proxy that only exposes the query API answer 404 here; the
+        // rest may still work.
+        Err(e) if e.detail.contains("HTTP 404") => {}
+        Err(e) => {
+            out.status = Some((e.status, e.detail));
+            return out;
+        }
+    }
+
+    let edge_range = secs(config.edge_window);
+    let istio = format!(
+        "sum by (source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, destination_service_name) (increase(istio_requests_total[{edge_range}])) > 0"
+    );
+    let linkerd = format!(
+        "sum by (deployment, namespace, dst_deployment, dst_namespace) (increase(response_total{{direction=\"outbound\"}}[{edge_range}])) > 0"
+    );
+    let tempo = format!(
+        "sum by (client, server) (increase(traces_service_graph_request_total[{edge_range}])) > 0"
+    );
+    let synthetic_q = "avg by (job, instance) (avg_over_time(probe_success[1h]))".to_owned();
+    let active = [("state", "active".to_owned())];
+    let (targets, rules, synthetic, e_istio, e_linkerd, e_tempo) = tokio::join!(
+        client.get("/api/v1/targets", &active),
+        client.get("/api/v1/rules", &[]),
+        query(client, &synthetic_q),
+        query(client, &istio),
+        query(client, &linkerd),
+        query(client, &tempo),
+    );
+
+    // Targets first: metric names and availability aggregate by what they show.
+    match targets {
+        Ok(body) => {
+            read_targets(&mut out, &body, ctx);
+            out.parts
+                .insert("targets", (SourceStatus::Ok, String::new()));
+        }
+        Err(e) => {
+            out.parts.insert("targets", (e.status, e.detail));
+        }
+    }
+    match rules {
+        Ok(body) => {
+            read_rules(&mut out, &body, ctx);
+            out.parts.insert("rules", (SourceStatus::Ok, String::new()));
+        }
+        Err(e) => {
+            out.parts.insert("rules", (e.status, e.detail));
+        }
+    }
+    match synthetic.and_then(|b| read_synthetic(&mut out, &b, &synthetic_q, ctx)) {
+        Ok(()) => {
+            out.parts
+                .insert("synthetic", (SourceStatus::Ok, String::new()));
+        }
+        Err(e) => {
+            out.parts.insert("synthetic", (e.status, e.detail));
+        }
+    }
+    let mut edge_error = None;
+    for (metric, q, result, from, to) in [
+        (
+            "istio_requests_total",
+            &istio,
+            e_istio,
+            "source_workload",
+            "destination_workload",
+        ),
+        (
+            "response_total",
+            &linkerd,
+            e_linkerd,
+            "deployment",
+            "dst_deployment",
+        ),
+        (
+            "traces_service_graph_request_total",
+            &tempo,
+            e_tempo,
+            "client",
+            "server",
+        ),
+    ] {
+        if let Err(e) = result.and_then(|b| read_edges(&mut out, &b, metric, q, from, to, ctx)) {
+            edge_error.get_or_insert(e);
+        }
+    }
+    out.parts.insert(
+        "edges",
+        edge_error.map_or((SourceStatus::Ok, String::new()), |e| (e.status, e.detail)),
+    );
+
+    if out.parts.get("targets").map(|p| p.0) != Some(SourceStatus::Ok) {
+        for part in ["metrics", "availability"] {
+            out.parts.insert(
+                part,
+                (
+                    SourceStatus::Error,
+                    "not read because the targets could not be read".into(),
+                ),
+            );
+        }
+        return out;
+    }
+
+    let series_labels: BTreeSet<&str> = out
+        .targets
+        .iter()
+        .filter_map(|t| t.mapping.as_ref().and_then(|m| m.series_label))
+        .filter(|l| *l != "job")
+        .collect();
+    let by: Vec<&str> = std::iter::once("job")
+        .chain(series_labels.iter().copied())
+        .collect();
+    let by = by.join(", ");
+    let metrics_q = format!("count by (__name__, {by}) ({{__name__!=\"\"}})");
+    // Each point takes the minimum over at least its own step (and two minutes), so a
+    // short outage between two points is still seen.
+    let step = (config.window.as_secs() / 720).max(15);
+    let points = (config.window.as_secs() / step).max(1);
+    let end = now_secs() + 1;
+    let start = end.saturating_sub(step * points);
+    let lookback = step.max(120);
+    let up_q = format!("min by ({by}) (min_over_time(up[{lookback}s]))");
+    let range = [
+        ("query", up_q.clone()),
+        ("start", start.to_string()),
+        ("end", end.to_string()),
+        ("step", step.to_string()),
+    ];
+    let (metrics, up) = tokio::join!(
+        query(client, &metrics_q),
+        client.get("/api/v1/query_range", &range),
+    );
+    match metrics.and_then(|b| read_metrics(&mut out, &b, &metrics_q, config.max_groups, ctx)) {
+        Ok(()) => {
+            out.parts
+                .insert("metrics", (SourceStatus::Ok, String::new()));
+        }
+        Err(e) => {
+            out.parts.insert("metrics", (e.status, e.detail));
+        }
+    }
+    match up.and_then(|b| read_availability(&mut out, &b, &up_q, config.window, ctx)) {
+        Ok(()) => {
+            out.parts
+                .insert("availability", (SourceStatus::Ok, String::new()));
+        }
+        Err(e) => {
+            out.parts.insert("availability", (e.status, e.detail));
+        }
+    }
+    out
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn read_targets(out: &mut ServerRead, body: &Body, ctx: &ScanContext) {
+    let list = body
+        .json
+        .pointer("/data/activeTargets")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let id = format!(
+        "prometheus:{}:/api/v1/targets?state=active",
+        host_key(&out.url)
+    );
+    for t in &list {
+        let labels = labels_of(t, "labels");
+        let discovered = labels_of(t, "discoveredLabels");
+        let job = labels
+            .get("job")
+            .cloned()
+            .or_else(|| {
+                t.get("scrapePool")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        out.targets.push(Target {
+            instance: labels.get("instance").cloned().unwrap_or_default(),
+            health: t
+                .get("health")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .to_owned(),
+            namespace: labels
+                .get("namespace")
+                .or_else(|| discovered.get("__meta_kubernetes_namespace"))
+                .cloned(),
+            mapping: map_target(&labels, &discovered),
+            job,
+            evidence: id.clone(),
+        });
+    }
+    let up = out.targets.iter().filter(|t| t.health == "up").count();
+    out.evidence.push(evidence(
+        ctx,
+        &out.url.clone(),
+        "/api/v1/targets?state=active".into(),
+        Some(body),
+        &format!("{} active targets, {up} up", out.targets.len()),
+    ));
+}
+
+struct Names(BTreeSet<String>, Vec<(String, String, String)>);
+
+impl ExprVisitor for Names {
+    type Error = std::convert::Infallible;
+    fn pre_visit(&mut self, expr: &Expr) -> Result<bool, Self::Error> {
+        let vs = match expr {
+            Expr::VectorSelector(vs) => Some(vs),
+            Expr::MatrixSelector(ms) => Some(&ms.vs),
+            _ => None,
+        };
+        if let Some(vs) = vs {
+            if let Some(n) = &vs.name {
+                self.0.insert(n.clone());
+            }
+            for m in &vs.matchers.matchers {
+                if m.name == "__name__" {
+                    self.0.insert(m.value.clone());
+                } else {
+                    self.1
+                        .push((m.name.clone(), m.op.to_string(), m.value.clone()));
+                }
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Metric names and label matchers of an expression; `None` when it does not parse.
+#[allow(clippy::type_complexity)]
+fn parse_expr(expr: &str) -> Option<(Vec<String>, Vec<(String, String, String)>)> {
+    let ast = parse(expr).ok()?;
+    let mut n = Names(BTreeSet::new(), Vec::new());
+    let Ok(_) = walk_expr(&mut n, &ast);
+    Some((n.0.into_iter().collect(), n.1))
+}
+
+/// Which SLO tool a recording rule comes from, by its labels and name.
+fn slo_tool(name: &str, labels: &BTreeMap<String, String>) -> Option<&'static str> {
+    if labels.contains_key("sloth_service")
+        || labels.contains_key("sloth_slo")
+        || labels.contains_key("sloth_id")
+    {
+        Some("sloth")
+    } else if labels.contains_key("slo") && (name.contains("burnrate") || name.starts_with("pyrra"))
+    {
+        Some("pyrra")
+    } else if labels.keys().any(|k| k.starts_with("openslo")) {
+        Some("openslo")
+    } else if name.starts_with("slo:") {
+        Some("slo naming")
+    } else {
+        None
+    }
+}
+
+fn service_hint(labels: &BTreeMap<String, String>) -> Option<(String, String)> {
+    for l in [
+        "sloth_service",
+        "service",
+        "app_kubernetes_io_name",
+        "app",
+        "service_name",
+        "job",
+    ] {
+        if let Some(v) = labels.get(l).filter(|v| !v.is_empty()) {
+            return Some((v.clone(), format!("rule label {l}")));
+        }
+    }
+    None
+}
+
+fn read_rules(out: &mut ServerRead, body: &Body, ctx: &ScanContext) {
+    let groups = body
+        .json
+        .pointer("/data/groups")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let url = out.url.clone();
+    for g in &groups {
+        let group = g.get("name").and_then(Value::as_str).unwrap_or_default();
+        let file = g.get("file").and_then(Value::as_str).unwrap_or_default();
+        for r in g
+            .get("rules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
+            let expr = r.get("query").and_then(Value::as_str).unwrap_or_default();
+            let kind = match r.get("type").and_then(Value::as_str) {
+                Some("alerting") => "alert",
+                _ => "record",
+            };
+            let labels = labels_of(r, "labels");
+            let annotations = labels_of(r, "annotations");
+            let runbook = annotations
+                .get("runbook_url")
+                .or_else(|| annotations.get("runbook"))
+                .cloned();
+            let parsed = parse_expr(expr);
+            let mut hint = service_hint(&labels);
+            if hint.is_none()
+                && let Some((_, matchers)) = &parsed
+            {
+                hint = matchers
+                    .iter()
+                    .find(|(l, op, _)| {
+                        op == "=" && (l == "job" || mapping::SERVICE_LABELS.contains(&l.as_str()))
+                    })
+                    .map(|(l, _, v)| (v.clone(), format!("matcher {l}=\"{v}\" in the expression")));
+            }
+            let locator = format!("/api/v1/rules#{group}/{name}");
+            let ev = evidence(
+                ctx,
+                &url,
+                locator,
+                Some(body),
+                &format!(
+                    "{kind} {name} in group {group} ({file}): {expr}{}",
+                    runbook
+                        .as_deref()
+                        .map(|r| format!(" runbook_url={r}"))
+                        .unwrap_or_default()
+                ),
+            );
+            let metrics = parsed.as_ref().map(|(m, _)| m.clone());
+            let burn = kind == "alert"
+                && (expr.contains("slo:")
+                    || expr.to_lowercase().contains("burn")
+                    || name.to_lowercase().contains("burn")
+                    || labels.contains_key("sloth_severity"));
+            out.rules.push(json!({
+                "server": url, "group": group, "file": file, "name": name, "kind": kind,
+                "expr": ctx.redactor.redact(expr), "labels": labels, "runbook_url": runbook,
+                "service_hint": hint.as_ref().map(|h| h.0.clone()),
+                "service_hint_from": hint.as_ref().map(|h| h.1.clone()),
+                "metrics": metrics,
+                "health": r.get("health").and_then(Value::as_str),
+                "state": r.get("state").and_then(Value::as_str),
+                "slo_tool": if kind == "record" { slo_tool(name, &labels) } else { None },
+                "burn_rate": burn,
+                "evidence": ev.id,
+            }));
+            out.evidence.push(ev);
+        }
+    }
+}
+
+fn read_synthetic(
+    out: &mut ServerRead,
+    body: &Body,
+    q: &str,
+    ctx: &ScanContext,
+) -> Result<(), CallError> {
+    let rows = vector(body)?;
+    let url = out.url.clone();
+    for row in rows {
+        let labels = labels_of(row, "metric");
+        let instance = labels.get("instance").cloned().unwrap_or_default();
+        let job = labels.get("job").cloned().unwrap_or_default();
+        let ratio = sample_value(row);
+        let ev = evidence(
+            ctx,
+            &url,
+            format!("{q}#{job}/{instance}"),
+            Some(body),
+            &format!("probe_success of {instance} (job {job}) averaged {ratio:?} over 1h"),
+        );
+        out.synthetic.push(json!({
+            "server": url, "job": job, "instance": instance,
+            "service": url_service(&instance),
+            "success_ratio": ratio, "evidence": ev.id,
+        }));
+        out.evidence.push(ev);
+    }
+    Ok(())
+}
+
+fn read_edges(
+    out: &mut ServerRead,
+    body: &Body,
+    metric: &str,
+    q: &str,
+    from: &str,
+    to: &str,
+    ctx: &ScanContext,
+) -> Result<(), CallError> {
+    let rows = vector(body)?;
+    let url = out.url.clone();
+    for row in rows {
+        let labels = labels_of(row, "metric");
+        let source = labels
+            .get(from)
+            .cloned()
+            .filter(|s| !s.is_empty() && s != "unknown");
+        let destination = labels
+            .get(to)
+            .cloned()
+            .filter(|s| !s.is_empty() && s != "unknown")
+            .or_else(|| {
+                labels
+                    .get("destination_service_name")
+                    .map(|s| s.split('.').next().unwrap_or(s).to_owned())
+            });
+        let (Some(source), Some(destination)) = (source, destination) else {
+            continue;
+        };
+        let requests = sample_value(row).unwrap_or(0.0);
+        let ev = evidence(
+            ctx,
+            &url,
+            format!("{q}#{source}->{destination}"),
+            Some(body),
+            &format!("{source} -> {destination}: {requests:.0} requests ({metric})"),
+        );
+        out.edges.push(json!({
+            "server": url, "source": source, "destination": destination, "metric": metric,
+            "requests": requests, "evidence": ev.id,
+        }));
+        out.evidence.push(ev);
+    }
+    Ok(())
+}
+
+/// The service a series row belongs to: a service label on it, else the only service
+/// the targets of its job map to.
+fn row_service(labels: &BTreeMap<String, String>, targets: &[Target]) -> Option<String> {
+    for &l in mapping::SERVICE_LABELS {
+        if let Some(v) = labels.get(l).filter(|v| !v.is_empty()) {
+            return Some(v.clone());
+        }
+    }
+    let job = labels.get("job")?;
+    let services: BTreeSet<&str> = targets
+        .iter()
+        .filter(|t| &t.job == job)
+        .filter_map(|t| t.mapping.as_ref().map(|m| m.service.as_str()))
+        .collect();
+    match services.len() {
+        1 => services.into_iter().next().map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn read_metrics(
+    out: &mut ServerRead,
+    body: &Body,
+    q: &str,
+    max_groups: usize,
+    ctx: &ScanContext,
+) -> Result<(), CallError> {
+    let rows = vector(body)?;
+    if rows.len() > max_groups {
+        return Err(CallError {
+            status: SourceStatus::Error,
+            detail: format!(
+                "{} metric groups exceed the bound of {max_groups} (a huge label set); metric names not read",
+                rows.len()
+            ),
+        });
+    }
+    for row in rows {
+        let labels = labels_of(row, "metric");
+        let Some(name) = labels.get("__name__").cloned() else {
+            continue;
+        };
+        out.groups.push((row_service(&labels, &out.targets), name));
+    }
+    let url = out.url.clone();
+    out.evidence.push(evidence(
+        ctx,
+        &url,
+        q.to_owned(),
+        Some(body),
+        &format!("{} (service, metric) groups", rows.len()),
+    ));
+    Ok(())
+}
+
+fn read_availability(
+    out: &mut ServerRead,
+    body: &Body,
+    q: &str,
+    window: Duration,
+    ctx: &ScanContext,
+) -> Result<(), CallError> {
+    if body.json.get("status").and_then(Value::as_str) != Some("success") {
+        vector(body)?;
+    }
+    let rows = body
+        .json
+        .pointer("/data/result")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let url = out.url.clone();
+    // Per service: points, down points, first down time, jobs.
+    type Tally = (usize, usize, Option<f64>, Vec<String>);
+    let mut per: BTreeMap<Option<String>, Tally> = BTreeMap::new();
+    for row in &rows {
+        let labels = labels_of(row, "metric");
+        let service = row_service(&labels, &out.targets);
+        let entry = per.entry(service).or_default();
+        for point in row
+            .get("values")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let t = point.get(0).and_then(Value::as_f64);
+            let v: Option<f64> = point
+                .get(1)
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse().ok());
+            entry.0 += 1;
+            if v == Some(0.0) {
+                entry.1 += 1;
+                if entry.2.is_none() {
+                    entry.2 = t;
+                }
+            }
+        }
+        entry.3.push(labels.get("job").cloned().unwrap_or_default());
+    }
+    for (service, (points, down, first_down, jobs)) in per {
+        let key = service.clone().unwrap_or_else(|| "(unmapped)".into());
+        let ev = evidence(
+            ctx,
+            &url,
+            format!("query_range {q} over {}#{key}", secs(window)),
+            Some(body),
+            &format!(
+                "{key}: up was 0 at {down} of {points} points (jobs {})",
+                jobs.join(", ")
+            ),
+        );
+        out.availability.push((
+            service,
+            json!({"server": url, "window": secs(window), "points": points, "down_points": down,
+                   "first_down": first_down, "evidence": ev.id}),
+        ));
+        out.evidence.push(ev);
+    }
+    Ok(())
+}
+
+/// Joins every server's read into `facts.prometheus` (shape in docs/facts.md).
+fn assemble(servers: Vec<ServerRead>, config: &PrometheusConfig, ctx: &ScanContext) -> ProbeOutput {
+    let mut sources = Vec::new();
+    let mut evidence_out = Vec::new();
+    let mut server_facts = Vec::new();
+    let mut parts: BTreeMap<&str, (SourceStatus, String)> = BTreeMap::new();
+    let mut services: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    let mut targets_out = Vec::new();
+    let mut rules = Vec::new();
+    let mut synthetic = Vec::new();
+    let mut edges = Vec::new();
+    let mut metric_owners: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut service_metrics: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut availability: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+
+    for s in servers {
+        let (status, detail) = match &s.status {
+            Some((st, d)) => (*st, d.clone()),
+            None => {
+                let failed: Vec<String> = s
+                    .parts
+                    .iter()
+                    .filter(|(_, (st, _))| *st != SourceStatus::Ok)
+                    .map(|(p, (st, d))| format!("{p}: {st} ({d})"))
+                    .collect();
+                let detail = if failed.is_empty() {
+                    format!("Prometheus {} answered", s.version.as_deref().unwrap_or(""))
+                } else {
+                    format!("answered, but not every part: {}", failed.join("; "))
+                };
+                (SourceStatus::Ok, detail)
+            }
+        };
+        let detail = ctx.redactor.redact(&detail);
+        sources.push(SourceReport {
+            probe: "prometheus".into(),
+            source: s.url.clone(),
+            status,
+            detail: Some(detail.clone()),
+        });
+        server_facts.push(
+            json!({"url": s.url, "version": s.version, "status": status.as_str(),
+                                 "detail": detail,
+                                 "evidence": s.evidence.first().map(|e| e.id.clone())}),
+        );
+        // A part is ok only when every server read it: a service's data may live on the
+        // server that failed.
+        for part in PARTS {
+            let this = if s.status.is_some() {
+                (status, detail.clone())
+            } else {
+                s.parts
+                    .get(part)
+                    .cloned()
+                    .unwrap_or((SourceStatus::Error, "not read".into()))
+            };
+            let entry = parts
+                .entry(part)
+                .or_insert((SourceStatus::Ok, String::new()));
+            if entry.0 == SourceStatus::Ok && this.0 != SourceStatus::Ok {
+                *entry = (
+                    this.0,
+                    format!("{}: {}", s.url, ctx.redactor.redact(&this.1)),
+                );
+            }
+        }
+        for t in &s.targets {
+            let Some(m) = &t.mapping else {
+                targets_out.push(json!({"server": s.url, "job": t.job, "instance": t.instance,
+                    "health": t.health, "namespace": t.namespace, "service": null, "mapped_by": null,
+                    "evidence": t.evidence}));
+                continue;
+            };
+            let svc = services.entry(m.service.clone()).or_default();
+            push_set(svc, "jobs", &t.job);
+            push_set(svc, "mapped_by", &m.how);
+            if let Some(ns) = &t.namespace {
+                push_set(svc, "namespaces", ns);
+            }
+            push_set(svc, "evidence", &t.evidence);
+            let total = svc
+                .get("targets_total")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            svc.insert("targets_total".into(), json!(total + 1));
+            let up = svc.get("targets_up").and_then(Value::as_u64).unwrap_or(0);
+            svc.insert("targets_up".into(), json!(up + u64::from(t.health == "up")));
+        }
+        // Per-target rows only for small servers: 1,000 targets would swamp the facts;
+        // per-service counts above carry what rules need.
+        if s.targets.len() <= 200 {
+            for t in &s.targets {
+                if let Some(m) = &t.mapping {
+                    targets_out.push(
+                        json!({"server": s.url, "job": t.job, "instance": t.instance,
+                        "health": t.health, "namespace": t.namespace, "service": m.service,
+                        "mapped_by": m.how, "evidence": t.evidence}),
+                    );
+                }
+            }
+        }
+        for (service, name) in &s.groups {
+            if let Some(service) = service {
+                metric_owners
+                    .entry(name.clone())
+                    .or_default()
+                    .insert(service.clone());
+                service_metrics
+                    .entry(service.clone())
+                    .or_default()
+                    .insert(name.clone());
+            }
+        }
+        for (service, a) in s.availability {
+            if let Some(service) = service {
+                availability.entry(service).or_default().push(a);
+            }
+        }
+        rules.extend(s.rules);
+        synthetic.extend(s.synthetic);
+        edges.extend(s.edges);
+        evidence_out.extend(s.evidence);
+    }
+
+    let metrics_ev: Vec<String> = evidence_out
+        .iter()
+        .filter(|e| e.locator.starts_with("count by (__name__"))
+        .map(|e| e.id.clone())
+        .collect();
+    let all_services: BTreeSet<String> = services
+        .keys()
+        .cloned()
+        .chain(service_metrics.keys().cloned())
+        .collect();
+    for name in all_services {
+        let svc = services.entry(name.clone()).or_default();
+        let metrics = service_metrics.remove(&name).unwrap_or_default();
+        let mut families: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
+        for m in &metrics {
+            families.entry(family(m).as_str()).or_default().push(m);
+        }
+        let own: Vec<&String> = metrics
+            .iter()
+            .filter(|m| metric_owners.get(*m).is_some_and(|o| o.len() == 1))
+            .filter(|m| family(m) != Family::Runtime)
+            .collect();
+        svc.insert("metrics".into(), json!(metrics));
+        svc.insert(
+            "families".into(),
+            json!({
+                "runtime": families.get("runtime").cloned().unwrap_or_default(),
+                "http": families.get("http").cloned().unwrap_or_default(),
+                "infra": families.get("infra").cloned().unwrap_or_default(),
+                "domain": families.get("domain").cloned().unwrap_or_default(),
+            }),
+        );
+        svc.insert("own_metrics".into(), json!(own));
+        svc.insert(
+            "request_counters".into(),
+            json!(
+                metrics
+                    .iter()
+                    .filter(|m| mapping::is_request_counter(m))
+                    .collect::<Vec<_>>()
+            ),
+        );
+        svc.insert(
+            "latency_histograms".into(),
+            json!(
+                metrics
+                    .iter()
+                    .filter(|m| mapping::is_latency_histogram(m))
+                    .collect::<Vec<_>>()
+            ),
+        );
+        svc.insert("metrics_evidence".into(), json!(metrics_ev));
+        let avail = availability.remove(&name).unwrap_or_default();
+        let down: u64 = avail
+            .iter()
+            .filter_map(|a| a.get("down_points").and_then(Value::as_u64))
+            .sum();
+        let points: u64 = avail
+            .iter()
+            .filter_map(|a| a.get("points").and_then(Value::as_u64))
+            .sum();
+        svc.insert(
+            "availability".into(),
+            if avail.is_empty() {
+                Value::Null
+            } else {
+                json!({"points": points, "down_points": down,
+                       "evidence": avail.iter().filter_map(|a| a.get("evidence").cloned()).collect::<Vec<_>>()})
+            },
+        );
+        for key in ["jobs", "mapped_by", "namespaces", "evidence"] {
+            svc.entry(key).or_insert_with(|| json!([]));
+        }
+        svc.entry("targets_total").or_insert(json!(0));
+        svc.entry("targets_up").or_insert(json!(0));
+    }
+
+    let facts = json!({
+        "servers": server_facts,
+        "parts": parts.iter().map(|(k, (s, d))| ((*k).to_owned(), json!({"status": s.as_str(), "detail": d}))).collect::<Map<_, _>>(),
+        "window": secs(config.window),
+        "edge_window": secs(config.edge_window),
+        "targets": targets_out,
+        "services": services.into_iter().map(|(k, v)| (k, Value::Object(v))).collect::<Map<_, _>>(),
+        "rules": rules,
+        "synthetic": synthetic,
+        "edges": edges,
+    });
+    ProbeOutput {
+        facts,
+        evidence: evidence_out,
+        sources,
+    }
+}
+
+fn push_set(obj: &mut Map<String, Value>, key: &str, value: &str) {
+    let list = obj.entry(key).or_insert_with(|| json!([]));
+    if let Value::Array(a) = list
+        && !a.iter().any(|v| v.as_str() == Some(value))
+    {
+        a.push(json!(value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slo_tools_are_told_apart_by_labels_and_names() {
+        let l = |k: &str| BTreeMap::from([(k.to_owned(), "x".to_owned())]);
+        assert_eq!(
+            slo_tool("slo:sli_error:ratio_rate5m", &l("sloth_service")),
+            Some("sloth")
+        );
+        assert_eq!(
+            slo_tool("pyrra_errors:burnrate5m", &l("slo")),
+            Some("pyrra")
+        );
+        assert_eq!(
+            slo_tool("slo:objective:ratio", &BTreeMap::new()),
+            Some("slo naming")
+        );
+        assert_eq!(slo_tool("job:http_requests:rate5m", &BTreeMap::new()), None);
+    }
+
+    #[test]
+    fn expressions_yield_metrics_and_matchers() {
+        let (m, matchers) =
+            parse_expr(r#"sum(rate(http_requests_total{job="checkout",code=~"5.."}[5m]))"#)
+                .unwrap_or_default();
+        assert_eq!(m, vec!["http_requests_total".to_owned()]);
+        assert!(matchers.contains(&("job".into(), "=".into(), "checkout".into())));
+        assert!(parse_expr("sum(").is_none());
+    }
+
+    #[tokio::test]
+    async fn no_url_is_not_configured_and_names_the_flag() {
+        let probe = PrometheusProbe::new(PrometheusConfig::new(vec![], Auth::None));
+        let out = probe
+            .collect(&ScanContext::new(vec![], "2026-01-01T00:00:00Z".into()))
+            .await;
+        assert_eq!(out.sources[0].status, SourceStatus::NotConfigured);
+        assert!(
+            out.sources[0]
+                .detail
+                .as_deref()
+                .unwrap_or_default()
+                .contains("--prometheus")
+        );
+    }
+}
