@@ -43,6 +43,9 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         strict: args.strict,
         worktree: args.worktree,
         timeout: Duration::from_secs(args.timeout.max(1)),
+        kube_contexts: args.kube_contexts.clone(),
+        kube_current: args.kube_current,
+        kube_dumps: args.kube_dumps.clone(),
     };
     if let Some((model, _)) = &required
         && !args.models.is_empty()

@@ -29,6 +29,33 @@ pub struct ScanOptions {
     pub worktree: bool,
     /// Per-probe time bound.
     pub timeout: Duration,
+    /// Kubeconfig contexts to read (`--kube-context`).
+    pub kube_contexts: Vec<String>,
+    /// Read the current context / in-cluster config (`--kube`).
+    pub kube_current: bool,
+    /// Cluster dumps to read (`--kube-dump`).
+    pub kube_dumps: Vec<PathBuf>,
+}
+
+impl ScanOptions {
+    /// The clusters the kubernetes probe reads. Nothing unless a flag asks: a scan never
+    /// talks to whatever cluster the kubeconfig happens to point at.
+    fn kube_targets(&self) -> Vec<evident_probe_kubernetes::Target> {
+        use evident_probe_kubernetes::Target;
+        let mut targets: Vec<Target> = self
+            .kube_contexts
+            .iter()
+            .map(|c| Target::Context(c.clone()))
+            .collect();
+        if self.kube_current {
+            targets.push(Target::Current);
+        }
+        targets.extend(self.kube_dumps.iter().map(|p| Target::Dump {
+            path: p.clone(),
+            name: None,
+        }));
+        targets
+    }
 }
 
 /// Capabilities no probe of this build provides, and what a user should know about each.
@@ -40,10 +67,6 @@ const UNBUILT_CAPABILITIES: &[(&str, &str)] = &[
         "commit history (merged changes, tags, branches) is not read by this version of evident",
     ),
     ("github", "this version of evident has no GitHub probe"),
-    (
-        "kubernetes",
-        "this version of evident reads Kubernetes manifests in repositories but no live cluster",
-    ),
     (
         "prometheus",
         "this version of evident has no Prometheus probe",
@@ -114,7 +137,17 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
     ctx.probe_timeout = options.timeout;
     let ctx = Arc::new(ctx);
 
-    let probes: Vec<Arc<dyn Probe>> = vec![Arc::new(evident_probe_git::GitProbe::new())];
+    for dump in &options.kube_dumps {
+        if !dump.is_file() {
+            bail!("--kube-dump {} is not a file", dump.display());
+        }
+    }
+    let probes: Vec<Arc<dyn Probe>> = vec![
+        Arc::new(evident_probe_git::GitProbe::new()),
+        Arc::new(evident_probe_kubernetes::KubernetesProbe::new(
+            options.kube_targets(),
+        )),
+    ];
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

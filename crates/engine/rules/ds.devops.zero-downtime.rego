@@ -51,7 +51,12 @@ capacity_gap(w) := "Recreate strategy stops all pods before starting new ones" i
 	w.strategy.type == "Recreate"
 } else := sprintf("%v replica(s) with maxUnavailable %v: a rollout drops capacity", [w.effective_replicas, w.strategy.max_unavailable])
 
-verdict(svc) := note(lib.met(sprintf("rollouts keep capacity for %s", [lib.refs(ws)]), lib.ev(ws))) if {
+# Resource types a live judgement needs; a cluster that refused one makes this unknown.
+needs := lib.workload_resources
+
+verdict(svc) := lib.access_gap(needs, "rollout strategy") if {
+	lib.has_access_gap(needs)
+} else := note(lib.met(sprintf("rollouts keep capacity for %s", [lib.refs(ws)]), lib.ev(ws))) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
 	count(gaps(ws)) == 0

@@ -165,8 +165,35 @@ pub struct Workload {
     pub min_replicas: Option<i64>,
     /// Evidence ids.
     pub evidence: Vec<String>,
+    /// What a live object (or a dump of one) says about its running state; absent for
+    /// manifests, which have no `status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveStatus>,
     #[serde(skip)]
     pod_labels: Labels,
+}
+
+/// The running state of a workload, from its `status` and the pods it owns (through
+/// ReplicaSets for Deployments and Rollouts, through Jobs for CronJobs).
+///
+/// Kept apart from the declared facts because only a cluster can show it: a manifest
+/// declares 3 replicas, the cluster shows whether 3 are available.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveStatus {
+    /// Pods the controller wants (`spec.replicas`, or DaemonSet `desiredNumberScheduled`).
+    pub desired_replicas: Option<i64>,
+    /// Pods ready (`status.readyReplicas` / `numberReady`).
+    pub ready_replicas: Option<i64>,
+    /// Pods available (`status.availableReplicas` / `numberAvailable`).
+    pub available_replicas: Option<i64>,
+    /// Pods on the current revision (`status.updatedReplicas` / `updatedNumberScheduled`).
+    pub updated_replicas: Option<i64>,
+    /// Pods read that this workload owns, directly or through a ReplicaSet or Job.
+    pub pods: u32,
+    /// Sum of container restart counts over those pods.
+    pub restarts: i64,
+    /// Those pods that are not Ready.
+    pub pods_not_ready: u32,
 }
 
 /// A port of a Kubernetes Service.
@@ -287,6 +314,24 @@ pub struct ClusterFacts {
     pub kinds: BTreeMap<String, u32>,
     /// Objects that could not be read.
     pub skipped: Vec<Skipped>,
+    /// Service-mesh control planes (istiod, Linkerd's destination controller).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mesh_control_planes: Vec<Component>,
+    /// GitOps controllers (Argo CD, Flux) running in the cluster.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gitops_controllers: Vec<Component>,
+}
+
+/// A cluster component recognised by its workload (a mesh control plane, a GitOps
+/// controller): estate facts, not a service's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Component {
+    /// Workload key.
+    pub key: String,
+    /// Which tool (`istio`, `linkerd`, `argocd`, `flux`).
+    pub tool: String,
+    /// Evidence id.
+    pub evidence: String,
 }
 
 fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -515,6 +560,12 @@ fn managers(metadata: &Value) -> Vec<Manager> {
         let Some(manager) = s(f, &["manager"]) else {
             continue;
         };
+        // GitOps controllers apply under their own manager names, which look like
+        // built-in controllers; they are the manager that matters most.
+        if let Some(tool) = gitops_manager(manager) {
+            add(tool, format!("managedFields manager {manager}"));
+            continue;
+        }
         let builtin = manager.starts_with("kube-")
             || manager.ends_with("-controller")
             || manager == "kubelet";
@@ -523,6 +574,80 @@ fn managers(metadata: &Value) -> Vec<Manager> {
         }
     }
     out
+}
+
+/// The tool behind a managedFields manager name that belongs to a GitOps controller or
+/// Helm (server-side apply managers of Argo CD, Flux and Helm).
+fn gitops_manager(manager: &str) -> Option<&'static str> {
+    match manager {
+        "argocd-controller" | "argocd-application-controller" | "argocd" => Some("argocd"),
+        "kustomize-controller" | "helm-controller" | "flux" | "flux-client-side-apply" => {
+            Some("flux")
+        }
+        "helm" => Some("helm"),
+        _ => None,
+    }
+}
+
+/// The running state a live object reports in `status`; `None` when the object has no
+/// status (a manifest).
+fn live_status(kind: &str, obj: &Value) -> Option<LiveStatus> {
+    let status = obj.get("status").filter(|v| v.is_object())?;
+    let spec = obj.get("spec").unwrap_or(&Value::Null);
+    let st = |k: &str| int(status.get(k));
+    let mut live = LiveStatus::default();
+    match kind {
+        "DaemonSet" => {
+            live.desired_replicas = st("desiredNumberScheduled");
+            live.ready_replicas = st("numberReady");
+            live.available_replicas = st("numberAvailable");
+            live.updated_replicas = st("updatedNumberScheduled");
+        }
+        "Deployment" | "StatefulSet" | "ReplicaSet" | "ReplicationController" | "Rollout" => {
+            live.desired_replicas = int(spec.get("replicas")).or(Some(1));
+            // The API omits zero counts: a status without readyReplicas means none ready.
+            live.ready_replicas = st("readyReplicas").or(Some(0));
+            live.available_replicas = st("availableReplicas").or(Some(0));
+            live.updated_replicas = st("updatedReplicas").or(Some(0));
+        }
+        "Pod" => {
+            live.desired_replicas = Some(1);
+            let ready = pod_ready(obj);
+            live.ready_replicas = Some(i64::from(ready));
+            live.available_replicas = Some(i64::from(ready));
+            live.pods = 1;
+            live.pods_not_ready = u32::from(!ready);
+            live.restarts = pod_restarts(obj);
+        }
+        _ => {}
+    }
+    Some(live)
+}
+
+/// Whether a pod's `Ready` condition is true.
+fn pod_ready(pod: &Value) -> bool {
+    arr(get(pod, &["status", "conditions"]))
+        .iter()
+        .any(|c| s(c, &["type"]) == Some("Ready") && s(c, &["status"]) == Some("True"))
+}
+
+/// Restarts of all of a pod's containers (init containers included).
+fn pod_restarts(pod: &Value) -> i64 {
+    ["containerStatuses", "initContainerStatuses"]
+        .iter()
+        .flat_map(|k| arr(get(pod, &["status", k])))
+        .filter_map(|c| int(c.get("restartCount")))
+        .sum()
+}
+
+/// The controller owner of an object: the ownerReference with `controller: true`, else
+/// the first one.
+fn controller_of(obj: &Value) -> Option<(String, String)> {
+    let refs = arr(get(obj, &["metadata", "ownerReferences"]));
+    refs.iter()
+        .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+        .or_else(|| refs.first())
+        .and_then(|r| Some((s(r, &["kind"])?.to_owned(), s(r, &["name"])?.to_owned())))
 }
 
 fn label_of(template_labels: &Labels, object_labels: &Labels, keys: &[&str]) -> Option<String> {
@@ -594,6 +719,19 @@ fn workload(kind: &str, obj: &Value, evidence: &str) -> Option<Workload> {
         .collect();
     topology_spread_keys.sort();
     topology_spread_keys.dedup();
+    let mut containers: Vec<Container> = arr(pod_spec.get("containers"))
+        .iter()
+        .filter_map(|c| container(c, mesh_injected, false))
+        .collect();
+    // A proxy is a sidecar only beside an app container. A pod whose only container is
+    // `istio-proxy` (an ingress or egress gateway) runs the proxy as its app, and must be
+    // judged as one; otherwise it would have no app container and pass every container
+    // check vacuously.
+    if containers.iter().all(|c| c.sidecar) {
+        for c in &mut containers {
+            c.sidecar = false;
+        }
+    }
     Some(Workload {
         key: format!("{kind}/{namespace}/{name}"),
         kind: kind.to_owned(),
@@ -614,10 +752,7 @@ fn workload(kind: &str, obj: &Value, evidence: &str) -> Option<Workload> {
         effective_replicas,
         strategy: strategy(kind, &spec, effective_replicas),
         progressive_delivery: (kind == "Rollout").then(|| "argo-rollouts".to_owned()),
-        containers: arr(pod_spec.get("containers"))
-            .iter()
-            .filter_map(|c| container(c, mesh_injected, false))
-            .collect(),
+        containers,
         init_containers: arr(pod_spec.get("initContainers"))
             .iter()
             .filter_map(|c| container(c, mesh_injected, true))
@@ -646,6 +781,7 @@ fn workload(kind: &str, obj: &Value, evidence: &str) -> Option<Workload> {
         hpas: Vec::new(),
         min_replicas: None,
         evidence: vec![evidence.to_owned()],
+        live: live_status(kind, obj),
         pod_labels,
     })
 }
@@ -680,6 +816,9 @@ pub fn extract(objects: &[SourcedObject]) -> ClusterFacts {
     let mut pdb_selectors: Vec<(String, String, Option<Value>)> = Vec::new();
     let mut expanded: Vec<(&Value, &str)> = Vec::new();
     let mut list_items: Vec<(Value, String)> = Vec::new();
+    // `ReplicaSet/ns/name` → its controller (kind, name), for pods owned through it.
+    let mut intermediate: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut owned_pods: Vec<OwnedPod> = Vec::new();
     for o in objects {
         if s(&o.object, &["kind"]).is_some_and(|k| k.ends_with("List")) {
             for item in arr(o.object.get("items")) {
@@ -711,12 +850,32 @@ pub fn extract(objects: &[SourcedObject]) -> ClusterFacts {
         let owners = owner_kinds(obj);
         match kind {
             "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicationController" | "CronJob" => {}
-            "ReplicaSet" if owners.iter().any(|k| k == "Deployment" || k == "Rollout") => continue,
+            "ReplicaSet" if owners.iter().any(|k| k == "Deployment" || k == "Rollout") => {
+                if let Some(owner) = controller_of(obj) {
+                    intermediate.insert(format!("ReplicaSet/{namespace}/{name}"), owner);
+                }
+                continue;
+            }
             "ReplicaSet" => {}
             "Rollout" if api.starts_with("argoproj.io/") => {}
-            "Job" if owners.iter().any(|k| k == "CronJob") => continue,
+            "Job" if owners.iter().any(|k| k == "CronJob") => {
+                if let Some(owner) = controller_of(obj) {
+                    intermediate.insert(format!("Job/{namespace}/{name}"), owner);
+                }
+                continue;
+            }
             "Job" => {}
-            "Pod" if !owners.is_empty() => continue,
+            "Pod" if !owners.is_empty() => {
+                if let Some((owner_kind, owner_name)) = controller_of(obj) {
+                    owned_pods.push(OwnedPod {
+                        owner: format!("{owner_kind}/{namespace}/{owner_name}"),
+                        namespace: namespace.to_owned(),
+                        restarts: pod_restarts(obj),
+                        ready: pod_ready(obj),
+                    });
+                }
+                continue;
+            }
             "Pod" => facts.bare_pods.push(format!("Pod/{namespace}/{name}")),
             "Service" => {
                 let ports = arr(get(obj, &["spec", "ports"]))
@@ -855,6 +1014,13 @@ pub fn extract(objects: &[SourcedObject]) -> ClusterFacts {
                         });
                     }
                 }
+                if let Some(component) = component_of(&w, evidence) {
+                    if component.tool == "istio" || component.tool == "linkerd" {
+                        facts.mesh_control_planes.push(component);
+                    } else {
+                        facts.gitops_controllers.push(component);
+                    }
+                }
                 // The same workload can be declared in several files (a base, a
                 // release copy, a kustomize base). Each declaration is kept and judged:
                 // the first under `Kind/ns/name`, the next ones under `Kind/ns/name#2`...
@@ -875,7 +1041,64 @@ pub fn extract(objects: &[SourcedObject]) -> ClusterFacts {
     }
     link(&mut facts, &flagger_targets);
     link_pdbs(&mut facts, &pdb_selectors);
+    attach_pods(&mut facts, &intermediate, &owned_pods);
     facts
+}
+
+/// A pod a controller owns, reduced to what its workload's live status needs.
+struct OwnedPod {
+    owner: String,
+    namespace: String,
+    restarts: i64,
+    ready: bool,
+}
+
+/// Counts each owned pod on its top owner: Pod → ReplicaSet → Deployment or Rollout,
+/// Pod → Job → CronJob, Pod → StatefulSet / DaemonSet directly.
+fn attach_pods(
+    facts: &mut ClusterFacts,
+    intermediate: &BTreeMap<String, (String, String)>,
+    pods: &[OwnedPod],
+) {
+    for pod in pods {
+        let top = intermediate.get(&pod.owner).map_or_else(
+            || pod.owner.clone(),
+            |(kind, name)| format!("{kind}/{}/{name}", pod.namespace),
+        );
+        let Some(w) = facts.workloads.get_mut(&top) else {
+            continue;
+        };
+        let live = w.live.get_or_insert_with(LiveStatus::default);
+        live.pods += 1;
+        live.restarts += pod.restarts;
+        live.pods_not_ready += u32::from(!pod.ready);
+    }
+}
+
+/// Mesh control planes and GitOps controllers, recognised by workload name or image.
+fn component_of(w: &Workload, evidence: &str) -> Option<Component> {
+    const KNOWN: [(&str, &str); 9] = [
+        ("istiod", "istio"),
+        ("istio/pilot", "istio"),
+        ("linkerd-destination", "linkerd"),
+        ("linkerd/controller", "linkerd"),
+        ("argocd-application-controller", "argocd"),
+        ("argoproj/argocd", "argocd"),
+        ("argocd/argocd", "argocd"),
+        ("kustomize-controller", "flux"),
+        ("helm-controller", "flux"),
+    ];
+    let names: Vec<&str> = std::iter::once(w.name.as_str())
+        .chain(w.containers.iter().map(|c| c.image.repository.as_str()))
+        .collect();
+    let (_, tool) = KNOWN
+        .iter()
+        .find(|(m, _)| names.iter().any(|n| n.ends_with(m)))?;
+    Some(Component {
+        key: w.key.clone(),
+        tool: (*tool).to_owned(),
+        evidence: evidence.to_owned(),
+    })
 }
 
 /// Reads Prometheus rule groups (`groups: [{name, rules: [...]}]`), as PrometheusRule
