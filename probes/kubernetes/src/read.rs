@@ -272,7 +272,10 @@ async fn discover(client: &Client, options: &ReadOptions) -> Result<(Discovery, 
     )
     .await;
     match aggregated {
-        Ok(Ok(d)) => return Ok((d, "aggregated".into())),
+        // A server without aggregated discovery answers the plain APIGroupList, which
+        // parses as an empty discovery list: only a result with the core group counts.
+        Ok(Ok(d)) if d.has_group("") => return Ok((d, "aggregated".into())),
+        Ok(Ok(_)) => tracing::debug!("no aggregated discovery; using per-group discovery"),
         Ok(Err(e)) => {
             if let (Failure::Fatal(SourceStatus::Forbidden, detail), _) = classify(&e) {
                 return Err(ClusterError {
