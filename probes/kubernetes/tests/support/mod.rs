@@ -235,6 +235,10 @@ async fn route(state: &State, method: &str, path: &str, query: &str, accept: &st
     }
     let wants_aggregated = state.aggregated && accept.contains("as=APIGroupDiscoveryList");
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if path == "/__requests" {
+        let n = state.seen.lock().map(|s| s.len()).unwrap_or(0);
+        return respond(200, "application/json", &json!({"requests": n}));
+    }
     match parts.as_slice() {
         ["api"] if wants_aggregated => respond(
             200,
