@@ -293,9 +293,29 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
     })
 }
 
-/// Everything the git probe could not read, from each repository's `unreadable` list.
+/// Everything the git probe could not read, from each repository's `unreadable` list,
+/// and every resource type a cluster did not give the kubernetes probe.
 fn collect_unreadable(facts: &Value) -> Vec<Unreadable> {
     let mut out = Vec::new();
+    for u in facts
+        .pointer("/kubernetes/unread")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let field = |k: &str| u.get(k).and_then(Value::as_str).unwrap_or_default();
+        let resource = if field("group").is_empty() {
+            field("resource").to_owned()
+        } else {
+            format!("{}/{}", field("group"), field("resource"))
+        };
+        out.push(Unreadable {
+            probe: "kubernetes".into(),
+            source: format!("cluster {}", field("cluster")),
+            location: resource,
+            reason: format!("{}: {}", field("status"), field("detail")),
+        });
+    }
     let Some(repos) = facts.pointer("/git/repos").and_then(Value::as_object) else {
         return out;
     };

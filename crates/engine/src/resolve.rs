@@ -330,10 +330,7 @@ mod tests {
         let r = resolve_services(&f);
         assert_eq!(
             r.input_services["cart"]["live_workloads"],
-            json!([
-                "prod/Deployment/shop/cart",
-                "stage/Deployment/shop/cart-v2"
-            ])
+            json!(["prod/Deployment/shop/cart", "stage/Deployment/shop/cart-v2"])
         );
         assert_eq!(r.input_services["frontend"]["live_workloads"], json!([]));
         assert!(

@@ -57,7 +57,10 @@ fn live_cluster(i: &mut Value) {
     let q = |v: &Value| -> Value {
         match v {
             Value::String(s) => json!(format!("prod/{s}")),
-            Value::Array(a) => a.iter().map(|x| json!(format!("prod/{}", x.as_str().unwrap_or_default()))).collect(),
+            Value::Array(a) => a
+                .iter()
+                .map(|x| json!(format!("prod/{}", x.as_str().unwrap_or_default())))
+                .collect(),
             other => other.clone(),
         }
     };
@@ -161,7 +164,9 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
             live_cluster(i);
             live_web(i)["containers"][0]["readiness_probe"] = json!(false);
         }),
-        ("ds.devops.health-checks", Unknown, |i| forbid(i, "deployments")),
+        ("ds.devops.health-checks", Unknown, |i| {
+            forbid(i, "deployments")
+        }),
         // a workload whose containers are all flagged sidecars is never vacuously met
         ("ds.devops.health-checks", NotMet, |i| {
             live_cluster(i);
@@ -194,9 +199,12 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
         }),
         ("ds.devops.central-logging", NotMet, |i| {
             live_cluster(i);
-            i["facts"]["kubernetes"]["workloads"]["prod/DaemonSet/logging/fluent-bit"]["live"]["ready_replicas"] = json!(2);
+            i["facts"]["kubernetes"]["workloads"]["prod/DaemonSet/logging/fluent-bit"]["live"]["ready_replicas"] =
+                json!(2);
         }),
-        ("ds.devops.central-logging", Unknown, |i| forbid(i, "daemonsets")),
+        ("ds.devops.central-logging", Unknown, |i| {
+            forbid(i, "daemonsets")
+        }),
         ("ds.devops.central-logging", Unknown, none),
         // ds.process.ci-all
         ("ds.process.ci-all", Met, none),
@@ -611,7 +619,11 @@ fn live_verdicts_say_which_cluster_and_a_forbidden_resource_is_named() {
         .expect("result");
     assert_eq!(r.status, Unknown);
     assert_eq!(r.reason.as_deref(), Some("forbidden"));
-    assert!(r.summary.contains("services in cluster prod"), "{}", r.summary);
+    assert!(
+        r.summary.contains("services in cluster prod"),
+        "{}",
+        r.summary
+    );
 }
 
 #[test]

@@ -1138,33 +1138,37 @@ pub fn rules_of_groups(groups: &[Value], evidence: &str) -> Vec<AlertRule> {
 /// Connects Services, PDBs, autoscalers and progressive delivery to the workloads they
 /// act on: same namespace, real selector semantics.
 fn link(facts: &mut ClusterFacts, flagger_targets: &[String]) {
+    // Services by namespace, once: a cluster has thousands of each, and matching every
+    // workload against every Service of every namespace is quadratic.
+    let mut services_in: BTreeMap<&str, Vec<&KubeService>> = BTreeMap::new();
+    for svc in facts.services.values() {
+        if let Some(ns) = svc
+            .key
+            .strip_prefix("Service/")
+            .and_then(|rest| rest.split('/').next())
+        {
+            services_in.entry(ns).or_default().push(svc);
+        }
+    }
+    let mut hpas_of: BTreeMap<&str, Vec<&Hpa>> = BTreeMap::new();
+    for h in facts.hpas.values() {
+        hpas_of.entry(h.target.as_str()).or_default().push(h);
+    }
     for w in facts.workloads.values_mut() {
-        let ns_prefix = |key: &str, kind: &str| {
-            key.strip_prefix(kind)
-                .and_then(|rest| rest.split('/').next())
-                .map(str::to_owned)
-        };
-        w.selected_by_services = facts
-            .services
-            .values()
-            .filter(|svc| ns_prefix(&svc.key, "Service/").as_deref() == Some(w.namespace.as_str()))
+        w.selected_by_services = services_in
+            .get(w.namespace.as_str())
+            .into_iter()
+            .flatten()
             .filter(|svc| service_selects(&svc.selector, &w.pod_labels))
             .map(|svc| svc.key.clone())
             .collect();
         // Declarations kept under `Kind/ns/name#2` are still that object for targets.
         let object_key = format!("{}/{}/{}", w.kind, w.namespace, w.name);
-        w.hpas = facts
-            .hpas
-            .values()
-            .filter(|h| h.target == object_key)
-            .map(|h| h.key.clone())
-            .collect();
-        w.min_replicas = facts
-            .hpas
-            .values()
-            .filter(|h| h.target == object_key)
-            .map(|h| h.min_replicas)
-            .min();
+        let scalers = hpas_of
+            .get(object_key.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        w.hpas = scalers.iter().map(|h| h.key.clone()).collect();
+        w.min_replicas = scalers.iter().map(|h| h.min_replicas).min();
         if flagger_targets.contains(&object_key) {
             w.progressive_delivery = Some("flagger".into());
         }
@@ -1174,10 +1178,15 @@ fn link(facts: &mut ClusterFacts, flagger_targets: &[String]) {
 /// Matches PDBs to workloads with `LabelSelector` semantics (an empty selector covers
 /// every pod of the namespace, an absent one none).
 fn link_pdbs(facts: &mut ClusterFacts, pdb_selectors: &[(String, String, Option<Value>)]) {
+    let mut by_namespace: BTreeMap<&str, Vec<&(String, String, Option<Value>)>> = BTreeMap::new();
+    for p in pdb_selectors {
+        by_namespace.entry(p.1.as_str()).or_default().push(p);
+    }
     for w in facts.workloads.values_mut() {
-        w.pdbs = pdb_selectors
-            .iter()
-            .filter(|(_, ns, _)| *ns == w.namespace)
+        w.pdbs = by_namespace
+            .get(w.namespace.as_str())
+            .into_iter()
+            .flatten()
             .filter(|(_, _, sel)| label_selector_matches(sel.as_ref(), &w.pod_labels))
             .map(|(key, _, _)| key.clone())
             .collect();

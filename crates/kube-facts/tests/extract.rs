@@ -463,7 +463,8 @@ fn a_lone_proxy_is_the_app_not_a_sidecar() {
 #[test]
 fn live_status_counts_pods_through_replicasets_and_jobs() {
     let mut d = deployment("web", json!({"replicas": 3}), json!([app("server")]));
-    d["status"] = json!({"replicas": 3, "readyReplicas": 2, "availableReplicas": 2, "updatedReplicas": 3});
+    d["status"] =
+        json!({"replicas": 3, "readyReplicas": 2, "availableReplicas": 2, "updatedReplicas": 3});
     let pod = |name: &str, owner_kind: &str, owner: &str, restarts: i64, ready: &str| {
         json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "shop",
                "ownerReferences": [{"kind": owner_kind, "name": owner, "controller": true}]},
@@ -500,20 +501,37 @@ fn live_status_counts_pods_through_replicasets_and_jobs() {
 
 #[test]
 fn manifests_have_no_live_status() {
-    let facts = extract(&objects(vec![deployment("web", json!({}), json!([app("s")]))]));
+    let facts = extract(&objects(vec![deployment(
+        "web",
+        json!({}),
+        json!([app("s")]),
+    )]));
     assert!(facts.workloads["Deployment/shop/web"].live.is_none());
     let json = serde_json::to_value(&facts).expect("json");
-    assert!(json["workloads"]["Deployment/shop/web"].get("live").is_none());
+    assert!(
+        json["workloads"]["Deployment/shop/web"]
+            .get("live")
+            .is_none()
+    );
 }
 
 #[test]
 fn gitops_controllers_are_managers_and_cluster_components() {
     let mut d = deployment("web", json!({}), json!([app("s")]));
-    d["metadata"]["managedFields"] = json!([{"manager": "kustomize-controller", "operation": "Apply"}]);
-    let mut argo = deployment("argocd-application-controller", json!({}), json!([{"name": "c", "image": "quay.io/argoproj/argocd:v2.13.0"}]));
-    argo["metadata"]["managedFields"] = json!([{"manager": "argocd-controller", "operation": "Apply"}]);
+    d["metadata"]["managedFields"] =
+        json!([{"manager": "kustomize-controller", "operation": "Apply"}]);
+    let mut argo = deployment(
+        "argocd-application-controller",
+        json!({}),
+        json!([{"name": "c", "image": "quay.io/argoproj/argocd:v2.13.0"}]),
+    );
+    argo["metadata"]["managedFields"] =
+        json!([{"manager": "argocd-controller", "operation": "Apply"}]);
     let facts = extract(&objects(vec![d, argo]));
-    assert_eq!(facts.workloads["Deployment/shop/web"].managers[0].tool, "flux");
+    assert_eq!(
+        facts.workloads["Deployment/shop/web"].managers[0].tool,
+        "flux"
+    );
     assert_eq!(facts.gitops_controllers.len(), 1);
     assert_eq!(facts.gitops_controllers[0].tool, "argocd");
 }

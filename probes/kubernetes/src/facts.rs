@@ -230,15 +230,24 @@ pub(crate) fn assemble(results: Vec<TargetResult>, ctx: &ScanContext) -> ProbeOu
         let (status, detail, resources) = summarise(&name, result.kind, &read);
         for r in &read.resources {
             if let Outcome::Failed { status, detail } = &r.outcome {
-                unread.push(json!({"cluster": name, "group": r.group, "resource": r.plural,
-                                   "status": status.as_str(), "detail": detail}));
+                unread.push(
+                    json!({"cluster": name, "group": r.group, "resource": r.plural,
+                                   "status": status.as_str(), "detail": detail}),
+                );
                 if *status == SourceStatus::Forbidden {
                     forbidden.insert(r.plural.clone());
                 }
             }
         }
         let items = std::mem::take(&mut read.objects);
-        let objects = cluster_objects(&name, (result.kind, &result.source), items, &read, ctx, &mut evidence);
+        let objects = cluster_objects(
+            &name,
+            (result.kind, &result.source),
+            items,
+            &read,
+            ctx,
+            &mut evidence,
+        );
         let extracted = extract(&objects);
         let kinds = serde_json::to_value(&extracted.kinds).unwrap_or(Value::Null);
         merge(

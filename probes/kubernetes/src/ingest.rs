@@ -300,7 +300,10 @@ mod tests {
                        "containerStatuses": [{"name": "app", "restartCount": 4, "image": "x"}]}});
         let got = ingest(&raw(&pod), Some("v1"), Some("Pod"), Keep::Full).expect("kept");
         assert!(got.object.get("spec").is_none());
-        assert_eq!(got.object["status"]["containerStatuses"][0]["restartCount"], 4);
+        assert_eq!(
+            got.object["status"]["containerStatuses"][0]["restartCount"],
+            4
+        );
         assert_eq!(got.locator, "Pod/shop/web-1");
         assert!(!got.cited);
         let mut bare = pod.clone();

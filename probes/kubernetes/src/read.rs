@@ -263,12 +263,17 @@ fn wanted_groups() -> Vec<&'static str> {
     groups
 }
 
-async fn discover(client: &Client, options: &ReadOptions) -> Result<(Discovery, String), ClusterError> {
+async fn discover(
+    client: &Client,
+    options: &ReadOptions,
+) -> Result<(Discovery, String), ClusterError> {
     let groups = wanted_groups();
     let bound = options.request_timeout * 2;
     let aggregated = tokio::time::timeout(
         bound,
-        Discovery::new(client.clone()).filter(&groups).run_aggregated(),
+        Discovery::new(client.clone())
+            .filter(&groups)
+            .run_aggregated(),
     )
     .await;
     match aggregated {
@@ -287,8 +292,7 @@ async fn discover(client: &Client, options: &ReadOptions) -> Result<(Discovery, 
         }
         Err(_) => tracing::debug!("aggregated discovery timed out; using per-group discovery"),
     }
-    match tokio::time::timeout(bound, Discovery::new(client.clone()).filter(&groups).run()).await
-    {
+    match tokio::time::timeout(bound, Discovery::new(client.clone()).filter(&groups).run()).await {
         Ok(Ok(d)) => Ok((d, "legacy".into())),
         Ok(Err(e)) => {
             let status = match classify(&e).0 {
@@ -308,7 +312,10 @@ async fn discover(client: &Client, options: &ReadOptions) -> Result<(Discovery, 
 }
 
 /// Reads every wanted resource type the cluster serves.
-pub async fn read_cluster(client: &Client, options: &ReadOptions) -> Result<ClusterRead, ClusterError> {
+pub async fn read_cluster(
+    client: &Client,
+    options: &ReadOptions,
+) -> Result<ClusterRead, ClusterError> {
     let (discovery, mode) = discover(client, options).await?;
     let mut read = ClusterRead {
         discovery: mode,
@@ -316,9 +323,9 @@ pub async fn read_cluster(client: &Client, options: &ReadOptions) -> Result<Clus
     };
     for wanted in WANTED {
         let served = discovery.get(wanted.group).and_then(|g| {
-            g.recommended_resources()
-                .into_iter()
-                .find(|(ar, caps)| ar.plural == wanted.plural && caps.supports_operation(verbs::LIST))
+            g.recommended_resources().into_iter().find(|(ar, caps)| {
+                ar.plural == wanted.plural && caps.supports_operation(verbs::LIST)
+            })
         });
         let Some((ar, _)) = served else {
             read.resources.push(ResourceRead {
@@ -334,7 +341,18 @@ pub async fn read_cluster(client: &Client, options: &ReadOptions) -> Result<Clus
             format!("/apis/{}", ar.api_version)
         };
         let path = format!("{base}/{}", ar.plural);
-        let outcome = list_all(client, options, &path, &ar.api_version, &ar.kind, wanted.keep, &mut read, &base, &ar.plural).await;
+        let outcome = list_all(
+            client,
+            options,
+            &path,
+            &ar.api_version,
+            &ar.kind,
+            wanted.keep,
+            &mut read,
+            &base,
+            &ar.plural,
+        )
+        .await;
         read.resources.push(ResourceRead {
             group: wanted.group.into(),
             plural: wanted.plural.into(),

@@ -48,22 +48,36 @@ fn facts_without_clusters(out: &ProbeOutput) -> Value {
 async fn live_and_dump_of_the_same_objects_give_the_same_facts() {
     let objects = support::cluster();
     let (live, _) = scan_live(State::new(&objects), options()).await;
-    assert_eq!(live.sources[0].status, SourceStatus::Ok, "{:?}", live.sources);
+    assert_eq!(
+        live.sources[0].status,
+        SourceStatus::Ok,
+        "{:?}",
+        live.sources
+    );
 
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("boutique.json");
     std::fs::write(&path, support::dump(&objects).to_string()).expect("write dump");
-    let dumped = KubernetesProbe::new(vec![Target::Dump {
-        path,
-        name: None,
-    }])
-    .collect(&ctx())
-    .await;
+    let dumped = KubernetesProbe::new(vec![Target::Dump { path, name: None }])
+        .collect(&ctx())
+        .await;
     assert_eq!(dumped.sources[0].status, SourceStatus::Ok);
-    assert_eq!(facts_without_clusters(&live), facts_without_clusters(&dumped));
-    let ids = |o: &ProbeOutput| o.evidence.iter().map(|e| e.id.clone()).collect::<BTreeSet<_>>();
+    assert_eq!(
+        facts_without_clusters(&live),
+        facts_without_clusters(&dumped)
+    );
+    let ids = |o: &ProbeOutput| {
+        o.evidence
+            .iter()
+            .map(|e| e.id.clone())
+            .collect::<BTreeSet<_>>()
+    };
     assert_eq!(ids(&live), ids(&dumped));
-    assert!(live.facts["workloads"].as_object().is_some_and(|w| w.len() > 12));
+    assert!(
+        live.facts["workloads"]
+            .as_object()
+            .is_some_and(|w| w.len() > 12)
+    );
 }
 
 #[tokio::test]
@@ -80,8 +94,15 @@ async fn live_facts_follow_owners_status_and_sidecars() {
     assert_eq!(cart["live"]["available_replicas"], 1);
     assert_eq!(cart["live"]["pods_not_ready"], 1);
     assert_eq!(cart["cluster"], "boutique");
-    let keys: Vec<&String> = f["workloads"].as_object().map(|m| m.keys().collect()).unwrap_or_default();
-    assert!(keys.iter().all(|k| !k.contains("ReplicaSet/") && !k.contains("-7d4b9c-")), "{keys:?}");
+    let keys: Vec<&String> = f["workloads"]
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    assert!(
+        keys.iter()
+            .all(|k| !k.contains("ReplicaSet/") && !k.contains("-7d4b9c-")),
+        "{keys:?}"
+    );
     // Rollout pods, CronJob pods through their Job.
     assert_eq!(w("Rollout/shop/checkout")["live"]["pods"], 2);
     assert_eq!(w("CronJob/shop/report")["live"]["restarts"], 1);
@@ -93,23 +114,53 @@ async fn live_facts_follow_owners_status_and_sidecars() {
     assert_eq!(payments["containers"][1]["name"], "istio-proxy");
     assert_eq!(payments["containers"][1]["sidecar"], true);
     assert_eq!(payments["containers"][0]["sidecar"], false);
-    assert_eq!(w("Deployment/istio-system/istio-ingressgateway")["containers"][0]["sidecar"], false);
+    assert_eq!(
+        w("Deployment/istio-system/istio-ingressgateway")["containers"][0]["sidecar"],
+        false
+    );
     // PDB with matchExpressions, HPA, manager from managedFields.
-    assert_eq!(payments["pdbs"], json!(["boutique/PodDisruptionBudget/shop/payments"]));
-    assert_eq!(w("Rollout/shop/checkout")["pdbs"], json!(["boutique/PodDisruptionBudget/shop/payments"]));
-    assert_eq!(payments["hpas"], json!(["boutique/HorizontalPodAutoscaler/shop/payments"]));
+    assert_eq!(
+        payments["pdbs"],
+        json!(["boutique/PodDisruptionBudget/shop/payments"])
+    );
+    assert_eq!(
+        w("Rollout/shop/checkout")["pdbs"],
+        json!(["boutique/PodDisruptionBudget/shop/payments"])
+    );
+    assert_eq!(
+        payments["hpas"],
+        json!(["boutique/HorizontalPodAutoscaler/shop/payments"])
+    );
     assert_eq!(payments["managers"][0]["tool"], "argocd");
-    assert_eq!(payments["containers"][0]["env_ip_literals"], json!(["PEER"]));
+    assert_eq!(
+        payments["containers"][0]["env_ip_literals"],
+        json!(["PEER"])
+    );
     assert_eq!(
         w("Deployment/default/frontend")["selected_by_services"],
-        json!(["boutique/Service/default/frontend", "boutique/Service/default/frontend-external"])
+        json!([
+            "boutique/Service/default/frontend",
+            "boutique/Service/default/frontend-external"
+        ])
     );
     // Cluster components.
-    assert_eq!(f["log_shippers"][0]["key"], "boutique/DaemonSet/logging/fluent-bit");
+    assert_eq!(
+        f["log_shippers"][0]["key"],
+        "boutique/DaemonSet/logging/fluent-bit"
+    );
     assert_eq!(f["mesh_control_planes"][0]["tool"], "istio");
     // Evidence names the object, its version and the API path to re-read it.
-    let ev = out.evidence.iter().find(|e| e.id.starts_with("k8s:boutique:Deployment/shop/payments@")).expect("evidence");
-    assert!(ev.locator.contains("GET /apis/apps/v1/namespaces/shop/deployments/payments"), "{}", ev.locator);
+    let ev = out
+        .evidence
+        .iter()
+        .find(|e| e.id.starts_with("k8s:boutique:Deployment/shop/payments@"))
+        .expect("evidence");
+    assert!(
+        ev.locator
+            .contains("GET /apis/apps/v1/namespaces/shop/deployments/payments"),
+        "{}",
+        ev.locator
+    );
     assert!(ev.revision.is_some());
 }
 
@@ -126,9 +177,20 @@ async fn pages_follow_continue_and_an_expired_token_restarts_the_list() {
     let expected = state.objects["pods"].len();
     assert_eq!(pods["items"], expected);
     let seen = state.requests();
-    assert!(seen.iter().any(|r| r.path == "/api/v1/pods" && r.status == 410));
-    assert!(seen.iter().any(|r| r.path == "/api/v1/pods" && r.query.contains("continue=c7") && r.status == 200));
-    assert!(seen.iter().filter(|r| r.path == "/api/v1/pods").all(|r| r.query.contains("limit=7")));
+    assert!(
+        seen.iter()
+            .any(|r| r.path == "/api/v1/pods" && r.status == 410)
+    );
+    assert!(
+        seen.iter().any(|r| r.path == "/api/v1/pods"
+            && r.query.contains("continue=c7")
+            && r.status == 200)
+    );
+    assert!(
+        seen.iter()
+            .filter(|r| r.path == "/api/v1/pods")
+            .all(|r| r.query.contains("limit=7"))
+    );
 }
 
 #[tokio::test]
@@ -159,9 +221,17 @@ async fn a_500_is_retried_and_a_slow_answer_times_out() {
     let (out, state) = scan_live(state, opts).await;
     let resources = &out.facts["clusters"]["boutique"]["resources"];
     assert_eq!(resources["services"]["status"], "read");
-    assert_eq!(resources["networking.k8s.io/ingresses"]["status"], "timeout");
+    assert_eq!(
+        resources["networking.k8s.io/ingresses"]["status"],
+        "timeout"
+    );
     assert!(out.facts["services"]["boutique/Service/default/frontend"].is_object());
-    assert!(state.requests().iter().any(|r| r.path == "/api/v1/services" && r.status == 500));
+    assert!(
+        state
+            .requests()
+            .iter()
+            .any(|r| r.path == "/api/v1/services" && r.status == 500)
+    );
 }
 
 #[tokio::test]
@@ -178,11 +248,23 @@ async fn legacy_discovery_when_the_server_has_no_aggregated_discovery() {
 async fn metadata_only_lists_where_labels_suffice_and_secrets_are_never_listed() {
     let (_, state) = scan_live(State::new(&support::cluster()), options()).await;
     let seen = state.requests();
-    let ns = seen.iter().find(|r| r.path == "/api/v1/namespaces").expect("namespaces listed");
-    assert!(ns.accept.contains("as=PartialObjectMetadataList"), "{}", ns.accept);
+    let ns = seen
+        .iter()
+        .find(|r| r.path == "/api/v1/namespaces")
+        .expect("namespaces listed");
+    assert!(
+        ns.accept.contains("as=PartialObjectMetadataList"),
+        "{}",
+        ns.accept
+    );
     assert!(seen.iter().all(|r| !r.path.contains("secrets")));
     assert!(seen.iter().all(|r| r.method == "GET"));
-    assert!(state.requests().iter().any(|r| r.path == "/apis" && r.accept.contains("APIGroupDiscoveryList")));
+    assert!(
+        state
+            .requests()
+            .iter()
+            .any(|r| r.path == "/apis" && r.accept.contains("APIGroupDiscoveryList"))
+    );
 }
 
 #[tokio::test]
@@ -192,7 +274,9 @@ async fn no_secret_env_value_or_configmap_value_leaves_the_probe() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("d.json");
     std::fs::write(&path, support::dump(&objects).to_string()).expect("write");
-    let dumped = KubernetesProbe::new(vec![Target::Dump { path, name: None }]).collect(&ctx()).await;
+    let dumped = KubernetesProbe::new(vec![Target::Dump { path, name: None }])
+        .collect(&ctx())
+        .await;
     for out in [live, dumped] {
         let text = format!(
             "{} {} {:?}",
@@ -209,10 +293,17 @@ async fn no_secret_env_value_or_configmap_value_leaves_the_probe() {
 async fn no_target_is_not_configured_and_a_bad_dump_is_an_error_not_a_panic() {
     let out = KubernetesProbe::new(vec![]).collect(&ctx()).await;
     assert_eq!(out.sources[0].status, SourceStatus::NotConfigured);
-    assert!(out.sources[0].detail.as_deref().is_some_and(|d| d.contains("--kube-context")));
+    assert!(
+        out.sources[0]
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("--kube-context"))
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bad.json");
     std::fs::write(&path, "{\"kind\": \"List\", \"items\": [").expect("write");
-    let out = KubernetesProbe::new(vec![Target::Dump { path, name: None }]).collect(&ctx()).await;
+    let out = KubernetesProbe::new(vec![Target::Dump { path, name: None }])
+        .collect(&ctx())
+        .await;
     assert_eq!(out.sources[0].status, SourceStatus::Error);
 }

@@ -19,7 +19,12 @@ struct Rule {
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -44,7 +49,11 @@ fn cluster_role() -> Vec<Rule> {
 /// The RBAC attributes of a GET: a non-resource URL, or (group, resource, verb).
 enum Attr {
     Url(String),
-    Resource { group: String, resource: String, verb: &'static str },
+    Resource {
+        group: String,
+        resource: String,
+        verb: &'static str,
+    },
 }
 
 fn attributes(path: &str) -> Attr {
@@ -56,11 +65,21 @@ fn attributes(path: &str) -> Attr {
     };
     match rest.as_slice() {
         [] => Attr::Url(path.to_owned()),
-        [resource] => Attr::Resource { group, resource: (*resource).to_owned(), verb: "list" },
-        ["namespaces", _ns, resource] => Attr::Resource { group, resource: (*resource).to_owned(), verb: "list" },
-        [resource, _name] | ["namespaces", _, resource, _name] => {
-            Attr::Resource { group, resource: (*resource).to_owned(), verb: "get" }
-        }
+        [resource] => Attr::Resource {
+            group,
+            resource: (*resource).to_owned(),
+            verb: "list",
+        },
+        ["namespaces", _ns, resource] => Attr::Resource {
+            group,
+            resource: (*resource).to_owned(),
+            verb: "list",
+        },
+        [resource, _name] | ["namespaces", _, resource, _name] => Attr::Resource {
+            group,
+            resource: (*resource).to_owned(),
+            verb: "get",
+        },
         _ => Attr::Url(path.to_owned()),
     }
 }
@@ -76,7 +95,11 @@ fn url_allowed(rule: &Rule, path: &str) -> bool {
 fn allowed(rules: &[Rule], attr: &Attr) -> bool {
     rules.iter().any(|r| match attr {
         Attr::Url(path) => url_allowed(r, path),
-        Attr::Resource { group, resource, verb } => {
+        Attr::Resource {
+            group,
+            resource,
+            verb,
+        } => {
             r.groups.iter().any(|g| g == group)
                 && r.resources.iter().any(|x| x == resource)
                 && r.verbs.iter().any(|v| v == verb)
@@ -89,7 +112,10 @@ async fn every_request_the_probe_makes_is_allowed_by_the_cluster_role() {
     let rules = cluster_role();
     for r in &rules {
         for v in &r.verbs {
-            assert!(v == "get" || v == "list", "the role grants {v}: read-only means get and list");
+            assert!(
+                v == "get" || v == "list",
+                "the role grants {v}: read-only means get and list"
+            );
         }
     }
     let state = Arc::new(support::State::new(&support::cluster()));
@@ -103,12 +129,18 @@ async fn every_request_the_probe_makes_is_allowed_by_the_cluster_role() {
         request_timeout: Duration::from_secs(10),
         ..ReadOptions::default()
     });
-    let _ = probe.collect(&ScanContext::new(vec![], "2026-11-23T10:00:00Z".into())).await;
+    let _ = probe
+        .collect(&ScanContext::new(vec![], "2026-11-23T10:00:00Z".into()))
+        .await;
     let seen = state.requests();
     assert!(seen.len() > 10, "the probe made requests");
     for req in &seen {
         assert_eq!(req.method, "GET", "{}", req.path);
-        assert!(allowed(&rules, &attributes(&req.path)), "not allowed by rbac.yaml: GET {}", req.path);
+        assert!(
+            allowed(&rules, &attributes(&req.path)),
+            "not allowed by rbac.yaml: GET {}",
+            req.path
+        );
     }
 }
 

@@ -49,10 +49,28 @@ pub const RESOURCES: &[Res] = &[
     res("apps", "v1", "DaemonSet", "daemonsets", true),
     res("batch", "v1", "Job", "jobs", true),
     res("batch", "v1", "CronJob", "cronjobs", true),
-    res("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true),
-    res("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true),
+    res(
+        "policy",
+        "v1",
+        "PodDisruptionBudget",
+        "poddisruptionbudgets",
+        true,
+    ),
+    res(
+        "autoscaling",
+        "v2",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        true,
+    ),
     res("networking.k8s.io", "v1", "Ingress", "ingresses", true),
-    res("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true),
+    res(
+        "discovery.k8s.io",
+        "v1",
+        "EndpointSlice",
+        "endpointslices",
+        true,
+    ),
     res("argoproj.io", "v1alpha1", "Rollout", "rollouts", true),
 ];
 
@@ -107,7 +125,10 @@ impl State {
         for o in objects {
             let kind = o["kind"].as_str().unwrap_or_default();
             if let Some(r) = res_of_kind(kind) {
-                by_plural.entry(r.plural.to_owned()).or_default().push(o.clone());
+                by_plural
+                    .entry(r.plural.to_owned())
+                    .or_default()
+                    .push(o.clone());
             }
         }
         Self {
@@ -163,7 +184,16 @@ fn status_body(code: u16, reason: &str, message: &str, details: Value) -> Value 
 }
 
 fn verbs() -> Value {
-    json!(["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"])
+    json!([
+        "create",
+        "delete",
+        "deletecollection",
+        "get",
+        "list",
+        "patch",
+        "update",
+        "watch"
+    ])
 }
 
 fn groups() -> Vec<&'static str> {
@@ -229,9 +259,19 @@ async fn handle(
     Ok(response)
 }
 
-async fn route(state: &State, method: &str, path: &str, query: &str, accept: &str) -> Response<Full<Bytes>> {
+async fn route(
+    state: &State,
+    method: &str,
+    path: &str,
+    query: &str,
+    accept: &str,
+) -> Response<Full<Bytes>> {
     if method != "GET" {
-        return respond(405, "application/json", &status_body(405, "MethodNotAllowed", "read-only test server", json!({})));
+        return respond(
+            405,
+            "application/json",
+            &status_body(405, "MethodNotAllowed", "read-only test server", json!({})),
+        );
     }
     let wants_aggregated = state.aggregated && accept.contains("as=APIGroupDiscoveryList");
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -260,18 +300,34 @@ async fn route(state: &State, method: &str, path: &str, query: &str, accept: &st
             let list: Vec<Value> = groups()
                 .into_iter()
                 .map(|g| {
-                    let v = RESOURCES.iter().find(|r| r.group == g).map_or("v1", |r| r.version);
+                    let v = RESOURCES
+                        .iter()
+                        .find(|r| r.group == g)
+                        .map_or("v1", |r| r.version);
                     let gv = json!({"groupVersion": format!("{g}/{v}"), "version": v});
                     json!({"name": g, "versions": [gv.clone()], "preferredVersion": gv})
                 })
                 .collect();
-            respond(200, "application/json", &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": list}))
+            respond(
+                200,
+                "application/json",
+                &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": list}),
+            )
         }
         ["api", "v1"] => resource_list("", "v1"),
         ["apis", g, v] => resource_list(g, v),
         ["api", "v1", plural] => list(state, "", "v1", plural, query, accept).await,
         ["apis", g, v, plural] => list(state, g, v, plural, query, accept).await,
-        _ => respond(404, "application/json", &status_body(404, "NotFound", "the server could not find the requested resource", json!({}))),
+        _ => respond(
+            404,
+            "application/json",
+            &status_body(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+                json!({}),
+            ),
+        ),
     }
 }
 
@@ -285,7 +341,16 @@ fn resource_list(group: &str, version: &str) -> Response<Full<Bytes>> {
         })
         .collect();
     if resources.is_empty() {
-        return respond(404, "application/json", &status_body(404, "NotFound", "the server could not find the requested resource", json!({})));
+        return respond(
+            404,
+            "application/json",
+            &status_body(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+                json!({}),
+            ),
+        );
     }
     let gv = if group.is_empty() {
         version.to_owned()
@@ -319,23 +384,59 @@ async fn list(
         .iter()
         .find(|r| r.group == group && r.version == version && r.plural == plural)
     else {
-        return respond(404, "application/json", &status_body(404, "NotFound", "the server could not find the requested resource", json!({})));
+        return respond(
+            404,
+            "application/json",
+            &status_body(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+                json!({}),
+            ),
+        );
     };
     if state.forbidden.contains(plural) {
         let message = format!(
             "{plural} is forbidden: User \"system:serviceaccount:evident:evident\" cannot list resource \"{plural}\" in API group \"{group}\" at the cluster scope"
         );
-        return respond(403, "application/json", &status_body(403, "Forbidden", &message, json!({"group": group, "kind": plural})));
+        return respond(
+            403,
+            "application/json",
+            &status_body(
+                403,
+                "Forbidden",
+                &message,
+                json!({"group": group, "kind": plural}),
+            ),
+        );
     }
     if state.slow.contains(plural) {
         tokio::time::sleep(state.slow_for).await;
     }
     if state.fail_once.lock().is_ok_and(|mut s| s.remove(plural)) {
-        return respond(500, "application/json", &status_body(500, "InternalError", "Internal error occurred: etcdserver: request timed out", json!({"causes": [{"message": "etcdserver: request timed out"}]})));
+        return respond(
+            500,
+            "application/json",
+            &status_body(
+                500,
+                "InternalError",
+                "Internal error occurred: etcdserver: request timed out",
+                json!({"causes": [{"message": "etcdserver: request timed out"}]}),
+            ),
+        );
     }
     let continue_token = param(query, "continue");
     if continue_token.is_some() && state.expire_once.lock().is_ok_and(|mut s| s.remove(plural)) {
-        return respond(410, "application/json", &status_body(410, "Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.", json!({})));
+        return respond(
+            410,
+            "application/json",
+            &status_body(
+                410,
+                "Expired",
+                "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+                json!({}),
+            ),
+        );
     }
     let all = state.objects.get(plural).cloned().unwrap_or_default();
     let offset: usize = continue_token
@@ -369,14 +470,25 @@ async fn list(
         meta["remainingItemCount"] = json!(all.len() - end);
     }
     let (kind, api_version) = if metadata_only {
-        ("PartialObjectMetadataList".to_owned(), "meta.k8s.io/v1".to_owned())
+        (
+            "PartialObjectMetadataList".to_owned(),
+            "meta.k8s.io/v1".to_owned(),
+        )
     } else {
         (
             format!("{}List", r.kind),
-            if group.is_empty() { version.to_owned() } else { format!("{group}/{version}") },
+            if group.is_empty() {
+                version.to_owned()
+            } else {
+                format!("{group}/{version}")
+            },
         )
     };
-    respond(200, "application/json", &json!({"kind": kind, "apiVersion": api_version, "metadata": meta, "items": items}))
+    respond(
+        200,
+        "application/json",
+        &json!({"kind": kind, "apiVersion": api_version, "metadata": meta, "items": items}),
+    )
 }
 
 // ------------------------------------------------------------------ the cluster
@@ -414,8 +526,18 @@ fn owner(of: &Value) -> Value {
 }
 
 /// Pods of a pod template, owned by `owner_obj`.
-fn pods(m: &mut Maker, owner_obj: &Value, template: &Value, count: i64, restarts: i64, ready: i64) -> Vec<Value> {
-    let base = owner_obj["metadata"]["name"].as_str().unwrap_or("x").to_owned();
+fn pods(
+    m: &mut Maker,
+    owner_obj: &Value,
+    template: &Value,
+    count: i64,
+    restarts: i64,
+    ready: i64,
+) -> Vec<Value> {
+    let base = owner_obj["metadata"]["name"]
+        .as_str()
+        .unwrap_or("x")
+        .to_owned();
     (0..count)
         .map(|i| {
             let mut labels = template["metadata"]["labels"].clone();
@@ -445,7 +567,13 @@ fn pods(m: &mut Maker, owner_obj: &Value, template: &Value, count: i64, restarts
 }
 
 /// A Deployment (or Rollout) with its ReplicaSet and pods, as a cluster holds them.
-fn with_replicas(m: &mut Maker, mut d: Value, manager: &str, restarts: i64, not_ready: i64) -> Vec<Value> {
+fn with_replicas(
+    m: &mut Maker,
+    mut d: Value,
+    manager: &str,
+    restarts: i64,
+    not_ready: i64,
+) -> Vec<Value> {
     m.stamp(&mut d, manager);
     let replicas = d["spec"]["replicas"].as_i64().unwrap_or(1);
     let ready = replicas - not_ready;
@@ -487,18 +615,27 @@ fn deployment(ns: &str, name: &str, replicas: i64, containers: Value, annotation
 
 /// The Online Boutique release manifests as a cluster holds them, plus hand-made cases.
 pub fn cluster() -> Vec<Value> {
-    let manifests = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/online-boutique/release/kubernetes-manifests.yaml");
-    let text = std::fs::read_to_string(manifests).expect("online boutique manifests (../shared/corpus)");
+    let manifests = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpus/online-boutique/release/kubernetes-manifests.yaml"
+    );
+    let text =
+        std::fs::read_to_string(manifests).expect("online boutique manifests (../shared/corpus)");
     let mut m = Maker { n: 0 };
     let mut out: Vec<Value> = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(&text) {
-        let Ok(v) = <Value as serde::Deserialize>::deserialize(doc) else { continue };
+        let Ok(v) = <Value as serde::Deserialize>::deserialize(doc) else {
+            continue;
+        };
         if v.is_null() {
             continue;
         }
         match v["kind"].as_str() {
             Some("Deployment") => {
-                let name = v["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+                let name = v["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
                 let (restarts, not_ready) = match name.as_str() {
                     "cartservice" => (7, 1),
                     "frontend" => (2, 0),
@@ -508,7 +645,13 @@ pub fn cluster() -> Vec<Value> {
                 if d["spec"]["replicas"].is_null() {
                     d["spec"]["replicas"] = json!(if name == "cartservice" { 2 } else { 1 });
                 }
-                out.extend(with_replicas(&mut m, d, "kubectl-client-side-apply", restarts, not_ready));
+                out.extend(with_replicas(
+                    &mut m,
+                    d,
+                    "kubectl-client-side-apply",
+                    restarts,
+                    not_ready,
+                ));
             }
             _ => {
                 let mut o = v.clone();
@@ -529,20 +672,56 @@ pub fn cluster() -> Vec<Value> {
     }
     // A mesh-injected app: istio-proxy beside the app container; env value is a canary.
     let mut app = container("app", "ghcr.io/acme/payments:2.3.1", true);
-    app["env"] = json!([{"name": "API_TOKEN", "value": CANARY}, {"name": "PEER", "value": "10.1.2.3:9000"}]);
-    let payments = deployment("shop", "payments", 3, json!([app, container("istio-proxy", "docker.io/istio/proxyv2:1.24.0", false)]),
-        json!({"sidecar.istio.io/status": "{\"containers\":[\"istio-proxy\"]}"}));
+    app["env"] =
+        json!([{"name": "API_TOKEN", "value": CANARY}, {"name": "PEER", "value": "10.1.2.3:9000"}]);
+    let payments = deployment(
+        "shop",
+        "payments",
+        3,
+        json!([
+            app,
+            container("istio-proxy", "docker.io/istio/proxyv2:1.24.0", false)
+        ]),
+        json!({"sidecar.istio.io/status": "{\"containers\":[\"istio-proxy\"]}"}),
+    );
     out.extend(with_replicas(&mut m, payments, "argocd-controller", 1, 0));
     // A gateway whose only container is the proxy: the proxy is its app.
-    let gw = deployment("istio-system", "istio-ingressgateway", 2, json!([container("istio-proxy", "docker.io/istio/proxyv2:1.24.0", false)]), json!({}));
+    let gw = deployment(
+        "istio-system",
+        "istio-ingressgateway",
+        2,
+        json!([container(
+            "istio-proxy",
+            "docker.io/istio/proxyv2:1.24.0",
+            false
+        )]),
+        json!({}),
+    );
     out.extend(with_replicas(&mut m, gw, "helm", 0, 0));
-    let istiod = deployment("istio-system", "istiod", 1, json!([container("discovery", "docker.io/istio/pilot:1.24.0", true)]), json!({}));
+    let istiod = deployment(
+        "istio-system",
+        "istiod",
+        1,
+        json!([container("discovery", "docker.io/istio/pilot:1.24.0", true)]),
+        json!({}),
+    );
     out.extend(with_replicas(&mut m, istiod, "helm", 0, 0));
     // An Argo Rollout with its ReplicaSet and pods.
-    let mut rollout = deployment("shop", "checkout", 2, json!([container("app", "ghcr.io/acme/checkout@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true)]), json!({}));
+    let mut rollout = deployment(
+        "shop",
+        "checkout",
+        2,
+        json!([container(
+            "app",
+            "ghcr.io/acme/checkout@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            true
+        )]),
+        json!({}),
+    );
     rollout["apiVersion"] = json!("argoproj.io/v1alpha1");
     rollout["kind"] = json!("Rollout");
-    rollout["spec"]["strategy"] = json!({"canary": {"maxUnavailable": 0, "steps": [{"setWeight": 20}, {"pause": {}}]}});
+    rollout["spec"]["strategy"] =
+        json!({"canary": {"maxUnavailable": 0, "steps": [{"setWeight": 20}, {"pause": {}}]}});
     out.extend(with_replicas(&mut m, rollout, "argocd-controller", 0, 0));
     // A bare pod.
     let mut bare = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "debug", "namespace": "shop", "labels": {"app": "debug"}},
@@ -565,7 +744,14 @@ pub fn cluster() -> Vec<Value> {
     let mut cron_job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "report-29000000", "namespace": "shop", "ownerReferences": owner(&cron)},
         "spec": {"template": {"spec": {"restartPolicy": "OnFailure", "containers": [{"name": "r", "image": "ghcr.io/acme/report:1.0.0"}]}}}, "status": {"succeeded": 1}});
     m.stamp(&mut cron_job, "kube-controller-manager");
-    let cron_pods = pods(&mut m, &cron_job, &cron_job["spec"]["template"].clone(), 1, 1, 0);
+    let cron_pods = pods(
+        &mut m,
+        &cron_job,
+        &cron_job["spec"]["template"].clone(),
+        1,
+        1,
+        0,
+    );
     out.push(cron);
     out.push(cron_job);
     out.extend(cron_pods);
