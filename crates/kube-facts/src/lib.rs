@@ -811,7 +811,16 @@ const LOG_AGENTS: [(&str, &str); 12] = [
 /// Extracts facts from objects. Malformed objects are skipped with a reason; nothing
 /// panics and everything else is kept.
 pub fn extract(objects: &[SourcedObject]) -> ClusterFacts {
+    extract_with_pods(objects, &[])
+}
+
+/// [`extract`], with owned pods already reduced (counted as `v1 Pod` among the kinds and
+/// on their workloads' live status exactly as Pod objects would be).
+pub fn extract_with_pods(objects: &[SourcedObject], pods: &[OwnedPod]) -> ClusterFacts {
     let mut facts = ClusterFacts::default();
+    if !pods.is_empty() {
+        *facts.kinds.entry("v1 Pod".to_owned()).or_default() += pods.len() as u32;
+    }
     let mut flagger_targets: Vec<String> = Vec::new();
     let mut pdb_selectors: Vec<(String, String, Option<Value>)> = Vec::new();
     let mut expanded: Vec<(&Value, &str)> = Vec::new();
@@ -866,14 +875,7 @@ pub fn extract(objects: &[SourcedObject]) -> ClusterFacts {
             }
             "Job" => {}
             "Pod" if !owners.is_empty() => {
-                if let Some((owner_kind, owner_name)) = controller_of(obj) {
-                    owned_pods.push(OwnedPod {
-                        owner: format!("{owner_kind}/{namespace}/{owner_name}"),
-                        namespace: namespace.to_owned(),
-                        restarts: pod_restarts(obj),
-                        ready: pod_ready(obj),
-                    });
-                }
+                owned_pods.extend(OwnedPod::from_object(obj));
                 continue;
             }
             "Pod" => facts.bare_pods.push(format!("Pod/{namespace}/{name}")),
@@ -1041,16 +1043,39 @@ pub fn extract(objects: &[SourcedObject]) -> ClusterFacts {
     }
     link(&mut facts, &flagger_targets);
     link_pdbs(&mut facts, &pdb_selectors);
+    owned_pods.extend_from_slice(pods);
     attach_pods(&mut facts, &intermediate, &owned_pods);
     facts
 }
 
 /// A pod a controller owns, reduced to what its workload's live status needs.
-struct OwnedPod {
-    owner: String,
-    namespace: String,
-    restarts: i64,
-    ready: bool,
+///
+/// A cluster has far more pods than workloads; a live probe reduces each owned pod to
+/// this as it arrives (see [`extract_with_pods`]) instead of keeping its JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedPod {
+    /// `Kind/namespace/name` of its controller (a ReplicaSet, Job, StatefulSet, ...).
+    pub owner: String,
+    /// Namespace of the pod.
+    pub namespace: String,
+    /// Sum of its containers' restart counts.
+    pub restarts: i64,
+    /// Whether its `Ready` condition is true.
+    pub ready: bool,
+}
+
+impl OwnedPod {
+    /// Reads a Pod object; `None` when no controller owns it (a bare pod).
+    pub fn from_object(pod: &Value) -> Option<Self> {
+        let namespace = s(pod, &["metadata", "namespace"]).unwrap_or("default");
+        let (kind, name) = controller_of(pod)?;
+        Some(Self {
+            owner: format!("{kind}/{namespace}/{name}"),
+            namespace: namespace.to_owned(),
+            restarts: pod_restarts(pod),
+            ready: pod_ready(pod),
+        })
+    }
 }
 
 /// Counts each owned pod on its top owner: Pod → ReplicaSet → Deployment or Rollout,
@@ -1177,8 +1202,11 @@ fn link(facts: &mut ClusterFacts, flagger_targets: &[String]) {
 
 /// Matches PDBs to workloads with `LabelSelector` semantics (an empty selector covers
 /// every pod of the namespace, an absent one none).
-fn link_pdbs(facts: &mut ClusterFacts, pdb_selectors: &[(String, String, Option<Value>)]) {
-    let mut by_namespace: BTreeMap<&str, Vec<&(String, String, Option<Value>)>> = BTreeMap::new();
+/// A PDB's key, namespace and selector.
+type PdbSelector = (String, String, Option<Value>);
+
+fn link_pdbs(facts: &mut ClusterFacts, pdb_selectors: &[PdbSelector]) {
+    let mut by_namespace: BTreeMap<&str, Vec<&PdbSelector>> = BTreeMap::new();
     for p in pdb_selectors {
         by_namespace.entry(p.1.as_str()).or_default().push(p);
     }

@@ -6,7 +6,7 @@
 //! the kinds it holds are taken as the whole cluster (docs/facts.md gives the command
 //! that dumps everything the rules need).
 
-use crate::ingest::{Keep, ingest};
+use crate::ingest::{Ingest, Keep, ingest};
 use crate::read::{ClusterError, ClusterRead};
 use evident_core::SourceStatus;
 use serde::Deserialize;
@@ -82,8 +82,10 @@ pub fn read_dump(path: &Path) -> Result<ClusterRead, ClusterError> {
     };
     for raw in &items {
         let keep = Keep::Full;
-        if let Some(item) = ingest(raw, None, None, keep) {
-            read.objects.push(item);
+        match ingest(raw, None, None, keep) {
+            Some(Ingest::Object(item)) => read.objects.push(item),
+            Some(Ingest::OwnedPod(pod)) => read.owned_pods.push(pod),
+            None => {}
         }
     }
     Ok(read)

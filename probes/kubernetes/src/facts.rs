@@ -9,7 +9,7 @@ use crate::TargetResult;
 use crate::ingest::Ingested;
 use crate::read::{ClusterRead, Outcome};
 use evident_core::{Evidence, ProbeOutput, ScanContext, SourceStatus, sha256_hex};
-use evident_kube_facts::{SourcedObject, extract};
+use evident_kube_facts::{SourcedObject, extract_with_pods};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 
@@ -248,7 +248,10 @@ pub(crate) fn assemble(results: Vec<TargetResult>, ctx: &ScanContext) -> ProbeOu
             ctx,
             &mut evidence,
         );
-        let extracted = extract(&objects);
+        let owned_pods = std::mem::take(&mut read.owned_pods);
+        let extracted = extract_with_pods(&objects, &owned_pods);
+        drop(objects);
+        drop(owned_pods);
         let kinds = serde_json::to_value(&extracted.kinds).unwrap_or(Value::Null);
         merge(
             &mut merged,
@@ -352,11 +355,14 @@ fn summarise(name: &str, kind: &str, read: &ClusterRead) -> (SourceStatus, Strin
         resources.insert(resource_name(&r.group, &r.plural), entry);
     }
     let what = if kind == "dump" {
-        format!("dump {name}: {} objects", read.objects.len())
+        format!(
+            "dump {name}: {} objects",
+            read.objects.len() + read.owned_pods.len()
+        )
     } else {
         format!(
             "cluster {name}: {} objects from {read_types} resource types ({} discovery)",
-            read.objects.len(),
+            read.objects.len() + read.owned_pods.len(),
             read.discovery
         )
     };

@@ -9,6 +9,7 @@
 //! through this same function, which is what makes a live scan and a dump of the same
 //! objects give the same facts.
 
+use evident_kube_facts::OwnedPod;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
@@ -22,6 +23,15 @@ pub enum Keep {
     Metadata,
     /// ConfigMaps: names of `data` / `binaryData` keys, never values.
     Keys,
+}
+
+/// One object reduced to what facts need.
+#[derive(Debug, Clone)]
+pub enum Ingest {
+    /// An object kept (reduced) for extraction.
+    Object(Ingested),
+    /// A pod a controller owns: only what its workload's live status needs.
+    OwnedPod(OwnedPod),
 }
 
 /// One object reduced to what facts need.
@@ -48,11 +58,8 @@ struct Head {
 
 #[derive(Deserialize, Default)]
 struct OwnerRefLite {
-    #[serde(rename = "apiVersion", default)]
-    api_version: Option<String>,
     kind: Option<String>,
     name: Option<String>,
-    uid: Option<String>,
     controller: Option<bool>,
 }
 
@@ -60,7 +67,6 @@ struct OwnerRefLite {
 struct MetaLite {
     name: Option<String>,
     namespace: Option<String>,
-    uid: Option<String>,
     #[serde(rename = "resourceVersion")]
     resource_version: Option<String>,
     #[serde(rename = "ownerReferences", default)]
@@ -76,14 +82,12 @@ struct ConditionLite {
 
 #[derive(Deserialize, Default)]
 struct ContainerStatusLite {
-    name: Option<String>,
     #[serde(rename = "restartCount")]
     restart_count: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
 struct PodStatusLite {
-    phase: Option<String>,
     #[serde(default)]
     conditions: Vec<ConditionLite>,
     #[serde(rename = "containerStatuses", default)]
@@ -114,7 +118,7 @@ pub fn ingest(
     api_version: Option<&str>,
     kind: Option<&str>,
     keep: Keep,
-) -> Option<Ingested> {
+) -> Option<Ingest> {
     let head: Head = serde_json::from_str(raw.get()).unwrap_or(Head {
         api_version: None,
         kind: None,
@@ -130,7 +134,14 @@ pub fn ingest(
     if kind == "Pod" {
         let lite: PodLite = serde_json::from_str(raw.get()).ok()?;
         if !lite.metadata.owner_references.is_empty() {
-            return Some(owned_pod(&api_version, lite));
+            return Some(owned_pod(lite));
+        }
+    }
+    if matches!(kind.as_str(), "ReplicaSet" | "Job") {
+        // Owned ReplicaSets and Jobs only link pods to their top owner.
+        let lite: PodLite = serde_json::from_str(raw.get()).ok()?;
+        if !lite.metadata.owner_references.is_empty() {
+            return Some(owned_link(&api_version, &kind, lite.metadata));
         }
     }
     let mut object: Value = serde_json::from_str(raw.get()).ok()?;
@@ -151,7 +162,7 @@ pub fn ingest(
         .is_some_and(|a| !a.is_empty());
     let cited = CITED_KINDS.contains(&kind.as_str())
         && !(owned && matches!(kind.as_str(), "ReplicaSet" | "Job" | "Pod"));
-    Some(Ingested {
+    Some(Ingest::Object(Ingested {
         locator: locator(
             &kind,
             text("namespace").as_deref(),
@@ -160,6 +171,23 @@ pub fn ingest(
         resource_version: text("resourceVersion"),
         object,
         cited,
+    }))
+}
+
+/// An owned ReplicaSet or Job: name and owner, nothing else.
+fn owned_link(api_version: &str, kind: &str, m: MetaLite) -> Ingest {
+    let owners: Vec<Value> = m
+        .owner_references
+        .iter()
+        .map(|o| json!({"kind": o.kind, "name": o.name, "controller": o.controller}))
+        .collect();
+    let name = m.name.clone().unwrap_or_else(|| "-".into());
+    Ingest::Object(Ingested {
+        locator: locator(kind, m.namespace.as_deref(), &name),
+        resource_version: m.resource_version.clone(),
+        object: json!({"apiVersion": api_version, "kind": kind,
+                       "metadata": {"name": m.name, "namespace": m.namespace, "ownerReferences": owners}}),
+        cited: false,
     })
 }
 
@@ -203,44 +231,39 @@ const CLUSTER_SCOPED: [&str; 6] = [
     "PersistentVolume",
 ];
 
-fn owned_pod(api_version: &str, lite: PodLite) -> Ingested {
+fn owned_pod(lite: PodLite) -> Ingest {
     let m = lite.metadata;
-    let owners: Vec<Value> = m
+    let namespace = m.namespace.unwrap_or_else(|| "default".into());
+    let controller = m
         .owner_references
         .iter()
-        .map(|o| {
-            json!({"apiVersion": o.api_version, "kind": o.kind, "name": o.name, "uid": o.uid,
-                   "controller": o.controller})
-        })
-        .collect();
-    let statuses = |list: &[ContainerStatusLite]| -> Vec<Value> {
-        list.iter()
-            .map(|c| json!({"name": c.name, "restartCount": c.restart_count.unwrap_or(0)}))
-            .collect()
-    };
-    let conditions: Vec<Value> = lite
+        .find(|o| o.controller == Some(true))
+        .or_else(|| m.owner_references.first());
+    let owner = controller.map_or_else(String::new, |o| {
+        format!(
+            "{}/{namespace}/{}",
+            o.kind.as_deref().unwrap_or_default(),
+            o.name.as_deref().unwrap_or_default()
+        )
+    });
+    let restarts = lite
+        .status
+        .container_statuses
+        .iter()
+        .chain(&lite.status.init_container_statuses)
+        .filter_map(|c| c.restart_count)
+        .sum();
+    let ready = lite
         .status
         .conditions
         .iter()
-        .filter(|c| c.kind.as_deref() == Some("Ready"))
-        .map(|c| json!({"type": c.kind, "status": c.status}))
-        .collect();
-    let name = m.name.clone().unwrap_or_else(|| "-".into());
-    let object = json!({
-        "apiVersion": api_version,
-        "kind": "Pod",
-        "metadata": {"name": m.name, "namespace": m.namespace, "uid": m.uid,
-                     "resourceVersion": m.resource_version, "ownerReferences": owners},
-        "status": {"phase": lite.status.phase, "conditions": conditions,
-                   "containerStatuses": statuses(&lite.status.container_statuses),
-                   "initContainerStatuses": statuses(&lite.status.init_container_statuses)}
-    });
-    Ingested {
-        locator: locator("Pod", m.namespace.as_deref(), &name),
-        resource_version: m.resource_version,
-        object,
-        cited: false,
-    }
+        .any(|c| c.kind.as_deref() == Some("Ready") && c.status.as_deref() == Some("True"));
+    Ingest::OwnedPod(OwnedPod {
+        owner,
+        namespace,
+        restarts,
+        ready,
+    })
 }
 
 /// Keeps the manager and operation of each managedFields entry (the field sets are large
@@ -280,12 +303,19 @@ mod tests {
         RawValue::from_string(v.to_string()).expect("valid json")
     }
 
+    fn object(i: Option<Ingest>) -> Ingested {
+        match i {
+            Some(Ingest::Object(o)) => o,
+            other => panic!("expected an object, got {other:?}"),
+        }
+    }
+
     #[test]
     fn secrets_are_dropped_and_configmaps_keep_keys_only() {
         let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "c2VjcmV0"}});
         assert!(ingest(&raw(&secret), None, None, Keep::Full).is_none());
         let cm = json!({"metadata": {"name": "cfg", "namespace": "shop"}, "data": {"DB_PASSWORD": "hunter2"}});
-        let got = ingest(&raw(&cm), Some("v1"), Some("ConfigMap"), Keep::Keys).expect("kept");
+        let got = object(ingest(&raw(&cm), Some("v1"), Some("ConfigMap"), Keep::Keys));
         assert_eq!(got.object["data_keys"], json!(["DB_PASSWORD"]));
         assert!(!got.object.to_string().contains("hunter2"));
         assert!(!got.cited);
@@ -298,19 +328,19 @@ mod tests {
             "spec": {"containers": [{"name": "app", "image": "x", "env": [{"name": "TOKEN", "value": "hunter2"}]}]},
             "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
                        "containerStatuses": [{"name": "app", "restartCount": 4, "image": "x"}]}});
-        let got = ingest(&raw(&pod), Some("v1"), Some("Pod"), Keep::Full).expect("kept");
-        assert!(got.object.get("spec").is_none());
-        assert_eq!(
-            got.object["status"]["containerStatuses"][0]["restartCount"],
-            4
-        );
-        assert_eq!(got.locator, "Pod/shop/web-1");
-        assert!(!got.cited);
+        match ingest(&raw(&pod), Some("v1"), Some("Pod"), Keep::Full) {
+            Some(Ingest::OwnedPod(p)) => {
+                assert_eq!(p.owner, "ReplicaSet/shop/web-5d");
+                assert_eq!((p.restarts, p.ready), (4, true));
+            }
+            other => panic!("expected an owned pod, got {other:?}"),
+        }
         let mut bare = pod.clone();
         bare["metadata"]["ownerReferences"] = json!([]);
-        let got = ingest(&raw(&bare), Some("v1"), Some("Pod"), Keep::Full).expect("kept");
+        let got = object(ingest(&raw(&bare), Some("v1"), Some("Pod"), Keep::Full));
         assert!(got.object.get("spec").is_some());
         assert!(got.cited);
+        assert_eq!(got.locator, "Pod/shop/web-1");
     }
 
     #[test]
@@ -318,7 +348,7 @@ mod tests {
         let d = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web",
             "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"env\":\"hunter2\"}", "keep": "me"},
             "managedFields": [{"manager": "helm", "operation": "Update", "fieldsV1": {"f:spec": {}}}]}});
-        let got = ingest(&raw(&d), None, None, Keep::Full).expect("kept");
+        let got = object(ingest(&raw(&d), None, None, Keep::Full));
         assert!(!got.object.to_string().contains("hunter2"));
         assert_eq!(got.object["metadata"]["annotations"]["keep"], "me");
         assert_eq!(

@@ -6,8 +6,9 @@
 //! restarts that list from the beginning, as the API asks; 5xx and 429 answers are retried
 //! with backoff; a 403 on one resource type is recorded as a gap for that type only.
 
-use crate::ingest::{Ingested, Keep, ingest};
+use crate::ingest::{Ingest, Ingested, Keep, ingest};
 use evident_core::SourceStatus;
+use evident_kube_facts::OwnedPod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
 use kube::Client;
 use kube::api::ListParams;
@@ -148,6 +149,8 @@ pub struct ResourceRead {
 pub struct ClusterRead {
     /// Objects, reduced.
     pub objects: Vec<Ingested>,
+    /// Pods controllers own, reduced to owner, restarts and readiness.
+    pub owned_pods: Vec<OwnedPod>,
     /// One entry per wanted resource type.
     pub resources: Vec<ResourceRead>,
     /// `aggregated` or `legacy` discovery.
@@ -378,6 +381,7 @@ async fn list_all(
     let mut pages = 0;
     'list: loop {
         let mut items: Vec<Ingested> = Vec::new();
+        let mut pods: Vec<OwnedPod> = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let params = ListParams {
@@ -395,8 +399,10 @@ async fn list_all(
                 Ok(page) => {
                     pages += 1;
                     for raw in page.items.unwrap_or_default() {
-                        if let Some(item) = ingest(&raw, Some(api_version), Some(kind), keep) {
-                            items.push(item);
+                        match ingest(&raw, Some(api_version), Some(kind), keep) {
+                            Some(Ingest::Object(item)) => items.push(item),
+                            Some(Ingest::OwnedPod(pod)) => pods.push(pod),
+                            None => {}
                         }
                     }
                     token = page.metadata.continue_.filter(|t| !t.is_empty());
@@ -421,7 +427,8 @@ async fn list_all(
                 Err(Failure::Fatal(status, detail)) => return Outcome::Failed { status, detail },
             }
         }
-        let count = items.len();
+        let count = items.len() + pods.len();
+        read.owned_pods.extend(pods);
         for item in &items {
             if item.cited {
                 let (ns, name) = namespace_and_name(&item.object);

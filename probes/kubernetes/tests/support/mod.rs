@@ -438,7 +438,7 @@ async fn list(
             ),
         );
     }
-    let all = state.objects.get(plural).cloned().unwrap_or_default();
+    let all: &[Value] = state.objects.get(plural).map_or(&[], Vec::as_slice);
     let offset: usize = continue_token
         .and_then(|t| t.strip_prefix("c"))
         .and_then(|n| n.parse().ok())
