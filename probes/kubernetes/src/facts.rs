@@ -223,6 +223,10 @@ pub(crate) fn assemble(results: Vec<TargetResult>, ctx: &ScanContext) -> ProbeOu
                     json!({"name": name, "kind": result.kind, "source": result.source,
                            "status": e.status.as_str(), "detail": e.detail}),
                 );
+                // With another cluster read, this one is a gap for every resource: the
+                // services it runs must not be judged as if it had been read.
+                unread.push(json!({"cluster": name, "group": "", "resource": "*",
+                                   "status": e.status.as_str(), "detail": e.detail}));
                 sources.push(crate::report(&source_label, e.status, e.detail));
                 continue;
             }

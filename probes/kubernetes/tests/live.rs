@@ -307,3 +307,30 @@ async fn no_target_is_not_configured_and_a_bad_dump_is_an_error_not_a_panic() {
         .await;
     assert_eq!(out.sources[0].status, SourceStatus::Error);
 }
+
+#[tokio::test]
+async fn a_cluster_that_cannot_be_read_beside_one_that_can_is_a_gap_for_everything() {
+    let state = Arc::new(State::new(&support::cluster()));
+    let addr = support::start(Arc::clone(&state)).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("stage.json");
+    std::fs::write(&bad, "not json").expect("write");
+    let out = KubernetesProbe::new(vec![
+        Target::Config {
+            name: "prod".into(),
+            config: Box::new(support::config(addr)),
+        },
+        Target::Dump {
+            path: bad,
+            name: None,
+        },
+    ])
+    .with_options(options())
+    .collect(&ctx())
+    .await;
+    let statuses: Vec<SourceStatus> = out.sources.iter().map(|s| s.status).collect();
+    assert_eq!(statuses, [SourceStatus::Ok, SourceStatus::Error]);
+    assert_eq!(out.facts["unread"][0]["cluster"], "stage");
+    assert_eq!(out.facts["unread"][0]["resource"], "*");
+    assert!(out.facts["workloads"]["prod/Deployment/default/frontend"].is_object());
+}

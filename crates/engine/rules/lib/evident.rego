@@ -166,7 +166,12 @@ uses_live(svc) if {
 clusters_of(svc) := concat(", ", sort({c | some w in live_workloads(svc); c := object.get(w, "cluster", "cluster")}))
 
 # Resource types a cluster refused or did not answer for (403, timeout, 5xx after retries).
-unread(resources) := [u | some u in object.get(kube, "unread", []); u.resource in resources]
+# A cluster that could not be read at all is listed with resource "*".
+unread(resources) := [u | some u in object.get(kube, "unread", []); unread_match(u, resources)]
+
+unread_match(u, resources) if u.resource in resources
+
+unread_match(u, _) if u.resource == "*"
 
 # What every workload rule needs from a cluster: the workload kinds themselves.
 workload_resources := {"deployments", "statefulsets", "daemonsets", "replicasets", "rollouts"}
