@@ -116,6 +116,20 @@ pub struct ScanArgs {
     /// Extra CA certificate (PEM) trusted for --prometheus and --grafana.
     #[arg(long = "ca-cert", value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Read this kubeconfig context's cluster, read-only (repeatable: several clusters in
+    /// one scan). Without any --kube* flag no cluster is read.
+    #[arg(long = "kube-context", value_name = "NAME")]
+    pub kube_contexts: Vec<String>,
+
+    /// Read the cluster of the current kubeconfig context ($KUBECONFIG or
+    /// ~/.kube/config), or the pod's service account when evident runs in a cluster.
+    #[arg(long = "kube")]
+    pub kube_current: bool,
+
+    /// Read a cluster dump instead of a live cluster: the output of `kubectl get ... -A
+    /// -o json` (a List; YAML works too). Repeatable.
+    #[arg(long = "kube-dump", value_name = "FILE")]
+    pub kube_dumps: Vec<PathBuf>,
 }
 
 /// `evident models`.

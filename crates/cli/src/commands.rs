@@ -48,6 +48,9 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         prometheus: args.prometheus.clone(),
         grafana: args.grafana.clone(),
         ca_cert: args.ca_cert.clone(),
+        kube_contexts: args.kube_contexts.clone(),
+        kube_current: args.kube_current,
+        kube_dumps: args.kube_dumps.clone(),
     };
     if let Some((model, _)) = &required
         && !args.models.is_empty()

@@ -39,6 +39,33 @@ pub struct ScanOptions {
     pub grafana: Option<String>,
     /// Extra CA certificate for both (`--ca-cert`).
     pub ca_cert: Option<PathBuf>,
+    /// Kubeconfig contexts to read (`--kube-context`).
+    pub kube_contexts: Vec<String>,
+    /// Read the current context / in-cluster config (`--kube`).
+    pub kube_current: bool,
+    /// Cluster dumps to read (`--kube-dump`).
+    pub kube_dumps: Vec<PathBuf>,
+}
+
+impl ScanOptions {
+    /// The clusters the kubernetes probe reads. Nothing unless a flag asks: a scan never
+    /// talks to whatever cluster the kubeconfig happens to point at.
+    fn kube_targets(&self) -> Vec<evident_probe_kubernetes::Target> {
+        use evident_probe_kubernetes::Target;
+        let mut targets: Vec<Target> = self
+            .kube_contexts
+            .iter()
+            .map(|c| Target::Context(c.clone()))
+            .collect();
+        if self.kube_current {
+            targets.push(Target::Current);
+        }
+        targets.extend(self.kube_dumps.iter().map(|p| Target::Dump {
+            path: p.clone(),
+            name: None,
+        }));
+        targets
+    }
 }
 
 /// Capabilities no probe of this build provides, and what a user should know about each.
@@ -46,10 +73,6 @@ pub struct ScanOptions {
 /// `unknown` instead of guessed.
 const UNBUILT_CAPABILITIES: &[(&str, &str)] = &[
     ("github", "this version of evident has no GitHub probe"),
-    (
-        "kubernetes",
-        "this version of evident reads Kubernetes manifests in repositories but no live cluster",
-    ),
     (
         "oncall",
         "this version of evident has no PagerDuty or Opsgenie probe",
@@ -138,6 +161,11 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
     ctx.redactor = Arc::new(redactor);
     let ctx = Arc::new(ctx);
 
+    for dump in &options.kube_dumps {
+        if !dump.is_file() {
+            bail!("--kube-dump {} is not a file", dump.display());
+        }
+    }
     let history = evident_probe_git::HistoryLimits {
         window_days: options.history_days,
         ..Default::default()
@@ -147,6 +175,9 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
         Arc::new(evident_probe_git::GitHistoryProbe::new(history)),
         Arc::new(evident_probe_prometheus::PrometheusProbe::new(prometheus)),
         Arc::new(evident_probe_grafana::GrafanaProbe::new(grafana)),
+        Arc::new(evident_probe_kubernetes::KubernetesProbe::new(
+            options.kube_targets(),
+        )),
     ];
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -326,9 +357,29 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
     })
 }
 
-/// Everything the git probe could not read, from each repository's `unreadable` list.
+/// Everything the git probe could not read, from each repository's `unreadable` list,
+/// and every resource type a cluster did not give the kubernetes probe.
 fn collect_unreadable(facts: &Value) -> Vec<Unreadable> {
     let mut out = Vec::new();
+    for u in facts
+        .pointer("/kubernetes/unread")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let field = |k: &str| u.get(k).and_then(Value::as_str).unwrap_or_default();
+        let resource = if field("group").is_empty() {
+            field("resource").to_owned()
+        } else {
+            format!("{}/{}", field("group"), field("resource"))
+        };
+        out.push(Unreadable {
+            probe: "kubernetes".into(),
+            source: format!("cluster {}", field("cluster")),
+            location: resource,
+            reason: format!("{}: {}", field("status"), field("detail")),
+        });
+    }
     let Some(repos) = facts.pointer("/git/repos").and_then(Value::as_object) else {
         return out;
     };

@@ -21,7 +21,12 @@ gaps(ws) := array.concat(
 	],
 )
 
-verdict(svc) := lib.met(sprintf("%s selected by Services, no IP literals in env", [lib.refs(ws)]), lib.ev(ws)) if {
+# Resource types a live judgement needs; a cluster that refused one makes this unknown.
+needs := lib.workload_resources | {"services"}
+
+verdict(svc) := lib.access_gap(needs, "discovery") if {
+	lib.has_access_gap(needs)
+} else := lib.met(sprintf("%s selected by Services, no IP literals in env", [lib.refs(ws)]), lib.ev(ws)) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
 	count(gaps(ws)) == 0

@@ -48,7 +48,12 @@ gap_text(_, "pdb") := "no PodDisruptionBudget covers it"
 
 gap_text(_, "spread") := "no pod anti-affinity or topology spread"
 
-verdict(svc) := lib.met(sprintf("%s replicated behind a Service with PDB and spreading", [lib.refs(ws)]), lib.ev(ws)) if {
+# Resource types a live judgement needs; a cluster that refused one makes this unknown.
+needs := lib.workload_resources | {"services", "poddisruptionbudgets", "horizontalpodautoscalers", "scaledobjects"}
+
+verdict(svc) := lib.access_gap(needs, "replicas and failover") if {
+	lib.has_access_gap(needs)
+} else := lib.met(sprintf("%s replicated behind a Service with PDB and spreading", [lib.refs(ws)]), lib.ev(ws)) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
 	count(gaps(ws)) == 0

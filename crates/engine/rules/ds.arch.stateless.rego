@@ -37,7 +37,12 @@ probed(c) if {
 
 gaps(ws) := [g | some w in ws; some g in workload_gaps(w)]
 
-verdict(svc) := lib.not_applicable(sprintf("datastore service: %s", [lib.refs(ws)])) if {
+# Resource types a live judgement needs; a cluster that refused one makes this unknown.
+needs := lib.workload_resources
+
+verdict(svc) := lib.access_gap(needs, "statelessness") if {
+	lib.has_access_gap(needs)
+} else := lib.not_applicable(sprintf("datastore service: %s", [lib.refs(ws)])) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
 	every w in ws {

@@ -57,7 +57,12 @@ gaps(ws) := [sprintf("%s: factor %s does not hold", [lib.workload_ref(w), f]) |
 	factor_fails(w, f)
 ]
 
-verdict(svc) := lib.met(sprintf("factors %s hold for %s; dev/prod parity not judged", [concat(", ", factors), lib.refs(ws)]), lib.ev(ws)) if {
+# Resource types a live judgement needs; a cluster that refused one makes this unknown.
+needs := lib.workload_resources
+
+verdict(svc) := lib.access_gap(needs, "twelve-factor signals") if {
+	lib.has_access_gap(needs)
+} else := lib.met(sprintf("factors %s hold for %s; dev/prod parity not judged", [concat(", ", factors), lib.refs(ws)]), lib.ev(ws)) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
 	count(gaps(ws)) == 0

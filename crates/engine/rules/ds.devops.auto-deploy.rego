@@ -40,6 +40,8 @@ verdict(svc) := lib.met(sprintf("deployed automatically by %s", [refs]), lib.ev(
 	jobs := lib.deploy_jobs(svc)
 	count(jobs) > 0
 	refs := concat(", ", [lib.job_ref(j) | some j in jobs])
+} else := lib.access_gap(lib.workload_resources, "GitOps managers of live workloads") if {
+	lib.has_access_gap(lib.workload_resources)
 } else := lib.not_met(
 	"no CI job deploys the service and no GitOps controller manages its live workloads",
 	[],

@@ -26,6 +26,8 @@ verdict(svc) := lib.not_met("no configuration-as-code for the service in the rep
 	count(code(svc)) == 0
 } else := lib.unknown("kubernetes", sprintf("configuration in code: %s; live managers not checked", [tools(svc)])) if {
 	not lib.ok("kubernetes")
+} else := lib.access_gap(lib.workload_resources, "live managers") if {
+	lib.has_access_gap(lib.workload_resources)
 } else := lib.not_met("live resources without a manager", lib.ev(unmanaged(svc)), [sprintf("%s has no manager", [lib.workload_ref(w)]) | some w in unmanaged(svc)]) if {
 	count(unmanaged(svc)) > 0
 } else := lib.met(sprintf("configuration in code (%s) and every live resource has a manager", [tools(svc)]), array.concat(lib.ev(code(svc)), lib.ev(lib.live_workloads(svc))))

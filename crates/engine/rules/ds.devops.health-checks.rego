@@ -14,11 +14,14 @@ import rego.v1
 
 result[sid] := verdict(svc) if some sid, svc in input.services
 
-lacking(ws) := [msg |
-	some w in ws
-	some c in lib.app_containers(w)
-	some msg in container_gaps(w, c)
-]
+lacking(ws) := array.concat(
+	[msg |
+		some w in ws
+		some c in lib.app_containers(w)
+		some msg in container_gaps(w, c)
+	],
+	[sprintf("%s has no app container to check", [lib.workload_ref(w)]) | some w in lib.without_app_containers(ws)],
+)
 
 container_gaps(w, c) := [m |
 	some gap in ["readiness", "liveness or startup"]
@@ -33,11 +36,16 @@ gap_applies(c, "liveness or startup") if {
 	not c.startup_probe
 }
 
-verdict(svc) := lib.met(sprintf("all app containers of %s have readiness and liveness/startup probes (%s)", [lib.refs(ws), lib.judged_from]), lib.ev(ws)) if {
+# Resource types a live judgement needs; a cluster that refused one makes this unknown.
+needs := lib.workload_resources
+
+verdict(svc) := lib.access_gap(needs, "health probes") if {
+	lib.has_access_gap(needs)
+} else := lib.met(sprintf("all app containers of %s have readiness and liveness/startup probes (%s)", [lib.refs(ws), lib.judged_from_of(svc)]), lib.ev(ws)) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
 	count(lacking(ws)) == 0
-} else := lib.not_met(sprintf("%d container probe(s) missing (%s)", [count(gaps), lib.judged_from]), lib.ev(ws), gaps) if {
+} else := lib.not_met(sprintf("%d container probe(s) missing (%s)", [count(gaps), lib.judged_from_of(svc)]), lib.ev(ws), gaps) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
 	gaps := lacking(ws)

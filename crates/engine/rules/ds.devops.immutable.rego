@@ -33,7 +33,12 @@ read_only(ws) := count([c | some w in ws; some c in lib.app_containers(w); c.rea
 
 app_count(ws) := count([c | some w in ws; some c in lib.app_containers(w)])
 
-verdict(svc) := lib.met(sprintf("every image of %s is pinned; %d of %d app containers have a read-only root filesystem", [lib.refs(ws), read_only(ws), app_count(ws)]), lib.ev(ws)) if {
+# Resource types a live judgement needs; a cluster that refused one makes this unknown.
+needs := lib.workload_resources | {"pods", "jobs", "cronjobs"}
+
+verdict(svc) := lib.access_gap(needs, "image pinning") if {
+	lib.has_access_gap(needs)
+} else := lib.met(sprintf("every image of %s is pinned; %d of %d app containers have a read-only root filesystem", [lib.refs(ws), read_only(ws), app_count(ws)]), lib.ev(ws)) if {
 	ws := all_workloads(svc)
 	count(ws) > 0
 	count(gaps(ws)) == 0

@@ -20,6 +20,8 @@ verdict(svc) := lib.not_met("no CI job applies infrastructure code and no GitOps
 	count(appliers(svc)) == 0
 } else := lib.unknown("kubernetes", "infrastructure is applied from CI or GitOps; live managers not checked") if {
 	not lib.ok("kubernetes")
+} else := lib.access_gap(lib.workload_resources, "live managers") if {
+	lib.has_access_gap(lib.workload_resources)
 } else := lib.not_met("live resources without a manager", lib.ev(unmanaged(svc)), [sprintf("%s has no manager", [lib.workload_ref(w)]) | some w in unmanaged(svc)]) if {
 	count(unmanaged(svc)) > 0
 } else := lib.met("infrastructure applied from CI or GitOps and every live resource has a manager", lib.ev(appliers(svc)))

@@ -12,6 +12,8 @@
 # down point makes the service not met whatever its rollout strategy. Without
 # Prometheus, or when its history was not read or no target maps to the service, the
 # history is reported as not checked.
+# A cluster that refused a resource type the judgement needs makes it unknown
+# (forbidden), unless Prometheus already shows the service down.
 package evident.rules.ds.devops.zero_downtime
 
 import data.evident.lib
@@ -59,6 +61,9 @@ down(svc) := [p | some p in lib.prom_services(svc); p.availability != null; p.av
 
 history(svc) := [p | some p in lib.prom_services(svc); p.availability != null]
 
+# Resource types a live judgement needs; a cluster that refused one makes this unknown.
+needs := lib.workload_resources
+
 verdict(svc) := lib.not_met(
 	"the service was down during the observed window",
 	[e | some p in down(svc); some e in p.availability.evidence],
@@ -66,6 +71,8 @@ verdict(svc) := lib.not_met(
 ) if {
 	lib.prom_part_ok("availability")
 	count(down(svc)) > 0
+} else := lib.access_gap(needs, "rollout strategy") if {
+	lib.has_access_gap(needs)
 } else := note(svc, lib.met(sprintf("rollouts keep capacity for %s", [lib.refs(ws)]), lib.ev(ws))) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0

@@ -36,6 +36,8 @@ verdict(svc) := lib.not_met(
 ) if {
 	jobs := lib.deploy_jobs(svc)
 	count(jobs) > 0
+} else := lib.access_gap(lib.workload_resources, "live managers") if {
+	lib.has_access_gap(lib.workload_resources)
 } else := lib.met("live workloads all carry a manager", lib.ev(lib.live_workloads(svc))) if {
 	lib.ok("kubernetes")
 	count(lib.live_workloads(svc)) > 0

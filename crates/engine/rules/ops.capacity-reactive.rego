@@ -17,7 +17,12 @@ gaps(ws) := [sprintf("%s container %s has no %s request", [lib.workload_ref(w), 
 	not c.requests[r]
 ]
 
-verdict(svc) := lib.met(sprintf("CPU and memory requests on every app container of %s", [lib.refs(ws)]), lib.ev(ws)) if {
+# Resource types a live judgement needs; a cluster that refused one makes this unknown.
+needs := lib.workload_resources
+
+verdict(svc) := lib.access_gap(needs, "resource requests") if {
+	lib.has_access_gap(needs)
+} else := lib.met(sprintf("CPU and memory requests on every app container of %s", [lib.refs(ws)]), lib.ev(ws)) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
 	count(gaps(ws)) == 0

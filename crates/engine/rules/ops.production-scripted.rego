@@ -28,6 +28,8 @@ verdict(svc) := lib.met(sprintf("deployed by pipeline jobs %s", [refs]), lib.ev(
 	lib.ok("kubernetes")
 	live := lib.live_gitops(svc)
 	count(live) > 0
+} else := lib.access_gap(lib.workload_resources, "GitOps managers of live workloads") if {
+	lib.has_access_gap(lib.workload_resources)
 } else := lib.not_met("no script, pipeline or controller deploys the service", [], ["a deploy script or pipeline job"]) if {
 	lib.ok("kubernetes")
 } else := lib.unknown("kubernetes", "no deploy script or pipeline job in the repository")

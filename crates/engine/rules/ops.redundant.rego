@@ -25,7 +25,12 @@ replicas(w) := max([object.get(w, "effective_replicas", 1), object.get(w, "min_r
 
 gaps(ws) := [sprintf("%s does not spread at least 2 replicas across zones", [lib.workload_ref(w)]) | some w in ws; not zoned(w)]
 
-verdict(svc) := lib.met(sprintf("%s spread across zones", [lib.refs(ws)]), lib.ev(ws)) if {
+# Resource types a live judgement needs; a cluster that refused one makes this unknown.
+needs := lib.workload_resources | {"horizontalpodautoscalers", "scaledobjects"}
+
+verdict(svc) := lib.access_gap(needs, "zone spreading") if {
+	lib.has_access_gap(needs)
+} else := lib.met(sprintf("%s spread across zones", [lib.refs(ws)]), lib.ev(ws)) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
 	count(gaps(ws)) == 0

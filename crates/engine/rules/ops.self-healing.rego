@@ -10,9 +10,7 @@ import rego.v1
 
 result[sid] := verdict(svc) if some sid, svc in input.services
 
-bare := [k | some k in object.get(input.facts.git, "bare_pods", [])]
-
-service_bare(svc) := [k | some k in bare; k in svc.workloads]
+service_bare(svc) := lib.bare_pods(svc)
 
 gaps(svc, ws) := array.concat(
 	array.concat(
@@ -25,7 +23,12 @@ gaps(svc, ws) := array.concat(
 	),
 )
 
-verdict(svc) := lib.met(sprintf("%s: liveness probes, autoscaling and PDBs, no bare pods", [lib.refs(ws)]), lib.ev(ws)) if {
+# Resource types a live judgement needs; a cluster that refused one makes this unknown.
+needs := lib.workload_resources | {"pods", "poddisruptionbudgets", "horizontalpodautoscalers", "scaledobjects"}
+
+verdict(svc) := lib.access_gap(needs, "self healing") if {
+	lib.has_access_gap(needs)
+} else := lib.met(sprintf("%s: liveness probes, autoscaling and PDBs, no bare pods", [lib.refs(ws)]), lib.ev(ws)) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
 	count(gaps(svc, ws)) == 0

@@ -31,6 +31,7 @@ struct Draft {
     resolved_from: String,
     repos: Vec<String>,
     workloads: Vec<String>,
+    live_workloads: Vec<String>,
     found_in: Vec<String>,
 }
 
@@ -160,6 +161,23 @@ pub fn resolve_services(facts: &Value) -> Resolution {
         }
     }
 
+    // Live workloads (facts.kubernetes.workloads, keys `<cluster>/Kind/ns/name`) join the
+    // service their app label (else name) names, in every cluster read. A live workload
+    // that names no service found in the repositories starts none: criteria judged from
+    // repositories would have nothing to judge it by.
+    if let Some(live) = facts
+        .pointer("/kubernetes/workloads")
+        .and_then(Value::as_object)
+    {
+        for (key, w) in live {
+            if let Some(name) = workload_name(w)
+                && let Some(draft) = drafts.get_mut(name)
+            {
+                push_unique(&mut draft.live_workloads, key);
+            }
+        }
+    }
+
     // Alerting and recording rules belong to the service their labels name, else to
     // every service of the repository they were read from. Indexed here, once, because
     // matching them inside Rego is a join over services × rules.
@@ -210,6 +228,7 @@ pub fn resolve_services(facts: &Value) -> Resolution {
                 "resolved_from": d.resolved_from,
                 "repos": d.repos,
                 "workloads": d.workloads,
+                "live_workloads": d.live_workloads,
                 "found_in": d.found_in,
                 "rules": rules_of.remove(&id).unwrap_or_default(),
                 "prometheus": prom_services,
@@ -386,6 +405,26 @@ mod tests {
         assert_eq!(r.input_services["frontend"]["prometheus_rules"], json!([2]));
         assert_eq!(r.input_services["cart"]["prometheus_rules"], json!([0]));
         assert_eq!(r.input_services["tools"]["prometheus"], json!([]));
+    }
+
+    #[test]
+    fn live_workloads_join_services_by_app_label_in_every_cluster() {
+        let mut f = facts();
+        f["kubernetes"] = json!({"workloads": {
+            "prod/Deployment/shop/cart": {"name": "cart", "app": "cart"},
+            "stage/Deployment/shop/cart-v2": {"name": "cart-v2", "app": "cart"},
+            "prod/Deployment/kube-system/coredns": {"name": "coredns", "app": "kube-dns"}
+        }});
+        let r = resolve_services(&f);
+        assert_eq!(
+            r.input_services["cart"]["live_workloads"],
+            json!(["prod/Deployment/shop/cart", "stage/Deployment/shop/cart-v2"])
+        );
+        assert_eq!(r.input_services["frontend"]["live_workloads"], json!([]));
+        assert!(
+            !r.input_services.contains_key("kube-dns"),
+            "no service from a live workload alone"
+        );
     }
 
     #[test]

@@ -142,6 +142,65 @@ fn repo_without_monitoring(i: &mut Value) {
     i["services"]["web"]["rules"] = json!([]);
     drop_jobs_of_kind(i, "synthetic");
 }
+/// The scan read cluster `prod`, which runs the fixture's workloads (keys qualified by
+/// the cluster, as the kubernetes probe writes them) and a fluent-bit DaemonSet.
+fn live_cluster(i: &mut Value) {
+    i["sources"]["kubernetes"] = json!({"status": "ok", "detail": "cluster prod: 42 objects"});
+    let q = |v: &Value| -> Value {
+        match v {
+            Value::String(s) => json!(format!("prod/{s}")),
+            Value::Array(a) => a
+                .iter()
+                .map(|x| json!(format!("prod/{}", x.as_str().unwrap_or_default())))
+                .collect(),
+            other => other.clone(),
+        }
+    };
+    let mut workloads = serde_json::Map::new();
+    for (k, w) in git(i)["workloads"].as_object().cloned().unwrap_or_default() {
+        let mut w = w;
+        for f in ["key", "selected_by_services", "pdbs", "hpas"] {
+            w[f] = q(&w[f]);
+        }
+        w["cluster"] = json!("prod");
+        w["evidence"] = json!([format!("k8s:prod:{k}@4711")]);
+        w["live"] = json!({"desired_replicas": 3, "ready_replicas": 3, "available_replicas": 3, "updated_replicas": 3, "pods": 3, "restarts": 0, "pods_not_ready": 0});
+        workloads.insert(format!("prod/{k}"), w);
+    }
+    let mut hpas = serde_json::Map::new();
+    for (k, h) in git(i)["hpas"].as_object().cloned().unwrap_or_default() {
+        let mut h = h;
+        h["key"] = q(&h["key"]);
+        h["target"] = q(&h["target"]);
+        h["evidence"] = json!(format!("k8s:prod:{k}@4712"));
+        hpas.insert(format!("prod/{k}"), h);
+    }
+    workloads.insert("prod/DaemonSet/logging/fluent-bit".into(), json!({
+        "key": "prod/DaemonSet/logging/fluent-bit", "kind": "DaemonSet", "name": "fluent-bit", "namespace": "logging",
+        "long_running": true, "cluster": "prod", "containers": [], "evidence": ["k8s:prod:DaemonSet/logging/fluent-bit@7"],
+        "live": {"desired_replicas": 3, "ready_replicas": 3, "available_replicas": 3, "updated_replicas": 3, "pods": 3, "restarts": 0, "pods_not_ready": 0}
+    }));
+    i["facts"]["kubernetes"] = json!({
+        "clusters": {"prod": {"name": "prod", "kind": "context", "status": "ok"}},
+        "workloads": workloads, "hpas": hpas, "services": {}, "pdbs": {}, "bare_pods": [],
+        "log_shippers": [{"key": "prod/DaemonSet/logging/fluent-bit", "tool": "fluent-bit", "evidence": "k8s:prod:DaemonSet/logging/fluent-bit@7", "cluster": "prod"}],
+        "prometheus_rules": [], "mesh_control_planes": [], "gitops_controllers": [], "skipped": [],
+        "unread": [], "forbidden": []
+    });
+    i["services"]["web"]["live_workloads"] = json!(["prod/Deployment/shop/web"]);
+}
+
+/// `live_cluster`, but the cluster refused to list `resource` (403).
+fn forbid(i: &mut Value, resource: &str) {
+    live_cluster(i);
+    i["facts"]["kubernetes"]["unread"] = json!([{"cluster": "prod", "group": "", "resource": resource, "status": "forbidden",
+        "detail": format!("403 {resource} is forbidden: User \"system:serviceaccount:evident:evident\" cannot list resource \"{resource}\"")}]);
+    i["facts"]["kubernetes"]["forbidden"] = json!([resource]);
+}
+
+fn live_web(i: &mut Value) -> &mut Value {
+    &mut i["facts"]["kubernetes"]["workloads"]["prod/Deployment/shop/web"]
+}
 
 fn cases() -> Vec<(&'static str, Status, Mutation)> {
     vec![
@@ -321,7 +380,7 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
             kubernetes_ok_without_managers(i);
         }),
         // a deploy job that waits for a person (when: manual, input, approval) is not automatic
-        ("ds.devops.auto-deploy", Unknown, |i| {
+        ("ds.devops.auto-deploy", NotMet, |i| {
             for j in jobs(i).iter_mut() {
                 j["automatic"] = json!(false);
             }
@@ -369,6 +428,56 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
                 .expect("containers")
                 .push(proxy);
         }),
+        // live workloads are judged when the cluster runs the service
+        ("ds.devops.health-checks", Met, live_cluster),
+        ("ds.devops.health-checks", NotMet, |i| {
+            live_cluster(i);
+            live_web(i)["containers"][0]["readiness_probe"] = json!(false);
+        }),
+        ("ds.devops.health-checks", Unknown, |i| {
+            forbid(i, "deployments")
+        }),
+        // a workload whose containers are all flagged sidecars is never vacuously met
+        ("ds.devops.health-checks", NotMet, |i| {
+            live_cluster(i);
+            live_web(i)["containers"][0]["sidecar"] = json!(true);
+        }),
+        // a cluster that does not run the service: judged from manifests
+        ("ds.devops.health-checks", Met, |i| {
+            live_cluster(i);
+            i["services"]["web"]["live_workloads"] = json!([]);
+        }),
+        ("ds.arch.discovery", Met, live_cluster),
+        ("ds.arch.discovery", Unknown, |i| forbid(i, "services")),
+        ("ops.self-healing", Met, live_cluster),
+        ("ops.self-healing", NotMet, |i| {
+            live_cluster(i);
+            live_web(i)["pdbs"] = json!([]);
+        }),
+        ("ops.self-healing", Unknown, |i| forbid(i, "pods")),
+        ("ops.capacity-quantitative", Met, live_cluster),
+        ("ops.capacity-quantitative", Unknown, |i| {
+            forbid(i, "horizontalpodautoscalers")
+        }),
+        // a second cluster that could not be read at all is a gap for every resource
+        ("ds.devops.health-checks", Unknown, |i| forbid(i, "*")),
+        // a 403 on pods leaves criteria that do not need pods judged
+        ("ds.arch.discovery", Met, |i| forbid(i, "pods")),
+        // ds.devops.central-logging (estate, kubernetes only)
+        ("ds.devops.central-logging", Met, live_cluster),
+        ("ds.devops.central-logging", NotMet, |i| {
+            live_cluster(i);
+            i["facts"]["kubernetes"]["log_shippers"] = json!([]);
+        }),
+        ("ds.devops.central-logging", NotMet, |i| {
+            live_cluster(i);
+            i["facts"]["kubernetes"]["workloads"]["prod/DaemonSet/logging/fluent-bit"]["live"]["ready_replicas"] =
+                json!(2);
+        }),
+        ("ds.devops.central-logging", Unknown, |i| {
+            forbid(i, "daemonsets")
+        }),
+        ("ds.devops.central-logging", Unknown, none),
         // ds.process.ci-all
         ("ds.process.ci-all", Met, none),
         ("ds.process.ci-all", NotMet, |i| {
@@ -763,6 +872,30 @@ fn every_criterion_with_a_rule_has_met_not_met_and_unknown_cases() {
             }
         }
     }
+}
+
+#[test]
+fn live_verdicts_say_which_cluster_and_a_forbidden_resource_is_named() {
+    let ev = evaluator();
+    let mut input = base_input();
+    live_cluster(&mut input);
+    let (status, why) = status_of(&evaluate(&ev, &input), "ds.devops.health-checks", "web");
+    assert_eq!(status, Met);
+    assert!(why.contains("judged from cluster prod"), "{why}");
+    let mut input = base_input();
+    forbid(&mut input, "services");
+    let results = evaluate(&ev, &input);
+    let r = results
+        .iter()
+        .find(|r| r.criterion == "ds.arch.discovery" && r.service == "web")
+        .expect("result");
+    assert_eq!(r.status, Unknown);
+    assert_eq!(r.reason.as_deref(), Some("forbidden"));
+    assert!(
+        r.summary.contains("services in cluster prod"),
+        "{}",
+        r.summary
+    );
 }
 
 #[test]

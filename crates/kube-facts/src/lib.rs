@@ -165,8 +165,35 @@ pub struct Workload {
     pub min_replicas: Option<i64>,
     /// Evidence ids.
     pub evidence: Vec<String>,
+    /// What a live object (or a dump of one) says about its running state; absent for
+    /// manifests, which have no `status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveStatus>,
     #[serde(skip)]
     pod_labels: Labels,
+}
+
+/// The running state of a workload, from its `status` and the pods it owns (through
+/// ReplicaSets for Deployments and Rollouts, through Jobs for CronJobs).
+///
+/// Kept apart from the declared facts because only a cluster can show it: a manifest
+/// declares 3 replicas, the cluster shows whether 3 are available.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveStatus {
+    /// Pods the controller wants (`spec.replicas`, or DaemonSet `desiredNumberScheduled`).
+    pub desired_replicas: Option<i64>,
+    /// Pods ready (`status.readyReplicas` / `numberReady`).
+    pub ready_replicas: Option<i64>,
+    /// Pods available (`status.availableReplicas` / `numberAvailable`).
+    pub available_replicas: Option<i64>,
+    /// Pods on the current revision (`status.updatedReplicas` / `updatedNumberScheduled`).
+    pub updated_replicas: Option<i64>,
+    /// Pods read that this workload owns, directly or through a ReplicaSet or Job.
+    pub pods: u32,
+    /// Sum of container restart counts over those pods.
+    pub restarts: i64,
+    /// Those pods that are not Ready.
+    pub pods_not_ready: u32,
 }
 
 /// A port of a Kubernetes Service.
@@ -287,6 +314,24 @@ pub struct ClusterFacts {
     pub kinds: BTreeMap<String, u32>,
     /// Objects that could not be read.
     pub skipped: Vec<Skipped>,
+    /// Service-mesh control planes (istiod, Linkerd's destination controller).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mesh_control_planes: Vec<Component>,
+    /// GitOps controllers (Argo CD, Flux) running in the cluster.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gitops_controllers: Vec<Component>,
+}
+
+/// A cluster component recognised by its workload (a mesh control plane, a GitOps
+/// controller): estate facts, not a service's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Component {
+    /// Workload key.
+    pub key: String,
+    /// Which tool (`istio`, `linkerd`, `argocd`, `flux`).
+    pub tool: String,
+    /// Evidence id.
+    pub evidence: String,
 }
 
 fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -515,6 +560,12 @@ fn managers(metadata: &Value) -> Vec<Manager> {
         let Some(manager) = s(f, &["manager"]) else {
             continue;
         };
+        // GitOps controllers apply under their own manager names, which look like
+        // built-in controllers; they are the manager that matters most.
+        if let Some(tool) = gitops_manager(manager) {
+            add(tool, format!("managedFields manager {manager}"));
+            continue;
+        }
         let builtin = manager.starts_with("kube-")
             || manager.ends_with("-controller")
             || manager == "kubelet";
@@ -523,6 +574,80 @@ fn managers(metadata: &Value) -> Vec<Manager> {
         }
     }
     out
+}
+
+/// The tool behind a managedFields manager name that belongs to a GitOps controller or
+/// Helm (server-side apply managers of Argo CD, Flux and Helm).
+fn gitops_manager(manager: &str) -> Option<&'static str> {
+    match manager {
+        "argocd-controller" | "argocd-application-controller" | "argocd" => Some("argocd"),
+        "kustomize-controller" | "helm-controller" | "flux" | "flux-client-side-apply" => {
+            Some("flux")
+        }
+        "helm" => Some("helm"),
+        _ => None,
+    }
+}
+
+/// The running state a live object reports in `status`; `None` when the object has no
+/// status (a manifest).
+fn live_status(kind: &str, obj: &Value) -> Option<LiveStatus> {
+    let status = obj.get("status").filter(|v| v.is_object())?;
+    let spec = obj.get("spec").unwrap_or(&Value::Null);
+    let st = |k: &str| int(status.get(k));
+    let mut live = LiveStatus::default();
+    match kind {
+        "DaemonSet" => {
+            live.desired_replicas = st("desiredNumberScheduled");
+            live.ready_replicas = st("numberReady");
+            live.available_replicas = st("numberAvailable");
+            live.updated_replicas = st("updatedNumberScheduled");
+        }
+        "Deployment" | "StatefulSet" | "ReplicaSet" | "ReplicationController" | "Rollout" => {
+            live.desired_replicas = int(spec.get("replicas")).or(Some(1));
+            // The API omits zero counts: a status without readyReplicas means none ready.
+            live.ready_replicas = st("readyReplicas").or(Some(0));
+            live.available_replicas = st("availableReplicas").or(Some(0));
+            live.updated_replicas = st("updatedReplicas").or(Some(0));
+        }
+        "Pod" => {
+            live.desired_replicas = Some(1);
+            let ready = pod_ready(obj);
+            live.ready_replicas = Some(i64::from(ready));
+            live.available_replicas = Some(i64::from(ready));
+            live.pods = 1;
+            live.pods_not_ready = u32::from(!ready);
+            live.restarts = pod_restarts(obj);
+        }
+        _ => {}
+    }
+    Some(live)
+}
+
+/// Whether a pod's `Ready` condition is true.
+fn pod_ready(pod: &Value) -> bool {
+    arr(get(pod, &["status", "conditions"]))
+        .iter()
+        .any(|c| s(c, &["type"]) == Some("Ready") && s(c, &["status"]) == Some("True"))
+}
+
+/// Restarts of all of a pod's containers (init containers included).
+fn pod_restarts(pod: &Value) -> i64 {
+    ["containerStatuses", "initContainerStatuses"]
+        .iter()
+        .flat_map(|k| arr(get(pod, &["status", k])))
+        .filter_map(|c| int(c.get("restartCount")))
+        .sum()
+}
+
+/// The controller owner of an object: the ownerReference with `controller: true`, else
+/// the first one.
+fn controller_of(obj: &Value) -> Option<(String, String)> {
+    let refs = arr(get(obj, &["metadata", "ownerReferences"]));
+    refs.iter()
+        .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+        .or_else(|| refs.first())
+        .and_then(|r| Some((s(r, &["kind"])?.to_owned(), s(r, &["name"])?.to_owned())))
 }
 
 fn label_of(template_labels: &Labels, object_labels: &Labels, keys: &[&str]) -> Option<String> {
@@ -594,6 +719,19 @@ fn workload(kind: &str, obj: &Value, evidence: &str) -> Option<Workload> {
         .collect();
     topology_spread_keys.sort();
     topology_spread_keys.dedup();
+    let mut containers: Vec<Container> = arr(pod_spec.get("containers"))
+        .iter()
+        .filter_map(|c| container(c, mesh_injected, false))
+        .collect();
+    // A proxy is a sidecar only beside an app container. A pod whose only container is
+    // `istio-proxy` (an ingress or egress gateway) runs the proxy as its app, and must be
+    // judged as one; otherwise it would have no app container and pass every container
+    // check vacuously.
+    if containers.iter().all(|c| c.sidecar) {
+        for c in &mut containers {
+            c.sidecar = false;
+        }
+    }
     Some(Workload {
         key: format!("{kind}/{namespace}/{name}"),
         kind: kind.to_owned(),
@@ -614,10 +752,7 @@ fn workload(kind: &str, obj: &Value, evidence: &str) -> Option<Workload> {
         effective_replicas,
         strategy: strategy(kind, &spec, effective_replicas),
         progressive_delivery: (kind == "Rollout").then(|| "argo-rollouts".to_owned()),
-        containers: arr(pod_spec.get("containers"))
-            .iter()
-            .filter_map(|c| container(c, mesh_injected, false))
-            .collect(),
+        containers,
         init_containers: arr(pod_spec.get("initContainers"))
             .iter()
             .filter_map(|c| container(c, mesh_injected, true))
@@ -646,6 +781,7 @@ fn workload(kind: &str, obj: &Value, evidence: &str) -> Option<Workload> {
         hpas: Vec::new(),
         min_replicas: None,
         evidence: vec![evidence.to_owned()],
+        live: live_status(kind, obj),
         pod_labels,
     })
 }
@@ -675,11 +811,23 @@ const LOG_AGENTS: [(&str, &str); 12] = [
 /// Extracts facts from objects. Malformed objects are skipped with a reason; nothing
 /// panics and everything else is kept.
 pub fn extract(objects: &[SourcedObject]) -> ClusterFacts {
+    extract_with_pods(objects, &[])
+}
+
+/// [`extract`], with owned pods already reduced (counted as `v1 Pod` among the kinds and
+/// on their workloads' live status exactly as Pod objects would be).
+pub fn extract_with_pods(objects: &[SourcedObject], pods: &[OwnedPod]) -> ClusterFacts {
     let mut facts = ClusterFacts::default();
+    if !pods.is_empty() {
+        *facts.kinds.entry("v1 Pod".to_owned()).or_default() += pods.len() as u32;
+    }
     let mut flagger_targets: Vec<String> = Vec::new();
     let mut pdb_selectors: Vec<(String, String, Option<Value>)> = Vec::new();
     let mut expanded: Vec<(&Value, &str)> = Vec::new();
     let mut list_items: Vec<(Value, String)> = Vec::new();
+    // `ReplicaSet/ns/name` → its controller (kind, name), for pods owned through it.
+    let mut intermediate: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut owned_pods: Vec<OwnedPod> = Vec::new();
     for o in objects {
         if s(&o.object, &["kind"]).is_some_and(|k| k.ends_with("List")) {
             for item in arr(o.object.get("items")) {
@@ -711,12 +859,25 @@ pub fn extract(objects: &[SourcedObject]) -> ClusterFacts {
         let owners = owner_kinds(obj);
         match kind {
             "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicationController" | "CronJob" => {}
-            "ReplicaSet" if owners.iter().any(|k| k == "Deployment" || k == "Rollout") => continue,
+            "ReplicaSet" if owners.iter().any(|k| k == "Deployment" || k == "Rollout") => {
+                if let Some(owner) = controller_of(obj) {
+                    intermediate.insert(format!("ReplicaSet/{namespace}/{name}"), owner);
+                }
+                continue;
+            }
             "ReplicaSet" => {}
             "Rollout" if api.starts_with("argoproj.io/") => {}
-            "Job" if owners.iter().any(|k| k == "CronJob") => continue,
+            "Job" if owners.iter().any(|k| k == "CronJob") => {
+                if let Some(owner) = controller_of(obj) {
+                    intermediate.insert(format!("Job/{namespace}/{name}"), owner);
+                }
+                continue;
+            }
             "Job" => {}
-            "Pod" if !owners.is_empty() => continue,
+            "Pod" if !owners.is_empty() => {
+                owned_pods.extend(OwnedPod::from_object(obj));
+                continue;
+            }
             "Pod" => facts.bare_pods.push(format!("Pod/{namespace}/{name}")),
             "Service" => {
                 let ports = arr(get(obj, &["spec", "ports"]))
@@ -855,6 +1016,13 @@ pub fn extract(objects: &[SourcedObject]) -> ClusterFacts {
                         });
                     }
                 }
+                if let Some(component) = component_of(&w, evidence) {
+                    if component.tool == "istio" || component.tool == "linkerd" {
+                        facts.mesh_control_planes.push(component);
+                    } else {
+                        facts.gitops_controllers.push(component);
+                    }
+                }
                 // The same workload can be declared in several files (a base, a
                 // release copy, a kustomize base). Each declaration is kept and judged:
                 // the first under `Kind/ns/name`, the next ones under `Kind/ns/name#2`...
@@ -875,7 +1043,87 @@ pub fn extract(objects: &[SourcedObject]) -> ClusterFacts {
     }
     link(&mut facts, &flagger_targets);
     link_pdbs(&mut facts, &pdb_selectors);
+    owned_pods.extend_from_slice(pods);
+    attach_pods(&mut facts, &intermediate, &owned_pods);
     facts
+}
+
+/// A pod a controller owns, reduced to what its workload's live status needs.
+///
+/// A cluster has far more pods than workloads; a live probe reduces each owned pod to
+/// this as it arrives (see [`extract_with_pods`]) instead of keeping its JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedPod {
+    /// `Kind/namespace/name` of its controller (a ReplicaSet, Job, StatefulSet, ...).
+    pub owner: String,
+    /// Namespace of the pod.
+    pub namespace: String,
+    /// Sum of its containers' restart counts.
+    pub restarts: i64,
+    /// Whether its `Ready` condition is true.
+    pub ready: bool,
+}
+
+impl OwnedPod {
+    /// Reads a Pod object; `None` when no controller owns it (a bare pod).
+    pub fn from_object(pod: &Value) -> Option<Self> {
+        let namespace = s(pod, &["metadata", "namespace"]).unwrap_or("default");
+        let (kind, name) = controller_of(pod)?;
+        Some(Self {
+            owner: format!("{kind}/{namespace}/{name}"),
+            namespace: namespace.to_owned(),
+            restarts: pod_restarts(pod),
+            ready: pod_ready(pod),
+        })
+    }
+}
+
+/// Counts each owned pod on its top owner: Pod → ReplicaSet → Deployment or Rollout,
+/// Pod → Job → CronJob, Pod → StatefulSet / DaemonSet directly.
+fn attach_pods(
+    facts: &mut ClusterFacts,
+    intermediate: &BTreeMap<String, (String, String)>,
+    pods: &[OwnedPod],
+) {
+    for pod in pods {
+        let top = intermediate.get(&pod.owner).map_or_else(
+            || pod.owner.clone(),
+            |(kind, name)| format!("{kind}/{}/{name}", pod.namespace),
+        );
+        let Some(w) = facts.workloads.get_mut(&top) else {
+            continue;
+        };
+        let live = w.live.get_or_insert_with(LiveStatus::default);
+        live.pods += 1;
+        live.restarts += pod.restarts;
+        live.pods_not_ready += u32::from(!pod.ready);
+    }
+}
+
+/// Mesh control planes and GitOps controllers, recognised by workload name or image.
+fn component_of(w: &Workload, evidence: &str) -> Option<Component> {
+    const KNOWN: [(&str, &str); 9] = [
+        ("istiod", "istio"),
+        ("istio/pilot", "istio"),
+        ("linkerd-destination", "linkerd"),
+        ("linkerd/controller", "linkerd"),
+        ("argocd-application-controller", "argocd"),
+        ("argoproj/argocd", "argocd"),
+        ("argocd/argocd", "argocd"),
+        ("kustomize-controller", "flux"),
+        ("helm-controller", "flux"),
+    ];
+    let names: Vec<&str> = std::iter::once(w.name.as_str())
+        .chain(w.containers.iter().map(|c| c.image.repository.as_str()))
+        .collect();
+    let (_, tool) = KNOWN
+        .iter()
+        .find(|(m, _)| names.iter().any(|n| n.ends_with(m)))?;
+    Some(Component {
+        key: w.key.clone(),
+        tool: (*tool).to_owned(),
+        evidence: evidence.to_owned(),
+    })
 }
 
 /// Reads Prometheus rule groups (`groups: [{name, rules: [...]}]`), as PrometheusRule
@@ -915,33 +1163,37 @@ pub fn rules_of_groups(groups: &[Value], evidence: &str) -> Vec<AlertRule> {
 /// Connects Services, PDBs, autoscalers and progressive delivery to the workloads they
 /// act on: same namespace, real selector semantics.
 fn link(facts: &mut ClusterFacts, flagger_targets: &[String]) {
+    // Services by namespace, once: a cluster has thousands of each, and matching every
+    // workload against every Service of every namespace is quadratic.
+    let mut services_in: BTreeMap<&str, Vec<&KubeService>> = BTreeMap::new();
+    for svc in facts.services.values() {
+        if let Some(ns) = svc
+            .key
+            .strip_prefix("Service/")
+            .and_then(|rest| rest.split('/').next())
+        {
+            services_in.entry(ns).or_default().push(svc);
+        }
+    }
+    let mut hpas_of: BTreeMap<&str, Vec<&Hpa>> = BTreeMap::new();
+    for h in facts.hpas.values() {
+        hpas_of.entry(h.target.as_str()).or_default().push(h);
+    }
     for w in facts.workloads.values_mut() {
-        let ns_prefix = |key: &str, kind: &str| {
-            key.strip_prefix(kind)
-                .and_then(|rest| rest.split('/').next())
-                .map(str::to_owned)
-        };
-        w.selected_by_services = facts
-            .services
-            .values()
-            .filter(|svc| ns_prefix(&svc.key, "Service/").as_deref() == Some(w.namespace.as_str()))
+        w.selected_by_services = services_in
+            .get(w.namespace.as_str())
+            .into_iter()
+            .flatten()
             .filter(|svc| service_selects(&svc.selector, &w.pod_labels))
             .map(|svc| svc.key.clone())
             .collect();
         // Declarations kept under `Kind/ns/name#2` are still that object for targets.
         let object_key = format!("{}/{}/{}", w.kind, w.namespace, w.name);
-        w.hpas = facts
-            .hpas
-            .values()
-            .filter(|h| h.target == object_key)
-            .map(|h| h.key.clone())
-            .collect();
-        w.min_replicas = facts
-            .hpas
-            .values()
-            .filter(|h| h.target == object_key)
-            .map(|h| h.min_replicas)
-            .min();
+        let scalers = hpas_of
+            .get(object_key.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        w.hpas = scalers.iter().map(|h| h.key.clone()).collect();
+        w.min_replicas = scalers.iter().map(|h| h.min_replicas).min();
         if flagger_targets.contains(&object_key) {
             w.progressive_delivery = Some("flagger".into());
         }
@@ -950,11 +1202,19 @@ fn link(facts: &mut ClusterFacts, flagger_targets: &[String]) {
 
 /// Matches PDBs to workloads with `LabelSelector` semantics (an empty selector covers
 /// every pod of the namespace, an absent one none).
-fn link_pdbs(facts: &mut ClusterFacts, pdb_selectors: &[(String, String, Option<Value>)]) {
+/// A PDB's key, namespace and selector.
+type PdbSelector = (String, String, Option<Value>);
+
+fn link_pdbs(facts: &mut ClusterFacts, pdb_selectors: &[PdbSelector]) {
+    let mut by_namespace: BTreeMap<&str, Vec<&PdbSelector>> = BTreeMap::new();
+    for p in pdb_selectors {
+        by_namespace.entry(p.1.as_str()).or_default().push(p);
+    }
     for w in facts.workloads.values_mut() {
-        w.pdbs = pdb_selectors
-            .iter()
-            .filter(|(_, ns, _)| *ns == w.namespace)
+        w.pdbs = by_namespace
+            .get(w.namespace.as_str())
+            .into_iter()
+            .flatten()
             .filter(|(_, _, sel)| label_selector_matches(sel.as_ref(), &w.pod_labels))
             .map(|(key, _, _)| key.clone())
             .collect();

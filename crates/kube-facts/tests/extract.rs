@@ -444,3 +444,94 @@ fn a_workload_declared_in_two_files_is_kept_twice() {
         "both declarations are scaled"
     );
 }
+
+#[test]
+fn a_lone_proxy_is_the_app_not_a_sidecar() {
+    let gateway = deployment(
+        "istio-ingressgateway",
+        json!({}),
+        json!([{"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.24.0"}]),
+    );
+    let facts = extract(&objects(vec![gateway]));
+    let w = &facts.workloads["Deployment/shop/istio-ingressgateway"];
+    assert!(
+        !w.containers[0].sidecar,
+        "a gateway's only container is its app and must be judged"
+    );
+}
+
+#[test]
+fn live_status_counts_pods_through_replicasets_and_jobs() {
+    let mut d = deployment("web", json!({"replicas": 3}), json!([app("server")]));
+    d["status"] =
+        json!({"replicas": 3, "readyReplicas": 2, "availableReplicas": 2, "updatedReplicas": 3});
+    let pod = |name: &str, owner_kind: &str, owner: &str, restarts: i64, ready: &str| {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "shop",
+               "ownerReferences": [{"kind": owner_kind, "name": owner, "controller": true}]},
+               "status": {"conditions": [{"type": "Ready", "status": ready}],
+                          "containerStatuses": [{"name": "server", "restartCount": restarts}]}})
+    };
+    let facts = extract(&objects(vec![
+        d,
+        json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web-5d", "namespace": "shop",
+               "ownerReferences": [{"kind": "Deployment", "name": "web", "controller": true}]}}),
+        pod("web-5d-a", "ReplicaSet", "web-5d", 3, "True"),
+        pod("web-5d-b", "ReplicaSet", "web-5d", 4, "True"),
+        pod("web-5d-c", "ReplicaSet", "web-5d", 0, "False"),
+        json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "report", "namespace": "shop"},
+               "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "r", "image": "r:1.0.0"}]}}}}}}),
+        json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "report-1", "namespace": "shop",
+               "ownerReferences": [{"kind": "CronJob", "name": "report", "controller": true}]}}),
+        pod("report-1-x", "Job", "report-1", 2, "False"),
+    ]));
+    let live = facts.workloads["Deployment/shop/web"]
+        .live
+        .clone()
+        .expect("live status");
+    assert_eq!(live.desired_replicas, Some(3));
+    assert_eq!(live.available_replicas, Some(2));
+    assert_eq!((live.pods, live.restarts, live.pods_not_ready), (3, 7, 1));
+    let cron = facts.workloads["CronJob/shop/report"]
+        .live
+        .clone()
+        .expect("pods make it live");
+    assert_eq!((cron.pods, cron.restarts), (1, 2));
+    assert_eq!(facts.workloads.len(), 2);
+}
+
+#[test]
+fn manifests_have_no_live_status() {
+    let facts = extract(&objects(vec![deployment(
+        "web",
+        json!({}),
+        json!([app("s")]),
+    )]));
+    assert!(facts.workloads["Deployment/shop/web"].live.is_none());
+    let json = serde_json::to_value(&facts).expect("json");
+    assert!(
+        json["workloads"]["Deployment/shop/web"]
+            .get("live")
+            .is_none()
+    );
+}
+
+#[test]
+fn gitops_controllers_are_managers_and_cluster_components() {
+    let mut d = deployment("web", json!({}), json!([app("s")]));
+    d["metadata"]["managedFields"] =
+        json!([{"manager": "kustomize-controller", "operation": "Apply"}]);
+    let mut argo = deployment(
+        "argocd-application-controller",
+        json!({}),
+        json!([{"name": "c", "image": "quay.io/argoproj/argocd:v2.13.0"}]),
+    );
+    argo["metadata"]["managedFields"] =
+        json!([{"manager": "argocd-controller", "operation": "Apply"}]);
+    let facts = extract(&objects(vec![d, argo]));
+    assert_eq!(
+        facts.workloads["Deployment/shop/web"].managers[0].tool,
+        "flux"
+    );
+    assert_eq!(facts.gitops_controllers.len(), 1);
+    assert_eq!(facts.gitops_controllers[0].tool, "argocd");
+}

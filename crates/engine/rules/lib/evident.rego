@@ -61,6 +61,11 @@ long_running(svc) := [w | some w in workloads(svc); w.long_running]
 
 app_containers(w) := [c | some c in w.containers; not c.sidecar]
 
+# Workloads with no app container to judge (no containers at all, or only sidecars in
+# facts made before kube-facts judged a lone proxy as the app). Rules that check
+# containers list them as gaps: an empty list must never pass a check vacuously.
+without_app_containers(ws) := [w | some w in ws; count(app_containers(w)) == 0]
+
 has_kind(job, kind) if kind in job.kinds
 
 # Evidence ids of a list of facts that carry one id (`evidence: "id"`) or many.
@@ -142,8 +147,68 @@ automatic_deploy_jobs(svc) := [j | some j in deploy_jobs(svc); automatic_trigger
 
 gitops_config(svc) := [e | some e in inventory(svc, "config_as_code"); e.tool in {"argocd", "flux"}]
 
-# Live workloads of the service as the cluster shows them (same shape as manifests).
-live_workloads(svc) := present(object.get(object.get(input.facts, "kubernetes", {}), "workloads", {}), svc.workloads)
+# --- facts.kubernetes (live clusters and dumps) ---------------------------------------
+
+kube := object.get(input.facts, "kubernetes", {})
+
+# Live workloads of the service as the cluster shows them (same shape as manifests, plus
+# `cluster` and `live`). Resolution lists their keys in `svc.live_workloads`; inputs made
+# before it did key them like the manifests' workloads.
+live_workloads(svc) := present(object.get(kube, "workloads", {}), object.get(svc, "live_workloads", svc.workloads))
+
+live_long_running(svc) := [w | some w in live_workloads(svc); w.long_running]
+
+# Rules judge the live workloads when a cluster was read and runs the service; a service
+# the cluster does not run is judged from its manifests, and the summary says so.
+uses_live(svc) if {
+	ok("kubernetes")
+	count(live_workloads(svc)) > 0
+}
+
+# The clusters a service's live workloads were read from, for summaries.
+clusters_of(svc) := concat(", ", sort({c | some w in live_workloads(svc); c := object.get(w, "cluster", "cluster")}))
+
+# Resource types a cluster refused or did not answer for (403, timeout, 5xx after retries).
+# A cluster that could not be read at all is listed with resource "*".
+unread(resources) := [u | some u in object.get(kube, "unread", []); unread_match(u, resources)]
+
+unread_match(u, resources) if u.resource in resources
+
+unread_match(u, _) if u.resource == "*"
+
+# What every workload rule needs from a cluster: the workload kinds themselves.
+workload_resources := {"deployments", "statefulsets", "daemonsets", "replicasets", "rollouts"}
+
+# An unknown verdict for a rule whose live judgement needs resources a cluster did not
+# give: only the criteria that need them are affected, and the reason names each one.
+access_gap(resources, what) := {
+	"status": "unknown",
+	"reason": gaps[0].status,
+	"summary": sprintf("%s not checked: %s", [what, concat("; ", [sprintf("%s in cluster %s: %s (%s)", [u.resource, u.cluster, u.status, u.detail]) | some u in gaps])]),
+	"evidence": [],
+	"missing": ["kubernetes"],
+} if {
+	ok("kubernetes")
+	gaps := unread(resources)
+	count(gaps) > 0
+}
+
+# The autoscalers a workload's `hpas` keys index: the cluster's for a live workload, the
+# repository's for a declared one.
+hpa_map(w) := object.get(kube, "hpas", {}) if object.get(w, "cluster", null) != null
+
+hpa_map(w) := object.get(input.facts.git, "hpas", {}) if object.get(w, "cluster", null) == null
+
+# Bare pods (no controller restarts them) of the service: live ones when the cluster runs
+# the service, else those its manifests declare.
+bare_pods(svc) := [k | some k in object.get(kube, "bare_pods", []); k in object.get(svc, "live_workloads", [])] if uses_live(svc)
+
+bare_pods(svc) := [k | some k in object.get(input.facts.git, "bare_pods", []); k in svc.workloads] if not uses_live(svc)
+
+has_access_gap(resources) if {
+	ok("kubernetes")
+	count(unread(resources)) > 0
+}
 
 live_gitops(svc) := [w |
 	some w in live_workloads(svc)
@@ -155,13 +220,24 @@ live_gitops(svc) := [w |
 
 # The long-running workloads a workload rule judges: the live ones when a cluster was
 # read (what runs beats what is declared), else those declared in the repository.
-judged_workloads(svc) := [w | some w in live_workloads(svc); w.long_running] if ok("kubernetes")
+judged_workloads(svc) := live_long_running(svc) if uses_live(svc)
 
-judged_workloads(svc) := long_running(svc) if not ok("kubernetes")
+judged_workloads(svc) := long_running(svc) if not uses_live(svc)
 
 judged_from := "live cluster" if ok("kubernetes")
 
 judged_from := "repository manifests" if not ok("kubernetes")
+
+# Where `judged_workloads(svc)` came from, for summaries: "judged from cluster prod" or
+# "judged from manifests" (noting when a cluster was read but does not run the service).
+judged_from_of(svc) := sprintf("judged from cluster %s", [clusters_of(svc)]) if uses_live(svc)
+
+judged_from_of(svc) := "judged from manifests; not found in the cluster read" if {
+	ok("kubernetes")
+	not uses_live(svc)
+}
+
+judged_from_of(svc) := "judged from manifests" if not ok("kubernetes")
 
 # The verdict when a workload rule finds nothing to judge: with a cluster read, the
 # service has no long-running workload; without one, nobody has looked.

@@ -1,0 +1,198 @@
+//! The kubernetes probe: live clusters (read-only, paginated) and cluster dumps.
+//!
+//! Platform teams point evident at their clusters, and auditors get dumps
+//! (`kubectl get ... -o json`). Both go through the same reduction ([`ingest`]) and the
+//! same extraction as repository manifests (`evident_kube_facts::extract`), so a
+//! Deployment read live, from a dump or from a manifest yields the same facts. What only
+//! a cluster knows (status, restarts, pods owned through ReplicaSets) is added on top.
+//!
+//! Access gaps are facts, not failures: a resource type the cluster refuses (403) or that
+//! times out is listed in `facts.kubernetes.unread` (and its name in `forbidden`), and the
+//! rules that need it answer `unknown`; everything else is judged.
+
+pub mod dump;
+pub mod facts;
+pub mod ingest;
+pub mod read;
+
+use async_trait::async_trait;
+use evident_core::{Probe, ProbeOutput, ScanContext, SourceReport, SourceStatus};
+use std::path::PathBuf;
+
+pub use read::{Outcome, ReadOptions, WANTED, Wanted};
+
+/// The probe's name in facts and evidence ids.
+pub const PROBE: &str = "kubernetes";
+
+/// One cluster (or snapshot of one) to read.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A kubeconfig context by name (`--kube-context`).
+    Context(String),
+    /// The current kubeconfig context, or the pod's service account when evident runs in
+    /// a cluster (`--kube`).
+    Current,
+    /// A `kubectl get -o json` (or YAML) List file (`--kube-dump`). `name` overrides the
+    /// cluster name, which is the file's stem by default.
+    Dump {
+        /// The file.
+        path: PathBuf,
+        /// Cluster name to report it under.
+        name: Option<String>,
+    },
+    /// A ready client configuration (tests, embedding evident as a library).
+    Config {
+        /// Cluster name to report it under.
+        name: String,
+        /// The client configuration.
+        config: Box<kube::Config>,
+    },
+}
+
+/// Reads the configured clusters and dumps.
+#[derive(Debug, Clone, Default)]
+pub struct KubernetesProbe {
+    targets: Vec<Target>,
+    options: ReadOptions,
+}
+
+impl KubernetesProbe {
+    /// A probe for these targets with the default bounds.
+    pub fn new(targets: Vec<Target>) -> Self {
+        Self {
+            targets,
+            options: ReadOptions::default(),
+        }
+    }
+
+    /// Replaces the read bounds (page size, timeouts, retries).
+    pub fn with_options(mut self, options: ReadOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The detail shown when no cluster was given.
+    pub const NOT_CONFIGURED: &'static str = "no cluster given: pass --kube-context NAME (or --kube for the current kubeconfig context / in-cluster service account) or --kube-dump FILE";
+}
+
+/// What one target produced before facts are merged.
+pub(crate) struct TargetResult {
+    pub name: String,
+    pub kind: &'static str,
+    pub source: String,
+    pub read: Result<read::ClusterRead, read::ClusterError>,
+}
+
+async fn client_for(
+    target: &Target,
+    options: &ReadOptions,
+) -> Result<(String, String, kube::Client), read::ClusterError> {
+    let error = |status, detail: String| read::ClusterError { status, detail };
+    let (name, mut config) = match target {
+        Target::Context(ctx) => {
+            let opts = kube::config::KubeConfigOptions {
+                context: Some(ctx.clone()),
+                ..Default::default()
+            };
+            let config = kube::Config::from_kubeconfig(&opts).await.map_err(|e| {
+                error(
+                    SourceStatus::NotConfigured,
+                    format!("kubeconfig context {ctx}: {e}"),
+                )
+            })?;
+            (ctx.clone(), config)
+        }
+        Target::Current => {
+            let name = kube::config::Kubeconfig::read()
+                .ok()
+                .and_then(|k| k.current_context)
+                .unwrap_or_else(|| "in-cluster".to_owned());
+            let config = kube::Config::infer().await.map_err(|e| {
+                error(
+                    SourceStatus::NotConfigured,
+                    format!("no kubeconfig and not running in a cluster: {e}"),
+                )
+            })?;
+            (name, config)
+        }
+        Target::Config { name, config } => (name.clone(), (**config).clone()),
+        Target::Dump { .. } => {
+            return Err(error(SourceStatus::Error, "a dump has no client".into()));
+        }
+    };
+    config.read_timeout = Some(options.request_timeout);
+    let server = config.cluster_url.to_string();
+    let client = kube::Client::try_from(config)
+        .map_err(|e| error(SourceStatus::Error, format!("client for {name}: {e}")))?;
+    Ok((name, server, client))
+}
+
+#[async_trait]
+impl Probe for KubernetesProbe {
+    fn name(&self) -> &'static str {
+        PROBE
+    }
+
+    async fn collect(&self, ctx: &ScanContext) -> ProbeOutput {
+        if self.targets.is_empty() {
+            return ProbeOutput::failed(
+                PROBE,
+                PROBE,
+                SourceStatus::NotConfigured,
+                Self::NOT_CONFIGURED,
+            );
+        }
+        let mut results = Vec::new();
+        for target in &self.targets {
+            let result = match target {
+                Target::Dump { path, name } => {
+                    let name = name.clone().unwrap_or_else(|| dump::default_name(path));
+                    TargetResult {
+                        name,
+                        kind: "dump",
+                        source: path.display().to_string(),
+                        read: dump::read_dump(path),
+                    }
+                }
+                _ => match client_for(target, &self.options).await {
+                    Ok((name, server, client)) => TargetResult {
+                        name,
+                        kind: if matches!(target, Target::Current) {
+                            "current-context"
+                        } else {
+                            "context"
+                        },
+                        source: server,
+                        read: read::read_cluster(&client, &self.options).await,
+                    },
+                    Err(e) => TargetResult {
+                        name: match target {
+                            Target::Context(c) => c.clone(),
+                            Target::Config { name, .. } => name.clone(),
+                            _ => "current-context".into(),
+                        },
+                        kind: "context",
+                        source: String::new(),
+                        read: Err(e),
+                    },
+                },
+            };
+            results.push(result);
+        }
+        facts::assemble(results, ctx)
+    }
+}
+
+/// A source report for one target (also used by the facts assembly).
+pub(crate) fn report(
+    source: &str,
+    status: SourceStatus,
+    detail: impl Into<String>,
+) -> SourceReport {
+    SourceReport {
+        probe: PROBE.to_owned(),
+        source: source.to_owned(),
+        status,
+        detail: Some(detail.into()),
+    }
+}
