@@ -203,9 +203,7 @@ fn level_text(report: &LevelReport) -> String {
             .find(|s| s.level == Some(next))
             .map_or_else(|| format!("level {next}"), |s| s.name.clone());
         if report.next_undetermined {
-            text.push_str(&format!(
-                "; {name} undetermined (blocked only by unknowns)"
-            ));
+            text.push_str(&format!("; {name} undetermined (blocked only by unknowns)"));
         } else if !report.blocked_by.not_met.is_empty()
             || !report.blocked_by.unknown.is_empty()
             || !report.blocked_by.manual.is_empty()
@@ -341,10 +339,9 @@ fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {
                     levels.get(&(s.id.as_str(), *m)).map_or_else(
                         || "–".to_owned(),
                         |r| match r.attained {
-                            Some(l) => format!(
-                                "L{l} {}",
-                                r.attained_name.as_deref().unwrap_or_default()
-                            ),
+                            Some(l) => {
+                                format!("L{l} {}", r.attained_name.as_deref().unwrap_or_default())
+                            }
                             None => r
                                 .shares
                                 .iter()
@@ -469,7 +466,10 @@ fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {
             .evidence
             .iter()
             .map(|(id, e)| EvidenceView {
-                anchor: evidence_anchor.get(id.as_str()).cloned().unwrap_or_default(),
+                anchor: evidence_anchor
+                    .get(id.as_str())
+                    .cloned()
+                    .unwrap_or_default(),
                 id,
                 probe: &e.probe,
                 source: &e.source,

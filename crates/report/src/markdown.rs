@@ -44,11 +44,7 @@ pub(crate) fn md_code(value: &str) -> String {
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect::<String>()
         .replace('|', "\\|");
-    let longest = flat
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = flat.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
     if flat.starts_with('`') || flat.ends_with('`') || longest > 0 {
         format!("{fence} {flat} {fence}")
@@ -162,7 +158,10 @@ pub fn render_markdown(result: &ScanResult) -> String {
     }
 
     // Levels: one row per service, one column per model.
-    let models: Vec<&str> = results_by_model(result).into_iter().map(|(m, _)| m).collect();
+    let models: Vec<&str> = results_by_model(result)
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
     let mut levels: BTreeMap<(&str, &str), &LevelReport> = BTreeMap::new();
     for l in &result.levels {
         levels.insert((l.service.as_str(), l.model.as_str()), l);
@@ -179,7 +178,10 @@ pub fn render_markdown(result: &ScanResult) -> String {
         let mut row = format!(
             "| {} | {} |",
             md_code(&service.id),
-            service.team.as_deref().map_or_else(|| "–".to_owned(), md_code)
+            service
+                .team
+                .as_deref()
+                .map_or_else(|| "–".to_owned(), md_code)
         );
         for m in &models {
             let cell = levels
@@ -234,7 +236,11 @@ pub fn render_markdown(result: &ScanResult) -> String {
 
     // Unknown: grouped by reason, so the reader sees which source to configure.
     let mut unknown: BTreeMap<&str, (usize, Vec<&str>)> = BTreeMap::new();
-    for r in result.results.iter().filter(|r| r.status == Status::Unknown) {
+    for r in result
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Unknown)
+    {
         let entry = unknown
             .entry(r.reason.as_deref().unwrap_or("unknown"))
             .or_default();

@@ -146,7 +146,9 @@ pub fn render_oscal(result: &ScanResult) -> Result<String, RenderError> {
         let props: Vec<Value> = [
             prop("service", &s.id),
             s.team.as_deref().and_then(|t| prop("team", t)),
-            s.team_source.as_deref().and_then(|t| prop("team-source", t)),
+            s.team_source
+                .as_deref()
+                .and_then(|t| prop("team-source", t)),
         ]
         .into_iter()
         .flatten()
@@ -294,7 +296,10 @@ pub fn render_oscal(result: &ScanResult) -> Result<String, RenderError> {
         for s in Status::ALL {
             let n = rows.iter().filter(|r| r.status == s).count();
             if n > 0 {
-                props.extend(prop(&format!("count-{}", token(s.as_str())), &n.to_string()));
+                props.extend(prop(
+                    &format!("count-{}", token(s.as_str())),
+                    &n.to_string(),
+                ));
             }
         }
         props.extend(prop("model", &c.model));
@@ -368,7 +373,10 @@ pub fn render_oscal(result: &ScanResult) -> Result<String, RenderError> {
                 s.probe,
                 s.source,
                 s.status,
-                s.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+                s.detail
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
             )
         })
         .collect();

@@ -25,7 +25,10 @@ pub(crate) fn results_by_service(result: &ScanResult) -> HashMap<&str, Vec<&Crit
                     .and_then(|c| c.level)
                     .map_or(u16::MAX, u16::from);
                 (
-                    model_order.get(r.model.as_str()).copied().unwrap_or(usize::MAX),
+                    model_order
+                        .get(r.model.as_str())
+                        .copied()
+                        .unwrap_or(usize::MAX),
                     level,
                 )
             };

@@ -150,7 +150,10 @@ fn sarif_snapshot_and_schema() {
     }
     // One rule per criterion.
     assert_eq!(
-        run["tool"]["driver"]["rules"].as_array().expect("rules").len(),
+        run["tool"]["driver"]["rules"]
+            .as_array()
+            .expect("rules")
+            .len(),
         fixture().criteria.len()
     );
 }
@@ -200,7 +203,10 @@ fn oscal_snapshot_and_schema() {
             .map(|f| f["target"]["status"]["state"].clone())
     };
     assert_eq!(state("ds.process.ci-all"), Some("not-satisfied".into()));
-    assert_eq!(state("ds.devops.zero-downtime"), Some("not-satisfied".into()));
+    assert_eq!(
+        state("ds.devops.zero-downtime"),
+        Some("not-satisfied".into())
+    );
     assert_eq!(state("ds.arch.idempotency"), Some("not-satisfied".into()));
     let observations = result["observations"].as_array().expect("observations");
     assert_eq!(observations.len(), fixture().results.len());
@@ -215,7 +221,10 @@ fn the_schema_checks_would_catch_a_broken_document() {
     let mut sarif: Value =
         serde_json::from_str(&render_sarif(&fixture()).expect("sarif")).expect("json");
     sarif["runs"][0]["results"][0]["level"] = "fatal".into();
-    let errors = schema_errors(&root().join("../shared/schemas/sarif-schema-2.1.0.json"), &sarif);
+    let errors = schema_errors(
+        &root().join("../shared/schemas/sarif-schema-2.1.0.json"),
+        &sarif,
+    );
     assert!(!errors.is_empty());
     let mut oscal: Value =
         serde_json::from_str(&render_oscal(&fixture()).expect("oscal")).expect("json");
