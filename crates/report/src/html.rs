@@ -103,6 +103,24 @@ struct ServiceModelView<'a> {
     unknown: Vec<CritLink<'a>>,
     manual: Vec<CritLink<'a>>,
     rows: Vec<RowView<'a>>,
+    /// With many services, verdicts without evidence are listed compactly instead of
+    /// as table rows: unknown ones grouped by reason, then manual, then not applicable.
+    brief: Vec<BriefGroup<'a>>,
+    /// With many services, met verdicts as criterion links with their evidence anchors.
+    brief_met: Vec<BriefLink<'a>>,
+}
+
+#[derive(Serialize)]
+struct BriefLink<'a> {
+    link: CritLink<'a>,
+    evidence: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct BriefGroup<'a> {
+    status: &'static str,
+    label: String,
+    criteria: Vec<CritLink<'a>>,
 }
 
 #[derive(Serialize)]
@@ -237,6 +255,7 @@ fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {
         .enumerate()
         .map(|(i, id)| (id.as_str(), format!("e-{i}")))
         .collect();
+    let e_anchor = |id: &str| evidence_anchor.get(id).cloned();
     let c_anchor = |id: &str| {
         criterion_anchor
             .get(id)
@@ -280,6 +299,67 @@ fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {
                 continue;
             }
             let report = levels.get(&(s.id.as_str(), *m));
+            let many = result.services.len() > COLLAPSE_ABOVE;
+            let in_brief = |r: &evident_core::CriterionResult| {
+                many && matches!(
+                    r.status,
+                    Status::Met | Status::Unknown | Status::Manual | Status::NotApplicable
+                )
+            };
+            let mut brief: Vec<BriefGroup<'r>> = Vec::new();
+            let mut brief_met: Vec<BriefLink<'r>> = Vec::new();
+            if many {
+                let mut by_reason: BTreeMap<&str, Vec<CritLink<'r>>> = BTreeMap::new();
+                let mut met = Vec::new();
+                let mut manual = Vec::new();
+                let mut not_applicable = Vec::new();
+                for r in in_model.iter().filter(|r| in_brief(r)) {
+                    let link = CritLink {
+                        anchor: c_anchor(&r.criterion),
+                        id: &r.criterion,
+                        reason: "",
+                    };
+                    match r.status {
+                        Status::Unknown => by_reason
+                            .entry(r.reason.as_deref().unwrap_or("unknown"))
+                            .or_default()
+                            .push(link),
+                        Status::Manual => manual.push(link),
+                        Status::Met => met.push(BriefLink {
+                            link,
+                            evidence: r.evidence.iter().filter_map(|e| e_anchor(e)).collect(),
+                        }),
+                        _ => not_applicable.push(CritLink {
+                            reason: &r.summary,
+                            ..link
+                        }),
+                    }
+                }
+                if !met.is_empty() {
+                    brief_met = met;
+                }
+                for (reason, criteria) in by_reason {
+                    brief.push(BriefGroup {
+                        status: "unknown",
+                        label: format!("unknown ({reason})"),
+                        criteria,
+                    });
+                }
+                if !manual.is_empty() {
+                    brief.push(BriefGroup {
+                        status: "manual",
+                        label: "manual".into(),
+                        criteria: manual,
+                    });
+                }
+                if !not_applicable.is_empty() {
+                    brief.push(BriefGroup {
+                        status: "not_applicable",
+                        label: "not applicable".into(),
+                        criteria: not_applicable,
+                    });
+                }
+            }
             let link = |id: &'r str, reason: &'r str| CritLink {
                 anchor: c_anchor(id),
                 id,
@@ -303,8 +383,11 @@ fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {
                 manual: report
                     .map(|r| r.blocked_by.manual.iter().map(|c| link(c, "")).collect())
                     .unwrap_or_default(),
+                brief,
+                brief_met,
                 rows: in_model
                     .iter()
+                    .filter(|r| !in_brief(r))
                     .map(|r| {
                         let info = result.criteria.get(&r.criterion);
                         RowView {
@@ -312,7 +395,11 @@ fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {
                             label: status_label(r.status),
                             reason: r.reason.as_deref().unwrap_or(""),
                             criterion: &r.criterion,
-                            title: info.map_or("", |c| c.title.as_str()),
+                            title: if many {
+                                ""
+                            } else {
+                                info.map_or("", |c| c.title.as_str())
+                            },
                             anchor: c_anchor(&r.criterion),
                             level: info
                                 .and_then(|c| c.level)

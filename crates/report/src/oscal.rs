@@ -1,8 +1,8 @@
 //! OSCAL 1.0.6 assessment results (JSON), for GRC tools that import NIST's format.
 //!
 //! Mapping: each service is a `component` (the assessment subject); each verdict is an
-//! `observation` of that component, collected automatically (method `EXAMINE`, plus an
-//! `evident` property saying the collection was automated), with every cited evidence
+//! `observation` of that component, collected automatically by the tool component
+//! (method `EXAMINE`: evident examines configuration and API state), with every cited evidence
 //! record as `relevant-evidence` pointing at a back-matter resource that carries its
 //! provenance, digest and raw excerpt; each criterion is a `finding` whose target
 //! status is `satisfied` only when no service fails or is undetermined for it.
@@ -239,13 +239,11 @@ pub fn render_oscal(result: &ScanResult) -> Result<String, RenderError> {
             if !r.missing.is_empty() {
                 description.push_str(&format!(" Missing: {}.", r.missing.join("; ")));
             }
+            // Kept to what the title and subject do not say: a 1,000-service estate has
+            // 72,000 observations.
             let props: Vec<Value> = [
-                prop("collection", "automated"),
                 prop("status", r.status.as_str()),
                 r.reason.as_deref().and_then(|x| prop("reason", x)),
-                prop("model", &r.model),
-                prop("criterion", &r.criterion),
-                prop("service", &s.id),
             ]
             .into_iter()
             .flatten()
@@ -256,8 +254,7 @@ pub fn render_oscal(result: &ScanResult) -> Result<String, RenderError> {
                 "description": description,
                 "props": props,
                 "methods": ["EXAMINE"],
-                "origins": [{ "actors": [{ "type": "tool", "actor-uuid": tool_uuid }] }],
-                "subjects": [{ "subject-uuid": subject_uuid, "type": "component", "title": s.id }],
+                "subjects": [{ "subject-uuid": subject_uuid, "type": "component" }],
                 "collected": collected,
             });
             let relevant: Vec<Value> = cited
@@ -282,12 +279,13 @@ pub fn render_oscal(result: &ScanResult) -> Result<String, RenderError> {
 
     // Findings: one per criterion.
     let mut findings = Vec::new();
+    let mut by_criterion: std::collections::HashMap<&str, Vec<&CriterionResult>> =
+        std::collections::HashMap::new();
+    for r in &result.results {
+        by_criterion.entry(r.criterion.as_str()).or_default().push(r);
+    }
     for (id, c) in &result.criteria {
-        let rows: Vec<&CriterionResult> = result
-            .results
-            .iter()
-            .filter(|r| &r.criterion == id)
-            .collect();
+        let rows = by_criterion.remove(id.as_str()).unwrap_or_default();
         if rows.is_empty() {
             continue;
         }
@@ -406,10 +404,18 @@ pub fn render_oscal(result: &ScanResult) -> Result<String, RenderError> {
             "back-matter": { "resources": resources },
         }
     });
-    let mut out = serde_json::to_string_pretty(&doc)?;
+    // Indentation would add a third to an estate's document: pretty only while small.
+    let mut out = if result.results.len() <= PRETTY_UP_TO {
+        serde_json::to_string_pretty(&doc)?
+    } else {
+        serde_json::to_string(&doc)?
+    };
     out.push('\n');
     Ok(out)
 }
+
+/// Verdict count up to which the document is indented for people.
+pub const PRETTY_UP_TO: usize = 5_000;
 
 #[cfg(test)]
 mod tests {

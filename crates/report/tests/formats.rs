@@ -254,3 +254,33 @@ fn table_and_dispatch_render_every_format() {
         assert!(!out.is_empty(), "{format:?}");
     }
 }
+
+#[test]
+fn html_collapses_and_condenses_many_services() {
+    let base = fixture();
+    let mut many = base.clone();
+    many.services.clear();
+    many.results.clear();
+    many.levels.clear();
+    for n in 0..25 {
+        for s in &base.services {
+            let mut s = s.clone();
+            let old = s.id.clone();
+            s.id = format!("{old}-{n:02}");
+            for r in base.results.iter().filter(|r| r.service == old) {
+                let mut r = r.clone();
+                r.service = s.id.clone();
+                many.results.push(r);
+            }
+            many.services.push(s);
+        }
+    }
+    let html = render_html(&many).expect("html");
+    assert!(!html.contains("<details class=\"service\" id=\"s-0\" open"));
+    assert!(html.contains("<details class=\"service\" id=\"s-0\">"));
+    // Unknown verdicts are grouped by reason instead of one row each.
+    assert!(html.contains("unknown (not_configured)</span>"));
+    assert!(!html.contains(XSS));
+    let small = render_html(&base).expect("html");
+    assert!(small.contains("<details class=\"service\" id=\"s-0\" open>"));
+}
