@@ -60,7 +60,12 @@ fn report_refuses_what_is_not_a_scan_result() {
         assert_eq!(out.status.code(), Some(2), "{}", path.display());
         assert!(stderr(&out).contains("error:"), "{}", stderr(&out));
     }
-    let out = evident(&["report", fixture().to_str().expect("utf-8"), "--format", "pdf"]);
+    let out = evident(&[
+        "report",
+        fixture().to_str().expect("utf-8"),
+        "--format",
+        "pdf",
+    ]);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -150,24 +155,42 @@ fn no_output_format_and_no_bundle_file_contains_a_secret() {
     for format in FORMATS {
         let out = evident(&["-vvv", "scan", path, "--format", format]);
         assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
-        assert!(!stdout(&out).contains(CANARY), "scan --format {format} leaks");
+        assert!(
+            !stdout(&out).contains(CANARY),
+            "scan --format {format} leaks"
+        );
         assert!(!stderr(&out).contains(CANARY), "logs of {format} leak");
         assert!(!stdout(&out).is_empty());
     }
     // The secret's name is evidence, its value is not.
     let saved = dir.path().join("scan.json");
-    let out = evident(&["scan", path, "--format", "json", "-o", saved.to_str().expect("p")]);
+    let out = evident(&[
+        "scan",
+        path,
+        "--format",
+        "json",
+        "-o",
+        saved.to_str().expect("p"),
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let json = std::fs::read_to_string(&saved).expect("saved");
     assert!(json.contains("DB_PASSWORD") || json.contains("API_TOKEN"));
     for format in FORMATS {
         let out = evident(&["report", saved.to_str().expect("p"), "--format", format]);
         assert_eq!(out.status.code(), Some(0));
-        assert!(!stdout(&out).contains(CANARY), "report --format {format} leaks");
+        assert!(
+            !stdout(&out).contains(CANARY),
+            "report --format {format} leaks"
+        );
     }
     let key = dir.path().join("k.pem");
     let bundle = dir.path().join("b.tar.gz");
-    assert_eq!(evident(&["keygen", "-o", key.to_str().expect("p")]).status.code(), Some(0));
+    assert_eq!(
+        evident(&["keygen", "-o", key.to_str().expect("p")])
+            .status
+            .code(),
+        Some(0)
+    );
     let out = evident(&[
         "bundle",
         saved.to_str().expect("p"),
@@ -194,12 +217,18 @@ fn keygen_bundle_verify_round_trip_and_tampering_is_named() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(p("key.pem")).expect("key").permissions().mode();
+        let mode = std::fs::metadata(p("key.pem"))
+            .expect("key")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "private key must be owner-only");
     }
     assert!(Path::new(&p("key.pem.pub")).exists());
     // No silent overwrite.
-    assert_eq!(evident(&["keygen", "-o", &p("key.pem")]).status.code(), Some(2));
+    assert_eq!(
+        evident(&["keygen", "-o", &p("key.pem")]).status.code(),
+        Some(2)
+    );
 
     let scan = fixture();
     let out = evident(&[
@@ -212,31 +241,58 @@ fn keygen_bundle_verify_round_trip_and_tampering_is_named() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = evident(&["verify", &p("b.tar.gz"), "--key", &p("key.pem.pub")]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert!(stdout(&out).starts_with("OK:"));
 
     // One byte of the HTML report changed: exit 1, naming the file.
     let mut files = unpack(&std::fs::read(p("b.tar.gz")).expect("bundle"));
-    let html = files.iter_mut().find(|(n, _)| n == "report.html").expect("html");
+    let html = files
+        .iter_mut()
+        .find(|(n, _)| n == "report.html")
+        .expect("html");
     html.1[100] ^= 0x20;
     std::fs::write(p("changed.tar.gz"), pack(&files)).expect("write");
     let out = evident(&["verify", &p("changed.tar.gz"), "--key", &p("key.pem.pub")]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("changed: report.html"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("changed: report.html"),
+        "{}",
+        stdout(&out)
+    );
 
     // A removed excerpt and an added file.
     let mut files = unpack(&std::fs::read(p("b.tar.gz")).expect("bundle"));
-    let gone = files.iter().position(|(n, _)| n.starts_with("evidence/")).expect("excerpt");
+    let gone = files
+        .iter()
+        .position(|(n, _)| n.starts_with("evidence/"))
+        .expect("excerpt");
     let (gone_name, _) = files.remove(gone);
     files.push(("extra.txt".into(), b"x".to_vec()));
     std::fs::write(p("moved.tar.gz"), pack(&files)).expect("write");
     let out = evident(&["verify", &p("moved.tar.gz"), "--key", &p("key.pem.pub")]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains(&format!("missing: {gone_name}")), "{}", stdout(&out));
-    assert!(stdout(&out).contains("added: extra.txt"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(&format!("missing: {gone_name}")),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("added: extra.txt"),
+        "{}",
+        stdout(&out)
+    );
 
     // Another key: bad signature.
-    assert_eq!(evident(&["keygen", "-o", &p("other.pem")]).status.code(), Some(0));
+    assert_eq!(
+        evident(&["keygen", "-o", &p("other.pem")]).status.code(),
+        Some(0)
+    );
     let out = evident(&["verify", &p("b.tar.gz"), "--key", &p("other.pem.pub")]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("bad signature"), "{}", stdout(&out));
@@ -245,7 +301,11 @@ fn keygen_bundle_verify_round_trip_and_tampering_is_named() {
     let out = evident(&["verify", &p("b.tar.gz"), "--key", &p("missing.pub")]);
     assert_eq!(out.status.code(), Some(2));
     let out = evident(&["verify", &p("b.tar.gz"), "--key", &p("key.pem")]);
-    assert_eq!(out.status.code(), Some(2), "a private key is not a public key");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a private key is not a public key"
+    );
 }
 
 /// The Chromium binary, or a failure that names the missing package.
@@ -318,7 +378,8 @@ fn html_report_renders_in_headless_chromium_and_runs_nothing() {
     // A scanned value that would change the page title if anything ran it.
     let mut result: Value =
         serde_json::from_str(&std::fs::read_to_string(fixture()).expect("fixture")).expect("json");
-    let hostile = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>";
+    let hostile =
+        "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>";
     for r in result["results"].as_array_mut().expect("results") {
         if r["status"] == "met" {
             let summary = format!("{} {hostile}", r["summary"].as_str().expect("summary"));
@@ -344,11 +405,24 @@ fn html_report_renders_in_headless_chromium_and_runs_nothing() {
         "<title>evident evidence report · {}</title>",
         result["scan"]["id"].as_str().expect("id")
     );
-    assert!(dom.contains(&title), "title changed or missing: {}", &dom[..dom.len().min(600)]);
+    assert!(
+        dom.contains(&title),
+        "title changed or missing: {}",
+        &dom[..dom.len().min(600)]
+    );
     assert!(!dom.contains("pwned</title>"));
-    assert!(!dom.contains("<img"), "an <img> element was created from scanned text");
-    assert!(!dom.contains("<script"), "a <script> element is in the page");
-    assert!(dom.contains("&lt;img src=x onerror=alert(1)&gt;"), "the value shows as text");
+    assert!(
+        !dom.contains("<img"),
+        "an <img> element was created from scanned text"
+    );
+    assert!(
+        !dom.contains("<script"),
+        "a <script> element is in the page"
+    );
+    assert!(
+        dom.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "the value shows as text"
+    );
     for section in [
         "id=\"cover\"",
         "id=\"sources\"",
@@ -359,7 +433,10 @@ fn html_report_renders_in_headless_chromium_and_runs_nothing() {
         "id=\"manual\"",
         "id=\"evidence\"",
     ] {
-        assert!(dom.contains(section), "section {section} missing from the rendered DOM");
+        assert!(
+            dom.contains(section),
+            "section {section} missing from the rendered DOM"
+        );
     }
 
     let artifacts = std::env::var_os("EVIDENT_ARTIFACTS")

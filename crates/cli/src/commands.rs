@@ -79,8 +79,8 @@ fn emit(
 fn read_scan(path: &std::path::Path) -> anyhow::Result<ScanResult> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not JSON", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
     if value.get("schema").and_then(|s| s.as_str()) != Some(evident_core::SCAN_RESULT_SCHEMA) {
         bail!(
             "{} is not an evident scan result (expected \"schema\": \"{}\"); write one with `evident scan --format json -o FILE`",

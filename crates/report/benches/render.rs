@@ -8,9 +8,9 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use evident_core::{
-    Blockers, CriterionInfo, CriterionResult, Evidence, EvidenceLocation, LevelReport,
-    LevelShare, SCAN_RESULT_SCHEMA, ScanInfo, ScanResult, Service, SourceReport, SourceStatus,
-    Status, ToolInfo, UnknownBlocker,
+    Blockers, CriterionInfo, CriterionResult, Evidence, EvidenceLocation, LevelReport, LevelShare,
+    SCAN_RESULT_SCHEMA, ScanInfo, ScanResult, Service, SourceReport, SourceStatus, Status,
+    ToolInfo, UnknownBlocker,
 };
 use evident_report::{Format, TableOptions, render};
 use std::collections::BTreeMap;
@@ -64,7 +64,12 @@ fn estate() -> ScanResult {
         .iter()
         .enumerate()
         {
-            let id = format!("git:repo-{:03}@9f3c1e2:{sid}/{path}#L{}-L{}", s / 4, k + 1, k + 12);
+            let id = format!(
+                "git:repo-{:03}@9f3c1e2:{sid}/{path}#L{}-L{}",
+                s / 4,
+                k + 1,
+                k + 12
+            );
             evidence.insert(
                 id.clone(),
                 Evidence {
@@ -118,7 +123,11 @@ fn estate() -> ScanResult {
                 reason,
                 summary,
                 evidence: ev,
-                missing: if status == Status::NotMet { vec!["a readiness probe".into()] } else { vec![] },
+                missing: if status == Status::NotMet {
+                    vec!["a readiness probe".into()]
+                } else {
+                    vec![]
+                },
             });
         }
         for (model, _) in MODELS {
@@ -131,10 +140,19 @@ fn estate() -> ScanResult {
                 next_undetermined: false,
                 blocked_by: Blockers {
                     not_met: vec![ids[1].1.clone()],
-                    unknown: vec![UnknownBlocker { criterion: ids[2].1.clone(), reason: "not_configured".into() }],
+                    unknown: vec![UnknownBlocker {
+                        criterion: ids[2].1.clone(),
+                        reason: "not_configured".into(),
+                    }],
                     manual: vec![],
                 },
-                shares: vec![LevelShare { level: Some(1), name: "Baseline".into(), met: 5, total: 9, share: 5.0 / 9.0 }],
+                shares: vec![LevelShare {
+                    level: Some(1),
+                    name: "Baseline".into(),
+                    met: 5,
+                    total: 9,
+                    share: 5.0 / 9.0,
+                }],
             });
         }
     }
@@ -144,12 +162,20 @@ fn estate() -> ScanResult {
             id: "bench".into(),
             started_at: "2026-11-20T09:29:58Z".into(),
             finished_at: "2026-11-20T09:30:04Z".into(),
-            tool: ToolInfo { name: "evident".into(), version: "0.1.0".into() },
+            tool: ToolInfo {
+                name: "evident".into(),
+                version: "0.1.0".into(),
+            },
             targets: vec!["/src".into()],
             strict: false,
             policies: vec![],
         },
-        sources: vec![SourceReport { probe: "git".into(), source: "/src".into(), status: SourceStatus::Ok, detail: None }],
+        sources: vec![SourceReport {
+            probe: "git".into(),
+            source: "/src".into(),
+            status: SourceStatus::Ok,
+            detail: None,
+        }],
         services,
         criteria,
         results,
@@ -195,13 +221,19 @@ fn bench(c: &mut Criterion) {
     group.bench_function("all formats", |b| {
         b.iter(|| {
             for (format, _) in FORMATS {
-                black_box(render(black_box(&result), format, TableOptions::default()).expect("render"));
+                black_box(
+                    render(black_box(&result), format, TableOptions::default()).expect("render"),
+                );
             }
         })
     });
     for (format, name) in FORMATS {
         group.bench_function(name, |b| {
-            b.iter(|| black_box(render(black_box(&result), format, TableOptions::default()).expect("render")))
+            b.iter(|| {
+                black_box(
+                    render(black_box(&result), format, TableOptions::default()).expect("render"),
+                )
+            })
         });
     }
     group.finish();

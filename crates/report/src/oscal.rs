@@ -282,7 +282,10 @@ pub fn render_oscal(result: &ScanResult) -> Result<String, RenderError> {
     let mut by_criterion: std::collections::HashMap<&str, Vec<&CriterionResult>> =
         std::collections::HashMap::new();
     for r in &result.results {
-        by_criterion.entry(r.criterion.as_str()).or_default().push(r);
+        by_criterion
+            .entry(r.criterion.as_str())
+            .or_default()
+            .push(r);
     }
     for (id, c) in &result.criteria {
         let rows = by_criterion.remove(id.as_str()).unwrap_or_default();
