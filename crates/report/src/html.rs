@@ -18,6 +18,20 @@ const TEMPLATE: &str = include_str!("../templates/report.html");
 /// Above this many services the sections start collapsed.
 pub const COLLAPSE_ABOVE: usize = 20;
 
+#[cfg(test)]
+mod tests {
+    use super::escape_html;
+
+    #[test]
+    fn escaping_covers_text_and_quoted_attributes() {
+        assert_eq!(
+            escape_html("<a href=\"x\" onclick='y'>&</a>"),
+            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+        );
+        assert_eq!(escape_html("k8s/app.yaml#L1"), "k8s/app.yaml#L1");
+    }
+}
+
 #[derive(Serialize)]
 struct Page<'a> {
     scan: ScanView<'a>,
@@ -236,10 +250,39 @@ fn level_text(report: &LevelReport) -> String {
 pub fn render_html(result: &ScanResult) -> Result<String, RenderError> {
     let page = build_page(result);
     let mut env = minijinja::Environment::new();
-    // The name ends in .html: minijinja escapes every value for HTML.
+    // The name ends in .html: every value is escaped for HTML. Strings get the five
+    // characters that matter in text and in the template's double-quoted attributes;
+    // minijinja's default would also encode `/`, making path-heavy pages a third larger.
+    env.set_formatter(|out, state, value| {
+        if state.auto_escape() == minijinja::AutoEscape::Html
+            && !value.is_safe()
+            && let Some(text) = value.as_str()
+        {
+            return out
+                .write_str(&escape_html(text))
+                .map_err(minijinja::Error::from);
+        }
+        minijinja::escape_formatter(out, state, value)
+    });
     env.add_template("report.html", TEMPLATE)?;
     let template = env.get_template("report.html")?;
     Ok(template.render(&page)?)
+}
+
+/// Escapes text for HTML element content and double-quoted attribute values.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {

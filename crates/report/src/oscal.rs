@@ -14,6 +14,7 @@
 use crate::RenderError;
 use crate::view::results_by_service;
 use evident_core::{CriterionResult, ScanResult, SourceStatus, Status};
+use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -241,38 +242,44 @@ pub fn render_oscal(result: &ScanResult) -> Result<String, RenderError> {
             }
             // Kept to what the title and subject do not say: a 1,000-service estate has
             // 72,000 observations.
-            let props: Vec<Value> = [
-                prop("status", r.status.as_str()),
-                r.reason.as_deref().and_then(|x| prop("reason", x)),
+            let props: Vec<Prop> = [
+                typed_prop("status", r.status.as_str()),
+                r.reason.as_deref().and_then(|x| typed_prop("reason", x)),
             ]
             .into_iter()
             .flatten()
             .collect();
-            let mut o = json!({
-                "uuid": uuid,
-                "title": format!("{} for {}", r.criterion, s.id),
-                "description": description,
-                "props": props,
-                "methods": ["EXAMINE"],
-                "subjects": [{ "subject-uuid": subject_uuid, "type": "component" }],
-                "collected": collected,
-            });
-            let relevant: Vec<Value> = cited
-                .iter()
-                .map(|e| {
-                    let mut v = json!({
-                        "href": format!("#{}", evidence_uuid.get(e.id.as_str()).cloned().unwrap_or_default()),
-                        "description": format!("{} ({})", e.locator, e.source),
-                    });
-                    if let Some(sha) = e.sha256.as_deref().and_then(|s| prop("sha256", s)) {
-                        v["props"] = json!([sha]);
-                    }
-                    v
-                })
-                .collect();
-            if !relevant.is_empty() {
-                o["relevant-evidence"] = Value::Array(relevant);
-            }
+            let o = Observation {
+                uuid,
+                title: format!("{} for {}", r.criterion, s.id),
+                description,
+                props,
+                methods: ["EXAMINE"],
+                subjects: [Subject {
+                    subject_uuid: subject_uuid.clone(),
+                    kind: "component",
+                }],
+                collected,
+                relevant_evidence: cited
+                    .iter()
+                    .map(|e| Relevant {
+                        href: format!(
+                            "#{}",
+                            evidence_uuid
+                                .get(e.id.as_str())
+                                .cloned()
+                                .unwrap_or_default()
+                        ),
+                        description: format!("{} ({})", e.locator, e.source),
+                        props: e
+                            .sha256
+                            .as_deref()
+                            .and_then(|s| typed_prop("sha256", s))
+                            .into_iter()
+                            .collect(),
+                    })
+                    .collect(),
+            };
             observations.push(o);
         }
     }
@@ -358,12 +365,6 @@ pub fn render_oscal(result: &ScanResult) -> Result<String, RenderError> {
             .map(|id| json!({ "control-id": token(id) }))
             .collect();
     }
-    if !observations.is_empty() {
-        result_json["observations"] = Value::Array(observations);
-    }
-    if !findings.is_empty() {
-        result_json["findings"] = Value::Array(findings);
-    }
     let problems: Vec<String> = result
         .sources
         .iter()
@@ -381,32 +382,37 @@ pub fn render_oscal(result: &ScanResult) -> Result<String, RenderError> {
             )
         })
         .collect();
-    if !problems.is_empty() {
-        result_json["remarks"] = json!(format!(
+    let remarks = (!problems.is_empty()).then(|| {
+        format!(
             "Sources that did not answer (criteria needing them are reported as not determined): {}",
             problems.join("; ")
-        ));
-    }
+        )
+    });
 
-    let doc = json!({
-        "assessment-results": {
-            "uuid": ids.of("assessment-results"),
-            "metadata": {
+    let doc = Document {
+        assessment_results: AssessmentResults {
+            uuid: ids.of("assessment-results"),
+            metadata: json!({
                 "title": format!("evident assessment results: {}", result.scan.targets.join(", ")),
                 "last-modified": result.scan.finished_at,
                 "version": result.scan.id,
                 "oscal-version": OSCAL_VERSION,
                 "props": ([prop("tool", &format!("{} {}", result.scan.tool.name, result.scan.tool.version))]
                     .into_iter().flatten().collect::<Vec<_>>()),
-            },
-            "import-ap": {
+            }),
+            import_ap: json!({
                 "href": format!("#{plan_uuid}"),
                 "remarks": "evident has no separate assessment plan; the back-matter resource describes the method."
-            },
-            "results": [result_json],
-            "back-matter": { "resources": resources },
-        }
-    });
+            }),
+            results: [ResultDoc {
+                head: result_json,
+                observations,
+                findings,
+                remarks,
+            }],
+            back_matter: json!({ "resources": resources }),
+        },
+    };
     // Indentation would add a third to an estate's document: pretty only while small.
     let mut out = if result.results.len() <= PRETTY_UP_TO {
         serde_json::to_string_pretty(&doc)?
@@ -415,6 +421,81 @@ pub fn render_oscal(result: &ScanResult) -> Result<String, RenderError> {
     };
     out.push('\n');
     Ok(out)
+}
+
+/// The document; typed where it is large (observations), so an estate's tens of
+/// thousands of observations serialise without building a JSON tree first.
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(rename = "assessment-results")]
+    assessment_results: AssessmentResults<'a>,
+}
+
+#[derive(Serialize)]
+struct AssessmentResults<'a> {
+    uuid: String,
+    metadata: Value,
+    #[serde(rename = "import-ap")]
+    import_ap: Value,
+    results: [ResultDoc<'a>; 1],
+    #[serde(rename = "back-matter")]
+    back_matter: Value,
+}
+
+#[derive(Serialize)]
+struct ResultDoc<'a> {
+    #[serde(flatten)]
+    head: Value,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    observations: Vec<Observation<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    findings: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remarks: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Observation<'a> {
+    uuid: String,
+    title: String,
+    description: String,
+    props: Vec<Prop>,
+    methods: [&'static str; 1],
+    subjects: [Subject; 1],
+    collected: &'a str,
+    #[serde(rename = "relevant-evidence", skip_serializing_if = "Vec::is_empty")]
+    relevant_evidence: Vec<Relevant>,
+}
+
+#[derive(Serialize)]
+struct Prop {
+    name: &'static str,
+    ns: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct Subject {
+    #[serde(rename = "subject-uuid")]
+    subject_uuid: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct Relevant {
+    href: String,
+    description: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    props: Vec<Prop>,
+}
+
+fn typed_prop(name: &'static str, value: &str) -> Option<Prop> {
+    one_line(value).map(|value| Prop {
+        name,
+        ns: NS,
+        value,
+    })
 }
 
 /// Verdict count up to which the document is indented for people.
