@@ -38,6 +38,18 @@ pub enum Command {
     /// Work with custom policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Render a saved scan result (from `scan --format json`) in any format, without
+    /// touching the scanned systems.
+    Report(ReportArgs),
+    /// Make an ed25519 key pair for signing evidence bundles.
+    Keygen(KeygenArgs),
+    /// Pack a saved scan result, its HTML report, every evidence excerpt and a manifest
+    /// of sha256 digests into a signed .tar.gz (in-toto statement in a DSSE envelope).
+    Bundle(BundleArgs),
+    /// Check an evidence bundle: every digest and the signature. Exit 0 intact, 1 altered
+    /// (says which file changed, is missing or was added, or that the signature is bad),
+    /// 2 usage error.
+    Verify(VerifyArgs),
 }
 
 /// Output formats of `scan`.
@@ -47,6 +59,64 @@ pub enum Format {
     Table,
     /// The versioned scan result (schema evident/scan-result/v1) for scripts.
     Json,
+    /// One self-contained HTML page for auditors (prints to PDF).
+    Html,
+    /// A compact summary for a pull-request comment or CI step summary.
+    Markdown,
+    /// One row per service and criterion, for spreadsheets.
+    Csv,
+    /// SARIF 2.1.0 for code scanning (one result per criterion not met).
+    Sarif,
+    /// OSCAL 1.0.6 assessment results (JSON).
+    Oscal,
+}
+
+/// `evident report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A scan result written by `evident scan --format json`.
+    pub scan: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the output to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `evident keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the private key (PKCS#8 PEM, mode 0600); the public key goes to
+    /// FILE.pub.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Replace existing key files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `evident bundle`.
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// A scan result written by `evident scan --format json`.
+    pub scan: PathBuf,
+    /// The private key to sign with (from `evident keygen`).
+    #[arg(long, value_name = "KEY")]
+    pub sign: PathBuf,
+    /// Where to write the bundle (.tar.gz).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// `evident verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The bundle written by `evident bundle`.
+    pub bundle: PathBuf,
+    /// The public key (KEY.pub from `evident keygen`) the bundle must be signed with.
+    #[arg(long, value_name = "PUB")]
+    pub key: PathBuf,
 }
 
 /// `evident scan`.

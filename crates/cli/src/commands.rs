@@ -1,12 +1,15 @@
 //! What each subcommand does.
 
-use crate::cli::{Cli, Command, ExplainArgs, Format, ModelsArgs, PolicyCommand, ScanArgs};
+use crate::cli::{
+    BundleArgs, Cli, Command, ExplainArgs, Format, KeygenArgs, ModelsArgs, PolicyCommand,
+    ReportArgs, ScanArgs, VerifyArgs,
+};
 use crate::scan::{ScanOptions, load_catalog, run_scan};
 use crate::{EXIT_BELOW, EXIT_OK, EXIT_USAGE};
 use anyhow::{Context, bail};
 use evident_core::ScanResult;
 use evident_engine::{Catalog, ModelKind, run_policy_tests};
-use evident_report::{TableOptions, render_json, render_table};
+use evident_report::TableOptions;
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -27,7 +30,172 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Models(args) => models(args),
         Command::Explain(args) => explain(args),
         Command::Policy(PolicyCommand::Test { dir }) => policy_test(&dir),
+        Command::Report(args) => report(args),
+        Command::Keygen(args) => keygen(args),
+        Command::Bundle(args) => bundle(args),
+        Command::Verify(args) => verify(args),
     }
+}
+
+impl From<Format> for evident_report::Format {
+    fn from(format: Format) -> Self {
+        match format {
+            Format::Table => Self::Table,
+            Format::Json => Self::Json,
+            Format::Html => Self::Html,
+            Format::Markdown => Self::Markdown,
+            Format::Csv => Self::Csv,
+            Format::Sarif => Self::Sarif,
+            Format::Oscal => Self::Oscal,
+        }
+    }
+}
+
+/// Renders `result` and writes it to `output` or stdout.
+fn emit(
+    result: &ScanResult,
+    format: Format,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+    let text = evident_report::render(
+        result,
+        format.into(),
+        TableOptions {
+            color: to_terminal && color_allowed(),
+            width: to_terminal.then(terminal_width),
+        },
+    )?;
+    match output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+/// Reads a saved scan result, refusing documents of another schema.
+fn read_scan(path: &std::path::Path) -> anyhow::Result<ScanResult> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    if value.get("schema").and_then(|s| s.as_str()) != Some(evident_core::SCAN_RESULT_SCHEMA) {
+        bail!(
+            "{} is not an evident scan result (expected \"schema\": \"{}\"); write one with `evident scan --format json -o FILE`",
+            path.display(),
+            evident_core::SCAN_RESULT_SCHEMA
+        );
+    }
+    serde_json::from_value(value)
+        .with_context(|| format!("{} is not a valid scan result", path.display()))
+}
+
+fn report(args: ReportArgs) -> anyhow::Result<u8> {
+    let result = read_scan(&args.scan)?;
+    emit(&result, args.format, args.output.as_deref())?;
+    Ok(EXIT_OK)
+}
+
+fn keygen(args: KeygenArgs) -> anyhow::Result<u8> {
+    let private_path = args.output.clone();
+    let mut public_path = args.output.into_os_string();
+    public_path.push(".pub");
+    let public_path = std::path::PathBuf::from(public_path);
+    if !args.force {
+        for p in [&private_path, &public_path] {
+            if p.exists() {
+                bail!("{} exists; pass --force to replace it", p.display());
+            }
+        }
+    }
+    let (private, public) = evident_bundle::generate_key()?;
+    write_private(&private_path, private.as_bytes())?;
+    std::fs::write(&public_path, public)
+        .with_context(|| format!("writing {}", public_path.display()))?;
+    let key = evident_bundle::verifying_key_from_pem(&std::fs::read_to_string(&public_path)?)?;
+    println!(
+        "wrote {} (private, keep it secret) and {} (public, give it to verifiers)\nkey id {}",
+        private_path.display(),
+        public_path.display(),
+        evident_bundle::key_id(&key)
+    );
+    Ok(EXIT_OK)
+}
+
+/// Writes a private key readable by its owner only.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        options.mode(0o600);
+        let mut file = options
+            .open(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        // An existing file keeps its mode on open: set it explicitly.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        file.write_all(bytes)?;
+    }
+    #[cfg(not(unix))]
+    {
+        let mut file = options
+            .open(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        file.write_all(bytes)?;
+    }
+    Ok(())
+}
+
+fn bundle(args: BundleArgs) -> anyhow::Result<u8> {
+    let result = read_scan(&args.scan)?;
+    let pem = std::fs::read_to_string(&args.sign)
+        .with_context(|| format!("reading {}", args.sign.display()))?;
+    let key = evident_bundle::signing_key_from_pem(&pem)?;
+    let bytes = evident_bundle::create_bundle(&result, &key)?;
+    std::fs::write(&args.output, &bytes)
+        .with_context(|| format!("writing {}", args.output.display()))?;
+    println!(
+        "wrote {} ({} bytes, {} evidence excerpts), signed by key {}",
+        args.output.display(),
+        bytes.len(),
+        result.evidence.len(),
+        evident_bundle::key_id(&key.verifying_key())
+    );
+    Ok(EXIT_OK)
+}
+
+fn verify(args: VerifyArgs) -> anyhow::Result<u8> {
+    let pem = std::fs::read_to_string(&args.key)
+        .with_context(|| format!("reading {}", args.key.display()))?;
+    let key = evident_bundle::verifying_key_from_pem(&pem)?;
+    let bytes = std::fs::read(&args.bundle)
+        .with_context(|| format!("reading {}", args.bundle.display()))?;
+    let v = evident_bundle::verify_bundle(&bytes, &key);
+    if v.ok() {
+        println!(
+            "OK: {} intact; {} files match the statement signed by key {}{}",
+            args.bundle.display(),
+            v.verified_files,
+            evident_bundle::key_id(&key),
+            v.scan_id
+                .map(|id| format!(" (scan {id})"))
+                .unwrap_or_default()
+        );
+        return Ok(EXIT_OK);
+    }
+    println!(
+        "FAILED: {} does not verify ({} problem(s)):",
+        args.bundle.display(),
+        v.problems.len()
+    );
+    for p in &v.problems {
+        println!("  {p}");
+    }
+    Ok(EXIT_BELOW)
 }
 
 fn scan(args: ScanArgs) -> anyhow::Result<u8> {
@@ -59,23 +227,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         bail!("--fail-under names model {model}, which --model leaves out");
     }
     let result = run_scan(&options)?;
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let text = match args.format {
-        Format::Json => render_json(&result)?,
-        Format::Table => render_table(
-            &result,
-            TableOptions {
-                color: to_terminal && color_allowed(),
-                width: to_terminal.then(terminal_width),
-            },
-        ),
-    };
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
-        }
-        None => print!("{text}"),
-    }
+    emit(&result, args.format, args.output.as_deref())?;
     match required {
         Some((model, level)) => Ok(gate(&result, &model, level)),
         None => Ok(EXIT_OK),

@@ -1,10 +1,22 @@
-//! Renders a scan result for people (a terminal table) and for scripts (JSON).
+//! Renders a scan result for people (terminal table, HTML, Markdown), for spreadsheets
+//! (CSV), for tools (JSON, SARIF) and for auditors' systems (OSCAL assessment results).
 //!
 //! Renderers take a saved [`ScanResult`] and nothing else, so any format can be produced
 //! later from a stored result without touching the scanned systems again.
 
+mod csv_out;
+mod html;
+mod markdown;
+mod oscal;
+mod sarif;
 mod table;
+mod view;
 
+pub use csv_out::render_csv;
+pub use html::render_html;
+pub use markdown::render_markdown;
+pub use oscal::render_oscal;
+pub use sarif::{SARIF_MAX_RESULTS, render_sarif};
 pub use table::{TableOptions, render_table};
 
 use evident_core::ScanResult;
@@ -15,6 +27,52 @@ pub enum RenderError {
     /// JSON serialisation failed (never expected for a well-formed result).
     #[error("could not write JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// The HTML template failed to render (a bug in the template, not in the input).
+    #[error("could not render the HTML report: {0}")]
+    Template(#[from] minijinja::Error),
+    /// The CSV writer failed.
+    #[error("could not write CSV: {0}")]
+    Csv(#[from] csv::Error),
+    /// The CSV writer produced bytes that are not UTF-8 (never expected).
+    #[error("could not write CSV: {0}")]
+    CsvFinish(String),
+}
+
+/// Every output format, so the CLI's `--format` of `scan` and `report` and the bundle
+/// share one list and one dispatcher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The terminal table.
+    Table,
+    /// The scan result itself.
+    Json,
+    /// One self-contained HTML page for auditors.
+    Html,
+    /// A compact summary for a pull-request comment or CI step summary.
+    Markdown,
+    /// One row per service × criterion.
+    Csv,
+    /// SARIF 2.1.0 for code-scanning tools.
+    Sarif,
+    /// OSCAL 1.0.6 assessment results (JSON).
+    Oscal,
+}
+
+/// Renders `result` in `format`; `table` only matters for [`Format::Table`].
+pub fn render(
+    result: &ScanResult,
+    format: Format,
+    table: TableOptions,
+) -> Result<String, RenderError> {
+    match format {
+        Format::Table => Ok(render_table(result, table)),
+        Format::Json => render_json(result),
+        Format::Html => render_html(result),
+        Format::Markdown => Ok(render_markdown(result)),
+        Format::Csv => render_csv(result),
+        Format::Sarif => render_sarif(result),
+        Format::Oscal => render_oscal(result),
+    }
 }
 
 /// The scan result as pretty JSON with a trailing newline: the versioned document

@@ -1,0 +1,286 @@
+//! Every format rendered from one fixture result that covers every status, checked
+//! against snapshots and, for SARIF and OSCAL, against the published schemas.
+
+use evident_core::ScanResult;
+use evident_report::{
+    Format, TableOptions, render, render_csv, render_html, render_json, render_markdown,
+    render_oscal, render_sarif,
+};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+const XSS: &str = "<img src=x onerror=alert(1)>";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixture() -> ScanResult {
+    let path = root().join("fixtures/scan-results/all-statuses.json");
+    let text = std::fs::read_to_string(&path).expect("fixture");
+    serde_json::from_str(&text).expect("fixture is a scan result")
+}
+
+fn schema_errors(schema_file: &Path, doc: &Value) -> Vec<String> {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(schema_file)
+            .unwrap_or_else(|e| panic!("{}: {e}", schema_file.display())),
+    )
+    .expect("schema JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .take(20)
+        .collect()
+}
+
+#[test]
+fn fixture_matches_the_scan_result_schema_and_covers_every_status() {
+    let result = fixture();
+    let doc = serde_json::to_value(&result).expect("json");
+    let errors = schema_errors(&root().join("schemas/scan-result.v1.json"), &doc);
+    assert!(errors.is_empty(), "{errors:#?}");
+    for status in evident_core::Status::ALL {
+        assert!(
+            result.results.iter().any(|r| r.status == status),
+            "fixture lacks {status}"
+        );
+    }
+}
+
+#[test]
+fn json_round_trips() {
+    let result = fixture();
+    let json = render_json(&result).expect("json");
+    let back: ScanResult = serde_json::from_str(&json).expect("parse");
+    assert_eq!(back, result);
+}
+
+#[test]
+fn html_snapshot() {
+    insta::assert_snapshot!("html", render_html(&fixture()).expect("html"));
+}
+
+#[test]
+fn html_escapes_scanned_values_and_loads_nothing() {
+    let html = render_html(&fixture()).expect("html");
+    assert!(!html.contains(XSS), "raw scanned markup reached the page");
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(!html.contains("<script"), "the page must run no script");
+    for external in ["src=\"http", "href=\"http", "url(", "@import"] {
+        assert!(!html.contains(external), "external resource: {external}");
+    }
+    for section in [
+        "id=\"cover\"",
+        "id=\"sources\"",
+        "id=\"summary\"",
+        "id=\"services\"",
+        "id=\"criteria\"",
+        "id=\"unknowns\"",
+        "id=\"manual\"",
+        "id=\"evidence\"",
+    ] {
+        assert!(html.contains(section), "missing section {section}");
+    }
+    // Attested: who, when and why are on the page.
+    assert!(html.contains("attested by Jane Doe &lt;jane@example.com&gt; on 2026-09-01"));
+}
+
+#[test]
+fn markdown_snapshot() {
+    insta::assert_snapshot!("markdown", render_markdown(&fixture()));
+}
+
+#[test]
+fn markdown_escapes_scanned_values() {
+    let md = render_markdown(&fixture());
+    assert!(!md.contains('<'), "no raw HTML in the summary");
+    for line in md.lines().filter(|l| l.starts_with('|')) {
+        let cells = line.matches(" | ").count();
+        let header = md
+            .lines()
+            .find(|h| h.starts_with("| service | criterion"))
+            .map(|h| h.matches(" | ").count());
+        if line.contains("=HYPERLINK") {
+            assert_eq!(Some(cells), header, "a scanned pipe split a row: {line}");
+        }
+    }
+}
+
+#[test]
+fn csv_snapshot() {
+    insta::assert_snapshot!("csv", render_csv(&fixture()).expect("csv"));
+}
+
+#[test]
+fn csv_has_one_row_per_verdict_and_no_formula() {
+    let result = fixture();
+    let text = render_csv(&result).expect("csv");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), result.results.len());
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !matches!(cell.chars().next(), Some('=' | '+' | '-' | '@')),
+                "formula cell {cell:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn sarif_snapshot_and_schema() {
+    let text = render_sarif(&fixture()).expect("sarif");
+    insta::assert_snapshot!("sarif", text);
+    let doc: Value = serde_json::from_str(&text).expect("json");
+    let errors = schema_errors(
+        &root().join("../shared/schemas/sarif-schema-2.1.0.json"),
+        &doc,
+    );
+    assert!(errors.is_empty(), "SARIF invalid: {errors:#?}");
+    let run = &doc["runs"][0];
+    let results = run["results"].as_array().expect("results");
+    // One result per not_met verdict, each with a location and a fingerprint.
+    assert_eq!(results.len(), 2);
+    for r in results {
+        assert!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string());
+        assert!(r["partialFingerprints"]["evidentFinding/v1"].is_string());
+    }
+    // One rule per criterion.
+    assert_eq!(
+        run["tool"]["driver"]["rules"]
+            .as_array()
+            .expect("rules")
+            .len(),
+        fixture().criteria.len()
+    );
+}
+
+#[test]
+fn sarif_fingerprints_ignore_wording_and_lines() {
+    let a = fixture();
+    let mut b = a.clone();
+    for r in &mut b.results {
+        r.summary.push_str(" (reworded)");
+    }
+    for e in b.evidence.values_mut() {
+        if let Some(l) = &mut e.location {
+            l.start_line += 3;
+            l.end_line += 3;
+        }
+    }
+    let prints = |r: &ScanResult| -> Vec<Value> {
+        let doc: Value = serde_json::from_str(&render_sarif(r).expect("sarif")).expect("json");
+        doc["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|x| x["partialFingerprints"].clone())
+            .collect()
+    };
+    assert_eq!(prints(&a), prints(&b));
+}
+
+#[test]
+fn oscal_snapshot_and_schema() {
+    let text = render_oscal(&fixture()).expect("oscal");
+    insta::assert_snapshot!("oscal", text);
+    let doc: Value = serde_json::from_str(&text).expect("json");
+    let errors = schema_errors(
+        &root().join("../shared/schemas/oscal_assessment-results_schema-1.0.6.json"),
+        &doc,
+    );
+    assert!(errors.is_empty(), "OSCAL invalid: {errors:#?}");
+    let result = &doc["assessment-results"]["results"][0];
+    let findings = result["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), fixture().criteria.len());
+    let state = |id: &str| {
+        findings
+            .iter()
+            .find(|f| f["target"]["target-id"] == id)
+            .map(|f| f["target"]["status"]["state"].clone())
+    };
+    assert_eq!(state("ds.process.ci-all"), Some("not-satisfied".into()));
+    assert_eq!(
+        state("ds.devops.zero-downtime"),
+        Some("not-satisfied".into())
+    );
+    assert_eq!(state("ds.arch.idempotency"), Some("not-satisfied".into()));
+    let observations = result["observations"].as_array().expect("observations");
+    assert_eq!(observations.len(), fixture().results.len());
+    assert!(observations.iter().all(|o| o["methods"][0] == "EXAMINE"));
+    // Same scan, same bytes: UUIDs derive from the scan id.
+    assert_eq!(text, render_oscal(&fixture()).expect("oscal"));
+}
+
+#[test]
+fn the_schema_checks_would_catch_a_broken_document() {
+    // Guards the two tests above: the validators reject what they must.
+    let mut sarif: Value =
+        serde_json::from_str(&render_sarif(&fixture()).expect("sarif")).expect("json");
+    sarif["runs"][0]["results"][0]["level"] = "fatal".into();
+    let errors = schema_errors(
+        &root().join("../shared/schemas/sarif-schema-2.1.0.json"),
+        &sarif,
+    );
+    assert!(!errors.is_empty());
+    let mut oscal: Value =
+        serde_json::from_str(&render_oscal(&fixture()).expect("oscal")).expect("json");
+    oscal["assessment-results"]["results"][0]["observations"][0]["uuid"] = "not-a-uuid".into();
+    oscal["assessment-results"]["results"][0]["findings"][0]["target"]["status"]["state"] =
+        "maybe".into();
+    let errors = schema_errors(
+        &root().join("../shared/schemas/oscal_assessment-results_schema-1.0.6.json"),
+        &oscal,
+    );
+    assert!(errors.len() >= 2, "{errors:#?}");
+}
+
+#[test]
+fn table_and_dispatch_render_every_format() {
+    let result = fixture();
+    for format in [
+        Format::Table,
+        Format::Json,
+        Format::Html,
+        Format::Markdown,
+        Format::Csv,
+        Format::Sarif,
+        Format::Oscal,
+    ] {
+        let out = render(&result, format, TableOptions::default()).expect("render");
+        assert!(!out.is_empty(), "{format:?}");
+    }
+}
+
+#[test]
+fn html_collapses_and_condenses_many_services() {
+    let base = fixture();
+    let mut many = base.clone();
+    many.services.clear();
+    many.results.clear();
+    many.levels.clear();
+    for n in 0..25 {
+        for s in &base.services {
+            let mut s = s.clone();
+            let old = s.id.clone();
+            s.id = format!("{old}-{n:02}");
+            for r in base.results.iter().filter(|r| r.service == old) {
+                let mut r = r.clone();
+                r.service = s.id.clone();
+                many.results.push(r);
+            }
+            many.services.push(s);
+        }
+    }
+    let html = render_html(&many).expect("html");
+    assert!(!html.contains("<details class=\"service\" id=\"s-0\" open"));
+    assert!(html.contains("<details class=\"service\" id=\"s-0\">"));
+    // Unknown verdicts are grouped by reason instead of one row each.
+    assert!(html.contains("unknown (not_configured)</span>"));
+    assert!(!html.contains(XSS));
+    let small = render_html(&base).expect("html");
+    assert!(small.contains("<details class=\"service\" id=\"s-0\" open>"));
+}
