@@ -84,7 +84,11 @@ impl<'a> Lines<'a> {
     pub(crate) fn end_line(&self, start_line: u32, end: &Marker) -> u32 {
         let mut line = marker_line(end);
         let before_marker: String = self.get(line).chars().take(end.col()).collect();
-        if before_marker.trim().is_empty() && line > start_line {
+        // A flow collection (`[` ... `]` across lines) ends on its closer, which belongs
+        // to it; a block collection ends where the next token begins, which does not.
+        let at_marker = self.get(line).chars().nth(end.col());
+        let closes_flow = matches!(at_marker, Some(']' | '}'));
+        if before_marker.trim().is_empty() && line > start_line && !closes_flow {
             line -= 1;
         }
         line = line.min(self.len().max(start_line));
@@ -294,6 +298,20 @@ fn scalar_to_json(scalar: &ScalarOwned) -> Value {
             serde_json::Number::from_f64(f.into_inner()).map_or(Value::Null, Value::Number)
         }
         ScalarOwned::String(s) => Value::String(s.clone()),
+    }
+}
+
+#[cfg(test)]
+mod flow_tests {
+    use super::*;
+
+    #[test]
+    fn a_multi_line_flow_sequence_ends_on_its_closing_bracket() {
+        let text = "{\n  \"steps\": [\n    {\"name\": \"a\"},\n    {\"name\": \"b\"}\n  ],\n  \"x\": 1\n}\n";
+        let docs = load_documents(text).expect("parses");
+        let lines = Lines::new(text);
+        let (_, steps) = get_entry(&docs[0], "steps").expect("steps");
+        assert_eq!(lines.node_range(steps), (2, 5));
     }
 }
 
