@@ -169,6 +169,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DAYS", default_value_t = 180, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub history_days: u32,
 
+    /// Do not keep measured change sizes between scans. By default they are kept in
+    /// $EVIDENT_CACHE_DIR, else $XDG_CACHE_HOME/evident, else ~/.cache/evident: sizes of
+    /// immutable commits, never facts that can go stale.
+    #[arg(long)]
+    pub no_cache: bool,
+
     /// Also write the rule input (facts, services, source statuses) as JSON to this
     /// file: what `input` holds for your own Rego policies.
     #[arg(long, value_name = "FILE")]

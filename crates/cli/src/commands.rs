@@ -212,6 +212,9 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         worktree: args.worktree,
         timeout: Duration::from_secs(args.timeout.max(1)),
         history_days: args.history_days,
+        cache_dir: (!args.no_cache)
+            .then(crate::scan::default_cache_dir)
+            .flatten(),
         dump_input: args.dump_input.clone(),
         prometheus: args.prometheus.clone(),
         grafana: args.grafana.clone(),

@@ -31,6 +31,8 @@ pub struct ScanOptions {
     pub timeout: Duration,
     /// Days of commit history to read.
     pub history_days: u32,
+    /// Where sizes of commits are kept between scans (`None`: not kept).
+    pub cache_dir: Option<PathBuf>,
     /// Where to write the rule input, for policy authors.
     pub dump_input: Option<PathBuf>,
     /// Prometheus servers (`--prometheus`).
@@ -82,6 +84,19 @@ const UNBUILT_CAPABILITIES: &[(&str, &str)] = &[
         "package dependencies and code size are not read by this version of evident",
     ),
 ];
+
+/// The per-user cache directory: `$EVIDENT_CACHE_DIR`, else `$XDG_CACHE_HOME/evident`,
+/// else `~/.cache/evident`; `None` when none can be named.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let from = |var: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    from("EVIDENT_CACHE_DIR")
+        .or_else(|| from("XDG_CACHE_HOME").map(|d| d.join("evident")))
+        .or_else(|| from("HOME").map(|d| d.join(".cache").join("evident")))
+}
 
 /// Builds the catalog the scan judges with: built-ins, policy directories, model filter.
 pub fn load_catalog(policies: &[PathBuf], models: &[String]) -> anyhow::Result<Catalog> {
@@ -168,6 +183,7 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
     }
     let history = evident_probe_git::HistoryLimits {
         window_days: options.history_days,
+        cache_dir: options.cache_dir.clone(),
         ..Default::default()
     };
     let probes: Vec<Arc<dyn Probe>> = vec![

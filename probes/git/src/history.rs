@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 pub const HISTORY_PROBE_NAME: &str = "git_history";
 
 /// Bounds that keep a walk of a huge history inside the scan's time.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct HistoryLimits {
     /// How far back to look, in days.
     pub window_days: u32,
@@ -44,6 +44,10 @@ pub struct HistoryLimits {
     pub max_branches: usize,
     /// Wall time the walk may take before it stops and says so.
     pub time_budget: Duration,
+    /// Where measured change sizes are kept between scans (`None`: not kept). A size is
+    /// a property of immutable commits, so a kept one is never stale; it spares a warm
+    /// scan the diffs, which are most of the cost of reading history.
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for HistoryLimits {
@@ -54,6 +58,7 @@ impl Default for HistoryLimits {
             max_measured_changes: 500,
             max_branches: 500,
             time_budget: Duration::from_secs(30),
+            cache_dir: None,
         }
     }
 }
@@ -284,6 +289,77 @@ fn iso(seconds: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Sizes already measured, by key (`c:<sha>` a commit against its first parent,
+/// `r:<old>..<new>` between two releases), read from and written back to one file per
+/// repository. Any problem with the file only means measuring again.
+#[derive(Default)]
+struct SizeCache {
+    file: Option<std::path::PathBuf>,
+    sizes: std::collections::HashMap<String, u64>,
+    dirty: bool,
+}
+
+impl SizeCache {
+    /// Most entries kept per repository; beyond it the file is started afresh.
+    const MAX_ENTRIES: usize = 200_000;
+
+    fn open(dir: Option<&Path>, repo: &Repository) -> Self {
+        let Some(dir) = dir else {
+            return Self::default();
+        };
+        let id = evident_core::sha256_hex(repo.path().to_string_lossy().as_bytes());
+        let file = dir.join("history-sizes").join(format!("{}.tsv", &id[..16]));
+        let mut sizes = std::collections::HashMap::new();
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            for line in text.lines() {
+                if let Some((key, n)) = line.split_once('\t')
+                    && let Ok(n) = n.parse::<u64>()
+                {
+                    sizes.insert(key.to_owned(), n);
+                }
+            }
+        }
+        Self {
+            file: Some(file),
+            sizes,
+            dirty: false,
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<u64> {
+        self.sizes.get(key).copied()
+    }
+
+    fn put(&mut self, key: String, lines: u64) {
+        if self.file.is_some() {
+            self.sizes.insert(key, lines);
+            self.dirty = true;
+        }
+    }
+
+    fn save(&self) {
+        let Some(file) = &self.file else { return };
+        if !self.dirty || self.sizes.len() > Self::MAX_ENTRIES {
+            return;
+        }
+        let mut text = String::with_capacity(self.sizes.len() * 50);
+        for (k, v) in &self.sizes {
+            text.push_str(&format!("{k}\t{v}\n"));
+        }
+        let written = file
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| {
+                let tmp = file.with_extension("tmp");
+                std::fs::write(&tmp, text)?;
+                std::fs::rename(&tmp, file)
+            });
+        if let Err(e) = written {
+            tracing::debug!(file = %file.display(), "history size cache not written: {e}");
+        }
+    }
+}
+
 /// Measures changes on as many threads as there are cores (each with its own handle on
 /// the repository: libgit2 handles are not shared across threads). Diffs are the
 /// costly part of reading history.
@@ -507,7 +583,34 @@ fn read_history(
         }
     }
     let measure = changes.len().min(limits.max_measured_changes);
-    measure_changes(repo, &mut changes[..measure], &budget);
+    let mut cache = SizeCache::open(limits.cache_dir.as_deref(), repo);
+    for change in &mut changes[..measure] {
+        change.lines = cache.get(&format!("c:{}", change.oid));
+    }
+    {
+        let mut missing: Vec<Change> = changes[..measure]
+            .iter()
+            .filter(|c| c.lines.is_none())
+            .map(|c| Change {
+                oid: c.oid,
+                time: c.time,
+                lines: None,
+            })
+            .collect();
+        measure_changes(repo, &mut missing, &budget);
+        let measured: std::collections::HashMap<Oid, u64> = missing
+            .iter()
+            .filter_map(|c| c.lines.map(|n| (c.oid, n)))
+            .collect();
+        for change in &mut changes[..measure] {
+            if change.lines.is_none()
+                && let Some(n) = measured.get(&change.oid)
+            {
+                change.lines = Some(*n);
+                cache.put(format!("c:{}", change.oid), *n);
+            }
+        }
+    }
     let unmeasured = changes.iter().filter(|c| c.lines.is_none()).count();
     let sampled = (unmeasured > 0).then(|| {
         format!(
@@ -578,10 +681,21 @@ fn read_history(
             let previous = i.checked_sub(1).map(|p| &tagged[p]);
             let interval = previous.map(|(pt, _, _)| (time - pt) as f64 / 86_400.0);
             let diff = match previous {
-                Some((_, _, poid)) if i >= first && !budget.spent() => {
-                    let old = repo.find_commit(*poid).ok();
-                    let new = repo.find_commit(*oid)?;
-                    diff_lines(repo, old.as_ref(), &new)
+                Some((_, _, poid)) if i >= first => {
+                    let key = format!("r:{poid}..{oid}");
+                    match cache.get(&key) {
+                        Some(n) => Some(n),
+                        None if !budget.spent() => {
+                            let old = repo.find_commit(*poid).ok();
+                            let new = repo.find_commit(*oid)?;
+                            let n = diff_lines(repo, old.as_ref(), &new);
+                            if let Some(n) = n {
+                                cache.put(key, n);
+                            }
+                            n
+                        }
+                        None => None,
+                    }
                 }
                 _ => None,
             };
@@ -596,6 +710,7 @@ fn read_history(
             }
         }
     }
+    cache.save();
     let intervals: Vec<f64> = releases.iter().filter_map(|r| r.interval_days).collect();
     let mut release_diffs: Vec<u64> = releases.iter().filter_map(|r| r.diff_lines).collect();
     let release_evidence = (!releases.is_empty()).then(|| {

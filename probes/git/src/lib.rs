@@ -100,7 +100,7 @@ pub use history::{HISTORY_PROBE_NAME, HistoryLimits};
 ///
 /// A probe of its own, so that a shallow clone or a walk cut by the time bound makes only
 /// the history criteria `unknown` and leaves what the files at HEAD prove untouched.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct GitHistoryProbe {
     limits: HistoryLimits,
 }
@@ -122,7 +122,7 @@ impl Probe for GitHistoryProbe {
     async fn collect(&self, ctx: &ScanContext) -> ProbeOutput {
         let keys = repo_keys(&ctx.repositories);
         let shared = Arc::new(ctx.clone());
-        let mut limits = self.limits;
+        let mut limits = self.limits.clone();
         // Leave the scan a margin: the walk stops itself well before the probe's bound.
         limits.time_budget = limits.time_budget.min(ctx.probe_timeout.mul_f32(0.8));
         let parallel = std::thread::available_parallelism()
@@ -133,6 +133,7 @@ impl Probe for GitHistoryProbe {
         for (path, key) in ctx.repositories.iter().cloned().zip(keys) {
             let ctx = Arc::clone(&shared);
             let gate = Arc::clone(&gate);
+            let limits = limits.clone();
             tasks.push((
                 path.clone(),
                 tokio::spawn(async move {

@@ -225,3 +225,30 @@ fn limits_cut_the_walk_and_say_so() {
     assert_eq!(h["changes"]["measured"], 2);
     assert!(h["sampled"].as_str().expect("sampled").contains("newest 2"));
 }
+
+#[test]
+fn kept_sizes_give_the_same_figures_as_measuring() {
+    let dir = fixture();
+    let cache = tempfile::tempdir().expect("tempdir");
+    let ctx = ScanContext::new(vec![dir.path().to_path_buf()], NOW.into());
+    let limits = HistoryLimits {
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..HistoryLimits::default()
+    };
+    let run = || {
+        tokio::runtime::Runtime::new()
+            .expect("runtime")
+            .block_on(GitHistoryProbe::new(limits.clone()).collect(&ctx))
+    };
+    let cold = run();
+    let kept: Vec<_> = std::fs::read_dir(cache.path().join("history-sizes"))
+        .expect("cache written")
+        .collect();
+    assert_eq!(kept.len(), 1);
+    let warm = run();
+    assert_eq!(only_repo(&cold), only_repo(&warm));
+    assert_eq!(
+        only_repo(&warm)["change_lines"],
+        serde_json::json!([5, 30, 20, 10])
+    );
+}
