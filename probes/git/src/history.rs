@@ -18,6 +18,13 @@
 //!   dormant repository shows as dormant.
 //! - Shallow clones are refused (status `error`): their history is cut, and counting it
 //!   would understate every figure.
+//!
+//! Why git2 and not gix: `benches/history-walks` times the same walks in both. On
+//! rust-lang/cargo (23,077 commits, a 365-day window) gix walks the window in 14 ms to
+//! git2's 24 ms, the first-parent line in 0.9 ms to 10.5 ms, and the whole reachable set in
+//! 114 ms to 178 ms; on a 2,669-commit repository the difference is under 15 ms. The cost
+//! that matters is measuring change sizes (diffs), which both libraries pay alike and
+//! which is kept between scans; gix would add about 130 crates to every cold build.
 
 use crate::repo::default_branch;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
