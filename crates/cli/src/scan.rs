@@ -199,9 +199,7 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    // Rules compile for the RVM on another core while the probes run.
-    let outputs: Vec<(&'static str, ProbeOutput)> = std::thread::scope(|scope| {
-        scope.spawn(|| evaluator.warm_vm());
+    let outputs: Vec<(&'static str, ProbeOutput)> = {
         runtime.block_on(async {
             let handles: Vec<_> = probes
                 .iter()
@@ -213,7 +211,7 @@ pub fn run_scan(options: &ScanOptions) -> anyhow::Result<ScanResult> {
                 .collect();
             futures_join(handles).await
         })
-    });
+    };
 
     tracing::info!(
         elapsed_ms = clock.elapsed().as_millis() as u64,

@@ -13,11 +13,14 @@ import rego.v1
 
 event_logs := {"kafka", "cp-kafka", "nats", "pulsar", "eventstore", "eventstoredb", "redpanda"}
 
-stores := {lib.image_name(c) |
+# Each datastore container once, with its workload: stores and evidence both read it.
+datastore_containers := [{"name": lib.image_name(c), "evidence": w.evidence} |
 	some _, w in input.facts.git.workloads
 	some c in lib.app_containers(w)
 	lib.is_datastore_container(c)
-}
+]
+
+stores := {x.name | some x in datastore_containers}
 
 technologies := {t | some s in stores; some t in lib.datastore_images; startswith(s, t); not longer_match(s, t)}
 
@@ -30,12 +33,7 @@ longer_match(s, t) if {
 
 logs := {s | some s in stores; some e in event_logs; startswith(s, e)}
 
-evidence := [id |
-	some _, w in input.facts.git.workloads
-	some c in lib.app_containers(w)
-	lib.is_datastore_container(c)
-	some id in w.evidence
-]
+evidence := [id | some x in datastore_containers; some id in x.evidence]
 
 gaps := array.concat(
 	[sprintf("only %d datastore technology found (%s)", [count(technologies), concat(", ", technologies)]) | count(technologies) < 2],

@@ -717,7 +717,6 @@ fn read_history(
             }
         }
     }
-    cache.save();
     let intervals: Vec<f64> = releases.iter().filter_map(|r| r.interval_days).collect();
     let mut release_diffs: Vec<u64> = releases.iter().filter_map(|r| r.diff_lines).collect();
     let release_evidence = (!releases.is_empty()).then(|| {
@@ -782,7 +781,15 @@ fn read_history(
     let now_s = now.timestamp();
     // One walk of the default branch's whole history, shared by every branch: asking
     // libgit2 for ahead/behind per branch repeats that walk for each old branch.
-    let on_default = if branch_tips.is_empty() {
+    // What a branch holds that the default branch lacks is fixed by the two tips, so it
+    // is kept between scans like change sizes; when every branch is known, the walk of
+    // the default branch's history is not needed at all.
+    let keys_of = |b: &Oid| (format!("ba:{b}..{tip}"), format!("bo:{b}..{tip}"));
+    let all_known = branch_tips
+        .values()
+        .take(limits.max_branches)
+        .all(|b| cache.get(&keys_of(b).0).is_some());
+    let on_default = if branch_tips.is_empty() || all_known {
         Some(HashSet::new())
     } else {
         reachable_set(repo, tip, limits.max_commits, &budget)?
@@ -794,7 +801,7 @@ fn read_history(
         ));
     }
     let on_default = on_default.unwrap_or_default();
-    let examine = if on_default.is_empty() && !branch_tips.is_empty() {
+    let examine = if on_default.is_empty() && !branch_tips.is_empty() && !all_known {
         0
     } else {
         branch_tips.len()
@@ -808,7 +815,23 @@ fn read_history(
             break;
         }
         branches_examined += 1;
-        let Some((ahead, oldest)) = unmerged(repo, *branch_oid, &on_default, 10_000)? else {
+        let (ahead_key, oldest_key) = keys_of(branch_oid);
+        let found = match (cache.get(&ahead_key), cache.get(&oldest_key)) {
+            (Some(0), _) => None,
+            (Some(ahead), Some(oldest)) => Some((ahead as usize, oldest as i64)),
+            _ => {
+                let walked = unmerged(repo, *branch_oid, &on_default, 10_000)?;
+                match walked {
+                    None => cache.put(ahead_key, 0),
+                    Some((ahead, oldest)) => {
+                        cache.put(ahead_key, ahead as u64);
+                        cache.put(oldest_key, oldest.max(0) as u64);
+                    }
+                }
+                walked
+            }
+        };
+        let Some((ahead, oldest)) = found else {
             continue;
         };
         let age_days = ((now_s - oldest).max(0) / 86_400) as u32;
@@ -841,6 +864,7 @@ fn read_history(
         branches = branches_examined,
         "history: branches examined"
     );
+    cache.save();
     let changes_all = stats(&changes, since, limits.window_days);
     let changes_90d = stats(&changes, since_90, 90.min(limits.window_days));
     let id = format!("git_history:{key}@{short}");

@@ -250,7 +250,9 @@ no_workloads(what) := unknown("kubernetes", sprintf("no Kubernetes workload in t
 refs(ws) := concat(", ", {workload_ref(w) | some w in ws})
 
 # `tool (path)` for a tool seen once, `tool (N files)` otherwise: summaries stay one line.
-tool_summary(entries) := concat(", ", sort({tool_count(entries, t) | some e in entries; t := e.tool}))
+# Distinct tools first, then one count each: counting per entry would be quadratic in
+# the number of files (a repository with hundreds of manifests).
+tool_summary(entries) := concat(", ", sort([tool_count(entries, t) | some t in {e.tool | some e in entries}]))
 
 tool_count(entries, t) := sprintf("%s (%s)", [t, only[0]]) if {
 	only := [e.path | some e in entries; e.tool == t]
