@@ -3,51 +3,49 @@
 //! in gix on the same repository.
 use std::time::Instant;
 
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let path = &args[1];
-    let branch = &args[2];
-    let days: i64 = args[3].parse().unwrap();
+    let [_, path, branch, days] = args.as_slice() else {
+        return Err("usage: history-walks REPO BRANCH DAYS".into());
+    };
+    let days: i64 = days.parse()?;
     let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)?
         .as_secs() as i64;
     let since = now - days * 86_400;
 
     // git2
     let t = Instant::now();
-    let repo = git2::Repository::open(path).unwrap();
+    let repo = git2::Repository::open(path)?;
     let tip = repo
-        .find_reference(&format!("refs/heads/{branch}"))
-        .unwrap()
-        .peel_to_commit()
-        .unwrap()
+        .find_reference(&format!("refs/heads/{branch}"))?
+        .peel_to_commit()?
         .id();
-    let mut walk = repo.revwalk().unwrap();
-    walk.push(tip).unwrap();
+    let mut walk = repo.revwalk()?;
+    walk.push(tip)?;
     let mut window = 0;
     for oid in walk {
-        let c = repo.find_commit(oid.unwrap()).unwrap();
+        let c = repo.find_commit(oid?)?;
         if c.time().seconds() < since {
             break;
         }
         window += 1;
     }
     let a = t.elapsed();
-    let mut walk = repo.revwalk().unwrap();
-    walk.push(tip).unwrap();
-    walk.simplify_first_parent().unwrap();
+    let mut walk = repo.revwalk()?;
+    walk.push(tip)?;
+    walk.simplify_first_parent()?;
     let mut fp = 0;
     for oid in walk {
-        let c = repo.find_commit(oid.unwrap()).unwrap();
+        let c = repo.find_commit(oid?)?;
         if c.time().seconds() < since {
             break;
         }
         fp += 1;
     }
     let b = t.elapsed();
-    let mut walk = repo.revwalk().unwrap();
-    walk.push(tip).unwrap();
+    let mut walk = repo.revwalk()?;
+    walk.push(tip)?;
     let all = walk.count();
     let c = t.elapsed();
     println!(
@@ -59,13 +57,11 @@ fn main() {
 
     // gix
     let t = Instant::now();
-    let mut repo = gix::open(path).unwrap();
+    let mut repo = gix::open(path)?;
     repo.object_cache_size_if_unset(64 * 1024 * 1024);
     let tip = repo
-        .find_reference(&format!("refs/heads/{branch}"))
-        .unwrap()
-        .peel_to_id()
-        .unwrap()
+        .find_reference(&format!("refs/heads/{branch}"))?
+        .peel_to_id()?
         .detach();
     use gix::revision::walk::Sorting;
     use gix::traverse::commit::simple::CommitTimeOrder;
@@ -75,23 +71,23 @@ fn main() {
             order: CommitTimeOrder::NewestFirst,
             seconds: since,
         })
-        .all()
-        .unwrap()
+        .all()?
         .count();
     let a = t.elapsed();
     let mut fp = 0;
-    for info in repo.rev_walk([tip]).first_parent_only().all().unwrap() {
-        let info = info.unwrap();
-        let time = info
-            .commit_time
-            .unwrap_or_else(|| info.object().unwrap().time().unwrap().seconds);
+    for info in repo.rev_walk([tip]).first_parent_only().all()? {
+        let info = info?;
+        let time = match info.commit_time {
+            Some(t) => t,
+            None => info.object()?.time()?.seconds,
+        };
         if time < since {
             break;
         }
         fp += 1;
     }
     let b = t.elapsed();
-    let all = repo.rev_walk([tip]).all().unwrap().count();
+    let all = repo.rev_walk([tip]).all()?.count();
     let c = t.elapsed();
     println!(
         "gix:  window {window} commits {:?}; first-parent {fp} {:?}; reachable {all} {:?}",
@@ -99,4 +95,5 @@ fn main() {
         b - a,
         c - b
     );
+    Ok(())
 }
