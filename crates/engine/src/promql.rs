@@ -4,40 +4,12 @@
 //! that from the text (a regex over identifiers) confuses label names, functions and
 //! metric names; a parse does not.
 
-use promql_parser::parser::{Expr, parse};
-use promql_parser::util::{ExprVisitor, walk_expr};
-use std::collections::BTreeSet;
-
-struct MetricNames(BTreeSet<String>);
-
-impl ExprVisitor for MetricNames {
-    type Error = std::convert::Infallible;
-
-    fn pre_visit(&mut self, expr: &Expr) -> Result<bool, Self::Error> {
-        let selector = match expr {
-            Expr::VectorSelector(vs) => Some(vs),
-            Expr::MatrixSelector(ms) => Some(&ms.vs),
-            _ => None,
-        };
-        if let Some(vs) = selector {
-            if let Some(name) = &vs.name {
-                self.0.insert(name.clone());
-            }
-            for m in vs.matchers.find_matchers("__name__") {
-                self.0.insert(m.value.clone());
-            }
-        }
-        Ok(true)
-    }
-}
-
 /// The metric names `expr` selects, sorted; `None` when it does not parse (the rule then
 /// has no metric names and says so rather than guessing).
 pub fn metric_names(expr: &str) -> Option<Vec<String>> {
-    let ast = parse(expr).ok()?;
-    let mut names = MetricNames(BTreeSet::new());
-    let Ok(_) = walk_expr(&mut names, &ast);
-    Some(names.0.into_iter().collect())
+    evident_promql::select(expr)
+        .ok()
+        .map(|s| s.metrics.into_iter().collect())
 }
 
 #[cfg(test)]

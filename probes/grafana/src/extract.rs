@@ -6,8 +6,6 @@
 //! PromQL parser after Grafana's template variables are replaced by stand-ins the parser
 //! accepts; a matcher whose value came from a variable is marked `templated`.
 
-use promql_parser::parser::{Expr, parse};
-use promql_parser::util::{ExprVisitor, walk_expr};
 use regex::Regex;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -119,58 +117,37 @@ fn restore(value: &str) -> (String, bool) {
     (out, true)
 }
 
-struct Selectors {
-    metrics: BTreeSet<String>,
-    matchers: BTreeSet<Matcher>,
-}
-
-impl ExprVisitor for Selectors {
-    type Error = std::convert::Infallible;
-    fn pre_visit(&mut self, expr: &Expr) -> Result<bool, Self::Error> {
-        let vs = match expr {
-            Expr::VectorSelector(vs) => Some(vs),
-            Expr::MatrixSelector(ms) => Some(&ms.vs),
-            _ => None,
-        };
-        if let Some(vs) = vs {
-            if let Some(n) = &vs.name {
-                self.metrics.insert(n.clone());
-            }
-            for m in &vs.matchers.matchers {
-                let (value, templated) = restore(&m.value);
-                if m.name == "__name__" {
-                    if !templated && m.op.to_string() == "=" {
-                        self.metrics.insert(value);
-                    }
-                    continue;
-                }
-                self.matchers.insert(Matcher {
-                    label: m.name.clone(),
-                    op: m.op.to_string(),
-                    value,
-                    templated,
-                });
-            }
-        }
-        Ok(true)
-    }
-}
-
 /// Parses one panel query.
 pub fn parse_query(expr: &str, ref_id: Option<String>) -> Query {
     let prepared = substitute(expr);
-    match parse(&prepared) {
-        Ok(ast) => {
-            let mut s = Selectors {
-                metrics: BTreeSet::new(),
-                matchers: BTreeSet::new(),
-            };
-            let Ok(_) = walk_expr(&mut s, &ast);
+    match evident_promql::select(&prepared) {
+        Ok(selection) => {
+            // A metric name built from a variable is not a name; it is left out.
+            let metrics: BTreeSet<String> = selection
+                .metrics
+                .iter()
+                .map(|m| restore(m))
+                .filter(|(_, templated)| !templated)
+                .map(|(name, _)| name)
+                .collect();
+            let matchers: BTreeSet<Matcher> = selection
+                .matchers
+                .into_iter()
+                .map(|m| {
+                    let (value, templated) = restore(&m.value);
+                    Matcher {
+                        label: m.label,
+                        op: m.op,
+                        value,
+                        templated,
+                    }
+                })
+                .collect();
             Query {
                 ref_id,
                 expr: expr.to_owned(),
-                metrics: s.metrics.into_iter().collect(),
-                matchers: s.matchers.into_iter().collect(),
+                metrics: metrics.into_iter().collect(),
+                matchers: matchers.into_iter().collect(),
                 parse_error: None,
             }
         }

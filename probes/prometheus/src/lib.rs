@@ -14,8 +14,6 @@ use async_trait::async_trait;
 use evident_core::{Evidence, Probe, ProbeOutput, ScanContext, SourceReport, SourceStatus};
 use http::{Auth, Body, CallError, JsonClient};
 use mapping::{Family, Mapping, family, map_target, url_service};
-use promql_parser::parser::{Expr, parse};
-use promql_parser::util::{ExprVisitor, walk_expr};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -519,40 +517,16 @@ fn read_targets(out: &mut ServerRead, body: &Body, ctx: &ScanContext) {
     ));
 }
 
-struct Names(BTreeSet<String>, Vec<(String, String, String)>);
-
-impl ExprVisitor for Names {
-    type Error = std::convert::Infallible;
-    fn pre_visit(&mut self, expr: &Expr) -> Result<bool, Self::Error> {
-        let vs = match expr {
-            Expr::VectorSelector(vs) => Some(vs),
-            Expr::MatrixSelector(ms) => Some(&ms.vs),
-            _ => None,
-        };
-        if let Some(vs) = vs {
-            if let Some(n) = &vs.name {
-                self.0.insert(n.clone());
-            }
-            for m in &vs.matchers.matchers {
-                if m.name == "__name__" {
-                    self.0.insert(m.value.clone());
-                } else {
-                    self.1
-                        .push((m.name.clone(), m.op.to_string(), m.value.clone()));
-                }
-            }
-        }
-        Ok(true)
-    }
-}
-
 /// Metric names and label matchers of an expression; `None` when it does not parse.
 #[allow(clippy::type_complexity)]
 fn parse_expr(expr: &str) -> Option<(Vec<String>, Vec<(String, String, String)>)> {
-    let ast = parse(expr).ok()?;
-    let mut n = Names(BTreeSet::new(), Vec::new());
-    let Ok(_) = walk_expr(&mut n, &ast);
-    Some((n.0.into_iter().collect(), n.1))
+    let s = evident_promql::select(expr).ok()?;
+    let matchers = s
+        .matchers
+        .into_iter()
+        .map(|m| (m.label, m.op, m.value))
+        .collect();
+    Some((s.metrics.into_iter().collect(), matchers))
 }
 
 /// Which SLO tool a recording rule comes from, by its labels and name.
