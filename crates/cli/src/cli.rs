@@ -1,6 +1,6 @@
 //! Command-line interface: what each command and flag means, in `--help`.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// evident: how mature is your software delivery and operations, from evidence.
@@ -54,24 +54,8 @@ pub enum Command {
     Verify(VerifyArgs),
 }
 
-/// Output formats of `scan`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// A table for people: levels, blockers, every criterion with a one-line reason.
-    Table,
-    /// The versioned scan result (schema evident/scan-result/v1) for scripts.
-    Json,
-    /// One self-contained HTML page for auditors (prints to PDF).
-    Html,
-    /// A compact summary for a pull-request comment or CI step summary.
-    Markdown,
-    /// One row per service and criterion, for spreadsheets.
-    Csv,
-    /// SARIF 2.1.0 for code scanning (one result per criterion not met).
-    Sarif,
-    /// OSCAL 1.0.6 assessment results (JSON).
-    Oscal,
-}
+/// Output formats of `scan` and `report`: the report crate's own list.
+pub use evident_report::Format;
 
 /// `evident report`.
 #[derive(Debug, Args)]

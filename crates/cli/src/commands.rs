@@ -37,20 +37,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
-impl From<Format> for evident_report::Format {
-    fn from(format: Format) -> Self {
-        match format {
-            Format::Table => Self::Table,
-            Format::Json => Self::Json,
-            Format::Html => Self::Html,
-            Format::Markdown => Self::Markdown,
-            Format::Csv => Self::Csv,
-            Format::Sarif => Self::Sarif,
-            Format::Oscal => Self::Oscal,
-        }
-    }
-}
-
 /// Renders `result` and writes it to `output` or stdout.
 fn emit(
     result: &ScanResult,
@@ -60,7 +46,7 @@ fn emit(
     let to_terminal = output.is_none() && std::io::stdout().is_terminal();
     let text = evident_report::render(
         result,
-        format.into(),
+        format,
         TableOptions {
             color: to_terminal && color_allowed(),
             width: to_terminal.then(terminal_width),

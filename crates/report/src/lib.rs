@@ -39,20 +39,22 @@ pub enum RenderError {
 }
 
 /// Every output format, so the CLI's `--format` of `scan` and `report` and the bundle
-/// share one list and one dispatcher.
+/// share one list and one dispatcher. With the `clap` feature the CLI parses it directly
+/// and these doc comments are its `--help`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Format {
-    /// The terminal table.
+    /// A table for people: levels, blockers, every criterion with a one-line reason.
     Table,
-    /// The scan result itself.
+    /// The versioned scan result (schema evident/scan-result/v1) for scripts.
     Json,
-    /// One self-contained HTML page for auditors.
+    /// One self-contained HTML page for auditors (prints to PDF).
     Html,
     /// A compact summary for a pull-request comment or CI step summary.
     Markdown,
-    /// One row per service × criterion.
+    /// One row per service and criterion, for spreadsheets.
     Csv,
-    /// SARIF 2.1.0 for code-scanning tools.
+    /// SARIF 2.1.0 for code scanning (one result per criterion not met).
     Sarif,
     /// OSCAL 1.0.6 assessment results (JSON).
     Oscal,

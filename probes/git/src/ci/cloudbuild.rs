@@ -10,7 +10,7 @@
 //! the job's triggers are `external-trigger` (not automatic) and the file carries a note
 //! saying so. JSON files are read by the YAML parser (JSON is YAML), so lines are exact.
 
-use super::classify::{Detection, Kind, Observed, ShellCommand, classify_command, hit};
+use super::classify::{Detection, Kind, Observed, hit};
 use super::support::{self, Parsed};
 use crate::evidence::{EvidenceBook, SourceFile};
 use crate::yaml_pos::{self, Lines, Node};
@@ -128,14 +128,5 @@ fn observe_step(step: &Node, lines: &Lines<'_>, out: &mut Vec<Observed>) {
         || yaml_pos::marker_line(&name_node.span.start),
         |a| yaml_pos::marker_line(&a.span.start),
     );
-    let command = ShellCommand {
-        line,
-        words,
-        piped_from: None,
-    };
-    out.push(Observed {
-        detection: classify_command(&command),
-        line,
-        path: None,
-    });
+    support::observe_words(words, line, out);
 }

@@ -5,7 +5,7 @@
 //!
 //! Kept in one place so that every system cites lines and reads filters the same way.
 
-use super::classify::{Observed, classify_command, shell_commands};
+use super::classify::{Observed, ShellCommand, classify_command, shell_commands};
 use super::{CiFile, JobDraft, Triggers, branch_matches};
 use crate::evidence::{EvidenceBook, SourceFile};
 use crate::yaml_pos::{self, Lines, Node};
@@ -112,6 +112,21 @@ pub(crate) fn draft(
         reuses: Vec::new(),
         observed: Vec::new(),
     }
+}
+
+/// Classifies one program invocation given as words (a container step's `command` and
+/// `args`, not a shell line), cited at `line`.
+pub(crate) fn observe_words(words: Vec<String>, line: u32, out: &mut Vec<Observed>) {
+    let command = ShellCommand {
+        line,
+        words,
+        piped_from: None,
+    };
+    out.push(Observed {
+        detection: classify_command(&command),
+        line,
+        path: None,
+    });
 }
 
 /// Classifies the shell lines of a script node: a string (block or plain) or a list of

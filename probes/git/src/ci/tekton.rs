@@ -12,7 +12,7 @@
 //! its interceptors name (`push`, `pull_request`; none named: `event-listener`). A
 //! Pipeline no EventListener in the repository starts is `external-trigger`.
 
-use super::classify::{Detection, Observed, ShellCommand, classify_command, script_name_kinds};
+use super::classify::{Detection, Observed, script_name_kinds};
 use super::support::{self, Parsed};
 use super::{CiFile, JobDraft, Triggers};
 use crate::evidence::{EvidenceBook, SourceFile};
@@ -244,17 +244,7 @@ fn observe_steps(steps: &Node, lines: &Lines<'_>, out: &mut Vec<Observed>) {
             support::observe_script(args, lines, out);
             continue;
         }
-        let line = yaml_pos::marker_line(&command.span.start);
-        let command = ShellCommand {
-            line,
-            words,
-            piped_from: None,
-        };
-        out.push(Observed {
-            detection: classify_command(&command),
-            line,
-            path: None,
-        });
+        support::observe_words(words, yaml_pos::marker_line(&command.span.start), out);
     }
 }
 
