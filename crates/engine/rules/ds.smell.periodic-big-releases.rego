@@ -24,7 +24,7 @@ diffs(repos) := [d | some rel in releases(repos); d := rel.diff_lines; d != null
 
 evidence(repos) := [id | some r in repos; id := r.release_evidence; id != null]
 
-verdict(svc) := lib.unknown("git_history", "the history of the service's repositories could not be read") if {
+verdict(svc) := lib.history_missing("the history of the service's repositories could not be read") if {
 	count(lib.history(svc)) == 0
 } else := lib.unknown("github", "fewer than two releases in the window; production deploys not read") if {
 	count(intervals(lib.history(svc))) == 0

@@ -242,6 +242,11 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
             }
         }),
         ("ds.smell.periodic-big-releases", Unknown, shallow_clone),
+        // history read for another repository, not for this service's: unknown (error)
+        ("ds.smell.periodic-big-releases", Unknown, |i| {
+            history(i);
+            i["services"]["web"]["repos"] = json!(["web-shallow"]);
+        }),
         ("ds.smell.periodic-big-releases", Unknown, |i| {
             history(i);
             history_repo(i)["releases"] = json!([]);

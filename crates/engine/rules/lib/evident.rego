@@ -282,6 +282,20 @@ history_repos_all := [r | some _, r in object.get(object.get(input.facts, "git_h
 # plain directory has none).
 history(svc) := present(object.get(object.get(input.facts, "git_history", {}), "repos", {}), svc.repos)
 
+# The verdict for a service none of whose repositories has readable history. When
+# history was read for other repositories the capability is ok, so the reason cannot come
+# from it: this service's repositories failed (shallow clone, not a git repository), and
+# `sources[]` of the scan result says which and why.
+history_missing(summary) := unknown("git_history", summary) if not ok("git_history")
+
+history_missing(summary) := {
+	"status": "unknown",
+	"reason": "error",
+	"summary": sprintf("%s (git_history: not readable for this service's repositories; see sources)", [summary]),
+	"evidence": [],
+	"missing": ["git_history"],
+} if ok("git_history")
+
 # The lower middle of a list of numbers, as the history facts compute medians; indexes
 # stay integers (no division, no floor).
 median(xs) := m if {
