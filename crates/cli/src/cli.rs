@@ -30,8 +30,12 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan repositories and judge every criterion for every service found.
+    /// Scan repositories, clusters and servers, and judge every criterion for every
+    /// service found.
     Scan(ScanArgs),
+    /// List the services the sources describe, the items tied to each and by which key
+    /// (catalog annotation, image, label, name), and the items that joined nothing.
+    Services(ServicesArgs),
     /// List the models and their criteria.
     Models(ModelsArgs),
     /// Explain one criterion: what it means, what evidence makes it met, the rule's
@@ -108,9 +112,9 @@ pub struct VerifyArgs {
 /// `evident scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Repositories or directories to scan.
-    #[arg(default_value = ".")]
-    pub paths: Vec<PathBuf>,
+    /// What to read.
+    #[command(flatten)]
+    pub sources: SourceArgs,
 
     /// Judge only these models (repeatable): distributed-systems, operations,
     /// devops-cams, or a model from --policy.
@@ -139,6 +143,40 @@ pub struct ScanArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// Also write the rule input (facts, services, source statuses) as JSON to this
+    /// file: what `input` holds for your own Rego policies.
+    #[arg(long, value_name = "FILE")]
+    pub dump_input: Option<PathBuf>,
+}
+
+/// `evident services`.
+#[derive(Debug, Args)]
+pub struct ServicesArgs {
+    /// What to read (the same sources as `scan`).
+    #[command(flatten)]
+    pub sources: SourceArgs,
+
+    /// Output format: a table, or JSON for scripts (`"schema": "evident/services/v1"`).
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// Formats of `evident services`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// One block per service: its items and the key that tied each.
+    Table,
+    /// The listing as JSON.
+    Json,
+}
+
+/// The sources a scan reads, shared by `scan` and `services`.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// Repositories or directories to scan. Default: the current directory, unless only
+    /// clusters, dumps or servers are given (then no repository is read).
+    pub paths: Vec<PathBuf>,
+
     /// Read the working tree instead of the committed HEAD.
     #[arg(long)]
     pub worktree: bool,
@@ -158,11 +196,6 @@ pub struct ScanArgs {
     /// immutable commits, never facts that can go stale.
     #[arg(long)]
     pub no_cache: bool,
-
-    /// Also write the rule input (facts, services, source statuses) as JSON to this
-    /// file: what `input` holds for your own Rego policies.
-    #[arg(long, value_name = "FILE")]
-    pub dump_input: Option<PathBuf>,
     /// Prometheus server to read (repeatable): targets, rules, SLOs, probes, up history,
     /// service-graph edges. Credentials only from the environment:
     /// EVIDENT_PROMETHEUS_TOKEN (bearer), or EVIDENT_PROMETHEUS_USER and

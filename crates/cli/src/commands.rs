@@ -4,14 +4,13 @@ use crate::cli::{
     BundleArgs, Cli, Command, ExplainArgs, Format, KeygenArgs, ModelsArgs, PolicyCommand,
     ReportArgs, ScanArgs, VerifyArgs,
 };
-use crate::scan::{ScanOptions, load_catalog, run_scan};
 use crate::{EXIT_BELOW, EXIT_OK, EXIT_USAGE};
 use anyhow::{Context, bail};
 use evident_core::ScanResult;
 use evident_engine::{Catalog, ModelKind, run_policy_tests};
 use evident_report::TableOptions;
+use evident_scan::load_catalog;
 use std::io::IsTerminal;
-use std::time::Duration;
 
 /// Colour only for people: not when `NO_COLOR` is set (any value) or output is piped.
 fn color_allowed() -> bool {
@@ -27,6 +26,7 @@ pub fn use_color_on_stderr() -> bool {
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Services(args) => crate::services::run(&args),
         Command::Models(args) => models(args),
         Command::Explain(args) => explain(args),
         Command::Policy(PolicyCommand::Test { dir }) => policy_test(&dir),
@@ -34,6 +34,17 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Keygen(args) => keygen(args),
         Command::Bundle(args) => bundle(args),
         Command::Verify(args) => verify(args),
+    }
+}
+
+/// Writes to stdout; a reader that closed the pipe (`evident scan | head -1`) ends the
+/// output quietly instead of a panic.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
 }
 
@@ -56,7 +67,7 @@ fn emit(
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
         }
-        None => print!("{text}"),
+        None => print_stdout(&text)?,
     }
     Ok(())
 }
@@ -190,32 +201,14 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         .as_deref()
         .map(parse_fail_under)
         .transpose()?;
-    let options = ScanOptions {
-        paths: args.paths.clone(),
-        models: args.models.clone(),
-        policies: args.policies.clone(),
-        strict: args.strict,
-        worktree: args.worktree,
-        timeout: Duration::from_secs(args.timeout.max(1)),
-        history_days: args.history_days,
-        cache_dir: (!args.no_cache)
-            .then(crate::scan::default_cache_dir)
-            .flatten(),
-        dump_input: args.dump_input.clone(),
-        prometheus: args.prometheus.clone(),
-        grafana: args.grafana.clone(),
-        ca_cert: args.ca_cert.clone(),
-        kube_contexts: args.kube_contexts.clone(),
-        kube_current: args.kube_current,
-        kube_dumps: args.kube_dumps.clone(),
-    };
+    let plan = crate::plan::scan_plan(&args)?;
     if let Some((model, _)) = &required
         && !args.models.is_empty()
         && !args.models.contains(model)
     {
         bail!("--fail-under names model {model}, which --model leaves out");
     }
-    let result = run_scan(&options)?;
+    let result = crate::plan::block_on(evident_scan::scan(&plan))??;
     emit(&result, args.format, args.output.as_deref())?;
     match required {
         Some((model, level)) => Ok(gate(&result, &model, level)),

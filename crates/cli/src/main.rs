@@ -2,7 +2,8 @@
 
 mod cli;
 mod commands;
-mod scan;
+mod plan;
+mod services;
 
 use clap::Parser;
 use std::process::ExitCode;

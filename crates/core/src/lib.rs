@@ -7,12 +7,14 @@
 pub mod evidence;
 pub mod probe;
 pub mod redact;
+pub mod resolution;
 pub mod result;
 pub mod status;
 
 pub use evidence::{Evidence, EvidenceLocation, sha256_hex};
 pub use probe::{Probe, ProbeOutput, ScanContext, SourceReport, run_probe};
 pub use redact::{REDACTED, Redactor};
+pub use resolution::{ServiceJoin, UnresolvedItem};
 pub use result::{
     Blockers, CriterionInfo, CriterionResult, LevelReport, LevelShare, SCAN_RESULT_SCHEMA,
     ScanInfo, ScanResult, Service, ToolInfo, UnknownBlocker, Unreadable,

@@ -97,6 +97,11 @@ impl ScanContext {
 pub trait Probe: Send + Sync {
     /// Stable name, used in facts (`input.facts.<name>`) and in evidence ids.
     fn name(&self) -> &'static str;
+    /// The capabilities it provides (`input.sources.<capability>`), primary first: its
+    /// facts are filed under the primary one (`input.facts.<capability>`), and facts of
+    /// several probes providing one capability merge (PagerDuty and Opsgenie both give
+    /// `oncall`). Rules ask for capabilities, never for probes.
+    fn capabilities(&self) -> &'static [&'static str];
     /// Collect facts. Never panics on bad input; a failure is a source status.
     async fn collect(&self, ctx: &ScanContext) -> ProbeOutput;
 }
@@ -147,6 +152,9 @@ mod tests {
         fn name(&self) -> &'static str {
             "sleepy"
         }
+        fn capabilities(&self) -> &'static [&'static str] {
+            &["sleepy"]
+        }
         async fn collect(&self, _ctx: &ScanContext) -> ProbeOutput {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             ProbeOutput::default()
@@ -158,6 +166,9 @@ mod tests {
     impl Probe for Panicky {
         fn name(&self) -> &'static str {
             "panicky"
+        }
+        fn capabilities(&self) -> &'static [&'static str] {
+            &["panicky"]
         }
         async fn collect(&self, _ctx: &ScanContext) -> ProbeOutput {
             panic!("boom")

@@ -37,6 +37,10 @@ pub struct ScanResult {
     /// symlink out of the repository), and where, so nothing is lost silently.
     #[serde(default)]
     pub unreadable: Vec<Unreadable>,
+    /// Source items that joined no service (or that several claim), so nothing a source
+    /// showed is dropped without a word.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unresolved: Vec<crate::resolution::UnresolvedItem>,
 }
 
 /// One thing a probe could not read, and why.
@@ -82,7 +86,7 @@ pub struct ToolInfo {
 }
 
 /// A unit of assessment: one deployable application.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Service {
     /// Stable id (the resolved service name).
     pub id: String,
@@ -95,6 +99,13 @@ pub struct Service {
     pub resolved_from: String,
     /// Evidence ids for where it was found.
     pub found_in: Vec<String>,
+    /// Where it runs: `cluster/namespace` of each live workload (one service deployed to
+    /// several clusters or namespaces has several environments).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<String>,
+    /// Every source item tied to it, and by which key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joins: Vec<crate::resolution::ServiceJoin>,
 }
 
 /// Metadata of one criterion, carried into the result so renderers need no model files.

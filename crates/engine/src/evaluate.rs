@@ -349,8 +349,19 @@ impl Evaluator {
 
         // Required sources first: a source that did not answer makes the criterion
         // unknown whatever the rule would say.
-        for cap in &criterion.sources {
-            let (status, detail) = sources.get(cap).cloned().unwrap_or_else(|| {
+        // `a|b` names alternatives: either one answering is enough (workload criteria are
+        // judged from manifests or from a cluster).
+        for required in &criterion.sources {
+            let alternatives: Vec<&str> = required.split('|').collect();
+            if alternatives
+                .iter()
+                .any(|a| sources.get(*a).is_some_and(|(s, _)| s == "ok"))
+            {
+                continue;
+            }
+            let cap = &required.replace('|', " or ");
+            let first = alternatives.first().copied().unwrap_or(required);
+            let (status, detail) = sources.get(first).cloned().unwrap_or_else(|| {
                 (
                     "not_configured".into(),
                     format!("no {cap} source in this scan"),

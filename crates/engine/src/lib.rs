@@ -20,7 +20,6 @@ pub use evaluate::{Evaluation, Evaluator};
 pub use levels::infer_levels;
 pub use policy::PolicyEngine;
 pub use policy_test::{TestOutcome, run_policy_tests};
-pub use resolve::{Resolution, resolve_services};
 
 /// Why the engine could not do its work. Every variant names the file or rule at fault,
 /// because the person reading it wrote that file.

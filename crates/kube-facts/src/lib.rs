@@ -14,6 +14,7 @@
 //! holds an IP literal.
 
 mod image;
+pub mod scoped;
 mod selector;
 
 pub use image::{ImageRef, Pinning};

@@ -54,6 +54,10 @@ impl Probe for GitProbe {
         PROBE_NAME
     }
 
+    fn capabilities(&self) -> &'static [&'static str] {
+        &[PROBE_NAME]
+    }
+
     /// Scans every repository of the context on the blocking pool (git2 and file reads
     /// are blocking), a few at a time, and merges the results into one `facts.git`.
     async fn collect(&self, ctx: &ScanContext) -> ProbeOutput {
@@ -116,6 +120,10 @@ impl GitHistoryProbe {
 impl Probe for GitHistoryProbe {
     fn name(&self) -> &'static str {
         HISTORY_PROBE_NAME
+    }
+
+    fn capabilities(&self) -> &'static [&'static str] {
+        &[HISTORY_PROBE_NAME]
     }
 
     /// Walks each repository's history on the blocking pool, one repository per core.
@@ -215,47 +223,44 @@ fn repo_keys(paths: &[PathBuf]) -> Vec<String> {
 
 /// Merges repository scans into one output, extracting Kubernetes facts from all
 /// manifests at once (a Service in one file selects a Deployment in another).
+/// Builds the probe output from every repository's scan. Manifests are extracted per
+/// repository (a PDB or Service of one repository never selects another's workload) and
+/// their keys qualified by the repository key (`<repo>/Kind/ns/name`), as the kubernetes
+/// probe qualifies by cluster.
 fn assemble(scans: Vec<RepoScan>) -> ProbeOutput {
     let mut repos = Map::new();
-    let mut objects = Vec::new();
-    let mut file_rules = Vec::new();
+    let mut facts = evident_kube_facts::scoped::empty_document();
     let mut evidence: BTreeMap<String, Evidence> = BTreeMap::new();
     let mut sources = Vec::new();
+    let mut file_rules = Vec::new();
     for scan in scans {
-        if let Some(facts) = scan.facts {
+        if let Some(repo_facts) = scan.facts {
             repos.insert(
                 scan.key.clone(),
-                serde_json::to_value(facts).unwrap_or(Value::Null),
+                serde_json::to_value(repo_facts).unwrap_or(Value::Null),
             );
         }
-        objects.extend(scan.objects);
-        file_rules.extend(scan.alert_rules);
+        let extracted =
+            serde_json::to_value(evident_kube_facts::extract(&scan.objects)).unwrap_or(Value::Null);
+        evident_kube_facts::scoped::merge_scope(&mut facts, "repo", &scan.key, extracted);
+        file_rules.extend(scan.alert_rules.into_iter().map(|mut rule| {
+            if let Some(obj) = rule.as_object_mut() {
+                obj.insert("repo".into(), json!(scan.key));
+            }
+            rule
+        }));
         for record in scan.evidence {
             evidence.entry(record.id.clone()).or_insert(record);
         }
         sources.push(scan.report);
     }
-    // Going through JSON keeps this probe independent of the element types of
-    // `ClusterFacts`, and lets fields kube-facts adds later flow into `facts.git`.
-    let cluster =
-        serde_json::to_value(evident_kube_facts::extract(&objects)).unwrap_or(Value::Null);
-    let mut facts = Map::new();
     facts.insert("repos".to_owned(), Value::Object(repos));
-    if let Value::Object(fields) = cluster {
-        facts.extend(fields);
-    }
-    for key in ["workloads", "services", "pdbs", "hpas"] {
-        facts.entry(key).or_insert_with(|| json!({}));
-    }
-    for key in ["bare_pods", "prometheus_rules"] {
-        facts.entry(key).or_insert_with(|| json!([]));
-    }
+    facts.entry("kinds").or_insert_with(|| json!({}));
     if let Some(Value::Array(rules)) = facts.get_mut("prometheus_rules") {
         rules.extend(file_rules);
     }
-    let facts = Value::Object(facts);
     ProbeOutput {
-        facts,
+        facts: Value::Object(facts),
         evidence: evidence.into_values().collect(),
         sources,
     }

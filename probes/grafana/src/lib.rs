@@ -95,6 +95,10 @@ impl Probe for GrafanaProbe {
         "grafana"
     }
 
+    fn capabilities(&self) -> &'static [&'static str] {
+        &["grafana"]
+    }
+
     async fn collect(&self, ctx: &ScanContext) -> ProbeOutput {
         let Some(url) = &self.config.url else {
             return ProbeOutput::failed(

@@ -9,6 +9,7 @@ use crate::TargetResult;
 use crate::ingest::Ingested;
 use crate::read::{ClusterRead, Outcome};
 use evident_core::{Evidence, ProbeOutput, ScanContext, SourceStatus, sha256_hex};
+use evident_kube_facts::scoped::merge_scope;
 use evident_kube_facts::{SourcedObject, extract_with_pods};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
@@ -83,91 +84,6 @@ fn excerpt(object: &Value) -> String {
     out
 }
 
-fn prefix_str(v: &mut Value, prefix: &str) {
-    if let Some(s) = v.as_str() {
-        *v = Value::String(format!("{prefix}{s}"));
-    }
-}
-
-fn prefix_list(v: Option<&mut Value>, prefix: &str) {
-    if let Some(items) = v.and_then(Value::as_array_mut) {
-        for item in items {
-            prefix_str(item, prefix);
-        }
-    }
-}
-
-/// Moves one cluster's facts into the merged document, keys qualified by the cluster.
-fn merge(into: &mut Map<String, Value>, cluster: &str, facts: Value) {
-    let prefix = format!("{cluster}/");
-    let Value::Object(mut facts) = facts else {
-        return;
-    };
-    for section in ["workloads", "services", "pdbs", "hpas"] {
-        let target = into
-            .entry(section)
-            .or_insert_with(|| json!({}))
-            .as_object_mut()
-            .map(std::mem::take)
-            .unwrap_or_default();
-        let mut target = target;
-        if let Some(Value::Object(items)) = facts.remove(section) {
-            for (key, mut item) in items {
-                if let Some(obj) = item.as_object_mut() {
-                    if let Some(k) = obj.get_mut("key") {
-                        prefix_str(k, &prefix);
-                    }
-                    if let Some(t) = obj.get_mut("target") {
-                        prefix_str(t, &prefix);
-                    }
-                    for list in ["selected_by_services", "pdbs", "hpas"] {
-                        prefix_list(obj.get_mut(list), &prefix);
-                    }
-                    obj.insert("cluster".into(), json!(cluster));
-                }
-                target.insert(format!("{prefix}{key}"), item);
-            }
-        }
-        into.insert(section.into(), Value::Object(target));
-    }
-    let append = |into: &mut Map<String, Value>, section: &str, items: Vec<Value>| {
-        if let Some(list) = into
-            .entry(section)
-            .or_insert_with(|| json!([]))
-            .as_array_mut()
-        {
-            list.extend(items);
-        }
-    };
-    if let Some(Value::Array(mut pods)) = facts.remove("bare_pods") {
-        for p in &mut pods {
-            prefix_str(p, &prefix);
-        }
-        append(into, "bare_pods", pods);
-    }
-    for section in [
-        "prometheus_rules",
-        "log_shippers",
-        "mesh_control_planes",
-        "gitops_controllers",
-        "skipped",
-    ] {
-        let mut items = match facts.remove(section) {
-            Some(Value::Array(a)) => a,
-            _ => Vec::new(),
-        };
-        for item in &mut items {
-            if let Some(obj) = item.as_object_mut() {
-                if let Some(k) = obj.get_mut("key") {
-                    prefix_str(k, &prefix);
-                }
-                obj.insert("cluster".into(), json!(cluster));
-            }
-        }
-        append(into, section, items);
-    }
-}
-
 fn resource_name(group: &str, plural: &str) -> String {
     if group.is_empty() {
         plural.to_owned()
@@ -178,20 +94,7 @@ fn resource_name(group: &str, plural: &str) -> String {
 
 /// Builds the probe output from every target's read.
 pub(crate) fn assemble(results: Vec<TargetResult>, ctx: &ScanContext) -> ProbeOutput {
-    let mut merged = Map::new();
-    for section in ["workloads", "services", "pdbs", "hpas"] {
-        merged.insert(section.into(), json!({}));
-    }
-    for section in [
-        "bare_pods",
-        "prometheus_rules",
-        "log_shippers",
-        "mesh_control_planes",
-        "gitops_controllers",
-        "skipped",
-    ] {
-        merged.insert(section.into(), json!([]));
-    }
+    let mut merged = evident_kube_facts::scoped::empty_document();
     let mut clusters = Map::new();
     let mut unread: Vec<Value> = Vec::new();
     let mut forbidden: BTreeSet<String> = BTreeSet::new();
@@ -257,8 +160,9 @@ pub(crate) fn assemble(results: Vec<TargetResult>, ctx: &ScanContext) -> ProbeOu
         drop(objects);
         drop(owned_pods);
         let kinds = serde_json::to_value(&extracted.kinds).unwrap_or(Value::Null);
-        merge(
+        merge_scope(
             &mut merged,
+            "cluster",
             &name,
             serde_json::to_value(extracted).unwrap_or(Value::Null),
         );

@@ -133,6 +133,10 @@ impl Probe for KubernetesProbe {
         PROBE
     }
 
+    fn capabilities(&self) -> &'static [&'static str] {
+        &[PROBE]
+    }
+
     async fn collect(&self, ctx: &ScanContext) -> ProbeOutput {
         if self.targets.is_empty() {
             return ProbeOutput::failed(

@@ -116,6 +116,10 @@ impl Probe for PrometheusProbe {
         "prometheus"
     }
 
+    fn capabilities(&self) -> &'static [&'static str] {
+        &["prometheus"]
+    }
+
     async fn collect(&self, ctx: &ScanContext) -> ProbeOutput {
         if self.config.urls.is_empty() {
             return ProbeOutput::failed(

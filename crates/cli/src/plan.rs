@@ -1,0 +1,109 @@
+//! Flags and environment mapped onto a scan plan; nothing else happens here.
+
+use crate::cli::{ScanArgs, SourceArgs};
+use anyhow::bail;
+use evident_probe_kubernetes::Target;
+use evident_scan::{Judging, ScanPlan, check_targets};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The per-user cache directory: `$EVIDENT_CACHE_DIR`, else `$XDG_CACHE_HOME/evident`,
+/// else `~/.cache/evident`; `None` when none can be named.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let from = |var: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    from("EVIDENT_CACHE_DIR")
+        .or_else(|| from("XDG_CACHE_HOME").map(|d| d.join("evident")))
+        .or_else(|| from("HOME").map(|d| d.join(".cache").join("evident")))
+}
+
+/// The clusters the kubernetes probe reads. Nothing unless a flag asks: a scan never
+/// talks to whatever cluster the kubeconfig happens to point at.
+fn kube_targets(args: &SourceArgs) -> anyhow::Result<Vec<Target>> {
+    let mut targets: Vec<Target> = args
+        .kube_contexts
+        .iter()
+        .map(|c| Target::Context(c.clone()))
+        .collect();
+    if args.kube_current {
+        targets.push(Target::Current);
+    }
+    for dump in &args.kube_dumps {
+        if !dump.is_file() {
+            bail!("--kube-dump {} is not a file", dump.display());
+        }
+        targets.push(Target::Dump {
+            path: dump.clone(),
+            name: None,
+        });
+    }
+    Ok(targets)
+}
+
+/// Repositories to read: those given; else the current directory, unless the command
+/// line names only clusters, dumps or servers (`evident scan --kube-dump x.json` reads
+/// the dump alone, not whatever directory it was typed in).
+fn repositories(args: &SourceArgs) -> anyhow::Result<Vec<PathBuf>> {
+    let other_sources = !args.prometheus.is_empty()
+        || args.grafana.is_some()
+        || !args.kube_contexts.is_empty()
+        || args.kube_current
+        || !args.kube_dumps.is_empty();
+    let paths = if args.paths.is_empty() && !other_sources {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    Ok(check_targets(&paths)?)
+}
+
+/// The plan for the sources flags; credentials come from the environment only.
+pub fn source_plan(args: &SourceArgs) -> anyhow::Result<ScanPlan> {
+    if let Some(ca) = &args.ca_cert
+        && !ca.is_file()
+    {
+        bail!("--ca-cert {} is not a readable file", ca.display());
+    }
+    let mut plan = ScanPlan::for_repositories(repositories(args)?);
+    plan.worktree = args.worktree;
+    plan.probe_timeout = Duration::from_secs(args.timeout.max(1));
+    plan.history = evident_probe_git::HistoryLimits {
+        window_days: args.history_days,
+        cache_dir: (!args.no_cache).then(default_cache_dir).flatten(),
+        ..Default::default()
+    };
+    plan.prometheus = evident_probe_prometheus::PrometheusConfig::new(
+        args.prometheus.clone(),
+        evident_probe_prometheus::PrometheusConfig::auth_from_env(),
+    );
+    plan.prometheus.ca_cert = args.ca_cert.clone();
+    plan.grafana = evident_probe_grafana::GrafanaConfig::new(args.grafana.clone());
+    plan.grafana.ca_cert = args.ca_cert.clone();
+    plan.kube_targets = kube_targets(args)?;
+    Ok(plan)
+}
+
+/// The plan for `evident scan`.
+pub fn scan_plan(args: &ScanArgs) -> anyhow::Result<ScanPlan> {
+    let mut plan = source_plan(&args.sources)?;
+    plan.judging = Judging {
+        models: args.models.clone(),
+        policies: args.policies.clone(),
+        strict: args.strict,
+        rules: Default::default(),
+    };
+    plan.dump_input = args.dump_input.clone();
+    Ok(plan)
+}
+
+/// Runs a future of the scan library on a runtime of this process: the library owns none.
+pub fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?;
+    Ok(runtime.block_on(future))
+}

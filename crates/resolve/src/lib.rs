@@ -1,0 +1,202 @@
+//! Entity resolution: which services the facts of every probe describe, who owns each,
+//! where each runs, and which key tied each source item to it.
+//!
+//! Sources of services, in the order the criteria spec gives them: catalog Components,
+//! repository deployables (long-running workloads, else the repository itself), live
+//! long-running workloads, Prometheus services (the probe's mapping of jobs and `service`
+//! labels). Identity is scoped: a repository's `frontend` and another repository's
+//! `frontend` are two services unless a key joins them. Join keys, strongest first:
+//! catalog annotations (`backstage.io/kubernetes-id`, `prometheus.io/job`), explicit
+//! configuration, the image a repository declares and a cluster runs, then names
+//! (reported as "matched by name"). A match that names several services is ambiguous: it
+//! is reported and never resolved by guess. Every join is kept; what joins nothing is
+//! listed as unresolved.
+
+mod files;
+mod phases;
+pub mod view;
+
+use evident_core::{Evidence, Service, ServiceJoin, UnresolvedItem, sha256_hex};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+/// Namespaces whose workloads are the cluster's own machinery, not an application's:
+/// they are listed as unresolved rather than assessed as services.
+pub const SYSTEM_NAMESPACES: [&str; 3] = ["kube-system", "kube-public", "kube-node-lease"];
+
+/// Joins a person states because no key in the systems says it (an estate config's
+/// `services:` entry): the named items belong to the service.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceOverride {
+    /// The service the items belong to (an existing service's name, or a new one).
+    pub service: String,
+    /// Live workload names (app label or object name) that belong to it.
+    #[serde(default)]
+    pub kubernetes: Vec<String>,
+    /// Prometheus service names (as the probe mapped them) that belong to it.
+    #[serde(default)]
+    pub prometheus: Vec<String>,
+    /// The owning team, over every other source.
+    #[serde(default)]
+    pub team: Option<String>,
+}
+
+/// What resolution may be told besides the facts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolveConfig {
+    /// Explicit joins, second only to catalog annotations.
+    #[serde(default)]
+    pub overrides: Vec<ServiceOverride>,
+}
+
+/// A file of a repository that belongs to a service.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FileRef {
+    /// Repository key.
+    pub repo: String,
+    /// Path in the repository.
+    pub path: String,
+}
+
+/// A compose service that belongs to a service.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ComposeRef {
+    /// Repository key.
+    pub repo: String,
+    /// Path of the compose file.
+    pub path: String,
+    /// Name of the compose service.
+    pub service: String,
+}
+
+/// One resolved service with everything rules need to find its own facts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResolvedService {
+    /// Unique id: the name, qualified by its scope (`shop/frontend`) only when two
+    /// unjoined services share the name.
+    pub id: String,
+    /// The name the sources know it by.
+    pub name: String,
+    /// Owning team.
+    pub team: Option<String>,
+    /// Where the team was read.
+    pub team_source: Option<String>,
+    /// `catalog`, `workload`, `repository`, `cluster` or `prometheus`.
+    pub resolved_from: String,
+    /// Keys into `facts.git.repos`.
+    pub repos: Vec<String>,
+    /// Keys into `facts.git.workloads` (long-running and batch).
+    pub workloads: Vec<String>,
+    /// Keys into `facts.kubernetes.workloads`.
+    pub live_workloads: Vec<String>,
+    /// Keys into `facts.prometheus.services`.
+    pub prometheus: Vec<String>,
+    /// Indices into `facts.prometheus.rules`.
+    pub prometheus_rules: Vec<usize>,
+    /// Indices into `facts.git.prometheus_rules`.
+    pub rules: Vec<usize>,
+    /// Dockerfiles that belong to it.
+    pub dockerfiles: Vec<FileRef>,
+    /// Compose services that belong to it.
+    pub compose: Vec<ComposeRef>,
+    /// `cluster/namespace` of each live workload.
+    pub environments: Vec<String>,
+    /// Every item tied to it.
+    pub joins: Vec<ServiceJoin>,
+    /// Evidence of where it was found (its items and its joins).
+    pub found_in: Vec<String>,
+}
+
+/// Every service, team and unresolved item of one scan.
+#[derive(Debug, Clone, Default)]
+pub struct Resolution {
+    /// Services, ordered by id.
+    pub services: Vec<ResolvedService>,
+    /// Team id → ids of the services it owns.
+    pub teams: BTreeMap<String, Vec<String>>,
+    /// Items no key tied to exactly one service.
+    pub unresolved: Vec<UnresolvedItem>,
+}
+
+/// The evidence id of the join of `item` (seen by `source`) to service `service`.
+pub fn join_evidence_id(service: &str, source: &str, item: &str) -> String {
+    format!("resolve:{service}:{source}:{item}")
+}
+
+impl Resolution {
+    /// Services as the scan result lists them.
+    pub fn result_services(&self) -> Vec<Service> {
+        self.services
+            .iter()
+            .map(|s| Service {
+                id: s.id.clone(),
+                team: s.team.clone(),
+                team_source: s.team_source.clone(),
+                resolved_from: s.resolved_from.clone(),
+                found_in: s.found_in.clone(),
+                environments: s.environments.clone(),
+                joins: s.joins.clone(),
+            })
+            .collect()
+    }
+
+    /// `input.services` for the rules.
+    pub fn input_services(&self) -> Map<String, Value> {
+        let mut out = Map::new();
+        for s in &self.services {
+            let value = serde_json::to_value(s).unwrap_or(Value::Null);
+            out.insert(s.id.clone(), value);
+        }
+        out
+    }
+
+    /// `input.teams` for the rules.
+    pub fn input_teams(&self) -> Map<String, Value> {
+        self.teams
+            .iter()
+            .map(|(team, services)| (team.clone(), json!({ "id": team, "services": services })))
+            .collect()
+    }
+
+    /// One evidence record per join that a key (not the declaring file itself) made, so
+    /// that a service's `found_in` cites how its cluster and Prometheus items were tied.
+    pub fn join_evidence(&self, observed_at: &str) -> Vec<Evidence> {
+        let mut out = Vec::new();
+        for s in &self.services {
+            for j in s.joins.iter().filter(|j| j.source != "git") {
+                let excerpt = format!(
+                    "{} item {} belongs to service {} by {}",
+                    j.source, j.item, s.id, j.by
+                );
+                out.push(Evidence {
+                    id: join_evidence_id(&s.id, &j.source, &j.item),
+                    probe: "resolve".into(),
+                    source: "evident resolution".into(),
+                    locator: format!("{} {} ← {}", s.id, j.source, j.by),
+                    location: None,
+                    observed_at: observed_at.to_owned(),
+                    revision: None,
+                    sha256: Some(sha256_hex(excerpt.as_bytes())),
+                    excerpt,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Resolves services from the facts document (`{"git": {...}, "kubernetes": {...}, ...}`).
+pub fn resolve(facts: &Value, config: &ResolveConfig) -> Resolution {
+    let mut state = phases::State::default();
+    state.from_repositories(facts.get("git"));
+    state.join_live(facts.pointer("/kubernetes/workloads"), config);
+    state.join_prometheus(facts.get("prometheus"), config);
+    state.attach_git_rules(facts.pointer("/git/prometheus_rules"));
+    state.apply_overrides(config);
+    files::assign(&mut state, facts.get("git"));
+    state.finish()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,311 @@
+use super::*;
+use serde_json::json;
+
+fn ids(r: &Resolution) -> Vec<&str> {
+    r.services.iter().map(|s| s.id.as_str()).collect()
+}
+
+fn service<'a>(r: &'a Resolution, id: &str) -> &'a ResolvedService {
+    r.services
+        .iter()
+        .find(|s| s.id == id)
+        .unwrap_or_else(|| panic!("no service {id} in {:?}", ids(r)))
+}
+
+fn facts() -> Value {
+    json!({"git": {
+        "repos": {
+            "shop": {"key": "shop", "codeowners": {"default_owners": ["@acme/web"], "evidence": "git:shop@1:CODEOWNERS#L1"},
+                      "catalog": [{"kind": "Component", "name": "cart", "owner": "team-cart", "evidence": "git:shop@1:catalog-info.yaml#L1-L9"}],
+                      "dockerfiles": [{"path": "Dockerfile"}, {"path": "src/cart/Dockerfile"}, {"path": "src/frontend/Dockerfile"}],
+                      "compose_files": [{"path": "docker-compose.yml", "services": [{"name": "frontend"}, {"name": "tools"}]}]},
+            "tools": {"key": "tools", "codeowners": null, "catalog": [], "dockerfiles": [{"path": "Dockerfile"}]}
+        },
+        "workloads": {
+            "shop/Deployment/default/cart": {"kind": "Deployment", "name": "cart", "app": "cart", "long_running": true, "repo": "shop",
+                "containers": [{"image": {"registry": "gcr.io", "repository": "acme/cart"}}], "evidence": ["git:shop@1:k8s/cart.yaml#L1-L20"]},
+            "shop/Deployment/default/front": {"kind": "Deployment", "name": "front-v2", "app": "frontend", "team": "label-team", "long_running": true, "repo": "shop",
+                "containers": [{"image": {"repository": "acme/frontend"}}], "evidence": ["git:shop@1:k8s/front.yaml#L1-L20"]}
+        }
+    }})
+}
+
+#[test]
+fn catalog_then_workloads_then_repository() {
+    let r = resolve(&facts(), &ResolveConfig::default());
+    assert_eq!(ids(&r), ["cart", "frontend", "tools"]);
+    let cart = service(&r, "cart");
+    assert_eq!(cart.team.as_deref(), Some("team-cart"));
+    assert_eq!(cart.resolved_from, "catalog");
+    assert_eq!(cart.workloads, ["shop/Deployment/default/cart"]);
+    let front = service(&r, "frontend");
+    assert_eq!(
+        front.team.as_deref(),
+        Some("@acme/web"),
+        "CODEOWNERS beats labels"
+    );
+    assert_eq!(front.team_source.as_deref(), Some("CODEOWNERS"));
+    let tools = service(&r, "tools");
+    assert_eq!(tools.resolved_from, "repository");
+    assert_eq!(tools.team, None);
+    assert_eq!(r.teams["@acme/web"], ["frontend"]);
+}
+
+#[test]
+fn a_service_gets_only_its_own_container_files() {
+    let r = resolve(&facts(), &ResolveConfig::default());
+    let paths = |s: &ResolvedService| -> Vec<String> {
+        s.dockerfiles.iter().map(|f| f.path.clone()).collect()
+    };
+    assert_eq!(paths(service(&r, "frontend")), ["src/frontend/Dockerfile"]);
+    assert_eq!(
+        paths(service(&r, "tools")),
+        ["Dockerfile"],
+        "a repository service owns its files"
+    );
+    assert!(
+        !paths(service(&r, "cart")).contains(&"Dockerfile".to_owned()),
+        "the root Dockerfile is not cited for a workload that does not build from it"
+    );
+    let compose: Vec<&str> = service(&r, "frontend")
+        .compose
+        .iter()
+        .map(|c| c.service.as_str())
+        .collect();
+    assert_eq!(compose, ["frontend"]);
+}
+
+#[test]
+fn two_repositories_declaring_frontend_are_two_services_each_with_its_owner() {
+    let f = json!({"git": {
+        "repos": {
+            "a": {"codeowners": {"default_owners": ["@org/team-a"]}},
+            "b": {"codeowners": {"default_owners": ["@org/team-b"]}}
+        },
+        "workloads": {
+            "a/Deployment/default/frontend": {"kind": "Deployment", "name": "frontend", "long_running": true, "repo": "a"},
+            "b/Deployment/default/frontend": {"kind": "Deployment", "name": "frontend", "long_running": true, "repo": "b"}
+        }
+    }});
+    let r = resolve(&f, &ResolveConfig::default());
+    assert_eq!(ids(&r), ["a/frontend", "b/frontend"]);
+    assert_eq!(
+        service(&r, "a/frontend").team.as_deref(),
+        Some("@org/team-a")
+    );
+    assert_eq!(
+        service(&r, "b/frontend").team.as_deref(),
+        Some("@org/team-b")
+    );
+    assert_eq!(service(&r, "a/frontend").repos, ["a"]);
+    assert_eq!(
+        service(&r, "b/frontend").workloads,
+        ["b/Deployment/default/frontend"]
+    );
+}
+
+#[test]
+fn batch_workloads_join_the_service_their_part_of_names_and_hooks_do_not_become_services() {
+    let f = json!({"git": {
+        "repos": {"shop": {}},
+        "workloads": {
+            "shop/Deployment/default/frontend": {"kind": "Deployment", "name": "frontend", "long_running": true, "repo": "shop"},
+            "shop/CronJob/default/cleanup": {"kind": "CronJob", "name": "cleanup", "part_of": "frontend", "repo": "shop"},
+            "shop/Job/default/migrate": {"kind": "Job", "name": "migrate", "hook": "argocd", "repo": "shop"},
+            "shop/CronJob/default/report": {"kind": "CronJob", "name": "report", "repo": "shop"}
+        }
+    }});
+    let r = resolve(&f, &ResolveConfig::default());
+    assert_eq!(ids(&r), ["frontend", "report"]);
+    let front = service(&r, "frontend");
+    assert!(
+        front
+            .workloads
+            .contains(&"shop/CronJob/default/cleanup".to_owned())
+    );
+    let by: Vec<&str> = front.joins.iter().map(|j| j.by.as_str()).collect();
+    assert!(
+        by.contains(&"label app.kubernetes.io/part-of=frontend"),
+        "{by:?}"
+    );
+    assert_eq!(r.unresolved.len(), 1);
+    assert!(
+        r.unresolved[0]
+            .reason
+            .contains("argocd hook migrate names no service")
+    );
+    assert_eq!(
+        service(&r, "report").workloads,
+        ["shop/CronJob/default/report"],
+        "a batch-only service"
+    );
+}
+
+#[test]
+fn live_workloads_alone_are_services_with_environments_and_system_namespaces_are_left_out() {
+    let f = json!({"kubernetes": {"workloads": {
+        "prod/Deployment/shop/cart": {"kind": "Deployment", "name": "cart", "app": "cart", "namespace": "shop", "long_running": true, "cluster": "prod", "evidence": ["k8s:prod:Deployment/shop/cart@1"]},
+        "stage/Deployment/shop/cart-v2": {"kind": "Deployment", "name": "cart-v2", "app": "cart", "namespace": "shop", "long_running": true, "cluster": "stage"},
+        "prod/Deployment/kube-system/coredns": {"kind": "Deployment", "name": "coredns", "app": "kube-dns", "namespace": "kube-system", "long_running": true, "cluster": "prod"}
+    }}});
+    let r = resolve(&f, &ResolveConfig::default());
+    assert_eq!(ids(&r), ["cart"]);
+    let cart = service(&r, "cart");
+    assert_eq!(cart.resolved_from, "cluster");
+    assert_eq!(cart.environments, ["prod/shop", "stage/shop"]);
+    assert_eq!(cart.live_workloads.len(), 2);
+    assert_eq!(r.unresolved.len(), 1);
+    assert!(
+        r.unresolved[0]
+            .reason
+            .contains("system namespace kube-system")
+    );
+}
+
+#[test]
+fn repository_cluster_and_prometheus_views_of_one_service_are_one_service_with_three_joins() {
+    let mut f = facts();
+    f["kubernetes"] = json!({"workloads": {
+        "prod/Deployment/shop/cart-canary": {"kind": "Deployment", "name": "cart-canary", "namespace": "shop", "long_running": true, "cluster": "prod",
+            "containers": [{"image": {"registry": "gcr.io", "repository": "acme/cart"}}], "evidence": ["k8s:prod:Deployment/shop/cart-canary@7"]}
+    }});
+    f["prometheus"] = json!({"services": {"cart-canary": {"jobs": ["cart"], "namespaces": ["shop"], "evidence": ["prometheus:p:9090:/api/v1/targets"]}},
+                             "rules": [{"service_hint": "cart-canary"}, {"service_hint": null}]});
+    let r = resolve(&f, &ResolveConfig::default());
+    assert_eq!(ids(&r), ["cart", "frontend", "tools"]);
+    let cart = service(&r, "cart");
+    let joins: Vec<(&str, &str)> = cart
+        .joins
+        .iter()
+        .map(|j| (j.source.as_str(), j.by.as_str()))
+        .collect();
+    assert_eq!(
+        joins,
+        [
+            ("git", "catalog entry in catalog-info.yaml"),
+            ("git", "catalog Component cart"),
+            ("kubernetes", "image gcr.io/acme/cart"),
+            ("prometheus", "name cart-canary (matched by name)"),
+        ]
+    );
+    assert_eq!(cart.prometheus, ["cart-canary"]);
+    assert_eq!(cart.prometheus_rules, [0]);
+    assert!(
+        cart.found_in
+            .contains(&"resolve:cart:kubernetes:prod/Deployment/shop/cart-canary".to_owned())
+    );
+    let evidence = r.join_evidence("2026-12-01T00:00:00Z");
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e.excerpt.contains("by image gcr.io/acme/cart"))
+    );
+}
+
+#[test]
+fn a_live_name_two_repositories_declare_is_ambiguous_and_reported() {
+    let f = json!({"git": {
+        "repos": {"a": {}, "b": {}},
+        "workloads": {
+            "a/Deployment/default/frontend": {"kind": "Deployment", "name": "frontend", "long_running": true, "repo": "a"},
+            "b/Deployment/default/frontend": {"kind": "Deployment", "name": "frontend", "long_running": true, "repo": "b"}
+        }},
+        "kubernetes": {"workloads": {
+            "prod/Deployment/web/frontend": {"kind": "Deployment", "name": "frontend", "namespace": "web", "long_running": true, "cluster": "prod"}
+        }}
+    });
+    let r = resolve(&f, &ResolveConfig::default());
+    assert_eq!(ids(&r), ["a/frontend", "b/frontend"]);
+    assert!(service(&r, "a/frontend").live_workloads.is_empty());
+    assert_eq!(r.unresolved.len(), 1);
+    assert!(
+        r.unresolved[0]
+            .reason
+            .starts_with("ambiguous: name frontend"),
+        "{}",
+        r.unresolved[0].reason
+    );
+}
+
+#[test]
+fn two_catalog_components_claiming_one_workload_is_ambiguous() {
+    let f = json!({"git": {
+        "repos": {"shop": {"catalog": [
+            {"kind": "Component", "name": "web", "evidence": "git:shop@1:catalog-info.yaml#L1-L5"},
+            {"kind": "Component", "name": "web-legacy", "annotations": {"backstage.io/kubernetes-id": "web"}, "evidence": "git:shop@1:catalog-info.yaml#L7-L12"}
+        ]}},
+        "workloads": {"shop/Deployment/default/web": {"kind": "Deployment", "name": "web", "long_running": true, "repo": "shop"}}
+    }});
+    let r = resolve(&f, &ResolveConfig::default());
+    assert!(service(&r, "web").workloads.is_empty());
+    assert_eq!(r.unresolved.len(), 1);
+    assert!(
+        r.unresolved[0]
+            .reason
+            .contains("claimed by catalog Components web, web-legacy")
+    );
+}
+
+#[test]
+fn prometheus_alone_yields_the_services_its_jobs_name_and_config_joins_win() {
+    let f = json!({"prometheus": {"services": {
+        "checkout": {"jobs": ["checkout"], "mapped_by": ["job name"]},
+        "payments-api": {"jobs": ["payments"], "mapped_by": ["label app"]}
+    }}});
+    let config = ResolveConfig {
+        overrides: vec![ServiceOverride {
+            service: "payments".into(),
+            prometheus: vec!["payments-api".into()],
+            team: Some("team-pay".into()),
+            ..Default::default()
+        }],
+    };
+    let r = resolve(&f, &config);
+    assert_eq!(ids(&r), ["checkout", "payments"]);
+    assert_eq!(service(&r, "checkout").resolved_from, "prometheus");
+    let pay = service(&r, "payments");
+    assert_eq!(pay.prometheus, ["payments-api"]);
+    assert_eq!(pay.team.as_deref(), Some("team-pay"));
+    assert_eq!(
+        pay.joins[0].by,
+        "config: service payments lists payments-api"
+    );
+}
+
+#[test]
+fn items_of_the_wrong_shape_are_unresolved_and_the_rest_resolves() {
+    let f = json!({"git": {
+        "repos": {"shop": {}},
+        "workloads": {
+            "shop/Deployment/default/web": {"kind": "Deployment", "name": "web", "long_running": true, "repo": "shop"},
+            "shop/Deployment/default/broken": {"kind": 7}
+        }
+    }, "kubernetes": {"workloads": {"prod/x": "oops"}}});
+    let r = resolve(&f, &ResolveConfig::default());
+    assert_eq!(ids(&r), ["web"]);
+    let items: Vec<&str> = r.unresolved.iter().map(|u| u.item.as_str()).collect();
+    assert_eq!(items, ["shop/Deployment/default/broken", "prod/x"]);
+}
+
+#[test]
+fn git_rules_belong_to_the_service_they_name_else_to_their_repository() {
+    let mut f = facts();
+    f["git"]["prometheus_rules"] = json!([
+        {"service_hint": "frontend", "repo": "shop"},
+        {"service_hint": null, "evidence": "git:shop@1:rules.yaml#L1-L4"},
+        {"service_hint": null, "repo": "tools"}
+    ]);
+    let r = resolve(&f, &ResolveConfig::default());
+    assert_eq!(service(&r, "frontend").rules, [0, 1]);
+    assert_eq!(service(&r, "cart").rules, [1]);
+    assert_eq!(service(&r, "tools").rules, [2]);
+}
+
+#[test]
+fn no_facts_means_no_services() {
+    assert!(
+        resolve(&json!({}), &ResolveConfig::default())
+            .services
+            .is_empty()
+    );
+}

@@ -1,0 +1,278 @@
+//! The scan as a library: a [`ScanPlan`] in, a [`ScanResult`] out.
+//!
+//! Async and owning no runtime, so the one-repository CLI, `serve` and an estate run call
+//! the same code. Phases, in order: probes collect (concurrently, each bounded in time),
+//! their outputs merge per capability, resolution ties every source's items into
+//! services, attestations are read, the rules judge (on a blocking thread: Rego is CPU
+//! work), coverage makes criteria unknown for services a needed source never saw, and
+//! levels are inferred.
+
+mod attestations;
+mod collect;
+mod coverage;
+mod plan;
+mod registry;
+
+pub use collect::Collected;
+pub use plan::{Judging, RuleConfig, ScanPlan};
+pub use registry::{UNBUILT_CAPABILITIES, probes};
+
+use chrono::{SecondsFormat, Utc};
+use evident_core::{
+    Evidence, SCAN_RESULT_SCHEMA, ScanContext, ScanInfo, ScanResult, ToolInfo, UnresolvedItem,
+};
+use evident_engine::{Catalog, Evaluator, infer_levels};
+use evident_resolve::{Resolution, ResolvedService};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Why a scan could not start. A source that fails is part of the result, never this.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// A target or option the caller gave cannot be used.
+    #[error("{0}")]
+    Config(String),
+    /// Models or policies did not load or compile.
+    #[error(transparent)]
+    Engine(#[from] evident_engine::EngineError),
+    /// A file the plan asked to write could not be written.
+    #[error("writing {path}: {source}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The rule thread stopped unexpectedly.
+    #[error("evaluating the rules stopped unexpectedly: {0}")]
+    Join(String),
+}
+
+/// Checks and canonicalises repository targets: each must be an existing directory.
+pub fn check_targets(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScanError> {
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        if !path.exists() {
+            return Err(ScanError::Config(format!(
+                "{} does not exist",
+                path.display()
+            )));
+        }
+        if !path.is_dir() {
+            return Err(ScanError::Config(format!(
+                "{} is not a directory; evident scans repositories and directories",
+                path.display()
+            )));
+        }
+        let canonical = path
+            .canonicalize()
+            .map_err(|e| ScanError::Config(format!("resolving {}: {e}", path.display())))?;
+        out.push(canonical);
+    }
+    Ok(out)
+}
+
+/// Builds the catalog a scan judges with: built-ins, policy directories, model filter.
+pub fn load_catalog(policies: &[PathBuf], models: &[String]) -> Result<Catalog, ScanError> {
+    let mut catalog = Catalog::builtin()?;
+    for dir in policies {
+        if !dir.is_dir() {
+            return Err(ScanError::Config(format!(
+                "policy directory {} does not exist",
+                dir.display()
+            )));
+        }
+        catalog.load_policy_dir(dir)?;
+    }
+    if !models.is_empty() {
+        catalog.retain_models(models)?;
+    }
+    Ok(catalog)
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The context every probe of the scan shares: targets, bounds, one observation time
+/// and a redactor that knows the plan's secrets.
+fn context(plan: &ScanPlan, started_at: &str) -> Arc<ScanContext> {
+    let mut ctx = ScanContext::new(plan.repositories.clone(), started_at.to_owned());
+    ctx.worktree = plan.worktree;
+    ctx.probe_timeout = plan.probe_timeout;
+    let mut redactor = (*ctx.redactor).clone();
+    for secret in plan.secrets() {
+        redactor = redactor.with_secret(secret);
+    }
+    ctx.redactor = Arc::new(redactor);
+    Arc::new(ctx)
+}
+
+/// Services and what joined nothing, as `evident services` lists them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceListing {
+    /// Always `evident/services/v1`.
+    pub schema: &'static str,
+    /// Every service with its items and join keys.
+    pub services: Vec<ResolvedService>,
+    /// Items no key tied to exactly one service.
+    pub unresolved: Vec<UnresolvedItem>,
+    /// How every source answered.
+    pub sources: Vec<evident_core::SourceReport>,
+}
+
+/// Runs the probes and resolution only: which services the plan's sources describe.
+pub async fn list_services(plan: &ScanPlan) -> ServiceListing {
+    let ctx = context(plan, &now());
+    let collected = collect::collect(&probes(plan), &ctx).await;
+    let resolution = evident_resolve::resolve(&collected.facts, &plan.resolve);
+    ServiceListing {
+        schema: "evident/services/v1",
+        services: resolution.services,
+        unresolved: resolution.unresolved,
+        sources: collected.sources,
+    }
+}
+
+/// Runs a scan. Errors are configuration errors; a source that fails is part of the
+/// result, never an error.
+pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
+    let clock = std::time::Instant::now();
+    let catalog = load_catalog(&plan.judging.policies, &plan.judging.models)?;
+    let policy_dirs = catalog.policy_dirs.clone();
+    let evaluator = Arc::new(Evaluator::new(catalog)?);
+    tracing::info!(
+        elapsed_ms = clock.elapsed().as_millis() as u64,
+        "rules compiled"
+    );
+    let started_at = now();
+    let ctx = context(plan, &started_at);
+    let mut collected = collect::collect(&probes(plan), &ctx).await;
+    tracing::info!(
+        elapsed_ms = clock.elapsed().as_millis() as u64,
+        "probes finished"
+    );
+
+    let resolution = evident_resolve::resolve(&collected.facts, &plan.resolve);
+    for e in resolution.join_evidence(&ctx.observed_at) {
+        collected.evidence.entry(e.id.clone()).or_insert(e);
+    }
+    let (attestations, problems) =
+        attestations::load(&collected.facts, &ctx, &mut collected.evidence);
+    collected.sources.extend(problems);
+
+    let input = rule_input(plan, &collected, &resolution);
+    let input_json = serde_json::to_string(&input).unwrap_or_else(|_| "{}".into());
+    if let Some(path) = &plan.dump_input {
+        write_file(path, &input_json)?;
+    }
+    let known: HashSet<String> = collected.evidence.keys().cloned().collect();
+    let today = Utc::now().date_naive();
+    let judged = {
+        let evaluator = Arc::clone(&evaluator);
+        tokio::task::spawn_blocking(move || {
+            evaluator.evaluate(&input, &input_json, &known, &attestations, today)
+        })
+        .await
+        .map_err(|e| ScanError::Join(e.to_string()))??
+    };
+    tracing::info!(
+        elapsed_ms = clock.elapsed().as_millis() as u64,
+        services = resolution.services.len(),
+        "rules evaluated"
+    );
+    for e in &judged.rule_errors {
+        tracing::error!("{e}");
+    }
+    let mut results = judged.results;
+    coverage::apply(evaluator.catalog(), &resolution, &mut results);
+    let services = resolution.result_services();
+    let levels = infer_levels(
+        evaluator.catalog(),
+        &results,
+        &services,
+        plan.judging.strict,
+    );
+    let unreadable = collect::unreadable(&collected.facts);
+    Ok(ScanResult {
+        schema: SCAN_RESULT_SCHEMA.to_owned(),
+        scan: ScanInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            started_at,
+            finished_at: now(),
+            tool: ToolInfo {
+                name: "evident".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            targets: targets(plan),
+            strict: plan.judging.strict,
+            policies: policy_dirs,
+        },
+        sources: collected.sources,
+        services,
+        criteria: evaluator.criteria_info(),
+        results,
+        levels,
+        evidence: collected.evidence,
+        unreadable,
+        unresolved: resolution.unresolved,
+    })
+}
+
+/// What was scanned, as a person would name it: repositories, clusters, servers.
+fn targets(plan: &ScanPlan) -> Vec<String> {
+    let mut out: Vec<String> = plan
+        .repositories
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    for t in &plan.kube_targets {
+        out.push(match t {
+            evident_probe_kubernetes::Target::Context(c) => format!("kube-context {c}"),
+            evident_probe_kubernetes::Target::Current => "kube current context".into(),
+            evident_probe_kubernetes::Target::Dump { path, .. } => {
+                format!("kube-dump {}", path.display())
+            }
+            evident_probe_kubernetes::Target::Config { name, .. } => format!("cluster {name}"),
+        });
+    }
+    out.extend(
+        plan.prometheus
+            .urls
+            .iter()
+            .map(|u| format!("prometheus {u}")),
+    );
+    out.extend(plan.grafana.url.iter().map(|u| format!("grafana {u}")));
+    out
+}
+
+/// The one document the rules read (`input`): configuration, capability statuses,
+/// services, teams, indexes, facts.
+fn rule_input(plan: &ScanPlan, collected: &Collected, resolution: &Resolution) -> Value {
+    let empty = json!({});
+    json!({
+        "config": plan.judging.rules,
+        "sources": collected
+            .capabilities
+            .iter()
+            .map(|(k, (s, d))| (k.clone(), json!({"status": s.as_str(), "detail": d})))
+            .collect::<serde_json::Map<_, _>>(),
+        "services": resolution.input_services(),
+        "teams": resolution.input_teams(),
+        "index": {"rule_metrics": evident_engine::resolve::rule_metrics(collected.facts.get("git").unwrap_or(&empty))},
+        "facts": collected.facts,
+    })
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), ScanError> {
+    std::fs::write(path, text).map_err(|source| ScanError::Write {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Keeps the evidence map's type in one place for the phases.
+pub(crate) type EvidenceMap = std::collections::BTreeMap<String, Evidence>;
