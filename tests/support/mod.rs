@@ -80,6 +80,17 @@ pub fn evident(args: &[&str]) -> Output {
         .expect("run evident")
 }
 
+/// Runs the built binary in `dir` (the directory a user typed the command in).
+pub fn evident_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run evident")
+}
+
 /// Scans `path` and returns the parsed JSON result, asserting exit 0 and a valid
 /// document.
 pub fn scan_json(path: &Path) -> Value {

@@ -120,6 +120,14 @@ impl Verdict {
     }
 }
 
+/// Whether a required source answered. `a|b` names alternatives, either of which is
+/// enough: workload criteria are judged from manifests or from a cluster.
+fn required_source_ok(required: &str, sources: &HashMap<String, (String, String)>) -> bool {
+    required
+        .split('|')
+        .any(|a| sources.get(a).is_some_and(|(s, _)| s == "ok"))
+}
+
 fn source_map(input: &Value) -> HashMap<String, (String, String)> {
     let mut map = HashMap::new();
     if let Some(sources) = input.get("sources").and_then(Value::as_object) {
@@ -352,13 +360,10 @@ impl Evaluator {
         // `a|b` names alternatives: either one answering is enough (workload criteria are
         // judged from manifests or from a cluster).
         for required in &criterion.sources {
-            let alternatives: Vec<&str> = required.split('|').collect();
-            if alternatives
-                .iter()
-                .any(|a| sources.get(*a).is_some_and(|(s, _)| s == "ok"))
-            {
+            if required_source_ok(required, sources) {
                 continue;
             }
+            let alternatives: Vec<&str> = required.split('|').collect();
             let cap = &required.replace('|', " or ");
             let first = alternatives.first().copied().unwrap_or(required);
             let (status, detail) = sources.get(first).cloned().unwrap_or_else(|| {
@@ -522,7 +527,7 @@ impl Evaluator {
                     || criterion
                         .sources
                         .iter()
-                        .any(|c| sources.get(c).is_none_or(|(s, _)| s != "ok"))
+                        .any(|c| !required_source_ok(c, sources))
                 {
                     continue;
                 }

@@ -258,6 +258,7 @@ mod tests {
             team_source: None,
             resolved_from: "repository".into(),
             found_in: vec![],
+            ..Default::default()
         }]
     }
 

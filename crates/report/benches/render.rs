@@ -96,6 +96,7 @@ fn estate() -> ScanResult {
             team_source: Some("catalog-info.yaml".into()),
             resolved_from: "catalog".into(),
             found_in: vec![cited[3].clone()],
+            ..Default::default()
         });
         for (n, (model, id)) in ids.iter().enumerate() {
             let roll = (s * 31 + n * 17) % 100;

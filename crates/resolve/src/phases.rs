@@ -250,8 +250,12 @@ impl State {
                 .unwrap_or_default()
                 .into_iter()
                 .partition(|(_, w)| w.is_batch());
+            // Only this repository's catalog Components can claim its workloads; listed
+            // once so each workload looks at them, not at every draft (linear in the
+            // repository's size).
+            let catalogs: Vec<usize> = (start..self.drafts.len()).collect();
             for (key, w) in &long {
-                self.long_running(repo_key, key, w, start);
+                self.long_running(repo_key, key, w, &catalogs);
             }
             // Hooks last: "the repository's only service" must count every other batch
             // workload's service first, whatever order the facts list them in.
@@ -342,10 +346,11 @@ impl State {
 
     /// A long-running workload of a repository: claimed by one catalog Component (by
     /// name or `backstage.io/kubernetes-id`), else the service of its app label or name.
-    fn long_running(&mut self, repo_key: &str, key: &str, w: &WorkloadView, start: usize) {
+    fn long_running(&mut self, repo_key: &str, key: &str, w: &WorkloadView, catalogs: &[usize]) {
         let names = [w.service_name(), w.name.as_str()];
-        let claims: Vec<(usize, String)> = (start..self.drafts.len())
-            .filter(|&i| self.drafts[i].origin == Origin::Catalog)
+        let claims: Vec<(usize, String)> = catalogs
+            .iter()
+            .copied()
             .filter_map(|i| {
                 let d = &self.drafts[i];
                 if let Some(id) = d.kube_ids.iter().find(|id| names.contains(&id.as_str())) {
@@ -828,9 +833,4 @@ fn finish_one(id: String, d: &Draft) -> ResolvedService {
         joins: d.joins.clone(),
         found_in: found_in.into_iter().collect(),
     }
-}
-
-/// Reads a value as a typed view, for the file phase.
-pub(crate) fn repo_view<'a>(state: &'a State, repo: &str) -> Option<&'a RepoView> {
-    state.repo_views.get(repo)
 }

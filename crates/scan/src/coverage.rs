@@ -18,7 +18,8 @@ use std::collections::HashMap;
 fn covers(service: &ResolvedService, capability: &str) -> bool {
     match capability {
         "git" | "git_history" => !service.repos.is_empty(),
-        "kubernetes" => !service.live_workloads.is_empty() || !service.repos.is_empty(),
+        "kubernetes" => !service.live_workloads.is_empty(),
+        "prometheus" => !service.prometheus.is_empty(),
         _ => true,
     }
 }

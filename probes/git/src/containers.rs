@@ -141,10 +141,12 @@ pub(crate) fn compose_file(
                     && !yaml_pos::is_null(h)
             });
             let restart = yaml_pos::get(svc, "restart").and_then(yaml_pos::scalar_text);
+            let image = yaml_pos::get(svc, "image").and_then(yaml_pos::scalar_text);
             Some(ComposeService {
                 name,
                 healthcheck,
                 restart,
+                image,
             })
         })
         .collect();

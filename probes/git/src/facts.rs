@@ -79,6 +79,9 @@ pub(crate) struct ComposeService {
     pub name: String,
     pub healthcheck: bool,
     pub restart: Option<String>,
+    /// The image it runs, when named: resolution ties a compose service to the service
+    /// that runs the same image.
+    pub image: Option<String>,
 }
 
 /// One compose file.

@@ -36,6 +36,31 @@ fn error(detail: String) -> ClusterError {
     }
 }
 
+/// Every YAML document of `text` as items of one List: a document that is itself a List
+/// contributes its items; empty documents (a trailing `---`) are skipped.
+fn yaml_to_list(text: &str) -> Result<String, String> {
+    use serde::Deserialize;
+    let mut items: Vec<serde_json::Value> = Vec::new();
+    for (n, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let value =
+            serde_json::Value::deserialize(doc).map_err(|e| format!("document {}: {e}", n + 1))?;
+        let is_list = value
+            .get("kind")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|k| k.ends_with("List"));
+        match value {
+            serde_json::Value::Null => {}
+            serde_json::Value::Object(mut list) if is_list => {
+                if let Some(serde_json::Value::Array(inner)) = list.remove("items") {
+                    items.extend(inner);
+                }
+            }
+            other => items.push(other),
+        }
+    }
+    Ok(serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string())
+}
+
 /// Reads a dump file: a JSON `List` (or a single object), or the same as YAML.
 pub fn read_dump(path: &Path) -> Result<ClusterRead, ClusterError> {
     let size = std::fs::metadata(path)
@@ -52,14 +77,14 @@ pub fn read_dump(path: &Path) -> Result<ClusterRead, ClusterError> {
     let json = if text.trim_start().starts_with('{') {
         text
     } else {
-        // YAML (`kubectl get -o yaml`): converted once to JSON text.
-        let value: serde_json::Value = serde_yaml::from_str(&text).map_err(|e| {
+        // YAML (`kubectl get -o yaml`, or the multi-document manifests a cluster was
+        // given with `kubectl apply -f`): converted once to one JSON List.
+        yaml_to_list(&text).map_err(|e| {
             error(format!(
                 "{} is neither a JSON nor a YAML Kubernetes List: {e}",
                 path.display()
             ))
-        })?;
-        value.to_string()
+        })?
     };
     let file: ListFile = serde_json::from_str(&json).map_err(|e| {
         error(format!(
