@@ -723,12 +723,12 @@ impl<'r> Scan<'r> {
                     .collect()
             };
             for doc in docs {
-                for (how, model) in evident_probe_grafana::extract::dashboards_in_document(&doc) {
+                for (how, model) in evident_dashboards::dashboards_in_document(&doc) {
                     let needle = if json { "\"panels\"" } else { "kind:" };
                     let line = line_containing(&file.text, needle);
                     let evidence = self.book.cite(file, line, line);
-                    let d = evident_probe_grafana::extract::extract_dashboard(&model);
-                    dashboards.push(evident_probe_grafana::dashboard_fact(
+                    let d = evident_dashboards::extract_dashboard(&model);
+                    dashboards.push(evident_dashboards::dashboard_fact(
                         &d,
                         serde_json::json!({"source": how, "path": p}),
                         &evidence,

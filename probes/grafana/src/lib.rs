@@ -2,14 +2,13 @@
 //!
 //! Reads `/api/search?type=dash-db` page by page and each dashboard's JSON model from
 //! `/api/dashboards/uid/<uid>`, then reduces every panel to the metric names and label
-//! matchers its PromQL selects ([`extract`]), the same reduction the git probe applies
-//! to dashboards kept as code. Rules then ask "does a panel select this service?".
-
-pub mod extract;
+//! matchers its PromQL selects ([`evident_dashboards`]), the same reduction the git probe
+//! applies to dashboards kept as code. Rules then ask "does a panel select this service?".
 
 use async_trait::async_trait;
 use evident_core::{Evidence, Probe, ProbeOutput, ScanContext, SourceReport, SourceStatus};
-use evident_probe_prometheus::http::{Auth, JsonClient};
+use evident_dashboards::{dashboard_fact, extract_dashboard};
+use evident_http::{Auth, JsonClient};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -77,16 +76,6 @@ fn host_key(url: &str) -> String {
         .map_or(url, |(_, r)| r)
         .trim_end_matches('/')
         .to_owned()
-}
-
-/// A dashboard as facts: the extraction plus where it came from and its evidence id.
-pub fn dashboard_fact(d: &extract::Dashboard, origin: Value, evidence: &str) -> Value {
-    let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
-    if let (Value::Object(o), Value::Object(extra)) = (&mut v, origin) {
-        o.extend(extra);
-        o.insert("evidence".into(), json!(evidence));
-    }
-    v
 }
 
 #[async_trait]
@@ -164,8 +153,8 @@ async fn read(
                 return ProbeOutput::failed(
                     "grafana",
                     url,
-                    e.status,
-                    ctx.redactor.redact(&e.detail),
+                    e.status(),
+                    ctx.redactor.redact(&e.to_string()),
                 );
             }
         }
@@ -200,7 +189,7 @@ async fn read(
         let body = match result {
             Ok(b) => b,
             Err(e) => {
-                failed.push(format!("{uid}: {}", e.detail));
+                failed.push(format!("{uid}: {}", e));
                 continue;
             }
         };
@@ -208,7 +197,7 @@ async fn read(
             failed.push(format!("{uid}: no dashboard in the answer"));
             continue;
         };
-        let d = extract::extract_dashboard(model);
+        let d = extract_dashboard(model);
         let meta = body.json.get("meta").cloned().unwrap_or(Value::Null);
         let path = format!("/api/dashboards/uid/{uid}");
         let version = model.get("version").map(Value::to_string);

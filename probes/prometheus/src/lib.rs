@@ -7,12 +7,14 @@
 //! part that fails (timeout, 503, a label set too large to read) is reported as such in
 //! `parts`, so rules needing it say `unknown` while everything else is kept.
 
-pub mod http;
+/// The client moved to `evident-http` (probes never depend on one another); the path
+/// stays so callers naming `evident_probe_prometheus::http::Auth` keep building.
+pub use evident_http as http;
 pub mod mapping;
 
 use async_trait::async_trait;
 use evident_core::{Evidence, Probe, ProbeOutput, ScanContext, SourceReport, SourceStatus};
-use http::{Auth, Body, CallError, JsonClient};
+use evident_http::{Auth, Body, CallError, JsonClient};
 use mapping::{Family, Mapping, family, map_target, url_service};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -228,24 +230,21 @@ fn vector(body: &Body) -> Result<&Vec<Value>, CallError> {
         } else {
             SourceStatus::Error
         };
-        return Err(CallError {
+        return Err(CallError::answer(
             status,
-            detail: format!(
+            format!(
                 "the query failed: {}",
                 body.json
                     .get("error")
                     .and_then(Value::as_str)
                     .unwrap_or("no error message")
             ),
-        });
+        ));
     }
     body.json
         .pointer("/data/result")
         .and_then(Value::as_array)
-        .ok_or_else(|| CallError {
-            status: SourceStatus::Error,
-            detail: "the answer has no data.result".into(),
-        })
+        .ok_or_else(|| CallError::answer(SourceStatus::Error, "the answer has no data.result"))
 }
 
 fn labels_of(v: &Value, key: &str) -> BTreeMap<String, String> {
@@ -309,9 +308,9 @@ async fn read_server(
         }
         // Servers behind a proxy that only exposes the query API answer 404 here; the
         // rest may still work.
-        Err(e) if e.detail.contains("HTTP 404") => {}
+        Err(e) if e.http_code() == Some(404) => {}
         Err(e) => {
-            out.status = Some((e.status, e.detail));
+            out.status = Some((e.status(), e.to_string()));
             return out;
         }
     }
@@ -345,7 +344,7 @@ async fn read_server(
                 .insert("targets", (SourceStatus::Ok, String::new()));
         }
         Err(e) => {
-            out.parts.insert("targets", (e.status, e.detail));
+            out.parts.insert("targets", (e.status(), e.to_string()));
         }
     }
     match rules {
@@ -354,7 +353,7 @@ async fn read_server(
             out.parts.insert("rules", (SourceStatus::Ok, String::new()));
         }
         Err(e) => {
-            out.parts.insert("rules", (e.status, e.detail));
+            out.parts.insert("rules", (e.status(), e.to_string()));
         }
     }
     match synthetic.and_then(|b| read_synthetic(&mut out, &b, &synthetic_q, ctx)) {
@@ -363,7 +362,7 @@ async fn read_server(
                 .insert("synthetic", (SourceStatus::Ok, String::new()));
         }
         Err(e) => {
-            out.parts.insert("synthetic", (e.status, e.detail));
+            out.parts.insert("synthetic", (e.status(), e.to_string()));
         }
     }
     let mut edge_error = None;
@@ -396,7 +395,9 @@ async fn read_server(
     }
     out.parts.insert(
         "edges",
-        edge_error.map_or((SourceStatus::Ok, String::new()), |e| (e.status, e.detail)),
+        edge_error.map_or((SourceStatus::Ok, String::new()), |e| {
+            (e.status(), e.to_string())
+        }),
     );
 
     if out.parts.get("targets").map(|p| p.0) != Some(SourceStatus::Ok) {
@@ -447,7 +448,7 @@ async fn read_server(
                 .insert("metrics", (SourceStatus::Ok, String::new()));
         }
         Err(e) => {
-            out.parts.insert("metrics", (e.status, e.detail));
+            out.parts.insert("metrics", (e.status(), e.to_string()));
         }
     }
     match up.and_then(|b| read_availability(&mut out, &b, &up_q, config.window, ctx)) {
@@ -456,7 +457,8 @@ async fn read_server(
                 .insert("availability", (SourceStatus::Ok, String::new()));
         }
         Err(e) => {
-            out.parts.insert("availability", (e.status, e.detail));
+            out.parts
+                .insert("availability", (e.status(), e.to_string()));
         }
     }
     out
@@ -747,13 +749,13 @@ fn read_metrics(
 ) -> Result<(), CallError> {
     let rows = vector(body)?;
     if rows.len() > max_groups {
-        return Err(CallError {
-            status: SourceStatus::Error,
-            detail: format!(
+        return Err(CallError::answer(
+            SourceStatus::Error,
+            format!(
                 "{} metric groups exceed the bound of {max_groups} (a huge label set); metric names not read",
                 rows.len()
             ),
-        });
+        ));
     }
     for row in rows {
         let labels = labels_of(row, "metric");
