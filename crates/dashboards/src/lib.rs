@@ -9,6 +9,8 @@
 //! stand-ins the parser accepts; a matcher whose value came from a variable is marked
 //! `templated`.
 
+#![warn(missing_docs)]
+
 use regex::Regex;
 use serde::Serialize;
 use std::collections::BTreeSet;

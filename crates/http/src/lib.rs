@@ -7,6 +7,8 @@
 //! a person can act on. Credentials live only in the request headers; they are never
 //! formatted into an error or a log line.
 
+#![warn(missing_docs)]
+
 use evident_core::SourceStatus;
 use std::path::Path;
 use std::sync::Arc;
