@@ -493,6 +493,31 @@ impl Budget {
     }
 }
 
+/// Counts of the default branch's commits in the window.
+struct Activity {
+    commits: usize,
+    authors: HashSet<Vec<u8>>,
+    weeks: BTreeSet<i64>,
+}
+
+/// The state every phase of one history read shares: one time budget, one size cache
+/// and one list of cuts, so a walk cut short in one phase is reported with the others.
+struct HistoryWalk<'a> {
+    repo: &'a Repository,
+    key: &'a str,
+    source: &'a str,
+    branch: &'a str,
+    tip: Oid,
+    /// The window's start, in seconds since the epoch.
+    since: i64,
+    ctx: &'a ScanContext,
+    limits: &'a HistoryLimits,
+    budget: Budget,
+    cache: SizeCache,
+    cuts: Vec<String>,
+    evidence: Vec<Evidence>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn read_history(
     repo: &Repository,
@@ -512,89 +537,253 @@ fn read_history(
     let since_90 = (now - ChronoDuration::days(90)).timestamp();
     let head = tip.to_string();
     let short: String = head.chars().take(7).collect();
-    let mut cuts: Vec<String> = Vec::new();
-    let mut evidence = Vec::new();
-    let record =
-        |id: String, locator: String, revision: Option<String>, excerpt: String| Evidence {
-            id,
-            probe: HISTORY_PROBE_NAME.to_owned(),
-            source: source.to_owned(),
-            locator,
-            location: None,
-            observed_at: ctx.observed_at.clone(),
-            revision,
-            sha256: None,
-            excerpt: ctx.redactor.redact(&excerpt),
-        };
+    let mut walk = HistoryWalk {
+        repo,
+        key,
+        source,
+        branch,
+        tip,
+        since,
+        ctx,
+        limits,
+        budget,
+        cache: SizeCache::open(limits.cache_dir.as_deref(), repo),
+        cuts: Vec::new(),
+        evidence: Vec::new(),
+    };
 
-    // 1. Every commit of the default branch in the window: activity and authors.
-    let mut walk = repo.revwalk()?;
-    walk.push(tip)?;
-    // libgit2's default order is git's: newest first by commit date, produced as it
-    // walks. Sort::TIME would first load the whole history.
-    let mut commits = 0usize;
-    let mut authors: HashSet<Vec<u8>> = HashSet::new();
-    let mut weeks: BTreeSet<i64> = BTreeSet::new();
-    for (seen, oid) in walk.enumerate() {
-        if seen >= limits.max_commits {
-            cuts.push(format!(
-                "stopped counting commits after {} (--history-max-commits)",
-                limits.max_commits
-            ));
-            break;
-        }
-        if seen % 1024 == 0 && budget.spent() {
-            cuts.push(format!(
-                "stopped counting commits after {seen} when the time budget ran out"
-            ));
-            break;
-        }
-        let commit = repo.find_commit(oid?)?;
-        let time = commit.time().seconds();
-        if time < since {
-            break;
-        }
-        commits += 1;
-        authors.insert(commit.author().email_bytes().to_ascii_lowercase());
-        weeks.insert((time - since) / (7 * 86_400));
-    }
-
+    let activity = walk.count_commits()?;
     tracing::debug!(
         repo = key,
-        elapsed_ms = budget.started.elapsed().as_millis() as u64,
-        commits,
+        elapsed_ms = walk.elapsed_ms(),
+        commits = activity.commits,
         "history: commits counted"
     );
-    // 2. Merged changes: the first-parent line, newest first, sizes for the newest ones.
-    let mut walk = repo.revwalk()?;
-    walk.push(tip)?;
-    walk.simplify_first_parent()?;
-    let mut changes: Vec<Change> = Vec::new();
-    for oid in walk {
-        let commit = repo.find_commit(oid?)?;
-        let time = commit.time().seconds();
-        if time < since {
-            break;
-        }
-        changes.push(Change {
-            oid: commit.id(),
-            time,
-            lines: None,
+    let changes = walk.merged_changes()?;
+    let unmeasured = changes.iter().filter(|c| c.lines.is_none()).count();
+    let sampled = (unmeasured > 0).then(|| {
+        format!(
+            "sizes measured for the newest {} of {} merged changes",
+            changes.len() - unmeasured,
+            changes.len()
+        )
+    });
+    let largest_changes = walk.largest_changes(&changes);
+    tracing::debug!(
+        repo = key,
+        elapsed_ms = walk.elapsed_ms(),
+        changes = changes.len(),
+        "history: merged changes measured"
+    );
+    let releases = walk.releases()?;
+    let release_evidence = walk.release_evidence(&releases, &short, &head);
+    tracing::debug!(
+        repo = key,
+        elapsed_ms = walk.elapsed_ms(),
+        releases = releases.len(),
+        "history: releases read"
+    );
+    let (stale_branches, branches_examined) = walk.stale_branches(now.timestamp())?;
+    tracing::debug!(
+        repo = key,
+        elapsed_ms = walk.elapsed_ms(),
+        branches = branches_examined,
+        "history: branches examined"
+    );
+    walk.cache.save();
+
+    let read = Read {
+        activity,
+        changes,
+        sampled,
+        largest_changes,
+        releases,
+        release_evidence,
+        stale_branches,
+        branches_examined,
+    };
+    Ok(walk.summarize(read, since_90, head, &short))
+}
+
+/// What the phases of one history read found, before it is summed up.
+struct Read {
+    activity: Activity,
+    changes: Vec<Change>,
+    sampled: Option<String>,
+    largest_changes: Vec<ChangeRef>,
+    releases: Vec<Release>,
+    release_evidence: Option<String>,
+    stale_branches: Vec<StaleBranch>,
+    branches_examined: usize,
+}
+
+impl HistoryWalk<'_> {
+    /// The history facts and their summary evidence, from what the phases found.
+    fn summarize(
+        mut self,
+        read: Read,
+        since_90: i64,
+        head: String,
+        short: &str,
+    ) -> (HistoryFacts, Vec<Evidence>) {
+        let Read {
+            activity,
+            changes,
+            sampled,
+            largest_changes,
+            releases,
+            release_evidence,
+            stale_branches,
+            branches_examined,
+        } = read;
+        let (key, branch, since, limits) = (self.key, self.branch, self.since, self.limits);
+        let changes_all = stats(&changes, since, limits.window_days);
+        let changes_90d = stats(&changes, since_90, 90.min(limits.window_days));
+        let intervals: Vec<f64> = releases.iter().filter_map(|r| r.interval_days).collect();
+        let mut release_diffs: Vec<u64> = releases.iter().filter_map(|r| r.diff_lines).collect();
+        let id = format!("git_history:{key}@{short}");
+        let summary = format!(
+            "{} commit(s) by {} author(s) on {branch} since {}; {} merged change(s), median {} lines; {} release(s); {} branch(es) with unmerged commits over 30 days old",
+            activity.commits,
+            activity.authors.len(),
+            &iso(since)[..10],
+            changes_all.count,
+            changes_all
+                .median_lines
+                .map_or_else(|| "n/a".to_owned(), |m| m.to_string()),
+            releases.len(),
+            stale_branches.len(),
+        );
+        self.record(
+            id.clone(),
+            format!(
+                "git log --first-parent {branch} --since={}",
+                &iso(since)[..10]
+            ),
+            Some(head.clone()),
+            summary,
+        );
+        let weeks_in_window = (f64::from(limits.window_days) / 7.0).max(1.0);
+        let truncated = (!self.cuts.is_empty()).then(|| self.cuts.join("; "));
+        let commits = activity.commits;
+        let facts = HistoryFacts {
+            key: key.to_owned(),
+            root: self.source.to_owned(),
+            default_branch: branch.to_owned(),
+            head,
+            window_days: limits.window_days,
+            since: iso(since),
+            complete: truncated.is_none(),
+            truncated,
+            sampled,
+            commits,
+            commits_per_week: ((commits as f64 / weeks_in_window) * 10.0).round() / 10.0,
+            authors: activity.authors.len(),
+            weeks_with_commits: activity.weeks.len(),
+            changes: changes_all,
+            changes_90d,
+            change_lines: changes.iter().filter_map(|c| c.lines).collect(),
+            largest_changes,
+            median_release_interval_days: median_f64(&intervals),
+            median_release_diff_lines: median(&mut release_diffs),
+            releases,
+            stale_branches,
+            branches_examined,
+            evidence: id,
+            release_evidence,
+        };
+        (facts, self.evidence)
+    }
+
+    /// Adds one evidence record of this history read, its excerpt redacted.
+    fn record(&mut self, id: String, locator: String, revision: Option<String>, excerpt: String) {
+        self.evidence.push(Evidence {
+            id,
+            probe: HISTORY_PROBE_NAME.to_owned(),
+            source: self.source.to_owned(),
+            locator,
+            location: None,
+            observed_at: self.ctx.observed_at.clone(),
+            revision,
+            sha256: None,
+            excerpt: self.ctx.redactor.redact(&excerpt),
         });
-        if changes.len() >= limits.max_commits {
-            cuts.push(format!(
-                "stopped listing merged changes after {}",
-                limits.max_commits
-            ));
-            break;
+    }
+
+    /// Milliseconds since the read began, for the debug log after each phase.
+    fn elapsed_ms(&self) -> u64 {
+        self.budget.started.elapsed().as_millis() as u64
+    }
+
+    /// Phase 1, every commit of the default branch in the window: activity and authors.
+    fn count_commits(&mut self) -> Result<Activity, git2::Error> {
+        let mut walk = self.repo.revwalk()?;
+        walk.push(self.tip)?;
+        // libgit2's default order is git's: newest first by commit date, produced as it
+        // walks. Sort::TIME would first load the whole history.
+        let mut activity = Activity {
+            commits: 0,
+            authors: HashSet::new(),
+            weeks: BTreeSet::new(),
+        };
+        for (seen, oid) in walk.enumerate() {
+            if seen >= self.limits.max_commits {
+                self.cuts.push(format!(
+                    "stopped counting commits after {} (--history-max-commits)",
+                    self.limits.max_commits
+                ));
+                break;
+            }
+            if seen % 1024 == 0 && self.budget.spent() {
+                self.cuts.push(format!(
+                    "stopped counting commits after {seen} when the time budget ran out"
+                ));
+                break;
+            }
+            let commit = self.repo.find_commit(oid?)?;
+            let time = commit.time().seconds();
+            if time < self.since {
+                break;
+            }
+            activity.commits += 1;
+            activity
+                .authors
+                .insert(commit.author().email_bytes().to_ascii_lowercase());
+            activity.weeks.insert((time - self.since) / (7 * 86_400));
         }
+        Ok(activity)
     }
-    let measure = changes.len().min(limits.max_measured_changes);
-    let mut cache = SizeCache::open(limits.cache_dir.as_deref(), repo);
-    for change in &mut changes[..measure] {
-        change.lines = cache.get(&format!("c:{}", change.oid));
-    }
-    {
+
+    /// Phase 2, merged changes: the first-parent line, newest first, sizes for the
+    /// newest ones (from the cache when known, measured within the budget otherwise).
+    fn merged_changes(&mut self) -> Result<Vec<Change>, git2::Error> {
+        let mut walk = self.repo.revwalk()?;
+        walk.push(self.tip)?;
+        walk.simplify_first_parent()?;
+        let mut changes: Vec<Change> = Vec::new();
+        for oid in walk {
+            let commit = self.repo.find_commit(oid?)?;
+            let time = commit.time().seconds();
+            if time < self.since {
+                break;
+            }
+            changes.push(Change {
+                oid: commit.id(),
+                time,
+                lines: None,
+            });
+            if changes.len() >= self.limits.max_commits {
+                self.cuts.push(format!(
+                    "stopped listing merged changes after {}",
+                    self.limits.max_commits
+                ));
+                break;
+            }
+        }
+        let measure = changes.len().min(self.limits.max_measured_changes);
+        for change in &mut changes[..measure] {
+            change.lines = self.cache.get(&format!("c:{}", change.oid));
+        }
         let mut missing: Vec<Change> = changes[..measure]
             .iter()
             .filter(|c| c.lines.is_none())
@@ -604,7 +793,7 @@ fn read_history(
                 lines: None,
             })
             .collect();
-        measure_changes(repo, &mut missing, &budget);
+        measure_changes(self.repo, &mut missing, &self.budget);
         let measured: std::collections::HashMap<Oid, u64> = missing
             .iter()
             .filter_map(|c| c.lines.map(|n| (c.oid, n)))
@@ -614,27 +803,22 @@ fn read_history(
                 && let Some(n) = measured.get(&change.oid)
             {
                 change.lines = Some(*n);
-                cache.put(format!("c:{}", change.oid), *n);
+                self.cache.put(format!("c:{}", change.oid), *n);
             }
         }
+        Ok(changes)
     }
-    let unmeasured = changes.iter().filter(|c| c.lines.is_none()).count();
-    let sampled = (unmeasured > 0).then(|| {
-        format!(
-            "sizes measured for the newest {} of {} merged changes",
-            changes.len() - unmeasured,
-            changes.len()
-        )
-    });
-    let mut largest: Vec<&Change> = changes.iter().filter(|c| c.lines.is_some()).collect();
-    largest.sort_by_key(|c| std::cmp::Reverse(c.lines));
-    let largest_changes: Vec<ChangeRef> = largest
-        .into_iter()
-        .take(5)
-        .map(|c| {
+
+    /// The five largest measured changes, each cited by its commit.
+    fn largest_changes(&mut self, changes: &[Change]) -> Vec<ChangeRef> {
+        let mut largest: Vec<&Change> = changes.iter().filter(|c| c.lines.is_some()).collect();
+        largest.sort_by_key(|c| std::cmp::Reverse(c.lines));
+        let mut refs = Vec::new();
+        for c in largest.into_iter().take(5) {
             let sha = c.oid.to_string();
-            let id = format!("git_history:{key}@{}", &sha[..sha.len().min(12)]);
-            let subject = repo
+            let id = format!("git_history:{}@{}", self.key, &sha[..sha.len().min(12)]);
+            let subject = self
+                .repo
                 .find_commit(c.oid)
                 .ok()
                 .and_then(|commit| {
@@ -644,66 +828,48 @@ fn read_history(
                 })
                 .unwrap_or_default();
             let lines = c.lines.unwrap_or(0);
-            evidence.push(record(
+            self.record(
                 id.clone(),
                 format!("git show --stat {sha}"),
                 Some(sha.clone()),
                 format!("{} {subject} ({lines} lines)", iso(c.time)),
-            ));
-            ChangeRef {
+            );
+            refs.push(ChangeRef {
                 commit: sha,
                 lines,
                 evidence: id,
-            }
-        })
-        .collect();
-
-    tracing::debug!(
-        repo = key,
-        elapsed_ms = budget.started.elapsed().as_millis() as u64,
-        changes = changes.len(),
-        "history: merged changes measured"
-    );
-    // 3. Releases: version-like tags, oldest first, with intervals and diffs.
-    let mut tagged: Vec<(i64, String, Oid)> = Vec::new();
-    for reference in repo.references_glob("refs/tags/*")?.flatten() {
-        let Ok(name) = reference.shorthand().map(str::to_owned) else {
-            continue;
-        };
-        if !is_release_tag(&name) {
-            continue;
+            });
         }
-        if let Ok(commit) = reference.peel_to_commit() {
-            tagged.push((commit.time().seconds(), name, commit.id()));
-        }
+        refs
     }
-    tagged.sort();
-    // The release just before the window gives the first interval inside it.
-    let first_in_window = tagged.iter().position(|(t, _, _)| *t >= since);
-    let mut releases = Vec::new();
-    if let Some(first) = first_in_window {
+
+    /// Phase 3, releases: version-like tags, oldest first, with intervals and diffs.
+    fn releases(&mut self) -> Result<Vec<Release>, git2::Error> {
+        let mut tagged: Vec<(i64, String, Oid)> = Vec::new();
+        for reference in self.repo.references_glob("refs/tags/*")?.flatten() {
+            let Ok(name) = reference.shorthand().map(str::to_owned) else {
+                continue;
+            };
+            if !is_release_tag(&name) {
+                continue;
+            }
+            if let Ok(commit) = reference.peel_to_commit() {
+                tagged.push((commit.time().seconds(), name, commit.id()));
+            }
+        }
+        tagged.sort();
+        // The release just before the window gives the first interval inside it.
+        let mut releases = Vec::new();
+        let Some(first) = tagged.iter().position(|(t, _, _)| *t >= self.since) else {
+            return Ok(releases);
+        };
         let start = first.saturating_sub(1);
         for i in start..tagged.len() {
             let (time, name, oid) = &tagged[i];
             let previous = i.checked_sub(1).map(|p| &tagged[p]);
             let interval = previous.map(|(pt, _, _)| (time - pt) as f64 / 86_400.0);
             let diff = match previous {
-                Some((_, _, poid)) if i >= first => {
-                    let key = format!("r:{poid}..{oid}");
-                    match cache.get(&key) {
-                        Some(n) => Some(n),
-                        None if !budget.spent() => {
-                            let old = repo.find_commit(*poid).ok();
-                            let new = repo.find_commit(*oid)?;
-                            let n = diff_lines(repo, old.as_ref(), &new);
-                            if let Some(n) = n {
-                                cache.put(key, n);
-                            }
-                            n
-                        }
-                        None => None,
-                    }
-                }
+                Some((_, _, poid)) if i >= first => self.release_diff(*poid, *oid)?,
                 _ => None,
             };
             if i >= first {
@@ -716,11 +882,38 @@ fn read_history(
                 });
             }
         }
+        Ok(releases)
     }
-    let intervals: Vec<f64> = releases.iter().filter_map(|r| r.interval_days).collect();
-    let mut release_diffs: Vec<u64> = releases.iter().filter_map(|r| r.diff_lines).collect();
-    let release_evidence = (!releases.is_empty()).then(|| {
-        let id = format!("git_history:{key}@{short}:releases");
+
+    /// Lines between two releases: from the cache, else measured while the budget lasts.
+    fn release_diff(&mut self, previous: Oid, oid: Oid) -> Result<Option<u64>, git2::Error> {
+        let key = format!("r:{previous}..{oid}");
+        Ok(match self.cache.get(&key) {
+            Some(n) => Some(n),
+            None if !self.budget.spent() => {
+                let old = self.repo.find_commit(previous).ok();
+                let new = self.repo.find_commit(oid)?;
+                let n = diff_lines(self.repo, old.as_ref(), &new);
+                if let Some(n) = n {
+                    self.cache.put(key, n);
+                }
+                n
+            }
+            None => None,
+        })
+    }
+
+    /// The newest ten releases as one evidence record, when there are any.
+    fn release_evidence(
+        &mut self,
+        releases: &[Release],
+        short: &str,
+        head: &str,
+    ) -> Option<String> {
+        if releases.is_empty() {
+            return None;
+        }
+        let id = format!("git_history:{}@{short}:releases", self.key);
         let listing: Vec<String> = releases
             .iter()
             .rev()
@@ -735,188 +928,160 @@ fn read_history(
                 )
             })
             .collect();
-        evidence.push(record(
+        self.record(
             id.clone(),
             "git tag --sort=creatordate".to_owned(),
-            Some(head.clone()),
+            Some(head.to_owned()),
             listing.join("\n"),
-        ));
-        id
-    });
+        );
+        Some(id)
+    }
 
-    tracing::debug!(
-        repo = key,
-        elapsed_ms = budget.started.elapsed().as_millis() as u64,
-        releases = releases.len(),
-        "history: releases read"
-    );
-    // 4. Branches with commits the default branch lacks.
-    let mut branch_tips: BTreeMap<String, Oid> = BTreeMap::new();
-    for (glob, prefix) in [
-        ("refs/heads/*", "refs/heads/"),
-        ("refs/remotes/*", "refs/remotes/"),
-    ] {
-        for reference in repo.references_glob(glob)?.flatten() {
-            let Ok(full) = reference.name() else {
-                continue;
-            };
-            let mut name = full.trim_start_matches(prefix).to_owned();
-            if prefix == "refs/remotes/" {
-                // origin/feature → feature; a local branch of the same name wins.
-                match name.split_once('/') {
-                    Some((_, rest)) => name = rest.to_owned(),
-                    None => continue,
-                }
-            }
-            if name == "HEAD" || name == branch {
-                continue;
-            }
-            if let Ok(commit) = reference.peel_to_commit() {
-                branch_tips.entry(name).or_insert(commit.id());
-            }
-        }
-    }
-    let mut stale_branches = Vec::new();
-    let mut branches_examined = 0usize;
-    let now_s = now.timestamp();
-    // One walk of the default branch's whole history, shared by every branch: asking
-    // libgit2 for ahead/behind per branch repeats that walk for each old branch.
-    // What a branch holds that the default branch lacks is fixed by the two tips, so it
-    // is kept between scans like change sizes; when every branch is known, the walk of
-    // the default branch's history is not needed at all.
-    let keys_of = |b: &Oid| (format!("ba:{b}..{tip}"), format!("bo:{b}..{tip}"));
-    let all_known = branch_tips
-        .values()
-        .take(limits.max_branches)
-        .all(|b| cache.get(&keys_of(b).0).is_some());
-    let on_default = if branch_tips.is_empty() || all_known {
-        Some(HashSet::new())
-    } else {
-        reachable_set(repo, tip, limits.max_commits, &budget)?
-    };
-    if on_default.is_none() && !branch_tips.is_empty() {
-        cuts.push(format!(
-            "branches were not examined: the default branch has more than {} commits or the time budget ran out",
-            limits.max_commits
-        ));
-    }
-    let on_default = on_default.unwrap_or_default();
-    let examine = if on_default.is_empty() && !branch_tips.is_empty() && !all_known {
-        0
-    } else {
-        branch_tips.len()
-    };
-    for (name, branch_oid) in branch_tips.iter().take(examine) {
-        if branches_examined >= limits.max_branches || budget.spent() {
-            cuts.push(format!(
-                "examined {branches_examined} of {} branches",
-                branch_tips.len()
-            ));
-            break;
-        }
-        branches_examined += 1;
-        let (ahead_key, oldest_key) = keys_of(branch_oid);
-        let found = match (cache.get(&ahead_key), cache.get(&oldest_key)) {
-            (Some(0), _) => None,
-            (Some(ahead), Some(oldest)) => Some((ahead as usize, oldest as i64)),
-            _ => {
-                let walked = unmerged(repo, *branch_oid, &on_default, 10_000)?;
-                match walked {
-                    None => cache.put(ahead_key, 0),
-                    Some((ahead, oldest)) => {
-                        cache.put(ahead_key, ahead as u64);
-                        cache.put(oldest_key, oldest.max(0) as u64);
+    /// Every branch but the default one, local and remote (a local branch of the same
+    /// name wins), with its tip.
+    fn branch_tips(&self) -> Result<BTreeMap<String, Oid>, git2::Error> {
+        let mut branch_tips: BTreeMap<String, Oid> = BTreeMap::new();
+        for (glob, prefix) in [
+            ("refs/heads/*", "refs/heads/"),
+            ("refs/remotes/*", "refs/remotes/"),
+        ] {
+            for reference in self.repo.references_glob(glob)?.flatten() {
+                let Ok(full) = reference.name() else {
+                    continue;
+                };
+                let mut name = full.trim_start_matches(prefix).to_owned();
+                if prefix == "refs/remotes/" {
+                    // origin/feature → feature; a local branch of the same name wins.
+                    match name.split_once('/') {
+                        Some((_, rest)) => name = rest.to_owned(),
+                        None => continue,
                     }
                 }
-                walked
+                if name == "HEAD" || name == self.branch {
+                    continue;
+                }
+                if let Ok(commit) = reference.peel_to_commit() {
+                    branch_tips.entry(name).or_insert(commit.id());
+                }
             }
-        };
-        let Some((ahead, oldest)) = found else {
-            continue;
-        };
-        let age_days = ((now_s - oldest).max(0) / 86_400) as u32;
-        if age_days < 30 {
-            continue;
         }
-        let sha = branch_oid.to_string();
-        let id = format!("git_history:{key}:branch/{name}");
-        evidence.push(record(
+        Ok(branch_tips)
+    }
+
+    /// Phase 4, branches with commits the default branch lacks, 30 days old or more;
+    /// returns them and how many branches were examined.
+    fn stale_branches(&mut self, now_s: i64) -> Result<(Vec<StaleBranch>, usize), git2::Error> {
+        let branch_tips = self.branch_tips()?;
+        let tip = self.tip;
+        // One walk of the default branch's whole history, shared by every branch: asking
+        // libgit2 for ahead/behind per branch repeats that walk for each old branch.
+        // What a branch holds that the default branch lacks is fixed by the two tips, so
+        // it is kept between scans like change sizes; when every branch is known, the
+        // walk of the default branch's history is not needed at all.
+        let keys_of = |b: &Oid| (format!("ba:{b}..{tip}"), format!("bo:{b}..{tip}"));
+        let all_known = branch_tips
+            .values()
+            .take(self.limits.max_branches)
+            .all(|b| self.cache.get(&keys_of(b).0).is_some());
+        let on_default = if branch_tips.is_empty() || all_known {
+            Some(HashSet::new())
+        } else {
+            reachable_set(self.repo, tip, self.limits.max_commits, &self.budget)?
+        };
+        if on_default.is_none() && !branch_tips.is_empty() {
+            self.cuts.push(format!(
+                "branches were not examined: the default branch has more than {} commits or the time budget ran out",
+                self.limits.max_commits
+            ));
+        }
+        let on_default = on_default.unwrap_or_default();
+        let examine = if on_default.is_empty() && !branch_tips.is_empty() && !all_known {
+            0
+        } else {
+            branch_tips.len()
+        };
+        let mut stale_branches = Vec::new();
+        let mut branches_examined = 0usize;
+        for (name, branch_oid) in branch_tips.iter().take(examine) {
+            if branches_examined >= self.limits.max_branches || self.budget.spent() {
+                self.cuts.push(format!(
+                    "examined {branches_examined} of {} branches",
+                    branch_tips.len()
+                ));
+                break;
+            }
+            branches_examined += 1;
+            let (ahead_key, oldest_key) = keys_of(branch_oid);
+            let Some((ahead, oldest)) =
+                self.unmerged_cached(*branch_oid, &on_default, ahead_key, oldest_key)?
+            else {
+                continue;
+            };
+            let age_days = ((now_s - oldest).max(0) / 86_400) as u32;
+            if age_days < 30 {
+                continue;
+            }
+            stale_branches.push(self.stale_branch(name, *branch_oid, ahead, oldest, age_days));
+        }
+        Ok((stale_branches, branches_examined))
+    }
+
+    /// What `branch` holds that the default branch lacks (count, oldest commit time),
+    /// from the cache when both tips were seen before; `None` when nothing.
+    fn unmerged_cached(
+        &mut self,
+        branch: Oid,
+        on_default: &HashSet<Oid>,
+        ahead_key: String,
+        oldest_key: String,
+    ) -> Result<Option<(usize, i64)>, git2::Error> {
+        Ok(
+            match (self.cache.get(&ahead_key), self.cache.get(&oldest_key)) {
+                (Some(0), _) => None,
+                (Some(ahead), Some(oldest)) => Some((ahead as usize, oldest as i64)),
+                _ => {
+                    let walked = unmerged(self.repo, branch, on_default, 10_000)?;
+                    match walked {
+                        None => self.cache.put(ahead_key, 0),
+                        Some((ahead, oldest)) => {
+                            self.cache.put(ahead_key, ahead as u64);
+                            self.cache.put(oldest_key, oldest.max(0) as u64);
+                        }
+                    }
+                    walked
+                }
+            },
+        )
+    }
+
+    /// One stale branch, cited by its tip.
+    fn stale_branch(
+        &mut self,
+        name: &str,
+        tip: Oid,
+        ahead: usize,
+        oldest: i64,
+        age_days: u32,
+    ) -> StaleBranch {
+        let branch = self.branch;
+        let id = format!("git_history:{}:branch/{name}", self.key);
+        self.record(
             id.clone(),
             format!("git log {branch}..{name}"),
-            Some(sha),
+            Some(tip.to_string()),
             format!(
                 "branch {name}: {ahead} commit(s) not on {branch}, oldest from {}",
                 iso(oldest)
             ),
-        ));
-        stale_branches.push(StaleBranch {
-            name: name.clone(),
+        );
+        StaleBranch {
+            name: name.to_owned(),
             unmerged_commits: ahead,
             oldest_unmerged: iso(oldest),
             age_days,
             evidence: id,
-        });
+        }
     }
-
-    tracing::debug!(
-        repo = key,
-        elapsed_ms = budget.started.elapsed().as_millis() as u64,
-        branches = branches_examined,
-        "history: branches examined"
-    );
-    cache.save();
-    let changes_all = stats(&changes, since, limits.window_days);
-    let changes_90d = stats(&changes, since_90, 90.min(limits.window_days));
-    let id = format!("git_history:{key}@{short}");
-    let summary = format!(
-        "{commits} commit(s) by {} author(s) on {branch} since {}; {} merged change(s), median {} lines; {} release(s); {} branch(es) with unmerged commits over 30 days old",
-        authors.len(),
-        &iso(since)[..10],
-        changes_all.count,
-        changes_all
-            .median_lines
-            .map_or_else(|| "n/a".to_owned(), |m| m.to_string()),
-        releases.len(),
-        stale_branches.len(),
-    );
-    evidence.push(record(
-        id.clone(),
-        format!(
-            "git log --first-parent {branch} --since={}",
-            &iso(since)[..10]
-        ),
-        Some(head.clone()),
-        summary,
-    ));
-    let weeks_in_window = (f64::from(limits.window_days) / 7.0).max(1.0);
-    let truncated = (!cuts.is_empty()).then(|| cuts.join("; "));
-    let facts = HistoryFacts {
-        key: key.to_owned(),
-        root: source.to_owned(),
-        default_branch: branch.to_owned(),
-        head,
-        window_days: limits.window_days,
-        since: iso(since),
-        complete: truncated.is_none(),
-        truncated,
-        sampled,
-        commits,
-        commits_per_week: ((commits as f64 / weeks_in_window) * 10.0).round() / 10.0,
-        authors: authors.len(),
-        weeks_with_commits: weeks.len(),
-        changes: changes_all,
-        changes_90d,
-        change_lines: changes.iter().filter_map(|c| c.lines).collect(),
-        largest_changes,
-        median_release_interval_days: median_f64(&intervals),
-        median_release_diff_lines: median(&mut release_diffs),
-        releases,
-        stale_branches,
-        branches_examined,
-        evidence: id,
-        release_evidence,
-    };
-    Ok((facts, evidence))
 }
 
 #[cfg(test)]

@@ -5,10 +5,12 @@
 //! symlink, a parse error) becomes an `unreadable` note and the scan goes on, because a
 //! missing fact must read as "could not see", never as "not there".
 
-use crate::ci::{CiFacts, CiFile, PathSystem, github, gitlab, tekton};
+use crate::ci::{CiFacts, CiFile, JobDraft, PathSystem, github, gitlab, tekton};
 use crate::containers;
 use crate::evidence::{EvidenceBook, SourceFile};
-use crate::facts::{Codeowners, HelmChart, OwnersFile, RepoFacts, Unreadable};
+use crate::facts::{
+    CatalogEntry, Codeowners, ComposeFile, Dockerfile, HelmChart, OwnersFile, RepoFacts, Unreadable,
+};
 use crate::inventory::{self, Category, InventoryBuilder, RepoPaths};
 use crate::manifests;
 use crate::ownership;
@@ -143,6 +145,9 @@ fn helm_chart_of<'a>(path: &str, chart_dirs: &'a BTreeSet<String>) -> Option<&'a
 }
 
 /// Scans one repository; never panics on its content.
+///
+/// The phases run in a fixed order because later ones skip what earlier ones claimed
+/// (CI files are not read again as manifests) and evidence ids follow citation order.
 pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
     let source = path.display().to_string();
     let reader = match RepoReader::open(path, ctx.worktree) {
@@ -152,278 +157,453 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
             return RepoScan::failed(source, key, e.to_string());
         }
     };
-    let revision = if reader.worktree {
-        None
-    } else {
-        reader.head.clone()
-    };
-    let mut book = EvidenceBook::new(ctx, key, &source, revision.as_deref());
-    let mut files = Files {
-        reader: &reader,
-        texts: BTreeMap::new(),
-        unreadable: Vec::new(),
-        failed: BTreeMap::new(),
-    };
-    let paths: Vec<String> = reader
-        .entries
-        .iter()
-        .filter(|e| e.kind == EntryKind::File)
-        .map(|e| e.path.clone())
-        .collect();
-    let mut repo_paths = RepoPaths::from_paths(paths.iter().map(String::as_str));
-    let default_branch = reader
-        .default_branch
+    let mut scan = Scan::new(&reader, ctx, key, &source);
+    scan.note_symlinks();
+    let chart_dirs = chart_dirs(&scan.paths);
+    let (ci_facts, claimed) = scan.ci(&chart_dirs);
+    let codeowners = scan.codeowners();
+    let yaml = scan.yaml_files(&claimed, &chart_dirs);
+    let mut found = yaml.found;
+    let helm_charts = scan.helm_charts(&chart_dirs);
+    let owners_files = scan.owners_files();
+    for entry in std::mem::take(&mut found.gitops) {
+        scan.inventory.add(
+            Category::ConfigAsCode,
+            &entry.tool,
+            false,
+            &entry.path,
+            entry.evidence,
+        );
+    }
+    let dashboards = scan.dashboards();
+    scan.json_inventory();
+    let dockerfiles = scan.dockerfiles();
+    scan.path_inventory();
+
+    let detail = reader
+        .walk_note
         .clone()
-        .unwrap_or_else(|| "main".to_owned());
-
-    // Symlinks: never followed; said so when they sit where a parser would look or
-    // point outside the repository.
-    for entry in reader
-        .entries
-        .iter()
-        .filter(|e| e.kind == EntryKind::Symlink)
-    {
-        if wanted(&entry.path, &repo_paths) || reader.symlink_escapes(&entry.path) {
-            note(
-                &mut files.unreadable,
-                &entry.path,
-                &ReadError::Symlink.to_string(),
-            );
-        }
-    }
-
-    // CI.
-    let mut ci_facts = CiFacts::default();
-    let workflow_paths: Vec<&String> = paths
-        .iter()
-        .filter(|p| github::is_workflow_path(p))
-        .collect();
-    let mut workflow_files: Vec<String> = Vec::new();
-    for p in &workflow_paths {
-        if files.load(p) {
-            workflow_files.push((*p).clone());
-        } else {
-            ci_facts
-                .files
-                .push(broken_ci_file(&files, p, github::SYSTEM, &mut book));
-        }
-    }
-    let workflows = {
-        let refs: Vec<&SourceFile> = workflow_files
-            .iter()
-            .filter_map(|p| files.texts.get(p))
-            .collect();
-        github::scan_workflows(
-            &refs,
-            &mut book,
-            &default_branch,
-            reader.origin_owner.as_deref(),
-            &mut files.unreadable,
-        )
+        .or_else(|| reader.empty_note.clone());
+    let facts = RepoFacts {
+        key: key.to_owned(),
+        root: source.clone(),
+        head: reader.head.clone(),
+        default_branch: reader.default_branch.clone(),
+        ci: ci_facts,
+        dockerfiles,
+        compose_files: yaml.compose_files,
+        inventory: scan.inventory.finish(),
+        codeowners,
+        owners_files,
+        helm_charts,
+        catalog: yaml.catalog,
+        dashboards,
+        unreadable: scan.files.unreadable,
     };
-    ci_facts.files.extend(workflows.files);
-    let mut drafts = workflows.jobs;
-    let mut gitlab_paths: BTreeSet<String> = BTreeSet::new();
-    if reader.exists(gitlab::ROOT_FILE) {
-        gitlab_paths.insert(gitlab::ROOT_FILE.to_owned());
-        match read_source(&reader, gitlab::ROOT_FILE) {
-            Ok(root) => {
-                let mut include_errors: Vec<(String, ReadError)> = Vec::new();
-                let pipeline = {
-                    let reader = &reader;
-                    let mut load = |p: &str| match read_source(reader, p) {
-                        Ok(f) => Some(f),
-                        Err(e) => {
-                            include_errors.push((p.to_owned(), e));
-                            None
-                        }
-                    };
-                    gitlab::scan_pipeline(
-                        root.clone_for_scan(),
-                        &mut load,
-                        &paths,
-                        &mut book,
-                        &default_branch,
-                        &mut files.unreadable,
-                    )
-                };
-                for (p, e) in include_errors {
-                    note(&mut files.unreadable, &p, &e.to_string());
-                    gitlab_paths.insert(p.clone());
-                    files.failed.insert(p.clone(), e);
-                    ci_facts
-                        .files
-                        .push(broken_ci_file(&files, &p, gitlab::SYSTEM, &mut book));
-                }
-                ci_facts.files.extend(pipeline.files);
-                drafts.extend(pipeline.jobs);
-                files.texts.insert(root.path.clone(), root);
-                for included in pipeline.included {
-                    gitlab_paths.insert(included.path.clone());
-                    files.texts.insert(included.path.clone(), included);
-                }
-            }
-            Err(e) => {
-                note(&mut files.unreadable, gitlab::ROOT_FILE, &e.to_string());
-                files.failed.insert(gitlab::ROOT_FILE.to_owned(), e);
-                ci_facts.files.push(broken_ci_file(
-                    &files,
-                    gitlab::ROOT_FILE,
-                    gitlab::SYSTEM,
-                    &mut book,
-                ));
-            }
-        }
+    tracing::debug!(repo = %source, jobs = facts.ci.jobs.len(), objects = found.objects.len(), "repository scanned");
+    RepoScan {
+        key: key.to_owned(),
+        facts: Some(facts),
+        objects: found.objects,
+        alert_rules: found.alert_rules,
+        evidence: scan.book.into_records(),
+        report: SourceReport {
+            probe: "git".to_owned(),
+            source,
+            status: SourceStatus::Ok,
+            detail,
+        },
     }
-    // CI systems found by path (Jenkins, CircleCI, Azure, Bitbucket, Cloud Build, Drone,
-    // Buildkite, Travis), then Tekton objects found by content.
-    let mut ci_paths: BTreeSet<String> = BTreeSet::new();
-    for p in &paths {
-        let Some(system) = PathSystem::of(p) else {
-            continue;
-        };
-        ci_paths.insert(p.clone());
-        if !files.load(p) {
-            ci_facts
-                .files
-                .push(broken_ci_file(&files, p, system.name(), &mut book));
-            continue;
-        }
-        let Some(file) = files.get(p) else { continue };
-        let parsed = system.scan(file, &mut book, &default_branch);
-        if let Some(error) = &parsed.file.error {
-            note(&mut files.unreadable, p, error);
-        }
-        ci_facts.files.push(parsed.file);
-        drafts.extend(parsed.jobs);
-    }
-    let tekton_chart_dirs: BTreeSet<String> = paths
+}
+
+/// The directories holding a `Chart.yaml`: their templates are never parsed as
+/// manifests or Tekton objects, because unrendered templates are not YAML.
+fn chart_dirs(paths: &[String]) -> BTreeSet<String> {
+    paths
         .iter()
         .filter(|p| file_name(p) == "Chart.yaml")
         .map(|p| inventory::dir_of(p).to_owned())
-        .collect();
-    let tekton_paths: Vec<String> = paths
-        .iter()
-        .filter(|p| {
-            is_yaml(p)
-                && !p.starts_with(".github/")
-                && !gitlab_paths.contains(*p)
-                && !ci_paths.contains(*p)
-                && helm_chart_of(p, &tekton_chart_dirs).is_none()
-        })
-        .filter(|p| {
-            files.load(p)
-                && files
-                    .get(p)
-                    .is_some_and(|f| tekton::may_hold_tekton(&f.text))
-        })
-        .cloned()
-        .collect();
-    if !tekton_paths.is_empty() {
+        .collect()
+}
+
+/// The CI files the CI parsers took, so the YAML pass does not read them as manifests.
+struct CiPaths {
+    gitlab: BTreeSet<String>,
+    by_path: BTreeSet<String>,
+}
+
+impl CiPaths {
+    /// Whether a CI parser owns `path` (GitHub workflows live under `.github/`).
+    fn claims(&self, path: &str) -> bool {
+        path.starts_with(".github/") || self.gitlab.contains(path) || self.by_path.contains(path)
+    }
+}
+
+/// What the YAML pass found besides inventory entries.
+struct YamlFindings {
+    found: manifests::Found,
+    compose_files: Vec<ComposeFile>,
+    catalog: Vec<CatalogEntry>,
+}
+
+/// The state every phase of one repository scan reads and extends: one file cache and
+/// one evidence book, so a file is read once and cited with one id however many
+/// phases look at it.
+struct Scan<'r> {
+    reader: &'r RepoReader,
+    book: EvidenceBook<'r>,
+    files: Files<'r>,
+    /// Every regular file, in the reader's order.
+    paths: Vec<String>,
+    repo_paths: RepoPaths,
+    default_branch: String,
+    inventory: InventoryBuilder,
+}
+
+impl<'r> Scan<'r> {
+    fn new(reader: &'r RepoReader, ctx: &'r ScanContext, key: &str, source: &str) -> Self {
+        let revision = if reader.worktree {
+            None
+        } else {
+            reader.head.clone()
+        };
+        let book = EvidenceBook::new(ctx, key, source, revision.as_deref());
+        let files = Files {
+            reader,
+            texts: BTreeMap::new(),
+            unreadable: Vec::new(),
+            failed: BTreeMap::new(),
+        };
+        let paths: Vec<String> = reader
+            .entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::File)
+            .map(|e| e.path.clone())
+            .collect();
+        let repo_paths = RepoPaths::from_paths(paths.iter().map(String::as_str));
+        let default_branch = reader
+            .default_branch
+            .clone()
+            .unwrap_or_else(|| "main".to_owned());
+        Scan {
+            reader,
+            book,
+            files,
+            paths,
+            repo_paths,
+            default_branch,
+            inventory: InventoryBuilder::default(),
+        }
+    }
+
+    /// Symlinks: never followed; said so when they sit where a parser would look or
+    /// point outside the repository.
+    fn note_symlinks(&mut self) {
+        for entry in self
+            .reader
+            .entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::Symlink)
+        {
+            if wanted(&entry.path, &self.repo_paths) || self.reader.symlink_escapes(&entry.path) {
+                note(
+                    &mut self.files.unreadable,
+                    &entry.path,
+                    &ReadError::Symlink.to_string(),
+                );
+            }
+        }
+    }
+
+    /// Every CI system: GitHub workflows, the GitLab pipeline with its includes, the
+    /// systems found by path, then Tekton objects found by content; jobs are finished
+    /// last because a job may cite any CI file read before it.
+    fn ci(&mut self, chart_dirs: &BTreeSet<String>) -> (CiFacts, CiPaths) {
+        let mut ci_facts = CiFacts::default();
+        let mut drafts = self.github_workflows(&mut ci_facts);
+        let gitlab = self.gitlab_pipeline(&mut ci_facts, &mut drafts);
+        let by_path = self.path_systems(&mut ci_facts, &mut drafts);
+        let claimed = CiPaths { gitlab, by_path };
+        self.tekton(&claimed, chart_dirs, &mut ci_facts, &mut drafts);
+        for draft in drafts {
+            if let Some(job) = draft.finish(&mut self.book, &self.files.texts) {
+                ci_facts.jobs.push(job);
+            }
+        }
+        (ci_facts, claimed)
+    }
+
+    /// GitHub Actions workflows; an unreadable one is listed as a broken CI file.
+    fn github_workflows(&mut self, ci_facts: &mut CiFacts) -> Vec<JobDraft> {
+        let mut workflow_files: Vec<String> = Vec::new();
+        for p in self.paths.iter().filter(|p| github::is_workflow_path(p)) {
+            if self.files.load(p) {
+                workflow_files.push(p.clone());
+            } else {
+                ci_facts.files.push(broken_ci_file(
+                    &self.files,
+                    p,
+                    github::SYSTEM,
+                    &mut self.book,
+                ));
+            }
+        }
+        let refs: Vec<&SourceFile> = workflow_files
+            .iter()
+            .filter_map(|p| self.files.texts.get(p))
+            .collect();
+        let workflows = github::scan_workflows(
+            &refs,
+            &mut self.book,
+            &self.default_branch,
+            self.reader.origin_owner.as_deref(),
+            &mut self.files.unreadable,
+        );
+        ci_facts.files.extend(workflows.files);
+        workflows.jobs
+    }
+
+    /// The GitLab pipeline and the local files it includes; returns every path it read
+    /// or tried to read.
+    fn gitlab_pipeline(
+        &mut self,
+        ci_facts: &mut CiFacts,
+        drafts: &mut Vec<JobDraft>,
+    ) -> BTreeSet<String> {
+        let mut gitlab_paths: BTreeSet<String> = BTreeSet::new();
+        if !self.reader.exists(gitlab::ROOT_FILE) {
+            return gitlab_paths;
+        }
+        gitlab_paths.insert(gitlab::ROOT_FILE.to_owned());
+        let root = match read_source(self.reader, gitlab::ROOT_FILE) {
+            Ok(root) => root,
+            Err(e) => {
+                note(
+                    &mut self.files.unreadable,
+                    gitlab::ROOT_FILE,
+                    &e.to_string(),
+                );
+                self.files.failed.insert(gitlab::ROOT_FILE.to_owned(), e);
+                ci_facts.files.push(broken_ci_file(
+                    &self.files,
+                    gitlab::ROOT_FILE,
+                    gitlab::SYSTEM,
+                    &mut self.book,
+                ));
+                return gitlab_paths;
+            }
+        };
+        let mut include_errors: Vec<(String, ReadError)> = Vec::new();
+        let pipeline = {
+            let reader = self.reader;
+            let mut load = |p: &str| match read_source(reader, p) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    include_errors.push((p.to_owned(), e));
+                    None
+                }
+            };
+            gitlab::scan_pipeline(
+                root.clone_for_scan(),
+                &mut load,
+                &self.paths,
+                &mut self.book,
+                &self.default_branch,
+                &mut self.files.unreadable,
+            )
+        };
+        for (p, e) in include_errors {
+            note(&mut self.files.unreadable, &p, &e.to_string());
+            gitlab_paths.insert(p.clone());
+            self.files.failed.insert(p.clone(), e);
+            ci_facts.files.push(broken_ci_file(
+                &self.files,
+                &p,
+                gitlab::SYSTEM,
+                &mut self.book,
+            ));
+        }
+        ci_facts.files.extend(pipeline.files);
+        drafts.extend(pipeline.jobs);
+        self.files.texts.insert(root.path.clone(), root);
+        for included in pipeline.included {
+            gitlab_paths.insert(included.path.clone());
+            self.files.texts.insert(included.path.clone(), included);
+        }
+        gitlab_paths
+    }
+
+    /// CI systems found by path (Jenkins, CircleCI, Azure, Bitbucket, Cloud Build,
+    /// Drone, Buildkite, Travis); returns the paths they own.
+    fn path_systems(
+        &mut self,
+        ci_facts: &mut CiFacts,
+        drafts: &mut Vec<JobDraft>,
+    ) -> BTreeSet<String> {
+        let mut ci_paths: BTreeSet<String> = BTreeSet::new();
+        for p in &self.paths {
+            let Some(system) = PathSystem::of(p) else {
+                continue;
+            };
+            ci_paths.insert(p.clone());
+            if !self.files.load(p) {
+                ci_facts.files.push(broken_ci_file(
+                    &self.files,
+                    p,
+                    system.name(),
+                    &mut self.book,
+                ));
+                continue;
+            }
+            let Some(file) = self.files.get(p) else {
+                continue;
+            };
+            let parsed = system.scan(file, &mut self.book, &self.default_branch);
+            if let Some(error) = &parsed.file.error {
+                note(&mut self.files.unreadable, p, error);
+            }
+            ci_facts.files.push(parsed.file);
+            drafts.extend(parsed.jobs);
+        }
+        ci_paths
+    }
+
+    /// Tekton objects, found by content in YAML no other CI parser or Helm chart owns.
+    fn tekton(
+        &mut self,
+        claimed: &CiPaths,
+        chart_dirs: &BTreeSet<String>,
+        ci_facts: &mut CiFacts,
+        drafts: &mut Vec<JobDraft>,
+    ) {
+        let files = &mut self.files;
+        let tekton_paths: Vec<String> = self
+            .paths
+            .iter()
+            .filter(|p| is_yaml(p) && !claimed.claims(p) && helm_chart_of(p, chart_dirs).is_none())
+            .filter(|p| {
+                files.load(p)
+                    && files
+                        .get(p)
+                        .is_some_and(|f| tekton::may_hold_tekton(&f.text))
+            })
+            .cloned()
+            .collect();
+        if tekton_paths.is_empty() {
+            return;
+        }
         let parsed = {
-            let refs: Vec<&SourceFile> = tekton_paths.iter().filter_map(|p| files.get(p)).collect();
-            tekton::scan(&refs, &mut book, &default_branch)
+            let refs: Vec<&SourceFile> = tekton_paths
+                .iter()
+                .filter_map(|p| self.files.get(p))
+                .collect();
+            tekton::scan(&refs, &mut self.book, &self.default_branch)
         };
         for parsed in parsed {
             if let Some(error) = &parsed.file.error {
-                note(&mut files.unreadable, &parsed.file.path, error);
+                note(&mut self.files.unreadable, &parsed.file.path, error);
             }
             ci_facts.files.push(parsed.file);
             drafts.extend(parsed.jobs);
         }
     }
-    for draft in drafts {
-        if let Some(job) = draft.finish(&mut book, &files.texts) {
-            ci_facts.jobs.push(job);
+
+    /// The first CODEOWNERS file in GitHub's lookup order; later ones are ignored, as
+    /// GitHub ignores them.
+    fn codeowners(&mut self) -> Option<Codeowners> {
+        for candidate in ownership::CODEOWNERS_PATHS {
+            if self.reader.exists(candidate) {
+                if self.files.load(candidate)
+                    && let Some(file) = self.files.get(candidate)
+                {
+                    return Some(ownership::codeowners(file, &mut self.book));
+                }
+                return None;
+            }
         }
+        None
     }
 
-    // Ownership.
-    let mut codeowners: Option<Codeowners> = None;
-    for candidate in ownership::CODEOWNERS_PATHS {
-        if reader.exists(candidate) {
-            if files.load(candidate)
-                && let Some(file) = files.get(candidate)
-            {
-                codeowners = Some(ownership::codeowners(file, &mut book));
-            }
-            break;
-        }
-    }
-
-    // YAML and JSON anywhere else: manifests, compose, catalog, rule files, API specs.
-    let chart_dirs: BTreeSet<String> = paths
-        .iter()
-        .filter(|p| file_name(p) == "Chart.yaml")
-        .map(|p| inventory::dir_of(p).to_owned())
-        .collect();
-    let mut found = manifests::Found::default();
-    let mut compose_files = Vec::new();
-    let mut catalog = Vec::new();
-    let mut inventory_builder = InventoryBuilder::default();
-    let mut charts_noted: BTreeSet<String> = BTreeSet::new();
-    for p in paths.iter().filter(|p| is_yaml(p)) {
-        if p.starts_with(".github/") || gitlab_paths.contains(p) || ci_paths.contains(p) {
-            continue;
-        }
-        if let Some(chart) = helm_chart_of(p, &chart_dirs) {
-            if charts_noted.insert(chart.clone()) {
-                let templates = if chart.is_empty() {
-                    "templates/".to_owned()
-                } else {
-                    format!("{chart}/templates/")
-                };
-                note(
-                    &mut files.unreadable,
-                    &templates,
-                    "Helm templates not rendered",
-                );
-            }
-            continue;
-        }
-        if !files.load(p) {
-            continue;
-        }
-        let Some(file) = files.texts.get(p) else {
-            continue;
+    /// YAML anywhere else: manifests, compose, catalog, rule files, inventory by keys
+    /// and kinds. Helm templates are noted once per chart, never parsed.
+    fn yaml_files(&mut self, claimed: &CiPaths, chart_dirs: &BTreeSet<String>) -> YamlFindings {
+        let mut findings = YamlFindings {
+            found: manifests::Found::default(),
+            compose_files: Vec::new(),
+            catalog: Vec::new(),
         };
-        let docs = match yaml_pos::load_documents(&file.text) {
-            Ok(docs) => docs,
-            Err(e) => {
-                note(&mut files.unreadable, p, &e.to_string());
+        let mut charts_noted: BTreeSet<String> = BTreeSet::new();
+        for p in self.paths.iter().filter(|p| is_yaml(p)) {
+            if claimed.claims(p) {
                 continue;
             }
-        };
-        if containers::is_compose_file(p)
-            && let Some(compose) = containers::compose_file(file, &docs, &mut book)
-        {
-            compose_files.push(compose);
+            if let Some(chart) = helm_chart_of(p, chart_dirs) {
+                if charts_noted.insert(chart.clone()) {
+                    let templates = if chart.is_empty() {
+                        "templates/".to_owned()
+                    } else {
+                        format!("{chart}/templates/")
+                    };
+                    note(
+                        &mut self.files.unreadable,
+                        &templates,
+                        "Helm templates not rendered",
+                    );
+                }
+                continue;
+            }
+            if !self.files.load(p) {
+                continue;
+            }
+            let Some(file) = self.files.texts.get(p) else {
+                continue;
+            };
+            let docs = match yaml_pos::load_documents(&file.text) {
+                Ok(docs) => docs,
+                Err(e) => {
+                    note(&mut self.files.unreadable, p, &e.to_string());
+                    continue;
+                }
+            };
+            if containers::is_compose_file(p)
+                && let Some(compose) = containers::compose_file(file, &docs, &mut self.book)
+            {
+                findings.compose_files.push(compose);
+            }
+            findings
+                .catalog
+                .extend(ownership::catalog_entries(file, &docs, &mut self.book));
+            manifests::collect(file, &docs, &mut self.book, &mut findings.found);
+            if let Some(doc) = docs.iter().find(|d| yaml_pos::is_mapping(d)) {
+                yaml_inventory(file, doc, &mut self.book, &mut self.inventory);
+            }
+            for doc in docs.iter().filter(|d| yaml_pos::is_mapping(d)) {
+                ops_inventory(file, doc, &mut self.book, &mut self.inventory);
+            }
         }
-        catalog.extend(ownership::catalog_entries(file, &docs, &mut book));
-        manifests::collect(file, &docs, &mut book, &mut found);
-        if let Some(doc) = docs.iter().find(|d| yaml_pos::is_mapping(d)) {
-            yaml_inventory(file, doc, &mut book, &mut inventory_builder);
-        }
-        for doc in docs.iter().filter(|d| yaml_pos::is_mapping(d)) {
-            ops_inventory(file, doc, &mut book, &mut inventory_builder);
-        }
+        findings
     }
 
-    // Helm charts: reported with their values, templates left unrendered.
-    let mut helm_charts = Vec::new();
-    for dir in &chart_dirs {
+    /// Helm charts: reported with their values, templates left unrendered.
+    fn helm_charts(&mut self, chart_dirs: &BTreeSet<String>) -> Vec<HelmChart> {
+        chart_dirs
+            .iter()
+            .filter_map(|dir| self.helm_chart(dir))
+            .collect()
+    }
+
+    /// One chart from its `Chart.yaml`, its `values*.yaml` files and its template count.
+    fn helm_chart(&mut self, dir: &str) -> Option<HelmChart> {
         let prefix = if dir.is_empty() {
             String::new()
         } else {
             format!("{dir}/")
         };
         let chart_path = format!("{prefix}Chart.yaml");
-        if !files.load(&chart_path) {
-            continue;
+        if !self.files.load(&chart_path) {
+            return None;
         }
-        let Some(file) = files.texts.get(&chart_path) else {
-            continue;
-        };
+        let file = self.files.texts.get(&chart_path)?;
         let doc = yaml_pos::load_documents(&file.text)
             .ok()
             .and_then(|docs| docs.into_iter().find(yaml_pos::is_mapping));
@@ -432,7 +612,8 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
                 .and_then(|d| yaml_pos::get(d, k))
                 .and_then(yaml_pos::scalar_text)
         };
-        let values_files: Vec<String> = paths
+        let values_files: Vec<String> = self
+            .paths
             .iter()
             .filter(|p| {
                 p.strip_prefix(&prefix).is_some_and(|rest| {
@@ -446,7 +627,7 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
         let values_keys = values_files
             .iter()
             .find(|p| p.ends_with("/values.yaml") || p.as_str() == "values.yaml")
-            .and_then(|p| files.texts.get(p))
+            .and_then(|p| self.files.texts.get(p))
             .and_then(|f| yaml_pos::load_documents(&f.text).ok())
             .and_then(|docs| docs.into_iter().find(yaml_pos::is_mapping))
             .map(|d| {
@@ -456,12 +637,13 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
                     .collect()
             })
             .unwrap_or_default();
-        let templates = paths
+        let templates = self
+            .paths
             .iter()
             .filter(|p| p.starts_with(&format!("{prefix}templates/")))
             .count();
-        let evidence = book.cite(file, 1, file.line_count().max(1));
-        helm_charts.push(HelmChart {
+        let evidence = self.book.cite(file, 1, file.line_count().max(1));
+        Some(HelmChart {
             path: chart_path.clone(),
             name: field("name"),
             version: field("version"),
@@ -471,108 +653,96 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
             templates,
             rendered: false,
             evidence,
-        });
+        })
     }
 
-    // OWNERS files (Kubernetes-project style).
-    let mut owners_files = Vec::new();
-    for p in paths.iter().filter(|p| file_name(p) == "OWNERS") {
-        if !files.load(p) {
-            continue;
+    /// OWNERS files (Kubernetes-project style).
+    fn owners_files(&mut self) -> Vec<OwnersFile> {
+        let mut owners_files = Vec::new();
+        for p in self.paths.iter().filter(|p| file_name(p) == "OWNERS") {
+            if !self.files.load(p) {
+                continue;
+            }
+            let Some(file) = self.files.texts.get(p) else {
+                continue;
+            };
+            match yaml_pos::load_documents(&file.text) {
+                Ok(docs) => {
+                    let Some(doc) = docs.iter().find(|d| yaml_pos::is_mapping(d)) else {
+                        continue;
+                    };
+                    let list = |k: &str| -> Vec<String> {
+                        yaml_pos::get(doc, k)
+                            .map(yaml_pos::items)
+                            .unwrap_or_default()
+                            .iter()
+                            .filter_map(yaml_pos::scalar_text)
+                            .collect()
+                    };
+                    let evidence = self.book.cite(file, 1, file.line_count().max(1));
+                    owners_files.push(OwnersFile {
+                        path: p.clone(),
+                        approvers: list("approvers"),
+                        reviewers: list("reviewers"),
+                        evidence,
+                    });
+                }
+                Err(e) => note(&mut self.files.unreadable, p, &e.to_string()),
+            }
         }
-        let Some(file) = files.texts.get(p) else {
-            continue;
-        };
-        match yaml_pos::load_documents(&file.text) {
-            Ok(docs) => {
-                let Some(doc) = docs.iter().find(|d| yaml_pos::is_mapping(d)) else {
+        owners_files
+    }
+
+    /// Grafana dashboards as code: dashboard JSON files, sidecar ConfigMaps and
+    /// GrafanaDashboard objects go through the same panel extraction as the Grafana API.
+    fn dashboards(&mut self) -> Vec<Value> {
+        let mut dashboards = Vec::new();
+        for p in &self.paths {
+            let json = p.ends_with(".json") && !IGNORED_JSON.contains(&file_name(p));
+            if !(json || is_yaml(p)) || !self.files.load(p) {
+                continue;
+            }
+            let Some(file) = self.files.texts.get(p) else {
+                continue;
+            };
+            let docs: Vec<Value> = if json {
+                if !file.text.contains("\"panels\"") && !file.text.contains("\"rows\"") {
                     continue;
-                };
-                let list = |k: &str| -> Vec<String> {
-                    yaml_pos::get(doc, k)
-                        .map(yaml_pos::items)
-                        .unwrap_or_default()
-                        .iter()
-                        .filter_map(yaml_pos::scalar_text)
-                        .collect()
-                };
-                let evidence = book.cite(file, 1, file.line_count().max(1));
-                owners_files.push(OwnersFile {
-                    path: p.clone(),
-                    approvers: list("approvers"),
-                    reviewers: list("reviewers"),
-                    evidence,
-                });
+                }
+                serde_json::from_str::<Value>(&file.text)
+                    .into_iter()
+                    .collect()
+            } else {
+                if !file.text.contains("grafana_dashboard")
+                    && !file.text.contains("GrafanaDashboard")
+                {
+                    continue;
+                }
+                serde_yaml::Deserializer::from_str(&file.text)
+                    .filter_map(|d| serde::Deserialize::deserialize(d).ok())
+                    .collect()
+            };
+            for doc in docs {
+                for (how, model) in evident_dashboards::dashboards_in_document(&doc) {
+                    let needle = if json { "\"panels\"" } else { "kind:" };
+                    let line = line_containing(&file.text, needle);
+                    let evidence = self.book.cite(file, line, line);
+                    let d = evident_dashboards::extract_dashboard(&model);
+                    dashboards.push(evident_dashboards::dashboard_fact(
+                        &d,
+                        serde_json::json!({"source": how, "path": p}),
+                        &evidence,
+                    ));
+                }
             }
-            Err(e) => note(&mut files.unreadable, p, &e.to_string()),
         }
+        dashboards
     }
-    for entry in std::mem::take(&mut found.gitops) {
-        inventory_builder.add(
-            Category::ConfigAsCode,
-            &entry.tool,
-            false,
-            &entry.path,
-            entry.evidence,
-        );
-    }
-    // Grafana dashboards as code: dashboard JSON files, sidecar ConfigMaps and
-    // GrafanaDashboard objects go through the same panel extraction as the Grafana API.
-    let mut dashboards = Vec::new();
-    for p in &paths {
-        let json = p.ends_with(".json") && !IGNORED_JSON.contains(&file_name(p));
-        if !(json || is_yaml(p)) || !files.load(p) {
-            continue;
-        }
-        let Some(file) = files.texts.get(p) else {
-            continue;
-        };
-        let docs: Vec<Value> = if json {
-            if !file.text.contains("\"panels\"") && !file.text.contains("\"rows\"") {
-                continue;
-            }
-            serde_json::from_str::<Value>(&file.text)
-                .into_iter()
-                .collect()
-        } else {
-            if !file.text.contains("grafana_dashboard") && !file.text.contains("GrafanaDashboard") {
-                continue;
-            }
-            serde_yaml::Deserializer::from_str(&file.text)
-                .filter_map(|d| serde::Deserialize::deserialize(d).ok())
-                .collect()
-        };
-        for doc in docs {
-            for (how, model) in evident_probe_grafana::extract::dashboards_in_document(&doc) {
-                let needle = if json { "\"panels\"" } else { "kind:" };
-                let line = line_containing(&file.text, needle);
-                let evidence = book.cite(file, line, line);
-                let d = evident_probe_grafana::extract::extract_dashboard(&model);
-                dashboards.push(evident_probe_grafana::dashboard_fact(
-                    &d,
-                    serde_json::json!({"source": how, "path": p}),
-                    &evidence,
-                ));
-            }
-        }
-    }
-    for p in paths.iter().filter(|p| p.ends_with(".json")) {
-        if IGNORED_JSON.contains(&file_name(p)) || !files.load(p) {
-            continue;
-        }
-        let Some(file) = files.texts.get(p) else {
-            continue;
-        };
-        if file.text.contains("\"panels\"") {
-            dashboard_inventory(
-                file,
-                &mut book,
-                &mut inventory_builder,
-                &mut files.unreadable,
-            );
-            continue;
-        }
-        let telling = [
+
+    /// JSON files proven by their top-level keys (OpenAPI, AsyncAPI, CloudFormation,
+    /// SAM, Pact) or by `panels` (Grafana dashboards), for the inventory.
+    fn json_inventory(&mut self) {
+        const TELLING: [&str; 6] = [
             "\"openapi\"",
             "\"swagger\"",
             "\"asyncapi\"",
@@ -580,105 +750,100 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
             "\"interactions\"",
             "\"Transform\"",
         ];
-        if !telling.iter().any(|t| file.text.contains(t)) {
-            continue;
-        }
-        match serde_json::from_str::<Value>(&file.text) {
-            Ok(Value::Object(map)) => {
-                let keys: Vec<&str> = map.keys().map(String::as_str).collect();
-                let transform = map.get("Transform").and_then(Value::as_str);
-                if let Some((category, tool, key)) = inventory::by_top_level_keys(&keys, transform)
-                {
-                    let line = line_containing(&file.text, &format!("\"{key}\""));
-                    let evidence = book.cite(file, line, line);
-                    inventory_builder.add(category, tool, false, p, evidence);
-                }
-            }
-            Ok(_) => {}
-            Err(e) => note(
-                &mut files.unreadable,
-                p,
-                &format!("could not parse JSON at line {}: {e}", e.line()),
-            ),
-        }
-    }
-
-    // Containers.
-    let mut dockerfiles = Vec::new();
-    for p in paths.iter().filter(|p| containers::is_dockerfile(p)) {
-        if files.load(p)
-            && let Some(file) = files.get(p)
-        {
-            dockerfiles.push(containers::dockerfile(file, &mut book));
-        }
-    }
-
-    // Inventory by path.
-    repo_paths.uses_sqlx = paths
-        .iter()
-        .any(|p| p.contains("migrations/") && p.ends_with(".sql"))
-        && paths
-            .iter()
-            .filter(|p| file_name(p) == "Cargo.toml")
-            .any(|p| files.load(p) && files.get(p).is_some_and(|f| f.text.contains("sqlx")));
-    for p in &paths {
-        for found_tool in inventory::by_path(p, &repo_paths) {
-            if !inventory_builder.wants(&found_tool, p) || !files.load(p) {
+        for p in self.paths.iter().filter(|p| p.ends_with(".json")) {
+            if IGNORED_JSON.contains(&file_name(p)) || !self.files.load(p) {
                 continue;
             }
-            let Some(file) = files.get(p) else { continue };
-            let evidence = book.cite(file, 1, 1);
-            inventory_builder.add(
-                found_tool.category,
-                found_tool.tool,
-                found_tool.per_directory,
-                p,
-                evidence,
-            );
-        }
-        if matches!(file_name(p), "Makefile" | "makefile" | "GNUmakefile")
-            && files.load(p)
-            && let Some(file) = files.get(p)
-            && let Some(line) = inventory::makefile_deploy_target(&file.text)
-        {
-            let evidence = book.cite(file, line, line);
-            inventory_builder.add(Category::DeployScripts, "make", false, p, evidence);
+            let Some(file) = self.files.texts.get(p) else {
+                continue;
+            };
+            if file.text.contains("\"panels\"") {
+                dashboard_inventory(
+                    file,
+                    &mut self.book,
+                    &mut self.inventory,
+                    &mut self.files.unreadable,
+                );
+                continue;
+            }
+            if !TELLING.iter().any(|t| file.text.contains(t)) {
+                continue;
+            }
+            match serde_json::from_str::<Value>(&file.text) {
+                Ok(Value::Object(map)) => {
+                    let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+                    let transform = map.get("Transform").and_then(Value::as_str);
+                    if let Some((category, tool, key)) =
+                        inventory::by_top_level_keys(&keys, transform)
+                    {
+                        let line = line_containing(&file.text, &format!("\"{key}\""));
+                        let evidence = self.book.cite(file, line, line);
+                        self.inventory.add(category, tool, false, p, evidence);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => note(
+                    &mut self.files.unreadable,
+                    p,
+                    &format!("could not parse JSON at line {}: {e}", e.line()),
+                ),
+            }
         }
     }
 
-    let detail = reader
-        .walk_note
-        .clone()
-        .or_else(|| reader.empty_note.clone());
-    let facts = RepoFacts {
-        key: key.to_owned(),
-        root: source.clone(),
-        head: reader.head.clone(),
-        default_branch: reader.default_branch.clone(),
-        ci: ci_facts,
-        dockerfiles,
-        compose_files,
-        inventory: inventory_builder.finish(),
-        codeowners,
-        owners_files,
-        helm_charts,
-        catalog,
-        dashboards,
-        unreadable: files.unreadable,
-    };
-    tracing::debug!(repo = %source, jobs = facts.ci.jobs.len(), objects = found.objects.len(), "repository scanned");
-    RepoScan {
-        key: key.to_owned(),
-        facts: Some(facts),
-        objects: found.objects,
-        alert_rules: found.alert_rules,
-        evidence: book.into_records(),
-        report: SourceReport {
-            probe: "git".to_owned(),
-            source,
-            status: SourceStatus::Ok,
-            detail,
-        },
+    /// Dockerfiles and Containerfiles.
+    fn dockerfiles(&mut self) -> Vec<Dockerfile> {
+        let mut dockerfiles = Vec::new();
+        for p in self.paths.iter().filter(|p| containers::is_dockerfile(p)) {
+            if self.files.load(p)
+                && let Some(file) = self.files.get(p)
+            {
+                dockerfiles.push(containers::dockerfile(file, &mut self.book));
+            }
+        }
+        dockerfiles
+    }
+
+    /// Inventory by path (and Makefile deploy targets); sqlx is decided first because
+    /// its migrations are recognised only in a Rust crate that uses it.
+    fn path_inventory(&mut self) {
+        let files = &mut self.files;
+        self.repo_paths.uses_sqlx = self
+            .paths
+            .iter()
+            .any(|p| p.contains("migrations/") && p.ends_with(".sql"))
+            && self
+                .paths
+                .iter()
+                .filter(|p| file_name(p) == "Cargo.toml")
+                .any(|p| files.load(p) && files.get(p).is_some_and(|f| f.text.contains("sqlx")));
+        for p in &self.paths {
+            for found_tool in inventory::by_path(p, &self.repo_paths) {
+                if !self.inventory.wants(&found_tool, p) || !self.files.load(p) {
+                    continue;
+                }
+                let Some(file) = self.files.get(p) else {
+                    continue;
+                };
+                let evidence = self.book.cite(file, 1, 1);
+                self.inventory.add(
+                    found_tool.category,
+                    found_tool.tool,
+                    found_tool.per_directory,
+                    p,
+                    evidence,
+                );
+            }
+            if matches!(file_name(p), "Makefile" | "makefile" | "GNUmakefile")
+                && self.files.load(p)
+                && let Some(file) = self.files.get(p)
+                && let Some(line) = inventory::makefile_deploy_target(&file.text)
+            {
+                let evidence = self.book.cite(file, line, line);
+                self.inventory
+                    .add(Category::DeployScripts, "make", false, p, evidence);
+            }
+        }
     }
 }
 

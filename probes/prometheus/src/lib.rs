@@ -7,12 +7,14 @@
 //! part that fails (timeout, 503, a label set too large to read) is reported as such in
 //! `parts`, so rules needing it say `unknown` while everything else is kept.
 
-pub mod http;
+/// The client moved to `evident-http` (probes never depend on one another); the path
+/// stays so callers naming `evident_probe_prometheus::http::Auth` keep building.
+pub use evident_http as http;
 pub mod mapping;
 
 use async_trait::async_trait;
 use evident_core::{Evidence, Probe, ProbeOutput, ScanContext, SourceReport, SourceStatus};
-use http::{Auth, Body, CallError, JsonClient};
+use evident_http::{Auth, Body, CallError, JsonClient};
 use mapping::{Family, Mapping, family, map_target, url_service};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -232,24 +234,21 @@ fn vector(body: &Body) -> Result<&Vec<Value>, CallError> {
         } else {
             SourceStatus::Error
         };
-        return Err(CallError {
+        return Err(CallError::answer(
             status,
-            detail: format!(
+            format!(
                 "the query failed: {}",
                 body.json
                     .get("error")
                     .and_then(Value::as_str)
                     .unwrap_or("no error message")
             ),
-        });
+        ));
     }
     body.json
         .pointer("/data/result")
         .and_then(Value::as_array)
-        .ok_or_else(|| CallError {
-            status: SourceStatus::Error,
-            detail: "the answer has no data.result".into(),
-        })
+        .ok_or_else(|| CallError::answer(SourceStatus::Error, "the answer has no data.result"))
 }
 
 fn labels_of(v: &Value, key: &str) -> BTreeMap<String, String> {
@@ -286,6 +285,9 @@ async fn query(client: &JsonClient, promql: &str) -> Result<Body, CallError> {
         .await
 }
 
+/// Reads one server in three phases: build info (a refusal here ends the read), then
+/// targets, rules, synthetic checks and service-graph edges at once, then metric names
+/// and availability, which aggregate by the labels the targets were mapped by.
 async fn read_server(
     client: &JsonClient,
     url: &str,
@@ -296,6 +298,43 @@ async fn read_server(
         url: url.to_owned(),
         ..ServerRead::default()
     };
+    if let Err(e) = read_buildinfo(client, url, ctx, &mut out).await {
+        out.status = Some((e.status(), e.to_string()));
+        return out;
+    }
+    read_inventory(client, config, ctx, &mut out).await;
+    if out.parts.get("targets").map(|p| p.0) != Some(SourceStatus::Ok) {
+        for part in ["metrics", "availability"] {
+            out.parts.insert(
+                part,
+                (
+                    SourceStatus::Error,
+                    "not read because the targets could not be read".into(),
+                ),
+            );
+        }
+        return out;
+    }
+    read_series(client, config, ctx, &mut out).await;
+    out
+}
+
+/// Records how one part of a server read went.
+fn record_part(out: &mut ServerRead, part: &'static str, result: Result<(), CallError>) {
+    let outcome = match result {
+        Ok(()) => (SourceStatus::Ok, String::new()),
+        Err(e) => (e.status(), e.to_string()),
+    };
+    out.parts.insert(part, outcome);
+}
+
+/// The server's version; a 404 is no failure.
+async fn read_buildinfo(
+    client: &JsonClient,
+    url: &str,
+    ctx: &ScanContext,
+    out: &mut ServerRead,
+) -> Result<(), CallError> {
     match client.get("/api/v1/status/buildinfo", &[]).await {
         Ok(body) => {
             out.version = body
@@ -310,16 +349,23 @@ async fn read_server(
                 Some(&body),
                 &format!("version {}", out.version.as_deref().unwrap_or("unknown")),
             ));
+            Ok(())
         }
         // Servers behind a proxy that only exposes the query API answer 404 here; the
         // rest may still work.
-        Err(e) if e.detail.contains("HTTP 404") => {}
-        Err(e) => {
-            out.status = Some((e.status, e.detail));
-            return out;
-        }
+        Err(e) if e.http_code() == Some(404) => Ok(()),
+        Err(e) => Err(e),
     }
+}
 
+/// Targets, rules, synthetic checks and service-graph edges, asked for at once; each
+/// part fails on its own.
+async fn read_inventory(
+    client: &JsonClient,
+    config: &PrometheusConfig,
+    ctx: &ScanContext,
+    out: &mut ServerRead,
+) {
     let edge_range = secs(config.edge_window);
     let istio = format!(
         "sum by (source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, destination_service_name) (increase(istio_requests_total[{edge_range}])) > 0"
@@ -342,34 +388,12 @@ async fn read_server(
     );
 
     // Targets first: metric names and availability aggregate by what they show.
-    match targets {
-        Ok(body) => {
-            read_targets(&mut out, &body, ctx);
-            out.parts
-                .insert("targets", (SourceStatus::Ok, String::new()));
-        }
-        Err(e) => {
-            out.parts.insert("targets", (e.status, e.detail));
-        }
-    }
-    match rules {
-        Ok(body) => {
-            read_rules(&mut out, &body, ctx);
-            out.parts.insert("rules", (SourceStatus::Ok, String::new()));
-        }
-        Err(e) => {
-            out.parts.insert("rules", (e.status, e.detail));
-        }
-    }
-    match synthetic.and_then(|b| read_synthetic(&mut out, &b, &synthetic_q, ctx)) {
-        Ok(()) => {
-            out.parts
-                .insert("synthetic", (SourceStatus::Ok, String::new()));
-        }
-        Err(e) => {
-            out.parts.insert("synthetic", (e.status, e.detail));
-        }
-    }
+    let read = targets.map(|body| read_targets(out, &body, ctx));
+    record_part(out, "targets", read);
+    let read = rules.map(|body| read_rules(out, &body, ctx));
+    record_part(out, "rules", read);
+    let read = synthetic.and_then(|b| read_synthetic(out, &b, &synthetic_q, ctx));
+    record_part(out, "synthetic", read);
     let mut edge_error = None;
     for (metric, q, result, from, to) in [
         (
@@ -394,28 +418,21 @@ async fn read_server(
             "server",
         ),
     ] {
-        if let Err(e) = result.and_then(|b| read_edges(&mut out, &b, metric, q, from, to, ctx)) {
+        if let Err(e) = result.and_then(|b| read_edges(out, &b, metric, q, from, to, ctx)) {
             edge_error.get_or_insert(e);
         }
     }
-    out.parts.insert(
-        "edges",
-        edge_error.map_or((SourceStatus::Ok, String::new()), |e| (e.status, e.detail)),
-    );
+    record_part(out, "edges", edge_error.map_or(Ok(()), Err));
+}
 
-    if out.parts.get("targets").map(|p| p.0) != Some(SourceStatus::Ok) {
-        for part in ["metrics", "availability"] {
-            out.parts.insert(
-                part,
-                (
-                    SourceStatus::Error,
-                    "not read because the targets could not be read".into(),
-                ),
-            );
-        }
-        return out;
-    }
-
+/// Metric names per service and the availability of its targets over the window,
+/// grouped by `job` and every label a target was mapped by.
+async fn read_series(
+    client: &JsonClient,
+    config: &PrometheusConfig,
+    ctx: &ScanContext,
+    out: &mut ServerRead,
+) {
     let series_labels: BTreeSet<&str> = out
         .targets
         .iter()
@@ -445,25 +462,10 @@ async fn read_server(
         query(client, &metrics_q),
         client.get("/api/v1/query_range", &range),
     );
-    match metrics.and_then(|b| read_metrics(&mut out, &b, &metrics_q, config.max_groups, ctx)) {
-        Ok(()) => {
-            out.parts
-                .insert("metrics", (SourceStatus::Ok, String::new()));
-        }
-        Err(e) => {
-            out.parts.insert("metrics", (e.status, e.detail));
-        }
-    }
-    match up.and_then(|b| read_availability(&mut out, &b, &up_q, config.window, ctx)) {
-        Ok(()) => {
-            out.parts
-                .insert("availability", (SourceStatus::Ok, String::new()));
-        }
-        Err(e) => {
-            out.parts.insert("availability", (e.status, e.detail));
-        }
-    }
-    out
+    let read = metrics.and_then(|b| read_metrics(out, &b, &metrics_q, config.max_groups, ctx));
+    record_part(out, "metrics", read);
+    let read = up.and_then(|b| read_availability(out, &b, &up_q, config.window, ctx));
+    record_part(out, "availability", read);
 }
 
 fn now_secs() -> u64 {
@@ -751,13 +753,13 @@ fn read_metrics(
 ) -> Result<(), CallError> {
     let rows = vector(body)?;
     if rows.len() > max_groups {
-        return Err(CallError {
-            status: SourceStatus::Error,
-            detail: format!(
+        return Err(CallError::answer(
+            SourceStatus::Error,
+            format!(
                 "{} metric groups exceed the bound of {max_groups} (a huge label set); metric names not read",
                 rows.len()
             ),
-        });
+        ));
     }
     for row in rows {
         let labels = labels_of(row, "metric");
@@ -846,61 +848,131 @@ fn read_availability(
 
 /// Joins every server's read into `facts.prometheus` (shape in docs/facts.md).
 fn assemble(servers: Vec<ServerRead>, config: &PrometheusConfig, ctx: &ScanContext) -> ProbeOutput {
-    let mut sources = Vec::new();
-    let mut evidence_out = Vec::new();
-    let mut server_facts = Vec::new();
-    let mut parts: BTreeMap<&str, (SourceStatus, String)> = BTreeMap::new();
-    let mut services: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
-    let mut targets_out = Vec::new();
-    let mut rules = Vec::new();
-    let mut synthetic = Vec::new();
-    let mut edges = Vec::new();
-    let mut metric_owners: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut service_metrics: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut availability: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-
+    let mut joined = Assembly::default();
     for s in servers {
-        let (status, detail) = match &s.status {
-            Some((st, d)) => (*st, d.clone()),
-            None => {
-                let failed: Vec<String> = s
-                    .parts
-                    .iter()
-                    .filter(|(_, (st, _))| *st != SourceStatus::Ok)
-                    .map(|(p, (st, d))| format!("{p}: {st} ({d})"))
-                    .collect();
-                let detail = if failed.is_empty() {
-                    format!("Prometheus {} answered", s.version.as_deref().unwrap_or(""))
-                } else {
-                    format!("answered, but not every part: {}", failed.join("; "))
-                };
-                (SourceStatus::Ok, detail)
-            }
-        };
+        joined.add_server(s, ctx);
+    }
+    joined.fill_services();
+    let facts = json!({
+        "servers": joined.server_facts,
+        "parts": joined.parts.iter().map(|(k, (s, d))| ((*k).to_owned(), json!({"status": s.as_str(), "detail": d}))).collect::<Map<_, _>>(),
+        "window": secs(config.window),
+        "edge_window": secs(config.edge_window),
+        "targets": joined.targets,
+        "services": joined.services.into_iter().map(|(k, v)| (k, Value::Object(v))).collect::<Map<_, _>>(),
+        "rules": joined.rules,
+        "synthetic": joined.synthetic,
+        "edges": joined.edges,
+    });
+    ProbeOutput {
+        facts,
+        evidence: joined.evidence,
+        sources: joined.sources,
+    }
+}
+
+/// Every server's read, joined server by server, before the per-service facts are
+/// filled in from what all servers showed.
+#[derive(Default)]
+struct Assembly {
+    sources: Vec<SourceReport>,
+    evidence: Vec<Evidence>,
+    server_facts: Vec<Value>,
+    parts: BTreeMap<&'static str, (SourceStatus, String)>,
+    services: BTreeMap<String, Map<String, Value>>,
+    targets: Vec<Value>,
+    rules: Vec<Value>,
+    synthetic: Vec<Value>,
+    edges: Vec<Value>,
+    metric_owners: BTreeMap<String, BTreeSet<String>>,
+    service_metrics: BTreeMap<String, BTreeSet<String>>,
+    availability: BTreeMap<String, Vec<Value>>,
+}
+
+/// How a server answered, for its source report: the failure that ended the read, or
+/// ok with the parts it could not read.
+fn server_status(s: &ServerRead) -> (SourceStatus, String) {
+    match &s.status {
+        Some((st, d)) => (*st, d.clone()),
+        None => {
+            let failed: Vec<String> = s
+                .parts
+                .iter()
+                .filter(|(_, (st, _))| *st != SourceStatus::Ok)
+                .map(|(p, (st, d))| format!("{p}: {st} ({d})"))
+                .collect();
+            let detail = if failed.is_empty() {
+                format!("Prometheus {} answered", s.version.as_deref().unwrap_or(""))
+            } else {
+                format!("answered, but not every part: {}", failed.join("; "))
+            };
+            (SourceStatus::Ok, detail)
+        }
+    }
+}
+
+impl Assembly {
+    /// Adds one server: its source report, its parts, targets, metric groups,
+    /// availability, rules, checks, edges and evidence.
+    fn add_server(&mut self, s: ServerRead, ctx: &ScanContext) {
+        let (status, detail) = server_status(&s);
         let detail = ctx.redactor.redact(&detail);
-        sources.push(SourceReport {
+        self.sources.push(SourceReport {
             probe: "prometheus".into(),
             source: s.url.clone(),
             status,
             detail: Some(detail.clone()),
         });
-        server_facts.push(
+        self.server_facts.push(
             json!({"url": s.url, "version": s.version, "status": status.as_str(),
                                  "detail": detail,
                                  "evidence": s.evidence.first().map(|e| e.id.clone())}),
         );
-        // A part is ok only when every server read it: a service's data may live on the
-        // server that failed.
+        self.merge_parts(&s, status, &detail, ctx);
+        self.add_targets(&s);
+        for (service, name) in &s.groups {
+            if let Some(service) = service {
+                self.metric_owners
+                    .entry(name.clone())
+                    .or_default()
+                    .insert(service.clone());
+                self.service_metrics
+                    .entry(service.clone())
+                    .or_default()
+                    .insert(name.clone());
+            }
+        }
+        for (service, a) in s.availability {
+            if let Some(service) = service {
+                self.availability.entry(service).or_default().push(a);
+            }
+        }
+        self.rules.extend(s.rules);
+        self.synthetic.extend(s.synthetic);
+        self.edges.extend(s.edges);
+        self.evidence.extend(s.evidence);
+    }
+
+    /// A part is ok only when every server read it: a service's data may live on the
+    /// server that failed. The first failure is kept.
+    fn merge_parts(
+        &mut self,
+        s: &ServerRead,
+        status: SourceStatus,
+        detail: &str,
+        ctx: &ScanContext,
+    ) {
         for part in PARTS {
             let this = if s.status.is_some() {
-                (status, detail.clone())
+                (status, detail.to_owned())
             } else {
                 s.parts
                     .get(part)
                     .cloned()
                     .unwrap_or((SourceStatus::Error, "not read".into()))
             };
-            let entry = parts
+            let entry = self
+                .parts
                 .entry(part)
                 .or_insert((SourceStatus::Ok, String::new()));
             if entry.0 == SourceStatus::Ok && this.0 != SourceStatus::Ok {
@@ -910,14 +982,19 @@ fn assemble(servers: Vec<ServerRead>, config: &PrometheusConfig, ctx: &ScanConte
                 );
             }
         }
+    }
+
+    /// Target counts per service, and target rows (unmapped ones always, mapped ones
+    /// for small servers only).
+    fn add_targets(&mut self, s: &ServerRead) {
         for t in &s.targets {
             let Some(m) = &t.mapping else {
-                targets_out.push(json!({"server": s.url, "job": t.job, "instance": t.instance,
+                self.targets.push(json!({"server": s.url, "job": t.job, "instance": t.instance,
                     "health": t.health, "namespace": t.namespace, "service": null, "mapped_by": null,
                     "evidence": t.evidence}));
                 continue;
             };
-            let svc = services.entry(m.service.clone()).or_default();
+            let svc = self.services.entry(m.service.clone()).or_default();
             push_set(svc, "jobs", &t.job);
             push_set(svc, "mapped_by", &m.how);
             if let Some(ns) = &t.namespace {
@@ -937,7 +1014,7 @@ fn assemble(servers: Vec<ServerRead>, config: &PrometheusConfig, ctx: &ScanConte
         if s.targets.len() <= 200 {
             for t in &s.targets {
                 if let Some(m) = &t.mapping {
-                    targets_out.push(
+                    self.targets.push(
                         json!({"server": s.url, "job": t.job, "instance": t.instance,
                         "health": t.health, "namespace": t.namespace, "service": m.service,
                         "mapped_by": m.how, "evidence": t.evidence}),
@@ -945,122 +1022,102 @@ fn assemble(servers: Vec<ServerRead>, config: &PrometheusConfig, ctx: &ScanConte
                 }
             }
         }
-        for (service, name) in &s.groups {
-            if let Some(service) = service {
-                metric_owners
-                    .entry(name.clone())
-                    .or_default()
-                    .insert(service.clone());
-                service_metrics
-                    .entry(service.clone())
-                    .or_default()
-                    .insert(name.clone());
-            }
-        }
-        for (service, a) in s.availability {
-            if let Some(service) = service {
-                availability.entry(service).or_default().push(a);
-            }
-        }
-        rules.extend(s.rules);
-        synthetic.extend(s.synthetic);
-        edges.extend(s.edges);
-        evidence_out.extend(s.evidence);
     }
 
-    let metrics_ev: Vec<String> = evidence_out
-        .iter()
-        .filter(|e| e.locator.starts_with("count by (__name__"))
-        .map(|e| e.id.clone())
-        .collect();
-    let all_services: BTreeSet<String> = services
-        .keys()
-        .cloned()
-        .chain(service_metrics.keys().cloned())
-        .collect();
-    for name in all_services {
-        let svc = services.entry(name.clone()).or_default();
-        let metrics = service_metrics.remove(&name).unwrap_or_default();
-        let mut families: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
-        for m in &metrics {
-            families.entry(family(m).as_str()).or_default().push(m);
-        }
-        let own: Vec<&String> = metrics
+    /// Every service seen by a target or a metric group: its metrics by family, the
+    /// ones only it exports, request counters, latency histograms and availability.
+    fn fill_services(&mut self) {
+        let metrics_ev: Vec<String> = self
+            .evidence
             .iter()
-            .filter(|m| metric_owners.get(*m).is_some_and(|o| o.len() == 1))
-            .filter(|m| family(m) != Family::Runtime)
+            .filter(|e| e.locator.starts_with("count by (__name__"))
+            .map(|e| e.id.clone())
             .collect();
-        svc.insert("metrics".into(), json!(metrics));
-        svc.insert(
-            "families".into(),
-            json!({
-                "runtime": families.get("runtime").cloned().unwrap_or_default(),
-                "http": families.get("http").cloned().unwrap_or_default(),
-                "infra": families.get("infra").cloned().unwrap_or_default(),
-                "domain": families.get("domain").cloned().unwrap_or_default(),
-            }),
-        );
-        svc.insert("own_metrics".into(), json!(own));
-        svc.insert(
-            "request_counters".into(),
-            json!(
-                metrics
-                    .iter()
-                    .filter(|m| mapping::is_request_counter(m))
-                    .collect::<Vec<_>>()
-            ),
-        );
-        svc.insert(
-            "latency_histograms".into(),
-            json!(
-                metrics
-                    .iter()
-                    .filter(|m| mapping::is_latency_histogram(m))
-                    .collect::<Vec<_>>()
-            ),
-        );
-        svc.insert("metrics_evidence".into(), json!(metrics_ev));
-        let avail = availability.remove(&name).unwrap_or_default();
-        let down: u64 = avail
-            .iter()
-            .filter_map(|a| a.get("down_points").and_then(Value::as_u64))
-            .sum();
-        let points: u64 = avail
-            .iter()
-            .filter_map(|a| a.get("points").and_then(Value::as_u64))
-            .sum();
-        svc.insert(
-            "availability".into(),
-            if avail.is_empty() {
-                Value::Null
-            } else {
-                json!({"points": points, "down_points": down,
-                       "evidence": avail.iter().filter_map(|a| a.get("evidence").cloned()).collect::<Vec<_>>()})
-            },
-        );
-        for key in ["jobs", "mapped_by", "namespaces", "evidence"] {
-            svc.entry(key).or_insert_with(|| json!([]));
+        let all_services: BTreeSet<String> = self
+            .services
+            .keys()
+            .cloned()
+            .chain(self.service_metrics.keys().cloned())
+            .collect();
+        for name in all_services {
+            let metrics = self.service_metrics.remove(&name).unwrap_or_default();
+            let avail = self.availability.remove(&name).unwrap_or_default();
+            let svc = self.services.entry(name).or_default();
+            fill_service(svc, &metrics, &self.metric_owners, &metrics_ev, &avail);
         }
-        svc.entry("targets_total").or_insert(json!(0));
-        svc.entry("targets_up").or_insert(json!(0));
     }
+}
 
-    let facts = json!({
-        "servers": server_facts,
-        "parts": parts.iter().map(|(k, (s, d))| ((*k).to_owned(), json!({"status": s.as_str(), "detail": d}))).collect::<Map<_, _>>(),
-        "window": secs(config.window),
-        "edge_window": secs(config.edge_window),
-        "targets": targets_out,
-        "services": services.into_iter().map(|(k, v)| (k, Value::Object(v))).collect::<Map<_, _>>(),
-        "rules": rules,
-        "synthetic": synthetic,
-        "edges": edges,
-    });
-    ProbeOutput {
-        facts,
-        evidence: evidence_out,
-        sources,
+/// One service's metric and availability facts, with empty defaults for a service
+/// that only a metric group showed.
+fn fill_service(
+    svc: &mut Map<String, Value>,
+    metrics: &BTreeSet<String>,
+    metric_owners: &BTreeMap<String, BTreeSet<String>>,
+    metrics_ev: &[String],
+    avail: &[Value],
+) {
+    let mut families: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
+    for m in metrics {
+        families.entry(family(m).as_str()).or_default().push(m);
     }
+    let own: Vec<&String> = metrics
+        .iter()
+        .filter(|m| metric_owners.get(*m).is_some_and(|o| o.len() == 1))
+        .filter(|m| family(m) != Family::Runtime)
+        .collect();
+    svc.insert("metrics".into(), json!(metrics));
+    svc.insert(
+        "families".into(),
+        json!({
+            "runtime": families.get("runtime").cloned().unwrap_or_default(),
+            "http": families.get("http").cloned().unwrap_or_default(),
+            "infra": families.get("infra").cloned().unwrap_or_default(),
+            "domain": families.get("domain").cloned().unwrap_or_default(),
+        }),
+    );
+    svc.insert("own_metrics".into(), json!(own));
+    svc.insert(
+        "request_counters".into(),
+        json!(
+            metrics
+                .iter()
+                .filter(|m| mapping::is_request_counter(m))
+                .collect::<Vec<_>>()
+        ),
+    );
+    svc.insert(
+        "latency_histograms".into(),
+        json!(
+            metrics
+                .iter()
+                .filter(|m| mapping::is_latency_histogram(m))
+                .collect::<Vec<_>>()
+        ),
+    );
+    svc.insert("metrics_evidence".into(), json!(metrics_ev));
+    let down: u64 = avail
+        .iter()
+        .filter_map(|a| a.get("down_points").and_then(Value::as_u64))
+        .sum();
+    let points: u64 = avail
+        .iter()
+        .filter_map(|a| a.get("points").and_then(Value::as_u64))
+        .sum();
+    svc.insert(
+        "availability".into(),
+        if avail.is_empty() {
+            Value::Null
+        } else {
+            json!({"points": points, "down_points": down,
+                   "evidence": avail.iter().filter_map(|a| a.get("evidence").cloned()).collect::<Vec<_>>()})
+        },
+    );
+    for key in ["jobs", "mapped_by", "namespaces", "evidence"] {
+        svc.entry(key).or_insert_with(|| json!([]));
+    }
+    svc.entry("targets_total").or_insert(json!(0));
+    svc.entry("targets_up").or_insert(json!(0));
 }
 
 fn push_set(obj: &mut Map<String, Value>, key: &str, value: &str) {

@@ -7,9 +7,9 @@
 //! from a workflow without a definition in the file are facts of their own, cited by the
 //! workflow entry. Orbs are shared templates: `reuses` lists `orb:<name>@<version>`.
 
-use super::Triggers;
 use super::classify::{Detection, Observed, script_name_kinds};
 use super::support::{self, Parsed};
+use super::{JobDraft, Triggers};
 use crate::evidence::{EvidenceBook, SourceFile};
 use crate::yaml_pos::{self, Lines, Node};
 use std::collections::BTreeMap;
@@ -29,7 +29,12 @@ struct Invocation {
     manual: bool,
 }
 
-/// Reads the configuration.
+/// An orb job a workflow runs without defining it: name, key and value nodes, and how
+/// the workflow runs it.
+type OrbJob<'n> = (String, &'n Node, &'n Node, Invocation);
+
+/// Reads the configuration: orbs, then how each workflow runs each job, then one
+/// draft per defined job and per orb job a workflow runs.
 pub(crate) fn scan(file: &SourceFile, book: &mut EvidenceBook<'_>, default_branch: &str) -> Parsed {
     let (ci_file, docs) = match support::load_yaml(file, SYSTEM, book) {
         Ok(loaded) => loaded,
@@ -40,7 +45,42 @@ pub(crate) fn scan(file: &SourceFile, book: &mut EvidenceBook<'_>, default_branc
         Err(e) => return Parsed::failed(file, SYSTEM, 1, e, book),
     };
     let lines = Lines::new(&file.text);
-    let orbs: BTreeMap<String, String> = yaml_pos::get(root, "orbs")
+    let orbs = orbs(root);
+    let orb_of = |name: &str| -> Option<String> {
+        let (alias, _) = name.split_once('/')?;
+        orbs.get(alias).map(|r| format!("orb:{r}"))
+    };
+    let definitions = yaml_pos::get(root, "jobs");
+    let (invocations, orb_jobs) = workflow_invocations(root, definitions, default_branch);
+
+    let mut jobs = Vec::new();
+    if let Some(definitions) = definitions {
+        for (key_node, job) in yaml_pos::entries(definitions) {
+            let Some(name) = yaml_pos::scalar_text(key_node) else {
+                continue;
+            };
+            let runs = invocations.get(&name);
+            let legacy = yaml_pos::get(root, "workflows").is_none();
+            let draft = defined_job(file, &lines, &orb_of, (key_node, job), &name, runs, legacy);
+            jobs.push(draft);
+        }
+    }
+    for (name, key, value, inv) in orb_jobs {
+        let draft = orb_job(file, &lines, &orb_of, &name, (key, value), inv);
+        if jobs.iter().any(|j| j.key == draft.key) {
+            continue;
+        }
+        jobs.push(draft);
+    }
+    Parsed {
+        file: ci_file,
+        jobs,
+    }
+}
+
+/// `orbs:` as alias → reference (`circleci/node@5`, or `<alias> (inline)`).
+fn orbs(root: &Node) -> BTreeMap<String, String> {
+    yaml_pos::get(root, "orbs")
         .map(|o| {
             yaml_pos::entries(o)
                 .into_iter()
@@ -52,156 +92,159 @@ pub(crate) fn scan(file: &SourceFile, book: &mut EvidenceBook<'_>, default_branc
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    let orb_of = |name: &str| -> Option<String> {
-        let (alias, _) = name.split_once('/')?;
-        orbs.get(alias).map(|r| format!("orb:{r}"))
-    };
+        .unwrap_or_default()
+}
 
-    // Workflow entries, by job name.
+/// How every workflow runs each job: invocations of defined jobs by name, and the orb
+/// jobs workflows run without a definition.
+fn workflow_invocations<'n>(
+    root: &'n Node,
+    definitions: Option<&'n Node>,
+    default_branch: &str,
+) -> (BTreeMap<String, Vec<Invocation>>, Vec<OrbJob<'n>>) {
     let mut invocations: BTreeMap<String, Vec<Invocation>> = BTreeMap::new();
-    let mut orb_jobs: Vec<(String, &Node, &Node, Invocation)> = Vec::new();
-    let definitions = yaml_pos::get(root, "jobs");
-    if let Some(workflows) = yaml_pos::get(root, "workflows") {
-        for (wf_key, wf) in yaml_pos::entries(workflows) {
-            if yaml_pos::as_str(wf_key) == Some("version") || !yaml_pos::is_mapping(wf) {
-                continue;
-            }
-            let base = workflow_triggers(wf, default_branch);
-            let entries = job_entries(wf);
-            let approvals: Vec<String> = entries
-                .iter()
-                .filter(|(_, _, params)| {
-                    params.is_some_and(|p| yaml_pos::get_str(p, "type") == Some("approval"))
-                })
-                .map(|(name, _, params)| {
-                    params
-                        .and_then(|p| yaml_pos::get_str(p, "name"))
-                        .unwrap_or(name)
-                        .to_owned()
-                })
-                .collect();
-            let requires: BTreeMap<String, Vec<String>> = entries
-                .iter()
-                .map(|(name, _, params)| {
-                    let own = params
-                        .and_then(|p| yaml_pos::get_str(p, "name"))
-                        .unwrap_or(name);
-                    let req = params
-                        .and_then(|p| yaml_pos::get(p, "requires"))
-                        .map(support::strings)
-                        .unwrap_or_default();
-                    (own.to_owned(), req)
-                })
-                .collect();
-            for (name, entry, params) in &entries {
-                if params.is_some_and(|p| yaml_pos::get_str(p, "type") == Some("approval")) {
-                    continue;
-                }
+    let mut orb_jobs: Vec<OrbJob<'n>> = Vec::new();
+    let Some(workflows) = yaml_pos::get(root, "workflows") else {
+        return (invocations, orb_jobs);
+    };
+    for (wf_key, wf) in yaml_pos::entries(workflows) {
+        if yaml_pos::as_str(wf_key) == Some("version") || !yaml_pos::is_mapping(wf) {
+            continue;
+        }
+        let base = workflow_triggers(wf, default_branch);
+        let entries = job_entries(wf);
+        let approvals: Vec<String> = entries
+            .iter()
+            .filter(|(_, _, params)| {
+                params.is_some_and(|p| yaml_pos::get_str(p, "type") == Some("approval"))
+            })
+            .map(|(name, _, params)| {
+                params
+                    .and_then(|p| yaml_pos::get_str(p, "name"))
+                    .unwrap_or(name)
+                    .to_owned()
+            })
+            .collect();
+        let requires: BTreeMap<String, Vec<String>> = entries
+            .iter()
+            .map(|(name, _, params)| {
                 let own = params
                     .and_then(|p| yaml_pos::get_str(p, "name"))
                     .unwrap_or(name);
-                let mut triggers = base.clone();
-                if let Some(filters) = params.and_then(|p| yaml_pos::get(p, "filters")) {
-                    apply_filters(&mut triggers, filters, default_branch);
-                }
-                let manual = gated(own, &requires, &approvals, 0);
-                if manual {
-                    triggers.manual = true;
-                }
-                let invocation = Invocation { triggers, manual };
-                let defined = definitions.is_some_and(|d| yaml_pos::get(d, name).is_some());
-                if defined {
-                    invocations
-                        .entry((*name).to_owned())
-                        .or_default()
-                        .push(invocation);
-                } else if name.contains('/') {
-                    orb_jobs.push(((*name).to_owned(), entry.0, entry.1, invocation));
-                }
-            }
-        }
-    }
-
-    let mut jobs = Vec::new();
-    if let Some(definitions) = definitions {
-        for (key_node, job) in yaml_pos::entries(definitions) {
-            let Some(name) = yaml_pos::scalar_text(key_node) else {
+                let req = params
+                    .and_then(|p| yaml_pos::get(p, "requires"))
+                    .map(support::strings)
+                    .unwrap_or_default();
+                (own.to_owned(), req)
+            })
+            .collect();
+        for (name, entry, params) in &entries {
+            if params.is_some_and(|p| yaml_pos::get_str(p, "type") == Some("approval")) {
                 continue;
-            };
-            let runs = invocations.get(&name);
-            let mut triggers = Triggers::default();
-            let mut manual_only = runs.is_some();
-            for inv in runs.into_iter().flatten() {
-                triggers.merge(&inv.triggers);
-                manual_only &= inv.manual;
             }
-            if runs.is_none() {
-                // Version 2.0 configs without workflows run the `build` job on every push.
-                let legacy = yaml_pos::get(root, "workflows").is_none() && name == "build";
-                if legacy {
-                    triggers.push_default_branch = true;
-                    triggers.push_other = true;
-                }
+            let own = params
+                .and_then(|p| yaml_pos::get_str(p, "name"))
+                .unwrap_or(name);
+            let mut triggers = base.clone();
+            if let Some(filters) = params.and_then(|p| yaml_pos::get(p, "filters")) {
+                apply_filters(&mut triggers, filters, default_branch);
             }
-            let mut draft = support::draft(
-                SYSTEM,
-                &file.path,
-                &name,
-                &name,
-                lines.entry_range(key_node, job),
-                triggers,
-            );
-            draft.manual_only = manual_only;
-            if let Some(executor) = yaml_pos::get(job, "executor").and_then(|e| {
-                yaml_pos::as_str(e)
-                    .map(str::to_owned)
-                    .or_else(|| yaml_pos::get_str(e, "name").map(str::to_owned))
-            }) && let Some(orb) = orb_of(&executor)
-            {
-                draft.reuses.push(orb);
+            let manual = gated(own, &requires, &approvals, 0);
+            if manual {
+                triggers.manual = true;
             }
-            if let Some(steps) = yaml_pos::get(job, "steps") {
-                for step in yaml_pos::items(steps) {
-                    observe_step(
-                        step,
-                        &lines,
-                        &orb_of,
-                        &mut draft.observed,
-                        &mut draft.reuses,
-                    );
-                }
+            let invocation = Invocation { triggers, manual };
+            let defined = definitions.is_some_and(|d| yaml_pos::get(d, name).is_some());
+            if defined {
+                invocations
+                    .entry((*name).to_owned())
+                    .or_default()
+                    .push(invocation);
+            } else if name.contains('/') {
+                orb_jobs.push(((*name).to_owned(), entry.0, entry.1, invocation));
             }
-            jobs.push(draft);
         }
     }
-    for (name, key, value, inv) in orb_jobs {
-        let mut draft = support::draft(
-            SYSTEM,
-            &file.path,
-            &name,
-            &name,
-            lines.entry_range(key, value),
-            inv.triggers,
-        );
-        draft.manual_only = inv.manual;
-        if let Some(orb) = orb_of(&name) {
-            draft.reuses.push(orb);
-        }
-        draft.observed.push(Observed {
-            detection: orb_detection(&name),
-            line: yaml_pos::marker_line(&key.span.start),
-            path: None,
-        });
-        if jobs.iter().any(|j| j.key == draft.key) {
-            continue;
-        }
-        jobs.push(draft);
+    (invocations, orb_jobs)
+}
+
+/// One job of `jobs:`, triggered as the workflows run it (or, without workflows, the
+/// `build` job on every push, as version 2.0 configs do).
+fn defined_job(
+    file: &SourceFile,
+    lines: &Lines<'_>,
+    orb_of: &dyn Fn(&str) -> Option<String>,
+    (key_node, job): (&Node, &Node),
+    name: &str,
+    runs: Option<&Vec<Invocation>>,
+    no_workflows: bool,
+) -> JobDraft {
+    let mut triggers = Triggers::default();
+    let mut manual_only = runs.is_some();
+    for inv in runs.into_iter().flatten() {
+        triggers.merge(&inv.triggers);
+        manual_only &= inv.manual;
     }
-    Parsed {
-        file: ci_file,
-        jobs,
+    if runs.is_none() {
+        // Version 2.0 configs without workflows run the `build` job on every push.
+        let legacy = no_workflows && name == "build";
+        if legacy {
+            triggers.push_default_branch = true;
+            triggers.push_other = true;
+        }
     }
+    let mut draft = support::draft(
+        SYSTEM,
+        &file.path,
+        name,
+        name,
+        lines.entry_range(key_node, job),
+        triggers,
+    );
+    draft.manual_only = manual_only;
+    if let Some(executor) = yaml_pos::get(job, "executor").and_then(|e| {
+        yaml_pos::as_str(e)
+            .map(str::to_owned)
+            .or_else(|| yaml_pos::get_str(e, "name").map(str::to_owned))
+    }) && let Some(orb) = orb_of(&executor)
+    {
+        draft.reuses.push(orb);
+    }
+    if let Some(steps) = yaml_pos::get(job, "steps") {
+        for step in yaml_pos::items(steps) {
+            observe_step(step, lines, orb_of, &mut draft.observed, &mut draft.reuses);
+        }
+    }
+    draft
+}
+
+/// An orb job a workflow runs: what it does is read from its name.
+fn orb_job(
+    file: &SourceFile,
+    lines: &Lines<'_>,
+    orb_of: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    (key, value): (&Node, &Node),
+    inv: Invocation,
+) -> JobDraft {
+    let mut draft = support::draft(
+        SYSTEM,
+        &file.path,
+        name,
+        name,
+        lines.entry_range(key, value),
+        inv.triggers,
+    );
+    draft.manual_only = inv.manual;
+    if let Some(orb) = orb_of(name) {
+        draft.reuses.push(orb);
+    }
+    draft.observed.push(Observed {
+        detection: orb_detection(name),
+        line: yaml_pos::marker_line(&key.span.start),
+        path: None,
+    });
+    draft
 }
 
 type Entry<'n> = (&'n str, (&'n Node, &'n Node), Option<&'n Node>);

@@ -294,6 +294,10 @@ impl<'a> Args<'a> {
 }
 
 /// What one shell command does.
+///
+/// The programs are tried family by family, in a fixed order (deploys and local
+/// clusters, builds and packages, delivery checks, tests, linters and scanners); the
+/// first arm that matches wins, as in one match.
 pub(crate) fn classify_command(command: &ShellCommand) -> Detection {
     let words = unwrap_command(&command.words);
     let Some(program) = words.first() else {
@@ -306,8 +310,28 @@ pub(crate) fn classify_command(command: &ShellCommand) -> Detection {
         .map(|w| unwrap_command(w))
         .unwrap_or_default();
     let dry_run = args.flag("--dry-run") || args.flag("--server-dry-run");
+    if let Some(detection) = deploy_command(program, &args, &piped_from, dry_run) {
+        return detection;
+    }
+    let hits = build_command(program, &args)
+        .or_else(|| delivery_check_command(program, &args))
+        .or_else(|| test_lint_or_scan_command(program, &args))
+        .unwrap_or_else(|| match program.as_str() {
+            other if other.contains('.') || command.words[0].contains('/') => script(other),
+            _ => vec![],
+        });
+    Detection::of(hits)
+}
+
+/// Deploy tools, cloud CLIs and local clusters; `None` when `program` is none of them.
+fn deploy_command(
+    program: &str,
+    args: &Args<'_>,
+    piped_from: &[String],
+    dry_run: bool,
+) -> Option<Detection> {
     use Kind::*;
-    let hits: Vec<Hit> = match program.as_str() {
+    let hits: Vec<Hit> = match program {
         "kubectl" => {
             let deploys = args.has_any(&["apply", "create", "replace"])
                 || args.pair("set", "image")
@@ -399,11 +423,21 @@ pub(crate) fn classify_command(command: &ShellCommand) -> Detection {
             vec![deploy("heroku")]
         }
         "cf" if args.has("push") => vec![deploy("cloudfoundry")],
-        "kind" if args.pair("create", "cluster") => return Detection::cluster(),
-        "k3d" if args.pair("cluster", "create") => return Detection::cluster(),
-        "minikube" if args.has("start") => return Detection::cluster(),
-        "ctlptl" if args.has("create") => return Detection::cluster(),
-        "docker" | "buildah" => docker(&args),
+        "kind" if args.pair("create", "cluster") => return Some(Detection::cluster()),
+        "k3d" if args.pair("cluster", "create") => return Some(Detection::cluster()),
+        "minikube" if args.has("start") => return Some(Detection::cluster()),
+        "ctlptl" if args.has("create") => return Some(Detection::cluster()),
+        _ => return None,
+    };
+    Some(Detection::of(hits))
+}
+
+/// Builds, packages and their releases (containers, language toolchains, GitHub
+/// releases); `None` when `program` is none of them.
+fn build_command(program: &str, args: &Args<'_>) -> Option<Vec<Hit>> {
+    use Kind::*;
+    let hits: Vec<Hit> = match program {
+        "docker" | "buildah" => docker(args),
         "docker-compose" if args.has("push") => vec![hit(Release)],
         "goreleaser" => {
             if args.has("build") || args.flag("--snapshot") {
@@ -412,7 +446,7 @@ pub(crate) fn classify_command(command: &ShellCommand) -> Detection {
                 vec![hit(Release)]
             }
         }
-        "npm" | "yarn" | "pnpm" | "bun" => node(program, &args),
+        "npm" | "yarn" | "pnpm" | "bun" => node(program, args),
         "cargo" => match args.first() {
             Some("test" | "nextest" | "tarpaulin" | "llvm-cov") => vec![hit(Test)],
             Some("build" | "auditable") => vec![hit(Build)],
@@ -428,9 +462,9 @@ pub(crate) fn classify_command(command: &ShellCommand) -> Detection {
             Some("vet") => vec![hit(Lint)],
             _ => vec![],
         },
-        "mvn" => maven(&args),
-        "gradle" => gradle(&args),
-        "make" => make(&args),
+        "mvn" => maven(args),
+        "gradle" => gradle(args),
+        "make" => make(args),
         "dotnet" => match args.first() {
             Some("test") => vec![hit(Test)],
             Some("build" | "publish" | "pack") => vec![hit(Build)],
@@ -464,6 +498,16 @@ pub(crate) fn classify_command(command: &ShellCommand) -> Detection {
         "gh" if args.pair("release", "create") || args.pair("release", "upload") => {
             vec![hit(Release)]
         }
+        _ => return None,
+    };
+    Some(hits)
+}
+
+/// Release tools, contract and API-compatibility checks and database migrations;
+/// `None` when `program` is none of them.
+fn delivery_check_command(program: &str, args: &Args<'_>) -> Option<Vec<Hit>> {
+    use Kind::*;
+    let hits: Vec<Hit> = match program {
         "semantic-release" | "changeset" if !args.has("version") => vec![hit(Release)],
         "crane" | "skopeo" if args.has_any(&["push", "copy"]) => vec![hit(Release)],
         "pact-broker" => {
@@ -505,6 +549,16 @@ pub(crate) fn classify_command(command: &ShellCommand) -> Detection {
         "knex" if args.has("migrate:latest") => vec![hit(DbMigration)],
         "sequelize" if args.has("db:migrate") => vec![hit(DbMigration)],
         "typeorm" if args.has("migration:run") => vec![hit(DbMigration)],
+        _ => return None,
+    };
+    Some(hits)
+}
+
+/// Load tests, test runners, linters and security scanners; `None` when `program` is
+/// none of them.
+fn test_lint_or_scan_command(program: &str, args: &Args<'_>) -> Option<Vec<Hit>> {
+    use Kind::*;
+    let hits: Vec<Hit> = match program {
         "k6" | "locust" | "artillery" | "gatling" | "gatling.sh" | "jmeter" | "checkly" => {
             vec![hit(Synthetic)]
         }
@@ -593,10 +647,9 @@ pub(crate) fn classify_command(command: &ShellCommand) -> Detection {
         | "dockle" => {
             vec![hit(Security)]
         }
-        other if other.contains('.') || command.words[0].contains('/') => script(other),
-        _ => vec![],
+        _ => return None,
     };
-    Detection::of(hits)
+    Some(hits)
 }
 
 fn docker(args: &Args<'_>) -> Vec<Hit> {

@@ -46,52 +46,17 @@ struct Object<'a> {
 }
 
 /// Reads the Tekton objects of all `files`; a file without any is left out.
+///
+/// Pipelines are read before Tasks because a Task in the repository runs with the
+/// triggers of every Pipeline that references it.
 pub(crate) fn scan(
     files: &[&SourceFile],
     book: &mut EvidenceBook<'_>,
     default_branch: &str,
 ) -> Vec<Parsed> {
-    let mut loaded: Vec<(CiFile, Vec<Node>)> = Vec::new();
     let mut out: Vec<Parsed> = Vec::new();
-    let mut kept: Vec<usize> = Vec::new();
-    for (i, file) in files.iter().enumerate() {
-        match support::load_yaml(file, SYSTEM, book) {
-            Ok((ci_file, docs)) => {
-                let any = docs.iter().any(|d| {
-                    yaml_pos::get_str(d, "apiVersion").is_some_and(|a| a.contains("tekton.dev/"))
-                        && yaml_pos::get_str(d, "kind").is_some_and(|k| KINDS.contains(&k))
-                });
-                if any {
-                    loaded.push((ci_file, docs));
-                    kept.push(i);
-                }
-            }
-            // Malformed YAML that mentions Tekton is reported as a Tekton file.
-            Err(parsed) => out.push(parsed),
-        }
-    }
-    let mut objects: Vec<Object<'_>> = Vec::new();
-    for (index, (_, docs)) in loaded.iter().enumerate() {
-        for doc in docs {
-            let is_tekton =
-                yaml_pos::get_str(doc, "apiVersion").is_some_and(|a| a.contains("tekton.dev/"));
-            let kind = yaml_pos::get_str(doc, "kind").unwrap_or_default();
-            if !is_tekton || !KINDS.contains(&kind) {
-                continue;
-            }
-            let name = yaml_pos::get(doc, "metadata")
-                .and_then(|m| {
-                    yaml_pos::get_str(m, "name").or_else(|| yaml_pos::get_str(m, "generateName"))
-                })
-                .unwrap_or_default();
-            objects.push(Object {
-                file: index,
-                kind: kind.to_owned(),
-                name: name.to_owned(),
-                doc,
-            });
-        }
-    }
+    let (loaded, kept) = load(files, book, &mut out);
+    let objects = tekton_objects(&loaded);
     let pipeline_triggers = started_pipelines(&objects, default_branch);
     let tasks_in_repo: BTreeMap<&str, &Object<'_>> = objects
         .iter()
@@ -126,57 +91,15 @@ pub(crate) fn scan(
             })
             .flat_map(yaml_pos::items);
         for task in tasks {
-            let task_name = yaml_pos::get_str(task, "name").unwrap_or_default();
-            let task_ref = yaml_pos::get(task, "taskRef");
-            let ref_name = task_ref.and_then(|r| yaml_pos::get_str(r, "name"));
-            if let Some(local) = ref_name.filter(|n| {
-                tasks_in_repo.contains_key(n)
-                    && task_ref.is_some_and(|r| {
-                        yaml_pos::get(r, "resolver").is_none()
-                            && yaml_pos::get(r, "bundle").is_none()
-                    })
-            }) {
+            let local = local_task(task, &tasks_in_repo);
+            if let Some(local) = local {
                 task_triggers
                     .entry(local.to_owned())
                     .or_default()
                     .merge(&triggers);
                 continue;
             }
-            let key = format!("{}/{task_name}", o.name);
-            let mut draft = support::draft(
-                SYSTEM,
-                &file.path,
-                &key,
-                task_name,
-                l.node_range(task),
-                triggers.clone(),
-            );
-            if let Some(steps) =
-                yaml_pos::get(task, "taskSpec").and_then(|t| yaml_pos::get(t, "steps"))
-            {
-                observe_steps(steps, l, &mut draft.observed);
-            }
-            if let Some(r) = task_ref {
-                let params = yaml_pos::get(r, "params").map(|p| {
-                    yaml_pos::items(p)
-                        .iter()
-                        .filter(|i| yaml_pos::get_str(i, "name") == Some("name"))
-                        .filter_map(|i| yaml_pos::get_str(i, "value"))
-                        .collect::<Vec<_>>()
-                });
-                let catalog_name = ref_name
-                    .map(str::to_owned)
-                    .or_else(|| params.and_then(|p| p.first().map(|s| (*s).to_owned())))
-                    .unwrap_or_default();
-                if !catalog_name.is_empty() {
-                    draft.reuses.push(format!("tekton-task:{catalog_name}"));
-                    draft.observed.push(Observed {
-                        detection: catalog_detection(&catalog_name),
-                        line: yaml_pos::marker_line(&r.span.start),
-                        path: None,
-                    });
-                }
-            }
+            let draft = pipeline_task(o, task, file, l, &triggers);
             jobs_by_file.entry(o.file).or_default().push(draft);
         }
     }
@@ -214,6 +137,122 @@ pub(crate) fn scan(
         });
     }
     out
+}
+
+/// The files holding at least one Tekton object, parsed, with their indexes in
+/// `files`; malformed YAML that mentions Tekton goes to `out` as a Tekton file.
+fn load(
+    files: &[&SourceFile],
+    book: &mut EvidenceBook<'_>,
+    out: &mut Vec<Parsed>,
+) -> (Vec<(CiFile, Vec<Node>)>, Vec<usize>) {
+    let mut loaded: Vec<(CiFile, Vec<Node>)> = Vec::new();
+    let mut kept: Vec<usize> = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        match support::load_yaml(file, SYSTEM, book) {
+            Ok((ci_file, docs)) => {
+                let any = docs.iter().any(|d| {
+                    yaml_pos::get_str(d, "apiVersion").is_some_and(|a| a.contains("tekton.dev/"))
+                        && yaml_pos::get_str(d, "kind").is_some_and(|k| KINDS.contains(&k))
+                });
+                if any {
+                    loaded.push((ci_file, docs));
+                    kept.push(i);
+                }
+            }
+            // Malformed YAML that mentions Tekton is reported as a Tekton file.
+            Err(parsed) => out.push(parsed),
+        }
+    }
+    (loaded, kept)
+}
+
+/// Every Tekton object of the loaded files, with the index of its file.
+fn tekton_objects(loaded: &[(CiFile, Vec<Node>)]) -> Vec<Object<'_>> {
+    let mut objects: Vec<Object<'_>> = Vec::new();
+    for (index, (_, docs)) in loaded.iter().enumerate() {
+        for doc in docs {
+            let is_tekton =
+                yaml_pos::get_str(doc, "apiVersion").is_some_and(|a| a.contains("tekton.dev/"));
+            let kind = yaml_pos::get_str(doc, "kind").unwrap_or_default();
+            if !is_tekton || !KINDS.contains(&kind) {
+                continue;
+            }
+            let name = yaml_pos::get(doc, "metadata")
+                .and_then(|m| {
+                    yaml_pos::get_str(m, "name").or_else(|| yaml_pos::get_str(m, "generateName"))
+                })
+                .unwrap_or_default();
+            objects.push(Object {
+                file: index,
+                kind: kind.to_owned(),
+                name: name.to_owned(),
+                doc,
+            });
+        }
+    }
+    objects
+}
+
+/// The name of the repository's own Task a pipeline task references plainly (no
+/// resolver, no bundle); such a task becomes a job of its own with the pipeline's
+/// triggers.
+fn local_task<'n>(task: &'n Node, tasks_in_repo: &BTreeMap<&str, &Object<'_>>) -> Option<&'n str> {
+    let task_ref = yaml_pos::get(task, "taskRef");
+    let ref_name = task_ref.and_then(|r| yaml_pos::get_str(r, "name"));
+    ref_name.filter(|n| {
+        tasks_in_repo.contains_key(n)
+            && task_ref.is_some_and(|r| {
+                yaml_pos::get(r, "resolver").is_none() && yaml_pos::get(r, "bundle").is_none()
+            })
+    })
+}
+
+/// A pipeline task with an inline spec or a catalog/remote Task: a job of the pipeline.
+fn pipeline_task(
+    o: &Object<'_>,
+    task: &Node,
+    file: &SourceFile,
+    l: &Lines<'_>,
+    triggers: &Triggers,
+) -> JobDraft {
+    let task_name = yaml_pos::get_str(task, "name").unwrap_or_default();
+    let task_ref = yaml_pos::get(task, "taskRef");
+    let ref_name = task_ref.and_then(|r| yaml_pos::get_str(r, "name"));
+    let key = format!("{}/{task_name}", o.name);
+    let mut draft = support::draft(
+        SYSTEM,
+        &file.path,
+        &key,
+        task_name,
+        l.node_range(task),
+        triggers.clone(),
+    );
+    if let Some(steps) = yaml_pos::get(task, "taskSpec").and_then(|t| yaml_pos::get(t, "steps")) {
+        observe_steps(steps, l, &mut draft.observed);
+    }
+    if let Some(r) = task_ref {
+        let params = yaml_pos::get(r, "params").map(|p| {
+            yaml_pos::items(p)
+                .iter()
+                .filter(|i| yaml_pos::get_str(i, "name") == Some("name"))
+                .filter_map(|i| yaml_pos::get_str(i, "value"))
+                .collect::<Vec<_>>()
+        });
+        let catalog_name = ref_name
+            .map(str::to_owned)
+            .or_else(|| params.and_then(|p| p.first().map(|s| (*s).to_owned())))
+            .unwrap_or_default();
+        if !catalog_name.is_empty() {
+            draft.reuses.push(format!("tekton-task:{catalog_name}"));
+            draft.observed.push(Observed {
+                detection: catalog_detection(&catalog_name),
+                line: yaml_pos::marker_line(&r.span.start),
+                path: None,
+            });
+        }
+    }
+    draft
 }
 
 /// Steps: `script` is shell lines; `command` + `args` one command at its line.

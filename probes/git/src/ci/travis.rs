@@ -32,7 +32,8 @@ const PHASES: [&str; 8] = [
     "after_deploy",
 ];
 
-/// Reads the configuration.
+/// Reads the configuration: the default job (top-level phases), the explicit jobs of
+/// `jobs.include`, and the top-level deploy section, all under the branch filter.
 pub(crate) fn scan(file: &SourceFile, book: &mut EvidenceBook<'_>, default_branch: &str) -> Parsed {
     let (ci_file, docs) = match support::load_yaml(file, SYSTEM, book) {
         Ok(loaded) => loaded,
@@ -43,6 +44,19 @@ pub(crate) fn scan(file: &SourceFile, book: &mut EvidenceBook<'_>, default_branc
         Err(e) => return Parsed::failed(file, SYSTEM, 1, e, book),
     };
     let lines = Lines::new(&file.text);
+    let base = base_triggers(root, default_branch);
+    let mut jobs: Vec<JobDraft> = Vec::new();
+    jobs.extend(default_job(root, file, &lines, &base));
+    jobs.extend(explicit_jobs(root, file, &lines, &base, default_branch));
+    jobs.extend(deploy_job(root, file, &lines, &base, default_branch));
+    Parsed {
+        file: ci_file,
+        jobs,
+    }
+}
+
+/// Every event, narrowed by `branches:` (a list, or `only`/`except`).
+fn base_triggers(root: &Node, default_branch: &str) -> Triggers {
     let mut base = Triggers {
         push_default_branch: true,
         push_other: true,
@@ -67,6 +81,56 @@ pub(crate) fn scan(file: &SourceFile, book: &mut EvidenceBook<'_>, default_branc
         base.push_default_branch = d;
         base.push_other = o;
     }
+    base
+}
+
+/// The default job: top-level phases, as one job spanning them.
+fn default_job(
+    root: &Node,
+    file: &SourceFile,
+    lines: &Lines<'_>,
+    base: &Triggers,
+) -> Option<JobDraft> {
+    let phases: Vec<(&Node, &Node)> = PHASES
+        .iter()
+        .filter_map(|p| yaml_pos::get_entry(root, p))
+        .collect();
+    if phases.is_empty() {
+        return None;
+    }
+    let start = phases
+        .iter()
+        .map(|(k, _)| yaml_pos::marker_line(&k.span.start))
+        .min()
+        .unwrap_or(1);
+    let end = phases
+        .iter()
+        .map(|(k, v)| lines.entry_range(k, v).1)
+        .max()
+        .unwrap_or(start);
+    let mut draft = support::draft(
+        SYSTEM,
+        &file.path,
+        "script",
+        "script",
+        (start, end),
+        base.clone(),
+    );
+    for (_, v) in &phases {
+        support::observe_script(v, lines, &mut draft.observed);
+    }
+    Some(draft)
+}
+
+/// Explicit jobs (`jobs.include` or `matrix.include`), each narrowed by its stage's
+/// condition and its own `if:`.
+fn explicit_jobs(
+    root: &Node,
+    file: &SourceFile,
+    lines: &Lines<'_>,
+    base: &Triggers,
+    default_branch: &str,
+) -> Vec<JobDraft> {
     let stage_conditions: BTreeMap<String, String> = yaml_pos::get(root, "stages")
         .map(|stages| {
             yaml_pos::items(stages)
@@ -79,98 +143,69 @@ pub(crate) fn scan(file: &SourceFile, book: &mut EvidenceBook<'_>, default_branc
                 .collect()
         })
         .unwrap_or_default();
-    let mut jobs: Vec<JobDraft> = Vec::new();
-
-    // The default job: top-level phases.
-    let phases: Vec<(&Node, &Node)> = PHASES
-        .iter()
-        .filter_map(|p| yaml_pos::get_entry(root, p))
-        .collect();
-    if !phases.is_empty() {
-        let start = phases
-            .iter()
-            .map(|(k, _)| yaml_pos::marker_line(&k.span.start))
-            .min()
-            .unwrap_or(1);
-        let end = phases
-            .iter()
-            .map(|(k, v)| lines.entry_range(k, v).1)
-            .max()
-            .unwrap_or(start);
-        let mut draft = support::draft(
-            SYSTEM,
-            &file.path,
-            "script",
-            "script",
-            (start, end),
-            base.clone(),
-        );
-        for (_, v) in &phases {
-            support::observe_script(v, &lines, &mut draft.observed);
-        }
-        jobs.push(draft);
-    }
-
-    // Explicit jobs.
+    let mut jobs = Vec::new();
     let matrix = yaml_pos::get(root, "jobs").or_else(|| yaml_pos::get(root, "matrix"));
-    if let Some(include) = matrix.and_then(|m| yaml_pos::get(m, "include")) {
-        let mut stage = String::from("test");
-        for (i, entry) in yaml_pos::items(include).iter().enumerate() {
-            if let Some(s) = yaml_pos::get_str(entry, "stage") {
-                stage = s.to_owned();
-            }
-            let mut t = base.clone();
-            if let Some(cond) = stage_conditions.get(&stage.to_lowercase()) {
-                narrow(&mut t, cond, default_branch);
-            }
-            if let Some(cond) = yaml_pos::get(entry, "if").and_then(yaml_pos::scalar_text) {
-                narrow(&mut t, &cond, default_branch);
-            }
-            let name = yaml_pos::get_str(entry, "name")
-                .map_or_else(|| format!("{stage} #{}", i + 1), str::to_owned);
-            let key = format!("jobs/{}", i + 1);
-            let mut draft =
-                support::draft(SYSTEM, &file.path, &key, &name, lines.node_range(entry), t);
-            for p in PHASES {
-                if let Some(v) = yaml_pos::get(entry, p) {
-                    support::observe_script(v, &lines, &mut draft.observed);
-                }
-            }
-            if let Some(d) = yaml_pos::get(entry, "deploy") {
-                observe_deploy(d, &lines, &mut draft.observed);
-            }
-            jobs.push(draft);
+    let Some(include) = matrix.and_then(|m| yaml_pos::get(m, "include")) else {
+        return jobs;
+    };
+    let mut stage = String::from("test");
+    for (i, entry) in yaml_pos::items(include).iter().enumerate() {
+        if let Some(s) = yaml_pos::get_str(entry, "stage") {
+            stage = s.to_owned();
         }
-    }
-
-    // The top-level deploy section.
-    if let Some((key, value)) = yaml_pos::get_entry(root, "deploy") {
         let mut t = base.clone();
-        let providers: Vec<&Node> = if yaml_pos::is_sequence(value) {
-            yaml_pos::items(value).iter().collect()
-        } else {
-            vec![value]
-        };
-        let mut allowed = Triggers::default();
-        for p in &providers {
-            allowed.merge(&deploy_on(yaml_pos::get(p, "on"), default_branch));
+        if let Some(cond) = stage_conditions.get(&stage.to_lowercase()) {
+            narrow(&mut t, cond, default_branch);
         }
-        t = support::intersect(&t, &allowed);
-        let mut draft = support::draft(
-            SYSTEM,
-            &file.path,
-            "deploy",
-            "deploy",
-            lines.entry_range(key, value),
-            t,
-        );
-        observe_deploy(value, &lines, &mut draft.observed);
+        if let Some(cond) = yaml_pos::get(entry, "if").and_then(yaml_pos::scalar_text) {
+            narrow(&mut t, &cond, default_branch);
+        }
+        let name = yaml_pos::get_str(entry, "name")
+            .map_or_else(|| format!("{stage} #{}", i + 1), str::to_owned);
+        let key = format!("jobs/{}", i + 1);
+        let mut draft = support::draft(SYSTEM, &file.path, &key, &name, lines.node_range(entry), t);
+        for p in PHASES {
+            if let Some(v) = yaml_pos::get(entry, p) {
+                support::observe_script(v, lines, &mut draft.observed);
+            }
+        }
+        if let Some(d) = yaml_pos::get(entry, "deploy") {
+            observe_deploy(d, lines, &mut draft.observed);
+        }
         jobs.push(draft);
     }
-    Parsed {
-        file: ci_file,
-        jobs,
+    jobs
+}
+
+/// The top-level deploy section, run on the events its providers' `on:` allow.
+fn deploy_job(
+    root: &Node,
+    file: &SourceFile,
+    lines: &Lines<'_>,
+    base: &Triggers,
+    default_branch: &str,
+) -> Option<JobDraft> {
+    let (key, value) = yaml_pos::get_entry(root, "deploy")?;
+    let providers: Vec<&Node> = if yaml_pos::is_sequence(value) {
+        yaml_pos::items(value).iter().collect()
+    } else {
+        vec![value]
+    };
+    let mut allowed = Triggers::default();
+    for p in &providers {
+        allowed.merge(&deploy_on(yaml_pos::get(p, "on"), default_branch));
     }
+    let t = support::intersect(base, &allowed);
+    let mut draft = support::draft(
+        SYSTEM,
+        &file.path,
+        "deploy",
+        "deploy",
+        lines.entry_range(key, value),
+        t,
+    );
+    observe_deploy(value, lines, &mut draft.observed);
+    Some(draft)
 }
 
 /// The events a deploy provider's `on:` allows (default: pushes to the default branch).

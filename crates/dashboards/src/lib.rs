@@ -1,10 +1,15 @@
 //! Panels and the PromQL they run, from a Grafana dashboard JSON model.
 //!
-//! One function for every place a dashboard comes from (the Grafana API, a JSON file in
-//! a repository, a ConfigMap for the Grafana sidecar, a GrafanaDashboard object), so a
-//! panel means the same thing wherever it was found. Queries are parsed with a real
-//! PromQL parser after Grafana's template variables are replaced by stand-ins the parser
-//! accepts; a matcher whose value came from a variable is marked `templated`.
+//! A crate of its own because two probes read dashboards: the Grafana probe (from the
+//! HTTP API) and the git probe (dashboards kept as code), and probes never depend on
+//! one another. One function for every place a dashboard comes from (the Grafana API, a
+//! JSON file in a repository, a ConfigMap for the Grafana sidecar, a GrafanaDashboard
+//! object), so a panel means the same thing wherever it was found. Queries are parsed
+//! with a real PromQL parser after Grafana's template variables are replaced by
+//! stand-ins the parser accepts; a matcher whose value came from a variable is marked
+//! `templated`.
+
+#![warn(missing_docs)]
 
 use regex::Regex;
 use serde::Serialize;
@@ -323,6 +328,23 @@ pub fn looks_like_dashboard(v: &serde_json::Value) -> bool {
     (v.get("panels").is_some_and(serde_json::Value::is_array)
         || v.get("rows").is_some_and(serde_json::Value::is_array))
         && (v.get("schemaVersion").is_some() || v.get("title").is_some())
+}
+
+/// A dashboard as facts: the extraction plus where it came from and its evidence id.
+///
+/// Both probes build their dashboard facts here so the rules see one shape whether a
+/// dashboard was read from Grafana or from a repository.
+pub fn dashboard_fact(
+    d: &Dashboard,
+    origin: serde_json::Value,
+    evidence: &str,
+) -> serde_json::Value {
+    let mut v = serde_json::to_value(d).unwrap_or(serde_json::Value::Null);
+    if let (serde_json::Value::Object(o), serde_json::Value::Object(extra)) = (&mut v, origin) {
+        o.extend(extra);
+        o.insert("evidence".into(), serde_json::Value::from(evidence));
+    }
+    v
 }
 
 #[cfg(test)]

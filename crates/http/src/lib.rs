@@ -1,9 +1,13 @@
-//! A bounded, read-only JSON client for monitoring APIs (Prometheus, and Grafana, which
-//! reuses it).
+//! A bounded, read-only JSON client for the HTTP APIs probes read (Prometheus, Grafana,
+//! and the incident and code-hosting APIs to come).
 //!
-//! Every call is a GET, has a time bound and a size bound, and turns each way a server
-//! can fail into a [`SourceStatus`] with words a person can act on. Credentials live only
-//! in the request headers; they are never formatted into an error or a log line.
+//! A crate of its own because probes never depend on one another, yet every probe that
+//! speaks HTTP needs the same guarantees: every call is a GET, has a time bound and a
+//! size bound, and turns each way a server can fail into a [`SourceStatus`] with words
+//! a person can act on. Credentials live only in the request headers; they are never
+//! formatted into an error or a log line.
+
+#![warn(missing_docs)]
 
 use evident_core::SourceStatus;
 use std::path::Path;
@@ -52,20 +56,97 @@ impl Auth {
 }
 
 /// Why a call failed, already classified for the source report.
+///
+/// Typed so a caller can tell a missing endpoint (`Status` with code 404) from an
+/// outage without reading the message; the message itself is what the source report
+/// shows, and never carries credentials.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{detail}")]
-pub struct CallError {
-    /// How the source answered.
-    pub status: SourceStatus,
-    /// What went wrong, without credentials.
-    pub detail: String,
+pub enum CallError {
+    /// The request or the body did not complete within the time bound.
+    #[error("GET {path} did not answer in time")]
+    Timeout {
+        /// The API path asked for.
+        path: String,
+    },
+    /// No connection could be made.
+    #[error("could not connect for GET {path} (is the server up and the URL right?)")]
+    Connect {
+        /// The API path asked for.
+        path: String,
+    },
+    /// Any other transport failure.
+    #[error("GET {path} failed: {reason}")]
+    Transport {
+        /// The API path asked for.
+        path: String,
+        /// The client's message, with any user:password of the URL redacted.
+        reason: String,
+    },
+    /// The body exceeded the size bound and was not read.
+    #[error("GET {path} answered more than {max_mib} MiB (a huge label set); not read")]
+    TooLarge {
+        /// The API path asked for.
+        path: String,
+        /// The bound, in MiB.
+        max_mib: usize,
+    },
+    /// The server answered with a non-success HTTP status.
+    #[error("GET {path} answered HTTP {code}{message}{hint}")]
+    Status {
+        /// The API path asked for.
+        path: String,
+        /// The HTTP status code.
+        code: u16,
+        /// How the source answered (forbidden, rate limited, timeout, error).
+        status: SourceStatus,
+        /// `: <the server's error message>` (at most 200 characters), or empty.
+        message: String,
+        /// What to check, for 401 and 403; empty otherwise.
+        hint: &'static str,
+    },
+    /// The body was not JSON.
+    #[error("GET {path} did not answer JSON")]
+    NotJson {
+        /// The API path asked for.
+        path: String,
+    },
+    /// The server answered JSON the caller cannot use (a failed query, a missing field,
+    /// more rows than the caller's bound).
+    #[error("{detail}")]
+    Answer {
+        /// How the source answered.
+        status: SourceStatus,
+        /// What was wrong with the answer.
+        detail: String,
+    },
 }
 
 impl CallError {
-    fn new(status: SourceStatus, detail: impl Into<String>) -> Self {
-        Self {
+    /// An answer the caller cannot use, classified by the caller.
+    pub fn answer(status: SourceStatus, detail: impl Into<String>) -> Self {
+        Self::Answer {
             status,
             detail: detail.into(),
+        }
+    }
+
+    /// How the source answered, for its source report.
+    pub fn status(&self) -> SourceStatus {
+        match self {
+            Self::Timeout { .. } => SourceStatus::Timeout,
+            Self::Status { status, .. } | Self::Answer { status, .. } => *status,
+            Self::Connect { .. }
+            | Self::Transport { .. }
+            | Self::TooLarge { .. }
+            | Self::NotJson { .. } => SourceStatus::Error,
+        }
+    }
+
+    /// The HTTP status code, when the server answered with one that is not a success.
+    pub fn http_code(&self) -> Option<u16> {
+        match self {
+            Self::Status { code, .. } => Some(*code),
+            _ => None,
         }
     }
 }
@@ -217,16 +298,18 @@ impl JsonClient {
                 403 => " (the credentials lack permission)",
                 _ => "",
             };
-            return Err(CallError::new(
-                kind,
-                format!("GET {path} answered HTTP {code}{message}{hint}"),
-            ));
+            return Err(CallError::Status {
+                path: path.to_owned(),
+                code,
+                status: kind,
+                message,
+                hint,
+            });
         }
         let Some(json) = json else {
-            return Err(CallError::new(
-                SourceStatus::Error,
-                format!("GET {path} did not answer JSON"),
-            ));
+            return Err(CallError::NotJson {
+                path: path.to_owned(),
+            });
         };
         Ok(Body {
             json,
@@ -236,31 +319,51 @@ impl JsonClient {
 }
 
 fn too_large(path: &str, max: usize) -> CallError {
-    CallError::new(
-        SourceStatus::Error,
-        format!(
-            "GET {path} answered more than {} MiB (a huge label set); not read",
-            max / (1024 * 1024)
-        ),
-    )
+    CallError::TooLarge {
+        path: path.to_owned(),
+        max_mib: max / (1024 * 1024),
+    }
 }
 
 fn transport_error(e: &reqwest::Error, path: &str) -> CallError {
     if e.is_timeout() {
-        CallError::new(
-            SourceStatus::Timeout,
-            format!("GET {path} did not answer in time"),
-        )
+        CallError::Timeout {
+            path: path.to_owned(),
+        }
     } else if e.is_connect() {
-        CallError::new(
-            SourceStatus::Error,
-            format!("could not connect for GET {path} (is the server up and the URL right?)"),
-        )
+        CallError::Connect {
+            path: path.to_owned(),
+        }
     } else {
-        // reqwest's message may hold the URL; the URL holds no credentials (they are in
-        // headers), so it is safe to show.
-        CallError::new(SourceStatus::Error, format!("GET {path} failed: {e}"))
+        // reqwest's message may hold the URL; credentials go in headers, but a URL given
+        // as `https://user:password@host` would carry them, so its userinfo is redacted.
+        CallError::Transport {
+            path: path.to_owned(),
+            reason: redact_userinfo(&e.to_string()),
+        }
     }
+}
+
+/// Replaces the `user:password@` of every URL in `text` by `[redacted]@`.
+fn redact_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (before, after) = rest.split_at(i + 3);
+        out.push_str(before);
+        let authority_end = after
+            .find(|c: char| c == '/' || c == '?' || c == '#' || c == ')' || c.is_whitespace())
+            .unwrap_or(after.len());
+        match after[..authority_end].rfind('@') {
+            Some(at) => {
+                out.push_str("[redacted]");
+                rest = &after[at..];
+            }
+            None => rest = after,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -271,5 +374,65 @@ mod tests {
     fn debug_never_shows_secrets() {
         let a = Auth::Bearer("s3cr3t-token".into());
         assert!(!format!("{a:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn userinfo_is_redacted_from_messages() {
+        assert_eq!(
+            redact_userinfo(
+                "error sending request for url (http://bob:hunter2@host:9090/api/v1/x)"
+            ),
+            "error sending request for url (http://[redacted]@host:9090/api/v1/x)"
+        );
+        assert_eq!(
+            redact_userinfo("for url (http://host/a@b) and https://x.example"),
+            "for url (http://host/a@b) and https://x.example"
+        );
+    }
+
+    #[test]
+    fn errors_keep_their_messages_and_statuses() {
+        let e = CallError::Status {
+            path: "/api/v1/targets".into(),
+            code: 401,
+            status: SourceStatus::Forbidden,
+            message: String::new(),
+            hint: " (check the token or user/password in the environment)",
+        };
+        assert_eq!(e.http_code(), Some(401));
+        assert_eq!(e.status(), SourceStatus::Forbidden);
+        assert_eq!(
+            e.to_string(),
+            "GET /api/v1/targets answered HTTP 401 (check the token or user/password in the environment)"
+        );
+        let t = too_large("/api/v1/series", 64 * 1024 * 1024);
+        assert_eq!(t.status(), SourceStatus::Error);
+        assert_eq!(
+            t.to_string(),
+            "GET /api/v1/series answered more than 64 MiB (a huge label set); not read"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_a_connect_error() {
+        // Bind then drop a listener, so the port is very likely closed.
+        let port = {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await;
+            let Ok(l) = l else { return };
+            let Ok(addr) = l.local_addr() else { return };
+            addr.port()
+        };
+        let Ok(client) = JsonClient::new(
+            &format!("http://127.0.0.1:{port}"),
+            &Auth::None,
+            None,
+            Duration::from_secs(2),
+            1024,
+        ) else {
+            panic!("client builds");
+        };
+        let e = client.get("/x", &[]).await.err();
+        assert!(matches!(e, Some(CallError::Connect { .. })), "{e:?}");
+        assert_eq!(client.requests(), 1);
     }
 }
