@@ -104,19 +104,17 @@ pub fn merge_scope(into: &mut Map<String, Value>, scope_field: &str, scope: &str
             list.extend(items);
         }
     }
-    // What the scope held (`kinds`) is summed over scopes.
-    if let Some(Value::Object(kinds)) = facts.remove("kinds") {
-        let total = into
-            .entry("kinds")
-            .or_insert_with(|| json!({}))
-            .as_object_mut();
-        if let Some(total) = total {
-            for (kind, n) in kinds {
-                let sum =
-                    total.get(&kind).and_then(Value::as_u64).unwrap_or(0) + n.as_u64().unwrap_or(0);
-                total.insert(kind, json!(sum));
-            }
-        }
+}
+
+/// Sums what one scope held (`kinds` of the serialised facts) into `total`: the
+/// repositories' manifests together, as `facts.git.kinds` reports them.
+pub fn add_kinds(total: &mut Map<String, Value>, facts: &Value) {
+    let Some(kinds) = facts.get("kinds").and_then(Value::as_object) else {
+        return;
+    };
+    for (kind, n) in kinds {
+        let sum = total.get(kind).and_then(Value::as_u64).unwrap_or(0) + n.as_u64().unwrap_or(0);
+        total.insert(kind.clone(), json!(sum));
     }
 }
 
@@ -135,15 +133,14 @@ mod tests {
                 "workloads": {"Deployment/default/web": {"key": "Deployment/default/web", "pdbs": ["PodDisruptionBudget/default/web"]}},
                 "hpas": {"HorizontalPodAutoscaler/default/web": {"key": "HorizontalPodAutoscaler/default/web", "target": "Deployment/default/web"}},
                 "bare_pods": ["Pod/default/debug"],
-                "skipped": [{"evidence": "x", "reason": "y"}],
-                "kinds": {"apps/v1 Deployment": 1}
+                "skipped": [{"evidence": "x", "reason": "y"}]
             }),
         );
         merge_scope(
             &mut into,
             "repo",
             "cart",
-            json!({"workloads": {"Deployment/default/web": {"key": "Deployment/default/web"}}, "kinds": {"apps/v1 Deployment": 2}}),
+            json!({"workloads": {"Deployment/default/web": {"key": "Deployment/default/web"}}}),
         );
         let w = &into["workloads"];
         assert_eq!(w["shop/Deployment/default/web"]["repo"], "shop");
@@ -161,6 +158,9 @@ mod tests {
         );
         assert_eq!(into["bare_pods"], json!(["shop/Pod/default/debug"]));
         assert_eq!(into["skipped"][0]["repo"], "shop");
-        assert_eq!(into["kinds"]["apps/v1 Deployment"], 3);
+        let mut kinds = Map::new();
+        add_kinds(&mut kinds, &json!({"kinds": {"apps/v1 Deployment": 1}}));
+        add_kinds(&mut kinds, &json!({"kinds": {"apps/v1 Deployment": 2}}));
+        assert_eq!(kinds["apps/v1 Deployment"], 3);
     }
 }

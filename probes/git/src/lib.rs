@@ -233,6 +233,7 @@ fn assemble(scans: Vec<RepoScan>) -> ProbeOutput {
     let mut evidence: BTreeMap<String, Evidence> = BTreeMap::new();
     let mut sources = Vec::new();
     let mut file_rules = Vec::new();
+    let mut kinds = Map::new();
     for scan in scans {
         if let Some(repo_facts) = scan.facts {
             repos.insert(
@@ -242,6 +243,7 @@ fn assemble(scans: Vec<RepoScan>) -> ProbeOutput {
         }
         let extracted =
             serde_json::to_value(evident_kube_facts::extract(&scan.objects)).unwrap_or(Value::Null);
+        evident_kube_facts::scoped::add_kinds(&mut kinds, &extracted);
         evident_kube_facts::scoped::merge_scope(&mut facts, "repo", &scan.key, extracted);
         file_rules.extend(scan.alert_rules.into_iter().map(|mut rule| {
             if let Some(obj) = rule.as_object_mut() {
@@ -255,7 +257,7 @@ fn assemble(scans: Vec<RepoScan>) -> ProbeOutput {
         sources.push(scan.report);
     }
     facts.insert("repos".to_owned(), Value::Object(repos));
-    facts.entry("kinds").or_insert_with(|| json!({}));
+    facts.insert("kinds".to_owned(), Value::Object(kinds));
     if let Some(Value::Array(rules)) = facts.get_mut("prometheus_rules") {
         rules.extend(file_rules);
     }

@@ -55,7 +55,10 @@ fn yaml_to_list(text: &str) -> Result<String, String> {
                     items.extend(inner);
                 }
             }
-            other => items.push(other),
+            object @ serde_json::Value::Object(_) => items.push(object),
+            // A scalar or a sequence is no Kubernetes object: the file is not a dump,
+            // and reading it as an empty cluster would be absence nobody saw.
+            _ => return Err(format!("document {} is not a Kubernetes object", n + 1)),
         }
     }
     Ok(serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string())
