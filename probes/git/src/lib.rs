@@ -219,6 +219,7 @@ fn assemble(scans: Vec<RepoScan>) -> ProbeOutput {
     let mut repos = Map::new();
     let mut objects = Vec::new();
     let mut file_rules = Vec::new();
+    let mut set_aside = Vec::new();
     let mut evidence: BTreeMap<String, Evidence> = BTreeMap::new();
     let mut sources = Vec::new();
     for scan in scans {
@@ -230,6 +231,7 @@ fn assemble(scans: Vec<RepoScan>) -> ProbeOutput {
         }
         objects.extend(scan.objects);
         file_rules.extend(scan.alert_rules);
+        set_aside.extend(scan.skipped);
         for record in scan.evidence {
             evidence.entry(record.id.clone()).or_insert(record);
         }
@@ -247,11 +249,14 @@ fn assemble(scans: Vec<RepoScan>) -> ProbeOutput {
     for key in ["workloads", "services", "pdbs", "hpas"] {
         facts.entry(key).or_insert_with(|| json!({}));
     }
-    for key in ["bare_pods", "prometheus_rules"] {
+    for key in ["bare_pods", "prometheus_rules", "skipped"] {
         facts.entry(key).or_insert_with(|| json!([]));
     }
     if let Some(Value::Array(rules)) = facts.get_mut("prometheus_rules") {
         rules.extend(file_rules);
+    }
+    if let Some(Value::Array(skipped)) = facts.get_mut("skipped") {
+        skipped.extend(set_aside);
     }
     let facts = Value::Object(facts);
     ProbeOutput {
