@@ -162,7 +162,7 @@ fn scan_says_exactly_which_criteria_are_met_with_file_and_line_evidence() {
     );
 
     // Health checks: cart's Deployment document (lines 1-26) proves it; mailer's gap is
-    // named container by container, citing its document (lines 28-43).
+    // named container by container, each entry located at its document (lines 28-43).
     let cart = result_of(&result, "ds.devops.health-checks", "cart");
     assert_eq!(cart["status"], "met");
     assert_eq!(
@@ -184,8 +184,8 @@ fn scan_says_exactly_which_criteria_are_met_with_file_and_line_evidence() {
     assert_eq!(
         missing,
         [
-            "Deployment/mailer container worker has no readiness probe",
-            "Deployment/mailer container worker has no liveness or startup probe"
+            "k8s/app.yaml#L28-L43: Deployment/mailer container worker has no readiness probe",
+            "k8s/app.yaml#L28-L43: Deployment/mailer container worker has no liveness or startup probe"
         ]
     );
 

@@ -6,6 +6,8 @@
 # Not applicable: no migration files and no sign of a database (no env var, envFrom or
 # image naming a database). Not met: migrations exist but nothing runs them, or a
 # database is used without any migration tool.
+# Batch workloads count in full: a migration Job or Helm / Argo CD hook Job is the usual
+# runner, and a service made only of batch workloads is judged like any other.
 package evident.rules.cams.automation.db_migrations
 
 import data.evident.lib

@@ -6,6 +6,9 @@
 # constraints on any key). Each missing part is listed per workload.
 # Decision: DaemonSets run one pod per node by design; replicas and spreading are not
 # asked of them, a Service and a PDB still are.
+# Batch workloads (Jobs, CronJobs, hooks) are neither replicated nor load balanced: they
+# are not judged, and a service made only of them is not applicable. Each `missing[]`
+# entry names the declaration's file and lines.
 package evident.rules.ds.arch.failover_lb
 
 import data.evident.lib
@@ -24,7 +27,7 @@ spread_ok(w) if w.kind == "DaemonSet"
 spread_ok(w) if count(w.anti_affinity_keys) + count(w.topology_spread_keys) > 0
 
 
-gaps(ws) := [sprintf("%s: %s", [lib.workload_ref(w), g]) | some w in ws; some g in workload_gaps(w)]
+gaps(ws) := [lib.located(w, sprintf("%s: %s", [lib.workload_ref(w), g])) | some w in ws; some g in workload_gaps(w)]
 
 workload_gaps(w) := [g |
 	some check in ["replicas", "service", "pdb", "spread"]
@@ -60,4 +63,4 @@ verdict(svc) := lib.access_gap(needs, "replicas and failover") if {
 } else := lib.not_met("no automated failover", lib.ev(ws), gaps(ws)) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
-} else := lib.no_workloads("replicas and failover")
+} else := lib.no_long_running(svc, "replicas and failover")

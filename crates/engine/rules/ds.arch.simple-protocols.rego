@@ -7,6 +7,9 @@
 # Decision: an unnamed port with no appProtocol anywhere does not show its protocol, so
 # it is listed as missing (name it `http` or `grpc`, or set appProtocol). Port names use
 # the Istio convention `<protocol>[-suffix]`.
+# Batch workloads (Jobs, CronJobs, hooks) serve nobody and are not judged; a service made
+# only of them is not applicable (after the SOAP/ESB check, which is about the
+# repository). Each `missing[]` entry names the declaration's file and lines.
 package evident.rules.ds.arch.simple_protocols
 
 import data.evident.lib
@@ -52,7 +55,7 @@ sp_matches(sp, p) if object.get(sp, "target_port", sp.port) == p.container_port
 
 sp_matches(sp, p) if object.get(sp, "target_port", null) == p.name
 
-gaps(ws) := [sprintf("%s container %s port %v declares no HTTP/gRPC protocol", [lib.workload_ref(w), c.name, p.container_port]) |
+gaps(ws) := [lib.located(w, sprintf("%s container %s port %v declares no HTTP/gRPC protocol", [lib.workload_ref(w), c.name, p.container_port])) |
 	some w in ws
 	some c in lib.app_containers(w)
 	some p in c.ports
@@ -80,4 +83,4 @@ verdict(svc) := lib.access_gap(needs, "exposed protocols") if {
 } else := lib.not_met("ports without a declared HTTP/gRPC protocol", lib.ev(ws), gaps(ws)) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
-} else := lib.no_workloads("exposed protocols")
+} else := lib.no_long_running(svc, "exposed protocols")

@@ -6,7 +6,10 @@
 # Not applicable: every long-running workload of the service is a datastore (its app
 # containers all run a known datastore image such as postgres, redis, kafka): state is
 # its job.
-# Not met lists each workload and what makes it stateful or fragile.
+# Not met lists each workload and what makes it stateful or fragile, each `missing[]`
+# entry with the declaration's file and lines.
+# Batch workloads (Jobs, CronJobs, hooks) run to completion and are not judged; a service
+# made only of them is not applicable.
 package evident.rules.ds.arch.stateless
 
 import data.evident.lib
@@ -35,7 +38,7 @@ probed(c) if {
 	c.readiness_probe
 }
 
-gaps(ws) := [g | some w in ws; some g in workload_gaps(w)]
+gaps(ws) := [lib.located(w, g) | some w in ws; some g in workload_gaps(w)]
 
 # Resource types a live judgement needs; a cluster that refused one makes this unknown.
 needs := lib.workload_resources
@@ -55,4 +58,4 @@ verdict(svc) := lib.access_gap(needs, "statelessness") if {
 } else := lib.not_met("stateful or unprobed workloads", lib.ev(ws), gaps(ws)) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
-} else := lib.no_workloads("statelessness")
+} else := lib.no_long_running(svc, "statelessness")

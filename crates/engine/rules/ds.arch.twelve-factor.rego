@@ -9,6 +9,10 @@
 # Dev/prod parity (one image promoted across environments) needs several environments
 # and is not judged; the summary says so. Codebase, dependencies, build/release/run,
 # concurrency and admin processes have no reliable signal in manifests.
+# Batch workloads (Jobs, CronJobs, hooks) are the factor "admin processes" run as one-off
+# processes; the factors above are about the long-running app, so they are not judged
+# and a service made only of them is not applicable. Each `missing[]` entry names the
+# declaration's file and lines.
 package evident.rules.ds.arch.twelve_factor
 
 import data.evident.lib
@@ -51,7 +55,7 @@ factor_fails(w, "processes") if w.volume_claim_templates > 0
 
 factors := ["config", "logs", "port binding", "disposability", "backing services", "processes"]
 
-gaps(ws) := [sprintf("%s: factor %s does not hold", [lib.workload_ref(w), f]) |
+gaps(ws) := [lib.located(w, sprintf("%s: factor %s does not hold", [lib.workload_ref(w), f])) |
 	some w in ws
 	some f in factors
 	factor_fails(w, f)
@@ -69,4 +73,4 @@ verdict(svc) := lib.access_gap(needs, "twelve-factor signals") if {
 } else := lib.not_met("twelve-factor gaps", lib.ev(ws), gaps(ws)) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
-} else := lib.no_workloads("twelve-factor signals")
+} else := lib.no_long_running(svc, "twelve-factor signals")

@@ -9,6 +9,8 @@
 # what runs was applied by that code.
 # Decision: plain Kubernetes manifests alone are not configuration management (they are
 # applied by hand as easily as by a tool).
+# Batch workloads (Jobs, CronJobs, hooks) are live resources too: each needs a manager,
+# and a service made only of them is judged like any other.
 package evident.rules.ds.devops.config_automated
 
 import data.evident.lib

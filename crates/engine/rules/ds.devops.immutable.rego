@@ -7,6 +7,10 @@
 # (`MAJOR.MINOR.PATCH`, optionally with a suffix) or a commit SHA; `7`, `7.2`, `alpine`,
 # `stable` and `latest` float and are not pinned. readOnlyRootFilesystem is reported in
 # the summary as a strengthening signal but does not gate.
+# Batch workloads (Jobs, CronJobs, hooks) are judged like any other: a service made only
+# of them is judged on them. The live workloads are judged when a cluster was read and
+# runs the service, else the declared ones (`lib.all_judged_workloads`). Each `missing[]`
+# entry names the declaration's file and lines.
 package evident.rules.ds.devops.immutable
 
 import data.evident.lib
@@ -14,19 +18,17 @@ import rego.v1
 
 result[sid] := verdict(svc) if some sid, svc in input.services
 
-all_workloads(svc) := lib.live_workloads(svc) if lib.ok("kubernetes")
-
-all_workloads(svc) := lib.workloads(svc) if not lib.ok("kubernetes")
+all_workloads(svc) := lib.all_judged_workloads(svc)
 
 containers(w) := array.concat(w.containers, w.init_containers)
 
 gaps(ws) := array.concat(
-	[sprintf("%s container %s image %s is not pinned (%s)", [lib.workload_ref(w), c.name, c.image.raw, c.image.pinning]) |
+	[lib.located(w, sprintf("%s container %s image %s is not pinned (%s)", [lib.workload_ref(w), c.name, c.image.raw, c.image.pinning])) |
 		some w in ws
 		some c in containers(w)
 		not c.image.pinned
 	],
-	[sprintf("%s mounts hostPath volume %s", [lib.workload_ref(w), v.name]) | some w in ws; some v in w.volumes; v.type == "hostPath"],
+	[lib.located(w, sprintf("%s mounts hostPath volume %s", [lib.workload_ref(w), v.name])) | some w in ws; some v in w.volumes; v.type == "hostPath"],
 )
 
 read_only(ws) := count([c | some w in ws; some c in lib.app_containers(w); c.read_only_root_filesystem == true])

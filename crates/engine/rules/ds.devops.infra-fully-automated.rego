@@ -5,6 +5,8 @@
 # in the repository); (2) every live resource of the service has a manager.
 # Not met when part (1) is absent from the repository. Unknown when (1) holds and no
 # cluster was read.
+# Batch workloads (Jobs, CronJobs, hooks) are live resources too: each needs a manager,
+# and a service made only of them is judged like any other.
 package evident.rules.ds.devops.infra_fully_automated
 
 import data.evident.lib

@@ -14,6 +14,9 @@
 # history is reported as not checked.
 # A cluster that refused a resource type the judgement needs makes it unknown
 # (forbidden), unless Prometheus already shows the service down.
+# Batch workloads (Jobs, CronJobs, hooks) are not rolled out: a service made only of them
+# is not applicable, before its `up` history is looked at (a finished Job's target is
+# down by design). Each `missing[]` entry names the declaration's file and lines.
 package evident.rules.ds.devops.zero_downtime
 
 import data.evident.lib
@@ -49,8 +52,8 @@ ready_gated(w) if {
 }
 
 gaps(ws) := array.concat(
-	[sprintf("%s: %s", [lib.workload_ref(w), capacity_gap(w)]) | some w in ws; not keeps_capacity(w)],
-	[sprintf("%s: an app container has no readiness probe", [lib.workload_ref(w)]) | some w in ws; not ready_gated(w)],
+	[lib.located(w, sprintf("%s: %s", [lib.workload_ref(w), capacity_gap(w)])) | some w in ws; not keeps_capacity(w)],
+	[lib.located(w, sprintf("%s: an app container has no readiness probe", [lib.workload_ref(w)])) | some w in ws; not ready_gated(w)],
 )
 
 capacity_gap(w) := "Recreate strategy stops all pods before starting new ones" if {
@@ -64,7 +67,9 @@ history(svc) := [p | some p in lib.prom_services(svc); p.availability != null]
 # Resource types a live judgement needs; a cluster that refused one makes this unknown.
 needs := lib.workload_resources
 
-verdict(svc) := lib.not_met(
+verdict(svc) := lib.batch_not_applicable(svc, "rollouts") if {
+	lib.batch_only(svc)
+} else := lib.not_met(
 	"the service was down during the observed window",
 	[e | some p in down(svc); some e in p.availability.evidence],
 	[sprintf("up was 0 at %d of %d points in %s", [p.availability.down_points, p.availability.points, object.get(lib.prom, "window", "the window")]) | some p in down(svc)],

@@ -5,6 +5,8 @@
 # default owners, or a workload's team label names another team than the service owner.
 # Otherwise the on-call part (the same team is on call) needs an on-call source: unknown
 # until one is read.
+# Every workload's `team` label counts, batch ones included (a CronJob labelled for
+# another team is the same split); `app.kubernetes.io/part-of` is not a team label.
 package evident.rules.ds.org.vertical_splits
 
 import data.evident.lib

@@ -5,6 +5,8 @@
 # Absent (met): a deploy runs automatically or GitOps applies it; the live-resource part
 # is noted as not checked when no cluster was read.
 # Unknown: nothing in the repository deploys it and no cluster was read.
+# Batch workloads (Jobs, CronJobs, hooks) are live resources too: a hand-applied CronJob
+# is a manual routine, and a service made only of them is judged like any other.
 package evident.rules.ds.smell.manual_routines
 
 import data.evident.lib

@@ -3,6 +3,9 @@
 # Met: every long-running workload (DaemonSets excepted: they scale with nodes) is
 # scaled by an HPA or KEDA ScaledObject on at least one metric, and every app container
 # declares CPU and memory requests (utilisation targets are relative to requests).
+# Batch workloads (Jobs, CronJobs, hooks) are not scaled by an HPA: not judged, and a
+# service made only of them is not applicable (their requests are judged by
+# ops.capacity-reactive). Each `missing[]` entry names the declaration's file and lines.
 package evident.rules.ops.capacity_quantitative
 
 import data.evident.lib
@@ -20,8 +23,8 @@ scaled(w) if {
 }
 
 gaps(ws) := array.concat(
-	[sprintf("%s is not autoscaled on metrics", [lib.workload_ref(w)]) | some w in ws; not scaled(w)],
-	[sprintf("%s container %s has no %s request", [lib.workload_ref(w), c.name, r]) |
+	[lib.located(w, sprintf("%s is not autoscaled on metrics", [lib.workload_ref(w)])) | some w in ws; not scaled(w)],
+	[lib.located(w, sprintf("%s container %s has no %s request", [lib.workload_ref(w), c.name, r])) |
 		some w in ws
 		some c in lib.app_containers(w)
 		some r in ["cpu", "memory"]
@@ -41,4 +44,4 @@ verdict(svc) := lib.access_gap(needs, "autoscaling") if {
 } else := lib.not_met("capacity is not scaled on metrics", lib.ev(ws), gaps(ws)) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
-} else := lib.no_workloads("autoscaling")
+} else := lib.no_long_running(svc, "autoscaling")

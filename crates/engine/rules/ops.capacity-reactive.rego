@@ -1,8 +1,11 @@
 # ops.capacity-reactive: future capacity requirements are reactively assessed.
 #
-# Met: every app container of every long-running workload declares both CPU and memory
-# requests. Declared requests are the evidence that someone assessed capacity; limits
-# alone do not count (the scheduler reserves requests, not limits).
+# Met: every app container of every workload declares both CPU and memory requests.
+# Declared requests are the evidence that someone assessed capacity; limits alone do not
+# count (the scheduler reserves requests, not limits).
+# Batch workloads (Jobs, CronJobs, hooks) are judged too: a CronJob takes its share of a
+# node like any pod, so a service made only of them is judged on them, never not
+# applicable. Each `missing[]` entry names the declaration's file and lines.
 package evident.rules.ops.capacity_reactive
 
 import data.evident.lib
@@ -10,7 +13,7 @@ import rego.v1
 
 result[sid] := verdict(svc) if some sid, svc in input.services
 
-gaps(ws) := [sprintf("%s container %s has no %s request", [lib.workload_ref(w), c.name, r]) |
+gaps(ws) := [lib.located(w, sprintf("%s container %s has no %s request", [lib.workload_ref(w), c.name, r])) |
 	some w in ws
 	some c in lib.app_containers(w)
 	some r in ["cpu", "memory"]
@@ -18,15 +21,15 @@ gaps(ws) := [sprintf("%s container %s has no %s request", [lib.workload_ref(w), 
 ]
 
 # Resource types a live judgement needs; a cluster that refused one makes this unknown.
-needs := lib.workload_resources
+needs := lib.workload_resources | {"jobs", "cronjobs"}
 
 verdict(svc) := lib.access_gap(needs, "resource requests") if {
 	lib.has_access_gap(needs)
 } else := lib.met(sprintf("CPU and memory requests on every app container of %s", [lib.refs(ws)]), lib.ev(ws)) if {
-	ws := lib.judged_workloads(svc)
+	ws := lib.all_judged_workloads(svc)
 	count(ws) > 0
 	count(gaps(ws)) == 0
 } else := lib.not_met("resource requests missing", lib.ev(ws), gaps(ws)) if {
-	ws := lib.judged_workloads(svc)
+	ws := lib.all_judged_workloads(svc)
 	count(ws) > 0
 } else := lib.no_workloads("resource requests")

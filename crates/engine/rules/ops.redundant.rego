@@ -4,6 +4,9 @@
 # zones: a topology spread constraint or pod anti-affinity term on
 # topology.kubernetes.io/zone (or the deprecated failure-domain.beta.kubernetes.io/zone),
 # and runs at least 2 replicas.
+# Batch workloads (Jobs, CronJobs, hooks) keep no replicas running: not judged, and a
+# service made only of them is not applicable. Each `missing[]` entry names the
+# declaration's file and lines.
 package evident.rules.ops.redundant
 
 import data.evident.lib
@@ -23,7 +26,7 @@ zoned(w) if {
 
 replicas(w) := max([object.get(w, "effective_replicas", 1), object.get(w, "min_replicas", 0)])
 
-gaps(ws) := [sprintf("%s does not spread at least 2 replicas across zones", [lib.workload_ref(w)]) | some w in ws; not zoned(w)]
+gaps(ws) := [lib.located(w, sprintf("%s does not spread at least 2 replicas across zones", [lib.workload_ref(w)])) | some w in ws; not zoned(w)]
 
 # Resource types a live judgement needs; a cluster that refused one makes this unknown.
 needs := lib.workload_resources | {"horizontalpodautoscalers", "scaledobjects"}
@@ -37,4 +40,4 @@ verdict(svc) := lib.access_gap(needs, "zone spreading") if {
 } else := lib.not_met("not spread across zones", lib.ev(ws), gaps(ws)) if {
 	ws := lib.judged_workloads(svc)
 	count(ws) > 0
-} else := lib.no_workloads("zone spreading")
+} else := lib.no_long_running(svc, "zone spreading")

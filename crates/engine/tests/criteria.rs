@@ -202,6 +202,54 @@ fn live_web(i: &mut Value) -> &mut Value {
     &mut i["facts"]["kubernetes"]["workloads"]["prod/Deployment/shop/web"]
 }
 
+/// The service `web` is made only of a CronJob (`app.kubernetes.io/part-of: web`):
+/// resolution attached it, and nothing long-running belongs to the service.
+fn batch_only(i: &mut Value) {
+    let mut cron = web(i).clone();
+    cron["key"] = json!("CronJob/shop/cache-warm");
+    cron["kind"] = json!("CronJob");
+    cron["name"] = json!("cache-warm");
+    cron["part_of"] = json!("web");
+    cron["hook"] = Value::Null;
+    cron["batch"] = json!(true);
+    cron["long_running"] = json!(false);
+    cron["replicas"] = Value::Null;
+    cron["effective_replicas"] = Value::Null;
+    cron["strategy"] = json!({"type": null, "max_unavailable": null, "max_unavailable_pods": null});
+    cron["selected_by_services"] = json!([]);
+    cron["pdbs"] = json!([]);
+    cron["hpas"] = json!([]);
+    cron["min_replicas"] = Value::Null;
+    cron["containers"][0]["readiness_probe"] = json!(false);
+    cron["containers"][0]["liveness_probe"] = json!(false);
+    cron["containers"][0]["ports"] = json!([]);
+    cron["evidence"] = json!(["git:web@abc1234:k8s/cache-warm.yaml#L1-L30"]);
+    git(i)["workloads"]["CronJob/shop/cache-warm"] = cron;
+    i["services"]["web"]["workloads"] = json!(["CronJob/shop/cache-warm"]);
+}
+fn cron(i: &mut Value) -> &mut Value {
+    &mut i["facts"]["git"]["workloads"]["CronJob/shop/cache-warm"]
+}
+
+/// `web` is declared three times (a base, a release copy, an alternative manifest
+/// set), as kube-facts keys copies: `Kind/ns/name`, `#2`, `#3`.
+fn three_copies(i: &mut Value) {
+    web(i)["evidence"] = json!(["git:web@abc1234:k8s/web.yaml#L1-L40"]);
+    for (n, path) in [
+        (2, "release/web.yaml#L10-L52"),
+        (3, "kustomize/base/web.yaml#L1-L38"),
+    ] {
+        let mut copy = web(i).clone();
+        copy["key"] = json!(format!("Deployment/shop/web#{n}"));
+        copy["evidence"] = json!([format!("git:web@abc1234:{path}")]);
+        git(i)["workloads"][format!("Deployment/shop/web#{n}")] = copy;
+        i["services"]["web"]["workloads"]
+            .as_array_mut()
+            .expect("workloads")
+            .push(json!(format!("Deployment/shop/web#{n}")));
+    }
+}
+
 fn cases() -> Vec<(&'static str, Status, Mutation)> {
     vec![
         // ds.org.no-big-projects (estate)
@@ -815,6 +863,66 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
             }
         }),
         ("cams.sharing.reused-patterns", Unknown, git_error),
+        // a service made only of batch workloads: not applicable for long-running criteria
+        ("ds.devops.health-checks", NotApplicable, batch_only),
+        ("ds.devops.zero-downtime", NotApplicable, batch_only),
+        ("ds.devops.zero-downtime", NotApplicable, |i| {
+            prom_ok(i);
+            batch_only(i);
+            prom_web(i)["availability"]["down_points"] = json!(4);
+        }),
+        ("ds.arch.failover-lb", NotApplicable, batch_only),
+        ("ds.arch.discovery", NotApplicable, batch_only),
+        ("ds.arch.discovery", NotMet, |i| {
+            batch_only(i);
+            cron(i)["containers"][0]["env_ip_literals"] = json!(["PEER_ADDR"]);
+        }),
+        ("ds.arch.simple-protocols", NotApplicable, batch_only),
+        ("ds.arch.stateless", NotApplicable, batch_only),
+        ("ds.arch.twelve-factor", NotApplicable, batch_only),
+        ("ops.redundant", NotApplicable, batch_only),
+        ("ops.self-healing", NotApplicable, batch_only),
+        ("ops.capacity-quantitative", NotApplicable, batch_only),
+        ("ops.ha-failover", NotApplicable, batch_only),
+        // ...and still judged on requests and image pinning
+        ("ops.capacity-reactive", Met, batch_only),
+        ("ops.capacity-reactive", NotMet, |i| {
+            batch_only(i);
+            cron(i)["containers"][0]["requests"] = json!({"cpu": "10m"});
+        }),
+        ("ds.devops.immutable", Met, batch_only),
+        ("ds.devops.immutable", NotMet, |i| {
+            batch_only(i);
+            cron(i)["containers"][0]["image"] = image("acme/warm:latest", "acme/warm", "latest");
+        }),
+        // a batch workload beside a long-running one: the long-running one is judged
+        ("ds.devops.health-checks", Met, |i| {
+            batch_only(i);
+            i["services"]["web"]["workloads"] =
+                json!(["Deployment/shop/web", "CronJob/shop/cache-warm"]);
+        }),
+        // the root Dockerfile does not belong to a service that does not build from it
+        ("ds.devops.health-checks", Unknown, |i| {
+            no_workloads(i);
+            i["services"]["web"]["dockerfiles"] = json!([]);
+        }),
+        // the service's own compose service decides
+        ("ds.devops.health-checks", NotMet, |i| {
+            no_workloads(i);
+            i["services"]["web"]["dockerfiles"] = json!([]);
+            i["services"]["web"]["compose"] =
+                json!([{"repo": "web", "path": "docker-compose.yml", "service": "web"}]);
+            repo(i)["compose_files"] = json!([{"path": "docker-compose.yml", "services": [
+                {"name": "web", "healthcheck": false, "restart": null},
+                {"name": "db", "healthcheck": true, "restart": null}], "evidence": "git:web@abc1234:docker-compose.yml#L1-L20"}]);
+        }),
+        // copies: judged one by one
+        ("ds.devops.health-checks", Met, three_copies),
+        ("ds.devops.health-checks", NotMet, |i| {
+            three_copies(i);
+            git(i)["workloads"]["Deployment/shop/web#2"]["containers"][0]["readiness_probe"] =
+                json!(false);
+        }),
     ]
 }
 
@@ -1052,4 +1160,161 @@ fn rule_outputs_with_prometheus_and_grafana_snapshot() {
         })
         .collect();
     insta::assert_snapshot!(lines.join("\n"));
+}
+
+fn result_of<'a>(
+    results: &'a [evident_core::CriterionResult],
+    criterion: &str,
+) -> &'a evident_core::CriterionResult {
+    results
+        .iter()
+        .find(|r| r.criterion == criterion && r.service == "web")
+        .unwrap_or_else(|| panic!("no result for {criterion}"))
+}
+
+#[test]
+fn a_batch_only_service_says_why_long_running_criteria_do_not_apply() {
+    let ev = evaluator();
+    let mut input = base_input();
+    batch_only(&mut input);
+    let results = evaluate(&ev, &input);
+    for (criterion, what) in [
+        ("ds.devops.health-checks", "health probes"),
+        ("ds.devops.zero-downtime", "rollouts"),
+        ("ds.arch.failover-lb", "replicas and failover"),
+        ("ops.redundant", "zone spreading"),
+        ("ops.self-healing", "self healing"),
+        ("ops.capacity-quantitative", "autoscaling"),
+        ("ds.arch.stateless", "statelessness"),
+    ] {
+        let r = result_of(&results, criterion);
+        assert_eq!(r.status, NotApplicable, "{criterion}: {}", r.summary);
+        assert_eq!(
+            r.summary,
+            format!(
+                "only batch workloads (CronJob/cache-warm); {what} apply to long-running workloads"
+            ),
+            "{criterion}"
+        );
+    }
+    // Requests are judged on the batch container, and cite its declaration.
+    cron(&mut input)["containers"][0]["requests"] = json!({"cpu": "10m"});
+    let results = evaluate(&ev, &input);
+    let r = result_of(&results, "ops.capacity-reactive");
+    assert_eq!(r.status, NotMet, "{}", r.summary);
+    assert_eq!(
+        r.missing,
+        ["k8s/cache-warm.yaml#L1-L30: CronJob/cache-warm container app has no memory request"]
+    );
+    assert_eq!(r.evidence, ["git:web@abc1234:k8s/cache-warm.yaml#L1-L30"]);
+}
+
+#[test]
+fn health_checks_read_only_the_service_s_own_dockerfiles_and_compose_services() {
+    let ev = evaluator();
+    // The repository has a root Dockerfile with a HEALTHCHECK, but the service does not
+    // build from it: nothing to judge, and the root Dockerfile is not cited.
+    let mut input = base_input();
+    no_workloads(&mut input);
+    input["services"]["web"]["dockerfiles"] = json!([]);
+    let results = evaluate(&ev, &input);
+    let r = result_of(&results, "ds.devops.health-checks");
+    assert_eq!(r.status, Unknown, "{}", r.summary);
+    assert!(
+        !r.evidence.contains(&"E-docker".to_owned()),
+        "{:?}",
+        r.evidence
+    );
+    // Its own compose service has none; the other compose service is not its concern.
+    input["services"]["web"]["compose"] =
+        json!([{"repo": "web", "path": "docker-compose.yml", "service": "web"}]);
+    input["facts"]["git"]["repos"]["web"]["compose_files"] = json!([{"path": "docker-compose.yml", "services": [
+        {"name": "web", "healthcheck": false, "restart": null},
+        {"name": "db", "healthcheck": false, "restart": null}], "evidence": "git:web@abc1234:docker-compose.yml#L1-L20"}]);
+    let results = evaluate(&ev, &input);
+    let r = result_of(&results, "ds.devops.health-checks");
+    assert_eq!(r.status, NotMet, "{}", r.summary);
+    assert_eq!(
+        r.missing,
+        ["docker-compose.yml#L1-L20: compose service web (docker-compose.yml) has no healthcheck"]
+    );
+    assert_eq!(
+        r.summary,
+        "containers without a health check: docker-compose.yml service web (no Kubernetes workload declared for the service)"
+    );
+    // The Dockerfile the service builds from decides.
+    input["services"]["web"]["compose"] = json!([]);
+    input["services"]["web"]["dockerfiles"] = json!([{"repo": "web", "path": "Dockerfile"}]);
+    let results = evaluate(&ev, &input);
+    let r = result_of(&results, "ds.devops.health-checks");
+    assert_eq!(r.status, Met, "{}", r.summary);
+    assert_eq!(r.evidence, ["E-docker"]);
+    // A batch-only service never falls back to files, and never says "no Kubernetes
+    // workloads".
+    let mut input = base_input();
+    batch_only(&mut input);
+    let r = evaluate(&ev, &input);
+    let r = result_of(&r, "ds.devops.health-checks");
+    assert_eq!(r.status, NotApplicable);
+    assert!(!r.summary.contains("no Kubernetes"), "{}", r.summary);
+}
+
+#[test]
+fn copies_of_one_declaration_are_counted_per_container_and_located() {
+    let ev = evaluator();
+    let mut input = base_input();
+    three_copies(&mut input);
+    input["facts"]["git"]["workloads"]["Deployment/shop/web#2"]["containers"][0]["readiness_probe"] =
+        json!(false);
+    let results = evaluate(&ev, &input);
+    let r = result_of(&results, "ds.devops.health-checks");
+    assert_eq!(r.status, NotMet);
+    assert_eq!(
+        r.summary,
+        "1 container(s) lack a probe: web/app: no readiness probe in 1 of 3 declarations (judged from manifests)"
+    );
+    assert_eq!(
+        r.missing,
+        [
+            "release/web.yaml#L10-L52: Deployment/web container app has no readiness probe in 1 of 3 declarations"
+        ]
+    );
+    assert_eq!(r.evidence.len(), 3, "every declaration is cited");
+    // All three lack both probes: one container, two probes, three located entries each.
+    for k in [
+        "Deployment/shop/web",
+        "Deployment/shop/web#2",
+        "Deployment/shop/web#3",
+    ] {
+        let c = &mut input["facts"]["git"]["workloads"][k]["containers"][0];
+        c["readiness_probe"] = json!(false);
+        c["liveness_probe"] = json!(false);
+    }
+    let results = evaluate(&ev, &input);
+    let r = result_of(&results, "ds.devops.health-checks");
+    assert_eq!(
+        r.summary,
+        "1 container(s) lack a probe: web/app: no liveness or startup probe in 3 of 3 declarations; web/app: no readiness probe in 3 of 3 declarations (judged from manifests)"
+    );
+    assert_eq!(r.missing.len(), 6);
+    for loc in [
+        "k8s/web.yaml#L1-L40: ",
+        "release/web.yaml#L10-L52: ",
+        "kustomize/base/web.yaml#L1-L38: ",
+    ] {
+        assert_eq!(
+            r.missing.iter().filter(|m| m.starts_with(loc)).count(),
+            2,
+            "{loc}: {:?}",
+            r.missing
+        );
+    }
+    // Other workload rules locate their entries too.
+    input["facts"]["git"]["workloads"]["Deployment/shop/web#3"]["pdbs"] = json!([]);
+    let results = evaluate(&ev, &input);
+    let r = result_of(&results, "ds.arch.failover-lb");
+    assert_eq!(
+        r.missing,
+        ["kustomize/base/web.yaml#L1-L38: Deployment/web: no PodDisruptionBudget covers it"]
+    );
 }

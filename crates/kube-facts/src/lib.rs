@@ -5,8 +5,9 @@
 //! service. Both call [`extract`]. The facts follow `docs/facts.md`; rules read them.
 //!
 //! Where the established checkers are known to be wrong, this extraction is deliberate:
-//! pods and ReplicaSets owned by a controller are not workloads of their own; Jobs and
-//! CronJobs are not long-running (they never need readiness probes); injected mesh
+//! pods and ReplicaSets owned by a controller are not workloads of their own; Jobs,
+//! CronJobs and Helm / Argo CD hook objects are batch, not long-running (they never need
+//! readiness probes), and a hook Pod is not a bare pod; injected mesh
 //! proxies and native sidecars are not app containers; Services, PDBs and HPAs are matched
 //! with the API's own selector semantics, namespace by namespace; Argo Rollouts are
 //! workloads; Kubernetes' defaults (one replica, 25% maxUnavailable) are applied, not
@@ -126,9 +127,23 @@ pub struct Workload {
     pub name: String,
     /// `app.kubernetes.io/name` or `app` label (pod template first).
     pub app: Option<String>,
-    /// `team`, `owner` or `app.kubernetes.io/part-of` label.
+    /// `team` or `owner` label: who runs it, when the manifest says so. Never
+    /// `app.kubernetes.io/part-of`, which names an application, not a team.
     pub team: Option<String>,
-    /// Runs until stopped (not a Job or CronJob).
+    /// `app.kubernetes.io/part-of` label (pod template first): the application this
+    /// component belongs to. Resolution attaches a batch workload to the service it names
+    /// instead of making it a service of its own.
+    pub part_of: Option<String>,
+    /// `helm` for an object with a `helm.sh/hook` annotation, `argocd` for one with
+    /// `argocd.argoproj.io/hook`: it runs at a lifecycle point of a release or sync, not
+    /// as part of what the release keeps running. A `hook-delete-policy` alone does not
+    /// make a hook (neither tool treats it as one).
+    pub hook: Option<String>,
+    /// A Job, a CronJob or a hook object: runs to completion. Criteria about long-running
+    /// workloads (probes, replicas, rollouts) do not apply to it; requests and image
+    /// pinning still do.
+    pub batch: bool,
+    /// Runs until stopped: not batch (a Job, a CronJob or a hook object).
     pub long_running: bool,
     /// Replicas as declared.
     pub replicas: Option<i64>,
@@ -651,6 +666,19 @@ fn controller_of(obj: &Value) -> Option<(String, String)> {
         .and_then(|r| Some((s(r, &["kind"])?.to_owned(), s(r, &["name"])?.to_owned())))
 }
 
+/// The tool whose hook an object is, from its own annotations: `helm.sh/hook` (Helm, and
+/// Argo CD, which honours Helm hooks) or `argocd.argoproj.io/hook`.
+fn hook_of(metadata: &Value) -> Option<String> {
+    let annotations = labels_of(metadata.get("annotations"));
+    if annotations.contains_key("helm.sh/hook") {
+        Some("helm".to_owned())
+    } else if annotations.contains_key("argocd.argoproj.io/hook") {
+        Some("argocd".to_owned())
+    } else {
+        None
+    }
+}
+
 fn label_of(template_labels: &Labels, object_labels: &Labels, keys: &[&str]) -> Option<String> {
     keys.iter().find_map(|k| {
         template_labels
@@ -689,7 +717,9 @@ fn workload(kind: &str, obj: &Value, evidence: &str) -> Option<Workload> {
     let annotations = labels_of(template_meta.get("annotations"));
     let mesh_injected = annotations.contains_key("sidecar.istio.io/status")
         || annotations.contains_key("linkerd.io/proxy-version");
-    let long_running = !matches!(kind, "Job" | "CronJob");
+    let hook = hook_of(metadata);
+    let batch = matches!(kind, "Job" | "CronJob") || hook.is_some();
+    let long_running = !batch;
     let replicas = match kind {
         "Deployment" | "StatefulSet" | "ReplicaSet" | "ReplicationController" | "Rollout" => {
             int(spec.get("replicas"))
@@ -741,11 +771,10 @@ fn workload(kind: &str, obj: &Value, evidence: &str) -> Option<Workload> {
             &object_labels,
             &["app.kubernetes.io/name", "app"],
         ),
-        team: label_of(
-            &pod_labels,
-            &object_labels,
-            &["team", "owner", "app.kubernetes.io/part-of"],
-        ),
+        team: label_of(&pod_labels, &object_labels, &["team", "owner"]),
+        part_of: label_of(&pod_labels, &object_labels, &["app.kubernetes.io/part-of"]),
+        hook,
+        batch,
         namespace,
         name,
         long_running,
@@ -879,6 +908,8 @@ pub fn extract_with_pods(objects: &[SourcedObject], pods: &[OwnedPod]) -> Cluste
                 owned_pods.extend(OwnedPod::from_object(obj));
                 continue;
             }
+            // A hook Pod (`helm test`) runs once by design: batch, not a bare pod.
+            "Pod" if obj.get("metadata").and_then(hook_of).is_some() => {}
             "Pod" => facts.bare_pods.push(format!("Pod/{namespace}/{name}")),
             "Service" => {
                 let ports = arr(get(obj, &["spec", "ports"]))

@@ -68,6 +68,55 @@ fn jobs_and_cronjobs_are_not_long_running() {
 }
 
 #[test]
+fn part_of_names_an_application_not_a_team_and_hooks_are_batch() {
+    let mut cron = json!({"apiVersion": "batch/v1", "kind": "CronJob",
+        "metadata": {"name": "cache-warm", "namespace": "shop", "labels": {"app.kubernetes.io/part-of": "frontend"}},
+        "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "w", "image": "acme/warm:1.0.0"}]}}}}}});
+    cron["metadata"]["labels"]["team"] = json!("web");
+    let helm_hook = json!({"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "db-init", "namespace": "shop", "annotations": {"helm.sh/hook": "pre-install,pre-upgrade"}},
+        "spec": {"template": {"spec": {"containers": [{"name": "init", "image": "acme/init:1.0.0"}]}}}});
+    let argo_hook = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "smoke", "namespace": "shop", "annotations": {"argocd.argoproj.io/hook": "PostSync"}},
+        "spec": {"template": {"metadata": {"labels": {"app": "smoke"}}, "spec": {"containers": [app("s")]}}}});
+    let delete_policy_only = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop", "annotations": {"argocd.argoproj.io/hook-delete-policy": "HookSucceeded"},
+                     "labels": {"app.kubernetes.io/part-of": "shop"}},
+        "spec": {"template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [app("server")]}}}});
+    let test_pod = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web-test", "namespace": "shop", "annotations": {"helm.sh/hook": "test"}},
+        "spec": {"containers": [{"name": "t", "image": "busybox:1.36.1"}]}});
+    let facts = extract(&objects(vec![
+        cron,
+        helm_hook,
+        argo_hook,
+        delete_policy_only,
+        test_pod,
+    ]));
+    let w = |k: &str| &facts.workloads[k];
+    let cron = w("CronJob/shop/cache-warm");
+    assert_eq!(cron.part_of.as_deref(), Some("frontend"));
+    assert_eq!(cron.team.as_deref(), Some("web"));
+    assert!(cron.batch && !cron.long_running && cron.hook.is_none());
+    let job = w("Job/shop/db-init");
+    assert_eq!(job.hook.as_deref(), Some("helm"));
+    assert!(job.batch && !job.long_running);
+    let smoke = w("Deployment/shop/smoke");
+    assert_eq!(smoke.hook.as_deref(), Some("argocd"));
+    assert!(smoke.batch && !smoke.long_running);
+    let web = w("Deployment/shop/web");
+    assert_eq!(web.part_of.as_deref(), Some("shop"));
+    assert_eq!(web.team, None, "part-of is not a team");
+    assert!(!web.batch && web.long_running && web.hook.is_none());
+    let pod = w("Pod/shop/web-test");
+    assert!(pod.batch && pod.hook.as_deref() == Some("helm"));
+    assert!(
+        facts.bare_pods.is_empty(),
+        "a helm test pod is not a bare pod"
+    );
+}
+
+#[test]
 fn mesh_proxies_and_native_sidecars_are_not_app_containers() {
     let mut d = deployment(
         "web",

@@ -230,6 +230,7 @@ fn repo_keys(paths: &[PathBuf]) -> Vec<String> {
 fn assemble(scans: Vec<RepoScan>) -> ProbeOutput {
     let mut repos = Map::new();
     let mut facts = evident_kube_facts::scoped::empty_document();
+    let mut set_aside = Vec::new();
     let mut evidence: BTreeMap<String, Evidence> = BTreeMap::new();
     let mut sources = Vec::new();
     let mut file_rules = Vec::new();
@@ -251,6 +252,12 @@ fn assemble(scans: Vec<RepoScan>) -> ProbeOutput {
             }
             rule
         }));
+        set_aside.extend(scan.skipped.into_iter().map(|mut item| {
+            if let Some(obj) = item.as_object_mut() {
+                obj.insert("repo".into(), json!(scan.key));
+            }
+            item
+        }));
         for record in scan.evidence {
             evidence.entry(record.id.clone()).or_insert(record);
         }
@@ -260,6 +267,9 @@ fn assemble(scans: Vec<RepoScan>) -> ProbeOutput {
     facts.insert("kinds".to_owned(), Value::Object(kinds));
     if let Some(Value::Array(rules)) = facts.get_mut("prometheus_rules") {
         rules.extend(file_rules);
+    }
+    if let Some(Value::Array(skipped)) = facts.get_mut("skipped") {
+        skipped.extend(set_aside);
     }
     ProbeOutput {
         facts: Value::Object(facts),

@@ -3,12 +3,20 @@
 //! A Deployment in a repository and the same Deployment in a cluster must yield the same
 //! facts, so objects are handed to the shared `evident_kube_facts::extract`; this module
 //! only finds them, with the exact lines of each document as evidence.
+//!
+//! A file a kustomization lists as a patch (`patches:`, `patchesStrategicMerge:`,
+//! `patchesJson6902:`) holds fragments of objects declared elsewhere: a Deployment patch
+//! that sets one image is not a Deployment of its own, and extracting it would make a
+//! service without probes, replicas or requests out of nothing. Such objects are set
+//! aside with a `skipped` entry that says so.
 
 use crate::evidence::{EvidenceBook, SourceFile};
 use crate::facts::InventoryEntry;
+use crate::inventory;
 use crate::yaml_pos::{self, Lines, Node};
 use evident_kube_facts::SourcedObject;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 /// API groups whose objects look like Kubernetes objects but are not cluster resources
 /// (Backstage entities, kustomize and skaffold configuration).
@@ -23,6 +31,96 @@ pub(crate) struct Found {
     pub gitops: Vec<InventoryEntry>,
     /// Alerting and recording rules from Prometheus rule files.
     pub alert_rules: Vec<Value>,
+    /// The file each of `objects` was read from (same order), so that patches listed by a
+    /// kustomization read later can still be set aside.
+    origins: Vec<String>,
+    /// Patch file → the kustomization that lists it as a patch.
+    patches: BTreeMap<String, String>,
+}
+
+impl Found {
+    /// Removes the objects of files that a kustomization lists as patches, and returns a
+    /// `skipped` entry (`{evidence, reason}`, as `facts.git.skipped` holds them) for each.
+    ///
+    /// Done once every file was read, because a kustomization can sort after its patches.
+    pub(crate) fn set_aside_kustomize_patches(&mut self) -> Vec<Value> {
+        if self.patches.is_empty() {
+            return Vec::new();
+        }
+        let mut skipped = Vec::new();
+        let mut kept = Vec::with_capacity(self.objects.len());
+        let mut kept_origins = Vec::with_capacity(self.origins.len());
+        let objects = std::mem::take(&mut self.objects);
+        let origins = std::mem::take(&mut self.origins);
+        for (object, origin) in objects.into_iter().zip(origins) {
+            match self.patches.get(&origin) {
+                Some(kustomization) => skipped.push(json!({
+                    "evidence": object.evidence,
+                    "reason": format!("kustomize patch (of {kustomization}), not a workload"),
+                })),
+                None => {
+                    kept.push(object);
+                    kept_origins.push(origin);
+                }
+            }
+        }
+        self.objects = kept;
+        self.origins = kept_origins;
+        skipped
+    }
+}
+
+/// Whether a document is a kustomization: by its kustomize apiVersion (`Kustomization`,
+/// `Component`), or by file name when it has no apiVersion (kustomize does not need one).
+fn is_kustomization(path: &str, doc: &Node) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    match yaml_pos::get_str(doc, "apiVersion") {
+        Some(api) => api.starts_with("kustomize.config.k8s.io/"),
+        None => matches!(name, "kustomization.yaml" | "kustomization.yml"),
+    }
+}
+
+/// The repository paths a kustomization lists as patch files. Inline patches (`patch:`,
+/// a multi-line strategic merge string) name no file; paths that leave the repository
+/// are ignored.
+fn kustomize_patch_paths(kustomization: &str, doc: &Node) -> Vec<String> {
+    let dir = inventory::dir_of(kustomization);
+    let mut out = Vec::new();
+    for key in ["patches", "patchesStrategicMerge", "patchesJson6902"] {
+        let Some(list) = yaml_pos::get(doc, key) else {
+            continue;
+        };
+        for item in yaml_pos::items(list) {
+            let path = if yaml_pos::is_mapping(item) {
+                yaml_pos::get(item, "path").and_then(yaml_pos::scalar_text)
+            } else {
+                yaml_pos::scalar_text(item).filter(|t| !t.contains('\n'))
+            };
+            if let Some(joined) = path.and_then(|p| join_relative(dir, p.trim())) {
+                out.push(joined);
+            }
+        }
+    }
+    out
+}
+
+/// `dir/rel` with `.` and `..` resolved; `None` when it leaves the repository or is
+/// absolute or a URL.
+fn join_relative(dir: &str, rel: &str) -> Option<String> {
+    if rel.is_empty() || rel.starts_with('/') || rel.contains("://") {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in rel.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// Collects the Kubernetes objects (including the items of `kind: List`) and Prometheus
@@ -36,6 +134,15 @@ pub(crate) fn collect(
     let lines = Lines::new(&file.text);
     for doc in docs {
         if !yaml_pos::is_mapping(doc) {
+            continue;
+        }
+        if is_kustomization(&file.path, doc) {
+            for patch in kustomize_patch_paths(&file.path, doc) {
+                found
+                    .patches
+                    .entry(patch)
+                    .or_insert_with(|| file.path.clone());
+            }
             continue;
         }
         if let Some(groups) = yaml_pos::get(doc, "groups")
@@ -98,6 +205,7 @@ fn add_object(
         object: yaml_pos::to_json(node),
         evidence,
     });
+    found.origins.push(file.path.clone());
 }
 
 /// A Prometheus rule file: `groups: [{name, rules: [{alert|record, expr, labels,
@@ -203,6 +311,17 @@ fn selector_value(expr: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patch_paths_resolve_against_the_kustomization() {
+        assert_eq!(
+            join_relative("overlays/prod", "../../base/patch.yaml").as_deref(),
+            Some("base/patch.yaml")
+        );
+        assert_eq!(join_relative("", "./p.yaml").as_deref(), Some("p.yaml"));
+        assert_eq!(join_relative("k", "../../x.yaml"), None);
+        assert_eq!(join_relative("k", "https://example.com/p.yaml"), None);
+    }
 
     #[test]
     fn selector_hint_ignores_longer_label_names() {

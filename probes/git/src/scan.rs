@@ -37,6 +37,8 @@ pub(crate) struct RepoScan {
     pub facts: Option<RepoFacts>,
     pub objects: Vec<SourcedObject>,
     pub alert_rules: Vec<Value>,
+    /// Objects set aside (kustomize patches), as `facts.git.skipped` entries.
+    pub skipped: Vec<Value>,
     pub evidence: Vec<Evidence>,
     pub report: SourceReport,
 }
@@ -49,6 +51,7 @@ impl RepoScan {
             facts: None,
             objects: Vec::new(),
             alert_rules: Vec::new(),
+            skipped: Vec::new(),
             evidence: Vec::new(),
             report: SourceReport {
                 probe: crate::PROBE_NAME.to_owned(),
@@ -200,12 +203,14 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
         dashboards,
         unreadable: scan.files.unreadable,
     };
+    let skipped = found.set_aside_kustomize_patches();
     tracing::debug!(repo = %source, jobs = facts.ci.jobs.len(), objects = found.objects.len(), "repository scanned");
     RepoScan {
         key: key.to_owned(),
         facts: Some(facts),
         objects: found.objects,
         alert_rules: found.alert_rules,
+        skipped,
         evidence: scan.book.into_records(),
         report: SourceReport {
             probe: "git".to_owned(),

@@ -631,3 +631,105 @@ fn the_online_boutique_corpus_yields_its_known_facts() {
     assert_eq!(chart["rendered"], false);
     assert!(chart["templates"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn kustomize_patches_are_not_workloads() {
+    let base = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:1.2.3
+"#;
+    let kustomization = r#"apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - ../../base
+patches:
+  - path: replicas.yaml
+  - path: ./a-memory.yaml
+    target: {kind: Deployment, name: web}
+  - patch: |-
+      - op: replace
+        path: /spec/replicas
+        value: 4
+patchesStrategicMerge:
+  - ../../patches/image.yaml
+patchesJson6902:
+  - path: json-patch.yaml
+    target: {group: apps, version: v1, kind: Deployment, name: web}
+"#;
+    let replicas =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n";
+    // Sorts before the kustomization that lists it.
+    let memory = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          resources: {requests: {memory: 64Mi}}\n";
+    let image = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: ghcr.io/acme/web:1.2.4\n";
+    let json_patch = "- op: replace\n  path: /spec/replicas\n  value: 5\n";
+    // A kustomization without apiVersion, in a Component directory.
+    let component = "patches:\n  - path: probe.yaml\n";
+    let probe = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          readinessProbe: {httpGet: {path: /, port: 8080}}\n";
+    let dir = repo_of(&[
+        ("k8s/base/deployment.yaml", base),
+        (
+            "k8s/base/kustomization.yaml",
+            "resources:\n  - deployment.yaml\n",
+        ),
+        ("k8s/overlays/prod/kustomization.yaml", kustomization),
+        ("k8s/overlays/prod/replicas.yaml", replicas),
+        ("k8s/overlays/prod/a-memory.yaml", memory),
+        ("k8s/overlays/prod/json-patch.yaml", json_patch),
+        ("k8s/patches/image.yaml", image),
+        ("k8s/components/probes/kustomization.yaml", component),
+        ("k8s/components/probes/probe.yaml", probe),
+    ]);
+    let out = scan(&dir);
+    let keys: Vec<&String> = out.facts["workloads"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["Deployment/default/web"],
+        "patches are not declarations"
+    );
+    let web = &out.facts["workloads"]["Deployment/default/web"];
+    assert_eq!(
+        stable_id(web["evidence"][0].as_str().unwrap()),
+        "k8s/base/deployment.yaml#L1-L12"
+    );
+    let skipped: Vec<(String, String)> = out.facts["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                stable_id(s["evidence"].as_str().unwrap()),
+                s["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let prod = "kustomize patch (of k8s/overlays/prod/kustomization.yaml), not a workload";
+    let expected = [
+        (
+            "k8s/components/probes/probe.yaml#L1-L10",
+            "kustomize patch (of k8s/components/probes/kustomization.yaml), not a workload",
+        ),
+        ("k8s/overlays/prod/a-memory.yaml#L1-L10", prod),
+        ("k8s/overlays/prod/replicas.yaml#L1-L6", prod),
+        ("k8s/patches/image.yaml#L1-L10", prod),
+    ];
+    for (id, reason) in expected {
+        assert!(
+            skipped.iter().any(|(i, r)| i == id && r == reason),
+            "{id}: {skipped:?}"
+        );
+    }
+    assert_eq!(skipped.len(), expected.len(), "{skipped:?}");
+    // Each skipped entry cites evidence the scan recorded.
+    for (id, _) in &skipped {
+        assert!(out.evidence.iter().any(|e| &stable_id(&e.id) == id), "{id}");
+    }
+}

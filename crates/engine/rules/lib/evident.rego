@@ -245,6 +245,107 @@ no_workloads(what) := not_applicable(sprintf("no long-running workload to check 
 
 no_workloads(what) := unknown("kubernetes", sprintf("no Kubernetes workload in the repository manifests to check %s", [what])) if not ok("kubernetes")
 
+# --- batch workloads --------------------------------------------------------------
+
+# Jobs, CronJobs and Helm / Argo CD hook objects run to completion. Resolution lists a
+# batch workload among the workloads of the service its `app.kubernetes.io/part-of`
+# names. Facts made before kube-facts set `batch` say it through `long_running`.
+is_batch(w) if object.get(w, "batch", false) == true
+
+is_batch(w) if object.get(w, "long_running", true) == false
+
+# Every workload of the service a rule can judge, batch ones included: the live ones
+# when a cluster was read and runs the service, else those its manifests declare.
+all_judged_workloads(svc) := live_workloads(svc) if uses_live(svc)
+
+all_judged_workloads(svc) := workloads(svc) if not uses_live(svc)
+
+batch_workloads(svc) := [w | some w in all_judged_workloads(svc); is_batch(w)]
+
+# A service made only of batch workloads: criteria about long-running workloads (probes,
+# replicas, rollouts, disruption budgets, spreading) do not apply to it.
+batch_only(svc) if {
+	ws := all_judged_workloads(svc)
+	count(ws) > 0
+	every w in ws {
+		is_batch(w)
+	}
+}
+
+# "only batch workloads (CronJob/cache-warm, Job/db-init)", for summaries.
+batch_summary(svc) := sprintf("only batch workloads (%s)", [refs(batch_workloads(svc))])
+
+# The verdict of a long-running-workload rule for a batch-only service.
+batch_not_applicable(svc, what) := not_applicable(sprintf("%s; %s apply to long-running workloads", [batch_summary(svc), what]))
+
+# The verdict of a long-running-workload rule that found none to judge: not applicable
+# for a batch-only service, else `no_workloads(what)`.
+no_long_running(svc, what) := batch_not_applicable(svc, what) if batch_only(svc)
+
+no_long_running(svc, what) := no_workloads(what) if not batch_only(svc)
+
+# --- where a workload is declared ------------------------------------------------------
+
+# The file and lines an evidence id points at: `git:<repo>@<sha>:<path>#L<start>-L<end>`
+# becomes `<path>#L<start>-L<end>`; any other id (a live object,
+# `k8s:<cluster>:<Kind>/<ns>/<name>@<rv>`) is its own location.
+location_of_id(id) := loc if {
+	startswith(id, "git:")
+	parts := split(id, ":")
+	count(parts) >= 3
+	loc := concat(":", array.slice(parts, 2, count(parts)))
+} else := id
+
+# Where one declaration of a workload is: its first evidence id as a location, or its
+# `Kind/name` when it cites none.
+location(w) := loc if {
+	ids := as_list(object.get(w, "evidence", []))
+	count(ids) > 0
+	loc := location_of_id(ids[0])
+} else := workload_ref(w)
+
+# A `missing[]` entry about one declaration: `<location>: <text>`, e.g.
+# `k8s/frontend.yaml#L1-L80: Deployment/frontend container server has no readiness probe`.
+# Everything before the first ": " is the location, so a reader (SARIF) can point at the
+# exact copy that fails.
+located(w, text) := sprintf("%s: %s", [location(w), text])
+
+# The object a declaration declares: copies of one object (`Kind/ns/name`,
+# `Kind/ns/name#2`, ...) share it.
+object_id(w) := sprintf("%s/%s/%s", [w.kind, object.get(w, "namespace", "default"), w.name])
+
+# How many of `ws` declare the same object as `w`.
+declarations(ws, w) := count([x | some x in ws; object_id(x) == object_id(w)])
+
+# `n of m declarations` when the object is declared more than once, else "".
+of_declarations(n, m) := sprintf(" in %d of %d declarations", [n, m]) if m > 1
+
+of_declarations(_, m) := "" if m <= 1
+
+# --- the service's own Dockerfiles and compose services ------------------------------
+
+# The Dockerfiles that belong to the service (resolution lists them in
+# `svc.dockerfiles` as `{repo, path}`: the service's directory, the image it runs), as
+# the repositories' dockerfile facts. Never every Dockerfile of the repository: the root
+# Dockerfile says nothing about a workload that does not build from it.
+service_dockerfiles(svc) := [d |
+	some ref in object.get(svc, "dockerfiles", [])
+	repo := object.get(input.facts.git.repos, object.get(ref, "repo", ""), {})
+	some d in object.get(repo, "dockerfiles", [])
+	d.path == object.get(ref, "path", "")
+]
+
+# The compose services that are the service (`svc.compose` as `{repo, path, service}`),
+# each with its file's `path` and `evidence`.
+service_compose_services(svc) := [object.union(s, {"path": f.path, "evidence": f.evidence}) |
+	some ref in object.get(svc, "compose", [])
+	repo := object.get(input.facts.git.repos, object.get(ref, "repo", ""), {})
+	some f in object.get(repo, "compose_files", [])
+	f.path == object.get(ref, "path", "")
+	some s in f.services
+	s.name == object.get(ref, "service", "")
+]
+
 # Distinct workload names, sorted: a workload declared in several files (a base and a
 # release copy) is named once; the evidence lists every declaration.
 refs(ws) := concat(", ", {workload_ref(w) | some w in ws})

@@ -106,7 +106,8 @@ pub fn base_input() -> Value {
         "services": {
             "web": {"id": "web", "team": "team-web", "team_source": "catalog-info.yaml", "resolved_from": "catalog",
                     "repos": ["web"], "workloads": ["Deployment/shop/web"], "found_in": ["E-catalog"],
-                    "rules": [0, 1, 2, 3]}
+                    "rules": [0, 1, 2, 3],
+                    "dockerfiles": [{"repo": "web", "path": "Dockerfile"}], "compose": []}
         },
         "teams": {"team-web": {"id": "team-web", "services": ["web"]}},
         "facts": {"git": {
