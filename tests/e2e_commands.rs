@@ -37,7 +37,7 @@ fn explain_prints_the_rule_and_its_decisions() {
     assert!(text.contains("readiness probe"));
     assert!(text.contains("data.evident.rules.ds.devops.health_checks.result"));
     assert!(
-        text.contains("Jobs and CronJobs are not"),
+        text.contains("Batch workloads (Jobs, CronJobs"),
         "the rule's doc comment is shown"
     );
     let missing = evident(&["explain", "ds.nope"]);
