@@ -61,13 +61,15 @@ fn emit(
     Ok(())
 }
 
-/// Reads a saved scan result, refusing documents of another schema.
+/// Reads a saved scan result, refusing documents of another schema. Results of an older
+/// schema this version still reads (v1) are upgraded in memory by the deserializer.
 fn read_scan(path: &std::path::Path) -> anyhow::Result<ScanResult> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    if value.get("schema").and_then(|s| s.as_str()) != Some(evident_core::SCAN_RESULT_SCHEMA) {
+    let schema = value.get("schema").and_then(|s| s.as_str());
+    if !schema.is_some_and(|s| evident_core::SCAN_RESULT_SCHEMAS_READ.contains(&s)) {
         bail!(
             "{} is not an evident scan result (expected \"schema\": \"{}\"); write one with `evident scan --format json -o FILE`",
             path.display(),

@@ -128,6 +128,7 @@ fn estate() -> ScanResult {
                 } else {
                     vec![]
                 },
+                scoped: None,
             });
         }
         for (model, _) in MODELS {
@@ -178,7 +179,7 @@ fn estate() -> ScanResult {
         }],
         services,
         criteria,
-        results,
+        results: results.into(),
         levels,
         evidence,
         unreadable: vec![],
