@@ -49,6 +49,36 @@ fn report_renders_a_saved_result_in_every_format() {
 }
 
 #[test]
+fn report_reads_a_v1_result_and_writes_it_as_v2() {
+    // Written by evident before team and estate verdicts were stored once.
+    let v1 =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/scan-results/v1-estate.json");
+    let v1 = v1.to_str().expect("utf-8");
+    for format in FORMATS {
+        let out = evident(&["report", v1, "--format", format]);
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+    }
+    let out = evident(&["report", v1, "--format", "json"]);
+    let upgraded: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_valid(&upgraded);
+    assert_eq!(upgraded["schema"], "evident/scan-result/v2");
+    let shared = upgraded["scoped_results"]
+        .as_array()
+        .expect("scoped_results");
+    let conway = shared
+        .iter()
+        .find(|x| x["id"] == "ds.org.conways-law@estate")
+        .expect("the estate finding, once");
+    assert_eq!(conway["services"].as_array().map(Vec::len), Some(6));
+    let row = result_of(&upgraded, "ds.org.conways-law", "svc-00003");
+    assert_eq!(row["scoped"], "ds.org.conways-law@estate");
+    assert!(
+        row.get("missing").is_none(),
+        "no copy of the estate's gaps: {row}"
+    );
+}
+
+#[test]
 fn report_refuses_what_is_not_a_scan_result() {
     let dir = tempfile::tempdir().expect("tmp");
     let not_json = dir.path().join("x.json");

@@ -114,7 +114,7 @@ pub fn scan_json(path: &Path) -> Value {
 /// Validates a scan result against the published schema in `schemas/`.
 pub fn assert_valid(result: &Value) {
     let schema_path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/scan-result.v1.json");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/scan-result.v2.json");
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string(schema_path).expect("schema"))
             .expect("schema JSON");

@@ -55,6 +55,15 @@ fn emit(
     output: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+    // JSON is streamed to the file: an estate's result is hundreds of megabytes, and
+    // building it as one string first would double the peak memory.
+    if let (Format::Json, Some(path)) = (format, output) {
+        let file =
+            std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
+        evident_report::write_json(result, std::io::BufWriter::new(file))
+            .with_context(|| format!("writing {}", path.display()))?;
+        return Ok(());
+    }
     let text = evident_report::render(
         result,
         format,
@@ -72,20 +81,28 @@ fn emit(
     Ok(())
 }
 
-/// Reads a saved scan result, refusing documents of another schema.
+/// Reads a saved scan result, refusing documents of another schema. Results of an older
+/// schema this version still reads (v1) are upgraded in memory by the deserializer.
 fn read_scan(path: &std::path::Path) -> anyhow::Result<ScanResult> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let value: serde_json::Value =
+    // The schema first, skipping the rest: parsing into a `Value` tree before the result
+    // would hold an estate's document twice.
+    #[derive(serde::Deserialize)]
+    struct Head {
+        schema: Option<String>,
+    }
+    let head: Head =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    if value.get("schema").and_then(|s| s.as_str()) != Some(evident_core::SCAN_RESULT_SCHEMA) {
+    let schema = head.schema.as_deref();
+    if !schema.is_some_and(|s| evident_core::SCAN_RESULT_SCHEMAS_READ.contains(&s)) {
         bail!(
             "{} is not an evident scan result (expected \"schema\": \"{}\"); write one with `evident scan --format json -o FILE`",
             path.display(),
             evident_core::SCAN_RESULT_SCHEMA
         );
     }
-    serde_json::from_value(value)
+    serde_json::from_str(&text)
         .with_context(|| format!("{} is not a valid scan result", path.display()))
 }
 

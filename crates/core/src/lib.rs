@@ -16,7 +16,9 @@ pub use probe::{Probe, ProbeOutput, ScanContext, SourceReport, run_probe};
 pub use redact::{REDACTED, Redactor};
 pub use resolution::{ServiceJoin, UnresolvedItem};
 pub use result::{
-    Blockers, CriterionInfo, CriterionResult, LevelReport, LevelShare, SCAN_RESULT_SCHEMA,
-    ScanInfo, ScanResult, Service, ToolInfo, UnknownBlocker, Unreadable,
+    Blockers, CriterionInfo, CriterionResult, ESTATE_SUBJECT, LevelReport, LevelShare,
+    MAX_ROW_SUMMARY, SCAN_RESULT_SCHEMA, SCAN_RESULT_SCHEMA_V1, SCAN_RESULT_SCHEMAS_READ, ScanInfo,
+    ScanResult, ScanResultError, ScopedResult, Service, SharedScope, ToolInfo, UnknownBlocker,
+    Unreadable, Verdicts, shorten,
 };
 pub use status::{SourceStatus, Status};

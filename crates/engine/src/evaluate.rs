@@ -1,16 +1,29 @@
-//! Turns the input document into one verdict per model × criterion × service.
+//! Turns the input document into one verdict per model × criterion × service, and one
+//! shared verdict per team or per estate for team- and estate-scoped criteria.
 //!
 //! The fixed semantics live here rather than in Rego, so no policy can bend them:
 //! a criterion whose required source did not answer is `unknown` before its rule runs;
 //! `none`-observability criteria are `manual` unless attested; a `met` that cites no
 //! evidence is refused.
+//!
+//! Team and estate criteria are judged once per team or once per estate and stored once
+//! ([`ScopedResult`]); every service they cover gets a row that references the shared
+//! entry and carries only that service's part of the finding (the rule's optional
+//! `parts[service]`), so the result grows linearly with the estate.
+//!
+//! Evaluation runs in phases: [`Evaluator::evaluate`] reads the services, runs every
+//! rule once ([`Evaluator::run_rules`]: plan, run on workers, merge), judges each
+//! criterion ([`Evaluator::judge`]: manual, source gate, rule output) and records the
+//! verdicts as rows and shared entries ([`record`]).
 
 use crate::Result;
 use crate::attest::{AttestationSet, Lookup};
 use crate::catalog::{Catalog, Criterion, Observability, Scope};
 use crate::policy::PolicyEngine;
 use chrono::NaiveDate;
-use evident_core::{CriterionInfo, CriterionResult, Status};
+use evident_core::{
+    CriterionInfo, CriterionResult, ESTATE_SUBJECT, ScopedResult, SharedScope, Status, Verdicts,
+};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -34,8 +47,9 @@ pub const VM_THRESHOLD: usize = 48;
 /// What one evaluation produced.
 #[derive(Debug, Clone, Default)]
 pub struct Evaluation {
-    /// Verdicts, in model, criterion, service order.
-    pub results: Vec<CriterionResult>,
+    /// Verdicts: rows in model, criterion, service order, and the team and estate
+    /// verdicts they reference, each once.
+    pub results: Verdicts,
     /// Rule failures, already turned into `unknown` results; kept for logs and exit codes.
     pub rule_errors: Vec<String>,
 }
@@ -63,17 +77,6 @@ impl Verdict {
 
     fn from_rule(value: &Value, known_evidence: &HashSet<String>) -> Self {
         let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
-        let list = |k: &str| -> Vec<String> {
-            value
-                .get(k)
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
         let Some(status_name) = text("status") else {
             return Verdict::unknown("error", "the rule returned no status".into(), vec![]);
         };
@@ -84,18 +87,8 @@ impl Verdict {
                 vec![],
             );
         };
-        let mut evidence = list("evidence");
-        evidence.retain(|id| known_evidence.contains(id));
-        evidence.sort();
-        evidence.dedup();
         let mut summary = text("summary").unwrap_or_default();
-        if evidence.len() > MAX_EVIDENCE_PER_RESULT {
-            summary = format!(
-                "{summary} (citing {MAX_EVIDENCE_PER_RESULT} of {} evidence records)",
-                evidence.len()
-            );
-            evidence.truncate(MAX_EVIDENCE_PER_RESULT);
-        }
+        let evidence = cited(value, known_evidence, &mut summary);
         if status == Status::Met && evidence.is_empty() {
             return Verdict::unknown(
                 "error",
@@ -115,9 +108,230 @@ impl Verdict {
             reason: text("reason"),
             summary,
             evidence,
-            missing: list("missing"),
+            missing: strings(value, "missing"),
         }
     }
+
+    fn into_row(self, model: &str, criterion: &str, service: &str) -> CriterionResult {
+        CriterionResult {
+            model: model.to_owned(),
+            criterion: criterion.to_owned(),
+            service: service.to_owned(),
+            status: self.status,
+            reason: self.reason,
+            summary: self.summary,
+            evidence: self.evidence,
+            missing: self.missing,
+            scoped: None,
+        }
+    }
+}
+
+/// The strings of `value[key]` (a list), others skipped.
+fn strings(value: &Value, key: &str) -> Vec<String> {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The evidence ids `value` cites that exist, sorted, at most
+/// [`MAX_EVIDENCE_PER_RESULT`] (the summary then says how many there were).
+fn cited(value: &Value, known_evidence: &HashSet<String>, summary: &mut String) -> Vec<String> {
+    let mut evidence = strings(value, "evidence");
+    evidence.retain(|id| known_evidence.contains(id));
+    evidence.sort();
+    evidence.dedup();
+    if evidence.len() > MAX_EVIDENCE_PER_RESULT {
+        *summary = format!(
+            "{summary} (citing {MAX_EVIDENCE_PER_RESULT} of {} evidence records)",
+            evidence.len()
+        );
+        evidence.truncate(MAX_EVIDENCE_PER_RESULT);
+    }
+    evidence
+}
+
+/// One service's own part of a team or estate finding, as a rule's optional
+/// `parts[service_id] := {"summary", "evidence", "missing"}` gives it. The status is
+/// the shared verdict's; a part only says what of the finding is this service's.
+#[derive(Debug, Clone)]
+struct Part {
+    summary: Option<String>,
+    evidence: Vec<String>,
+    missing: Vec<String>,
+}
+
+impl Part {
+    fn from_rule(value: &Value, known_evidence: &HashSet<String>) -> Self {
+        let mut summary = value
+            .get("summary")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_default();
+        let evidence = cited(value, known_evidence, &mut summary);
+        let mut missing = strings(value, "missing");
+        missing.truncate(MAX_EVIDENCE_PER_RESULT);
+        Part {
+            summary: (!summary.is_empty()).then_some(summary),
+            evidence,
+            missing,
+        }
+    }
+}
+
+/// The services of one input, with their owning teams, and each team's services.
+struct Subjects {
+    /// Service id and owning team, in input order.
+    services: Vec<(String, Option<String>)>,
+    /// Team id → indexes into `services`.
+    teams: BTreeMap<String, Vec<usize>>,
+}
+
+impl Subjects {
+    fn read(input: &Value) -> Self {
+        let services: Vec<(String, Option<String>)> = input
+            .get("services")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(id, s)| {
+                        (
+                            id.clone(),
+                            s.get("team").and_then(Value::as_str).map(str::to_owned),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut teams: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, (_, team)) in services.iter().enumerate() {
+            if let Some(t) = team {
+                teams.entry(t.clone()).or_default().push(i);
+            }
+        }
+        Subjects { services, teams }
+    }
+}
+
+/// What judging one criterion produced, before it is recorded.
+enum Judged {
+    /// One verdict per service, in [`Subjects::services`] order (service-scoped
+    /// criteria, and manual ones, whose attestations are per service).
+    PerService(Vec<Verdict>),
+    /// Team or estate scope: one verdict per subject (team id, or `estate`), the parts
+    /// the rule gave services, and the verdict of a service without an owning team
+    /// (team scope only: it is that service's own finding, not a team's).
+    Shared {
+        scope: SharedScope,
+        by_subject: BTreeMap<String, Verdict>,
+        parts: HashMap<String, Part>,
+        unowned: Verdict,
+    },
+}
+
+impl Judged {
+    /// The same verdict for everything the criterion covers (a source that did not
+    /// answer, a rule that failed).
+    fn uniform(scope: Scope, verdict: Verdict, subjects: &Subjects) -> Self {
+        let shared = match scope {
+            Scope::Service => {
+                return Judged::PerService(vec![verdict; subjects.services.len()]);
+            }
+            Scope::Team => SharedScope::Team,
+            Scope::Estate => SharedScope::Estate,
+        };
+        let by_subject = match shared {
+            SharedScope::Team => subjects
+                .teams
+                .keys()
+                .map(|t| (t.clone(), verdict.clone()))
+                .collect(),
+            SharedScope::Estate => BTreeMap::from([(ESTATE_SUBJECT.to_owned(), verdict.clone())]),
+        };
+        Judged::Shared {
+            scope: shared,
+            by_subject,
+            parts: HashMap::new(),
+            unowned: verdict,
+        }
+    }
+}
+
+/// Records one criterion's verdicts: a row per service (in service order), and for team
+/// and estate scope one shared entry per subject that the rows reference.
+fn record(model: &str, criterion: &str, judged: Judged, subjects: &Subjects, out: &mut Verdicts) {
+    let (scope, by_subject, mut parts, unowned) = match judged {
+        Judged::PerService(verdicts) => {
+            for ((service, _), v) in subjects.services.iter().zip(verdicts) {
+                out.rows.push(v.into_row(model, criterion, service));
+            }
+            return;
+        }
+        Judged::Shared {
+            scope,
+            by_subject,
+            parts,
+            unowned,
+        } => (scope, by_subject, parts, unowned),
+    };
+    let first = out.scoped.len();
+    let mut entry_of: HashMap<String, usize> = HashMap::new();
+    for (subject, v) in by_subject {
+        let services: Vec<String> = match scope {
+            SharedScope::Estate => subjects.services.iter().map(|(s, _)| s.clone()).collect(),
+            SharedScope::Team => subjects.teams.get(&subject).map_or_else(Vec::new, |ix| {
+                ix.iter().map(|&i| subjects.services[i].0.clone()).collect()
+            }),
+        };
+        entry_of.insert(subject.clone(), out.scoped.len());
+        out.scoped.push(ScopedResult {
+            id: ScopedResult::id_for(criterion, scope, &subject),
+            model: model.to_owned(),
+            criterion: criterion.to_owned(),
+            scope,
+            subject,
+            status: v.status,
+            reason: v.reason,
+            summary: v.summary,
+            evidence: v.evidence,
+            missing: v.missing,
+            services,
+        });
+    }
+    // A covered service's row without a part of its own, made once per entry: the
+    // shared summary can name every service, so cutting it per row would be quadratic.
+    let templates: Vec<CriterionResult> =
+        out.scoped[first..].iter().map(|x| x.row_for("")).collect();
+    for (service, team) in &subjects.services {
+        let subject = match scope {
+            SharedScope::Estate => Some(ESTATE_SUBJECT),
+            SharedScope::Team => team.as_deref(),
+        };
+        let Some(&i) = subject.and_then(|s| entry_of.get(s)) else {
+            out.rows
+                .push(unowned.clone().into_row(model, criterion, service));
+            continue;
+        };
+        let mut row = templates[i - first].clone();
+        row.service.clone_from(service);
+        if let Some(part) = parts.remove(service.as_str()) {
+            if let Some(summary) = part.summary {
+                row.summary = summary;
+            }
+            row.evidence = part.evidence;
+            if !part.missing.is_empty() {
+                row.missing = part.missing;
+            }
+        }
+        out.rows.push(row);
+    }
+    out.scoped[first..].sort_by(|a, b| a.id.cmp(&b.id));
 }
 
 /// Whether a required source answered. `a|b` names alternatives, either of which is
@@ -143,6 +357,16 @@ fn source_map(input: &Value) -> HashMap<String, (String, String)> {
     map
 }
 
+/// Everything judging a criterion reads, gathered once per evaluation.
+struct Context<'a> {
+    subjects: &'a Subjects,
+    sources: &'a HashMap<String, (String, String)>,
+    outputs: &'a HashMap<String, RuleOutput>,
+    known_evidence: &'a HashSet<String>,
+    attestations: &'a AttestationSet,
+    today: NaiveDate,
+}
+
 impl Evaluator {
     /// Compiles the catalog's rules once.
     pub fn new(catalog: Catalog) -> Result<Self> {
@@ -162,7 +386,8 @@ impl Evaluator {
         self
     }
 
-    /// The rule (`data.<package>.result`) of every criterion judged by a built-in rule.
+    /// The rule (`data.<package>.result`, and `parts` where a team or estate rule
+    /// defines it) of every criterion judged by a built-in rule.
     ///
     /// Only built-in rules run on the RVM: they are written around its known gaps and a
     /// test checks that both engines agree on them. Rules from `--policy` run on the
@@ -178,6 +403,9 @@ impl Evaluator {
                         .is_some_and(|r| r.path.starts_with("builtin:"))
                     && !rules.contains(&rule)
                 {
+                    if let Some(parts) = parts_of(&self.catalog, judged) {
+                        rules.push(parts);
+                    }
                     rules.push(rule);
                 }
             }
@@ -218,10 +446,7 @@ impl Evaluator {
         out
     }
 
-    /// Judges every criterion of every model for every service in `input.services`.
-    ///
-    /// `input_json` is the input document as JSON text (parsed once by regorus);
-    /// `known_evidence` are the ids a verdict may cite.
+    /// The engine with every built-in rule compiled for the RVM (once per evaluator).
     fn compile_for_vm(&self) -> PolicyEngine {
         let started = std::time::Instant::now();
         let mut compiled = self.engine.clone();
@@ -235,6 +460,12 @@ impl Evaluator {
         compiled
     }
 
+    /// Judges every criterion of every model for every service in `input.services`.
+    ///
+    /// `input_json` is the input document as JSON text (parsed once by regorus);
+    /// `known_evidence` are the ids a verdict may cite. Phases: pick the engine and set
+    /// the input, read services and teams, run every rule once, then judge and record
+    /// each criterion.
     pub fn evaluate(
         &self,
         input: &Value,
@@ -243,11 +474,45 @@ impl Evaluator {
         attestations: &AttestationSet,
         today: NaiveDate,
     ) -> Result<Evaluation> {
-        let service_count = input
-            .get("services")
-            .and_then(Value::as_object)
-            .map_or(0, |m| m.len());
-        let mut engine = if service_count >= self.vm_threshold {
+        let subjects = Subjects::read(input);
+        let engine = self.engine_for(subjects.services.len(), input_json)?;
+        let sources = source_map(input);
+        let outputs = self.run_rules(&engine, &sources, &subjects.services);
+        let ctx = Context {
+            subjects: &subjects,
+            sources: &sources,
+            outputs: &outputs,
+            known_evidence,
+            attestations,
+            today,
+        };
+        let started = std::time::Instant::now();
+        let mut evaluation = Evaluation::default();
+        for model in &self.catalog.models {
+            for criterion in &model.criteria {
+                let judged = self.judge(criterion, &ctx, &mut evaluation.rule_errors);
+                record(
+                    &model.id,
+                    &criterion.id,
+                    judged,
+                    &subjects,
+                    &mut evaluation.results,
+                );
+            }
+        }
+        tracing::debug!(
+            micros = started.elapsed().as_micros() as u64,
+            rows = evaluation.results.rows.len(),
+            shared = evaluation.results.scoped.len(),
+            "verdicts recorded"
+        );
+        Ok(evaluation)
+    }
+
+    /// The engine for an input of `services` services (compiled for the RVM from
+    /// [`VM_THRESHOLD`] on), with the input set.
+    fn engine_for(&self, services: usize, input_json: &str) -> Result<PolicyEngine> {
+        let mut engine = if services >= self.vm_threshold {
             self.compiled.get_or_init(|| self.compile_for_vm()).clone()
         } else {
             self.engine.clone()
@@ -259,177 +524,49 @@ impl Evaluator {
             bytes = input_json.len(),
             "rule input parsed"
         );
-        let sources = source_map(input);
-        let services: Vec<(String, Option<String>)> = input
-            .get("services")
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .map(|(id, s)| {
-                        (
-                            id.clone(),
-                            s.get("team").and_then(Value::as_str).map(str::to_owned),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut evaluation = Evaluation::default();
-        let outputs = self.run_rules(&engine, &sources, &services);
-
-        for model in &self.catalog.models {
-            for criterion in &model.criteria {
-                let verdicts = self.judge(
-                    criterion,
-                    &services,
-                    &sources,
-                    &outputs,
-                    known_evidence,
-                    attestations,
-                    today,
-                    &mut evaluation.rule_errors,
-                );
-                for ((service, _), v) in services.iter().zip(verdicts) {
-                    evaluation.results.push(CriterionResult {
-                        model: model.id.clone(),
-                        criterion: criterion.id.clone(),
-                        service: service.clone(),
-                        status: v.status,
-                        reason: v.reason,
-                        summary: v.summary,
-                        evidence: v.evidence,
-                        missing: v.missing,
-                    });
-                }
-            }
-        }
-        Ok(evaluation)
+        Ok(engine)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn judge(
-        &self,
-        criterion: &Criterion,
-        services: &[(String, Option<String>)],
-        sources: &HashMap<String, (String, String)>,
-        outputs: &HashMap<String, RuleOutput>,
-        known_evidence: &HashSet<String>,
-        attestations: &AttestationSet,
-        today: NaiveDate,
-        errors: &mut Vec<String>,
-    ) -> Vec<Verdict> {
+    /// One criterion's verdicts: manual ones from attestations; else unknown when a
+    /// required source did not answer or the rule failed; else what the rule said.
+    fn judge(&self, criterion: &Criterion, ctx: &Context<'_>, errors: &mut Vec<String>) -> Judged {
         if criterion.observability == Observability::None {
-            return services
-                .iter()
-                .map(
-                    |(sid, _)| match attestations.find(&criterion.id, sid, today) {
-                        Lookup::Valid(a) => Verdict {
-                            status: Status::Attested,
-                            reason: Some("attestation".into()),
-                            summary: format!("attested by {} on {}: {}", a.who, a.when, a.why),
-                            evidence: vec![a.evidence.clone()],
-                            missing: vec![],
-                        },
-                        Lookup::Expired(a) => Verdict {
-                            status: Status::Manual,
-                            reason: None,
-                            summary: format!(
-                                "no system can show this; the attestation by {} expired on {}",
-                                a.who,
-                                a.expires.map(|d| d.to_string()).unwrap_or_default()
-                            ),
-                            evidence: vec![a.evidence.clone()],
-                            missing: vec!["a current attestation".into()],
-                        },
-                        Lookup::None => Verdict {
-                            status: Status::Manual,
-                            reason: None,
-                            summary:
-                                "no system can show this; attest it in .evident/attestations.yaml"
-                                    .into(),
-                            evidence: vec![],
-                            missing: vec!["an attestation".into()],
-                        },
-                    },
-                )
-                .collect();
-        }
-
-        // Required sources first: a source that did not answer makes the criterion
-        // unknown whatever the rule would say.
-        // `a|b` names alternatives: either one answering is enough (workload criteria are
-        // judged from manifests or from a cluster).
-        for required in &criterion.sources {
-            if required_source_ok(required, sources) {
-                continue;
-            }
-            let alternatives: Vec<&str> = required.split('|').collect();
-            let cap = &required.replace('|', " or ");
-            let first = alternatives.first().copied().unwrap_or(required);
-            let (status, detail) = sources.get(first).cloned().unwrap_or_else(|| {
-                (
-                    "not_configured".into(),
-                    format!("no {cap} source in this scan"),
-                )
-            });
-            if status != "ok" {
-                let summary = if detail.is_empty() {
-                    format!("needs {cap} ({status})")
-                } else {
-                    format!("needs {cap} ({status}: {detail})")
-                };
-                return services
+            return Judged::PerService(
+                ctx.subjects
+                    .services
                     .iter()
-                    .map(|_| Verdict::unknown(&status, summary.clone(), vec![cap.clone()]))
-                    .collect();
-            }
+                    .map(|(sid, _)| manual_verdict(criterion, sid, ctx))
+                    .collect(),
+            );
         }
-
+        if let Some(unknown) = source_gate(criterion, ctx.sources) {
+            return Judged::uniform(criterion.scope, unknown, ctx.subjects);
+        }
         let Some((rule, judged)) = rule_of(&self.catalog, criterion) else {
-            return services
-                .iter()
-                .map(|_| {
-                    Verdict::unknown(
-                        "error",
-                        format!("{} is same_as an unknown criterion", criterion.id),
-                        vec![],
-                    )
-                })
-                .collect();
+            let v = Verdict::unknown(
+                "error",
+                format!("{} is same_as an unknown criterion", criterion.id),
+                vec![],
+            );
+            return Judged::uniform(criterion.scope, v, ctx.subjects);
         };
-        let Some(output) = outputs.get(&rule).cloned() else {
-            return services
-                .iter()
-                .map(|_| {
-                    Verdict::unknown(
-                        "not_configured",
-                        format!("no rule judges {} in this build", judged.id),
-                        vec![],
-                    )
-                })
-                .collect();
-        };
-        let output = match output {
-            Ok(v) => v,
-            Err(message) => {
+        let output = match ctx.outputs.get(&rule) {
+            None => {
+                let v = Verdict::unknown(
+                    "not_configured",
+                    format!("no rule judges {} in this build", judged.id),
+                    vec![],
+                );
+                return Judged::uniform(judged.scope, v, ctx.subjects);
+            }
+            Some(Err(message)) => {
                 tracing::error!(rule = %rule, "rule failed: {message}");
                 errors.push(message.clone());
-                return services
-                    .iter()
-                    .map(|_| {
-                        Verdict::unknown("error", format!("the rule failed: {message}"), vec![])
-                    })
-                    .collect();
+                let v = Verdict::unknown("error", format!("the rule failed: {message}"), vec![]);
+                return Judged::uniform(judged.scope, v, ctx.subjects);
             }
+            Some(Ok(output)) => output.as_ref(),
         };
-        // Judged once, reported on every service.
-        let estate = (judged.scope == Scope::Estate)
-            .then(|| {
-                output
-                    .as_ref()
-                    .map(|v| Verdict::from_rule(v, known_evidence))
-            })
-            .flatten();
         let no_verdict = || {
             Verdict::unknown(
                 "error",
@@ -437,29 +574,140 @@ impl Evaluator {
                 vec![],
             )
         };
-        services
+        let verdict_at = |key: &str| {
+            output
+                .and_then(|o| o.get(key))
+                .map_or_else(no_verdict, |v| Verdict::from_rule(v, ctx.known_evidence))
+        };
+        let (scope, by_subject) = match judged.scope {
+            Scope::Service => {
+                return Judged::PerService(
+                    ctx.subjects
+                        .services
+                        .iter()
+                        .map(|(sid, _)| verdict_at(sid))
+                        .collect(),
+                );
+            }
+            // Judged once per team: the rule's result is keyed by team id.
+            Scope::Team => (
+                SharedScope::Team,
+                ctx.subjects
+                    .teams
+                    .keys()
+                    .map(|t| (t.clone(), verdict_at(t)))
+                    .collect(),
+            ),
+            // Judged once: the rule's result is the verdict.
+            Scope::Estate => (
+                SharedScope::Estate,
+                BTreeMap::from([(
+                    ESTATE_SUBJECT.to_owned(),
+                    output.map_or_else(no_verdict, |v| Verdict::from_rule(v, ctx.known_evidence)),
+                )]),
+            ),
+        };
+        Judged::Shared {
+            scope,
+            by_subject,
+            parts: parts_output(&self.catalog, judged, ctx, errors),
+            unowned: Verdict {
+                status: Status::NotMet,
+                reason: None,
+                summary: "the service has no owning team (catalog-info.yaml, CODEOWNERS or labels)"
+                    .into(),
+                evidence: vec![],
+                missing: vec!["an owning team".into()],
+            },
+        }
+    }
+}
+
+/// A `none`-observability criterion for one service: attested when a current
+/// attestation says so, else manual.
+fn manual_verdict(criterion: &Criterion, service: &str, ctx: &Context<'_>) -> Verdict {
+    match ctx.attestations.find(&criterion.id, service, ctx.today) {
+        Lookup::Valid(a) => Verdict {
+            status: Status::Attested,
+            reason: Some("attestation".into()),
+            summary: format!("attested by {} on {}: {}", a.who, a.when, a.why),
+            evidence: vec![a.evidence.clone()],
+            missing: vec![],
+        },
+        Lookup::Expired(a) => Verdict {
+            status: Status::Manual,
+            reason: None,
+            summary: format!(
+                "no system can show this; the attestation by {} expired on {}",
+                a.who,
+                a.expires.map(|d| d.to_string()).unwrap_or_default()
+            ),
+            evidence: vec![a.evidence.clone()],
+            missing: vec!["a current attestation".into()],
+        },
+        Lookup::None => Verdict {
+            status: Status::Manual,
+            reason: None,
+            summary: "no system can show this; attest it in .evident/attestations.yaml".into(),
+            evidence: vec![],
+            missing: vec!["an attestation".into()],
+        },
+    }
+}
+
+/// Required sources first: a source that did not answer makes the criterion unknown
+/// whatever the rule would say.
+fn source_gate(
+    criterion: &Criterion,
+    sources: &HashMap<String, (String, String)>,
+) -> Option<Verdict> {
+    // `a|b` names alternatives: either one answering is enough (workload criteria are
+    // judged from manifests or from a cluster).
+    for required in &criterion.sources {
+        if required_source_ok(required, sources) {
+            continue;
+        }
+        let cap = required.replace('|', " or ");
+        let first = required.split('|').next().unwrap_or(required);
+        let (status, detail) = sources.get(first).cloned().unwrap_or_else(|| {
+            (
+                "not_configured".into(),
+                format!("no {cap} source in this scan"),
+            )
+        });
+        let summary = if detail.is_empty() {
+            format!("needs {cap} ({status})")
+        } else {
+            format!("needs {cap} ({status}: {detail})")
+        };
+        return Some(Verdict::unknown(&status, summary, vec![cap]));
+    }
+    None
+}
+
+/// The services' own parts of a team or estate finding (`data.<package>.parts`), when
+/// the rule defines them. A part that fails to evaluate is logged and left out: the
+/// shared verdict stands without it.
+fn parts_output(
+    catalog: &Catalog,
+    judged: &Criterion,
+    ctx: &Context<'_>,
+    errors: &mut Vec<String>,
+) -> HashMap<String, Part> {
+    let Some(path) = parts_of(catalog, judged) else {
+        return HashMap::new();
+    };
+    match ctx.outputs.get(&path) {
+        Some(Ok(Some(Value::Object(parts)))) => parts
             .iter()
-            .map(|(sid, team)| match judged.scope {
-                Scope::Service => output
-                    .as_ref()
-                    .and_then(|o| o.get(sid))
-                    .map_or_else(no_verdict, |v| Verdict::from_rule(v, known_evidence)),
-                Scope::Team => match team {
-                    None => Verdict {
-                        status: Status::NotMet,
-                        reason: None,
-                        summary: "the service has no owning team (catalog-info.yaml, CODEOWNERS or labels)".into(),
-                        evidence: vec![],
-                        missing: vec!["an owning team".into()],
-                    },
-                    Some(t) => output
-                        .as_ref()
-                        .and_then(|o| o.get(t))
-                        .map_or_else(no_verdict, |v| Verdict::from_rule(v, known_evidence)),
-                },
-                Scope::Estate => estate.clone().unwrap_or_else(no_verdict),
-            })
-            .collect()
+            .map(|(sid, v)| (sid.clone(), Part::from_rule(v, ctx.known_evidence)))
+            .collect(),
+        Some(Err(message)) => {
+            tracing::error!(rule = %path, "rule failed: {message}");
+            errors.push(message.clone());
+            HashMap::new()
+        }
+        _ => HashMap::new(),
     }
 }
 
@@ -467,8 +715,8 @@ impl Evaluator {
 type RuleOutput = std::result::Result<Option<Value>, String>;
 
 /// The most evidence ids one verdict cites. An estate-wide rule can cite every workload
-/// of the estate; repeating thousands of ids on every service's result would make the
-/// scan result grow with the square of the estate.
+/// of the estate; a row or a shared entry citing thousands would bury the ones that
+/// matter (the renderers link each).
 const MAX_EVIDENCE_PER_RESULT: usize = 50;
 
 /// The most services one rule evaluation covers (see `run_rules`).
@@ -482,6 +730,26 @@ fn rule_of<'a>(catalog: &'a Catalog, criterion: &'a Criterion) -> Option<(String
         None => criterion,
     };
     Some((format!("data.{}.result", judged.package()), judged))
+}
+
+/// `data.<package>.parts` when `judged` is a team or estate criterion whose rule defines
+/// `parts` (a rule head at the start of a line: `parts[sid] := ...`, `parts := ...`).
+/// Looked up in the text because evaluating a rule a package does not define is an
+/// error in regorus, not an undefined value.
+fn parts_of(catalog: &Catalog, judged: &Criterion) -> Option<String> {
+    if judged.scope == Scope::Service {
+        return None;
+    }
+    let package = judged.package();
+    let source = catalog.rule_for(&package)?;
+    source
+        .text
+        .lines()
+        .any(|l| {
+            l.strip_prefix("parts")
+                .is_some_and(|rest| rest.starts_with([' ', '[', ':', '\t', '=']))
+        })
+        .then(|| format!("data.{package}.parts"))
 }
 
 /// The input with `services` narrowed to `ids`; everything else shared, not copied.
@@ -508,17 +776,57 @@ fn with_services(full: &regorus::Value, ids: &[String]) -> regorus::Value {
     narrowed
 }
 
+/// One rule evaluation: the rule path, on the whole input (`None`) or on one share of
+/// the services.
+type Task<'a> = (Option<usize>, &'a String);
+
 impl Evaluator {
     /// Evaluates every rule some criterion needs, once. Service-scoped rules run on
     /// worker threads, each with a warmed engine clone and its share of the services
     /// (their results are objects keyed by service, so shares merge without conflict);
-    /// team and estate rules see every service and run once.
+    /// team and estate rules (and their `parts`) see every service and run once.
     fn run_rules(
         &self,
         engine: &PolicyEngine,
         sources: &HashMap<String, (String, String)>,
         services: &[(String, Option<String>)],
     ) -> HashMap<String, RuleOutput> {
+        let (service_rules, whole_rules) = self.plan_rules(engine, sources);
+        let ids: Vec<String> = services.iter().map(|(id, _)| id.clone()).collect();
+        // Bounded shares of services: a rule's result object grows with the services it
+        // covers, and building very large ones costs more than linear time in regorus.
+        let shares_of_ids: Vec<&[String]> = ids.chunks(MAX_SERVICES_PER_SHARE).collect();
+        // Work items: every estate rule once over the whole input, and every service rule
+        // once per share. They are dealt round-robin to one worker per core, so a small
+        // scan (one share) still spreads its rules over the cores.
+        let mut tasks: Vec<Task<'_>> = whole_rules.iter().map(|r| (None, r)).collect();
+        if shares_of_ids.len() <= 1 {
+            tasks.extend(service_rules.iter().map(|r| (None, r)));
+        } else {
+            for share in 0..shares_of_ids.len() {
+                tasks.extend(service_rules.iter().map(|r| (Some(share), r)));
+            }
+        }
+        let shares = run_tasks(engine, &tasks, &shares_of_ids);
+        let mut outputs: HashMap<String, RuleOutput> = HashMap::new();
+        if ids.is_empty() {
+            for rule in &service_rules {
+                outputs.insert(rule.clone(), Ok(None));
+            }
+        }
+        merge_outputs(&mut outputs, shares);
+        outputs
+    }
+
+    /// The rules to run: service-scoped ones (run per share of services) and the rest
+    /// (team and estate rules and their `parts`, run once on the whole input). Criteria
+    /// that are manual, gated by a source that did not answer, or without a loaded
+    /// package run nothing.
+    fn plan_rules(
+        &self,
+        engine: &PolicyEngine,
+        sources: &HashMap<String, (String, String)>,
+    ) -> (Vec<String>, Vec<String>) {
         let mut service_rules = Vec::new();
         let mut whole_rules = Vec::new();
         for model in &self.catalog.models {
@@ -544,87 +852,81 @@ impl Evaluator {
                 };
                 if !list.contains(&rule) {
                     list.push(rule);
-                }
-            }
-        }
-        let mut outputs: HashMap<String, RuleOutput> = HashMap::new();
-        let ids: Vec<String> = services.iter().map(|(id, _)| id.clone()).collect();
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        // Bounded shares of services: a rule's result object grows with the services it
-        // covers, and building very large ones costs more than linear time in regorus.
-        let shares_of_ids: Vec<&[String]> = ids.chunks(MAX_SERVICES_PER_SHARE).collect();
-        let whole_input = shares_of_ids.len() <= 1;
-        // Work items: every estate rule once over the whole input, and every service rule
-        // once per share. They are dealt round-robin to one worker per core, so a small
-        // scan (one share) still spreads its rules over the cores.
-        let mut tasks: Vec<(Option<usize>, &String)> =
-            whole_rules.iter().map(|r| (None, r)).collect();
-        if whole_input {
-            tasks.extend(service_rules.iter().map(|r| (None, r)));
-        } else {
-            for share in 0..shares_of_ids.len() {
-                tasks.extend(service_rules.iter().map(|r| (Some(share), r)));
-            }
-        }
-        let workers = cores.min(tasks.len()).max(1);
-        let full = engine.input().clone();
-        let shares: Vec<Vec<(String, RuleOutput)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|w| {
-                    let mut worker = engine.clone();
-                    let full = &full;
-                    let shares_of_ids = &shares_of_ids;
-                    let mine: Vec<(Option<usize>, &String)> =
-                        tasks.iter().copied().skip(w).step_by(workers).collect();
-                    scope.spawn(move || {
-                        let mut out = Vec::new();
-                        let mut current: Option<usize> = None;
-                        for (share, rule) in mine {
-                            if share != current {
-                                match share {
-                                    Some(i) => worker.set_input(with_services(full, shares_of_ids[i])),
-                                    None => worker.set_input(full.clone()),
-                                }
-                                current = share;
-                            }
-                            let started = std::time::Instant::now();
-                            // A panic inside regorus becomes this rule's error, never the
-                            // loss of every rule this worker evaluated.
-                            let output = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                worker.eval(rule).map_err(|e| e.to_string())
-                            }))
-                            .unwrap_or_else(|_| Err("the rule engine stopped unexpectedly on this rule".to_owned()));
-                            tracing::debug!(rule = %rule, share = ?share, micros = started.elapsed().as_micros() as u64, "rule evaluated");
-                            out.push((rule.clone(), output));
-                        }
-                        out
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| vec![]))
-                .collect()
-        });
-        if ids.is_empty() {
-            for rule in &service_rules {
-                outputs.insert(rule.clone(), Ok(None));
-            }
-        }
-        for share in shares {
-            for (rule, output) in share {
-                let merged = outputs.entry(rule).or_insert(Ok(None));
-                match (merged, output) {
-                    (Err(_), _) => {}
-                    (slot, Err(e)) => *slot = Err(e),
-                    (Ok(slot @ None), Ok(v)) => *slot = v,
-                    (Ok(Some(Value::Object(acc))), Ok(Some(Value::Object(part)))) => {
-                        acc.extend(part)
+                    if let Some(parts) = parts_of(&self.catalog, judged) {
+                        list.push(parts);
                     }
-                    (Ok(Some(_)), Ok(_)) => {}
                 }
             }
         }
-        outputs
+        (service_rules, whole_rules)
+    }
+}
+
+/// Runs `tasks` on one worker per core (round-robin), each with its own engine clone.
+/// A panic inside regorus becomes that rule's error, never the loss of every rule the
+/// worker evaluated.
+fn run_tasks(
+    engine: &PolicyEngine,
+    tasks: &[Task<'_>],
+    shares_of_ids: &[&[String]],
+) -> Vec<Vec<(String, RuleOutput)>> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let workers = cores.min(tasks.len()).max(1);
+    let full = engine.input().clone();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let mut worker = engine.clone();
+                let full = &full;
+                let mine: Vec<Task<'_>> = tasks.iter().copied().skip(w).step_by(workers).collect();
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    let mut current: Option<usize> = None;
+                    for (share, rule) in mine {
+                        if share != current {
+                            match share {
+                                Some(i) => worker.set_input(with_services(full, shares_of_ids[i])),
+                                None => worker.set_input(full.clone()),
+                            }
+                            current = share;
+                        }
+                        let started = std::time::Instant::now();
+                        let output = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            worker.eval(rule).map_err(|e| e.to_string())
+                        }))
+                        .unwrap_or_else(|_| {
+                            Err("the rule engine stopped unexpectedly on this rule".to_owned())
+                        });
+                        tracing::debug!(rule = %rule, share = ?share, micros = started.elapsed().as_micros() as u64, "rule evaluated");
+                        out.push((rule.clone(), output));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| vec![]))
+            .collect()
+    })
+}
+
+/// Merges the workers' outputs per rule: the objects of service shares are joined, an
+/// error anywhere is the rule's error.
+fn merge_outputs(
+    outputs: &mut HashMap<String, RuleOutput>,
+    shares: Vec<Vec<(String, RuleOutput)>>,
+) {
+    for share in shares {
+        for (rule, output) in share {
+            let merged = outputs.entry(rule).or_insert(Ok(None));
+            match (merged, output) {
+                (Err(_), _) => {}
+                (slot, Err(e)) => *slot = Err(e),
+                (Ok(slot @ None), Ok(v)) => *slot = v,
+                (Ok(Some(Value::Object(acc))), Ok(Some(Value::Object(part)))) => acc.extend(part),
+                (Ok(Some(_)), Ok(_)) => {}
+            }
+        }
     }
 }

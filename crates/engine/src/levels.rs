@@ -84,6 +84,13 @@ pub fn infer_levels(
             .iter()
             .map(|c| (c.id.as_str(), c.level))
             .collect();
+        // Looked up per result; a scan over every criterion per result would make a
+        // profile cost criteria² per service.
+        let dimension_of: HashMap<&str, &str> = model
+            .criteria
+            .iter()
+            .map(|c| (c.id.as_str(), c.dimension.as_str()))
+            .collect();
         for service in services {
             let rs = by_key
                 .get(&(model.id.as_str(), service.id.as_str()))
@@ -99,10 +106,7 @@ pub fn infer_levels(
                                 .iter()
                                 .copied()
                                 .filter(|r| {
-                                    model
-                                        .criteria
-                                        .iter()
-                                        .any(|c| c.id == r.criterion && &c.dimension == d)
+                                    dimension_of.get(r.criterion.as_str()) == Some(&d.as_str())
                                 })
                                 .collect();
                             share(None, d.clone(), &in_dim)
@@ -248,6 +252,7 @@ mod tests {
             } else {
                 vec![]
             },
+            scoped: None,
         }
     }
 

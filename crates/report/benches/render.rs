@@ -129,6 +129,7 @@ fn estate() -> ScanResult {
                 } else {
                     vec![]
                 },
+                scoped: None,
             });
         }
         for (model, _) in MODELS {
@@ -179,7 +180,7 @@ fn estate() -> ScanResult {
         }],
         services,
         criteria,
-        results,
+        results: results.into(),
         levels,
         evidence,
         unreadable: vec![],

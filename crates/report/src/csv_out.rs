@@ -1,4 +1,6 @@
-//! CSV: one row per service × criterion, for spreadsheets.
+//! CSV: one row per service × criterion, for spreadsheets. A row that is part of a team
+//! or estate finding names it in `shared_finding` (the finding's id in the JSON result)
+//! and carries only the service's part, so the file stays linear in the estate.
 //!
 //! Spreadsheets execute cells that start with `=`, `+`, `-`, `@` (and tab or carriage
 //! return), so every cell taken from a scanned system that starts with one of them is
@@ -8,7 +10,7 @@ use crate::RenderError;
 use crate::view::results_by_service;
 use evident_core::ScanResult;
 
-const HEADER: [&str; 14] = [
+const HEADER: [&str; 15] = [
     "service",
     "team",
     "model",
@@ -23,6 +25,7 @@ const HEADER: [&str; 14] = [
     "evidence",
     "locations",
     "scan_id",
+    "shared_finding",
 ];
 
 /// Neutralises spreadsheet formulas: a cell starting with a formula trigger gets a
@@ -73,6 +76,7 @@ pub fn render_csv(result: &ScanResult) -> Result<String, RenderError> {
                 r.evidence.join("; "),
                 locations.join("; "),
                 result.scan.id.clone(),
+                r.scoped.clone().unwrap_or_default(),
             ];
             writer.write_record(record.iter().map(|c| guard_cell(c)))?;
         }

@@ -41,6 +41,7 @@ struct Page<'a> {
     models: Vec<ModelView<'a>>,
     services: Vec<ServiceView<'a>>,
     criteria: Vec<CriterionView<'a>>,
+    shared: Vec<SharedView<'a>>,
     unknown_groups: Vec<UnknownGroup<'a>>,
     attested: Vec<AttestedView<'a>>,
     manual: Vec<ManualView<'a>>,
@@ -107,7 +108,33 @@ struct RowView<'a> {
     summary: &'a str,
     missing: &'a [String],
     evidence: Vec<Link<'a>>,
+    /// Anchor of the team or estate finding this row is part of.
+    shared: Option<String>,
 }
+
+/// A team or estate finding, shown once. Its lists are cut for the page (the JSON
+/// result has them whole): an estate finding can name every service.
+#[derive(Serialize)]
+struct SharedView<'a> {
+    anchor: String,
+    criterion: &'a str,
+    criterion_anchor: String,
+    scope: &'static str,
+    subject: &'a str,
+    status: &'static str,
+    label: &'static str,
+    reason: &'a str,
+    summary: &'a str,
+    missing: &'a [String],
+    missing_more: usize,
+    services: &'a [String],
+    services_n: usize,
+    services_more: usize,
+    evidence: Vec<Link<'a>>,
+}
+
+/// The most items of a shared finding's lists shown on the page.
+const SHARED_LIST_SHOWN: usize = 50;
 
 #[derive(Serialize)]
 struct ServiceModelView<'a> {
@@ -285,6 +312,42 @@ fn escape_html(text: &str) -> String {
     out
 }
 
+/// The team and estate findings, each once, with their lists cut to
+/// [`SHARED_LIST_SHOWN`] items.
+fn shared_views<'r>(
+    result: &'r ScanResult,
+    c_anchor: &dyn Fn(&str) -> String,
+    e_link: &dyn Fn(&'r str) -> Option<Link<'r>>,
+) -> Vec<SharedView<'r>> {
+    result
+        .results
+        .scoped
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let missing = &x.missing[..x.missing.len().min(SHARED_LIST_SHOWN)];
+            let services = &x.services[..x.services.len().min(SHARED_LIST_SHOWN)];
+            SharedView {
+                anchor: format!("x-{i}"),
+                criterion: &x.criterion,
+                criterion_anchor: c_anchor(&x.criterion),
+                scope: x.scope.as_str(),
+                subject: &x.subject,
+                status: x.status.as_str(),
+                label: status_label(x.status),
+                reason: x.reason.as_deref().unwrap_or(""),
+                summary: &x.summary,
+                missing,
+                missing_more: x.missing.len() - missing.len(),
+                services,
+                services_n: x.services.len(),
+                services_more: x.services.len() - services.len(),
+                evidence: x.evidence.iter().filter_map(|e| e_link(e)).collect(),
+            }
+        })
+        .collect()
+}
+
 fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {
     let criterion_anchor: HashMap<&str, String> = result
         .criteria
@@ -317,6 +380,14 @@ fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {
         })
     };
 
+    let shared_anchor: HashMap<&str, String> = result
+        .results
+        .scoped
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (x.id.as_str(), format!("x-{i}")))
+        .collect();
+    let shared = shared_views(result, &c_anchor, &e_link);
     let by_model = results_by_model(result);
     let model_ids: Vec<&str> = by_model.iter().map(|(m, _)| *m).collect();
     let models = by_model
@@ -450,6 +521,10 @@ fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {
                             summary: &r.summary,
                             missing: &r.missing,
                             evidence: r.evidence.iter().filter_map(|e| e_link(e)).collect(),
+                            shared: r
+                                .scoped
+                                .as_deref()
+                                .and_then(|id| shared_anchor.get(id).cloned()),
                         }
                     })
                     .collect(),
@@ -567,6 +642,7 @@ fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {
         models,
         services,
         criteria,
+        shared,
         unknown_groups: unknown
             .into_iter()
             .map(|(reason, (n, ids))| UnknownGroup {

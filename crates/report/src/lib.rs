@@ -36,6 +36,9 @@ pub enum RenderError {
     /// The CSV writer produced bytes that are not UTF-8 (never expected).
     #[error("could not write CSV: {0}")]
     CsvFinish(String),
+    /// Writing a streamed output (JSON to a file) failed.
+    #[error("could not write the output: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// Every output format, so the CLI's `--format` of `scan` and `report` and the bundle
@@ -46,7 +49,7 @@ pub enum RenderError {
 pub enum Format {
     /// A table for people: levels, blockers, every criterion with a one-line reason.
     Table,
-    /// The versioned scan result (schema evident/scan-result/v1) for scripts.
+    /// The versioned scan result (schema evident/scan-result/v2) for scripts.
     Json,
     /// One self-contained HTML page for auditors (prints to PDF).
     Html,
@@ -77,10 +80,28 @@ pub fn render(
     }
 }
 
-/// The scan result as pretty JSON with a trailing newline: the versioned document
-/// scripts parse.
+/// The scan result as JSON with a trailing newline: the versioned document scripts
+/// parse. Indented for people up to [`JSON_PRETTY_UP_TO`] verdicts, compact beyond
+/// (indentation adds a third to an estate's document).
 pub fn render_json(result: &ScanResult) -> Result<String, RenderError> {
-    let mut out = serde_json::to_string_pretty(result)?;
-    out.push('\n');
-    Ok(out)
+    let mut out = Vec::new();
+    write_json(result, &mut out)?;
+    // serde_json writes only UTF-8.
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
+
+/// Writes what [`render_json`] returns to `out` without building it in memory first:
+/// an estate's result is hundreds of megabytes.
+pub fn write_json(result: &ScanResult, mut out: impl std::io::Write) -> Result<(), RenderError> {
+    if result.results.len() <= JSON_PRETTY_UP_TO {
+        serde_json::to_writer_pretty(&mut out, result)?;
+    } else {
+        serde_json::to_writer(&mut out, result)?;
+    }
+    out.write_all(b"\n")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Verdict count up to which the JSON result is indented (the OSCAL document's bound).
+pub const JSON_PRETTY_UP_TO: usize = oscal::PRETTY_UP_TO;

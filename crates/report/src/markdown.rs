@@ -7,14 +7,20 @@
 //! output stays under GitHub's comment limit by listing at most [`MAX_ROWS`] rows per
 //! table and saying how many were left out.
 
-use crate::view::{results_by_model, results_by_service, status_counts, status_label};
-use evident_core::{LevelReport, ScanResult, SourceStatus, Status};
+use crate::view::{
+    results_by_model, results_by_service, status_counts, status_label, truncate_chars,
+};
+use evident_core::{LevelReport, ScanResult, SharedScope, SourceStatus, Status};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// Rows per table before the rest is summarised, keeping a comment well under GitHub's
 /// 65,536-character limit.
 pub const MAX_ROWS: usize = 50;
+
+/// Longest summary of a team or estate finding in the table (an estate finding can name
+/// every service).
+const MAX_SUMMARY: usize = 300;
 
 /// Escapes free text for a Markdown paragraph or table cell.
 pub(crate) fn md_text(value: &str) -> String {
@@ -200,13 +206,15 @@ pub fn render_markdown(result: &ScanResult) -> String {
     }
     out.push('\n');
 
-    // Not met: what to fix.
+    shared_findings(result, &mut out);
+
+    // Not met: what to fix, per service (team and estate findings are listed once above).
     let by_service = results_by_service(result);
     let not_met: Vec<_> = result
         .services
         .iter()
         .flat_map(|s| by_service.get(s.id.as_str()).cloned().unwrap_or_default())
-        .filter(|r| r.status == Status::NotMet)
+        .filter(|r| r.status == Status::NotMet && r.scoped.is_none())
         .collect();
     if !not_met.is_empty() {
         let _ = writeln!(
@@ -272,6 +280,48 @@ pub fn render_markdown(result: &ScanResult) -> String {
         );
     }
     out
+}
+
+/// Team and estate findings that are not met or could not be judged, each once, with
+/// how many services it covers.
+fn shared_findings(result: &ScanResult, out: &mut String) {
+    let open: Vec<_> = result
+        .results
+        .scoped
+        .iter()
+        .filter(|x| matches!(x.status, Status::NotMet | Status::Unknown))
+        .collect();
+    if open.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "### Team and estate findings ({})\n\n| scope | criterion | status | services | why | fix |\n|---|---|---|---|---|---|",
+        open.len()
+    );
+    for x in open.iter().take(MAX_ROWS) {
+        let fix = result
+            .criteria
+            .get(&x.criterion)
+            .map(|c| md_text(&c.remediation))
+            .unwrap_or_default();
+        let scope = match x.scope {
+            SharedScope::Estate => "estate".to_owned(),
+            SharedScope::Team => format!("team {}", md_code(&x.subject)),
+        };
+        let _ = writeln!(
+            out,
+            "| {scope} | {} | {} | {} | {} | {fix} |",
+            md_code(&x.criterion),
+            status_label(x.status),
+            x.services.len(),
+            md_text(&truncate_chars(&x.summary, MAX_SUMMARY))
+        );
+    }
+    if open.len() > MAX_ROWS {
+        let _ = writeln!(out, "\n… and {} more.", open.len() - MAX_ROWS);
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! OSCAL 1.0.6 assessment results (JSON), for GRC tools that import NIST's format.
 //!
 //! Mapping: each service is a `component` (the assessment subject); each verdict is an
-//! `observation` of that component, collected automatically by the tool component
+//! `observation` of that component (a team or estate finding is one observation whose
+//! subjects are every service it covers), collected automatically by the tool component
 //! (method `EXAMINE`: evident examines configuration and API state), with every cited evidence
 //! record as `relevant-evidence` pointing at a back-matter resource that carries its
 //! provenance, digest and raw excerpt; each criterion is a `finding` whose target
@@ -13,7 +14,7 @@
 
 use crate::RenderError;
 use crate::view::results_by_service;
-use evident_core::{CriterionResult, ScanResult, SourceStatus, Status};
+use evident_core::{CriterionResult, ScanResult, SharedScope, SourceStatus, Status};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -117,6 +118,83 @@ fn finding_status(rows: &[&CriterionResult]) -> (&'static str, &'static str, Str
     }
 }
 
+/// What an observation reports: a service's verdict or a shared finding.
+struct Verdict<'a> {
+    status: Status,
+    reason: Option<&'a str>,
+    summary: &'a str,
+    missing: &'a [String],
+    evidence: &'a [String],
+}
+
+/// One observation of `subjects` (component uuids), citing the verdict's evidence.
+fn observation<'r>(
+    result: &'r ScanResult,
+    evidence_uuid: &std::collections::HashMap<&str, String>,
+    uuid: String,
+    title: String,
+    v: &Verdict<'_>,
+    subjects: Vec<String>,
+) -> Observation<'r> {
+    let cited: Vec<_> = v
+        .evidence
+        .iter()
+        .filter_map(|id| result.evidence.get(id))
+        .collect();
+    let collected = cited
+        .iter()
+        .map(|e| e.observed_at.as_str())
+        .max()
+        .unwrap_or(result.scan.finished_at.as_str());
+    let mut description = v.summary.to_owned();
+    if !v.missing.is_empty() {
+        description.push_str(&format!(" Missing: {}.", v.missing.join("; ")));
+    }
+    // Kept to what the title and subject do not say: a 1,000-service estate has
+    // 72,000 observations.
+    let props: Vec<Prop> = [
+        typed_prop("status", v.status.as_str()),
+        v.reason.and_then(|x| typed_prop("reason", x)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    Observation {
+        uuid,
+        title,
+        description,
+        props,
+        methods: ["EXAMINE"],
+        subjects: subjects
+            .into_iter()
+            .map(|subject_uuid| Subject {
+                subject_uuid,
+                kind: "component",
+            })
+            .collect(),
+        collected,
+        relevant_evidence: cited
+            .iter()
+            .map(|e| Relevant {
+                href: format!(
+                    "#{}",
+                    evidence_uuid
+                        .get(e.id.as_str())
+                        .cloned()
+                        .unwrap_or_default()
+                ),
+                description: format!("{} ({})", e.locator, e.source),
+                props: e
+                    .sha256
+                    .as_deref()
+                    .and_then(|s| typed_prop("sha256", s))
+                    .into_iter()
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
 /// Renders the assessment results (pretty JSON, trailing newline).
 pub fn render_oscal(result: &ScanResult) -> Result<String, RenderError> {
     let ids = Ids::new(&result.scan.id);
@@ -214,73 +292,64 @@ pub fn render_oscal(result: &ScanResult) -> Result<String, RenderError> {
         resources.push(r);
     }
 
-    // Observations: one per verdict.
+    // Observations: one per service verdict, and one per team or estate finding (whose
+    // subjects are every service it covers) instead of one per covered service.
     let by_service = results_by_service(result);
     let mut observations = Vec::new();
     let mut observation_of = std::collections::HashMap::new();
+    let service_uuid = |id: &str| ids.of(&format!("component:service:{id}"));
+    for x in &result.results.scoped {
+        let uuid = ids.of(&format!("observation:{}:{}", x.model, x.id));
+        observation_of
+            .entry(x.criterion.as_str())
+            .or_insert_with(Vec::new)
+            .push(uuid.clone());
+        let subject = match x.scope {
+            SharedScope::Estate => "the estate".to_owned(),
+            SharedScope::Team => format!("team {}", x.subject),
+        };
+        let verdict = Verdict {
+            status: x.status,
+            reason: x.reason.as_deref(),
+            summary: &x.summary,
+            missing: &x.missing,
+            evidence: &x.evidence,
+        };
+        let subjects = x.services.iter().map(|s| service_uuid(s)).collect();
+        observations.push(observation(
+            result,
+            &evidence_uuid,
+            uuid,
+            format!("{} for {subject}", x.criterion),
+            &verdict,
+            subjects,
+        ));
+    }
     for s in &result.services {
-        let subject_uuid = ids.of(&format!("component:service:{}", s.id));
         for r in by_service.get(s.id.as_str()).cloned().unwrap_or_default() {
+            if r.scoped.is_some() {
+                continue;
+            }
             let uuid = ids.of(&format!("observation:{}:{}:{}", r.model, r.criterion, s.id));
             observation_of
                 .entry(r.criterion.as_str())
                 .or_insert_with(Vec::new)
                 .push(uuid.clone());
-            let cited: Vec<_> = r
-                .evidence
-                .iter()
-                .filter_map(|id| result.evidence.get(id))
-                .collect();
-            let collected = cited
-                .iter()
-                .map(|e| e.observed_at.as_str())
-                .max()
-                .unwrap_or(result.scan.finished_at.as_str());
-            let mut description = r.summary.clone();
-            if !r.missing.is_empty() {
-                description.push_str(&format!(" Missing: {}.", r.missing.join("; ")));
-            }
-            // Kept to what the title and subject do not say: a 1,000-service estate has
-            // 72,000 observations.
-            let props: Vec<Prop> = [
-                typed_prop("status", r.status.as_str()),
-                r.reason.as_deref().and_then(|x| typed_prop("reason", x)),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
-            let o = Observation {
-                uuid,
-                title: format!("{} for {}", r.criterion, s.id),
-                description,
-                props,
-                methods: ["EXAMINE"],
-                subjects: [Subject {
-                    subject_uuid: subject_uuid.clone(),
-                    kind: "component",
-                }],
-                collected,
-                relevant_evidence: cited
-                    .iter()
-                    .map(|e| Relevant {
-                        href: format!(
-                            "#{}",
-                            evidence_uuid
-                                .get(e.id.as_str())
-                                .cloned()
-                                .unwrap_or_default()
-                        ),
-                        description: format!("{} ({})", e.locator, e.source),
-                        props: e
-                            .sha256
-                            .as_deref()
-                            .and_then(|s| typed_prop("sha256", s))
-                            .into_iter()
-                            .collect(),
-                    })
-                    .collect(),
+            let verdict = Verdict {
+                status: r.status,
+                reason: r.reason.as_deref(),
+                summary: &r.summary,
+                missing: &r.missing,
+                evidence: &r.evidence,
             };
-            observations.push(o);
+            observations.push(observation(
+                result,
+                &evidence_uuid,
+                uuid,
+                format!("{} for {}", r.criterion, s.id),
+                &verdict,
+                vec![service_uuid(&s.id)],
+            ));
         }
     }
 
@@ -461,7 +530,7 @@ struct Observation<'a> {
     description: String,
     props: Vec<Prop>,
     methods: [&'static str; 1],
-    subjects: [Subject; 1],
+    subjects: Vec<Subject>,
     collected: &'a str,
     #[serde(rename = "relevant-evidence", skip_serializing_if = "Vec::is_empty")]
     relevant_evidence: Vec<Relevant>,

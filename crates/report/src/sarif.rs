@@ -1,5 +1,7 @@
 //! SARIF 2.1.0: one rule per criterion and one result per `not_met` verdict, so code
-//! scanning tools show maturity gaps beside the files that prove them.
+//! scanning tools show maturity gaps beside the files that prove them. A team or estate
+//! finding is one result (not one per service it covers): its rows in the scan result
+//! are parts of that one finding.
 //!
 //! Kept within GitHub code scanning's published limits: at most
 //! [`SARIF_MAX_RESULTS`] results per run (the rest are counted in a tool notification,
@@ -10,9 +12,10 @@
 
 use crate::RenderError;
 use crate::view::{results_by_service, truncate_chars};
-use evident_core::{Evidence, ScanResult, Status};
+use evident_core::{Evidence, ScanResult, SharedScope, Status};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 /// GitHub code scanning's limit of results per run.
 pub const SARIF_MAX_RESULTS: usize = 25_000;
@@ -42,6 +45,149 @@ fn location(e: &Evidence) -> Option<Value> {
         },
         "message": { "text": truncate_chars(&e.locator, MAX_MESSAGE) }
     }))
+}
+
+/// How many service ids a shared finding lists in its properties (the JSON result has
+/// them all).
+const MAX_SERVICES_LISTED: usize = 100;
+
+/// One SARIF result before it is written: a service's not-met verdict, or a team or
+/// estate finding.
+struct Finding<'a> {
+    criterion: &'a str,
+    model: &'a str,
+    /// What the message starts with: the service id, `estate` or `team <id>`.
+    subject: String,
+    /// What identifies the gap besides criterion and file: the service id, or the
+    /// shared finding's id.
+    identity: &'a str,
+    summary: &'a str,
+    missing: &'a [String],
+    evidence: &'a [String],
+    /// Where the subject was found, for when the evidence has no file location.
+    found_in: Vec<&'a str>,
+    properties: Value,
+}
+
+/// The not-met rows that are the service's own (not part of a shared finding), in
+/// service then report order.
+fn service_results(result: &ScanResult) -> impl Iterator<Item = Finding<'_>> {
+    let by_service = results_by_service(result);
+    result.services.iter().flat_map(move |service| {
+        by_service
+            .get(service.id.as_str())
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.status == Status::NotMet && r.scoped.is_none())
+            .map(move |r| Finding {
+                criterion: &r.criterion,
+                model: &r.model,
+                subject: service.id.clone(),
+                identity: &service.id,
+                summary: &r.summary,
+                missing: &r.missing,
+                evidence: &r.evidence,
+                found_in: service.found_in.iter().map(String::as_str).collect(),
+                properties: json!({ "service": service.id }),
+            })
+    })
+}
+
+/// One result per team or estate finding that is not met.
+fn shared_results(result: &ScanResult) -> impl Iterator<Item = Finding<'_>> {
+    let found_in: HashMap<&str, &[String]> = result
+        .services
+        .iter()
+        .map(|s| (s.id.as_str(), s.found_in.as_slice()))
+        .collect();
+    result
+        .results
+        .scoped
+        .iter()
+        .filter(|x| x.status == Status::NotMet)
+        .map(move |x| Finding {
+            criterion: &x.criterion,
+            model: &x.model,
+            subject: match x.scope {
+                SharedScope::Estate => "estate".to_owned(),
+                SharedScope::Team => format!("team {}", x.subject),
+            },
+            identity: &x.id,
+            summary: &x.summary,
+            missing: &x.missing,
+            evidence: &x.evidence,
+            found_in: x
+                .services
+                .iter()
+                .take(MAX_LOCATIONS)
+                .filter_map(|s| found_in.get(s.as_str()))
+                .flat_map(|ids| ids.iter().map(String::as_str))
+                .collect(),
+            properties: json!({
+                "scope": x.scope.as_str(),
+                "subject": x.subject,
+                "sharedFinding": x.id,
+                "serviceCount": x.services.len(),
+                "services": x.services.iter().take(MAX_SERVICES_LISTED).collect::<Vec<_>>(),
+            }),
+        })
+}
+
+impl Finding<'_> {
+    fn into_json(self, result: &ScanResult, rule_index: &HashMap<&str, usize>) -> Value {
+        let cited: Vec<&Evidence> = self
+            .evidence
+            .iter()
+            .filter_map(|id| result.evidence.get(id))
+            .collect();
+        let mut locations: Vec<Value> = cited.iter().filter_map(|e| location(e)).collect();
+        if locations.is_empty() {
+            // Code scanning shows only results with a location: fall back to where the
+            // subject itself was found.
+            locations = self
+                .found_in
+                .iter()
+                .filter_map(|id| result.evidence.get(*id))
+                .filter_map(location)
+                .collect();
+        }
+        locations.truncate(MAX_LOCATIONS);
+        let primary = cited
+            .iter()
+            .find_map(|e| e.location.as_ref().map(|l| l.path.as_str()))
+            .unwrap_or("");
+        let mut message = format!("{}: {}", self.subject, self.summary);
+        if !self.missing.is_empty() {
+            message.push_str(" Missing: ");
+            // Cut before joining: an estate finding can miss something for every service.
+            let shown = self.missing.len().min(MAX_LOCATIONS * 5);
+            message.push_str(&self.missing[..shown].join("; "));
+            if shown < self.missing.len() {
+                message.push_str(&format!("; and {} more", self.missing.len() - shown));
+            }
+        }
+        let mut properties = self.properties;
+        properties["model"] = json!(self.model);
+        properties["evidence"] = json!(self.evidence);
+        let mut entry = json!({
+            "ruleId": self.criterion,
+            "level": "warning",
+            "kind": "fail",
+            "message": { "text": truncate_chars(&message, MAX_MESSAGE) },
+            "partialFingerprints": {
+                "evidentFinding/v1": fingerprint(&[self.criterion, self.identity, primary])
+            },
+            "properties": properties
+        });
+        if let Some(index) = rule_index.get(self.criterion) {
+            entry["ruleIndex"] = json!(index);
+        }
+        if !locations.is_empty() {
+            entry["locations"] = Value::Array(locations);
+        }
+        entry
+    }
 }
 
 /// Renders the SARIF log (pretty JSON, trailing newline).
@@ -76,66 +222,19 @@ pub fn render_sarif(result: &ScanResult) -> Result<String, RenderError> {
         })
         .collect();
 
-    let by_service = results_by_service(result);
+    let rule_index: HashMap<&str, usize> = rule_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
     let mut results = Vec::new();
     let mut omitted = 0usize;
-    for service in &result.services {
-        let Some(rows) = by_service.get(service.id.as_str()) else {
+    for entry in shared_results(result).chain(service_results(result)) {
+        if results.len() >= SARIF_MAX_RESULTS {
+            omitted += 1;
             continue;
-        };
-        for r in rows.iter().filter(|r| r.status == Status::NotMet) {
-            if results.len() >= SARIF_MAX_RESULTS {
-                omitted += 1;
-                continue;
-            }
-            let cited: Vec<&Evidence> = r
-                .evidence
-                .iter()
-                .filter_map(|id| result.evidence.get(id))
-                .collect();
-            let mut locations: Vec<Value> = cited.iter().filter_map(|e| location(e)).collect();
-            if locations.is_empty() {
-                // Code scanning shows only results with a location: fall back to where
-                // the service itself was found.
-                locations = service
-                    .found_in
-                    .iter()
-                    .filter_map(|id| result.evidence.get(id))
-                    .filter_map(location)
-                    .collect();
-            }
-            locations.truncate(MAX_LOCATIONS);
-            let primary = cited
-                .iter()
-                .find_map(|e| e.location.as_ref().map(|l| l.path.as_str()))
-                .unwrap_or("");
-            let mut message = format!("{}: {}", service.id, r.summary);
-            if !r.missing.is_empty() {
-                message.push_str(" Missing: ");
-                message.push_str(&r.missing.join("; "));
-            }
-            let mut entry = json!({
-                "ruleId": r.criterion,
-                "level": "warning",
-                "kind": "fail",
-                "message": { "text": truncate_chars(&message, MAX_MESSAGE) },
-                "partialFingerprints": {
-                    "evidentFinding/v1": fingerprint(&[&r.criterion, &service.id, primary])
-                },
-                "properties": {
-                    "service": service.id,
-                    "model": r.model,
-                    "evidence": r.evidence,
-                }
-            });
-            if let Some(index) = rule_ids.iter().position(|id| **id == r.criterion) {
-                entry["ruleIndex"] = json!(index);
-            }
-            if !locations.is_empty() {
-                entry["locations"] = Value::Array(locations);
-            }
-            results.push(entry);
         }
+        results.push(entry.into_json(result, &rule_index));
     }
     let mut notifications = Vec::new();
     if omitted > 0 {

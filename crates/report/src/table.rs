@@ -4,9 +4,9 @@
 //! (evidence that something is missing shown apart from what could not be seen), every
 //! criterion with a one-line reason, and the next criteria to meet with what to do.
 
-use evident_core::{CriterionResult, LevelReport, ScanResult, SourceStatus, Status};
+use evident_core::{CriterionResult, LevelReport, ScanResult, SharedScope, SourceStatus, Status};
 use owo_colors::OwoColorize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 /// How to draw the table.
@@ -99,7 +99,6 @@ fn level_line(report: &LevelReport, color: bool) -> String {
 
 /// Renders the table.
 pub fn render_table(result: &ScanResult, options: TableOptions) -> String {
-    let color = options.color;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -155,9 +154,42 @@ pub fn render_table(result: &ScanResult, options: TableOptions) -> String {
         return out;
     }
 
+    write_services(result, options, &mut out);
+    write_shared(result, options, &mut out);
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &result.results {
+        *counts.entry(r.status.as_str()).or_default() += 1;
+    }
+    let summary: Vec<String> = Status::ALL
+        .iter()
+        .filter_map(|s| {
+            counts
+                .get(s.as_str())
+                .map(|n| format!("{n} {}", s.as_str()))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n{} service(s): {}",
+        result.services.len(),
+        summary.join(", ")
+    );
+    out
+}
+
+/// Every service with its levels, criteria and next steps. A criterion that is part of
+/// a team or estate finding shows the service's own part; the finding is listed once
+/// after the services.
+fn write_services(result: &ScanResult, options: TableOptions, out: &mut String) {
+    let color = options.color;
     let mut by_service: BTreeMap<&str, Vec<&CriterionResult>> = BTreeMap::new();
     for r in &result.results {
         by_service.entry(r.service.as_str()).or_default().push(r);
+    }
+    // Indexed once: filtering every level report per service is quadratic in the estate.
+    let mut levels_of: HashMap<&str, Vec<&LevelReport>> = HashMap::new();
+    for l in &result.levels {
+        levels_of.entry(l.service.as_str()).or_default().push(l);
     }
     for service in &result.services {
         let team = service.team.as_deref().unwrap_or("no owning team");
@@ -172,7 +204,7 @@ pub fn render_table(result: &ScanResult, options: TableOptions) -> String {
             .get(service.id.as_str())
             .cloned()
             .unwrap_or_default();
-        for report in result.levels.iter().filter(|l| l.service == service.id) {
+        for report in levels_of.get(service.id.as_str()).into_iter().flatten() {
             let model_name = &report.model;
             let _ = writeln!(out, "  {model_name}: {}", level_line(report, color));
             let mut in_model: Vec<&&CriterionResult> =
@@ -203,25 +235,34 @@ pub fn render_table(result: &ScanResult, options: TableOptions) -> String {
             }
         }
     }
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in &result.results {
-        *counts.entry(r.status.as_str()).or_default() += 1;
-    }
-    let summary: Vec<String> = Status::ALL
+}
+
+/// Team and estate findings that are not met or unknown, each once.
+fn write_shared(result: &ScanResult, options: TableOptions, out: &mut String) {
+    let open: Vec<_> = result
+        .results
+        .scoped
         .iter()
-        .filter_map(|s| {
-            counts
-                .get(s.as_str())
-                .map(|n| format!("{n} {}", s.as_str()))
-        })
+        .filter(|x| matches!(x.status, Status::NotMet | Status::Unknown))
         .collect();
-    let _ = writeln!(
-        out,
-        "\n{} service(s): {}",
-        result.services.len(),
-        summary.join(", ")
-    );
-    out
+    if open.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nteam and estate findings:");
+    for x in open {
+        let head = format!("{} {:<14}", symbol(x.status), x.status.as_str());
+        let subject = match x.scope {
+            SharedScope::Estate => format!("estate, {} service(s)", x.services.len()),
+            SharedScope::Team => format!("team {}, {} service(s)", x.subject, x.services.len()),
+        };
+        let text = format!("{} ({subject})  {}", x.criterion, x.summary);
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            paint(&head, x.status, options.color),
+            truncate(&text, options.width)
+        );
+    }
 }
 
 /// The criteria to meet next: those blocking the next level, not-met first (with the

@@ -39,7 +39,7 @@ fn schema_errors(schema_file: &Path, doc: &Value) -> Vec<String> {
 fn fixture_matches_the_scan_result_schema_and_covers_every_status() {
     let result = fixture();
     let doc = serde_json::to_value(&result).expect("json");
-    let errors = schema_errors(&root().join("schemas/scan-result.v1.json"), &doc);
+    let errors = schema_errors(&root().join("schemas/scan-result.v2.json"), &doc);
     assert!(errors.is_empty(), "{errors:#?}");
     for status in evident_core::Status::ALL {
         assert!(
@@ -283,4 +283,120 @@ fn html_collapses_and_condenses_many_services() {
     assert!(!html.contains(XSS));
     let small = render_html(&base).expect("html");
     assert!(small.contains("<details class=\"service\" id=\"s-0\" open>"));
+}
+
+/// A result saved by the version 1 scanner: 6 services, the estate finding of
+/// ds.org.conways-law copied onto every row. Read, it is upgraded to shared entries.
+fn v1_estate() -> ScanResult {
+    let path = root().join("fixtures/scan-results/v1-estate.json");
+    let text = std::fs::read_to_string(&path).expect("fixture");
+    serde_json::from_str(&text).expect("a v1 result reads as a scan result")
+}
+
+#[test]
+fn a_v1_result_is_upgraded_to_shared_entries_and_validates_as_v2() {
+    let result = v1_estate();
+    assert_eq!(result.schema, evident_core::SCAN_RESULT_SCHEMA);
+    let doc = serde_json::to_value(&result).expect("json");
+    let errors = schema_errors(&root().join("schemas/scan-result.v2.json"), &doc);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let conway: Vec<_> = result
+        .results
+        .scoped
+        .iter()
+        .filter(|x| x.criterion == "ds.org.conways-law")
+        .collect();
+    assert_eq!(conway.len(), 1);
+    assert_eq!(conway[0].services.len(), result.services.len());
+    for r in result
+        .results
+        .iter()
+        .filter(|r| r.criterion == "ds.org.conways-law")
+    {
+        assert_eq!(r.scoped.as_deref(), Some("ds.org.conways-law@estate"));
+        assert!(
+            r.missing.is_empty(),
+            "rows carry no copy of the estate's gaps"
+        );
+    }
+}
+
+#[test]
+fn a_shared_finding_is_rendered_once_per_format() {
+    let result = v1_estate();
+    let not_met: Vec<_> = result
+        .results
+        .scoped
+        .iter()
+        .filter(|x| x.status == evident_core::Status::NotMet)
+        .collect();
+    assert!(
+        !not_met.is_empty(),
+        "the fixture has a shared not-met finding"
+    );
+    let sarif: Value = serde_json::from_str(&render_sarif(&result).expect("sarif")).expect("json");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    for x in &not_met {
+        let n = results
+            .iter()
+            .filter(|r| r["ruleId"] == x.criterion.as_str())
+            .count();
+        assert_eq!(
+            n, 1,
+            "{}: one SARIF result, not one per service",
+            x.criterion
+        );
+    }
+    let conway = results
+        .iter()
+        .find(|r| r["ruleId"] == "ds.org.conways-law")
+        .expect("conway result");
+    assert_eq!(conway["properties"]["scope"], "estate");
+    assert_eq!(conway["properties"]["serviceCount"], 6);
+    assert!(
+        conway["message"]["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("estate: ownership is missing or split")),
+        "{}",
+        conway["message"]
+    );
+
+    let oscal: Value = serde_json::from_str(&render_oscal(&result).expect("oscal")).expect("json");
+    let observations = oscal["assessment-results"]["results"][0]["observations"]
+        .as_array()
+        .expect("observations");
+    let shared: Vec<_> = observations
+        .iter()
+        .filter(|o| {
+            o["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("ds.org.conways-law "))
+        })
+        .collect();
+    assert_eq!(shared.len(), 1, "one observation for the estate finding");
+    assert_eq!(shared[0]["subjects"].as_array().map(Vec::len), Some(6));
+
+    let markdown = render_markdown(&result);
+    assert_eq!(
+        markdown
+            .matches("| estate | `ds.org.conways-law` |")
+            .count(),
+        1,
+        "{markdown}"
+    );
+    let html = render_html(&result).expect("html");
+    assert!(
+        html.contains("<a href=\"#x-"),
+        "rows link to the shared finding"
+    );
+    assert!(html.contains("id=\"shared\""));
+    let table = render(&result, Format::Table, TableOptions::default()).expect("table");
+    assert_eq!(
+        table
+            .lines()
+            .filter(|l| l.contains("ds.org.conways-law (estate, 6 service(s))"))
+            .count(),
+        1,
+        "{table}"
+    );
 }

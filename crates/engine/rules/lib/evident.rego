@@ -22,6 +22,12 @@ not_met(summary, evidence, missing) := {
 	"missing": missing,
 }
 
+# One service's own part of a team or estate finding, for a rule's optional
+# `parts[service_id]` beside `result`: the shared verdict is stored once, and each
+# service's row carries only this (what of the finding is about that service), never
+# the whole list. The status is always the shared verdict's. See docs/facts.md.
+part(summary, evidence, missing) := {"summary": summary, "evidence": evidence, "missing": missing}
+
 not_applicable(summary) := {"status": "not_applicable", "summary": summary, "evidence": [], "missing": []}
 
 # A verdict that could not be reached because `cap` did not answer. `summary` says what

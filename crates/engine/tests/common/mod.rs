@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use evident_core::{CriterionResult, Status};
-use evident_engine::{AttestationSet, Catalog, Evaluator};
+use evident_engine::{AttestationSet, Catalog, Evaluation, Evaluator};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 
@@ -193,7 +193,31 @@ pub fn evaluator() -> Evaluator {
     Evaluator::new(Catalog::builtin().expect("builtin catalog")).expect("rules compile")
 }
 
+/// Every verdict, as rows: a row that is part of a team or estate finding carries the
+/// finding's whole summary, evidence and missing, so rule tests check what the rule said
+/// (what a row shows on its own is tested with [`evaluate_full`]).
 pub fn evaluate(ev: &Evaluator, input: &Value) -> Vec<CriterionResult> {
+    let out = evaluate_full(ev, input);
+    let shared = out.results.scoped_by_id();
+    out.results
+        .rows
+        .iter()
+        .map(
+            |r| match r.scoped.as_deref().and_then(|id| shared.get(id)) {
+                Some(x) => CriterionResult {
+                    summary: x.summary.clone(),
+                    evidence: x.evidence.clone(),
+                    missing: x.missing.clone(),
+                    ..r.clone()
+                },
+                None => r.clone(),
+            },
+        )
+        .collect()
+}
+
+/// The evaluation as the evaluator returns it: rows and shared entries.
+pub fn evaluate_full(ev: &Evaluator, input: &Value) -> Evaluation {
     let mut input = input.clone();
     input["index"] =
         json!({"rule_metrics": evident_engine::resolve::rule_metrics(&input["facts"]["git"])});
@@ -214,7 +238,7 @@ pub fn evaluate(ev: &Evaluator, input: &Value) -> Vec<CriterionResult> {
         "rule errors: {:?}",
         out.rule_errors
     );
-    out.results
+    out
 }
 
 pub fn status_of(results: &[CriterionResult], criterion: &str, service: &str) -> (Status, String) {
