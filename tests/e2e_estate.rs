@@ -366,3 +366,83 @@ fn two_repositories_declaring_frontend_are_two_services_with_their_own_team_and_
         );
     }
 }
+
+const WEB: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: web\n    spec:\n      containers:\n        - name: app\n          image: ghcr.io/acme/web:2.0.1\n          readinessProbe: {httpGet: {path: /ready, port: 8080}}\n          livenessProbe: {httpGet: {path: /live, port: 8080}}\n          resources: {requests: {cpu: 100m, memory: 64Mi}}\n---\napiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: web-cleanup\n  labels:\n    app.kubernetes.io/part-of: web\nspec:\n  schedule: \"0 3 * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers:\n            - name: cleanup\n              image: ghcr.io/acme/web-tools:2.0.1\n";
+
+const REPORT: &str = "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: report\nspec:\n  schedule: \"0 * * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers:\n            - name: report\n              image: ghcr.io/acme/report:1.2.0\n              resources: {requests: {cpu: 50m, memory: 32Mi}}\n";
+
+#[test]
+fn batch_only_services_patches_and_the_root_dockerfile() {
+    let repo = Repo::new("jobs");
+    repo.write("Dockerfile", "FROM alpine:3.20\nCMD [\"sh\"]\n");
+    repo.write(
+        "docker-compose.yml",
+        "services:\n  devdb:\n    image: postgres:16\n",
+    );
+    repo.write("k8s/base/web.yaml", WEB);
+    repo.write("k8s/base/report.yaml", REPORT);
+    repo.write(
+        "k8s/base/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [web.yaml, report.yaml]\n",
+    );
+    repo.write(
+        "k8s/prod/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../base]\npatches:\n  - path: tuner.yaml\n",
+    );
+    repo.write(
+        "k8s/prod/tuner.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: batch-tuner\nspec:\n  replicas: 5\n",
+    );
+    repo.commit("web, a report CronJob, a prod patch");
+    let result = scan_json(&repo.path());
+    assert_eq!(
+        service_ids(&result),
+        ["report", "web"],
+        "the part-of CronJob joins web; the patch is no service; the repository is no service of its own"
+    );
+    let web = &result["services"][1];
+    let web_items: Vec<&str> = web["joins"]
+        .as_array()
+        .expect("joins")
+        .iter()
+        .filter_map(|j| j["item"].as_str())
+        .collect();
+    assert!(
+        web_items.contains(&"jobs/CronJob/default/web-cleanup"),
+        "{web_items:?}"
+    );
+
+    let health = result_of(&result, "ds.devops.health-checks", "report");
+    assert_eq!(health["status"], "not_applicable", "{health}");
+    assert!(
+        health["summary"]
+            .as_str()
+            .expect("summary")
+            .contains("only batch workloads"),
+        "{health}"
+    );
+    let requests = result_of(&result, "ops.capacity-reactive", "report");
+    assert_eq!(
+        requests["status"], "met",
+        "requests are judged on batch containers: {requests}"
+    );
+    let web_health = result_of(&result, "ds.devops.health-checks", "web");
+    assert_eq!(web_health["status"], "met", "{web_health}");
+
+    for r in result["results"].as_array().expect("results") {
+        for id in r["evidence"].as_array().into_iter().flatten() {
+            let id = id.as_str().unwrap_or("");
+            assert!(
+                !id.ends_with(":Dockerfile") && !id.contains(":Dockerfile#"),
+                "{} of {} cites the root Dockerfile, which no workload builds from: {id}",
+                r["criterion"],
+                r["service"]
+            );
+            assert!(
+                !id.contains("docker-compose.yml"),
+                "{} cites the local compose file",
+                r["criterion"]
+            );
+        }
+    }
+}

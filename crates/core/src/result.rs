@@ -612,6 +612,7 @@ mod tests {
                 team_source: None,
                 resolved_from: "workload".into(),
                 found_in: vec![],
+                ..Default::default()
             },
             Service {
                 id: "b".into(),
@@ -619,6 +620,7 @@ mod tests {
                 team_source: None,
                 resolved_from: "workload".into(),
                 found_in: vec![],
+                ..Default::default()
             },
         ];
         let criteria = BTreeMap::from([

@@ -47,6 +47,32 @@ fn location(e: &Evidence) -> Option<Value> {
     }))
 }
 
+/// The declaration a `missing[]` entry is about (`k8s/web.yaml#L1-L80: <text>`, as
+/// docs/facts.md gives the format), as a SARIF location: code scanning then points at
+/// the failing copy, not at every declaration the verdict cites. Entries without a file
+/// location (a live object's evidence id, a missing source) give none.
+fn missing_location(entry: &str) -> Option<Value> {
+    let (at, text) = entry.split_once(": ")?;
+    let (path, range) = at.rsplit_once("#L")?;
+    if path.is_empty() || path.contains(':') {
+        return None;
+    }
+    let (start, end) = match range.split_once("-L") {
+        Some((a, b)) => (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?),
+        None => {
+            let line = range.parse::<u32>().ok()?;
+            (line, line)
+        }
+    };
+    Some(json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": path },
+            "region": { "startLine": start.max(1), "endLine": end.max(start).max(1) }
+        },
+        "message": { "text": truncate_chars(text, MAX_MESSAGE) }
+    }))
+}
+
 /// How many service ids a shared finding lists in its properties (the JSON result has
 /// them all).
 const MAX_SERVICES_LISTED: usize = 100;
@@ -141,7 +167,15 @@ impl Finding<'_> {
             .iter()
             .filter_map(|id| result.evidence.get(id))
             .collect();
-        let mut locations: Vec<Value> = cited.iter().filter_map(|e| location(e)).collect();
+        // The failing declarations first; the cited evidence when no entry names one.
+        let mut locations: Vec<Value> = self
+            .missing
+            .iter()
+            .filter_map(|m| missing_location(m))
+            .collect();
+        if locations.is_empty() {
+            locations = cited.iter().filter_map(|e| location(e)).collect();
+        }
         if locations.is_empty() {
             // Code scanning shows only results with a location: fall back to where the
             // subject itself was found.
@@ -153,10 +187,17 @@ impl Finding<'_> {
                 .collect();
         }
         locations.truncate(MAX_LOCATIONS);
-        let primary = cited
-            .iter()
-            .find_map(|e| e.location.as_ref().map(|l| l.path.as_str()))
-            .unwrap_or("");
+        let primary = locations
+            .first()
+            .and_then(|l| l.pointer("/physicalLocation/artifactLocation/uri"))
+            .and_then(Value::as_str)
+            .or_else(|| {
+                cited
+                    .iter()
+                    .find_map(|e| e.location.as_ref().map(|l| l.path.as_str()))
+            })
+            .unwrap_or("")
+            .to_owned();
         let mut message = format!("{}: {}", self.subject, self.summary);
         if !self.missing.is_empty() {
             message.push_str(" Missing: ");
@@ -176,7 +217,7 @@ impl Finding<'_> {
             "kind": "fail",
             "message": { "text": truncate_chars(&message, MAX_MESSAGE) },
             "partialFingerprints": {
-                "evidentFinding/v1": fingerprint(&[self.criterion, self.identity, primary])
+                "evidentFinding/v1": fingerprint(&[self.criterion, self.identity, &primary])
             },
             "properties": properties
         });
@@ -275,6 +316,25 @@ pub fn render_sarif(result: &ScanResult) -> Result<String, RenderError> {
     let mut out = serde_json::to_string_pretty(&log)?;
     out.push('\n');
     Ok(out)
+}
+
+#[cfg(test)]
+mod missing_location_tests {
+    use super::*;
+
+    #[test]
+    fn a_located_missing_entry_points_at_its_declaration_and_others_at_nothing() {
+        let l = missing_location("k8s/web.yaml#L3-L40: web container app has no readiness probe")
+            .expect("located");
+        assert_eq!(
+            l["physicalLocation"]["artifactLocation"]["uri"],
+            "k8s/web.yaml"
+        );
+        assert_eq!(l["physicalLocation"]["region"]["startLine"], 3);
+        assert_eq!(l["physicalLocation"]["region"]["endLine"], 40);
+        assert!(missing_location("k8s:prod:Deployment/shop/web@4711: no probe").is_none());
+        assert!(missing_location("kubernetes").is_none());
+    }
 }
 
 #[cfg(test)]

@@ -689,13 +689,27 @@ patchesJson6902:
         ("k8s/components/probes/probe.yaml", probe),
     ]);
     let out = scan(&dir);
-    let keys: Vec<&String> = out.facts["workloads"].as_object().unwrap().keys().collect();
+    // Keys are qualified by the repository key (the fixture directory's name).
+    let keys: Vec<String> = out.facts["workloads"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| {
+            k.split_once('/')
+                .map_or(k.clone(), |(_, rest)| rest.to_owned())
+        })
+        .collect();
     assert_eq!(
         keys,
         ["Deployment/default/web"],
         "patches are not declarations"
     );
-    let web = &out.facts["workloads"]["Deployment/default/web"];
+    let web = out.facts["workloads"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap();
     assert_eq!(
         stable_id(web["evidence"][0].as_str().unwrap()),
         "k8s/base/deployment.yaml#L1-L12"
