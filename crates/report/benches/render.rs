@@ -184,6 +184,7 @@ fn estate() -> ScanResult {
         levels,
         evidence,
         unreadable: vec![],
+        unresolved: vec![],
     }
 }
 

@@ -189,7 +189,7 @@ impl Resolution {
 /// Resolves services from the facts document (`{"git": {...}, "kubernetes": {...}, ...}`).
 pub fn resolve(facts: &Value, config: &ResolveConfig) -> Resolution {
     let mut state = phases::State::default();
-    state.from_repositories(facts.get("git"));
+    state.read_repositories(facts.get("git"));
     state.join_live(facts.pointer("/kubernetes/workloads"), config);
     state.join_prometheus(facts.get("prometheus"), config);
     state.attach_git_rules(facts.pointer("/git/prometheus_rules"));

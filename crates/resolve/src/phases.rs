@@ -225,7 +225,7 @@ impl State {
 
     /// Phase 1: catalog Components, long-running workloads, batch workloads, else the
     /// repository itself, per repository.
-    pub fn from_repositories(&mut self, git: Option<&Value>) {
+    pub fn read_repositories(&mut self, git: Option<&Value>) {
         let Some(git) = git else {
             return;
         };

@@ -152,7 +152,7 @@ impl WorkloadView {
     /// Jobs, CronJobs and hooks: they belong to a service, they are not one.
     pub fn is_batch(&self) -> bool {
         self.batch
-            .unwrap_or_else(|| matches!(self.kind.as_str(), "Job" | "CronJob"))
+            .unwrap_or(matches!(self.kind.as_str(), "Job" | "CronJob"))
             || self.hook.is_some()
     }
 
