@@ -77,9 +77,13 @@ fn merge(outputs: Vec<(&'static [&'static str], ProbeOutput)>) -> Collected {
         }
     }
     for (cap, statuses) in per_cap {
-        collected
-            .capabilities
-            .insert(cap, capability_status(&statuses));
+        let mut status = capability_status(&statuses);
+        if status.1 == NOTHING_TRIED
+            && let Some(hint) = how_to_configure(&cap)
+        {
+            status.1 = hint.to_owned();
+        }
+        collected.capabilities.insert(cap, status);
     }
     for (cap, detail) in crate::UNBUILT_CAPABILITIES {
         collected.capabilities.insert(
@@ -117,15 +121,30 @@ fn merge_values(into: &mut Value, from: Value) {
     }
 }
 
+/// The detail of a probe that was given nothing to read.
+const NOTHING_TRIED: &str = "no source was tried";
+
+/// What to pass so that a capability nobody was given a target for is read.
+fn how_to_configure(capability: &str) -> Option<&'static str> {
+    match capability {
+        "git" | "git_history" => Some("no repository given; pass one or more PATHs"),
+        "kubernetes" => {
+            Some("no cluster given; pass --kube-context NAME, --kube or --kube-dump FILE")
+        }
+        _ => None,
+    }
+}
+
 /// One probe's status: usable when one of its sources answered, else the first failure.
 fn probe_status(reports: &[SourceReport]) -> (SourceStatus, String) {
     if let Some(ok) = reports.iter().find(|r| r.status == SourceStatus::Ok) {
         return (SourceStatus::Ok, ok.detail.clone().unwrap_or_default());
     }
-    reports.first().map_or(
-        (SourceStatus::NotConfigured, "no source was tried".into()),
-        |r| (r.status, r.detail.clone().unwrap_or_default()),
-    )
+    reports
+        .first()
+        .map_or((SourceStatus::NotConfigured, NOTHING_TRIED.into()), |r| {
+            (r.status, r.detail.clone().unwrap_or_default())
+        })
 }
 
 /// A capability several probes provide: a configured provider that failed makes it

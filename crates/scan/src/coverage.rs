@@ -73,15 +73,12 @@ pub fn apply(catalog: &Catalog, resolution: &Resolution, results: &mut [Criterio
             let what = required.replace('|', " or ");
             r.status = Status::Unknown;
             r.reason = Some("not_configured".into());
-            r.summary = format!(
-                "needs {what}: no repository{} of this service was read (seen only in {})",
-                if required.contains("kubernetes") {
-                    " or cluster workload"
-                } else {
-                    ""
-                },
-                seen_in(svc)
-            );
+            let gap = if required.contains('|') {
+                "none of them saw this service"
+            } else {
+                "no repository of this service was read"
+            };
+            r.summary = format!("needs {what}: {gap} (seen only in {})", seen_in(svc));
             r.evidence.clear();
             r.missing = vec![what];
         }
