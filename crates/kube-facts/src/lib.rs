@@ -134,6 +134,10 @@ pub struct Workload {
     /// component belongs to. Resolution attaches a batch workload to the service it names
     /// instead of making it a service of its own.
     pub part_of: Option<String>,
+    /// `backstage.io/kubernetes-id` label: the catalog Component the workload belongs to,
+    /// as Backstage's Kubernetes plugin reads it; resolution's strongest join key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes_id: Option<String>,
     /// `helm` for an object with a `helm.sh/hook` annotation, `argocd` for one with
     /// `argocd.argoproj.io/hook`: it runs at a lifecycle point of a release or sync, not
     /// as part of what the release keeps running. A `hook-delete-policy` alone does not
@@ -773,6 +777,7 @@ fn workload(kind: &str, obj: &Value, evidence: &str) -> Option<Workload> {
         ),
         team: label_of(&pod_labels, &object_labels, &["team", "owner"]),
         part_of: label_of(&pod_labels, &object_labels, &["app.kubernetes.io/part-of"]),
+        kubernetes_id: label_of(&pod_labels, &object_labels, &["backstage.io/kubernetes-id"]),
         hook,
         batch,
         namespace,

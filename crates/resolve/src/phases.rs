@@ -123,6 +123,7 @@ struct Index {
     by_image: BTreeMap<String, BTreeSet<usize>>,
     by_kube_id: BTreeMap<String, BTreeSet<usize>>,
     by_prom_job: BTreeMap<String, BTreeSet<usize>>,
+    by_catalog_name: BTreeMap<String, BTreeSet<usize>>,
 }
 
 impl Index {
@@ -140,6 +141,13 @@ impl Index {
             }
             for j in &d.prom_jobs {
                 index.by_prom_job.entry(j.clone()).or_default().insert(i);
+            }
+            if d.origin == Origin::Catalog {
+                index
+                    .by_catalog_name
+                    .entry(d.name.clone())
+                    .or_default()
+                    .insert(i);
             }
         }
         index
@@ -348,12 +356,17 @@ impl State {
     /// name or `backstage.io/kubernetes-id`), else the service of its app label or name.
     fn long_running(&mut self, repo_key: &str, key: &str, w: &WorkloadView, catalogs: &[usize]) {
         let names = [w.service_name(), w.name.as_str()];
+        let labelled = w.kubernetes_id.as_deref();
         let claims: Vec<(usize, String)> = catalogs
             .iter()
             .copied()
             .filter_map(|i| {
                 let d = &self.drafts[i];
-                if let Some(id) = d.kube_ids.iter().find(|id| names.contains(&id.as_str())) {
+                if let Some(id) =
+                    labelled.filter(|l| d.kube_ids.iter().any(|k| k == l) || d.name == *l)
+                {
+                    Some((i, format!("label backstage.io/kubernetes-id={id}")))
+                } else if let Some(id) = d.kube_ids.iter().find(|id| names.contains(&id.as_str())) {
                     Some((
                         i,
                         format!("catalog annotation backstage.io/kubernetes-id={id}"),
@@ -517,6 +530,20 @@ impl State {
         name: &str,
         members: &[(String, WorkloadView)],
     ) -> Option<Match> {
+        // A `backstage.io/kubernetes-id` label names the Component itself (or the id its
+        // annotation gives); failing that, the annotation may equal the workload's name.
+        for (_, w) in members {
+            if let Some(label) = w.kubernetes_id.as_deref() {
+                let mut by_label = lookup(&index.by_kube_id, label);
+                by_label.extend(lookup(&index.by_catalog_name, label));
+                if !by_label.is_empty() {
+                    return Some(Match {
+                        candidates: by_label,
+                        by: format!("label backstage.io/kubernetes-id={label}"),
+                    });
+                }
+            }
+        }
         let ids = lookup(&index.by_kube_id, name);
         if !ids.is_empty() {
             return Some(Match {

@@ -309,3 +309,20 @@ fn no_facts_means_no_services() {
             .is_empty()
     );
 }
+
+#[test]
+fn a_backstage_kubernetes_id_label_joins_a_live_workload_whatever_its_name() {
+    let mut f = facts();
+    f["kubernetes"] = json!({"workloads": {
+        "prod/Deployment/shop/basket-v9": {"kind": "Deployment", "name": "basket-v9", "namespace": "shop", "long_running": true,
+            "cluster": "prod", "kubernetes_id": "cart"}
+    }});
+    let r = resolve(&f, &ResolveConfig::default());
+    let cart = service(&r, "cart");
+    assert_eq!(cart.live_workloads, ["prod/Deployment/shop/basket-v9"]);
+    let by: Vec<&str> = cart.joins.iter().map(|j| j.by.as_str()).collect();
+    assert!(
+        by.contains(&"label backstage.io/kubernetes-id=cart"),
+        "{by:?}"
+    );
+}

@@ -117,6 +117,9 @@ pub struct WorkloadView {
     /// `app.kubernetes.io/part-of`: the application a batch workload belongs to.
     #[serde(default)]
     pub part_of: Option<String>,
+    /// `backstage.io/kubernetes-id` label.
+    #[serde(default)]
+    pub kubernetes_id: Option<String>,
     /// `helm` or `argocd` for hook objects.
     #[serde(default)]
     pub hook: Option<String>,
