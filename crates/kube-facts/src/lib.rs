@@ -138,6 +138,10 @@ pub struct Workload {
     /// as Backstage's Kubernetes plugin reads it; resolution's strongest join key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kubernetes_id: Option<String>,
+    /// Labels of the object and its pod template (the template's win): what a catalog
+    /// entry's `backstage.io/kubernetes-label-selector` is matched against.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: Labels,
     /// `helm` for an object with a `helm.sh/hook` annotation, `argocd` for one with
     /// `argocd.argoproj.io/hook`: it runs at a lifecycle point of a release or sync, not
     /// as part of what the release keeps running. A `hook-delete-policy` alone does not
@@ -778,6 +782,11 @@ fn workload(kind: &str, obj: &Value, evidence: &str) -> Option<Workload> {
         team: label_of(&pod_labels, &object_labels, &["team", "owner"]),
         part_of: label_of(&pod_labels, &object_labels, &["app.kubernetes.io/part-of"]),
         kubernetes_id: label_of(&pod_labels, &object_labels, &["backstage.io/kubernetes-id"]),
+        labels: object_labels
+            .iter()
+            .chain(pod_labels.iter())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         hook,
         batch,
         namespace,

@@ -55,6 +55,8 @@ pub(crate) struct Draft {
     pub images: BTreeSet<String>,
     pub namespaces: BTreeSet<String>,
     pub kube_ids: Vec<String>,
+    /// `backstage.io/kubernetes-label-selector` of its catalog entry, parsed.
+    pub label_selectors: Vec<BTreeMap<String, String>>,
     pub prom_jobs: Vec<String>,
     /// Directory of its catalog-info.yaml (`""` for the repository root).
     pub catalog_dir: Option<String>,
@@ -83,6 +85,7 @@ impl Draft {
             images: BTreeSet::new(),
             namespaces: BTreeSet::new(),
             kube_ids: Vec::new(),
+            label_selectors: Vec::new(),
             prom_jobs: Vec::new(),
             catalog_dir: None,
         }
@@ -124,6 +127,9 @@ struct Index {
     by_kube_id: BTreeMap<String, BTreeSet<usize>>,
     by_prom_job: BTreeMap<String, BTreeSet<usize>>,
     by_catalog_name: BTreeMap<String, BTreeSet<usize>>,
+    /// Label selectors by their first `key=value` pair, so a workload looks up only the
+    /// selectors that one of its labels could satisfy.
+    by_selector_pair: BTreeMap<(String, String), Vec<usize>>,
 }
 
 impl Index {
@@ -149,8 +155,49 @@ impl Index {
                     .or_default()
                     .insert(i);
             }
+            for selector in &d.label_selectors {
+                if let Some((k, v)) = selector.iter().next() {
+                    index
+                        .by_selector_pair
+                        .entry((k.clone(), v.clone()))
+                        .or_default()
+                        .push(i);
+                }
+            }
         }
         index
+    }
+}
+
+/// Whether every pair of `selector` is among `labels`.
+fn selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
+    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+impl Index {
+    /// Drafts whose catalog label selector matches `labels`, and the selector's text.
+    fn selected_by(&self, drafts: &[Draft], labels: &BTreeMap<String, String>) -> Option<Match> {
+        let mut candidates = BTreeSet::new();
+        let mut by = String::new();
+        for pair in labels {
+            let key = (pair.0.clone(), pair.1.clone());
+            for &i in self.by_selector_pair.get(&key).into_iter().flatten() {
+                for selector in drafts[i]
+                    .label_selectors
+                    .iter()
+                    .filter(|s| selects(s, labels))
+                {
+                    candidates.insert(i);
+                    let text: Vec<String> =
+                        selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    by = format!(
+                        "catalog annotation backstage.io/kubernetes-label-selector={}",
+                        text.join(",")
+                    );
+                }
+            }
+        }
+        (!candidates.is_empty()).then_some(Match { candidates, by })
     }
 }
 
@@ -332,6 +379,11 @@ impl State {
             if let Some(id) = entry.annotation("backstage.io/kubernetes-id") {
                 d.kube_ids.push(id.to_owned());
             }
+            let selector = entry.annotation("backstage.io/kubernetes-label-selector");
+            let parsed = selector.map(crate::view::parse_label_selector);
+            if let Some(Some(selector)) = parsed {
+                d.label_selectors.push(selector);
+            }
             for key in ["prometheus.io/job", "prometheus.io/service-name"] {
                 if let Some(job) = entry.annotation(key) {
                     d.prom_jobs.push(job.to_owned());
@@ -366,6 +418,17 @@ impl State {
                     labelled.filter(|l| d.kube_ids.iter().any(|k| k == l) || d.name == *l)
                 {
                     Some((i, format!("label backstage.io/kubernetes-id={id}")))
+                } else if let Some(sel) =
+                    d.label_selectors.iter().find(|sel| selects(sel, &w.labels))
+                {
+                    let text: Vec<String> = sel.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    Some((
+                        i,
+                        format!(
+                            "catalog annotation backstage.io/kubernetes-label-selector={}",
+                            text.join(",")
+                        ),
+                    ))
                 } else if let Some(id) = d.kube_ids.iter().find(|id| names.contains(&id.as_str())) {
                     Some((
                         i,
@@ -542,6 +605,11 @@ impl State {
                         by: format!("label backstage.io/kubernetes-id={label}"),
                     });
                 }
+            }
+        }
+        for (_, w) in members {
+            if let Some(m) = index.selected_by(&self.drafts, &w.labels) {
+                return Some(m);
             }
         }
         let ids = lookup(&index.by_kube_id, name);

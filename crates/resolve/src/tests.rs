@@ -326,3 +326,37 @@ fn a_backstage_kubernetes_id_label_joins_a_live_workload_whatever_its_name() {
         "{by:?}"
     );
 }
+
+#[test]
+fn a_catalog_label_selector_joins_the_workloads_it_selects() {
+    let f = json!({"git": {
+        "repos": {"shop": {"catalog": [
+            {"kind": "Component", "name": "payments", "annotations": {"backstage.io/kubernetes-label-selector": "app=pay,tier=api"},
+             "evidence": "git:shop@1:catalog-info.yaml#L1-L9"}
+        ]}},
+        "workloads": {"shop/Deployment/default/pay-api": {"kind": "Deployment", "name": "pay-api", "long_running": true, "repo": "shop",
+            "labels": {"app": "pay", "tier": "api", "version": "2"}}}
+    }, "kubernetes": {"workloads": {
+        "prod/Deployment/pay/pay-api-blue": {"kind": "Deployment", "name": "pay-api-blue", "namespace": "pay", "long_running": true,
+            "cluster": "prod", "labels": {"app": "pay", "tier": "api"}},
+        "prod/Deployment/pay/pay-worker": {"kind": "Deployment", "name": "pay-worker", "namespace": "pay", "long_running": true,
+            "cluster": "prod", "labels": {"app": "pay", "tier": "worker"}}
+    }}});
+    let r = resolve(&f, &ResolveConfig::default());
+    let pay = service(&r, "payments");
+    assert_eq!(pay.workloads, ["shop/Deployment/default/pay-api"]);
+    assert_eq!(
+        pay.live_workloads,
+        ["prod/Deployment/pay/pay-api-blue"],
+        "the worker's tier does not match"
+    );
+    assert!(
+        pay.joins.iter().any(|j| j.by
+            == "catalog annotation backstage.io/kubernetes-label-selector=app=pay,tier=api")
+    );
+    assert_eq!(
+        view::parse_label_selector("app in (a,b)"),
+        None,
+        "set-based selectors are not guessed at"
+    );
+}

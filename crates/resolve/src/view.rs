@@ -120,6 +120,9 @@ pub struct WorkloadView {
     /// `backstage.io/kubernetes-id` label.
     #[serde(default)]
     pub kubernetes_id: Option<String>,
+    /// Object and pod-template labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
     /// `helm` or `argocd` for hook objects.
     #[serde(default)]
     pub hook: Option<String>,
@@ -171,6 +174,25 @@ impl WorkloadView {
             .filter(|c| !c.sidecar)
             .filter_map(|c| c.image.identity())
     }
+}
+
+/// An equality-based label selector as Backstage's `backstage.io/kubernetes-label-selector`
+/// annotation gives it (`app=web,tier=api`); `None` for a form this reader does not
+/// evaluate (`!=`, `in (...)`, a bare key), so an unread selector never joins anything.
+pub fn parse_label_selector(text: &str) -> Option<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if part.contains("!=") || part.contains(" in ") || part.contains(" notin ") {
+            return None;
+        }
+        let (k, v) = part.split_once("==").or_else(|| part.split_once('='))?;
+        let (k, v) = (k.trim(), v.trim());
+        if k.is_empty() {
+            return None;
+        }
+        out.insert(k.to_owned(), v.to_owned());
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// A Backstage catalog entity read from `catalog-info.yaml`.
