@@ -446,3 +446,32 @@ fn batch_only_services_patches_and_the_root_dockerfile() {
         }
     }
 }
+
+#[test]
+fn a_password_in_a_server_url_reaches_no_target_and_no_output() {
+    let empty = tempfile::tempdir().expect("tempdir");
+    let port = prom_support::closed_port();
+    let url = format!("http://bob:{CANARY}@127.0.0.1:{port}");
+    let out = evident_in(
+        empty.path(),
+        &["scan", "--prometheus", &url, "--format", "json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains(CANARY),
+        "the URL password leaked into the result"
+    );
+    let result: Value = serde_json::from_str(&text).expect("json");
+    let targets = result["scan"]["targets"].to_string();
+    assert!(
+        targets.contains("127.0.0.1"),
+        "the target is still named: {targets}"
+    );
+    let listing = evident_in(empty.path(), &["services", "--prometheus", &url]);
+    assert!(!String::from_utf8_lossy(&listing.stdout).contains(CANARY));
+}

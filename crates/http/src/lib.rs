@@ -344,26 +344,10 @@ fn transport_error(e: &reqwest::Error, path: &str) -> CallError {
     }
 }
 
-/// Replaces the `user:password@` of every URL in `text` by `[redacted]@`.
+/// Replaces the `user:password@` of every URL in `text` by `[redacted]@`, with the
+/// redactor every output of evident goes through (one pattern, not a twin of it).
 fn redact_userinfo(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let (before, after) = rest.split_at(i + 3);
-        out.push_str(before);
-        let authority_end = after
-            .find(|c: char| c == '/' || c == '?' || c == '#' || c == ')' || c.is_whitespace())
-            .unwrap_or(after.len());
-        match after[..authority_end].rfind('@') {
-            Some(at) => {
-                out.push_str("[redacted]");
-                rest = &after[at..];
-            }
-            None => rest = after,
-        }
-    }
-    out.push_str(rest);
-    out
+    evident_core::Redactor::new().redact(text)
 }
 
 #[cfg(test)]

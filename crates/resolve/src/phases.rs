@@ -289,15 +289,19 @@ impl State {
             return;
         };
         for (repo_key, raw) in repos {
-            let repo = read::<RepoView>(raw).unwrap_or_else(|e| {
-                self.unresolved(
-                    "git",
-                    repo_key,
-                    format!("repository facts could not be read: {e}"),
-                    vec![],
-                );
-                RepoView::default()
-            });
+            // Facts of a repository that cannot be read make no service: a service made
+            // from an empty view would be judged as having no owner, no files, no CI.
+            let repo = match read::<RepoView>(raw) {
+                Ok(repo) => repo,
+                Err(e) => {
+                    let reason = format!("repository facts could not be read: {e}");
+                    self.unresolved("git", repo_key, reason.clone(), vec![]);
+                    for (key, w) in workloads.remove(repo_key).unwrap_or_default() {
+                        self.unresolved("git", &key, reason.clone(), w.evidence.to_vec());
+                    }
+                    continue;
+                }
+            };
             let start = self.drafts.len();
             self.catalog_components(repo_key, &repo);
             let (batch, long): (Vec<_>, Vec<_>) = workloads

@@ -360,3 +360,20 @@ fn a_catalog_label_selector_joins_the_workloads_it_selects() {
         "set-based selectors are not guessed at"
     );
 }
+
+#[test]
+fn a_repository_whose_facts_cannot_be_read_makes_no_service_and_loses_no_item() {
+    let f = json!({"git": {
+        "repos": {"shop": {"dockerfiles": "oops"}, "ok": {}},
+        "workloads": {"shop/Deployment/default/web": {"kind": "Deployment", "name": "web", "long_running": true, "repo": "shop"}}
+    }});
+    let r = resolve(&f, &ResolveConfig::default());
+    assert_eq!(ids(&r), ["ok"]);
+    let items: Vec<&str> = r.unresolved.iter().map(|u| u.item.as_str()).collect();
+    assert_eq!(items, ["shop", "shop/Deployment/default/web"]);
+    assert!(
+        r.unresolved[0]
+            .reason
+            .starts_with("repository facts could not be read")
+    );
+}

@@ -46,6 +46,9 @@ pub enum ScanError {
         /// Why.
         source: std::io::Error,
     },
+    /// The rule input could not be serialised.
+    #[error("writing the rule input: {0}")]
+    Input(String),
     /// The rule thread stopped unexpectedly.
     #[error("evaluating the rules stopped unexpectedly: {0}")]
     Join(String),
@@ -157,7 +160,12 @@ pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
     );
 
     let resolution = evident_resolve::resolve(&collected.facts, &plan.resolve);
-    for e in resolution.join_evidence(&ctx.observed_at) {
+    // Join records are built from names the sources chose (workload and job names a
+    // server may have echoed a token into): they go through the scan's redactor too.
+    for mut e in resolution.join_evidence(&ctx.observed_at) {
+        e.id = ctx.redactor.redact(&e.id);
+        e.locator = ctx.redactor.redact(&e.locator);
+        e.excerpt = ctx.redactor.redact(&e.excerpt);
         collected.evidence.entry(e.id.clone()).or_insert(e);
     }
     let (attestations, problems) =
@@ -165,7 +173,9 @@ pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
     collected.sources.extend(problems);
 
     let input = rule_input(plan, &collected, &resolution);
-    let input_json = serde_json::to_string(&input).unwrap_or_else(|_| "{}".into());
+    // An input that cannot be written must stop the scan: judging `{}` would turn every
+    // fact into absence.
+    let input_json = serde_json::to_string(&input).map_err(|e| ScanError::Input(e.to_string()))?;
     if let Some(path) = &plan.dump_input {
         write_file(path, &input_json)?;
     }
@@ -207,7 +217,10 @@ pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
                 name: "evident".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
             },
-            targets: targets(plan),
+            targets: targets(plan)
+                .iter()
+                .map(|t| ctx.redactor.redact(t))
+                .collect(),
             strict: plan.judging.strict,
             policies: policy_dirs,
         },
@@ -222,7 +235,8 @@ pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
     })
 }
 
-/// What was scanned, as a person would name it: repositories, clusters, servers.
+/// What was scanned, as a person would name it: repositories, clusters, servers. The
+/// caller redacts it: a server URL may carry `user:password@`.
 fn targets(plan: &ScanPlan) -> Vec<String> {
     let mut out: Vec<String> = plan
         .repositories
