@@ -3,7 +3,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-fn embed(dir: &Path, ext: &str, out: &mut String, name: &str) -> std::io::Result<()> {
+/// Writes `include_str!` calls relative to `CARGO_MANIFEST_DIR` as the compiler sees it,
+/// not absolute paths: a target directory shared by two checkouts (a CI cache restored
+/// under another path) then never compiles in the other checkout's files.
+fn embed(root: &Path, sub: &str, ext: &str, out: &mut String, name: &str) -> std::io::Result<()> {
+    let dir = root.join(sub);
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -20,14 +24,14 @@ fn embed(dir: &Path, ext: &str, out: &mut String, name: &str) -> std::io::Result
     let _ = writeln!(out, "pub const {name}: &[(&str, &str)] = &[");
     for f in files {
         let rel = f
-            .strip_prefix(dir)
+            .strip_prefix(&dir)
             .unwrap_or(&f)
             .to_string_lossy()
             .replace('\\', "/");
+        let from_root = format!("/{sub}/{rel}");
         let _ = writeln!(
             out,
-            "    ({rel:?}, include_str!({:?})),",
-            f.display().to_string()
+            "    ({rel:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {from_root:?}))),"
         );
     }
     let _ = writeln!(out, "];");
@@ -39,8 +43,8 @@ fn main() -> std::io::Result<()> {
     println!("cargo:rerun-if-changed=models");
     println!("cargo:rerun-if-changed=rules");
     let mut out = String::new();
-    embed(&root.join("models"), "yaml", &mut out, "MODELS")?;
-    embed(&root.join("rules"), "rego", &mut out, "RULES")?;
+    embed(root, "models", "yaml", &mut out, "MODELS")?;
+    embed(root, "rules", "rego", &mut out, "RULES")?;
     let dest =
         Path::new(&std::env::var("OUT_DIR").map_err(std::io::Error::other)?).join("builtin.rs");
     std::fs::write(dest, out)

@@ -12,7 +12,9 @@ pub mod result;
 pub mod status;
 
 pub use evidence::{Evidence, EvidenceLocation, sha256_hex};
-pub use probe::{Probe, ProbeOutput, ScanContext, SourceReport, run_probe};
+pub use probe::{
+    FailureScope, PartReport, Probe, ProbeOutput, ScanContext, SourceReport, UnreadItem, run_probe,
+};
 pub use redact::{REDACTED, Redactor};
 pub use resolution::{ServiceJoin, UnresolvedItem};
 pub use result::{

@@ -5,6 +5,7 @@ use crate::redact::Redactor;
 use crate::status::SourceStatus;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,84 @@ pub struct SourceReport {
     /// What went wrong or what was skipped, in words a person can act on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// What the source answered but evident could not read (a dashboard that did not
+    /// parse, a junk object, a pagination cut at its bound), one entry each. A source with
+    /// entries here is `ok` for what it did read: that can prove `met`, but `not_met`
+    /// needs a complete read, so the engine turns a `not_met` or `not_applicable` of a
+    /// criterion reading this source into `unknown` (reason `partial`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<UnreadItem>,
+    /// How each part of the source answered (Prometheus' targets, rules, history), when
+    /// the source has parts a criterion can name (`sources: [prometheus.rules]`): one
+    /// part failing then only takes the criteria that read it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parts: BTreeMap<String, PartReport>,
+}
+
+impl SourceReport {
+    /// A report with no parts and nothing incomplete: what most sources give.
+    pub fn new(
+        probe: impl Into<String>,
+        source: impl Into<String>,
+        status: SourceStatus,
+        detail: Option<String>,
+    ) -> Self {
+        Self {
+            probe: probe.into(),
+            source: source.into(),
+            status,
+            detail,
+            incomplete: Vec::new(),
+            parts: BTreeMap::new(),
+        }
+    }
+}
+
+/// How one part of a source answered; see [`SourceReport::parts`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartReport {
+    /// How the part answered.
+    pub status: SourceStatus,
+    /// What went wrong, with the API path, in words a person can act on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// What the part answered but could not be read; see [`SourceReport::incomplete`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<UnreadItem>,
+}
+
+/// One item a source answered that could not be read, so a person can open it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadItem {
+    /// The object, file or API path (`/api/dashboards/uid/abc`, `Deployment shop/cart`).
+    pub location: String,
+    /// Why it could not be read (`HTTP 500`, `containers is not a list`, `truncated at
+    /// 100 pages`).
+    pub reason: String,
+}
+
+impl UnreadItem {
+    /// An item at `location` that could not be read for `reason`.
+    pub fn new(location: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            location: location.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// How far a failed source reaches: the whole capability, or only what came from it.
+///
+/// A cluster or a Prometheus that failed could hold part of any service, so every
+/// criterion reading the capability is `unknown`. A repository that failed holds only its
+/// own services (resolution makes none from it and lists it as unresolved), so the other
+/// repositories are still judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureScope {
+    /// One failed source fails the capability for every service.
+    Capability,
+    /// A failed source takes only the services made from it.
+    Source,
 }
 
 /// Everything one probe learned: facts for the rules, the evidence they cite, and how each
@@ -49,12 +128,12 @@ impl ProbeOutput {
         Self {
             facts: serde_json::Value::Null,
             evidence: Vec::new(),
-            sources: vec![SourceReport {
-                probe: probe.to_owned(),
-                source: source.to_owned(),
+            sources: vec![SourceReport::new(
+                probe,
+                source,
                 status,
-                detail: Some(detail.into()),
-            }],
+                Some(detail.into()),
+            )],
         }
     }
 }
@@ -102,6 +181,10 @@ pub trait Probe: Send + Sync {
     /// several probes providing one capability merge (PagerDuty and Opsgenie both give
     /// `oncall`). Rules ask for capabilities, never for probes.
     fn capabilities(&self) -> &'static [&'static str];
+    /// How far one of its sources failing reaches; see [`FailureScope`].
+    fn failure_scope(&self) -> FailureScope {
+        FailureScope::Capability
+    }
     /// Collect facts. Never panics on bad input; a failure is a source status.
     async fn collect(&self, ctx: &ScanContext) -> ProbeOutput;
 }

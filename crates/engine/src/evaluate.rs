@@ -19,6 +19,7 @@
 use crate::Result;
 use crate::attest::{AttestationSet, Lookup};
 use crate::catalog::{Catalog, Criterion, Observability, Scope};
+use crate::gate::Sources;
 use crate::policy::PolicyEngine;
 use chrono::NaiveDate;
 use evident_core::{
@@ -334,33 +335,10 @@ fn record(model: &str, criterion: &str, judged: Judged, subjects: &Subjects, out
     out.scoped[first..].sort_by(|a, b| a.id.cmp(&b.id));
 }
 
-/// Whether a required source answered. `a|b` names alternatives, either of which is
-/// enough: workload criteria are judged from manifests or from a cluster.
-fn required_source_ok(required: &str, sources: &HashMap<String, (String, String)>) -> bool {
-    required
-        .split('|')
-        .any(|a| sources.get(a).is_some_and(|(s, _)| s == "ok"))
-}
-
-fn source_map(input: &Value) -> HashMap<String, (String, String)> {
-    let mut map = HashMap::new();
-    if let Some(sources) = input.get("sources").and_then(Value::as_object) {
-        for (cap, s) in sources {
-            let status = s
-                .get("status")
-                .and_then(Value::as_str)
-                .unwrap_or("not_configured");
-            let detail = s.get("detail").and_then(Value::as_str).unwrap_or("");
-            map.insert(cap.clone(), (status.to_owned(), detail.to_owned()));
-        }
-    }
-    map
-}
-
 /// Everything judging a criterion reads, gathered once per evaluation.
 struct Context<'a> {
     subjects: &'a Subjects,
-    sources: &'a HashMap<String, (String, String)>,
+    sources: &'a Sources,
     outputs: &'a HashMap<String, RuleOutput>,
     known_evidence: &'a HashSet<String>,
     attestations: &'a AttestationSet,
@@ -476,7 +454,7 @@ impl Evaluator {
     ) -> Result<Evaluation> {
         let subjects = Subjects::read(input);
         let engine = self.engine_for(subjects.services.len(), input_json)?;
-        let sources = source_map(input);
+        let sources = Sources::read(input);
         let outputs = self.run_rules(&engine, &sources, &subjects.services);
         let ctx = Context {
             subjects: &subjects,
@@ -574,10 +552,14 @@ impl Evaluator {
                 vec![],
             )
         };
+        let unread = ctx
+            .sources
+            .unread(&criterion.sources, &criterion.optional_sources);
         let verdict_at = |key: &str| {
-            output
+            let v = output
                 .and_then(|o| o.get(key))
-                .map_or_else(no_verdict, |v| Verdict::from_rule(v, ctx.known_evidence))
+                .map_or_else(no_verdict, |v| Verdict::from_rule(v, ctx.known_evidence));
+            on_partial_read(v, &unread)
         };
         let (scope, by_subject) = match judged.scope {
             Scope::Service => {
@@ -603,7 +585,11 @@ impl Evaluator {
                 SharedScope::Estate,
                 BTreeMap::from([(
                     ESTATE_SUBJECT.to_owned(),
-                    output.map_or_else(no_verdict, |v| Verdict::from_rule(v, ctx.known_evidence)),
+                    on_partial_read(
+                        output
+                            .map_or_else(no_verdict, |v| Verdict::from_rule(v, ctx.known_evidence)),
+                        &unread,
+                    ),
                 )]),
             ),
         };
@@ -655,34 +641,37 @@ fn manual_verdict(criterion: &Criterion, service: &str, ctx: &Context<'_>) -> Ve
     }
 }
 
-/// Required sources first: a source that did not answer makes the criterion unknown
-/// whatever the rule would say.
-fn source_gate(
-    criterion: &Criterion,
-    sources: &HashMap<String, (String, String)>,
-) -> Option<Verdict> {
-    // `a|b` names alternatives: either one answering is enough (workload criteria are
-    // judged from manifests or from a cluster).
-    for required in &criterion.sources {
-        if required_source_ok(required, sources) {
-            continue;
-        }
-        let cap = required.replace('|', " or ");
-        let first = required.split('|').next().unwrap_or(required);
-        let (status, detail) = sources.get(first).cloned().unwrap_or_else(|| {
-            (
-                "not_configured".into(),
-                format!("no {cap} source in this scan"),
-            )
-        });
-        let summary = if detail.is_empty() {
-            format!("needs {cap} ({status})")
-        } else {
-            format!("needs {cap} ({status}: {detail})")
-        };
-        return Some(Verdict::unknown(&status, summary, vec![cap]));
+/// A criterion whose sources do not let its rule judge (see [`crate::gate`]) is
+/// unknown whatever the rule would say.
+fn source_gate(criterion: &Criterion, sources: &Sources) -> Option<Verdict> {
+    sources
+        .gate(&criterion.sources, &criterion.optional_sources)
+        .map(|g| Verdict::unknown(&g.reason, g.summary, g.missing))
+}
+
+/// A verdict on a read that left items unread: `met` stands (what was read proves it)
+/// and says so; `not_met` and `not_applicable` claim an absence the unread items could
+/// contradict, so they become `unknown` (reason `partial`).
+fn on_partial_read(mut v: Verdict, unread: &[String]) -> Verdict {
+    if unread.is_empty() {
+        return v;
     }
-    None
+    let sentence = crate::gate::unread_sentence(unread);
+    match v.status {
+        Status::NotMet | Status::NotApplicable => {
+            v.summary = format!(
+                "{} would need a complete read, but {sentence}; {}",
+                v.status, v.summary
+            );
+            v.status = Status::Unknown;
+            v.reason = Some("partial".into());
+        }
+        Status::Met => {
+            v.summary = format!("{}; met on what was read, though {sentence}", v.summary)
+        }
+        _ => {}
+    }
+    v
 }
 
 /// The services' own parts of a team or estate finding (`data.<package>.parts`), when
@@ -788,7 +777,7 @@ impl Evaluator {
     fn run_rules(
         &self,
         engine: &PolicyEngine,
-        sources: &HashMap<String, (String, String)>,
+        sources: &Sources,
         services: &[(String, Option<String>)],
     ) -> HashMap<String, RuleOutput> {
         let (service_rules, whole_rules) = self.plan_rules(engine, sources);
@@ -822,20 +811,15 @@ impl Evaluator {
     /// (team and estate rules and their `parts`, run once on the whole input). Criteria
     /// that are manual, gated by a source that did not answer, or without a loaded
     /// package run nothing.
-    fn plan_rules(
-        &self,
-        engine: &PolicyEngine,
-        sources: &HashMap<String, (String, String)>,
-    ) -> (Vec<String>, Vec<String>) {
+    fn plan_rules(&self, engine: &PolicyEngine, sources: &Sources) -> (Vec<String>, Vec<String>) {
         let mut service_rules = Vec::new();
         let mut whole_rules = Vec::new();
         for model in &self.catalog.models {
             for criterion in &model.criteria {
                 if criterion.observability == Observability::None
-                    || criterion
-                        .sources
-                        .iter()
-                        .any(|c| !required_source_ok(c, sources))
+                    || sources
+                        .gate(&criterion.sources, &criterion.optional_sources)
+                        .is_some()
                 {
                     continue;
                 }

@@ -8,6 +8,7 @@
 pub mod attest;
 pub mod catalog;
 pub mod evaluate;
+mod gate;
 pub mod levels;
 pub mod policy;
 pub mod policy_test;

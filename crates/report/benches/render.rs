@@ -172,12 +172,7 @@ fn estate() -> ScanResult {
             strict: false,
             policies: vec![],
         },
-        sources: vec![SourceReport {
-            probe: "git".into(),
-            source: "/src".into(),
-            status: SourceStatus::Ok,
-            detail: None,
-        }],
+        sources: vec![SourceReport::new("git", "/src", SourceStatus::Ok, None)],
         services,
         criteria,
         results: results.into(),

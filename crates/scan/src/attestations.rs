@@ -42,14 +42,14 @@ pub fn load(
                     evidence.entry(e.id.clone()).or_insert(e);
                 }
             }
-            Err(message) => problems.push(SourceReport {
-                probe: "attestations".into(),
-                source: path.display().to_string(),
-                status: SourceStatus::Error,
-                detail: Some(format!(
+            Err(message) => problems.push(SourceReport::new(
+                "attestations",
+                path.display().to_string(),
+                SourceStatus::Error,
+                Some(format!(
                     "{message}; attestations of this repository are ignored"
                 )),
-            }),
+            )),
         }
     }
     (set, problems)

@@ -2,7 +2,8 @@
 
 use crate::EvidenceMap;
 use evident_core::{
-    Probe, ProbeOutput, ScanContext, SourceReport, SourceStatus, Unreadable, run_probe,
+    FailureScope, PartReport, Probe, ProbeOutput, ScanContext, SourceReport, SourceStatus,
+    UnreadItem, Unreadable, run_probe,
 };
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -14,12 +15,51 @@ pub struct Collected {
     /// How every source answered.
     pub sources: Vec<SourceReport>,
     /// Status and detail per capability (`input.sources`).
-    pub capabilities: BTreeMap<String, (SourceStatus, String)>,
+    pub capabilities: BTreeMap<String, CapabilityState>,
     /// `facts.<capability>`: each probe's facts under the first capability it declares;
     /// facts of several probes under one capability merge.
     pub facts: Value,
     /// Every evidence record, by id.
     pub evidence: EvidenceMap,
+}
+
+/// How one capability answered, merged over every probe and source providing it: what
+/// the engine's source gate reads (`input.sources.<capability>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapabilityState {
+    /// The merged status: a configured provider that failed makes it failed.
+    pub status: SourceStatus,
+    /// What went wrong or what to pass, for people.
+    pub detail: String,
+    /// Items answered but not readable, over every source: a `not_met` reading this
+    /// capability needs a complete read.
+    pub incomplete: Vec<UnreadItem>,
+    /// Per-part states, the worst over the sources that report the part.
+    pub parts: BTreeMap<String, PartReport>,
+}
+
+impl CapabilityState {
+    /// A capability with a status and detail only.
+    pub fn new(status: SourceStatus, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: detail.into(),
+            incomplete: Vec::new(),
+            parts: BTreeMap::new(),
+        }
+    }
+
+    /// The shape rules and the source gate read.
+    pub fn to_input(&self) -> Value {
+        let mut v = serde_json::json!({"status": self.status.as_str(), "detail": self.detail});
+        if !self.incomplete.is_empty() {
+            v["incomplete"] = serde_json::to_value(&self.incomplete).unwrap_or_default();
+        }
+        if !self.parts.is_empty() {
+            v["parts"] = serde_json::to_value(&self.parts).unwrap_or_default();
+        }
+        v
+    }
 }
 
 /// Runs every probe within the context's bounds and merges what they found.
@@ -29,11 +69,11 @@ pub async fn collect(probes: &[Arc<dyn Probe>], ctx: &Arc<ScanContext>) -> Colle
         .map(|p| {
             let caps = p.capabilities();
             let fut = run_probe(Arc::clone(p), Arc::clone(ctx));
-            (caps, tokio::spawn(fut))
+            (caps, p.failure_scope(), tokio::spawn(fut))
         })
         .collect();
     let mut outputs = Vec::with_capacity(handles.len());
-    for (caps, handle) in handles {
+    for (caps, scope, handle) in handles {
         // run_probe turns panics and timeouts into statuses; a join error is a cancelled
         // runtime, and then the probe is reported as failed rather than dropped.
         let output = handle.await.unwrap_or_else(|e| {
@@ -44,22 +84,32 @@ pub async fn collect(probes: &[Arc<dyn Probe>], ctx: &Arc<ScanContext>) -> Colle
                 e.to_string(),
             )
         });
-        outputs.push((caps, output));
+        outputs.push((caps, scope, output));
     }
     merge(outputs)
 }
 
-fn merge(outputs: Vec<(&'static [&'static str], ProbeOutput)>) -> Collected {
+/// One probe's run: the capabilities it declared, how far its failures reach, its output.
+type ProbeRun = (&'static [&'static str], FailureScope, ProbeOutput);
+
+fn merge(outputs: Vec<ProbeRun>) -> Collected {
     let mut collected = Collected::default();
     let mut facts = Map::new();
     let mut per_cap: BTreeMap<String, Vec<(SourceStatus, String)>> = BTreeMap::new();
-    for (caps, output) in outputs {
-        let status = probe_status(&output.sources);
+    let mut read_state: BTreeMap<String, CapabilityState> = BTreeMap::new();
+    for (caps, scope, output) in outputs {
+        let status = probe_status(&output.sources, scope);
         for cap in caps {
             per_cap
                 .entry((*cap).to_owned())
                 .or_default()
                 .push(status.clone());
+            let state = read_state
+                .entry((*cap).to_owned())
+                .or_insert_with(|| CapabilityState::new(SourceStatus::Ok, ""));
+            for report in &output.sources {
+                merge_read_state(state, report);
+            }
         }
         collected.sources.extend(output.sources);
         if let Some(primary) = caps.first()
@@ -77,25 +127,30 @@ fn merge(outputs: Vec<(&'static [&'static str], ProbeOutput)>) -> Collected {
         }
     }
     for (cap, statuses) in per_cap {
-        let mut status = capability_status(&statuses);
-        if status.1 == NOTHING_TRIED
+        let (status, mut detail) = capability_status(&statuses);
+        if detail == NOTHING_TRIED
             && let Some(hint) = how_to_configure(&cap)
         {
-            status.1 = hint.to_owned();
+            detail = hint.to_owned();
         }
-        collected.capabilities.insert(cap, status);
+        let mut state = read_state
+            .remove(&cap)
+            .unwrap_or_else(|| CapabilityState::new(status, ""));
+        state.status = status;
+        state.detail = detail;
+        collected.capabilities.insert(cap, state);
     }
     for (cap, detail) in crate::UNBUILT_CAPABILITIES {
         collected.capabilities.insert(
             (*cap).to_owned(),
-            (SourceStatus::NotConfigured, (*detail).to_owned()),
+            CapabilityState::new(SourceStatus::NotConfigured, *detail),
         );
-        collected.sources.push(SourceReport {
-            probe: (*cap).to_owned(),
-            source: (*cap).to_owned(),
-            status: SourceStatus::NotConfigured,
-            detail: Some((*detail).to_owned()),
-        });
+        collected.sources.push(SourceReport::new(
+            (*cap).to_owned(),
+            (*cap).to_owned(),
+            SourceStatus::NotConfigured,
+            Some((*detail).to_owned()),
+        ));
     }
     collected.facts = Value::Object(facts);
     grafana_as_code(&mut collected);
@@ -135,8 +190,45 @@ fn how_to_configure(capability: &str) -> Option<&'static str> {
     }
 }
 
-/// One probe's status: usable when one of its sources answered, else the first failure.
-fn probe_status(reports: &[SourceReport]) -> (SourceStatus, String) {
+/// Adds one source's unread items and parts to its capability's state. A part keeps the
+/// worst status any source gave it, so a part is ok only when every source answered it.
+fn merge_read_state(state: &mut CapabilityState, report: &SourceReport) {
+    state.incomplete.extend(report.incomplete.iter().cloned());
+    for (name, part) in &report.parts {
+        match state.parts.get_mut(name) {
+            Some(existing) => {
+                if existing.status == SourceStatus::Ok && part.status != SourceStatus::Ok {
+                    existing.status = part.status;
+                    existing.detail.clone_from(&part.detail);
+                }
+                existing.incomplete.extend(part.incomplete.iter().cloned());
+            }
+            None => {
+                state.parts.insert(name.clone(), part.clone());
+            }
+        }
+    }
+}
+
+/// One probe's status. A probe whose failures reach the whole capability (a cluster, a
+/// Prometheus) is failed when any configured source failed: what the failed one holds
+/// could belong to any service. A probe whose failures stay with their source (a
+/// repository) is usable when one of its sources answered; else the first failure.
+fn probe_status(reports: &[SourceReport], scope: FailureScope) -> (SourceStatus, String) {
+    if scope == FailureScope::Capability
+        && let Some(failed) = reports
+            .iter()
+            .find(|r| !matches!(r.status, SourceStatus::Ok | SourceStatus::NotConfigured))
+    {
+        return (
+            failed.status,
+            format!(
+                "{}: {}",
+                failed.source,
+                failed.detail.clone().unwrap_or_default()
+            ),
+        );
+    }
     if let Some(ok) = reports.iter().find(|r| r.status == SourceStatus::Ok) {
         return (SourceStatus::Ok, ok.detail.clone().unwrap_or_default());
     }
@@ -182,16 +274,40 @@ fn grafana_as_code(collected: &mut Collected) {
     let unconfigured = collected
         .capabilities
         .get("grafana")
-        .is_some_and(|(s, _)| *s == SourceStatus::NotConfigured);
+        .is_some_and(|c| c.status == SourceStatus::NotConfigured);
     if as_code > 0 && unconfigured {
         collected.capabilities.insert(
             "grafana".into(),
-            (
+            CapabilityState::new(
                 SourceStatus::Ok,
                 format!("no --grafana given; {as_code} dashboard(s) kept as code read from the repositories"),
             ),
         );
     }
+}
+
+/// Every item a source answered that could not be read (`SourceReport::incomplete`, its
+/// own and its parts'), so that `unreadable[]` lists it beside the files.
+pub fn incomplete_items(sources: &[SourceReport]) -> Vec<Unreadable> {
+    let mut out = Vec::new();
+    for report in sources {
+        let parts = report
+            .parts
+            .iter()
+            .flat_map(|(name, part)| part.incomplete.iter().map(move |i| (Some(name), i)));
+        for (part, item) in report.incomplete.iter().map(|i| (None, i)).chain(parts) {
+            out.push(Unreadable {
+                probe: report.probe.clone(),
+                source: report.source.clone(),
+                location: item.location.clone(),
+                reason: match part {
+                    Some(p) => format!("{p}: {}", item.reason),
+                    None => item.reason.clone(),
+                },
+            });
+        }
+    }
+    out
 }
 
 /// Everything the git probe could not read, from each repository's `unreadable` list,
@@ -261,6 +377,57 @@ mod tests {
         assert_eq!(s.0, SourceStatus::Ok);
         let s = capability_status(&[report(SourceStatus::NotConfigured)]);
         assert_eq!(s.0, SourceStatus::NotConfigured);
+    }
+
+    fn source(status: SourceStatus) -> SourceReport {
+        SourceReport::new("kubernetes", "cluster-a", status, Some("refused".into()))
+    }
+
+    #[test]
+    fn one_failed_cluster_fails_the_capability_but_one_failed_repository_does_not() {
+        let reports = [source(SourceStatus::Ok), source(SourceStatus::Forbidden)];
+        let s = probe_status(&reports, FailureScope::Capability);
+        assert_eq!(s.0, SourceStatus::Forbidden);
+        assert!(s.1.contains("cluster-a: refused"), "{}", s.1);
+        let s = probe_status(&reports, FailureScope::Source);
+        assert_eq!(s.0, SourceStatus::Ok);
+    }
+
+    #[test]
+    fn a_part_keeps_the_worst_status_and_every_unread_item() {
+        let mut a = source(SourceStatus::Ok);
+        a.parts.insert(
+            "rules".into(),
+            PartReport {
+                status: SourceStatus::Ok,
+                detail: None,
+                incomplete: vec![UnreadItem::new("/api/v1/rules group g", "not an object")],
+            },
+        );
+        let mut b = source(SourceStatus::Ok);
+        b.parts.insert(
+            "rules".into(),
+            PartReport {
+                status: SourceStatus::Error,
+                detail: Some("HTTP 500 on /api/v1/rules".into()),
+                incomplete: vec![],
+            },
+        );
+        let outputs = vec![(
+            &["prometheus"][..],
+            FailureScope::Capability,
+            ProbeOutput {
+                sources: vec![a, b],
+                ..ProbeOutput::default()
+            },
+        )];
+        let collected = merge(outputs);
+        let state = &collected.capabilities["prometheus"];
+        assert_eq!(state.parts["rules"].status, SourceStatus::Error);
+        assert_eq!(state.parts["rules"].incomplete.len(), 1);
+        let listed = incomplete_items(&collected.sources);
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].reason, "rules: not an object");
     }
 
     #[test]

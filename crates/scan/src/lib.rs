@@ -206,7 +206,8 @@ pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
         &services,
         plan.judging.strict,
     );
-    let unreadable = collect::unreadable(&collected.facts);
+    let mut unreadable = collect::unreadable(&collected.facts);
+    unreadable.extend(collect::incomplete_items(&collected.sources));
     Ok(ScanResult {
         schema: SCAN_RESULT_SCHEMA.to_owned(),
         scan: ScanInfo {
@@ -272,7 +273,7 @@ fn rule_input(plan: &ScanPlan, collected: &Collected, resolution: &Resolution) -
         "sources": collected
             .capabilities
             .iter()
-            .map(|(k, (s, d))| (k.clone(), json!({"status": s.as_str(), "detail": d})))
+            .map(|(k, state)| (k.clone(), state.to_input()))
             .collect::<serde_json::Map<_, _>>(),
         "services": resolution.input_services(),
         "teams": resolution.input_teams(),

@@ -174,12 +174,12 @@ pub(crate) fn scan_history(
     let failed = |status: SourceStatus, detail: String| HistoryScan {
         facts: None,
         evidence: Vec::new(),
-        report: SourceReport {
-            probe: HISTORY_PROBE_NAME.to_owned(),
-            source: source.clone(),
+        report: SourceReport::new(
+            HISTORY_PROBE_NAME.to_owned(),
+            source.clone(),
             status,
-            detail: Some(detail),
-        },
+            Some(detail),
+        ),
     };
     let repo = match Repository::open(path) {
         Ok(repo) => repo,
@@ -214,12 +214,12 @@ pub(crate) fn scan_history(
         .unwrap_or_else(|_| Utc::now());
     match read_history(&repo, key, &source, &branch, tip, now, ctx, limits) {
         Ok((facts, evidence)) => HistoryScan {
-            report: SourceReport {
-                probe: HISTORY_PROBE_NAME.to_owned(),
-                source: source.clone(),
-                status: SourceStatus::Ok,
-                detail: facts.truncated.clone(),
-            },
+            report: SourceReport::new(
+                HISTORY_PROBE_NAME.to_owned(),
+                source.clone(),
+                SourceStatus::Ok,
+                facts.truncated.clone(),
+            ),
             facts: Some(facts),
             evidence,
         },

@@ -168,15 +168,15 @@ impl Probe for GitHistoryProbe {
                     evidence.extend(scan.evidence);
                     sources.push(scan.report);
                 }
-                _ => sources.push(evident_core::SourceReport {
-                    probe: HISTORY_PROBE_NAME.to_owned(),
-                    source: path.display().to_string(),
-                    status: evident_core::SourceStatus::Error,
-                    detail: Some(
+                _ => sources.push(evident_core::SourceReport::new(
+                    HISTORY_PROBE_NAME.to_owned(),
+                    path.display().to_string(),
+                    evident_core::SourceStatus::Error,
+                    Some(
                         "reading the history stopped unexpectedly; please report this as a bug"
                             .to_owned(),
                     ),
-                }),
+                )),
             }
         }
         ProbeOutput {

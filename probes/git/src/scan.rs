@@ -53,12 +53,12 @@ impl RepoScan {
             alert_rules: Vec::new(),
             skipped: Vec::new(),
             evidence: Vec::new(),
-            report: SourceReport {
-                probe: crate::PROBE_NAME.to_owned(),
+            report: SourceReport::new(
+                crate::PROBE_NAME.to_owned(),
                 source,
-                status: SourceStatus::Error,
-                detail: Some(detail),
-            },
+                SourceStatus::Error,
+                Some(detail),
+            ),
         }
     }
 }
@@ -212,12 +212,7 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
         alert_rules: found.alert_rules,
         skipped,
         evidence: scan.book.into_records(),
-        report: SourceReport {
-            probe: "git".to_owned(),
-            source,
-            status: SourceStatus::Ok,
-            detail,
-        },
+        report: SourceReport::new("git".to_owned(), source, SourceStatus::Ok, detail),
     }
 }
 

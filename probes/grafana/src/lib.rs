@@ -181,12 +181,12 @@ async fn read(
         facts: json!({"server": url, "dashboards": dashboards, "truncated": truncated,
                       "failed": failed.len()}),
         evidence,
-        sources: vec![SourceReport {
-            probe: "grafana".into(),
-            source: url.to_owned(),
+        sources: vec![SourceReport::new(
+            "grafana",
+            url.to_owned(),
             status,
-            detail: Some(detail),
-        }],
+            Some(detail),
+        )],
     }
 }
 

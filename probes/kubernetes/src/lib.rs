@@ -193,10 +193,10 @@ pub(crate) fn report(
     status: SourceStatus,
     detail: impl Into<String>,
 ) -> SourceReport {
-    SourceReport {
-        probe: PROBE.to_owned(),
-        source: source.to_owned(),
+    SourceReport::new(
+        PROBE.to_owned(),
+        source.to_owned(),
         status,
-        detail: Some(detail.into()),
-    }
+        Some(detail.into()),
+    )
 }

@@ -917,12 +917,12 @@ impl Assembly {
     fn add_server(&mut self, s: ServerRead, ctx: &ScanContext) {
         let (status, detail) = server_status(&s);
         let detail = ctx.redactor.redact(&detail);
-        self.sources.push(SourceReport {
-            probe: "prometheus".into(),
-            source: s.url.clone(),
+        self.sources.push(SourceReport::new(
+            "prometheus",
+            s.url.clone(),
             status,
-            detail: Some(detail.clone()),
-        });
+            Some(detail.clone()),
+        ));
         self.server_facts.push(
             json!({"url": s.url, "version": s.version, "status": status.as_str(),
                                  "detail": detail,
