@@ -58,6 +58,11 @@ impl Probe for GitProbe {
         &[PROBE_NAME]
     }
 
+    /// A repository that could not be read makes no service; the others are judged.
+    fn failure_scope(&self) -> evident_core::FailureScope {
+        evident_core::FailureScope::Source
+    }
+
     /// Scans every repository of the context on the blocking pool (git2 and file reads
     /// are blocking), a few at a time, and merges the results into one `facts.git`.
     async fn collect(&self, ctx: &ScanContext) -> ProbeOutput {
@@ -124,6 +129,11 @@ impl Probe for GitHistoryProbe {
 
     fn capabilities(&self) -> &'static [&'static str] {
         &[HISTORY_PROBE_NAME]
+    }
+
+    /// One repository's history failing leaves the others' standing.
+    fn failure_scope(&self) -> evident_core::FailureScope {
+        evident_core::FailureScope::Source
     }
 
     /// Walks each repository's history on the blocking pool, one repository per core.
