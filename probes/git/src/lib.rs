@@ -131,11 +131,6 @@ impl Probe for GitHistoryProbe {
         &[HISTORY_PROBE_NAME]
     }
 
-    /// One repository's history failing leaves the others' standing.
-    fn failure_scope(&self) -> evident_core::FailureScope {
-        evident_core::FailureScope::Source
-    }
-
     /// Walks each repository's history on the blocking pool, one repository per core.
     async fn collect(&self, ctx: &ScanContext) -> ProbeOutput {
         let keys = repo_keys(&ctx.repositories);
