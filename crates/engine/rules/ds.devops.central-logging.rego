@@ -5,8 +5,10 @@
 # Elastic filebeat), and where the cluster shows its status, the agent is ready on every
 # node it is scheduled to (numberReady == desiredNumberScheduled).
 # Not met: a cluster read has no such DaemonSet, or one is not ready everywhere.
-# Unknown: the cluster refused or did not answer the DaemonSet list (the reason names
-# it); without any cluster the evaluator answers unknown before this rule runs.
+# Unknown: the cluster refused or did not answer the DaemonSet list, or a dump holds no
+# DaemonSet at all (a dump shows only the kinds it holds, so the agent may simply not
+# have been dumped); the reason names it. Without any cluster the evaluator answers
+# unknown before this rule runs.
 # Decision: shipping over OTLP from the services themselves is not detected yet; such an
 # estate shows not_met naming the clusters without an agent, which an attestation or a
 # collector DaemonSet answers.
@@ -36,8 +38,8 @@ not_everywhere := [sprintf("%s (%s) is ready on %d of %d nodes", [s.key, s.tool,
 
 refs := concat(", ", sort({sprintf("%s %s", [s.tool, s.key]) | some s in shippers}))
 
-result := lib.access_gap(needs, "log-shipping DaemonSets") if {
-	lib.has_access_gap(needs)
+result := lib.cluster_gap(needs, "log-shipping DaemonSets") if {
+	count(lib.cluster_unread(needs)) > 0
 } else := lib.not_met(
 	sprintf("no log-shipping DaemonSet in cluster %s", [concat(", ", without_agent)]),
 	lib.ev(shippers),

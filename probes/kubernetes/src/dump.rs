@@ -2,9 +2,13 @@
 //!
 //! An auditor handed a snapshot, or an air-gapped estate, has no API to ask. A dump's
 //! items go through the same reduction as live list items, so the facts are the same as
-//! a live read of the same objects. A dump says nothing about what was left out of it:
-//! the kinds it holds are taken as the whole cluster (docs/facts.md gives the command
-//! that dumps everything the rules need).
+//! a live read of the same objects. A dump is the whole cluster only for the kinds it
+//! holds: a kind it holds no object of may have been left out of the dump, so for the
+//! built-in kinds whose absence a rule would judge (no PodDisruptionBudget, no
+//! autoscaler, no log-shipping DaemonSet, no Service) it is reported as not read
+//! ([`kinds_not_held`]). Custom resources it does not hold are taken as not installed,
+//! as a live cluster without their CRD (docs/facts.md gives the command that dumps
+//! everything the rules need).
 
 use crate::ingest::{Ingest, Keep, ingest};
 use crate::read::{ClusterError, ClusterRead};
@@ -20,6 +24,43 @@ pub const MAX_DUMP_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 struct ListFile {
     kind: Option<String>,
     items: Option<Vec<Box<RawValue>>>,
+}
+
+/// Built-in kinds whose absence from a dump is reported as not read: `(group, plural,
+/// Kind)`. Rules that judge a service's own workloads judge the workloads the dump holds;
+/// these are the kinds a rule would otherwise take as absent from the whole cluster.
+pub const ABSENCE_JUDGED_KINDS: [(&str, &str, &str); 4] = [
+    ("", "services", "Service"),
+    ("policy", "poddisruptionbudgets", "PodDisruptionBudget"),
+    (
+        "autoscaling",
+        "horizontalpodautoscalers",
+        "HorizontalPodAutoscaler",
+    ),
+    ("apps", "daemonsets", "DaemonSet"),
+];
+
+/// The `unread` entries of a dump for each [`ABSENCE_JUDGED_KINDS`] kind it holds no
+/// object of, marked `absent_from_dump` (status `not_configured`: nobody gave evident
+/// those objects, nothing refused them).
+pub fn kinds_not_held(cluster: &str, read: &ClusterRead) -> Vec<serde_json::Value> {
+    let held: std::collections::HashSet<&str> = read
+        .objects
+        .iter()
+        .filter_map(|o| o.object.get("kind").and_then(serde_json::Value::as_str))
+        .collect();
+    ABSENCE_JUDGED_KINDS
+        .iter()
+        .filter(|(_, _, kind)| !held.contains(kind))
+        .map(|(group, plural, kind)| {
+            serde_json::json!({
+                "cluster": cluster, "group": group, "resource": plural,
+                "status": SourceStatus::NotConfigured.as_str(),
+                "detail": format!("the dump holds no {kind}; a dump shows only the kinds it holds (add them to the kubectl get that made it)"),
+                "absent_from_dump": true,
+            })
+        })
+        .collect()
 }
 
 /// The cluster name of a dump: its file name without extension.
@@ -108,12 +149,15 @@ pub fn read_dump(path: &Path) -> Result<ClusterRead, ClusterError> {
         discovery: "dump".into(),
         ..ClusterRead::default()
     };
-    for raw in &items {
-        let keep = Keep::Full;
-        match ingest(raw, None, None, keep) {
-            Some(Ingest::Object(item)) => read.objects.push(item),
-            Some(Ingest::OwnedPod(pod)) => read.owned_pods.push(pod),
-            None => {}
+    let shown = path.display().to_string();
+    for (i, raw) in items.iter().enumerate() {
+        match ingest(raw, None, None, Keep::Full) {
+            Ok(Some(Ingest::Object(item))) => read.objects.push(item),
+            Ok(Some(Ingest::OwnedPod(pod))) => read.owned_pods.push(pod),
+            Ok(None) => {}
+            Err(junk) => read
+                .unreadable
+                .push(crate::read::junk_item(&shown, 1, i, junk)),
         }
     }
     Ok(read)

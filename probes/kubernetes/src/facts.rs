@@ -135,6 +135,9 @@ pub(crate) fn assemble(results: Vec<TargetResult>, ctx: &ScanContext) -> ProbeOu
             }
         };
         let (status, detail, resources) = summarise(&name, result.kind, &read);
+        if result.kind == "dump" {
+            unread.extend(crate::dump::kinds_not_held(&name, &read));
+        }
         for r in &read.resources {
             if let Outcome::Failed { status, detail } = &r.outcome {
                 unread.push(
@@ -172,7 +175,9 @@ pub(crate) fn assemble(results: Vec<TargetResult>, ctx: &ScanContext) -> ProbeOu
                    "status": status.as_str(), "detail": detail, "discovery": read.discovery,
                    "resources": resources, "kinds": kinds}),
         );
-        sources.push(crate::report(&source_label, status, detail));
+        let mut report = crate::report(&source_label, status, detail);
+        report.incomplete = std::mem::take(&mut read.unreadable);
+        sources.push(report);
     }
     merged.insert("clusters".into(), Value::Object(clusters));
     merged.insert("unread".into(), Value::Array(unread));
@@ -245,9 +250,16 @@ fn summarise(name: &str, kind: &str, read: &ClusterRead) -> (SourceStatus, Strin
                 items,
                 pages,
                 restarts,
+                truncated,
             } => {
                 read_types += 1;
-                json!({"status": "read", "items": items, "pages": pages, "restarts": restarts})
+                if *truncated {
+                    gaps.push(format!(
+                        "{} truncated at {pages} pages",
+                        resource_name(&r.group, &r.plural)
+                    ));
+                }
+                json!({"status": "read", "items": items, "pages": pages, "restarts": restarts, "truncated": truncated})
             }
             Outcome::NotServed => json!({"status": "not_served"}),
             Outcome::Failed { status, detail } => {

@@ -110,42 +110,69 @@ struct PodLite {
 /// be kept.
 const DROPPED_ANNOTATIONS: [&str; 1] = ["kubectl.kubernetes.io/last-applied-configuration"];
 
+/// An item that is no readable Kubernetes object: kept out of the facts and listed, so
+/// that what it might have shown is never taken as absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Junk {
+    /// `Kind/namespace/name` when the item got that far.
+    pub locator: Option<String>,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl Junk {
+    fn new(reason: impl Into<String>) -> Self {
+        Self {
+            locator: None,
+            reason: reason.into(),
+        }
+    }
+}
+
 /// Reads one list item. `api_version` / `kind` name the list's resource (live list items
-/// carry neither); a dump's items carry their own and `None` is passed. Returns `None`
-/// for objects that are never kept (Secrets) or that are not JSON objects.
+/// carry neither); a dump's items carry their own and `None` is passed. Returns
+/// `Ok(None)` for objects that are never kept (Secrets), and [`Junk`] for an item that is
+/// not a readable object (not a JSON object, no name, a workload without containers).
 pub fn ingest(
     raw: &RawValue,
     api_version: Option<&str>,
     kind: Option<&str>,
     keep: Keep,
-) -> Option<Ingest> {
-    let head: Head = serde_json::from_str(raw.get()).unwrap_or(Head {
-        api_version: None,
-        kind: None,
-    });
-    let kind = kind
-        .map(str::to_owned)
-        .or(head.kind)
-        .filter(|k| k != "PartialObjectMetadata")?;
-    let api_version = api_version.map(str::to_owned).or(head.api_version)?;
+) -> Result<Option<Ingest>, Junk> {
+    let head: Head =
+        serde_json::from_str(raw.get()).map_err(|e| Junk::new(format!("not an object: {e}")))?;
+    let Some(kind) = kind.map(str::to_owned).or(head.kind) else {
+        return Err(Junk::new("it has no kind"));
+    };
+    if kind == "PartialObjectMetadata" {
+        return Err(Junk::new(
+            "a metadata-only item where a full object was asked for",
+        ));
+    }
+    let Some(api_version) = api_version.map(str::to_owned).or(head.api_version) else {
+        return Err(Junk::new(format!("the {kind} has no apiVersion")));
+    };
     if kind == "Secret" {
-        return None;
+        return Ok(None);
     }
-    if kind == "Pod" {
-        let lite: PodLite = serde_json::from_str(raw.get()).ok()?;
+    if matches!(kind.as_str(), "Pod" | "ReplicaSet" | "Job") {
+        let lite: PodLite = serde_json::from_str(raw.get())
+            .map_err(|e| Junk::new(format!("the {kind}'s metadata or status: {e}")))?;
         if !lite.metadata.owner_references.is_empty() {
-            return Some(owned_pod(lite));
+            // Owned pods feed their owner's live status; owned ReplicaSets and Jobs only
+            // link pods to their top owner.
+            return Ok(Some(if kind == "Pod" {
+                owned_pod(lite)
+            } else {
+                owned_link(&api_version, &kind, lite.metadata)
+            }));
         }
     }
-    if matches!(kind.as_str(), "ReplicaSet" | "Job") {
-        // Owned ReplicaSets and Jobs only link pods to their top owner.
-        let lite: PodLite = serde_json::from_str(raw.get()).ok()?;
-        if !lite.metadata.owner_references.is_empty() {
-            return Some(owned_link(&api_version, &kind, lite.metadata));
-        }
-    }
-    let mut object: Value = serde_json::from_str(raw.get()).ok()?;
-    let map = object.as_object_mut()?;
+    let mut object: Value =
+        serde_json::from_str(raw.get()).map_err(|e| Junk::new(format!("not JSON: {e}")))?;
+    let Some(map) = object.as_object_mut() else {
+        return Err(Junk::new("not an object"));
+    };
     map.insert("apiVersion".into(), Value::String(api_version));
     map.insert("kind".into(), Value::String(kind.clone()));
     if keep == Keep::Keys || kind == "ConfigMap" {
@@ -156,22 +183,85 @@ pub fn ingest(
     }
     let meta = map.get("metadata").cloned().unwrap_or(Value::Null);
     let text = |k: &str| meta.get(k).and_then(Value::as_str).map(str::to_owned);
+    let Some(name) = text("name").or_else(|| text("generateName")) else {
+        return Err(Junk::new(format!("the {kind} has no metadata.name")));
+    };
+    let locator = locator(&kind, text("namespace").as_deref(), &name);
+    if keep == Keep::Full
+        && let Some(problem) = pod_spec_problem(&kind, map)
+    {
+        return Err(Junk {
+            locator: Some(locator),
+            reason: problem,
+        });
+    }
     let owned = meta
         .get("ownerReferences")
         .and_then(Value::as_array)
         .is_some_and(|a| !a.is_empty());
     let cited = CITED_KINDS.contains(&kind.as_str())
         && !(owned && matches!(kind.as_str(), "ReplicaSet" | "Job" | "Pod"));
-    Some(Ingest::Object(Ingested {
-        locator: locator(
-            &kind,
-            text("namespace").as_deref(),
-            text("name").as_deref().unwrap_or("-"),
-        ),
+    Ok(Some(Ingest::Object(Ingested {
+        locator,
         resource_version: text("resourceVersion"),
         object,
         cited,
-    }))
+    })))
+}
+
+/// Where a workload kind keeps its pod spec (`None`: not a workload kind).
+fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
+    match kind {
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => Some(&["spec", "template", "spec"]),
+        "CronJob" => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
+        "Pod" => Some(&["spec"]),
+        _ => None,
+    }
+}
+
+/// What makes a workload unreadable: a pod spec without a list of containers, or a
+/// container that is not an object with a name. The API server refuses such objects,
+/// so one in a list or a dump was damaged on the way; judging it would make every
+/// "each container has …" rule vacuously true.
+fn pod_spec_problem(kind: &str, object: &Map<String, Value>) -> Option<String> {
+    let path = pod_spec_path(kind)?;
+    let (first, rest) = path.split_first()?;
+    let spec = rest.iter().try_fold(object.get(*first)?, |v, k| v.get(*k));
+    let Some(spec) = spec else {
+        return Some(format!("the {kind} has no pod spec at {}", path.join(".")));
+    };
+    let containers = match spec.get("containers") {
+        Some(Value::Array(c)) if !c.is_empty() => c,
+        Some(Value::Array(_)) => return Some(format!("the {kind}'s containers list is empty")),
+        Some(other) => {
+            return Some(format!(
+                "the {kind}'s containers is {}, not a list",
+                json_type(other)
+            ));
+        }
+        None => return Some(format!("the {kind} has no containers")),
+    };
+    containers.iter().enumerate().find_map(|(i, c)| {
+        let named = c.get("name").is_some_and(Value::is_string);
+        (!c.is_object() || !named)
+            .then(|| format!("the {kind}'s container {i} is not a named object"))
+    })
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// An owned ReplicaSet or Job: name and owner, nothing else.
@@ -303,9 +393,9 @@ mod tests {
         RawValue::from_string(v.to_string()).expect("valid json")
     }
 
-    fn object(i: Option<Ingest>) -> Ingested {
+    fn object(i: Result<Option<Ingest>, Junk>) -> Ingested {
         match i {
-            Some(Ingest::Object(o)) => o,
+            Ok(Some(Ingest::Object(o))) => o,
             other => panic!("expected an object, got {other:?}"),
         }
     }
@@ -313,7 +403,10 @@ mod tests {
     #[test]
     fn secrets_are_dropped_and_configmaps_keep_keys_only() {
         let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "c2VjcmV0"}});
-        assert!(ingest(&raw(&secret), None, None, Keep::Full).is_none());
+        assert!(matches!(
+            ingest(&raw(&secret), None, None, Keep::Full),
+            Ok(None)
+        ));
         let cm = json!({"metadata": {"name": "cfg", "namespace": "shop"}, "data": {"DB_PASSWORD": "hunter2"}});
         let got = object(ingest(&raw(&cm), Some("v1"), Some("ConfigMap"), Keep::Keys));
         assert_eq!(got.object["data_keys"], json!(["DB_PASSWORD"]));
@@ -329,7 +422,7 @@ mod tests {
             "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
                        "containerStatuses": [{"name": "app", "restartCount": 4, "image": "x"}]}});
         match ingest(&raw(&pod), Some("v1"), Some("Pod"), Keep::Full) {
-            Some(Ingest::OwnedPod(p)) => {
+            Ok(Some(Ingest::OwnedPod(p))) => {
                 assert_eq!(p.owner, "ReplicaSet/shop/web-5d");
                 assert_eq!((p.restarts, p.ready), (4, true));
             }
@@ -345,7 +438,9 @@ mod tests {
 
     #[test]
     fn last_applied_and_managed_field_sets_are_dropped() {
-        let d = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web",
+        let d = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "web:1"}]}}},
+            "metadata": {"name": "web",
             "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"env\":\"hunter2\"}", "keep": "me"},
             "managedFields": [{"manager": "helm", "operation": "Update", "fieldsV1": {"f:spec": {}}}]}});
         let got = object(ingest(&raw(&d), None, None, Keep::Full));
@@ -356,5 +451,47 @@ mod tests {
             json!([{"manager": "helm", "operation": "Update"}])
         );
         assert_eq!(got.locator, "Deployment/default/web");
+    }
+
+    #[test]
+    fn junk_items_are_refused_with_a_reason_and_never_judged_as_empty() {
+        let deployment = |containers: Value| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "cart", "namespace": "shop"},
+                   "spec": {"template": {"spec": {"containers": containers}}}})
+        };
+        let junk = |v: &Value| ingest(&raw(v), None, None, Keep::Full).err();
+        let oops = junk(&deployment(json!("oops"))).expect("junk");
+        assert_eq!(oops.locator.as_deref(), Some("Deployment/shop/cart"));
+        assert_eq!(
+            oops.reason,
+            "the Deployment's containers is a string, not a list"
+        );
+        let empty = junk(&deployment(json!([]))).expect("junk");
+        assert_eq!(empty.reason, "the Deployment's containers list is empty");
+        let unnamed = junk(&deployment(json!([{"image": "x"}]))).expect("junk");
+        assert_eq!(
+            unnamed.reason,
+            "the Deployment's container 0 is not a named object"
+        );
+        assert_eq!(junk(&json!("just a string")).map(|j| j.locator), Some(None));
+        assert_eq!(
+            junk(&json!({"apiVersion": "v1", "kind": "Service"})).map(|j| j.reason),
+            Some("the Service has no metadata.name".to_owned())
+        );
+        let good = object(ingest(
+            &raw(&deployment(json!([{"name": "app", "image": "x"}]))),
+            None,
+            None,
+            Keep::Full,
+        ));
+        assert_eq!(good.locator, "Deployment/shop/cart");
+        let generated = json!({"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"generateName": "migrate-", "namespace": "shop"},
+            "spec": {"template": {"spec": {"containers": [{"name": "m", "image": "x"}]}}}});
+        assert_eq!(
+            object(ingest(&raw(&generated), None, None, Keep::Full)).locator,
+            "Job/shop/migrate-"
+        );
     }
 }

@@ -121,6 +121,10 @@ async fn client_for(
         }
     };
     config.read_timeout = Some(options.request_timeout);
+    // kube's own retry layer backs off on 429/503/504 without a count the probe can see
+    // and without reading Retry-After: a rate-limited list then looked like a timeout.
+    // The probe retries itself (read::fetch), bounded and honouring Retry-After.
+    config.default_retry = false;
     let server = config.cluster_url.to_string();
     let client = kube::Client::try_from(config)
         .map_err(|e| error(SourceStatus::Error, format!("client for {name}: {e}")))?;

@@ -6,8 +6,8 @@
 //! restarts that list from the beginning, as the API asks; 5xx and 429 answers are retried
 //! with backoff; a 403 on one resource type is recorded as a gap for that type only.
 
-use crate::ingest::{Ingest, Ingested, Keep, ingest};
-use evident_core::SourceStatus;
+use crate::ingest::{Ingest, Ingested, Junk, Keep, ingest};
+use evident_core::{SourceStatus, UnreadItem};
 use evident_kube_facts::OwnedPod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
 use kube::Client;
@@ -31,6 +31,10 @@ pub struct ReadOptions {
     pub backoff: Duration,
     /// How often a list is restarted after its continue token expired (410 Gone).
     pub max_list_restarts: u32,
+    /// The most pages one list may take. A server that keeps answering with a continue
+    /// token (a bug, or a proxy looping) is cut here, and the list is reported
+    /// truncated: what was read is kept, and a `not_met` needs the rest.
+    pub max_pages: u32,
 }
 
 impl Default for ReadOptions {
@@ -41,6 +45,8 @@ impl Default for ReadOptions {
             retries: 3,
             backoff: Duration::from_millis(200),
             max_list_restarts: 3,
+            // 1,000 pages of 500: half a million objects of one kind.
+            max_pages: 1_000,
         }
     }
 }
@@ -113,7 +119,7 @@ pub const WANTED: &[Wanted] = &[
 /// How reading one resource type ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Listed completely.
+    /// Listed, completely unless `truncated`.
     Read {
         /// Items listed.
         items: usize,
@@ -121,6 +127,8 @@ pub enum Outcome {
         pages: u32,
         /// Restarts after an expired continue token.
         restarts: u32,
+        /// The list was cut at [`ReadOptions::max_pages`] with a continue token left.
+        truncated: bool,
     },
     /// The cluster does not serve this resource (its CRD is not installed).
     NotServed,
@@ -157,6 +165,8 @@ pub struct ClusterRead {
     pub discovery: String,
     /// The API path each kept object can be re-read at, by locator.
     pub api_paths: std::collections::HashMap<String, String>,
+    /// Items answered that are no readable object, and lists cut at their bound.
+    pub unreadable: Vec<UnreadItem>,
 }
 
 /// Why a cluster could not be read at all.
@@ -221,7 +231,112 @@ fn classify(error: &kube::Error) -> (Failure, bool) {
     }
 }
 
+/// The longest a server's `Retry-After` is waited out within a read; a longer wait is
+/// reported as `rate_limited` with the wait it asked for, never slept through silently.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// The largest answer one request may have (bytes). A page of 500 items is a few MB;
+/// a body beyond this is refused before it is parsed.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// One answer as it came: status, the wait a 429 asked for, the body.
+struct Answer {
+    status: http::StatusCode,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
+}
+
+/// `Retry-After` as seconds (the API server sends seconds; an HTTP date is read too).
+fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = at.signed_duration_since(chrono::Utc::now()).num_seconds();
+    Some(Duration::from_secs(u64::try_from(wait).unwrap_or(0)))
+}
+
+/// Sends one request and reads its body up to [`MAX_BODY_BYTES`].
+async fn send(client: &Client, request: http::Request<Vec<u8>>) -> Result<Answer, Failure> {
+    use http_body_util::BodyExt as _;
+    let response = client
+        .send(request.map(kube::client::Body::from))
+        .await
+        .map_err(|e| classify(&e).0)?;
+    let status = response.status();
+    let retry_after = retry_after(response.headers());
+    let mut body = response.into_body();
+    let mut bytes: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| classify(&e).0)?;
+        if let Some(data) = frame.data_ref() {
+            if bytes.len() + data.len() > MAX_BODY_BYTES {
+                return Err(Failure::Fatal(
+                    SourceStatus::Error,
+                    format!("the answer is larger than {MAX_BODY_BYTES} bytes"),
+                ));
+            }
+            bytes.extend_from_slice(data);
+        }
+    }
+    Ok(Answer {
+        status,
+        retry_after,
+        body: bytes,
+    })
+}
+
+/// What a non-2xx answer means: its `Status` message when the body is one (an HTML or
+/// plain body is named by its status line only: it is nothing a person needs verbatim).
+fn refusal(answer: &Answer) -> (Failure, Option<Duration>) {
+    let code = answer.status.as_u16();
+    let message = serde_json::from_slice::<kube::core::Status>(&answer.body)
+        .ok()
+        .map(|s| {
+            if s.message.is_empty() {
+                s.reason
+            } else {
+                s.message
+            }
+        })
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| {
+            answer
+                .status
+                .canonical_reason()
+                .unwrap_or("no reason given")
+                .to_owned()
+        });
+    let detail = format!("{code} {message}");
+    let failure = match code {
+        401 | 403 => Failure::Fatal(SourceStatus::Forbidden, detail),
+        404 => Failure::NotFound,
+        410 => Failure::Gone,
+        429 => {
+            let wait = answer.retry_after.map_or_else(
+                || "; it gave no Retry-After".to_owned(),
+                |w| format!("; it asked to wait {}s", w.as_secs()),
+            );
+            Failure::Fatal(SourceStatus::RateLimited, format!("{detail}{wait}"))
+        }
+        _ => Failure::Fatal(SourceStatus::Error, detail),
+    };
+    let retry = match code {
+        429 => Some(answer.retry_after.unwrap_or(Duration::ZERO)),
+        500..=599 => Some(Duration::ZERO),
+        _ => None,
+    };
+    (failure, retry)
+}
+
 /// One GET with retries and a time bound. `build` makes the request anew for each try.
+/// 5xx and 429 are retried (at most `options.retries` times) with backoff, or after the
+/// `Retry-After` the server asked for when that is within [`MAX_RETRY_AFTER`].
 async fn fetch<T: serde::de::DeserializeOwned>(
     client: &Client,
     options: &ReadOptions,
@@ -232,33 +347,52 @@ async fn fetch<T: serde::de::DeserializeOwned>(
         let request = build().map_err(|e| {
             Failure::Fatal(SourceStatus::Error, format!("could not build request: {e}"))
         })?;
-        let answer = tokio::time::timeout(options.request_timeout, client.request::<T>(request))
+        let path = request.uri().path().to_owned();
+        let answer = tokio::time::timeout(options.request_timeout, send(client, request))
             .await
             .map_err(|_| {
                 Failure::Fatal(
                     SourceStatus::Timeout,
                     format!(
-                        "no answer within {}s",
+                        "{path}: no answer within {}s",
                         options.request_timeout.as_secs_f32()
                     ),
                 )
-            })?;
-        match answer {
-            Ok(v) => return Ok(v),
-            Err(e) => {
-                let (failure, retry) = classify(&e);
-                if !retry || attempt >= options.retries {
-                    return Err(failure);
-                }
-                tracing::debug!(attempt, "retrying after: {e}");
-                tokio::time::sleep(options.backoff * 2u32.saturating_pow(attempt)).await;
-                attempt += 1;
+            });
+        let (failure, wait) = match answer {
+            Ok(Ok(a)) if a.status.is_success() => {
+                return serde_json::from_slice(&a.body).map_err(|e| {
+                    Failure::Fatal(
+                        SourceStatus::Error,
+                        format!("{path}: the answer is not a Kubernetes list: {e}"),
+                    )
+                });
             }
-        }
+            Ok(Ok(a)) => refusal(&a),
+            Ok(Err(f)) => {
+                let retry = matches!(&f, Failure::Fatal(SourceStatus::Error, _));
+                (f, retry.then_some(Duration::ZERO))
+            }
+            Err(f) => (f, None),
+        };
+        let wait = match wait {
+            Some(w) if attempt < options.retries && w <= MAX_RETRY_AFTER => w,
+            _ => return Err(with_path(failure, &path)),
+        };
+        tracing::debug!(attempt, path, "retrying");
+        tokio::time::sleep(wait.max(options.backoff * 2u32.saturating_pow(attempt))).await;
+        attempt += 1;
     }
 }
 
-/// The groups discovery is asked about (all others are skipped).
+/// Puts the API path in front of a failure's detail, so a person can re-ask it.
+fn with_path(failure: Failure, path: &str) -> Failure {
+    match failure {
+        Failure::Fatal(s, d) if !d.starts_with(path) => Failure::Fatal(s, format!("{path}: {d}")),
+        other => other,
+    }
+}
+
 fn wanted_groups() -> Vec<&'static str> {
     let mut groups: Vec<&'static str> = WANTED.iter().map(|w| w.group).collect();
     groups.sort_unstable();
@@ -383,7 +517,20 @@ async fn list_all(
         let mut items: Vec<Ingested> = Vec::new();
         let mut pods: Vec<OwnedPod> = Vec::new();
         let mut token: Option<String> = None;
+        let mut pages_this_list = 0;
+        let mut truncated = false;
         loop {
+            if pages_this_list >= options.max_pages {
+                truncated = true;
+                read.unreadable.push(UnreadItem::new(
+                    path,
+                    format!(
+                        "truncated: the list was cut at {} pages of {} (the server kept answering with a continue token); the rest was not read",
+                        options.max_pages, options.page_size
+                    ),
+                ));
+                break;
+            }
             let params = ListParams {
                 limit: Some(options.page_size),
                 continue_token: token.clone(),
@@ -398,11 +545,19 @@ async fn list_all(
             match page {
                 Ok(page) => {
                     pages += 1;
-                    for raw in page.items.unwrap_or_default() {
-                        match ingest(&raw, Some(api_version), Some(kind), keep) {
-                            Some(Ingest::Object(item)) => items.push(item),
-                            Some(Ingest::OwnedPod(pod)) => pods.push(pod),
-                            None => {}
+                    pages_this_list += 1;
+                    let Some(page_items) = page.items else {
+                        return Outcome::Failed {
+                            status: SourceStatus::Error,
+                            detail: format!("{path}: the answer has no items list"),
+                        };
+                    };
+                    for (i, raw) in page_items.iter().enumerate() {
+                        match ingest(raw, Some(api_version), Some(kind), keep) {
+                            Ok(Some(Ingest::Object(item))) => items.push(item),
+                            Ok(Some(Ingest::OwnedPod(pod))) => pods.push(pod),
+                            Ok(None) => {}
+                            Err(junk) => read.unreadable.push(junk_item(path, pages, i, junk)),
                         }
                     }
                     token = page.metadata.continue_.filter(|t| !t.is_empty());
@@ -444,8 +599,18 @@ async fn list_all(
             items: count,
             pages,
             restarts,
+            truncated,
         };
     }
+}
+
+/// An item of a list page that is no readable object, located so a person can find it.
+pub(crate) fn junk_item(path: &str, page: u32, index: usize, junk: Junk) -> UnreadItem {
+    let location = match junk.locator {
+        Some(l) => format!("{l} ({path})"),
+        None => format!("{path} page {page} item {index}"),
+    };
+    UnreadItem::new(location, junk.reason)
 }
 
 fn namespace_and_name(object: &serde_json::Value) -> (Option<String>, String) {

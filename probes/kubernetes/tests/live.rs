@@ -22,6 +22,7 @@ fn options() -> ReadOptions {
         retries: 2,
         backoff: Duration::from_millis(10),
         max_list_restarts: 3,
+        max_pages: 20,
     }
 }
 
@@ -333,4 +334,152 @@ async fn a_cluster_that_cannot_be_read_beside_one_that_can_is_a_gap_for_everythi
     assert_eq!(out.facts["unread"][0]["cluster"], "stage");
     assert_eq!(out.facts["unread"][0]["resource"], "*");
     assert!(out.facts["workloads"]["prod/Deployment/default/frontend"].is_object());
+}
+
+#[tokio::test]
+async fn a_429_is_rate_limited_with_the_wait_it_asked_for_not_a_timeout() {
+    let mut state = State::new(&support::cluster());
+    state.rate_limited.insert("services".into(), Some(3600));
+    state.rate_limited.insert("ingresses".into(), None);
+    let started = std::time::Instant::now();
+    let (out, state) = scan_live(state, options()).await;
+    // An hour-long Retry-After is reported, not slept through.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let resources = &out.facts["clusters"]["boutique"]["resources"];
+    assert_eq!(
+        resources["services"]["status"], "rate_limited",
+        "{resources}"
+    );
+    let detail = resources["services"]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("429") && detail.contains("asked to wait 3600s"),
+        "{detail}"
+    );
+    assert!(detail.starts_with("/api/v1/services"), "{detail}");
+    let ingresses = &resources["networking.k8s.io/ingresses"];
+    assert_eq!(ingresses["status"], "rate_limited");
+    assert!(
+        ingresses["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no Retry-After")
+    );
+    // Without Retry-After the client retried with its backoff, a bounded number of times.
+    let tries = state
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/ingresses"))
+        .count();
+    assert_eq!(tries, 3, "one try and two retries");
+}
+
+#[tokio::test]
+async fn an_endless_continue_token_is_cut_at_the_page_bound_and_said() {
+    let mut state = State::new(&support::cluster());
+    state.endless.insert("services".into());
+    let (out, state) = scan_live(state, options()).await;
+    let services = &out.facts["clusters"]["boutique"]["resources"]["services"];
+    assert_eq!(services["status"], "read");
+    assert_eq!(services["truncated"], true, "{services}");
+    let requests = state
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/services")
+        .count();
+    assert_eq!(requests, 20, "the bound, not the probe timeout, stopped it");
+    let cut = &out.sources[0].incomplete;
+    assert_eq!(cut.len(), 1, "{cut:?}");
+    assert_eq!(cut[0].location, "/api/v1/services");
+    assert!(cut[0].reason.starts_with("truncated"), "{}", cut[0].reason);
+}
+
+#[tokio::test]
+async fn junk_items_are_listed_as_unread_live_and_in_a_dump() {
+    let mut objects = support::cluster();
+    objects.push(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "junk", "namespace": "shop"},
+        "spec": {"template": {"spec": {"containers": "oops"}}}}));
+    objects.push(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "hollow", "namespace": "shop"},
+        "spec": {"template": {"spec": {"containers": []}}}}));
+    let (live, _) = scan_live(State::new(&objects), options()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("boutique.json");
+    std::fs::write(&path, support::dump(&objects).to_string()).expect("write dump");
+    let dumped = KubernetesProbe::new(vec![Target::Dump {
+        path: path.clone(),
+        name: Some("boutique".into()),
+    }])
+    .collect(&ctx())
+    .await;
+    for out in [&live, &dumped] {
+        assert_eq!(out.sources[0].status, SourceStatus::Ok);
+        let mut reasons: Vec<(String, String)> = out.sources[0]
+            .incomplete
+            .iter()
+            .map(|i| {
+                (
+                    i.location.split(' ').next().unwrap_or("").to_owned(),
+                    i.reason.clone(),
+                )
+            })
+            .collect();
+        reasons.sort();
+        assert_eq!(
+            reasons,
+            vec![
+                (
+                    "Deployment/shop/hollow".to_owned(),
+                    "the Deployment's containers list is empty".to_owned()
+                ),
+                (
+                    "Deployment/shop/junk".to_owned(),
+                    "the Deployment's containers is a string, not a list".to_owned()
+                ),
+            ]
+        );
+        assert!(
+            out.facts["workloads"]
+                .get("boutique/Deployment/shop/junk")
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_dump_without_daemonsets_says_it_cannot_show_them() {
+    let objects: Vec<Value> = support::cluster()
+        .into_iter()
+        .filter(|o| o["kind"] != "DaemonSet")
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("boutique.json");
+    std::fs::write(&path, support::dump(&objects).to_string()).expect("write dump");
+    let out = KubernetesProbe::new(vec![Target::Dump {
+        path,
+        name: Some("boutique".into()),
+    }])
+    .collect(&ctx())
+    .await;
+    let absent: Vec<&Value> = out.facts["unread"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|u| u["absent_from_dump"] == true)
+        .collect();
+    assert!(
+        absent
+            .iter()
+            .any(|u| u["resource"] == "daemonsets" && u["status"] == "not_configured"),
+        "{absent:?}"
+    );
+    // The dump holds Services: those are read, not absent.
+    assert!(
+        !absent.iter().any(|u| u["resource"] == "services"),
+        "{absent:?}"
+    );
 }

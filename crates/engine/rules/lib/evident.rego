@@ -178,25 +178,52 @@ clusters_of(svc) := concat(", ", sort({c | some w in live_workloads(svc); c := o
 # A cluster that could not be read at all is listed with resource "*".
 unread(resources) := [u | some u in object.get(kube, "unread", []); unread_match(u, resources)]
 
-unread_match(u, resources) if u.resource in resources
+# A kind a dump holds no object of (`absent_from_dump`) is a gap only where a rule would
+# take it as absent from the cluster (no PDB, no autoscaler, no Service): a service's
+# own workloads are judged on the workloads the dump holds.
+unread_match(u, resources) if {
+	u.resource in resources
+	not object.get(u, "absent_from_dump", false)
+}
+
+unread_match(u, resources) if {
+	u.resource in resources
+	object.get(u, "absent_from_dump", false)
+	not u.resource in workload_resources
+}
 
 unread_match(u, _) if u.resource == "*"
+
+# Every gap for `resources`, kinds a dump does not hold included: for rules that judge
+# a workload kind's absence across a cluster (no log-shipping DaemonSet).
+cluster_unread(resources) := [u | some u in object.get(kube, "unread", []); cluster_unread_match(u, resources)]
+
+cluster_unread_match(u, resources) if u.resource in resources
+
+cluster_unread_match(u, _) if u.resource == "*"
 
 # What every workload rule needs from a cluster: the workload kinds themselves.
 workload_resources := {"deployments", "statefulsets", "daemonsets", "replicasets", "rollouts"}
 
 # An unknown verdict for a rule whose live judgement needs resources a cluster did not
 # give: only the criteria that need them are affected, and the reason names each one.
-access_gap(resources, what) := {
+access_gap(resources, what) := gap_verdict(unread(resources), what) if {
+	ok("kubernetes")
+	count(unread(resources)) > 0
+}
+
+# access_gap over cluster_unread: kinds a dump does not hold count.
+cluster_gap(resources, what) := gap_verdict(cluster_unread(resources), what) if {
+	ok("kubernetes")
+	count(cluster_unread(resources)) > 0
+}
+
+gap_verdict(gaps, what) := {
 	"status": "unknown",
 	"reason": gaps[0].status,
 	"summary": sprintf("%s not checked: %s", [what, concat("; ", [sprintf("%s in cluster %s: %s (%s)", [u.resource, u.cluster, u.status, u.detail]) | some u in gaps])]),
 	"evidence": [],
 	"missing": ["kubernetes"],
-} if {
-	ok("kubernetes")
-	gaps := unread(resources)
-	count(gaps) > 0
 }
 
 # The autoscalers a workload's `hpas` keys index: the cluster's for a live workload, the

@@ -115,6 +115,10 @@ pub struct State {
     pub expire_once: Mutex<HashSet<String>>,
     pub slow: HashSet<String>,
     pub slow_for: Duration,
+    /// Plurals always answered 429, with this Retry-After (seconds) when given.
+    pub rate_limited: BTreeMap<String, Option<u64>>,
+    /// Plurals whose every page carries a continue token: a list that never ends.
+    pub endless: HashSet<String>,
     pub seen: Mutex<Vec<Seen>>,
 }
 
@@ -413,6 +417,24 @@ async fn list(
     if state.slow.contains(plural) {
         tokio::time::sleep(state.slow_for).await;
     }
+    if let Some(wait) = state.rate_limited.get(plural) {
+        let mut response = respond(
+            429,
+            "application/json",
+            &status_body(
+                429,
+                "TooManyRequests",
+                "Too many requests, please try again later.",
+                json!({"retryAfterSeconds": wait.unwrap_or(0)}),
+            ),
+        );
+        if let Some(w) = wait
+            && let Ok(v) = hyper::header::HeaderValue::from_str(&w.to_string())
+        {
+            response.headers_mut().insert(hyper::header::RETRY_AFTER, v);
+        }
+        return response;
+    }
     if state.fail_once.lock().is_ok_and(|mut s| s.remove(plural)) {
         return respond(
             500,
@@ -468,6 +490,9 @@ async fn list(
     if end < all.len() {
         meta["continue"] = json!(format!("c{end}"));
         meta["remainingItemCount"] = json!(all.len() - end);
+    } else if state.endless.contains(plural) {
+        // The same page again and again: a continue token that never runs out.
+        meta["continue"] = json!(format!("c{offset}"));
     }
     let (kind, api_version) = if metadata_only {
         (
