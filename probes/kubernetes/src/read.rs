@@ -519,6 +519,10 @@ async fn list_all(
         let mut token: Option<String> = None;
         let mut pages_this_list = 0;
         let mut truncated = false;
+        // A list holds each object once: a server that repeats objects (a looping
+        // proxy) must not multiply them, and repeating a continue token is a loop.
+        let mut seen_locators: std::collections::HashSet<String> = Default::default();
+        let mut seen_tokens: std::collections::HashSet<String> = Default::default();
         loop {
             if pages_this_list >= options.max_pages {
                 truncated = true;
@@ -554,14 +558,26 @@ async fn list_all(
                     };
                     for (i, raw) in page_items.iter().enumerate() {
                         match ingest(raw, Some(api_version), Some(kind), keep) {
-                            Ok(Some(Ingest::Object(item))) => items.push(item),
+                            Ok(Some(Ingest::Object(item))) => {
+                                if seen_locators.insert(item.locator.clone()) {
+                                    items.push(item);
+                                }
+                            }
                             Ok(Some(Ingest::OwnedPod(pod))) => pods.push(pod),
                             Ok(None) => {}
                             Err(junk) => read.unreadable.push(junk_item(path, pages, i, junk)),
                         }
                     }
                     token = page.metadata.continue_.filter(|t| !t.is_empty());
-                    if token.is_none() {
+                    let Some(next) = &token else {
+                        break;
+                    };
+                    if !seen_tokens.insert(next.clone()) {
+                        truncated = true;
+                        read.unreadable.push(UnreadItem::new(
+                            path,
+                            format!("truncated: the server answered continue token {next:?} a second time (a loop); the list was stopped after {pages_this_list} pages"),
+                        ));
                         break;
                     }
                 }

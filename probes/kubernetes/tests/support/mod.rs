@@ -104,6 +104,33 @@ pub struct Seen {
     pub status: u16,
 }
 
+/// One way an API server (or a proxy in front of it) answers badly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Sleeps `slow_for`, then answers normally.
+    Slow,
+    /// 500 with a `Status` body, every time.
+    Internal,
+    /// 502 with an HTML body, as a load balancer gives it.
+    BadGatewayHtml,
+    /// 429, with `Retry-After` seconds when given.
+    TooManyRequests(Option<u64>),
+    /// 401 with a `Status` body.
+    Unauthorized,
+    /// 403 with a `Status` body.
+    Forbidden,
+    /// 200 with the list cut in the middle.
+    TruncatedJson,
+    /// 200 with a `Status` failure as the body.
+    ErrorEnvelope,
+    /// 200 with valid JSON of the wrong shape (`items` is a string).
+    WrongShape,
+    /// 200 with the list padded to this many bytes (a huge annotation on every item).
+    Huge(usize),
+    /// Every page carries a continue token.
+    Endless,
+}
+
 /// What the server serves and how it misbehaves.
 #[derive(Debug, Default)]
 pub struct State {
@@ -119,6 +146,8 @@ pub struct State {
     pub rate_limited: BTreeMap<String, Option<u64>>,
     /// Plurals whose every page carries a continue token: a list that never ends.
     pub endless: HashSet<String>,
+    /// Faults by plural, or `*` for every request (discovery included).
+    pub faults: BTreeMap<String, Fault>,
     pub seen: Mutex<Vec<Seen>>,
 }
 
@@ -171,6 +200,74 @@ pub async fn start(state: Arc<State>) -> SocketAddr {
 /// A kube client config for the server.
 pub fn config(addr: SocketAddr) -> kube::Config {
     kube::Config::new(format!("http://{addr}").parse().expect("url"))
+}
+
+/// The answer a fault gives in place of the real one (`None`: the fault changes the
+/// real answer instead, or only delays it).
+async fn faulty(state: &State, fault: Fault) -> Option<Response<Full<Bytes>>> {
+    let raw = |status: u16, content_type: &str, body: String| {
+        let mut r = Response::new(Full::new(Bytes::from(body)));
+        *r.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::OK);
+        if let Ok(v) = content_type.parse() {
+            r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+        }
+        r
+    };
+    match fault {
+        Fault::Slow => {
+            tokio::time::sleep(state.slow_for).await;
+            None
+        }
+        Fault::Internal => Some(respond(
+            500,
+            "application/json",
+            &status_body(500, "InternalError", "Internal error occurred: etcdserver: leader changed", json!({})),
+        )),
+        Fault::BadGatewayHtml => Some(raw(
+            502,
+            "text/html",
+            "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>".into(),
+        )),
+        Fault::TooManyRequests(wait) => {
+            let mut r = respond(
+                429,
+                "application/json",
+                &status_body(429, "TooManyRequests", "Too many requests, please try again later.", json!({"retryAfterSeconds": wait.unwrap_or(0)})),
+            );
+            if let Some(w) = wait
+                && let Ok(v) = hyper::header::HeaderValue::from_str(&w.to_string())
+            {
+                r.headers_mut().insert(hyper::header::RETRY_AFTER, v);
+            }
+            Some(r)
+        }
+        Fault::Unauthorized => Some(respond(
+            401,
+            "application/json",
+            &status_body(401, "Unauthorized", "Unauthorized", json!({})),
+        )),
+        Fault::Forbidden => Some(respond(
+            403,
+            "application/json",
+            &status_body(403, "Forbidden", "forbidden: User \"system:anonymous\" cannot list this resource", json!({})),
+        )),
+        Fault::TruncatedJson => Some(raw(
+            200,
+            "application/json",
+            r#"{"kind":"List","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[{"metadata":{"name":"cut"#.into(),
+        )),
+        Fault::ErrorEnvelope => Some(respond(
+            200,
+            "application/json",
+            &status_body(500, "InternalError", "an error wrapped in a 200", json!({})),
+        )),
+        Fault::WrongShape => Some(respond(
+            200,
+            "application/json",
+            &json!({"kind": "List", "apiVersion": "v1", "metadata": {}, "items": "oops"}),
+        )),
+        Fault::Huge(_) | Fault::Endless => None,
+    }
 }
 
 fn respond(status: u16, content_type: &str, body: &Value) -> Response<Full<Bytes>> {
@@ -279,6 +376,11 @@ async fn route(
     }
     let wants_aggregated = state.aggregated && accept.contains("as=APIGroupDiscoveryList");
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if let Some(fault) = state.faults.get("*")
+        && let Some(r) = faulty(state, *fault).await
+    {
+        return r;
+    }
     if path == "/__requests" {
         let n = state.seen.lock().map(|s| s.len()).unwrap_or(0);
         return respond(200, "application/json", &json!({"requests": n}));
@@ -417,6 +519,11 @@ async fn list(
     if state.slow.contains(plural) {
         tokio::time::sleep(state.slow_for).await;
     }
+    if let Some(fault) = state.faults.get(plural)
+        && let Some(r) = faulty(state, *fault).await
+    {
+        return r;
+    }
     if let Some(wait) = state.rate_limited.get(plural) {
         let mut response = respond(
             429,
@@ -463,6 +570,7 @@ async fn list(
     let all: &[Value] = state.objects.get(plural).map_or(&[], Vec::as_slice);
     let offset: usize = continue_token
         .and_then(|t| t.strip_prefix("c"))
+        .and_then(|n| n.split('r').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     let limit: usize = param(query, "limit")
@@ -471,7 +579,7 @@ async fn list(
         .unwrap_or(usize::MAX);
     let end = offset.saturating_add(limit).min(all.len());
     let metadata_only = accept.contains("as=PartialObjectMetadataList");
-    let items: Vec<Value> = all[offset.min(all.len())..end]
+    let mut items: Vec<Value> = all[offset.min(all.len())..end]
         .iter()
         .map(|o| {
             if metadata_only {
@@ -486,13 +594,27 @@ async fn list(
             }
         })
         .collect();
+    if let Some(Fault::Huge(bytes)) = state.faults.get(plural).or(state.faults.get("*")) {
+        // Large managedFields, as real objects carry: the probe keeps only manager and
+        // operation of each entry.
+        let each = bytes / items.len().max(1);
+        let pad = "f".repeat(each);
+        for item in &mut items {
+            item["metadata"]["managedFields"] =
+                json!([{"manager": "kubectl", "operation": "Update", "fieldsV1": {"f:pad": pad}}]);
+        }
+    }
     let mut meta = json!({"resourceVersion": "90210"});
     if end < all.len() {
         meta["continue"] = json!(format!("c{end}"));
         meta["remainingItemCount"] = json!(all.len() - end);
-    } else if state.endless.contains(plural) {
-        // The same page again and again: a continue token that never runs out.
-        meta["continue"] = json!(format!("c{offset}"));
+    } else if state.endless.contains(plural)
+        || state.faults.get(plural).or(state.faults.get("*")) == Some(&Fault::Endless)
+    {
+        // The same page again and again, under a new continue token each time: a list
+        // that never runs out.
+        let n = state.seen.lock().map(|s| s.len()).unwrap_or(0);
+        meta["continue"] = json!(format!("c{offset}r{n}"));
     }
     let (kind, api_version) = if metadata_only {
         (
