@@ -85,6 +85,50 @@ fn a_workflow_that_is_not_yaml_is_reported_and_the_rest_is_kept() {
 }
 
 #[test]
+fn a_workflow_that_cannot_be_read_makes_ci_criteria_unknown_not_not_met() {
+    // The only test job sits in a workflow with one byte that is not UTF-8, and a second
+    // workflow does not parse: neither may be read as "no job runs tests".
+    let repo = Repo::new("badbyte");
+    let mut bytes = b"on: [push, pull_request]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: go test ./... # caf".to_vec();
+    bytes.push(0xe9);
+    bytes.extend_from_slice(b"\n");
+    repo.write(".github/workflows/test.yml", bytes).write(
+        ".github/workflows/lint.yml",
+        "on: [push]\njobs: [\n  lint: : x\n",
+    );
+    repo.commit("workflows");
+    let result = scan_json(&repo.path());
+    let unreadable = result["unreadable"].as_array().expect("unreadable");
+    assert!(
+        unreadable
+            .iter()
+            .any(|u| u["location"] == ".github/workflows/test.yml"),
+        "{unreadable:?}"
+    );
+    for criterion in [
+        "ds.process.ci-all",
+        "cams.automation.pipeline",
+        "ds.devops.auto-deploy",
+        "ds.smell.manual-routines",
+    ] {
+        let r = result_of(&result, criterion, "badbyte");
+        assert_eq!(r["status"], "unknown", "{criterion}: {r}");
+        assert_eq!(r["reason"], "error", "{criterion}: {r}");
+        let summary = r["summary"].as_str().expect("summary");
+        assert!(
+            summary.contains(".github/workflows/test.yml could not be read (")
+                && summary.contains(".github/workflows/lint.yml could not be read ("),
+            "{criterion}: {summary}"
+        );
+    }
+    // A CI file exists, read or not: a CI server is in use.
+    assert_eq!(
+        result_of(&result, "ds.smell.limited-ci", "badbyte")["status"],
+        "met"
+    );
+}
+
+#[test]
 fn a_binary_gitlab_ci_file_is_reported_not_fatal() {
     let repo = Repo::new("binary");
     let mut bytes = vec![0u8, 159, 146, 150, 0, 255, 254];
