@@ -1444,3 +1444,20 @@ fn a_cloud_build_deploy_is_not_started_by_hand_its_trigger_is_not_in_the_reposit
     let (status, _) = status_of(&evaluate(&ev, &input), "ds.smell.manual-routines", "web");
     assert_eq!(status, Unknown);
 }
+
+#[test]
+fn publishing_branches_are_not_big_projects_and_the_summary_names_them() {
+    let ev = evaluator();
+    let mut input = base_input();
+    history(&mut input);
+    // gh-pages carries hundreds of commits nobody merges: the probe set it aside.
+    history_repo(&mut input)["excluded_branches"] = json!([
+        {"name": "gh-pages", "why": "publishing branch (GitHub Pages), never merged"}
+    ]);
+    let (status, why) = status_of(&evaluate(&ev, &input), "ds.org.no-big-projects", "web");
+    assert_eq!(status, Met, "{why}");
+    assert!(
+        why.contains("not counted, never merged by design: gh-pages (publishing branch (GitHub Pages), never merged)"),
+        "{why}"
+    );
+}

@@ -588,7 +588,8 @@ fn gitops_controllers_are_managers_and_cluster_components() {
 #[test]
 fn a_limit_without_a_request_is_the_request_per_resource() {
     let mut limited = app("server");
-    limited["resources"] = json!({"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"memory": "128Mi"}});
+    limited["resources"] =
+        json!({"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"memory": "128Mi"}});
     let mut only_limits = app("worker");
     only_limits["resources"] = json!({"limits": {"cpu": "1", "memory": "1Gi"}});
     let facts = extract(&objects(vec![deployment(
@@ -618,7 +619,13 @@ fn objects_with_generate_name_are_judged_and_named_by_their_prefix() {
         json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"namespace": "shop"}, "spec": {}}),
     ]));
     let keys: Vec<&String> = facts.workloads.keys().collect();
-    assert_eq!(keys, ["Job/shop/migrate-(generated)", "Pod/default/debug-(generated)"]);
+    assert_eq!(
+        keys,
+        [
+            "Job/shop/migrate-(generated)",
+            "Pod/default/debug-(generated)"
+        ]
+    );
     let job = &facts.workloads["Job/shop/migrate-(generated)"];
     assert_eq!(job.name, "migrate-(generated)");
     assert!(job.batch);
