@@ -32,7 +32,7 @@ fn a_file_is_not_a_repository() {
 }
 
 #[test]
-fn an_empty_repository_scans_and_says_there_is_nothing() {
+fn an_empty_repository_or_directory_is_a_failed_source_never_a_confident_not_met() {
     let repo = Repo::new("empty");
     let result = scan_json(&repo.path());
     let git = result["sources"]
@@ -41,19 +41,27 @@ fn an_empty_repository_scans_and_says_there_is_nothing() {
         .iter()
         .find(|s| s["probe"] == "git")
         .expect("git source");
-    assert_eq!(git["status"], "ok");
+    assert_eq!(git["status"], "error");
     assert!(
-        git["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("no commits"),
+        git["detail"].as_str().unwrap_or_default().ends_with(
+            "has no commits; nothing at HEAD to read (pass --worktree to read the working tree)"
+        ),
         "{git}"
     );
-    // The repository is the service; with no CI file at all the smell is present.
-    assert_eq!(
-        result_of(&result, "ds.smell.limited-ci", "empty")["status"],
-        "not_met"
-    );
+    // The repository is still the service; nothing was read, so nothing is absent.
+    for criterion in ["ds.smell.limited-ci", "ds.process.ci-all"] {
+        let r = result_of(&result, criterion, "empty");
+        assert_eq!(r["status"], "unknown", "{criterion}: {r}");
+        assert_eq!(r["reason"], "error", "{criterion}: {r}");
+    }
+    // An empty directory (not a repository): the same.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plain = dir.path().join("blank");
+    std::fs::create_dir_all(&plain).expect("mkdir");
+    let result = scan_json(&plain);
+    let r = result_of(&result, "ds.smell.limited-ci", "blank");
+    assert_eq!(r["status"], "unknown", "{r}");
+    assert_eq!(r["reason"], "error", "{r}");
 }
 
 #[test]

@@ -183,10 +183,19 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
     let dockerfiles = scan.dockerfiles();
     scan.path_inventory();
 
-    let detail = reader
-        .walk_note
-        .clone()
-        .or_else(|| reader.empty_note.clone());
+    let (status, detail) = match nothing_to_read(&reader, &source) {
+        Some(why) => {
+            tracing::warn!(repo = %source, "{why}");
+            (SourceStatus::Error, Some(why))
+        }
+        None => (
+            SourceStatus::Ok,
+            reader
+                .walk_note
+                .clone()
+                .or_else(|| reader.empty_note.clone()),
+        ),
+    };
     let facts = RepoFacts {
         key: key.to_owned(),
         root: source.clone(),
@@ -215,10 +224,35 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
         report: SourceReport {
             probe: "git".to_owned(),
             source,
-            status: SourceStatus::Ok,
+            status,
             detail,
         },
     }
+}
+
+/// Why a repository gave nothing to judge, when it did not: a git repository without
+/// commits read at HEAD, or a tree (or directory) without a single file.
+///
+/// Decision: neither is a complete read of a project. A repository without commits has
+/// no HEAD, so "no CI file at HEAD" proves nothing about the files its authors have
+/// (they may simply not have committed yet); an empty directory is most likely a wrong
+/// path or a checkout that did not happen. Both are a source `error`, so every criterion
+/// that reads the repository is `unknown` rather than a confident `not_met`; the
+/// repository stays listed (its facts are empty), and the detail says what to do. A
+/// directory holding files, none of them relevant, is a complete read and is judged.
+fn nothing_to_read(reader: &RepoReader, source: &str) -> Option<String> {
+    if reader.head.is_none() && !reader.worktree && reader.empty_note.is_some() {
+        return Some(format!(
+            "{source} has no commits; nothing at HEAD to read (pass --worktree to read the working tree)"
+        ));
+    }
+    reader.entries.is_empty().then(|| {
+        if reader.worktree {
+            format!("{source}: no files to read")
+        } else {
+            format!("{source}: the tree at HEAD has no files to read")
+        }
+    })
 }
 
 /// The directories holding a `Chart.yaml`: their templates are never parsed as
