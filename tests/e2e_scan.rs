@@ -322,6 +322,56 @@ fn attestations_turn_manual_into_attested_with_their_lines_as_evidence() {
 }
 
 #[test]
+fn an_uncommitted_attestation_is_not_accepted_and_what_was_read_is_cited() {
+    let (repo, _) = shop();
+    let committed = "attestations:\n  - criterion: ds.process.agile\n    who: Jane Doe <jane@example.com>\n    when: 2026-09-01\n    why: Two-week iterations with reviews\n";
+    repo.write(".evident/attestations.yaml", committed);
+    let sha = repo.commit("attest agile");
+    // Written after the commit, never committed: nobody reviewed it.
+    repo.write(
+        ".evident/attestations.yaml",
+        format!("{committed}  - criterion: ds.process.self-organized\n    who: Jim Roe <jim@example.com>\n    when: 2026-09-02\n    why: Teams pick their own goals\n"),
+    );
+    let result = scan_json(&repo.path());
+    let agile = result_of(&result, "ds.process.agile", "cart");
+    assert_eq!(agile["status"], "attested");
+    let ev = cited(&result, agile);
+    assert_eq!(ev[0]["revision"], sha.as_str(), "{}", ev[0]);
+    assert_eq!(
+        ev[0]["id"],
+        format!("git:shop@{}:.evident/attestations.yaml#L2-L5", &sha[..7]).as_str()
+    );
+    assert_eq!(
+        result_of(&result, "ds.process.self-organized", "cart")["status"],
+        "manual",
+        "the uncommitted entry must not count"
+    );
+    // --worktree reads the working tree, and says so in what it cites.
+    let out = evident(&[
+        "scan",
+        repo.path().to_str().expect("utf-8"),
+        "--worktree",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let org = result_of(&result, "ds.process.self-organized", "cart");
+    assert_eq!(org["status"], "attested", "{org}");
+    let ev = cited(&result, org);
+    assert!(ev[0]["revision"].is_null(), "{}", ev[0]);
+    assert_eq!(
+        ev[0]["id"],
+        "git:shop@worktree:.evident/attestations.yaml#L6-L9"
+    );
+}
+
+#[test]
 fn scanning_the_online_boutique_corpus_reports_its_known_facts() {
     let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/corpus/online-boutique/kubernetes-manifests");

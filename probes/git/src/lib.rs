@@ -99,6 +99,7 @@ impl Probe for GitProbe {
 }
 
 pub use history::{HISTORY_PROBE_NAME, HistoryLimits};
+pub use repo::{CommittedFile, ReadError, read_committed};
 
 /// Reads the commit history of local repositories: the `git_history` capability.
 ///
