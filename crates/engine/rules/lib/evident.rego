@@ -335,6 +335,39 @@ no_workloads(what) := not_applicable(sprintf("no long-running workload to check 
 
 no_workloads(what) := unknown("kubernetes", sprintf("no Kubernetes workload in the repository manifests to check %s", [what])) if not ok("kubernetes")
 
+# --- kustomize overlays that could not be rendered ---------------------------------
+
+# Declared workloads of the service that a kustomize overlay of its repository patches or
+# builds on, where the overlay could not be rendered (kubectl not on PATH, a remote
+# base, a failed render): the git probe marks them `unrendered_overlay`. What the
+# overlay deploys may add a container, drop a probe, change the image or the replicas.
+unrendered(svc) := [w | some w in all_judged_workloads(svc); is_string(object.get(w, "unrendered_overlay", null))]
+
+# The guard of rules about containers and rollouts (health checks, requests,
+# zero-downtime, statelessness, image pinning, failover): with a live cluster read, the
+# live objects are judged and the guard does nothing; otherwise a verdict other than
+# not_applicable becomes `unknown` (reason error) naming each overlay, since neither the
+# base's met nor its not_met is what the overlay deploys.
+overlay_checked(svc, v) := v if count(unrendered(svc)) == 0
+
+overlay_checked(svc, v) := v if {
+	count(unrendered(svc)) > 0
+	v.status == "not_applicable"
+}
+
+overlay_checked(svc, v) := {
+	"status": "unknown",
+	"reason": "error",
+	"summary": sprintf("%s not rendered: %s (from the bases alone: %s)", [refs(ws), concat("; ", notes), v.summary]),
+	"evidence": array.concat(ev(ws), v.evidence),
+	"missing": [located(w, w.unrendered_overlay) | some w in ws],
+} if {
+	ws := unrendered(svc)
+	count(ws) > 0
+	v.status != "not_applicable"
+	notes := {w.unrendered_overlay | some w in ws}
+}
+
 # --- batch workloads --------------------------------------------------------------
 
 # Jobs, CronJobs and Helm / Argo CD hook objects run to completion. Resolution lists a
