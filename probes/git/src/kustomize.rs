@@ -7,7 +7,8 @@
 //!
 //! - An *overlay* is a kustomization that no other kustomization of the repository lists
 //!   (it is not only a base of another) and that builds on something: a resource that is
-//!   another kustomization's directory, a component, or a patch. A kustomization that
+//!   another kustomization's directory, a component, a patch, or an `images` / `replicas`
+//!   override. A kustomization that
 //!   only lists its own files renders to those files, already read one by one; it is not
 //!   rendered again. A repository without kustomizations renders nothing.
 //! - Rendering runs on a copy of the repository's kustomization directories as the scan
@@ -84,6 +85,13 @@ impl Kustomization {
                     k.changes = true;
                 }
             }
+        }
+        // Image and replica overrides change what the criteria judge as much as patches.
+        if ["images", "replicas"]
+            .iter()
+            .any(|key| yaml_pos::get(doc, key).is_some())
+        {
+            k.changes = true;
         }
         for key in ["patches", "patchesStrategicMerge", "patchesJson6902"] {
             let Some(list) = yaml_pos::get(doc, key) else {
@@ -367,7 +375,10 @@ fn run(kubectl: &Path, dir: &Path) -> Result<String, String> {
             .lines()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("no message");
-        return Err(format!("not rendered: kubectl kustomize failed: {first}"));
+        return Err(format!(
+            "not rendered: kubectl kustomize failed: {}",
+            without_log_header(first)
+        ));
     }
     if out.len() as u64 > MAX_RENDER_BYTES {
         return Err(format!(
@@ -376,4 +387,59 @@ fn run(kubectl: &Path, dir: &Path) -> Result<String, String> {
         ));
     }
     String::from_utf8(out).map_err(|_| "not rendered: output is not UTF-8".to_owned())
+}
+
+/// kubectl's own log header (`E1201 10:59:31.579028   17106 run.go:72] `) says nothing
+/// about the overlay and changes on every run: only the message after it is kept.
+fn without_log_header(line: &str) -> &str {
+    let klog = line.starts_with(['E', 'W', 'I', 'F'])
+        && line
+            .get(1..5)
+            .is_some_and(|d| d.chars().all(|c| c.is_ascii_digit()));
+    match line.split_once("] ") {
+        Some((_, rest)) if klog => rest,
+        _ => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubectl_log_headers_are_dropped() {
+        assert_eq!(
+            without_log_header(
+                "E1201 10:59:31.579028   17106 run.go:72] \"command failed\" err=\"x\""
+            ),
+            "\"command failed\" err=\"x\""
+        );
+        assert_eq!(
+            without_log_header("Error: accumulating resources"),
+            "Error: accumulating resources"
+        );
+    }
+
+    #[test]
+    fn only_roots_that_build_on_something_are_overlays() {
+        let k = |dir: &str, refs: &[&str], changes: bool| Kustomization {
+            path: format!("{dir}/kustomization.yaml"),
+            dir: dir.to_owned(),
+            refs: refs.iter().map(|r| (*r).to_owned()).collect(),
+            changes,
+            ..Default::default()
+        };
+        let all = [
+            k("k8s/base", &["k8s/base/web.yaml"], false),
+            k("k8s/prod", &["k8s/base"], false),
+            k("k8s/dev", &["k8s/base"], true),
+            k("other", &["other/a.yaml"], false),
+            k("patched", &["patched/a.yaml"], true),
+        ];
+        let names: Vec<&str> = overlays(&all).iter().map(|o| o.dir.as_str()).collect();
+        assert_eq!(names, ["k8s/prod", "k8s/dev", "patched"]);
+        assert!(is_remote("github.com/acme/base?ref=v1"));
+        assert!(is_remote("https://example.com/x.yaml"));
+        assert!(!is_remote("../base"));
+    }
 }
