@@ -1461,3 +1461,99 @@ fn publishing_branches_are_not_big_projects_and_the_summary_names_them() {
         "{why}"
     );
 }
+
+/// A kustomize overlay of `web`'s repository patches its Deployment and could not be
+/// rendered (the git probe marks the workload).
+fn unrendered_overlay(i: &mut Value) {
+    web(i)["unrendered_overlay"] = json!(
+        "k8s/overlays/prod/kustomization.yaml: kustomize overlay not rendered: kubectl is not on PATH"
+    );
+}
+
+#[test]
+fn an_unrendered_overlay_makes_the_container_criteria_of_what_it_patches_unknown() {
+    let ev = evaluator();
+    let mut input = base_input();
+    unrendered_overlay(&mut input);
+    let results = evaluate(&ev, &input);
+    for criterion in [
+        "ds.devops.health-checks",
+        "ops.capacity-reactive",
+        "ds.devops.zero-downtime",
+        "ds.arch.stateless",
+        "ds.devops.immutable",
+        "ds.arch.failover-lb",
+    ] {
+        let r = result_of(&results, criterion);
+        assert_eq!(r.status, Unknown, "{criterion}: {}", r.summary);
+        assert_eq!(r.reason.as_deref(), Some("error"), "{criterion}");
+        assert!(
+            r.summary.starts_with(
+                "Deployment/web is changed by an overlay evident could not render: k8s/overlays/prod/kustomization.yaml: kustomize overlay not rendered: kubectl is not on PATH (from the bases alone: "
+            ),
+            "{criterion}: {}",
+            r.summary
+        );
+        assert_eq!(
+            r.missing,
+            vec!["E-wl-web: k8s/overlays/prod/kustomization.yaml: kustomize overlay not rendered: kubectl is not on PATH".to_owned()],
+            "{criterion}"
+        );
+    }
+    // A live cluster shows what runs: the overlay no longer matters.
+    live_cluster(&mut input);
+    let (status, why) = status_of(&evaluate(&ev, &input), "ds.devops.health-checks", "web");
+    assert_eq!(status, Met, "{why}");
+}
+
+#[test]
+fn verdicts_on_what_could_not_be_read_snapshot() {
+    let ev = evaluator();
+    let mut lines = Vec::new();
+    let cases: [(&str, Mutation, &[&str]); 3] = [
+        (
+            "broken workflow",
+            broken_workflow,
+            &[
+                "ds.process.ci-all",
+                "ds.smell.limited-ci",
+                "cams.automation.pipeline",
+            ],
+        ),
+        (
+            "cloud build deploy",
+            cloud_build_deploy,
+            &[
+                "ds.devops.auto-deploy",
+                "ds.smell.manual-routines",
+                "ops.production-scripted",
+            ],
+        ),
+        (
+            "unrendered overlay",
+            unrendered_overlay,
+            &["ds.devops.health-checks", "ops.capacity-reactive"],
+        ),
+    ];
+    for (name, mutate, criteria) in cases {
+        let mut input = base_input();
+        mutate(&mut input);
+        let results = evaluate(&ev, &input);
+        for criterion in criteria {
+            let r = result_of(&results, criterion);
+            lines.push(format!(
+                "{name}: {} [{}{}] {} | evidence: {} | missing: {}",
+                r.criterion,
+                r.status,
+                r.reason
+                    .as_deref()
+                    .map(|x| format!(", {x}"))
+                    .unwrap_or_default(),
+                r.summary,
+                r.evidence.join(" "),
+                r.missing.join("; ")
+            ));
+        }
+    }
+    insta::assert_snapshot!(lines.join("\n"));
+}

@@ -341,7 +341,11 @@ no_workloads(what) := unknown("kubernetes", sprintf("no Kubernetes workload in t
 # builds on, where the overlay could not be rendered (kubectl not on PATH, a remote
 # base, a failed render): the git probe marks them `unrendered_overlay`. What the
 # overlay deploys may add a container, drop a probe, change the image or the replicas.
-unrendered(svc) := [w | some w in all_judged_workloads(svc); is_string(object.get(w, "unrendered_overlay", null))]
+unrendered(svc) := [w |
+	some w in all_judged_workloads(svc)
+	object.get(w, "cluster", null) == null
+	is_string(object.get(w, "unrendered_overlay", null))
+]
 
 # The guard of rules about containers and rollouts (health checks, requests,
 # zero-downtime, statelessness, image pinning, failover): with a live cluster read, the
@@ -358,7 +362,7 @@ overlay_checked(svc, v) := v if {
 overlay_checked(svc, v) := {
 	"status": "unknown",
 	"reason": "error",
-	"summary": sprintf("%s not rendered: %s (from the bases alone: %s)", [refs(ws), concat("; ", notes), v.summary]),
+	"summary": sprintf("%s is changed by an overlay evident could not render: %s (from the bases alone: %s)", [refs(ws), concat("; ", notes), v.summary]),
 	"evidence": array.concat(ev(ws), v.evidence),
 	"missing": [located(w, w.unrendered_overlay) | some w in ws],
 } if {
