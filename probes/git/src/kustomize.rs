@@ -16,7 +16,9 @@
 //!   with a time bound and an output cap. Nothing that fetches is passed to it: an
 //!   overlay that lists a remote resource (a URL, `github.com/...`, `git@...`) is not
 //!   rendered and is listed as unreadable, and the network is closed to the child (a
-//!   proxy that refuses, no git prompts).
+//!   proxy that refuses, no git prompts). kubectl's defaults keep exec/KRM plugins and
+//!   Helm chart inflation off, so an overlay that needs them fails to render and is
+//!   disclosed.
 //! - Rendered objects are judged beside the bases' (copies of one object are judged one
 //!   by one) with evidence pointing at the overlay's kustomization file.
 //! - Without kubectl, or when rendering fails, the overlay is listed in `unreadable[]`
