@@ -141,7 +141,7 @@ fn flow_padding(text: &str) -> Vec<usize> {
                 Some(q) if c == q => quote = None,
                 Some(_) => {}
                 None => match c {
-                    '\'' | '"' if depth > 0 || matches!(prev, ' ' | ':' | '[' | '{' | ',') => {
+                    '\'' | '"' if matches!(prev, ' ' | ':' | '[' | '{' | ',') => {
                         quote = Some(c);
                     }
                     '#' if prev == ' ' || prev == '\t' => break,
@@ -586,6 +586,17 @@ mod lenient_flow_tests {
             key.span.start.index(),
             WORKFLOW.find("jobs:").expect("jobs")
         );
+    }
+
+    #[test]
+    fn an_apostrophe_inside_a_flow_word_is_not_a_quote() {
+        let text = "a:\n  b: [don't,\n  c]\nd: 1\n";
+        let docs = load_documents(text).expect("libyaml reads it");
+        let b = get(get(&docs[0], "a").expect("a"), "b").expect("b");
+        let names: Vec<String> = items(b).iter().filter_map(scalar_text).collect();
+        assert_eq!(names, ["don't", "c"]);
+        let (d, _) = get_entry(&docs[0], "d").expect("d");
+        assert_eq!(marker_line(&d.span.start), 4);
     }
 
     #[test]
