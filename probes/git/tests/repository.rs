@@ -775,3 +775,36 @@ patchesJson6902:
         assert!(out.evidence.iter().any(|e| &stable_id(&e.id) == id), "{id}");
     }
 }
+
+#[test]
+fn an_overlay_with_a_remote_base_is_never_fetched_and_is_disclosed() {
+    let dir = repo_of(&[
+        ("k8s/base/kustomization.yaml", "resources:\n  - web.yaml\n"),
+        ("k8s/base/web.yaml", DEPLOYMENTS),
+        (
+            "k8s/prod/kustomization.yaml",
+            "resources:\n  - ../base\n  - github.com/acme/platform//monitoring?ref=v1\n",
+        ),
+    ]);
+    let out = scan(&dir);
+    let repo = the_repo(&out);
+    let reason = unreadable_reason(repo, "k8s/prod/kustomization.yaml").expect("disclosed");
+    assert_eq!(
+        reason,
+        "kustomize overlay not rendered: lists remote resources, which evident does not fetch (github.com/acme/platform//monitoring?ref=v1)"
+    );
+    // The base's workloads are what the overlay builds on: marked, not judged as deployed.
+    let web = &out.facts["workloads"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.ends_with("Deployment/default/web"))
+        .expect("web")
+        .1;
+    assert!(
+        web["unrendered_overlay"].as_str().unwrap().starts_with(
+            "k8s/prod/kustomization.yaml: kustomize overlay not rendered: lists remote resources"
+        ),
+        "{web}"
+    );
+}
