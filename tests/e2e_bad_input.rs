@@ -32,7 +32,7 @@ fn a_file_is_not_a_repository() {
 }
 
 #[test]
-fn an_empty_repository_scans_and_says_there_is_nothing() {
+fn an_empty_repository_or_directory_is_a_failed_source_never_a_confident_not_met() {
     let repo = Repo::new("empty");
     let result = scan_json(&repo.path());
     let git = result["sources"]
@@ -41,19 +41,27 @@ fn an_empty_repository_scans_and_says_there_is_nothing() {
         .iter()
         .find(|s| s["probe"] == "git")
         .expect("git source");
-    assert_eq!(git["status"], "ok");
+    assert_eq!(git["status"], "error");
     assert!(
-        git["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("no commits"),
+        git["detail"].as_str().unwrap_or_default().ends_with(
+            "has no commits; nothing at HEAD to read (pass --worktree to read the working tree)"
+        ),
         "{git}"
     );
-    // The repository is the service; with no CI file at all the smell is present.
-    assert_eq!(
-        result_of(&result, "ds.smell.limited-ci", "empty")["status"],
-        "not_met"
-    );
+    // The repository is still the service; nothing was read, so nothing is absent.
+    for criterion in ["ds.smell.limited-ci", "ds.process.ci-all"] {
+        let r = result_of(&result, criterion, "empty");
+        assert_eq!(r["status"], "unknown", "{criterion}: {r}");
+        assert_eq!(r["reason"], "error", "{criterion}: {r}");
+    }
+    // An empty directory (not a repository): the same.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plain = dir.path().join("blank");
+    std::fs::create_dir_all(&plain).expect("mkdir");
+    let result = scan_json(&plain);
+    let r = result_of(&result, "ds.smell.limited-ci", "blank");
+    assert_eq!(r["status"], "unknown", "{r}");
+    assert_eq!(r["reason"], "error", "{r}");
 }
 
 #[test]
@@ -80,6 +88,50 @@ fn a_workflow_that_is_not_yaml_is_reported_and_the_rest_is_kept() {
     // ok.yml still counts.
     assert_eq!(
         result_of(&result, "ds.process.ci-all", "broken")["status"],
+        "met"
+    );
+}
+
+#[test]
+fn a_workflow_that_cannot_be_read_makes_ci_criteria_unknown_not_not_met() {
+    // The only test job sits in a workflow with one byte that is not UTF-8, and a second
+    // workflow does not parse: neither may be read as "no job runs tests".
+    let repo = Repo::new("badbyte");
+    let mut bytes = b"on: [push, pull_request]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: go test ./... # caf".to_vec();
+    bytes.push(0xe9);
+    bytes.extend_from_slice(b"\n");
+    repo.write(".github/workflows/test.yml", bytes).write(
+        ".github/workflows/lint.yml",
+        "on: [push]\njobs: [\n  lint: : x\n",
+    );
+    repo.commit("workflows");
+    let result = scan_json(&repo.path());
+    let unreadable = result["unreadable"].as_array().expect("unreadable");
+    assert!(
+        unreadable
+            .iter()
+            .any(|u| u["location"] == ".github/workflows/test.yml"),
+        "{unreadable:?}"
+    );
+    for criterion in [
+        "ds.process.ci-all",
+        "cams.automation.pipeline",
+        "ds.devops.auto-deploy",
+        "ds.smell.manual-routines",
+    ] {
+        let r = result_of(&result, criterion, "badbyte");
+        assert_eq!(r["status"], "unknown", "{criterion}: {r}");
+        assert_eq!(r["reason"], "error", "{criterion}: {r}");
+        let summary = r["summary"].as_str().expect("summary");
+        assert!(
+            summary.contains(".github/workflows/test.yml could not be read (")
+                && summary.contains(".github/workflows/lint.yml could not be read ("),
+            "{criterion}: {summary}"
+        );
+    }
+    // A CI file exists, read or not: a CI server is in use.
+    assert_eq!(
+        result_of(&result, "ds.smell.limited-ci", "badbyte")["status"],
         "met"
     );
 }

@@ -398,7 +398,7 @@ fn batch_only_services_patches_and_the_root_dockerfile() {
     );
     repo.write(
         "k8s/prod/tuner.yaml",
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: batch-tuner\nspec:\n  replicas: 5\n",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 5\n",
     );
     repo.commit("web, a report CronJob, a prod patch");
     let result = scan_json(&repo.path());

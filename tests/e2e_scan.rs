@@ -322,6 +322,188 @@ fn attestations_turn_manual_into_attested_with_their_lines_as_evidence() {
 }
 
 #[test]
+fn an_uncommitted_attestation_is_not_accepted_and_what_was_read_is_cited() {
+    let (repo, _) = shop();
+    let committed = "attestations:\n  - criterion: ds.process.agile\n    who: Jane Doe <jane@example.com>\n    when: 2026-09-01\n    why: Two-week iterations with reviews\n";
+    repo.write(".evident/attestations.yaml", committed);
+    let sha = repo.commit("attest agile");
+    // Written after the commit, never committed: nobody reviewed it.
+    repo.write(
+        ".evident/attestations.yaml",
+        format!("{committed}  - criterion: ds.process.self-organized\n    who: Jim Roe <jim@example.com>\n    when: 2026-09-02\n    why: Teams pick their own goals\n"),
+    );
+    let result = scan_json(&repo.path());
+    let agile = result_of(&result, "ds.process.agile", "cart");
+    assert_eq!(agile["status"], "attested");
+    let ev = cited(&result, agile);
+    assert_eq!(ev[0]["revision"], sha.as_str(), "{}", ev[0]);
+    assert_eq!(
+        ev[0]["id"],
+        format!("git:shop@{}:.evident/attestations.yaml#L2-L5", &sha[..7]).as_str()
+    );
+    assert_eq!(
+        result_of(&result, "ds.process.self-organized", "cart")["status"],
+        "manual",
+        "the uncommitted entry must not count"
+    );
+    // --worktree reads the working tree, and says so in what it cites.
+    let out = evident(&[
+        "scan",
+        repo.path().to_str().expect("utf-8"),
+        "--worktree",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let org = result_of(&result, "ds.process.self-organized", "cart");
+    assert_eq!(org["status"], "attested", "{org}");
+    let ev = cited(&result, org);
+    assert!(ev[0]["revision"].is_null(), "{}", ev[0]);
+    assert_eq!(
+        ev[0]["id"],
+        "git:shop@worktree:.evident/attestations.yaml#L6-L9"
+    );
+}
+
+const BASE_DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: server
+          image: ghcr.io/acme/web:1.2.3
+          readinessProbe:
+            httpGet: {path: /healthz, port: 8080}
+          livenessProbe:
+            httpGet: {path: /healthz, port: 8080}
+";
+
+/// A base whose Deployment has probes, and an overlay that patches in a container
+/// without any.
+fn kustomized() -> Repo {
+    let repo = Repo::new("kshop");
+    repo.write("k8s/base/web.yaml", BASE_DEPLOYMENT)
+        .write(
+            "k8s/base/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - web.yaml\n",
+        )
+        .write(
+            "k8s/overlays/prod/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\npatches:\n  - path: add-cache.yaml\n",
+        )
+        .write(
+            "k8s/overlays/prod/add-cache.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: cache\n          image: ghcr.io/acme/cache:2.0.0\n",
+        );
+    repo.commit("kustomize");
+    repo
+}
+
+#[test]
+fn a_kustomize_overlay_is_rendered_and_its_container_without_probes_is_judged() {
+    assert!(
+        std::process::Command::new("kubectl")
+            .arg("version")
+            .arg("--client")
+            .output()
+            .is_ok(),
+        "kubectl is needed (scripts/test installs Debian's kubernetes-client)"
+    );
+    let repo = kustomized();
+    let result = scan_json(&repo.path());
+    let hc = result_of(&result, "ds.devops.health-checks", "web");
+    assert_eq!(hc["status"], "not_met", "{hc}");
+    let missing: Vec<&str> = hc["missing"]
+        .as_array()
+        .expect("missing")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        missing.iter().any(
+            |m| m.starts_with("k8s/overlays/prod/kustomization.yaml#L1-L6: ")
+                && m.contains("container cache")
+        ),
+        "{missing:?}"
+    );
+    assert!(
+        result["unreadable"]
+            .as_array()
+            .expect("unreadable")
+            .is_empty(),
+        "{}",
+        result["unreadable"]
+    );
+}
+
+#[test]
+fn without_kubectl_an_overlay_is_disclosed_and_the_containers_it_patches_are_unknown() {
+    let repo = kustomized();
+    let empty = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args([
+            "scan",
+            repo.path().to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ])
+        .env("NO_COLOR", "1")
+        .env("PATH", empty.path())
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run evident");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_valid(&result);
+    let unreadable = result["unreadable"].as_array().expect("unreadable");
+    assert!(
+        unreadable
+            .iter()
+            .any(|u| u["location"] == "k8s/overlays/prod/kustomization.yaml"
+                && u["reason"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("kubectl is not on PATH")),
+        "{unreadable:?}"
+    );
+    for criterion in [
+        "ds.devops.health-checks",
+        "ops.capacity-reactive",
+        "ds.devops.immutable",
+    ] {
+        let r = result_of(&result, criterion, "web");
+        assert_eq!(r["status"], "unknown", "{criterion}: {r}");
+        assert_eq!(r["reason"], "error", "{criterion}: {r}");
+        assert!(
+            r["summary"].as_str().expect("summary").contains(
+                "k8s/overlays/prod/kustomization.yaml: kustomize overlay not rendered: kubectl is not on PATH"
+            ),
+            "{criterion}: {r}"
+        );
+    }
+}
+
+#[test]
 fn scanning_the_online_boutique_corpus_reports_its_known_facts() {
     let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/corpus/online-boutique/kubernetes-manifests");

@@ -8,6 +8,9 @@
 # database is used without any migration tool.
 # Batch workloads count in full: a migration Job or Helm / Argo CD hook Job is the usual
 # runner, and a service made only of batch workloads is judged like any other.
+# A CI file of the service that could not be read makes the verdicts that rest on CI
+# unknown (reason error, naming the file; lib.ci_checked) unless met; a not_met that rests
+# only on evidence outside CI (a database used without migration files) stands, since no unread workflow can undo it.
 package evident.rules.cams.automation.db_migrations
 
 import data.evident.lib
@@ -49,6 +52,8 @@ verdict(svc) := lib.not_applicable("no migration files and no sign of a database
 	not db_signal(svc)
 } else := lib.not_met("the service uses a database but the repository holds no migrations of a migration tool", lib.ev(lib.workloads(svc)), ["migration files of a migration tool"]) if {
 	count(migrations(svc)) == 0
-} else := lib.met(sprintf("migrations (%s) run automatically", [concat(", ", {e.tool | some e in migrations(svc)})]), array.concat(lib.ev(migrations(svc)), lib.ev(runners(svc)))) if {
+} else := lib.ci_checked(svc, ci_verdict(svc))
+
+ci_verdict(svc) := lib.met(sprintf("migrations (%s) run automatically", [concat(", ", {e.tool | some e in migrations(svc)})]), array.concat(lib.ev(migrations(svc)), lib.ev(runners(svc)))) if {
 	count(runners(svc)) > 0
 } else := lib.not_met("migration files exist but no pipeline job or init container runs them", lib.ev(migrations(svc)), ["a CI job or init container that runs the migrations"])

@@ -5,12 +5,14 @@
 # into a throwaway cluster). The parts are listed when missing.
 # Decision: chaining between workflows is not verified yet; jobs in the same repository
 # are taken as one pipeline.
+# A CI file of the service that could not be read makes every verdict but `met` unknown
+# (reason error, naming the file; lib.ci_checked): an unread workflow may hold the job.
 package evident.rules.cams.automation.pipeline
 
 import data.evident.lib
 import rego.v1
 
-result[sid] := verdict(svc) if some sid, svc in input.services
+result[sid] := lib.ci_checked(svc, verdict(svc)) if some sid, svc in input.services
 
 builds(svc) := [j | some j in lib.jobs(svc); some k in j.kinds; k in {"build", "release"}]
 

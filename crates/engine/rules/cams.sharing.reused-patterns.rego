@@ -10,12 +10,14 @@
 # not the organisation's own patterns; only reusable workflows and includes of other
 # repositories of the same owner count when the owner is known, otherwise any reusable
 # workflow counts.
+# A CI file of the service that could not be read makes every verdict but `met` unknown
+# (reason error, naming the file; lib.ci_checked): an unread workflow may hold the job.
 package evident.rules.cams.sharing.reused_patterns
 
 import data.evident.lib
 import rego.v1
 
-result[sid] := verdict(svc) if some sid, svc in input.services
+result[sid] := lib.ci_checked(svc, verdict(svc)) if some sid, svc in input.services
 
 template(ref) if contains(ref, "/.github/workflows/")
 

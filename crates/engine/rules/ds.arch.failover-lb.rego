@@ -9,12 +9,15 @@
 # Batch workloads (Jobs, CronJobs, hooks) are neither replicated nor load balanced: they
 # are not judged, and a service made only of them is not applicable. Each `missing[]`
 # entry names the declaration's file and lines.
+# Kustomize overlays that could not be rendered make any verdict but not_applicable
+# unknown for the workloads they patch (lib.overlay_checked): the base is not what the
+# overlay deploys.
 package evident.rules.ds.arch.failover_lb
 
 import data.evident.lib
 import rego.v1
 
-result[sid] := verdict(svc) if some sid, svc in input.services
+result[sid] := lib.overlay_checked(svc, verdict(svc)) if some sid, svc in input.services
 
 replicas_ok(w) if w.kind == "DaemonSet"
 

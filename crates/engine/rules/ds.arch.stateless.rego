@@ -10,12 +10,15 @@
 # entry with the declaration's file and lines.
 # Batch workloads (Jobs, CronJobs, hooks) run to completion and are not judged; a service
 # made only of them is not applicable.
+# Kustomize overlays that could not be rendered make any verdict but not_applicable
+# unknown for the workloads they patch (lib.overlay_checked): the base is not what the
+# overlay deploys.
 package evident.rules.ds.arch.stateless
 
 import data.evident.lib
 import rego.v1
 
-result[sid] := verdict(svc) if some sid, svc in input.services
+result[sid] := lib.overlay_checked(svc, verdict(svc)) if some sid, svc in input.services
 
 stateless_kinds := {"Deployment", "Rollout"}
 

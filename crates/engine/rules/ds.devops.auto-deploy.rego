@@ -7,18 +7,23 @@
 # carry an Argo CD / Flux manager.
 # Not met: the only deploy jobs are started by hand, or (with Kubernetes) nothing
 # reconciles the live workloads either.
+# Unknown: the deploy jobs are started by triggers kept outside the repository (Cloud
+# Build triggers live in the Google Cloud project; Buildkite, Jenkins job settings):
+# not counted as started by hand, since the repository cannot say what starts them.
 # Unknown: nothing in the repository deploys it and no cluster was read. Central GitOps
 # repositories are common, so the absence of a deploy job here is not proof that nothing
 # deploys the service automatically.
 # Decisions: publishing images or charts is a release, not a deploy; pull-request
 # deploys are previews and do not count; installing into a cluster the same job creates
 # (kind, k3d, minikube) is a test.
+# A CI file of the service that could not be read makes every verdict but `met` unknown
+# (reason error, naming the file; lib.ci_checked): an unread workflow may hold the job.
 package evident.rules.ds.devops.auto_deploy
 
 import data.evident.lib
 import rego.v1
 
-result[sid] := verdict(svc) if some sid, svc in input.services
+result[sid] := lib.ci_checked(svc, verdict(svc)) if some sid, svc in input.services
 
 verdict(svc) := lib.met(sprintf("deployed automatically by %s", [refs]), lib.ev(jobs)) if {
 	jobs := lib.automatic_deploy_jobs(svc)
@@ -32,12 +37,15 @@ verdict(svc) := lib.met(sprintf("deployed automatically by %s", [refs]), lib.ev(
 	lib.ok("kubernetes")
 	live := lib.live_gitops(svc)
 	count(live) > 0
+} else := lib.external_trigger_unknown(jobs) if {
+	jobs := lib.external_deploy_jobs(svc)
+	count(jobs) > 0
 } else := lib.not_met(
 	sprintf("deploy jobs run only when started by hand: %s", [refs]),
 	lib.ev(jobs),
 	["a deploy triggered by push, tag or schedule"],
 ) if {
-	jobs := lib.deploy_jobs(svc)
+	jobs := lib.hand_deploy_jobs(svc)
 	count(jobs) > 0
 	refs := concat(", ", [lib.job_ref(j) | some j in jobs])
 } else := lib.access_gap(lib.workload_resources, "GitOps managers of live workloads") if {

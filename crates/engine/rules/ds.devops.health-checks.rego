@@ -14,12 +14,15 @@
 # (`lib.service_dockerfiles`, `lib.service_compose_services`), never from every file of
 # the repository; a service with neither is unknown until a cluster is read.
 # Not met lists each container and the probe it lacks.
+# Kustomize overlays that could not be rendered make any verdict but not_applicable
+# unknown for the workloads they patch (lib.overlay_checked): the base is not what the
+# overlay deploys.
 package evident.rules.ds.devops.health_checks
 
 import data.evident.lib
 import rego.v1
 
-result[sid] := verdict(svc) if some sid, svc in input.services
+result[sid] := lib.overlay_checked(svc, verdict(svc)) if some sid, svc in input.services
 
 # The probes an app container lacks.
 probe_gaps(c) := [gap | some gap in ["readiness", "liveness or startup"]; gap_applies(c, gap)]

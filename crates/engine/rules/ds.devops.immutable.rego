@@ -11,12 +11,15 @@
 # of them is judged on them. The live workloads are judged when a cluster was read and
 # runs the service, else the declared ones (`lib.all_judged_workloads`). Each `missing[]`
 # entry names the declaration's file and lines.
+# Kustomize overlays that could not be rendered make any verdict but not_applicable
+# unknown for the workloads they patch (lib.overlay_checked): the base is not what the
+# overlay deploys.
 package evident.rules.ds.devops.immutable
 
 import data.evident.lib
 import rego.v1
 
-result[sid] := verdict(svc) if some sid, svc in input.services
+result[sid] := lib.overlay_checked(svc, verdict(svc)) if some sid, svc in input.services
 
 all_workloads(svc) := lib.all_judged_workloads(svc)
 

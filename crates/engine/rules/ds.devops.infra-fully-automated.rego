@@ -7,6 +7,9 @@
 # cluster was read.
 # Batch workloads (Jobs, CronJobs, hooks) are live resources too: each needs a manager,
 # and a service made only of them is judged like any other.
+# A CI file of the service that could not be read makes the verdicts that rest on CI
+# unknown (reason error, naming the file; lib.ci_checked) unless met; a not_met that rests
+# only on evidence outside CI (live resources without a manager) stands, since no unread workflow can undo it.
 package evident.rules.ds.devops.infra_fully_automated
 
 import data.evident.lib
@@ -18,7 +21,14 @@ appliers(svc) := array.concat([j | some j in lib.jobs(svc); lib.has_kind(j, "inf
 
 unmanaged(svc) := [w | some w in lib.live_workloads(svc); count(w.managers) == 0]
 
-verdict(svc) := lib.not_met("no CI job applies infrastructure code and no GitOps configuration syncs it", [], ["terraform/pulumi apply from CI, or Argo CD / Flux"]) if {
+verdict(svc) := lib.not_met("live resources without a manager", lib.ev(unmanaged(svc)), [sprintf("%s has no manager", [lib.workload_ref(w)]) | some w in unmanaged(svc)]) if {
+	lib.ok("kubernetes")
+	not lib.has_access_gap(lib.workload_resources)
+	count(unmanaged(svc)) > 0
+	count(lib.broken_ci_files(svc)) > 0
+} else := lib.ci_checked(svc, ci_verdict(svc))
+
+ci_verdict(svc) := lib.not_met("no CI job applies infrastructure code and no GitOps configuration syncs it", [], ["terraform/pulumi apply from CI, or Argo CD / Flux"]) if {
 	count(appliers(svc)) == 0
 } else := lib.unknown("kubernetes", "infrastructure is applied from CI or GitOps; live managers not checked") if {
 	not lib.ok("kubernetes")

@@ -10,12 +10,14 @@
 # names), its burn-rate alerts, and blackbox `probe_success` series whose probed URL
 # names the service. Otherwise, unknown while Prometheus is not read or its rules or
 # synthetic parts did not answer; not met once they did.
+# A CI file of the service that could not be read makes every verdict but `met` unknown
+# (reason error, naming the file; lib.ci_checked): an unread workflow may hold the job.
 package evident.rules.ds.devops.sla_monitored
 
 import data.evident.lib
 import rego.v1
 
-result[sid] := verdict(svc) if some sid, svc in input.services
+result[sid] := lib.ci_checked(svc, verdict(svc)) if some sid, svc in input.services
 
 slo_records(svc) := array.concat([r |
 	some r in lib.records(svc)

@@ -17,12 +17,15 @@
 # Batch workloads (Jobs, CronJobs, hooks) are not rolled out: a service made only of them
 # is not applicable, before its `up` history is looked at (a finished Job's target is
 # down by design). Each `missing[]` entry names the declaration's file and lines.
+# Kustomize overlays that could not be rendered make any verdict but not_applicable
+# unknown for the workloads they patch (lib.overlay_checked): the base is not what the
+# overlay deploys.
 package evident.rules.ds.devops.zero_downtime
 
 import data.evident.lib
 import rego.v1
 
-result[sid] := verdict(svc) if some sid, svc in input.services
+result[sid] := lib.overlay_checked(svc, verdict(svc)) if some sid, svc in input.services
 
 keeps_capacity(w) if w.progressive_delivery != null
 

@@ -5,6 +5,10 @@
 # - no branch has lived over 30 days with more than 50 commits its default branch lacks
 #   (age = the oldest such commit; remote and local branches, the default branch
 #   excluded);
+# - branches never meant to be merged are not counted, and the summary names them: the
+#   publishing branch `gh-pages` (GitHub Pages serves it; it is never merged back) and
+#   any branch that shares no commit with the default branch (an orphan branch of built
+#   sites, charts or assets). The probe lists them in `excluded_branches` with why;
 # - the median merged change is under 400 lines, pooled over all repositories. A merged
 #   change is a commit on the default branch's first-parent line (merge commit, squashed
 #   pull request or direct push); its size is lines added plus deleted against its first
@@ -35,6 +39,12 @@ result := lib.unknown("git_history", "no repository history could be read") if {
 	count(repos) == 0
 } else := lib.insufficient(sprintf("no merged change in the last %d days to measure", [repos[0].window_days]), evidence) if {
 	count(sizes) == 0
-} else := lib.with_history_notes(lib.met(sprintf("median merged change %d lines over %d change(s) in %d repositories; no branch over 30 days with more than 50 unmerged commits", [lib.median(sizes), count(sizes), count(repos)]), evidence), repos) if {
+} else := excluded_note(lib.with_history_notes(lib.met(sprintf("median merged change %d lines over %d change(s) in %d repositories; no branch over 30 days with more than 50 unmerged commits", [lib.median(sizes), count(sizes), count(repos)]), evidence), repos)) if {
 	count(branch_gaps) + count(size_gaps) == 0
-} else := lib.with_history_notes(lib.not_met(sprintf("%d long-lived branch(es); median merged change %d lines", [count(long_branches), lib.median(sizes)]), evidence, array.concat(branch_gaps, size_gaps)), repos)
+} else := excluded_note(lib.with_history_notes(lib.not_met(sprintf("%d long-lived branch(es); median merged change %d lines", [count(long_branches), lib.median(sizes)]), evidence, array.concat(branch_gaps, size_gaps)), repos))
+
+excluded := [sprintf("%s (%s)", [b.name, b.why]) | some r in repos; some b in object.get(r, "excluded_branches", [])]
+
+excluded_note(v) := v if count(excluded) == 0
+
+excluded_note(v) := lib.with_note(v, sprintf("not counted, never merged by design: %s", [concat(", ", excluded)])) if count(excluded) > 0

@@ -5,12 +5,14 @@
 # the last 30 days, the default branch requires a status check) is reported as not
 # checked until a GitHub source is configured, and then gates.
 # Not met: no CI file, or no test job on those triggers (the result lists what runs).
+# A CI file of the service that could not be read makes every verdict but `met` unknown
+# (reason error, naming the file; lib.ci_checked): an unread workflow may hold the job.
 package evident.rules.ds.process.ci_all
 
 import data.evident.lib
 import rego.v1
 
-result[sid] := verdict(svc) if some sid, svc in input.services
+result[sid] := lib.ci_checked(svc, verdict(svc)) if some sid, svc in input.services
 
 on_every_change(j) if j.triggers.push_default_branch
 

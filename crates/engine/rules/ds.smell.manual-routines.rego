@@ -4,9 +4,15 @@
 # (workflow_dispatch, `when: manual`), or (with Kubernetes) live workloads carry no manager.
 # Absent (met): a deploy runs automatically or GitOps applies it; the live-resource part
 # is noted as not checked when no cluster was read.
-# Unknown: nothing in the repository deploys it and no cluster was read.
+# Unknown: nothing in the repository deploys it and no cluster was read; or the deploy
+# jobs are started by triggers kept outside the repository (Cloud Build triggers live in
+# the Google Cloud project, Buildkite and Jenkins job settings): such a job is not
+# counted as started by hand, since nobody can tell from the repository what starts it.
 # Batch workloads (Jobs, CronJobs, hooks) are live resources too: a hand-applied CronJob
 # is a manual routine, and a service made only of them is judged like any other.
+# A CI file of the service that could not be read makes the verdicts that rest on CI
+# unknown (reason error, naming the file; lib.ci_checked) unless met; the not_met for
+# live workloads without a manager rests on the cluster only and stands.
 package evident.rules.ds.smell.manual_routines
 
 import data.evident.lib
@@ -24,19 +30,24 @@ verdict(svc) := lib.not_met(
 	lib.ok("kubernetes")
 	ws := unmanaged(svc)
 	count(ws) > 0
-} else := live_note(lib.met(sprintf("deploys run automatically: %s", [refs]), lib.ev(jobs))) if {
+} else := lib.ci_checked(svc, ci_verdict(svc))
+
+ci_verdict(svc) := live_note(lib.met(sprintf("deploys run automatically: %s", [refs]), lib.ev(jobs))) if {
 	jobs := lib.automatic_deploy_jobs(svc)
 	count(jobs) > 0
 	refs := concat(", ", [lib.job_ref(j) | some j in jobs])
 } else := live_note(lib.met("GitOps configuration applies the service", lib.ev(cfg))) if {
 	cfg := lib.gitops_config(svc)
 	count(cfg) > 0
+} else := lib.external_trigger_unknown(jobs) if {
+	jobs := lib.external_deploy_jobs(svc)
+	count(jobs) > 0
 } else := lib.not_met(
 	sprintf("every deploy is started by hand: %s", [concat(", ", [lib.job_ref(j) | some j in jobs])]),
 	lib.ev(jobs),
 	["an automatic deploy trigger"],
 ) if {
-	jobs := lib.deploy_jobs(svc)
+	jobs := lib.hand_deploy_jobs(svc)
 	count(jobs) > 0
 } else := lib.access_gap(lib.workload_resources, "live managers") if {
 	lib.has_access_gap(lib.workload_resources)

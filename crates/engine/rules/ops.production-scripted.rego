@@ -6,12 +6,14 @@
 # Unknown: none of that in the repository and no cluster was read: deploy scripts often
 # live in a central platform repository.
 # Not met: with Kubernetes read, nothing manages the live workloads either.
+# A CI file of the service that could not be read makes every verdict but `met` unknown
+# (reason error, naming the file; lib.ci_checked): an unread workflow may hold the job.
 package evident.rules.ops.production_scripted
 
 import data.evident.lib
 import rego.v1
 
-result[sid] := verdict(svc) if some sid, svc in input.services
+result[sid] := lib.ci_checked(svc, verdict(svc)) if some sid, svc in input.services
 
 verdict(svc) := lib.met(sprintf("deployed by pipeline jobs %s", [refs]), lib.ev(jobs)) if {
 	jobs := lib.deploy_jobs(svc)

@@ -250,8 +250,40 @@ fn three_copies(i: &mut Value) {
     }
 }
 
+/// A second workflow of `web`, the one that held the test job, could not be read.
+fn broken_workflow(i: &mut Value) {
+    drop_jobs_of_kind(i, "test");
+    repo(i)["ci"]["files"]
+        .as_array_mut()
+        .expect("files")
+        .push(json!({"path": ".github/workflows/test.yaml", "system": "github-actions", "evidence": "E-ci-broken",
+                     "error": "stream did not contain valid UTF-8"}));
+}
+
+/// `web` is deployed only by a Cloud Build file, whose triggers live in the Google Cloud
+/// project (the probe writes `external-trigger`, not automatic).
+fn cloud_build_deploy(i: &mut Value) {
+    drop_jobs_of_kind(i, "deploy");
+    let mut cb = job(
+        "cloudbuild.yaml#steps",
+        &["build", "deploy"],
+        1,
+        "E-cloudbuild",
+    );
+    cb["system"] = json!("cloud-build");
+    cb["path"] = json!("cloudbuild.yaml");
+    cb["deploy_targets"] = json!(["gke-deploy"]);
+    cb["automatic"] = json!(false);
+    cb["triggers"] = json!({"push_default_branch": false, "push_other": false, "pull_request": false,
+                            "tag": false, "schedule": false, "manual": false, "other": ["external-trigger"]});
+    jobs(i).push(cb);
+}
+
 fn cases() -> Vec<(&'static str, Status, Mutation)> {
     vec![
+        ("ds.process.ci-all", Unknown, broken_workflow),
+        ("ds.devops.auto-deploy", Unknown, cloud_build_deploy),
+        ("ds.smell.manual-routines", Unknown, cloud_build_deploy),
         // ds.org.no-big-projects (estate)
         ("ds.org.no-big-projects", Met, history),
         ("ds.org.no-big-projects", NotMet, |i| {
@@ -1322,4 +1354,206 @@ fn copies_of_one_declaration_are_counted_per_container_and_located() {
         r.missing,
         ["kustomize/base/web.yaml#L1-L38: Deployment/web: no PodDisruptionBudget covers it"]
     );
+}
+
+#[test]
+fn an_unreadable_ci_file_makes_every_ci_verdict_but_met_unknown_naming_the_file() {
+    let ev = evaluator();
+    let mut input = base_input();
+    broken_workflow(&mut input);
+    drop_jobs_of_kind(&mut input, "deploy");
+    let results = evaluate(&ev, &input);
+    for criterion in [
+        "ds.process.ci-all",
+        "cams.automation.pipeline",
+        "ds.devops.auto-deploy",
+        "ds.smell.manual-routines",
+        "ops.production-scripted",
+    ] {
+        let r = result_of(&results, criterion);
+        assert_eq!(r.status, Unknown, "{criterion}: {}", r.summary);
+        assert_eq!(r.reason.as_deref(), Some("error"), "{criterion}");
+        assert!(
+            r.summary.starts_with(
+                "CI not fully read: .github/workflows/test.yaml could not be read (stream did not contain valid UTF-8)"
+            ),
+            "{criterion}: {}",
+            r.summary
+        );
+        assert!(
+            r.evidence.contains(&"E-ci-broken".to_owned()),
+            "{criterion}"
+        );
+        assert_eq!(
+            r.missing,
+            vec![".github/workflows/test.yaml: stream did not contain valid UTF-8".to_owned()],
+            "{criterion}"
+        );
+    }
+    // What the files read already prove stands: the other workflow deploys on push and
+    // reuses a template.
+    let mut input = base_input();
+    broken_workflow(&mut input);
+    let kept = evaluate(&ev, &input);
+    for criterion in ["cams.sharing.reused-patterns", "ds.devops.auto-deploy"] {
+        let r = result_of(&kept, criterion);
+        assert_eq!(r.status, Met, "{criterion}: {}", r.summary);
+    }
+    // A CI file exists: a CI server is in use.
+    assert_eq!(result_of(&results, "ds.smell.limited-ci").status, Met);
+    // Without the broken file the same jobs are a confident not_met.
+    let mut whole = base_input();
+    drop_jobs_of_kind(&mut whole, "test");
+    let (status, why) = status_of(&evaluate(&ev, &whole), "ds.process.ci-all", "web");
+    assert_eq!(status, NotMet, "{why}");
+}
+
+#[test]
+fn a_cloud_build_deploy_is_not_started_by_hand_its_trigger_is_not_in_the_repository() {
+    let ev = evaluator();
+    let mut input = base_input();
+    cloud_build_deploy(&mut input);
+    let results = evaluate(&ev, &input);
+    for criterion in ["ds.smell.manual-routines", "ds.devops.auto-deploy"] {
+        let r = result_of(&results, criterion);
+        assert_eq!(r.status, Unknown, "{criterion}: {}", r.summary);
+        assert_eq!(r.reason.as_deref(), Some("not_configured"), "{criterion}");
+        assert_eq!(
+            r.summary,
+            "deploys run from cloudbuild.yaml#steps (cloudbuild.yaml:1-10); what starts them is not readable from the repository: the trigger lives in Cloud Build (the Google Cloud project's build triggers)",
+            "{criterion}"
+        );
+        assert_eq!(r.evidence, vec!["E-cloudbuild".to_owned()], "{criterion}");
+    }
+    // It is still a scripted deploy.
+    assert_eq!(result_of(&results, "ops.production-scripted").status, Met);
+    // Other evidence decides: a live GitOps manager makes the deploy automatic.
+    live_cluster(&mut input);
+    live_web(&mut input)["managers"] =
+        json!([{"tool": "argocd", "via": "label argocd.argoproj.io/instance"}]);
+    let r = status_of(&evaluate(&ev, &input), "ds.devops.auto-deploy", "web");
+    assert_eq!(r.0, Met, "{}", r.1);
+    // A hand-started deploy beside it is still not proof that every deploy is manual.
+    let mut input = base_input();
+    cloud_build_deploy(&mut input);
+    let mut manual = job("release", &["deploy"], 120, "E-job-release");
+    manual["automatic"] = json!(false);
+    manual["triggers"] = json!({"push_default_branch": false, "push_other": false, "pull_request": false,
+                                "tag": false, "schedule": false, "manual": true, "other": []});
+    jobs(&mut input).push(manual);
+    let (status, _) = status_of(&evaluate(&ev, &input), "ds.smell.manual-routines", "web");
+    assert_eq!(status, Unknown);
+}
+
+#[test]
+fn publishing_branches_are_not_big_projects_and_the_summary_names_them() {
+    let ev = evaluator();
+    let mut input = base_input();
+    history(&mut input);
+    // gh-pages carries hundreds of commits nobody merges: the probe set it aside.
+    history_repo(&mut input)["excluded_branches"] = json!([
+        {"name": "gh-pages", "why": "publishing branch (GitHub Pages), never merged"}
+    ]);
+    let (status, why) = status_of(&evaluate(&ev, &input), "ds.org.no-big-projects", "web");
+    assert_eq!(status, Met, "{why}");
+    assert!(
+        why.contains("not counted, never merged by design: gh-pages (publishing branch (GitHub Pages), never merged)"),
+        "{why}"
+    );
+}
+
+/// A kustomize overlay of `web`'s repository patches its Deployment and could not be
+/// rendered (the git probe marks the workload).
+fn unrendered_overlay(i: &mut Value) {
+    web(i)["unrendered_overlay"] = json!(
+        "k8s/overlays/prod/kustomization.yaml: kustomize overlay not rendered: kubectl is not on PATH"
+    );
+}
+
+#[test]
+fn an_unrendered_overlay_makes_the_container_criteria_of_what_it_patches_unknown() {
+    let ev = evaluator();
+    let mut input = base_input();
+    unrendered_overlay(&mut input);
+    let results = evaluate(&ev, &input);
+    for criterion in [
+        "ds.devops.health-checks",
+        "ops.capacity-reactive",
+        "ds.devops.zero-downtime",
+        "ds.arch.stateless",
+        "ds.devops.immutable",
+        "ds.arch.failover-lb",
+    ] {
+        let r = result_of(&results, criterion);
+        assert_eq!(r.status, Unknown, "{criterion}: {}", r.summary);
+        assert_eq!(r.reason.as_deref(), Some("error"), "{criterion}");
+        assert!(
+            r.summary.starts_with(
+                "Deployment/web is changed by an overlay evident could not render: k8s/overlays/prod/kustomization.yaml: kustomize overlay not rendered: kubectl is not on PATH (from the bases alone: "
+            ),
+            "{criterion}: {}",
+            r.summary
+        );
+        assert_eq!(
+            r.missing,
+            vec!["E-wl-web: k8s/overlays/prod/kustomization.yaml: kustomize overlay not rendered: kubectl is not on PATH".to_owned()],
+            "{criterion}"
+        );
+    }
+    // A live cluster shows what runs: the overlay no longer matters.
+    live_cluster(&mut input);
+    let (status, why) = status_of(&evaluate(&ev, &input), "ds.devops.health-checks", "web");
+    assert_eq!(status, Met, "{why}");
+}
+
+#[test]
+fn verdicts_on_what_could_not_be_read_snapshot() {
+    let ev = evaluator();
+    let mut lines = Vec::new();
+    let cases: [(&str, Mutation, &[&str]); 3] = [
+        (
+            "broken workflow",
+            broken_workflow,
+            &[
+                "ds.process.ci-all",
+                "ds.smell.limited-ci",
+                "cams.automation.pipeline",
+            ],
+        ),
+        (
+            "cloud build deploy",
+            cloud_build_deploy,
+            &[
+                "ds.devops.auto-deploy",
+                "ds.smell.manual-routines",
+                "ops.production-scripted",
+            ],
+        ),
+        (
+            "unrendered overlay",
+            unrendered_overlay,
+            &["ds.devops.health-checks", "ops.capacity-reactive"],
+        ),
+    ];
+    for (name, mutate, criteria) in cases {
+        let mut input = base_input();
+        mutate(&mut input);
+        let results = evaluate(&ev, &input);
+        for criterion in criteria {
+            let r = result_of(&results, criterion);
+            lines.push(format!(
+                "{name}: {} [{}{}] {} | evidence: {} | missing: {}",
+                r.criterion,
+                r.status,
+                r.reason
+                    .as_deref()
+                    .map(|x| format!(", {x}"))
+                    .unwrap_or_default(),
+                r.summary,
+                r.evidence.join(" "),
+                r.missing.join("; ")
+            ));
+        }
+    }
+    insta::assert_snapshot!(lines.join("\n"));
 }

@@ -66,6 +66,11 @@ pub struct Container {
     pub startup_probe: bool,
     /// Resource requests (`cpu`, `memory`, ...), as strings.
     pub requests: BTreeMap<String, String>,
+    /// Resources whose request was not written and is the limit's value, as the API
+    /// server defaults it (a limit without a request for the same resource sets the
+    /// request to the limit), so `requests` says what the scheduler reserves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests_from_limits: Vec<String>,
     /// Resource limits, as strings.
     pub limits: BTreeMap<String, String>,
     /// securityContext.readOnlyRootFilesystem, when set.
@@ -452,6 +457,9 @@ fn container(c: &Value, mesh_injected: bool, init: bool) -> Option<Container> {
             })
         })
         .collect();
+    let limits = string_map(get(c, &["resources", "limits"]));
+    let (requests, requests_from_limits) =
+        effective_requests(string_map(get(c, &["resources", "requests"])), &limits);
     Some(Container {
         name,
         image,
@@ -459,8 +467,9 @@ fn container(c: &Value, mesh_injected: bool, init: bool) -> Option<Container> {
         readiness_probe: c.get("readinessProbe").is_some_and(|p| !p.is_null()),
         liveness_probe: c.get("livenessProbe").is_some_and(|p| !p.is_null()),
         startup_probe: c.get("startupProbe").is_some_and(|p| !p.is_null()),
-        requests: string_map(get(c, &["resources", "requests"])),
-        limits: string_map(get(c, &["resources", "limits"])),
+        requests,
+        requests_from_limits,
+        limits,
         read_only_root_filesystem: get(c, &["securityContext", "readOnlyRootFilesystem"])
             .and_then(Value::as_bool),
         ports,
@@ -469,6 +478,24 @@ fn container(c: &Value, mesh_injected: bool, init: bool) -> Option<Container> {
         env_ip_literals,
         pre_stop: get(c, &["lifecycle", "preStop"]).is_some_and(|p| !p.is_null()),
     })
+}
+
+/// The requests Kubernetes applies: each resource (cpu, memory, ...) with a limit and no
+/// request of its own gets the limit as its request, one resource at a time (a memory
+/// request does not stop cpu from defaulting). Returns the requests and the resources
+/// that were defaulted, so the facts show which values were not written.
+fn effective_requests(
+    mut requests: BTreeMap<String, String>,
+    limits: &BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, Vec<String>) {
+    let mut defaulted = Vec::new();
+    for (resource, limit) in limits {
+        if !requests.contains_key(resource) {
+            requests.insert(resource.clone(), limit.clone());
+            defaulted.push(resource.clone());
+        }
+    }
+    (requests, defaulted)
 }
 
 /// Resolves maxUnavailable (an int or `N%`) against a replica count, rounding down.
@@ -696,9 +723,22 @@ fn label_of(template_labels: &Labels, object_labels: &Labels, keys: &[&str]) -> 
     })
 }
 
+/// The name an object is known by: `metadata.name`, else, for an object created with
+/// `metadata.generateName` (Jobs made by `kubectl create`, hooks), the prefix followed by
+/// `(generated)`, since the API server appends a random suffix nobody can predict. Such
+/// objects are judged like named ones; the name says it was not written in full.
+pub fn object_name(metadata: &Value) -> Option<String> {
+    if let Some(name) = s(metadata, &["name"]).filter(|n| !n.is_empty()) {
+        return Some(name.to_owned());
+    }
+    s(metadata, &["generateName"])
+        .filter(|n| !n.is_empty())
+        .map(|prefix| format!("{prefix}(generated)"))
+}
+
 fn workload(kind: &str, obj: &Value, evidence: &str) -> Option<Workload> {
     let metadata = obj.get("metadata")?;
-    let name = s(metadata, &["name"])?.to_owned();
+    let name = object_name(metadata)?;
     let namespace = s(metadata, &["namespace"]).unwrap_or("default").to_owned();
     let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
     let (template_meta, pod_spec) = match kind {
@@ -892,13 +932,14 @@ pub fn extract_with_pods(objects: &[SourcedObject], pods: &[OwnedPod]) -> Cluste
             continue;
         };
         *facts.kinds.entry(format!("{api} {kind}")).or_default() += 1;
-        let Some(name) = s(obj, &["metadata", "name"]) else {
+        let Some(name) = obj.get("metadata").and_then(object_name) else {
             facts.skipped.push(Skipped {
                 evidence: evidence.to_owned(),
-                reason: format!("{kind} without metadata.name"),
+                reason: format!("{kind} without metadata.name or metadata.generateName"),
             });
             continue;
         };
+        let name = name.as_str();
         let namespace = s(obj, &["metadata", "namespace"]).unwrap_or("default");
         let owners = owner_kinds(obj);
         match kind {

@@ -584,3 +584,56 @@ fn gitops_controllers_are_managers_and_cluster_components() {
     assert_eq!(facts.gitops_controllers.len(), 1);
     assert_eq!(facts.gitops_controllers[0].tool, "argocd");
 }
+
+#[test]
+fn a_limit_without_a_request_is_the_request_per_resource() {
+    let mut limited = app("server");
+    limited["resources"] =
+        json!({"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"memory": "128Mi"}});
+    let mut only_limits = app("worker");
+    only_limits["resources"] = json!({"limits": {"cpu": "1", "memory": "1Gi"}});
+    let facts = extract(&objects(vec![deployment(
+        "web",
+        json!({}),
+        json!([limited, only_limits, app("bare")]),
+    )]));
+    let cs = &facts.workloads["Deployment/shop/web"].containers;
+    // memory was requested; cpu defaults to its limit, as the API server does.
+    assert_eq!(cs[0].requests["memory"], "128Mi");
+    assert_eq!(cs[0].requests["cpu"], "500m");
+    assert_eq!(cs[0].requests_from_limits, ["cpu"]);
+    assert_eq!(cs[1].requests["cpu"], "1");
+    assert_eq!(cs[1].requests["memory"], "1Gi");
+    assert_eq!(cs[1].requests_from_limits, ["cpu", "memory"]);
+    // No limits, no requests: nothing to default.
+    assert!(cs[2].requests.is_empty());
+    assert!(cs[2].requests_from_limits.is_empty());
+}
+
+#[test]
+fn objects_with_generate_name_are_judged_and_named_by_their_prefix() {
+    let facts = extract(&objects(vec![
+        json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"generateName": "migrate-", "namespace": "shop"},
+               "spec": {"template": {"spec": {"containers": [{"name": "m", "image": "flyway/flyway:10.0.0"}], "restartPolicy": "Never"}}}}),
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "debug-"}, "spec": {"containers": [{"name": "sh", "image": "busybox"}]}}),
+        json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"namespace": "shop"}, "spec": {}}),
+    ]));
+    let keys: Vec<&String> = facts.workloads.keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "Job/shop/migrate-(generated)",
+            "Pod/default/debug-(generated)"
+        ]
+    );
+    let job = &facts.workloads["Job/shop/migrate-(generated)"];
+    assert_eq!(job.name, "migrate-(generated)");
+    assert!(job.batch);
+    assert_eq!(facts.bare_pods, ["Pod/default/debug-(generated)"]);
+    // Neither a name nor a prefix: set aside and said so.
+    assert_eq!(facts.skipped.len(), 1);
+    assert_eq!(
+        facts.skipped[0].reason,
+        "Job without metadata.name or metadata.generateName"
+    );
+}

@@ -5,10 +5,15 @@ use evident_core::{ScanContext, SourceReport, SourceStatus};
 use evident_engine::ATTESTATION_PATH;
 use evident_engine::attest::{AttestationOrigin, AttestationSet};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Reads every repository's attestations; their evidence goes into `evidence`. A
 /// malformed file is a source problem and is ignored; the scan goes on.
+///
+/// The file is read from the commit at HEAD (as the git probe reads every file) unless
+/// the scan reads the working tree (`--worktree`, or a plain directory): an uncommitted
+/// attestation has no author, date or review trail, so it must not turn `manual` into
+/// `attested`, and the evidence cites the revision that was actually read.
 pub fn load(
     facts: &Value,
     ctx: &ScanContext,
@@ -24,17 +29,38 @@ pub fn load(
             continue;
         };
         let path = PathBuf::from(root).join(ATTESTATION_PATH);
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
+        // Read where the scan reads (the commit at HEAD unless --worktree), and cite
+        // the revision it was read at: an attestation nobody committed is not one.
+        let file = match evident_probe_git::read_committed(
+            Path::new(root),
+            ATTESTATION_PATH,
+            ctx.worktree,
+        ) {
+            Ok(Some(file)) => file,
+            Ok(None) => continue,
+            Err(e) => {
+                problems.push(SourceReport::new(
+                    "attestations",
+                    path.display().to_string(),
+                    SourceStatus::Error,
+                    Some(format!(
+                        "could not read {ATTESTATION_PATH}: {e}; attestations of this repository are ignored"
+                    )),
+                ));
+                continue;
+            }
         };
-        let head = repo.get("head").and_then(Value::as_str);
-        let short = head.map_or_else(|| "worktree".to_owned(), |h| h.chars().take(7).collect());
+        let revision = file.revision;
+        let short = revision
+            .as_deref()
+            .map_or_else(|| "worktree".to_owned(), |h| h.chars().take(7).collect());
         let origin = AttestationOrigin {
             id_prefix: format!("git:{key}@{short}:"),
             source: root.to_owned(),
-            revision: head.map(str::to_owned),
+            revision,
             observed_at: ctx.observed_at.clone(),
         };
+        let text = file.text;
         match AttestationSet::parse(&text, &origin, &ctx.redactor) {
             Ok((s, records)) => {
                 set.items.extend(s.items);

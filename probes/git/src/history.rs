@@ -107,6 +107,19 @@ pub(crate) struct StaleBranch {
     pub evidence: String,
 }
 
+/// A branch set aside from the stale-branch count because it is never meant to be merged:
+/// a publishing branch (`gh-pages`, GitHub Pages' own) or a branch that shares no commit
+/// with the default branch (an orphan branch of built docs, charts or assets). Its
+/// commits are not a project waiting to land.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub(crate) struct ExcludedBranch {
+    pub name: String,
+    pub why: String,
+}
+
+/// Branch names that publish and are never merged into the default branch.
+const PUBLISHING_BRANCHES: [&str; 1] = ["gh-pages"];
+
 /// `facts.git_history.repos.<key>` (docs/facts.md).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub(crate) struct HistoryFacts {
@@ -136,6 +149,8 @@ pub(crate) struct HistoryFacts {
     pub median_release_diff_lines: Option<u64>,
     pub stale_branches: Vec<StaleBranch>,
     pub branches_examined: usize,
+    /// Branches not counted as stale, and why (publishing or unrelated history).
+    pub excluded_branches: Vec<ExcludedBranch>,
     pub evidence: String,
     pub release_evidence: Option<String>,
 }
@@ -250,29 +265,55 @@ fn reachable_set(
     Ok(Some(set))
 }
 
-/// Commits reachable from `branch` that `merged` lacks: how many (up to `cap`) and the
-/// oldest commit time among them. `None` when the branch is fully merged.
+/// What a branch holds that the default branch lacks.
+struct Unmerged {
+    ahead: usize,
+    oldest: i64,
+    /// False only when the whole walk (not cut by the cap) met no commit of the default
+    /// branch: the branch has no common ancestor with it.
+    shares_history: bool,
+}
+
+/// The cache key of whether a branch tip shares history with the default branch tip.
+fn shared_key(branch: Oid, tip: Oid) -> String {
+    format!("bs:{branch}..{tip}")
+}
+
+/// Commits reachable from `branch` that `merged` lacks: how many (up to `cap`), the
+/// oldest commit time among them, and whether the walk reached the default branch's
+/// history. `None` when the branch is fully merged.
 fn unmerged(
     repo: &Repository,
     branch: Oid,
     merged: &HashSet<Oid>,
     cap: usize,
-) -> Result<Option<(usize, i64)>, git2::Error> {
+) -> Result<Option<Unmerged>, git2::Error> {
     let mut stack = vec![branch];
     let mut seen: HashSet<Oid> = HashSet::new();
     let mut oldest = i64::MAX;
+    let mut met_default = false;
+    let mut cut = false;
     while let Some(oid) = stack.pop() {
-        if merged.contains(&oid) || !seen.insert(oid) {
+        if merged.contains(&oid) {
+            met_default = true;
+            continue;
+        }
+        if !seen.insert(oid) {
             continue;
         }
         if seen.len() > cap {
+            cut = true;
             break;
         }
         let commit = repo.find_commit(oid)?;
         oldest = oldest.min(commit.time().seconds());
         stack.extend(commit.parent_ids());
     }
-    Ok((!seen.is_empty()).then_some((seen.len(), oldest)))
+    Ok((!seen.is_empty()).then_some(Unmerged {
+        ahead: seen.len(),
+        oldest,
+        shares_history: met_default || cut,
+    }))
 }
 
 fn branch_tip(repo: &Repository, branch: &str) -> Option<Oid> {
@@ -583,7 +624,8 @@ fn read_history(
         releases = releases.len(),
         "history: releases read"
     );
-    let (stale_branches, branches_examined) = walk.stale_branches(now.timestamp())?;
+    let (stale_branches, branches_examined, excluded_branches) =
+        walk.stale_branches(now.timestamp())?;
     tracing::debug!(
         repo = key,
         elapsed_ms = walk.elapsed_ms(),
@@ -601,6 +643,7 @@ fn read_history(
         release_evidence,
         stale_branches,
         branches_examined,
+        excluded_branches,
     };
     Ok(walk.summarize(read, since_90, head, &short))
 }
@@ -615,6 +658,7 @@ struct Read {
     release_evidence: Option<String>,
     stale_branches: Vec<StaleBranch>,
     branches_examined: usize,
+    excluded_branches: Vec<ExcludedBranch>,
 }
 
 impl HistoryWalk<'_> {
@@ -635,6 +679,7 @@ impl HistoryWalk<'_> {
             release_evidence,
             stale_branches,
             branches_examined,
+            excluded_branches,
         } = read;
         let (key, branch, since, limits) = (self.key, self.branch, self.since, self.limits);
         let changes_all = stats(&changes, since, limits.window_days);
@@ -689,6 +734,7 @@ impl HistoryWalk<'_> {
             releases,
             stale_branches,
             branches_examined,
+            excluded_branches,
             evidence: id,
             release_evidence,
         };
@@ -969,9 +1015,25 @@ impl HistoryWalk<'_> {
     }
 
     /// Phase 4, branches with commits the default branch lacks, 30 days old or more;
-    /// returns them and how many branches were examined.
-    fn stale_branches(&mut self, now_s: i64) -> Result<(Vec<StaleBranch>, usize), git2::Error> {
-        let branch_tips = self.branch_tips()?;
+    /// returns them, how many branches were examined, and the branches set aside
+    /// (publishing branches by name, and branches sharing no commit with the default
+    /// branch).
+    fn stale_branches(
+        &mut self,
+        now_s: i64,
+    ) -> Result<(Vec<StaleBranch>, usize, Vec<ExcludedBranch>), git2::Error> {
+        let mut branch_tips = self.branch_tips()?;
+        let mut excluded: Vec<ExcludedBranch> = Vec::new();
+        branch_tips.retain(|name, _| {
+            let publishing = PUBLISHING_BRANCHES.contains(&name.as_str());
+            if publishing {
+                excluded.push(ExcludedBranch {
+                    name: name.clone(),
+                    why: "publishing branch (GitHub Pages), never merged".to_owned(),
+                });
+            }
+            !publishing
+        });
         let tip = self.tip;
         // One walk of the default branch's whole history, shared by every branch: asking
         // libgit2 for ahead/behind per branch repeats that walk for each old branch.
@@ -982,7 +1044,10 @@ impl HistoryWalk<'_> {
         let all_known = branch_tips
             .values()
             .take(self.limits.max_branches)
-            .all(|b| self.cache.get(&keys_of(b).0).is_some());
+            .all(|b| {
+                self.cache.get(&keys_of(b).0).is_some()
+                    && self.cache.get(&shared_key(*b, tip)).is_some()
+            });
         let on_default = if branch_tips.is_empty() || all_known {
             Some(HashSet::new())
         } else {
@@ -1012,43 +1077,61 @@ impl HistoryWalk<'_> {
             }
             branches_examined += 1;
             let (ahead_key, oldest_key) = keys_of(branch_oid);
-            let Some((ahead, oldest)) =
+            let Some((ahead, oldest, shares_history)) =
                 self.unmerged_cached(*branch_oid, &on_default, ahead_key, oldest_key)?
             else {
                 continue;
             };
+            if !shares_history {
+                excluded.push(ExcludedBranch {
+                    name: name.clone(),
+                    why: format!(
+                        "shares no commit with {}: unrelated history, never merged",
+                        self.branch
+                    ),
+                });
+                continue;
+            }
             let age_days = ((now_s - oldest).max(0) / 86_400) as u32;
             if age_days < 30 {
                 continue;
             }
             stale_branches.push(self.stale_branch(name, *branch_oid, ahead, oldest, age_days));
         }
-        Ok((stale_branches, branches_examined))
+        Ok((stale_branches, branches_examined, excluded))
     }
 
-    /// What `branch` holds that the default branch lacks (count, oldest commit time),
-    /// from the cache when both tips were seen before; `None` when nothing.
+    /// What `branch` holds that the default branch lacks (count, oldest commit time,
+    /// whether it shares any history with the default branch), from the cache when both tips were seen before; `None` when nothing.
     fn unmerged_cached(
         &mut self,
         branch: Oid,
         on_default: &HashSet<Oid>,
         ahead_key: String,
         oldest_key: String,
-    ) -> Result<Option<(usize, i64)>, git2::Error> {
+    ) -> Result<Option<(usize, i64, bool)>, git2::Error> {
         Ok(
             match (self.cache.get(&ahead_key), self.cache.get(&oldest_key)) {
                 (Some(0), _) => None,
-                (Some(ahead), Some(oldest)) => Some((ahead as usize, oldest as i64)),
+                (Some(ahead), Some(oldest))
+                    if self.cache.get(&shared_key(branch, self.tip)).is_some() =>
+                {
+                    let shared = self.cache.get(&shared_key(branch, self.tip)) != Some(0);
+                    Some((ahead as usize, oldest as i64, shared))
+                }
                 _ => {
                     let walked = unmerged(self.repo, branch, on_default, 10_000)?;
-                    match walked {
+                    let shared = walked.as_ref().is_none_or(|w| w.shares_history);
+                    self.cache
+                        .put(shared_key(branch, self.tip), u64::from(shared));
+                    match &walked {
                         None => self.cache.put(ahead_key, 0),
-                        Some((ahead, oldest)) => {
-                            self.cache.put(ahead_key, ahead as u64);
-                            self.cache.put(oldest_key, oldest.max(0) as u64);
+                        Some(w) => {
+                            self.cache.put(ahead_key, w.ahead as u64);
+                            self.cache.put(oldest_key, w.oldest.max(0) as u64);
                         }
                     }
-                    walked
+                    walked.map(|w| (w.ahead, w.oldest, w.shares_history))
                 }
             },
         )

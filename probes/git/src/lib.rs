@@ -19,6 +19,7 @@ mod facts;
 mod fuzz_tests;
 mod history;
 mod inventory;
+mod kustomize;
 mod manifests;
 mod ownership;
 mod repo;
@@ -104,6 +105,7 @@ impl Probe for GitProbe {
 }
 
 pub use history::{HISTORY_PROBE_NAME, HistoryLimits};
+pub use repo::{CommittedFile, ReadError, read_committed};
 
 /// Reads the commit history of local repositories: the `git_history` capability.
 ///
@@ -247,8 +249,9 @@ fn assemble(scans: Vec<RepoScan>) -> ProbeOutput {
                 serde_json::to_value(repo_facts).unwrap_or(Value::Null),
             );
         }
-        let extracted =
+        let mut extracted =
             serde_json::to_value(evident_kube_facts::extract(&scan.objects)).unwrap_or(Value::Null);
+        mark_unrendered(&mut extracted, &scan.overlay_gaps);
         evident_kube_facts::scoped::add_kinds(&mut kinds, &extracted);
         evident_kube_facts::scoped::merge_scope(&mut facts, "repo", &scan.key, extracted);
         file_rules.extend(scan.alert_rules.into_iter().map(|mut rule| {
@@ -280,6 +283,36 @@ fn assemble(scans: Vec<RepoScan>) -> ProbeOutput {
         facts: Value::Object(facts),
         evidence: evidence.into_values().collect(),
         sources,
+    }
+}
+
+/// Marks each workload an unrendered kustomize overlay patches or builds on with
+/// `unrendered_overlay` (what was not rendered and why), so that rules about containers
+/// and rollouts do not judge the base as if it were what is deployed.
+fn mark_unrendered(extracted: &mut Value, gaps: &[kustomize::OverlayGap]) {
+    if gaps.is_empty() {
+        return;
+    }
+    let Some(workloads) = extracted
+        .get_mut("workloads")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for w in workloads.values_mut() {
+        let kind = w.get("kind").and_then(Value::as_str).unwrap_or_default();
+        let name = w.get("name").and_then(Value::as_str).unwrap_or_default();
+        let notes: BTreeSet<&str> = gaps
+            .iter()
+            .filter(|g| (g.kind.is_empty() || g.kind == kind) && g.name == name)
+            .map(|g| g.note.as_str())
+            .collect();
+        if !notes.is_empty()
+            && let Some(obj) = w.as_object_mut()
+        {
+            let joined: Vec<&str> = notes.into_iter().collect();
+            obj.insert("unrendered_overlay".into(), json!(joined.join("; ")));
+        }
     }
 }
 

@@ -33,9 +33,13 @@ pub(crate) struct Found {
     pub alert_rules: Vec<Value>,
     /// The file each of `objects` was read from (same order), so that patches listed by a
     /// kustomization read later can still be set aside.
-    origins: Vec<String>,
+    pub origins: Vec<String>,
     /// Patch file → the kustomization that lists it as a patch.
     patches: BTreeMap<String, String>,
+    /// Every kustomization (and kustomize Component) read, for rendering overlays.
+    pub kustomizations: Vec<crate::kustomize::Kustomization>,
+    /// `(kind, name, kustomization)` of each object set aside as a patch.
+    pub patch_targets: Vec<(String, String, String)>,
 }
 
 impl Found {
@@ -44,6 +48,7 @@ impl Found {
     ///
     /// Done once every file was read, because a kustomization can sort after its patches.
     pub(crate) fn set_aside_kustomize_patches(&mut self) -> Vec<Value> {
+        self.patch_targets.clear();
         if self.patches.is_empty() {
             return Vec::new();
         }
@@ -54,10 +59,25 @@ impl Found {
         let origins = std::mem::take(&mut self.origins);
         for (object, origin) in objects.into_iter().zip(origins) {
             match self.patches.get(&origin) {
-                Some(kustomization) => skipped.push(json!({
-                    "evidence": object.evidence,
-                    "reason": format!("kustomize patch (of {kustomization}), not a workload"),
-                })),
+                Some(kustomization) => {
+                    let field = |k: &str| {
+                        object
+                            .object
+                            .pointer(k)
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    self.patch_targets.push((
+                        field("/kind"),
+                        field("/metadata/name"),
+                        kustomization.clone(),
+                    ));
+                    skipped.push(json!({
+                        "evidence": object.evidence,
+                        "reason": format!("kustomize patch (of {kustomization}), not a workload"),
+                    }));
+                }
                 None => {
                     kept.push(object);
                     kept_origins.push(origin);
@@ -106,7 +126,7 @@ fn kustomize_patch_paths(kustomization: &str, doc: &Node) -> Vec<String> {
 
 /// `dir/rel` with `.` and `..` resolved; `None` when it leaves the repository or is
 /// absolute or a URL.
-fn join_relative(dir: &str, rel: &str) -> Option<String> {
+pub(crate) fn join_relative(dir: &str, rel: &str) -> Option<String> {
     if rel.is_empty() || rel.starts_with('/') || rel.contains("://") {
         return None;
     }
@@ -137,6 +157,9 @@ pub(crate) fn collect(
             continue;
         }
         if is_kustomization(&file.path, doc) {
+            found
+                .kustomizations
+                .push(crate::kustomize::Kustomization::read(&file.path, doc));
             for patch in kustomize_patch_paths(&file.path, doc) {
                 found
                     .patches

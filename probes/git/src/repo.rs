@@ -35,7 +35,7 @@ pub(crate) enum OpenError {
 
 /// Why one file was not read; the message is what `unreadable[].reason` says.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub(crate) enum ReadError {
+pub enum ReadError {
     /// Over [`MAX_FILE_BYTES`].
     #[error("skipped: {size_mb:.1} MB is over the 5 MB limit")]
     TooLarge {
@@ -475,4 +475,94 @@ mod tests {
         );
         assert_eq!(owner_of_url("nonsense"), None);
     }
+}
+
+/// One file of a repository, read where the scan reads: the blob at HEAD, or the disk
+/// with `--worktree` or for a plain directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedFile {
+    /// The file's text (a leading byte-order mark dropped).
+    pub text: String,
+    /// The commit it was read at; `None` when it was read from the disk.
+    pub revision: Option<String>,
+}
+
+/// Reads `path` of the repository at `root` as the probe reads every file: from the
+/// commit at HEAD unless `worktree` is set or `root` is not a git repository, so that a
+/// file nobody committed (an attestation written a minute ago) is never taken as part
+/// of the repository, and the revision it cites is the one it was read from. `Ok(None)`
+/// when the file is not there (or the repository has no commits). Symlinks are never
+/// followed.
+pub fn read_committed(
+    root: &Path,
+    path: &str,
+    worktree: bool,
+) -> Result<Option<CommittedFile>, ReadError> {
+    let repo = match Repository::open(root) {
+        Ok(repo) => Some(repo),
+        Err(e) if e.code() == ErrorCode::NotFound => None,
+        Err(e) => return Err(ReadError::Io(e.message().to_owned())),
+    };
+    let repo = match repo {
+        Some(repo) if !worktree => repo,
+        Some(repo) => {
+            let dir = repo
+                .workdir()
+                .map_or_else(|| root.to_path_buf(), Path::to_path_buf);
+            return read_from_disk(&dir, path);
+        }
+        None => return read_from_disk(root, path),
+    };
+    let head = match repo.head() {
+        Ok(reference) => reference
+            .peel_to_commit()
+            .map_err(|e| ReadError::Io(e.message().to_owned()))?,
+        Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => {
+            return Ok(None);
+        }
+        Err(e) => return Err(ReadError::Io(e.message().to_owned())),
+    };
+    let tree = head
+        .tree()
+        .map_err(|e| ReadError::Io(e.message().to_owned()))?;
+    let entry = match tree.get_path(Path::new(path)) {
+        Ok(entry) => entry,
+        Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+        Err(e) => return Err(ReadError::Io(e.message().to_owned())),
+    };
+    if entry.filemode() == 0o120_000 {
+        return Err(ReadError::Symlink);
+    }
+    if entry.kind() != Some(ObjectType::Blob) {
+        return Ok(None);
+    }
+    let blob = repo
+        .find_blob(entry.id())
+        .map_err(|e| ReadError::Io(e.message().to_owned()))?;
+    check_size(blob.size() as u64)?;
+    Ok(Some(CommittedFile {
+        text: decode_text(blob.content().to_vec())?,
+        revision: Some(head.id().to_string()),
+    }))
+}
+
+fn read_from_disk(root: &Path, path: &str) -> Result<Option<CommittedFile>, ReadError> {
+    let full = root.join(path);
+    let meta = match fs::symlink_metadata(&full) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(ReadError::Io(e.to_string())),
+    };
+    if meta.file_type().is_symlink() {
+        return Err(ReadError::Symlink);
+    }
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    check_size(meta.len())?;
+    let bytes = fs::read(&full).map_err(|e| ReadError::Io(e.to_string()))?;
+    Ok(Some(CommittedFile {
+        text: decode_text(bytes)?,
+        revision: None,
+    }))
 }

@@ -39,6 +39,8 @@ pub(crate) struct RepoScan {
     pub alert_rules: Vec<Value>,
     /// Objects set aside (kustomize patches), as `facts.git.skipped` entries.
     pub skipped: Vec<Value>,
+    /// Workloads that kustomize overlays which could not be rendered patch or build on.
+    pub overlay_gaps: Vec<crate::kustomize::OverlayGap>,
     pub evidence: Vec<Evidence>,
     pub report: SourceReport,
 }
@@ -52,6 +54,7 @@ impl RepoScan {
             objects: Vec::new(),
             alert_rules: Vec::new(),
             skipped: Vec::new(),
+            overlay_gaps: Vec::new(),
             evidence: Vec::new(),
             report: SourceReport::new(
                 crate::PROBE_NAME.to_owned(),
@@ -167,6 +170,8 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
     let codeowners = scan.codeowners();
     let yaml = scan.yaml_files(&claimed, &chart_dirs);
     let mut found = yaml.found;
+    let skipped = found.set_aside_kustomize_patches();
+    let overlay_gaps = scan.kustomize_overlays(&mut found);
     let helm_charts = scan.helm_charts(&chart_dirs);
     let owners_files = scan.owners_files();
     for entry in std::mem::take(&mut found.gitops) {
@@ -183,10 +188,19 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
     let dockerfiles = scan.dockerfiles();
     scan.path_inventory();
 
-    let detail = reader
-        .walk_note
-        .clone()
-        .or_else(|| reader.empty_note.clone());
+    let (status, detail) = match nothing_to_read(&reader, &source) {
+        Some(why) => {
+            tracing::warn!(repo = %source, "{why}");
+            (SourceStatus::Error, Some(why))
+        }
+        None => (
+            SourceStatus::Ok,
+            reader
+                .walk_note
+                .clone()
+                .or_else(|| reader.empty_note.clone()),
+        ),
+    };
     let facts = RepoFacts {
         key: key.to_owned(),
         root: source.clone(),
@@ -203,7 +217,6 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
         dashboards,
         unreadable: scan.files.unreadable,
     };
-    let skipped = found.set_aside_kustomize_patches();
     tracing::debug!(repo = %source, jobs = facts.ci.jobs.len(), objects = found.objects.len(), "repository scanned");
     RepoScan {
         key: key.to_owned(),
@@ -211,9 +224,35 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
         objects: found.objects,
         alert_rules: found.alert_rules,
         skipped,
+        overlay_gaps,
         evidence: scan.book.into_records(),
-        report: SourceReport::new("git".to_owned(), source, SourceStatus::Ok, detail),
+        report: SourceReport::new("git", source, status, detail),
     }
+}
+
+/// Why a repository gave nothing to judge, when it did not: a git repository without
+/// commits read at HEAD, or a tree (or directory) without a single file.
+///
+/// Decision: neither is a complete read of a project. A repository without commits has
+/// no HEAD, so "no CI file at HEAD" proves nothing about the files its authors have
+/// (they may simply not have committed yet); an empty directory is most likely a wrong
+/// path or a checkout that did not happen. Both are a source `error`, so every criterion
+/// that reads the repository is `unknown` rather than a confident `not_met`; the
+/// repository stays listed (its facts are empty), and the detail says what to do. A
+/// directory holding files, none of them relevant, is a complete read and is judged.
+fn nothing_to_read(reader: &RepoReader, source: &str) -> Option<String> {
+    if reader.head.is_none() && !reader.worktree && reader.empty_note.is_some() {
+        return Some(format!(
+            "{source} has no commits; nothing at HEAD to read (pass --worktree to read the working tree)"
+        ));
+    }
+    reader.entries.is_empty().then(|| {
+        if reader.worktree {
+            format!("{source}: no files to read")
+        } else {
+            format!("{source}: the tree at HEAD has no files to read")
+        }
+    })
 }
 
 /// The directories holding a `Chart.yaml`: their templates are never parsed as
@@ -582,6 +621,51 @@ impl<'r> Scan<'r> {
             }
         }
         findings
+    }
+
+    /// Kustomize overlays: rendered objects join `found`, overlays that could not be
+    /// rendered are noted as unreadable, and the workloads they touch are returned.
+    fn kustomize_overlays(
+        &mut self,
+        found: &mut manifests::Found,
+    ) -> Vec<crate::kustomize::OverlayGap> {
+        if found.kustomizations.is_empty() {
+            return Vec::new();
+        }
+        let field = |o: &Value, k: &str| {
+            o.pointer(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let mut objects: Vec<(String, String, String)> = found
+            .objects
+            .iter()
+            .zip(&found.origins)
+            .map(|(o, origin)| {
+                (
+                    field(&o.object, "/kind"),
+                    field(&o.object, "/metadata/name"),
+                    origin.clone(),
+                )
+            })
+            .collect();
+        objects.extend(found.patch_targets.iter().cloned());
+        let rendered = crate::kustomize::render(
+            self.reader,
+            &found.kustomizations,
+            &objects,
+            &self.files.texts,
+            &mut self.book,
+        );
+        for (path, reason) in &rendered.unreadable {
+            note(&mut self.files.unreadable, path, reason);
+        }
+        for object in rendered.objects {
+            found.origins.push(String::new());
+            found.objects.push(object);
+        }
+        rendered.gaps
     }
 
     /// Helm charts: reported with their values, templates left unrendered.

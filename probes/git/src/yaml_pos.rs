@@ -27,6 +27,154 @@ pub(crate) struct YamlError {
 /// The parser is third-party code fed with arbitrary repository content; a panic inside
 /// it must become a parse error for this one file, never a crashed scan.
 pub(crate) fn load_documents(text: &str) -> Result<Vec<Node>, YamlError> {
+    match load_strict(text) {
+        Err(e) if e.message.starts_with("invalid indentation") => load_lenient_flow(text).ok_or(e),
+        other => other,
+    }
+}
+
+/// saphyr follows the YAML 1.2 rule that the lines of a flow collection in block context
+/// be indented past the block it sits in; libyaml, and so GitHub, Kubernetes and most
+/// tools, accept a closer at the key's own indentation:
+///
+/// ```yaml
+///     paths: [
+///       'a/**'
+///     ]
+/// ```
+///
+/// Parse what they parse: when saphyr refuses a file for its indentation and libyaml
+/// (serde_norway) reads it, the under-indented lines inside flow collections are padded
+/// to the column saphyr wants, the padded text is parsed, and every marker is moved back
+/// by the padding of its line, so lines and columns still point into the file as written.
+/// A file libyaml rejects too stays an error.
+fn load_lenient_flow(text: &str) -> Option<Vec<Node>> {
+    if serde_yaml::Deserializer::from_str(text)
+        .any(|d| <serde::de::IgnoredAny as serde::Deserialize>::deserialize(d).is_err())
+    {
+        return None;
+    }
+    let pads = flow_padding(text);
+    if pads.iter().all(|p| *p == 0) {
+        return None;
+    }
+    let padded: String = text
+        .split_inclusive('\n')
+        .enumerate()
+        .map(|(i, line)| format!("{}{line}", " ".repeat(pads.get(i).copied().unwrap_or(0))))
+        .collect();
+    let mut docs = load_strict(&padded).ok()?;
+    let mut before = Vec::with_capacity(pads.len() + 1);
+    let mut sum = 0usize;
+    for p in &pads {
+        before.push(sum);
+        sum += p;
+    }
+    let unpad = |m: &Marker| -> Marker {
+        let line = m.line();
+        let pad = line
+            .checked_sub(1)
+            .and_then(|i| pads.get(i))
+            .copied()
+            .unwrap_or(0);
+        let prior = line
+            .checked_sub(1)
+            .and_then(|i| before.get(i))
+            .copied()
+            .unwrap_or(sum);
+        let shift = m.col().min(pad);
+        Marker::new(
+            m.index().saturating_sub(prior + shift),
+            line,
+            m.col() - shift,
+        )
+    };
+    for doc in &mut docs {
+        remap(doc, &unpad);
+    }
+    Some(docs)
+}
+
+/// Moves every marker of `node` and its children with `f`.
+fn remap(node: &mut Node, f: &dyn Fn(&Marker) -> Marker) {
+    node.span.start = f(&node.span.start);
+    node.span.end = f(&node.span.end);
+    match &mut node.data {
+        YamlDataOwned::Sequence(items) => items.iter_mut().for_each(|n| remap(n, f)),
+        YamlDataOwned::Mapping(map) => {
+            let entries = std::mem::take(map);
+            *map = entries
+                .into_iter()
+                .map(|(mut k, mut v)| {
+                    remap(&mut k, f);
+                    remap(&mut v, f);
+                    (k, v)
+                })
+                .collect();
+        }
+        YamlDataOwned::Tagged(_, inner) => remap(inner, f),
+        _ => {}
+    }
+}
+
+/// Spaces to add at the start of each line so that every line inside a flow collection
+/// opened in block context is indented past that block (one column more than the key or
+/// entry that opened it). Quotes and comments are skipped when counting brackets;
+/// padding more than needed is harmless inside a flow collection.
+fn flow_padding(text: &str) -> Vec<usize> {
+    let mut pads = Vec::new();
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut min_col = 0usize;
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let blank = line.trim().is_empty() || line.trim_start().starts_with('#');
+        if depth > 0 && quote.is_none() && !blank && indent < min_col {
+            pads.push(min_col - indent);
+        } else {
+            pads.push(0);
+        }
+        let opened_here = depth == 0;
+        let mut prev = ' ';
+        for c in line.chars() {
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None => match c {
+                    '\'' | '"' if matches!(prev, ' ' | ':' | '[' | '{' | ',') => {
+                        quote = Some(c);
+                    }
+                    '#' if prev == ' ' || prev == '\t' => break,
+                    '[' | '{' => {
+                        if depth == 0 && opened_here {
+                            min_col = block_content_col(line) + 1;
+                        }
+                        depth += 1;
+                    }
+                    ']' | '}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                },
+            }
+            prev = c;
+        }
+        if depth == 0 {
+            quote = None;
+        }
+    }
+    pads
+}
+
+/// The column of a line's content after its indentation and any `- ` sequence entry
+/// indicators: where the block node that holds a flow collection starts.
+fn block_content_col(line: &str) -> usize {
+    let mut rest = line.trim_start_matches(' ');
+    while let Some(after) = rest.strip_prefix("- ") {
+        rest = after.trim_start_matches(' ');
+    }
+    line.len() - rest.len()
+}
+
+fn load_strict(text: &str) -> Result<Vec<Node>, YamlError> {
     let loaded = catch_unwind(AssertUnwindSafe(|| MarkedYamlOwned::load_from_str(text)));
     match loaded {
         Ok(Ok(docs)) => Ok(docs),
@@ -397,5 +545,65 @@ mod tests {
         let lines = Lines::new(text);
         assert_eq!(lines.node_range(&docs[0]), (1, 2));
         assert_eq!(lines.node_range(&docs[1]), (5, 5));
+    }
+}
+
+#[cfg(test)]
+mod lenient_flow_tests {
+    use super::*;
+
+    /// As GitHub reads it (bank-of-anthos' terraform-validate workflow has this shape):
+    /// the closer sits at the key's indentation.
+    const WORKFLOW: &str = "on:\n  push:\n    paths: [\n      'a/**',\n      'b/**'\n    ]\n  pull_request:\n    paths: ['c/**',\n    'd/**']\njobs:\n  test:\n    runs-on: ubuntu-latest\n";
+
+    #[test]
+    fn a_flow_closer_at_the_key_s_indentation_parses_with_exact_lines() {
+        let docs = load_documents(WORKFLOW).expect("GitHub parses this");
+        let lines = Lines::new(WORKFLOW);
+        let on = get(&docs[0], "on").expect("on");
+        let push = get(on, "push").expect("push");
+        let paths = get(push, "paths").expect("paths");
+        let names: Vec<String> = items(paths).iter().filter_map(scalar_text).collect();
+        assert_eq!(names, ["a/**", "b/**"]);
+        assert_eq!(lines.node_range(paths), (3, 6));
+        // Markers point into the file as written, columns included.
+        let b = &items(paths)[1];
+        assert_eq!((marker_line(&b.span.start), b.span.start.col()), (5, 6));
+        let pr = get(get(on, "pull_request").expect("pr"), "paths").expect("paths");
+        let d = &items(pr)[1];
+        assert_eq!((marker_line(&d.span.start), d.span.start.col()), (9, 4));
+        assert_eq!(
+            lines
+                .get(9)
+                .chars()
+                .skip(d.span.start.col())
+                .collect::<String>(),
+            "'d/**']"
+        );
+        let (key, _) = get_entry(&docs[0], "jobs").expect("jobs");
+        assert_eq!(marker_line(&key.span.start), 10);
+        assert_eq!(
+            key.span.start.index(),
+            WORKFLOW.find("jobs:").expect("jobs")
+        );
+    }
+
+    #[test]
+    fn an_apostrophe_inside_a_flow_word_is_not_a_quote() {
+        let text = "a:\n  b: [don't,\n  c]\nd: 1\n";
+        let docs = load_documents(text).expect("libyaml reads it");
+        let b = get(get(&docs[0], "a").expect("a"), "b").expect("b");
+        let names: Vec<String> = items(b).iter().filter_map(scalar_text).collect();
+        assert_eq!(names, ["don't", "c"]);
+        let (d, _) = get_entry(&docs[0], "d").expect("d");
+        assert_eq!(marker_line(&d.span.start), 4);
+    }
+
+    #[test]
+    fn what_libyaml_rejects_stays_an_error() {
+        let bad = "a:\n  b: [\n  c\n  - d\n";
+        assert!(load_documents(bad).is_err());
+        // Block indentation errors are not flow problems: still refused.
+        assert!(load_documents("a:\n    b: 1\n  c: 2\n").is_err());
     }
 }

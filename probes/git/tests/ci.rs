@@ -349,3 +349,28 @@ fn a_binary_gitlab_ci_file_is_not_text() {
     assert_eq!(repo["unreadable"][0]["reason"], "not text");
     assert!(repo["ci"]["jobs"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn a_flow_sequence_closed_at_the_key_s_indentation_is_read_as_github_reads_it() {
+    // The shape of bank-of-anthos' terraform-validate workflow: GitHub runs it.
+    let wf = "name: tf\non:\n  push:\n    branches: [main]\n    paths: [\n      'infra/**',\n      '.github/workflows/tf.yaml'\n    ]\n  pull_request:\n    paths: [\n      'infra/**'\n    ]\njobs:\n  validate:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: terraform validate\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: go test ./...\n";
+    let dir = repo_of(&[(".github/workflows/tf.yaml", wf)]);
+    let out = scan(&dir);
+    let repo = the_repo(&out);
+    assert!(
+        repo["unreadable"].as_array().unwrap().is_empty(),
+        "{}",
+        repo["unreadable"]
+    );
+    assert!(repo["ci"]["files"][0]["error"].is_null());
+    let test = job(repo, ".github/workflows/tf.yaml#test");
+    assert_eq!(
+        (test["start_line"].as_u64(), test["end_line"].as_u64()),
+        (Some(19), Some(22))
+    );
+    assert_eq!(test["triggers"]["push_default_branch"], true);
+    assert_eq!(test["triggers"]["pull_request"], true);
+    assert!(strs(&test["kinds"]).contains(&"test"));
+    let validate = job(repo, ".github/workflows/tf.yaml#validate");
+    assert_eq!(validate["start_line"], 14);
+}

@@ -252,3 +252,62 @@ fn kept_sizes_give_the_same_figures_as_measuring() {
         serde_json::json!([5, 30, 20, 10])
     );
 }
+
+#[test]
+fn publishing_and_unrelated_branches_are_never_stale_branches() {
+    let dir = fixture();
+    let d = dir.path();
+    let alice = "alice@example.invalid";
+    // gh-pages branched from main in the usual way (shares history), 60 commits since
+    // April; `site` an orphan branch of built pages; `stale` still counts.
+    git(
+        d,
+        &["checkout", "-q", "-b", "gh-pages", "v1.0.0"],
+        "2026-04-01T10:00:00Z",
+        alice,
+    );
+    for n in 0..60 {
+        commit_lines(
+            d,
+            "index.html",
+            1,
+            &format!("2026-04-{:02}T10:00:00Z", 1 + n % 28),
+            alice,
+        );
+    }
+    git(
+        d,
+        &["checkout", "-q", "--orphan", "site"],
+        "2026-04-01T10:00:00Z",
+        alice,
+    );
+    git(
+        d,
+        &["rm", "-rq", "--cached", "."],
+        "2026-04-01T10:00:00Z",
+        alice,
+    );
+    commit_lines(d, "site.html", 3, "2026-04-05T10:00:00Z", alice);
+    git(
+        d,
+        &["checkout", "-q", "-f", "main"],
+        "2026-11-20T10:00:00Z",
+        alice,
+    );
+    let out = collect(d);
+    let h = only_repo(&out);
+    let stale: Vec<&str> = h["stale_branches"]
+        .as_array()
+        .expect("branches")
+        .iter()
+        .map(|b| b["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(stale, ["stale"]);
+    assert_eq!(
+        h["excluded_branches"],
+        serde_json::json!([
+            {"name": "gh-pages", "why": "publishing branch (GitHub Pages), never merged"},
+            {"name": "site", "why": "shares no commit with main: unrelated history, never merged"}
+        ])
+    );
+}

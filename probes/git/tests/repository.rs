@@ -129,19 +129,47 @@ fn the_secrets_canary_never_reaches_facts_or_evidence() {
 }
 
 #[test]
-fn empty_repository_is_ok_with_a_note() {
+fn a_repository_without_commits_is_an_error_source_that_says_what_to_pass() {
     let dir = tempfile::tempdir().unwrap();
     git2::Repository::init(dir.path()).unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").unwrap();
     let out = scan(&dir);
     assert_eq!(out.sources.len(), 1);
-    assert_eq!(out.sources[0].status, SourceStatus::Ok);
+    assert_eq!(out.sources[0].status, SourceStatus::Error);
     assert_eq!(
         out.sources[0].detail.as_deref(),
-        Some("repository has no commits")
+        Some(
+            format!(
+                "{} has no commits; nothing at HEAD to read (pass --worktree to read the working tree)",
+                dir.path().display()
+            )
+            .as_str()
+        )
     );
+    // The repository stays listed, with nothing read from it.
     let repo = the_repo(&out);
     assert!(repo["head"].is_null());
     assert!(repo["ci"]["jobs"].as_array().unwrap().is_empty());
+    // With --worktree its files are read.
+    let mut worktree = ctx(dir.path());
+    worktree.worktree = true;
+    let out = evident_probe_git::scan_repository(dir.path(), &worktree);
+    assert_eq!(out.sources[0].status, SourceStatus::Ok, "{:?}", out.sources);
+    assert_eq!(the_repo(&out)["dockerfiles"][0]["path"], "Dockerfile");
+}
+
+#[test]
+fn an_empty_directory_is_an_error_source_with_no_files_to_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = scan(&dir);
+    assert_eq!(out.sources[0].status, SourceStatus::Error);
+    assert_eq!(
+        out.sources[0].detail.as_deref(),
+        Some(format!("{}: no files to read", dir.path().display()).as_str())
+    );
+    // One file, however irrelevant, is a complete read.
+    std::fs::write(dir.path().join("README.md"), "hello\n").unwrap();
+    assert_eq!(scan(&dir).sources[0].status, SourceStatus::Ok);
 }
 
 #[test]
@@ -746,4 +774,37 @@ patchesJson6902:
     for (id, _) in &skipped {
         assert!(out.evidence.iter().any(|e| &stable_id(&e.id) == id), "{id}");
     }
+}
+
+#[test]
+fn an_overlay_with_a_remote_base_is_never_fetched_and_is_disclosed() {
+    let dir = repo_of(&[
+        ("k8s/base/kustomization.yaml", "resources:\n  - web.yaml\n"),
+        ("k8s/base/web.yaml", DEPLOYMENTS),
+        (
+            "k8s/prod/kustomization.yaml",
+            "resources:\n  - ../base\n  - github.com/acme/platform//monitoring?ref=v1\n",
+        ),
+    ]);
+    let out = scan(&dir);
+    let repo = the_repo(&out);
+    let reason = unreadable_reason(repo, "k8s/prod/kustomization.yaml").expect("disclosed");
+    assert_eq!(
+        reason,
+        "kustomize overlay not rendered: lists remote resources, which evident does not fetch (github.com/acme/platform//monitoring?ref=v1)"
+    );
+    // The base's workloads are what the overlay builds on: marked, not judged as deployed.
+    let web = &out.facts["workloads"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.ends_with("Deployment/default/web"))
+        .expect("web")
+        .1;
+    assert!(
+        web["unrendered_overlay"].as_str().unwrap().starts_with(
+            "k8s/prod/kustomization.yaml: kustomize overlay not rendered: lists remote resources"
+        ),
+        "{web}"
+    );
 }

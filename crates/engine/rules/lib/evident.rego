@@ -59,6 +59,40 @@ jobs(svc) := [j | some r in repos(svc); some j in r.ci.jobs]
 
 ci_files(svc) := [f | some r in repos(svc); some f in r.ci.files]
 
+# CI files of the service's repositories that were found but could not be read (not
+# UTF-8, a parse error, a workflow GitHub would reject, too large): `ci.files[]` entries
+# with an `error`. Their jobs are unknown, so what the other CI files show is not the
+# whole pipeline.
+broken_ci_files(svc) := [f | some f in ci_files(svc); is_string(object.get(f, "error", null))]
+
+# The guard every rule that reads CI jobs or files puts around its verdict: when a CI
+# file of the service could not be read, only a `met` that the files read already prove
+# stands (more jobs cannot undo it); `not_applicable` stands too, because it is decided
+# without CI. Anything else becomes `unknown` (reason `error`) naming each file and why:
+# an unread file is never evidence that a job is absent.
+ci_checked(svc, v) := v if count(broken_ci_files(svc)) == 0
+
+ci_checked(svc, v) := v if {
+	count(broken_ci_files(svc)) > 0
+	v.status in {"met", "not_applicable"}
+}
+
+ci_checked(svc, v) := ci_unreadable(svc, v) if {
+	count(broken_ci_files(svc)) > 0
+	not v.status in {"met", "not_applicable"}
+}
+
+ci_unreadable(svc, v) := {
+	"status": "unknown",
+	"reason": "error",
+	"summary": sprintf("CI not fully read: %s; what the other CI files show does not settle it (%s)", [
+		concat("; ", [sprintf("%s could not be read (%s)", [f.path, f.error]) | some f in broken]),
+		v.summary,
+	]),
+	"evidence": array.concat(ev(broken), v.evidence),
+	"missing": [sprintf("%s: %s", [f.path, f.error]) | some f in broken],
+} if broken := broken_ci_files(svc)
+
 inventory(svc, kind) := [e | some r in repos(svc); some e in object.get(r.inventory, kind, [])]
 
 workloads(svc) := present(input.facts.git.workloads, svc.workloads)
@@ -150,6 +184,56 @@ automatic_trigger(j) if "workflow_run" in j.triggers.other
 # approval, a Bitbucket manual step) is not automatic even when a push starts its
 # pipeline: the probe's `automatic` says so, and both must hold.
 automatic_deploy_jobs(svc) := [j | some j in deploy_jobs(svc); automatic_trigger(j); j.automatic == true]
+
+# A deploy job the file cannot say the trigger of: Cloud Build (triggers live in the
+# Google Cloud project), Buildkite (pipeline settings), a Jenkinsfile without branch
+# conditions, a Tekton pipeline no EventListener of the repository starts. The probe
+# marks them `external-trigger`; unless the job also waits for a person (a Buildkite
+# block, a Jenkins input: `manual`), nobody can tell from the repository whether a
+# person or an automation starts it, so it is neither automatic nor manual.
+externally_triggered(j) if {
+	"external-trigger" in j.triggers.other
+	not j.triggers.manual
+}
+
+external_deploy_jobs(svc) := [j | some j in deploy_jobs(svc); externally_triggered(j); not j.automatic == true]
+
+# Deploy jobs known to wait for a person: deploy jobs that are neither automatic nor
+# started by a trigger outside the repository.
+hand_deploy_jobs(svc) := [j |
+	some j in deploy_jobs(svc)
+	not automatic_trigger_and_flag(j)
+	not externally_triggered(j)
+]
+
+automatic_trigger_and_flag(j) if {
+	automatic_trigger(j)
+	j.automatic == true
+}
+
+# Where the trigger of an externally triggered job lives, for summaries.
+trigger_home(j) := "Cloud Build (the Google Cloud project's build triggers)" if j.system == "cloud-build"
+
+trigger_home(j) := "the Buildkite pipeline's settings" if j.system == "buildkite"
+
+trigger_home(j) := "the Jenkins job configuration" if j.system == "jenkins"
+
+trigger_home(j) := "a Tekton EventListener outside the repository, if any" if j.system == "tekton"
+
+trigger_home(j) := sprintf("the %s settings", [j.system]) if not j.system in {"cloud-build", "buildkite", "jenkins", "tekton"}
+
+# The verdict when the only deploys are started by triggers the repository does not
+# hold: unknown (`not_configured`: no source evident reads holds those triggers).
+external_trigger_unknown(jobs) := {
+	"status": "unknown",
+	"reason": "not_configured",
+	"summary": sprintf("deploys run from %s; what starts them is not readable from the repository: %s", [
+		concat(", ", [job_ref(j) | some j in jobs]),
+		concat("; ", {sprintf("the trigger lives in %s", [trigger_home(j)]) | some j in jobs}),
+	]),
+	"evidence": ev(jobs),
+	"missing": [sprintf("the trigger of %s", [job_ref(j)]) | some j in jobs],
+}
 
 gitops_config(svc) := [e | some e in inventory(svc, "config_as_code"); e.tool in {"argocd", "flux"}]
 
@@ -277,6 +361,43 @@ judged_from_of(svc) := "judged from manifests" if not ok("kubernetes")
 no_workloads(what) := not_applicable(sprintf("no long-running workload to check %s", [what])) if ok("kubernetes")
 
 no_workloads(what) := unknown("kubernetes", sprintf("no Kubernetes workload in the repository manifests to check %s", [what])) if not ok("kubernetes")
+
+# --- kustomize overlays that could not be rendered ---------------------------------
+
+# Declared workloads of the service that a kustomize overlay of its repository patches or
+# builds on, where the overlay could not be rendered (kubectl not on PATH, a remote
+# base, a failed render): the git probe marks them `unrendered_overlay`. What the
+# overlay deploys may add a container, drop a probe, change the image or the replicas.
+unrendered(svc) := [w |
+	some w in all_judged_workloads(svc)
+	object.get(w, "cluster", null) == null
+	is_string(object.get(w, "unrendered_overlay", null))
+]
+
+# The guard of rules about containers and rollouts (health checks, requests,
+# zero-downtime, statelessness, image pinning, failover): with a live cluster read, the
+# live objects are judged and the guard does nothing; otherwise a verdict other than
+# not_applicable becomes `unknown` (reason error) naming each overlay, since neither the
+# base's met nor its not_met is what the overlay deploys.
+overlay_checked(svc, v) := v if count(unrendered(svc)) == 0
+
+overlay_checked(svc, v) := v if {
+	count(unrendered(svc)) > 0
+	v.status == "not_applicable"
+}
+
+overlay_checked(svc, v) := {
+	"status": "unknown",
+	"reason": "error",
+	"summary": sprintf("%s is changed by an overlay evident could not render: %s (from the bases alone: %s)", [refs(ws), concat("; ", notes), v.summary]),
+	"evidence": array.concat(ev(ws), v.evidence),
+	"missing": [located(w, w.unrendered_overlay) | some w in ws],
+} if {
+	ws := unrendered(svc)
+	count(ws) > 0
+	v.status != "not_applicable"
+	notes := {w.unrendered_overlay | some w in ws}
+}
 
 # --- batch workloads --------------------------------------------------------------
 
