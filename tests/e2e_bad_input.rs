@@ -65,6 +65,45 @@ fn an_empty_repository_or_directory_is_a_failed_source_never_a_confident_not_met
 }
 
 #[test]
+fn an_empty_repository_beside_a_good_one_takes_only_its_own_service() {
+    let empty = Repo::new("empty");
+    let good = Repo::new("good");
+    good.write(
+        ".github/workflows/ci.yml",
+        "on: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: go test ./...\n",
+    );
+    good.commit("ci");
+    let out = evident(&[
+        "scan",
+        empty.path().to_str().expect("utf-8"),
+        good.path().to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let r = result_of(&result, "ds.process.ci-all", "empty");
+    assert_eq!(r["status"], "unknown", "{r}");
+    assert_eq!(r["reason"], "error", "{r}");
+    assert!(
+        r["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("has no commits"),
+        "{r}"
+    );
+    let r = result_of(&result, "ds.process.ci-all", "good");
+    assert_eq!(
+        r["status"], "met",
+        "the other repository is still judged: {r}"
+    );
+}
+
+#[test]
 fn a_workflow_that_is_not_yaml_is_reported_and_the_rest_is_kept() {
     let repo = Repo::new("broken");
     repo.write(".github/workflows/broken.yml", "jobs: [\n  this is: not: yaml\n")

@@ -198,7 +198,8 @@ pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
         tracing::error!("{e}");
     }
     let mut results = judged.results;
-    coverage::apply(evaluator.catalog(), &resolution, &mut results);
+    let failed = coverage::failed_repositories(&collected.sources, &collected.facts);
+    coverage::apply(evaluator.catalog(), &resolution, &failed, &mut results);
     let services = resolution.result_services();
     let levels = infer_levels(
         evaluator.catalog(),
