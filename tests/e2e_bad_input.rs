@@ -176,6 +176,43 @@ fn a_workflow_that_cannot_be_read_makes_ci_criteria_unknown_not_not_met() {
 }
 
 #[test]
+fn a_workload_manifest_without_containers_is_listed_and_never_judged_as_empty() {
+    let repo = Repo::new("shop");
+    let deployment = |name: &str, containers: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  labels: {{app.kubernetes.io/part-of: shop}}\n\
+             spec:\n  template:\n    spec:\n      containers: {containers}\n"
+        )
+    };
+    repo.write(
+        "k8s/web.yaml",
+        deployment("web", "[{name: app, image: web:1.0}]"),
+    )
+    .write("k8s/junk.yaml", deployment("worker", "oops"));
+    repo.commit("manifests");
+    let result = scan_json(&repo.path());
+    let unreadable = result["unreadable"].as_array().expect("unreadable");
+    assert!(
+        unreadable.iter().any(|u| u["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Deployment default/worker: its containers is not a list")),
+        "{unreadable:?}"
+    );
+    // web has no readiness probe: not_met on what was read, but the unreadable worker
+    // may belong to the same service, so the absence is not proven.
+    let r = result_of(&result, "ds.devops.health-checks", "web");
+    assert_eq!(r["status"], "unknown", "{r}");
+    assert_eq!(r["reason"], "partial", "{r}");
+    assert!(
+        r["summary"].as_str().unwrap_or_default().starts_with(
+            "not_met would need every workload manifest, but Deployment/default/worker could not be read"
+        ),
+        "{r}"
+    );
+}
+
+#[test]
 fn a_binary_gitlab_ci_file_is_reported_not_fatal() {
     let repo = Repo::new("binary");
     let mut bytes = vec![0u8, 159, 146, 150, 0, 255, 254];

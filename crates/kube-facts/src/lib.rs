@@ -320,6 +320,10 @@ pub struct Skipped {
     pub evidence: String,
     /// Why it was skipped.
     pub reason: String,
+    /// The object is a workload (`Kind/ns/name`): rules about its service's containers
+    /// cannot take what the others show as the whole of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<String>,
 }
 
 /// Everything [`extract`] learned from a set of objects.
@@ -736,6 +740,30 @@ pub fn object_name(metadata: &Value) -> Option<String> {
         .map(|prefix| format!("{prefix}(generated)"))
 }
 
+/// What makes a workload unreadable: a pod spec whose `containers` is missing, empty, not
+/// a list, or holds an entry that is not a named object. The API server refuses such an
+/// object, so it is damaged or no manifest at all; judging it as a workload with no
+/// containers would make every "each container has …" rule vacuously true. A Rollout
+/// that points at a Deployment (`workloadRef`) has no pod spec of its own.
+fn container_problem(kind: &str, obj: &Value) -> Option<String> {
+    let path: &[&str] = match kind {
+        "Pod" => &["spec"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
+        "Rollout" if get(obj, &["spec", "workloadRef"]).is_some() => return None,
+        _ => &["spec", "template", "spec"],
+    };
+    let containers = get(obj, path).and_then(|spec| spec.get("containers"));
+    match containers {
+        None => Some("its pod spec has no containers".into()),
+        Some(Value::Array(list)) if list.is_empty() => Some("its containers list is empty".into()),
+        Some(Value::Array(list)) => list
+            .iter()
+            .position(|c| !c.get("name").is_some_and(Value::is_string))
+            .map(|i| format!("its container {i} is not a named object")),
+        Some(_) => Some("its containers is not a list".into()),
+    }
+}
+
 fn workload(kind: &str, obj: &Value, evidence: &str) -> Option<Workload> {
     let metadata = obj.get("metadata")?;
     let name = object_name(metadata)?;
@@ -928,6 +956,7 @@ pub fn extract_with_pods(objects: &[SourcedObject], pods: &[OwnedPod]) -> Cluste
             facts.skipped.push(Skipped {
                 evidence: evidence.to_owned(),
                 reason: "no kind or apiVersion".into(),
+                workload: None,
             });
             continue;
         };
@@ -936,6 +965,7 @@ pub fn extract_with_pods(objects: &[SourcedObject], pods: &[OwnedPod]) -> Cluste
             facts.skipped.push(Skipped {
                 evidence: evidence.to_owned(),
                 reason: format!("{kind} without metadata.name or metadata.generateName"),
+                workload: None,
             });
             continue;
         };
@@ -1086,6 +1116,14 @@ pub fn extract_with_pods(objects: &[SourcedObject], pods: &[OwnedPod]) -> Cluste
             }
             _ => continue,
         }
+        if let Some(problem) = container_problem(kind, obj) {
+            facts.skipped.push(Skipped {
+                evidence: evidence.to_owned(),
+                reason: format!("{kind} {namespace}/{name}: {problem}"),
+                workload: Some(format!("{kind}/{namespace}/{name}")),
+            });
+            continue;
+        }
         match workload(kind, obj, evidence) {
             Some(w) => {
                 if w.kind == "DaemonSet" {
@@ -1125,6 +1163,7 @@ pub fn extract_with_pods(objects: &[SourcedObject], pods: &[OwnedPod]) -> Cluste
             None => facts.skipped.push(Skipped {
                 evidence: evidence.to_owned(),
                 reason: format!("{kind} {name} could not be read"),
+                workload: Some(format!("{kind}/{namespace}/{name}")),
             }),
         }
     }

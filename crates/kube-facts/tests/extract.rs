@@ -309,12 +309,18 @@ fn malformed_objects_are_skipped_not_fatal() {
         json!("just a string"),
         json!({"apiVersion": "v1", "kind": "List", "items": [deployment("listed", json!({}), json!([app("s")]))]}),
     ]));
-    assert_eq!(facts.skipped.len(), 3);
-    assert!(facts.workloads.contains_key("Deployment/default/x"));
-    assert!(
-        facts.workloads["Deployment/default/x"]
-            .containers
-            .is_empty()
+    assert_eq!(facts.skipped.len(), 4);
+    // A workload without a list of containers is no workload with none: every "each
+    // container has …" rule would be vacuously true of it.
+    assert!(!facts.workloads.contains_key("Deployment/default/x"));
+    let x = facts
+        .skipped
+        .iter()
+        .find(|s| s.workload.as_deref() == Some("Deployment/default/x"))
+        .expect("x is listed");
+    assert_eq!(
+        x.reason,
+        "Deployment default/x: its containers is not a list"
     );
     assert!(
         facts.workloads.contains_key("Deployment/shop/listed"),

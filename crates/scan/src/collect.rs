@@ -339,6 +339,25 @@ pub fn unreadable(facts: &Value) -> Vec<Unreadable> {
         });
     }
     let repos = facts.pointer("/git/repos").and_then(Value::as_object);
+    // Workload manifests set aside as unreadable (no list of named containers).
+    for item in facts
+        .pointer("/git/skipped")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|s| s.get("workload").is_some_and(Value::is_string))
+    {
+        let repo = text(item, "repo");
+        let root = repos
+            .and_then(|r| r.get(&repo))
+            .map_or(repo.clone(), |r| text(r, "root"));
+        out.push(Unreadable {
+            probe: "git".into(),
+            source: root,
+            location: text(item, "evidence"),
+            reason: text(item, "reason"),
+        });
+    }
     for repo in repos.into_iter().flat_map(|r| r.values()) {
         let source = text(repo, "root");
         for item in repo

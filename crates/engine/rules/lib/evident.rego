@@ -379,7 +379,34 @@ unrendered(svc) := [w |
 # live objects are judged and the guard does nothing; otherwise a verdict other than
 # not_applicable becomes `unknown` (reason error) naming each overlay, since neither the
 # base's met nor its not_met is what the overlay deploys.
-overlay_checked(svc, v) := v if count(unrendered(svc)) == 0
+overlay_checked(svc, v) := workloads_read(svc, v) if count(unrendered(svc)) == 0
+
+# Workload manifests of the service's repositories that could not be read (a pod spec
+# without a list of named containers: the git probe's `skipped` entries that name a
+# workload). One of them may be the service's own, so what the others show can prove
+# `met` but not an absence: a `not_met` or `not_applicable` judged from manifests becomes
+# `unknown` (reason partial) naming each. A live cluster read is judged on its objects.
+unread_workloads(svc) := [s |
+	some s in object.get(object.get(input.facts, "git", {}), "skipped", [])
+	is_string(object.get(s, "workload", null))
+	object.get(s, "repo", "") in object.get(svc, "repos", [])
+]
+
+workloads_read(svc, v) := v if not declared_gap(svc, v)
+
+workloads_read(svc, v) := {
+	"status": "unknown",
+	"reason": "partial",
+	"summary": sprintf("%s would need every workload manifest, but %s could not be read: %s", [v.status, concat(", ", [s.workload | some s in unread_workloads(svc)]), v.summary]),
+	"evidence": v.evidence,
+	"missing": [s.reason | some s in unread_workloads(svc)],
+} if declared_gap(svc, v)
+
+declared_gap(svc, v) if {
+	not uses_live(svc)
+	count(unread_workloads(svc)) > 0
+	v.status in {"not_met", "not_applicable"}
+}
 
 overlay_checked(svc, v) := v if {
 	count(unrendered(svc)) > 0
