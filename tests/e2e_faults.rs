@@ -351,6 +351,25 @@ fn every_dump_fault_only_unknowns_kubernetes() {
     let truncated = &truncated[..truncated.rfind("\n  ").unwrap_or(truncated.len())];
     let truncated = format!("{truncated}\n  - name: [unclosed");
     let scalar = format!("{text}\n---\njust a string\n");
+    // 100,000 more objects (ConfigMaps in namespaces no service uses): read, reduced to
+    // their keys, and no verdict moves.
+    let mut many = text.clone();
+    for i in 0..100_000 {
+        many.push_str(&format!(
+            "\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm{i}, namespace: bulk{}}}\ndata: {{k: v}}\n",
+            i % 100
+        ));
+    }
+    let got = run(&write("100k items", &many));
+    assert_eq!(
+        assert_only_kubernetes_unknown("100k items", &base, &got, &[]),
+        0,
+        "100k items change no verdict"
+    );
+    eprintln!(
+        "dump cell 100k items: exit {}, peak RSS {:?} KiB",
+        got.code, got.max_rss_kib
+    );
     let cells: Vec<(&str, String, &[&str])> = vec![
         ("junk item", junk, &["partial"]),
         ("truncated file", truncated, &["error"]),
