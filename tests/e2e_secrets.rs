@@ -33,9 +33,7 @@ const URL_PASSWORD: &str = "cnryUrlPass6W1z";
 const KUBE_TOKEN: &str = "cnryKubeTok2H7d";
 const KUBE_PASSWORD: &str = "cnryKubePass9B4n";
 
-const FORMATS: &[&str] = &[
-    "json", "table", "html", "markdown", "csv", "sarif", "oscal",
-];
+const FORMATS: &[&str] = &["json", "table", "html", "markdown", "csv", "sarif", "oscal"];
 
 /// What a fake server answers: (status, body) for a path and query, given the echo text.
 type Route = fn(&str, &str, &Echo) -> (u16, Value);
@@ -49,11 +47,7 @@ struct Echo {
 impl Echo {
     /// One line holding every canary (and the `Authorization` value received).
     fn line(&self, auth: &str) -> String {
-        let mut parts: Vec<String> = self
-            .canaries
-            .iter()
-            .map(|c| c.replace('\n', " "))
-            .collect();
+        let mut parts: Vec<String> = self.canaries.iter().map(|c| c.replace('\n', " ")).collect();
         if !auth.is_empty() {
             parts.push(auth.to_owned());
         }
@@ -150,7 +144,8 @@ fn prometheus(path: &str, _query: &str, echo: &Echo) -> (u16, Value) {
                 {"type": "recording", "name": format!("job:{c}:rate5m"),
                  "query": format!("sum by (job) (rate(metric_{c}_total[5m]))"),
                  "labels": {"slo": c}}]})).collect::<Vec<_>>()})),
-        "/api/v1/query" => ok(json!({"resultType": "vector", "result": names.iter().map(|c| json!({
+        "/api/v1/query" => ok(
+            json!({"resultType": "vector", "result": names.iter().map(|c| json!({
             "metric": {"__name__": format!("metric_{c}_total"), "job": format!("job_{c}"),
                        "service": format!("svc_{c}"), "instance": format!("{c}:9100"),
                        "source_workload": format!("src_{c}"), "destination_workload": format!("dst_{c}"),
@@ -159,7 +154,8 @@ fn prometheus(path: &str, _query: &str, echo: &Echo) -> (u16, Value) {
                        "deployment": format!("dep_{c}"), "dst_deployment": format!("ddep_{c}"),
                        "namespace": "default", "dst_namespace": "default",
                        "client": format!("client_{c}"), "server": format!("server_{c}")},
-            "value": [1_700_000_000.0, "1"]})).collect::<Vec<_>>()})),
+            "value": [1_700_000_000.0, "1"]})).collect::<Vec<_>>()}),
+        ),
         "/api/v1/query_range" => (
             403,
             json!({"status": "error", "errorType": "forbidden", "error": format!("denied for {line}")}),
@@ -196,10 +192,7 @@ fn grafana(path: &str, query: &str, echo: &Echo) -> (u16, Value) {
     }
     if let Some(uid) = path.strip_prefix("/api/dashboards/uid/") {
         let Some(c) = names.iter().find(|c| uid == format!("uid{c}")) else {
-            return (
-                500,
-                json!({"message": format!("dashboard failed: {line}")}),
-            );
+            return (500, json!({"message": format!("dashboard failed: {line}")}));
         };
         return (
             200,
@@ -303,7 +296,14 @@ fn client_key(dir: &Path) -> Option<(String, String)> {
     let key = dir.join("client.key");
     let cert = dir.join("client.crt");
     let status = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
         .args(["-nodes", "-days", "1", "-subj", "/CN=evident-canary"])
         .arg("-keyout")
         .arg(&key)
@@ -371,7 +371,10 @@ fn scenario(name: &'static str) -> Scenario {
     let (key_pem, cert_pem) = client_key(work.path()).expect("openssl makes a client key");
     let mut canaries = vec![
         ("kube bearer token".to_owned(), KUBE_TOKEN.to_owned()),
-        ("kube basic-auth password".to_owned(), KUBE_PASSWORD.to_owned()),
+        (
+            "kube basic-auth password".to_owned(),
+            KUBE_PASSWORD.to_owned(),
+        ),
         ("kube client key".to_owned(), key_line(&key_pem)),
         ("kube client key PEM".to_owned(), key_pem.trim().to_owned()),
         ("URL user".to_owned(), URL_USER.to_owned()),
@@ -414,10 +417,7 @@ fn scenario(name: &'static str) -> Scenario {
     // 403 body and a full read are covered across the two.
     let graf_port = if tokens { graf } else { graf_denied };
     let repo = Repo::new("shop");
-    repo.write(
-        "README.md",
-        "# shop\n",
-    );
+    repo.write("README.md", "# shop\n");
     repo.commit("init");
     let args: Vec<String> = vec![
         repo.path().display().to_string(),
@@ -590,7 +590,12 @@ fn assert_no_canary(name: &'static str) {
     );
     for format in FORMATS {
         let out = s.run(&["scan", "--format", format], false);
-        assert_eq!(out.status.code(), Some(0), "{format}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: {}",
+            text(&out.stderr)
+        );
         leaks.extend(s.leaks(&format!("--format {format} stdout"), &text(&out.stdout)));
         leaks.extend(s.leaks(&format!("--format {format} stderr"), &text(&out.stderr)));
     }

@@ -79,7 +79,13 @@ mod tests {
     #[test]
     fn a_known_secret_never_reaches_a_log_line() {
         use_redactor(Redactor::new().with_secret("log-canary-3141"));
-        assert_eq!(redact("GET /x said log-canary-3141"), "GET /x said [redacted]");
-        assert_eq!(redact("Authorization: Bearer abcdefghijk"), "Authorization: [redacted]");
+        assert_eq!(
+            redact("GET /x said log-canary-3141"),
+            "GET /x said [redacted]"
+        );
+        assert_eq!(
+            redact("Authorization: Bearer abcdefghijk"),
+            "Authorization: [redacted]"
+        );
     }
 }

@@ -492,8 +492,14 @@ mod walk_tests {
         assert!(!text.contains(TOKEN), "{text}");
         let id = "prometheus:h:/rules/[redacted]";
         assert!(doc["evidence"].get(id).is_some(), "{text}");
-        assert_eq!(doc["evidence"][id]["id"], id, "the record keeps its key as id");
-        assert_eq!(doc["results"][0]["evidence"][0], id, "references still resolve");
+        assert_eq!(
+            doc["evidence"][id]["id"], id,
+            "the record keeps its key as id"
+        );
+        assert_eq!(
+            doc["results"][0]["evidence"][0], id,
+            "references still resolve"
+        );
         assert_eq!(doc["n"], 3);
         assert_eq!(doc["ok"], true);
     }
@@ -516,7 +522,9 @@ mod walk_tests {
 
     #[test]
     fn encoded_forms_of_a_known_secret_are_redacted() {
-        let r = Redactor::new().with_secret(TOKEN).with_secret("pw/Canary+77x");
+        let r = Redactor::new()
+            .with_secret(TOKEN)
+            .with_secret("pw/Canary+77x");
         let basic = STANDARD.encode(format!("bob:{TOKEN}"));
         let percent = "pw%2FCanary%2B77x";
         for text in [

@@ -136,9 +136,18 @@ pub async fn list_services(plan: &ScanPlan) -> Result<ServiceListing, ScanError>
     let redact = |e: serde_json::Error| ScanError::Redact(e.to_string());
     Ok(ServiceListing {
         schema: "evident/services/v1",
-        services: ctx.redactor.redact_serde(resolution.services).map_err(redact)?,
-        unresolved: ctx.redactor.redact_serde(resolution.unresolved).map_err(redact)?,
-        sources: ctx.redactor.redact_serde(collected.sources).map_err(redact)?,
+        services: ctx
+            .redactor
+            .redact_serde(resolution.services)
+            .map_err(redact)?,
+        unresolved: ctx
+            .redactor
+            .redact_serde(resolution.unresolved)
+            .map_err(redact)?,
+        sources: ctx
+            .redactor
+            .redact_serde(collected.sources)
+            .map_err(redact)?,
     })
 }
 

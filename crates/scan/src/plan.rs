@@ -2,16 +2,16 @@
 
 use crate::ScanError;
 use evident_core::Redactor;
-use evident_probe_prometheus::http::Auth;
 use evident_probe_git::HistoryLimits;
+use evident_probe_grafana::GrafanaConfig;
 use evident_probe_grafana::TOKEN_ENV as GRAFANA_TOKEN_ENV;
+use evident_probe_kubernetes::Target;
+use evident_probe_prometheus::PrometheusConfig;
+use evident_probe_prometheus::http::Auth;
 use evident_probe_prometheus::{
     PASSWORD_ENV as PROMETHEUS_PASSWORD_ENV, TOKEN_ENV as PROMETHEUS_TOKEN_ENV,
     USER_ENV as PROMETHEUS_USER_ENV,
 };
-use evident_probe_grafana::GrafanaConfig;
-use evident_probe_kubernetes::Target;
-use evident_probe_prometheus::PrometheusConfig;
 use evident_resolve::ResolveConfig;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -154,11 +154,17 @@ impl ScanPlan {
                 Auth::None => continue,
                 Auth::Bearer(_) => format!("a bearer token from {PROMETHEUS_TOKEN_ENV}"),
                 Auth::Basic { .. } => {
-                    format!("a user and password from {PROMETHEUS_USER_ENV} and {PROMETHEUS_PASSWORD_ENV}")
+                    format!(
+                        "a user and password from {PROMETHEUS_USER_ENV} and {PROMETHEUS_PASSWORD_ENV}"
+                    )
                 }
             };
             if url_credentials(url).is_some() {
-                return Err(conflict("--prometheus", &redactor.redact_secrets(url), &env));
+                return Err(conflict(
+                    "--prometheus",
+                    &redactor.redact_secrets(url),
+                    &env,
+                ));
             }
         }
         if let (Some(url), Some(_)) = (&self.grafana.url, &self.grafana.token)
@@ -181,8 +187,21 @@ fn conflict(flag: &str, shown_url: &str, env: &str) -> ScanError {
 /// would blank words such as `admin` in every report.
 fn is_secret_user(user: &str) -> bool {
     const COMMON: &[&str] = &[
-        "admin", "root", "user", "guest", "prometheus", "grafana", "viewer", "reader",
-        "monitor", "monitoring", "default", "anonymous", "api_key", "apikey", "token",
+        "admin",
+        "root",
+        "user",
+        "guest",
+        "prometheus",
+        "grafana",
+        "viewer",
+        "reader",
+        "monitor",
+        "monitoring",
+        "default",
+        "anonymous",
+        "api_key",
+        "apikey",
+        "token",
     ];
     user.len() >= 4 && !COMMON.contains(&user.to_ascii_lowercase().as_str())
 }
@@ -199,7 +218,11 @@ fn url_secrets(user: &str, password: &str, out: &mut Vec<String>) {
     out.push(percent_decode(password));
     if !password.is_empty() {
         out.push(format!("{user}:{password}"));
-        out.push(format!("{}:{}", percent_decode(user), percent_decode(password)));
+        out.push(format!(
+            "{}:{}",
+            percent_decode(user),
+            percent_decode(password)
+        ));
     }
 }
 
@@ -277,14 +300,27 @@ mod tests {
         plan.prometheus.auth = Auth::Bearer("tok-abcdef".into());
         let err = plan.check_credentials().err().map(|e| e.to_string());
         let err = err.unwrap_or_default();
-        assert!(err.contains("--prometheus") && err.contains(PROMETHEUS_TOKEN_ENV), "{err}");
-        assert!(!err.contains("hunter2222") && !err.contains("tok-abcdef"), "{err}");
+        assert!(
+            err.contains("--prometheus") && err.contains(PROMETHEUS_TOKEN_ENV),
+            "{err}"
+        );
+        assert!(
+            !err.contains("hunter2222") && !err.contains("tok-abcdef"),
+            "{err}"
+        );
         plan.prometheus.auth = Auth::None;
         assert!(plan.check_credentials().is_ok());
         plan.grafana.url = Some("http://g:graf-pass@h".into());
         plan.grafana.token = Some("graf-tok-1".into());
-        let err = plan.check_credentials().err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("--grafana") && err.contains(GRAFANA_TOKEN_ENV), "{err}");
+        let err = plan
+            .check_credentials()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("--grafana") && err.contains(GRAFANA_TOKEN_ENV),
+            "{err}"
+        );
         assert!(!err.contains("graf-pass"), "{err}");
     }
 }

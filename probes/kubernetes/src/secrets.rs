@@ -66,7 +66,10 @@ fn auth_info_secrets(auth: &kube::config::AuthInfo, out: &mut Vec<String>) {
     {
         pem_secrets(&pem, out);
     }
-    if let Some(config) = value.pointer("/auth-provider/config").and_then(Value::as_object) {
+    if let Some(config) = value
+        .pointer("/auth-provider/config")
+        .and_then(Value::as_object)
+    {
         out.extend(
             config
                 .iter()
@@ -107,7 +110,11 @@ fn pem_secrets(pem: &str, out: &mut Vec<String>) {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with("-----"))
         .collect();
-    out.extend(body.iter().filter(|l| l.len() >= 16).map(|l| (*l).to_owned()));
+    out.extend(
+        body.iter()
+            .filter(|l| l.len() >= 16)
+            .map(|l| (*l).to_owned()),
+    );
     let joined = body.concat();
     if joined.len() >= 16 {
         out.push(joined);
