@@ -588,6 +588,27 @@ fn assert_no_canary(name: &'static str) {
             .is_some_and(|e| e.keys().any(|k| k.starts_with("k8s:"))),
         "the cluster was read: {sources}"
     );
+    // Ids were redacted the same way everywhere: every cited id is still a record.
+    let evidence = json["evidence"].as_object().expect("evidence map");
+    assert!(
+        evidence.keys().any(|k| k.contains("[redacted]")),
+        "server-chosen names reached evidence ids and were redacted there"
+    );
+    for r in json["results"].as_array().expect("results") {
+        for id in r["evidence"].as_array().into_iter().flatten() {
+            let id = id.as_str().expect("id");
+            assert!(evidence.contains_key(id), "{id} cited but not recorded");
+            assert_eq!(evidence[id]["id"], id, "the record's id is its key");
+        }
+    }
+    let kube: Vec<&Value> = json["sources"]
+        .as_array()
+        .expect("sources")
+        .iter()
+        .filter(|s| s["probe"] == "kubernetes")
+        .collect();
+    assert!(kube.len() >= 3, "the three contexts were tried: {kube:?}");
+    support::assert_valid(&json);
     for format in FORMATS {
         let out = s.run(&["scan", "--format", format], false);
         assert_eq!(
