@@ -136,6 +136,42 @@ fn percent_encode(text: &str) -> String {
     out
 }
 
+/// Longest text a token shape needs to be recognised across a chunk boundary.
+const MAX_SHAPE_LEN: usize = 512;
+
+/// Reads a serialised document chunk by chunk, keeping the end of each chunk so a
+/// secret split between two chunks is still seen.
+struct Detector<'a> {
+    redactor: &'a Redactor,
+    tail: Vec<u8>,
+    keep: usize,
+    found: bool,
+}
+
+impl std::io::Write for Detector<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.found {
+            return Ok(buf.len());
+        }
+        let mut window = std::mem::take(&mut self.tail);
+        window.extend_from_slice(buf);
+        if self
+            .redactor
+            .matches_anything(&String::from_utf8_lossy(&window))
+        {
+            self.found = true;
+        } else {
+            let start = window.len().saturating_sub(self.keep);
+            self.tail = window.split_off(start);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A value that only refers to a secret (`${{ secrets.X }}`, `$VAR`, `{{ .Values.x }}`)
 /// names where the secret lives, which an auditor needs to see; it is not the secret.
 fn is_reference(value: &str) -> bool {
@@ -186,6 +222,44 @@ impl Redactor {
     /// Whether this redactor was given any secret value (beyond the generic patterns).
     pub fn knows_secrets(&self) -> bool {
         !self.known_secrets.is_empty()
+    }
+
+    /// Whether [`Redactor::redact_secrets`] could change any string of `document`,
+    /// read from its JSON serialisation without keeping it. A secret that JSON would
+    /// escape (quotes, backslashes, control characters) cannot be looked for that way,
+    /// so then the answer is yes.
+    fn finds_anything_in<T: Serialize>(&self, document: &T) -> Result<bool, serde_json::Error> {
+        if self
+            .known_secrets
+            .iter()
+            .any(|s| s.chars().any(|c| c == '"' || c == '\\' || c.is_control()))
+        {
+            return Ok(true);
+        }
+        let longest = self.known_secrets.first().map_or(0, String::len);
+        let mut detector = std::io::BufWriter::with_capacity(
+            1 << 16,
+            Detector {
+                redactor: self,
+                tail: Vec::new(),
+                keep: longest.max(MAX_SHAPE_LEN),
+                found: false,
+            },
+        );
+        serde_json::to_writer(&mut detector, document)?;
+        let detector = detector
+            .into_inner()
+            .map_err(|e| serde_json::Error::io(e.into_error()))?;
+        Ok(detector.found)
+    }
+
+    /// Whether `text` holds a known secret or a shape [`Redactor::redact_secrets`] replaces.
+    fn matches_anything(&self, text: &str) -> bool {
+        let p = patterns();
+        self.known_secrets.iter().any(|s| text.contains(s.as_str()))
+            || p.private_key.is_match(text)
+            || p.url_credentials.is_match(text)
+            || p.tokens.iter().any(|t| t.is_match(text))
     }
 
     fn replace_known(&self, text: &str) -> String {
@@ -259,6 +333,11 @@ impl Redactor {
         &self,
         document: T,
     ) -> Result<T, serde_json::Error> {
+        // An estate's result is hundreds of megabytes: look for anything to redact in
+        // its serialised stream first, and build the JSON tree only when there is.
+        if !self.finds_anything_in(&document)? {
+            return Ok(document);
+        }
         let mut value = serde_json::to_value(&document)?;
         if !self.redact_json(&mut value) {
             return Ok(document);
@@ -502,6 +581,21 @@ mod walk_tests {
         );
         assert_eq!(doc["n"], 3);
         assert_eq!(doc["ok"], true);
+    }
+
+    #[test]
+    fn a_secret_split_across_serialised_chunks_is_still_found() {
+        let long = format!("{}{TOKEN}", "x".repeat((1 << 16) - 7));
+        let doc = vec![long.clone()];
+        let clean = redactor().redact_serde(doc).expect("redact");
+        assert!(!clean[0].contains(TOKEN));
+        let plain = vec!["x".repeat(1 << 17)];
+        assert!(!redactor().finds_anything_in(&plain).expect("scan"));
+        let quoted = Redactor::new().with_secret("pw\"quoted\"1");
+        assert!(
+            quoted.finds_anything_in(&plain).expect("scan"),
+            "escaped secrets take the tree path"
+        );
     }
 
     #[test]
