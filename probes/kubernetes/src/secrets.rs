@@ -10,7 +10,8 @@ const IN_CLUSTER_TOKEN: &str = "/var/run/secrets/kubernetes.io/serviceaccount/to
 
 /// Every secret value of the credentials the targets use: bearer tokens (inline and
 /// token files), basic-auth passwords, client keys (the base64 data, the PEM and each
-/// line of its body), auth-provider tokens and secrets, exec plugin environment values.
+/// line of its body), auth-provider tokens and secrets, exec plugin environment values
+/// whose names say token, secret, password or key.
 /// For kubeconfig contexts every user of the kubeconfig (`$KUBECONFIG` or
 /// `~/.kube/config`) counts: redacting a credential of an unused user costs nothing.
 /// Dumps carry no credentials. A file that cannot be read adds nothing.
@@ -80,9 +81,19 @@ fn auth_info_secrets(auth: &kube::config::AuthInfo, out: &mut Vec<String>) {
                 .filter_map(|(_, v)| v.as_str().map(str::to_owned)),
         );
     }
+    // Only variables whose name says secret: `AWS_PROFILE=prod` is no secret, and
+    // redacting `prod` would blank every cluster name.
     if let Some(env) = value.pointer("/exec/env").and_then(Value::as_array) {
         out.extend(
             env.iter()
+                .filter(|e| {
+                    e.get("name").and_then(Value::as_str).is_some_and(|n| {
+                        let n = n.to_ascii_lowercase();
+                        ["token", "secret", "password", "key"]
+                            .iter()
+                            .any(|w| n.contains(w))
+                    })
+                })
                 .filter_map(|e| e.get("value").and_then(Value::as_str))
                 .map(str::to_owned),
         );
@@ -142,6 +153,9 @@ mod tests {
             "password": "pw-canary-5678",
             "username": "alice",
             "client-key-data": base64::engine::general_purpose::STANDARD.encode(pem),
+            "exec": {"command": "x", "apiVersion": "client.authentication.k8s.io/v1",
+                     "env": [{"name": "AWS_PROFILE", "value": "prod"},
+                             {"name": "VAULT_TOKEN", "value": "vault-canary-99"}]},
         }))
         .expect("auth info");
         let mut config = kube::Config::new("http://127.0.0.1:1".parse().expect("url"));
@@ -157,6 +171,10 @@ mod tests {
         ] {
             assert!(secrets.iter().any(|x| x == s), "{s} missing: {secrets:?}");
         }
-        assert!(!secrets.iter().any(|x| x == "alice"));
+        assert!(
+            secrets.iter().any(|x| x == "vault-canary-99"),
+            "{secrets:?}"
+        );
+        assert!(!secrets.iter().any(|x| x == "alice" || x == "prod"));
     }
 }
