@@ -130,6 +130,9 @@ struct EnvelopeSignature {
 /// Builds the bundle (gzip-compressed tar). Same result and key, same bytes: entries are
 /// sorted and carry fixed times and modes.
 pub fn create_bundle(result: &ScanResult, key: &SigningKey) -> Result<Vec<u8>, BundleError> {
+    // A bundle travels furthest of all outputs; a result saved by an older version or
+    // edited by hand still loses every token shape, URL password and private key.
+    let result = &evident_core::Redactor::new().redact_serde(result.clone())?;
     let mut files: Vec<(String, Vec<u8>, Option<String>)> = vec![
         (
             "scan.json".into(),

@@ -199,12 +199,12 @@ pub struct SourceArgs {
     /// Prometheus server to read (repeatable): targets, rules, SLOs, probes, up history,
     /// service-graph edges. Credentials only from the environment:
     /// EVIDENT_PROMETHEUS_TOKEN (bearer), or EVIDENT_PROMETHEUS_USER and
-    /// EVIDENT_PROMETHEUS_PASSWORD.
+    /// EVIDENT_PROMETHEUS_PASSWORD, or user:password@ in the URL (not both: exit 2).
     #[arg(long = "prometheus", value_name = "URL")]
     pub prometheus: Vec<String>,
 
     /// Grafana to read dashboards from. Service-account token only from the environment
-    /// (EVIDENT_GRAFANA_TOKEN).
+    /// (EVIDENT_GRAFANA_TOKEN), or user:password@ in the URL (not both: exit 2).
     #[arg(long, value_name = "URL")]
     pub grafana: Option<String>,
 

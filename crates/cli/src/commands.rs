@@ -107,7 +107,7 @@ fn read_scan(path: &std::path::Path) -> anyhow::Result<ScanResult> {
 }
 
 fn report(args: ReportArgs) -> anyhow::Result<u8> {
-    let result = read_scan(&args.scan)?;
+    let result = crate::plan::env_redactor().redact_serde(read_scan(&args.scan)?)?;
     emit(&result, args.format, args.output.as_deref())?;
     Ok(EXIT_OK)
 }
@@ -165,7 +165,7 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 fn bundle(args: BundleArgs) -> anyhow::Result<u8> {
-    let result = read_scan(&args.scan)?;
+    let result = crate::plan::env_redactor().redact_serde(read_scan(&args.scan)?)?;
     let pem = std::fs::read_to_string(&args.sign)
         .with_context(|| format!("reading {}", args.sign.display()))?;
     let key = evident_bundle::signing_key_from_pem(&pem)?;

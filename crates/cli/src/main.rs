@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod logs;
 mod plan;
 mod services;
 
@@ -26,7 +27,7 @@ fn init_tracing(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(logs::RedactingStderr)
         .with_ansi(commands::use_color_on_stderr())
         .try_init();
 }
@@ -37,7 +38,7 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("{}", logs::redact(&format!("error: {err:#}")));
             ExitCode::from(EXIT_USAGE)
         }
     }

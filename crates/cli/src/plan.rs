@@ -83,7 +83,22 @@ pub fn source_plan(args: &SourceArgs) -> anyhow::Result<ScanPlan> {
     plan.grafana = evident_probe_grafana::GrafanaConfig::new(args.grafana.clone());
     plan.grafana.ca_cert = args.ca_cert.clone();
     plan.kube_targets = kube_targets(args)?;
+    plan.secrets = evident_probe_kubernetes::credential_secrets(&plan.kube_targets);
+    crate::logs::use_redactor(plan.redactor());
+    plan.check_credentials()?;
     Ok(plan)
+}
+
+/// A redactor for commands that read a saved result (`report`, `bundle`): the secrets
+/// the environment holds now, on top of the token shapes, since the saved result may
+/// come from an older version that redacted less.
+pub fn env_redactor() -> evident_core::Redactor {
+    let mut plan = ScanPlan::for_repositories(Vec::new());
+    plan.prometheus.auth = evident_probe_prometheus::PrometheusConfig::auth_from_env();
+    plan.grafana = evident_probe_grafana::GrafanaConfig::new(None);
+    let redactor = plan.redactor();
+    crate::logs::use_redactor(redactor.clone());
+    redactor
 }
 
 /// The plan for `evident scan`.

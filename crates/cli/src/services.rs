@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 /// Lists services, their items and join keys, then what joined nothing. Exit 0.
 pub fn run(args: &ServicesArgs) -> anyhow::Result<u8> {
     let plan = crate::plan::source_plan(&args.sources)?;
-    let listing = crate::plan::block_on(evident_scan::list_services(&plan))?;
+    let listing = crate::plan::block_on(evident_scan::list_services(&plan))??;
     let text = match args.format {
         ListFormat::Json => {
             let mut json = serde_json::to_string_pretty(&listing)?;

@@ -49,6 +49,9 @@ pub enum ScanError {
     /// The rule input could not be serialised.
     #[error("writing the rule input: {0}")]
     Input(String),
+    /// The last redaction pass could not rebuild the result it cleaned.
+    #[error("redacting the scan result: {0}")]
+    Redact(String),
     /// The rule thread stopped unexpectedly.
     #[error("evaluating the rules stopped unexpectedly: {0}")]
     Join(String),
@@ -106,11 +109,7 @@ fn context(plan: &ScanPlan, started_at: &str) -> Arc<ScanContext> {
     let mut ctx = ScanContext::new(plan.repositories.clone(), started_at.to_owned());
     ctx.worktree = plan.worktree;
     ctx.probe_timeout = plan.probe_timeout;
-    let mut redactor = (*ctx.redactor).clone();
-    for secret in plan.secrets() {
-        redactor = redactor.with_secret(secret);
-    }
-    ctx.redactor = Arc::new(redactor);
+    ctx.redactor = Arc::new(plan.redactor());
     Arc::new(ctx)
 }
 
@@ -127,22 +126,35 @@ pub struct ServiceListing {
     pub sources: Vec<evident_core::SourceReport>,
 }
 
-/// Runs the probes and resolution only: which services the plan's sources describe.
-pub async fn list_services(plan: &ScanPlan) -> ServiceListing {
+/// Runs the probes and resolution only: which services the plan's sources describe,
+/// every string redacted of the plan's secrets as a scan result is.
+pub async fn list_services(plan: &ScanPlan) -> Result<ServiceListing, ScanError> {
+    plan.check_credentials()?;
     let ctx = context(plan, &now());
     let collected = collect::collect(&probes(plan), &ctx).await;
     let resolution = evident_resolve::resolve(&collected.facts, &plan.resolve);
-    ServiceListing {
+    let redact = |e: serde_json::Error| ScanError::Redact(e.to_string());
+    Ok(ServiceListing {
         schema: "evident/services/v1",
-        services: resolution.services,
-        unresolved: resolution.unresolved,
-        sources: collected.sources,
-    }
+        services: ctx
+            .redactor
+            .redact_serde(resolution.services)
+            .map_err(redact)?,
+        unresolved: ctx
+            .redactor
+            .redact_serde(resolution.unresolved)
+            .map_err(redact)?,
+        sources: ctx
+            .redactor
+            .redact_serde(collected.sources)
+            .map_err(redact)?,
+    })
 }
 
 /// Runs a scan. Errors are configuration errors; a source that fails is part of the
 /// result, never an error.
 pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
+    plan.check_credentials()?;
     let clock = std::time::Instant::now();
     let catalog = load_catalog(&plan.judging.policies, &plan.judging.models)?;
     let policy_dirs = catalog.policy_dirs.clone();
@@ -177,7 +189,12 @@ pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
     // fact into absence.
     let input_json = serde_json::to_string(&input).map_err(|e| ScanError::Input(e.to_string()))?;
     if let Some(path) = &plan.dump_input {
-        write_file(path, &input_json)?;
+        // The rules read the input as collected (its evidence ids match the evidence
+        // map); the copy a person reads is redacted like the result.
+        let mut shown = input.clone();
+        ctx.redactor.redact_json(&mut shown);
+        let text = serde_json::to_string(&shown).map_err(|e| ScanError::Input(e.to_string()))?;
+        write_file(path, &text)?;
     }
     let known: HashSet<String> = collected.evidence.keys().cloned().collect();
     let today = Utc::now().date_naive();
@@ -209,7 +226,7 @@ pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
     );
     let mut unreadable = collect::unreadable(&collected.facts);
     unreadable.extend(collect::incomplete_items(&collected.sources));
-    Ok(ScanResult {
+    let result = ScanResult {
         schema: SCAN_RESULT_SCHEMA.to_owned(),
         scan: ScanInfo {
             id: uuid::Uuid::new_v4().to_string(),
@@ -234,7 +251,20 @@ pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
         evidence: collected.evidence,
         unreadable,
         unresolved: resolution.unresolved,
-    })
+    };
+    // The last pass: a name a server chose (a metric, a rule, a dashboard title, an
+    // object) may carry a credential it was sent, and reach ids, locators, summaries
+    // and every renderer from there. Every string of the result, keys included, goes
+    // through the same redaction, so an id and every reference to it stay equal.
+    let clean = ctx
+        .redactor
+        .redact_serde(result)
+        .map_err(|e| ScanError::Redact(e.to_string()))?;
+    tracing::info!(
+        elapsed_ms = clock.elapsed().as_millis() as u64,
+        "result redacted"
+    );
+    Ok(clean)
 }
 
 /// What was scanned, as a person would name it: repositories, clusters, servers. The

@@ -1,9 +1,17 @@
 //! The plan: everything a scan needs, decided by the caller before it starts.
 
+use crate::ScanError;
+use evident_core::Redactor;
 use evident_probe_git::HistoryLimits;
 use evident_probe_grafana::GrafanaConfig;
+use evident_probe_grafana::TOKEN_ENV as GRAFANA_TOKEN_ENV;
 use evident_probe_kubernetes::Target;
 use evident_probe_prometheus::PrometheusConfig;
+use evident_probe_prometheus::http::Auth;
+use evident_probe_prometheus::{
+    PASSWORD_ENV as PROMETHEUS_PASSWORD_ENV, TOKEN_ENV as PROMETHEUS_TOKEN_ENV,
+    USER_ENV as PROMETHEUS_USER_ENV,
+};
 use evident_resolve::ResolveConfig;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -65,6 +73,11 @@ pub struct ScanPlan {
     pub judging: Judging,
     /// Where to write the rule input, for policy authors.
     pub dump_input: Option<PathBuf>,
+    /// Secret values the caller found beside the plan's own credentials (kubeconfig
+    /// tokens, passwords and client keys; see
+    /// [`evident_probe_kubernetes::credential_secrets`]), so they are redacted from every
+    /// output although the scan never reads them itself.
+    pub secrets: Vec<String>,
 }
 
 impl ScanPlan {
@@ -85,17 +98,229 @@ impl ScanPlan {
             resolve: ResolveConfig::default(),
             judging: Judging::default(),
             dump_input: None,
+            secrets: Vec::new(),
         }
     }
 
-    /// Every secret the plan carries, so every output can be scrubbed of them.
+    /// Every secret the plan carries, so every output can be scrubbed of them: the
+    /// Prometheus token or basic-auth user and password, the Grafana token, the user and
+    /// password written into any server URL, the credentials of ready kube client
+    /// configurations and the caller's [`ScanPlan::secrets`].
     pub fn secrets(&self) -> Vec<String> {
-        self.prometheus
-            .auth
-            .secrets()
-            .into_iter()
-            .chain(self.grafana.token.clone())
-            .filter(|s| !s.is_empty())
-            .collect()
+        let mut out: Vec<String> = self.secrets.clone();
+        match &self.prometheus.auth {
+            Auth::None => {}
+            Auth::Bearer(token) => out.push(token.clone()),
+            Auth::Basic { user, password } => {
+                out.push(password.clone());
+                out.push(format!("{user}:{password}"));
+                if is_secret_user(user) {
+                    out.push(user.clone());
+                }
+            }
+        }
+        out.extend(self.grafana.token.clone());
+        for url in self.prometheus.urls.iter().chain(self.grafana.url.iter()) {
+            if let Some((user, password)) = url_credentials(url) {
+                url_secrets(user, password, &mut out);
+            }
+        }
+        let configs: Vec<Target> = self
+            .kube_targets
+            .iter()
+            .filter(|t| matches!(t, Target::Config { .. }))
+            .cloned()
+            .collect();
+        out.extend(evident_probe_kubernetes::credential_secrets(&configs));
+        out.retain(|s| !s.is_empty());
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// A redactor that knows every secret of the plan (see [`ScanPlan::secrets`]).
+    pub fn redactor(&self) -> Redactor {
+        Redactor::new().with_secrets(self.secrets())
+    }
+
+    /// Refuses a source given two credentials: a URL with `user:password@` and a token
+    /// (or user and password) from the environment. The HTTP client would send both
+    /// and the server would silently use one; the message names the source and the two
+    /// kinds, never a value.
+    pub fn check_credentials(&self) -> Result<(), ScanError> {
+        let redactor = self.redactor();
+        for url in &self.prometheus.urls {
+            let env = match &self.prometheus.auth {
+                Auth::None => continue,
+                Auth::Bearer(_) => format!("a bearer token from {PROMETHEUS_TOKEN_ENV}"),
+                Auth::Basic { .. } => {
+                    format!(
+                        "a user and password from {PROMETHEUS_USER_ENV} and {PROMETHEUS_PASSWORD_ENV}"
+                    )
+                }
+            };
+            if url_credentials(url).is_some() {
+                return Err(conflict(
+                    "--prometheus",
+                    &redactor.redact_secrets(url),
+                    &env,
+                ));
+            }
+        }
+        if let (Some(url), Some(_)) = (&self.grafana.url, &self.grafana.token)
+            && url_credentials(url).is_some()
+        {
+            let env = format!("a service-account token from {GRAFANA_TOKEN_ENV}");
+            return Err(conflict("--grafana", &redactor.redact_secrets(url), &env));
+        }
+        Ok(())
+    }
+}
+
+fn conflict(flag: &str, shown_url: &str, env: &str) -> ScanError {
+    ScanError::Config(format!(
+        "{flag} {shown_url}: two credentials for one source: a user and password in the URL and {env}; give only one (remove the user:password@ from the URL or unset the variable)"
+    ))
+}
+
+/// User names every installation shares name an account, not a secret; redacting them
+/// would blank words such as `admin` in every report.
+fn is_secret_user(user: &str) -> bool {
+    const COMMON: &[&str] = &[
+        "admin",
+        "root",
+        "user",
+        "guest",
+        "prometheus",
+        "grafana",
+        "viewer",
+        "reader",
+        "monitor",
+        "monitoring",
+        "default",
+        "anonymous",
+        "api_key",
+        "apikey",
+        "token",
+    ];
+    user.len() >= 4 && !COMMON.contains(&user.to_ascii_lowercase().as_str())
+}
+
+/// The user and password (and their decoded forms, and `user:password`, which basic
+/// authentication sends base64-encoded) of a URL's `user:password@`.
+fn url_secrets(user: &str, password: &str, out: &mut Vec<String>) {
+    let decoded_user = percent_decode(user);
+    if is_secret_user(&decoded_user) {
+        out.push(user.to_owned());
+        out.push(decoded_user);
+    }
+    out.push(password.to_owned());
+    out.push(percent_decode(password));
+    if !password.is_empty() {
+        out.push(format!("{user}:{password}"));
+        out.push(format!(
+            "{}:{}",
+            percent_decode(user),
+            percent_decode(password)
+        ));
+    }
+}
+
+/// The `user` and `password` of `scheme://user:password@host/...` (password empty when
+/// only a user is given); `None` when the URL carries no credentials.
+pub(crate) fn url_credentials(url: &str) -> Option<(&str, &str)> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    (!user.is_empty() || !password.is_empty()).then_some((user, password))
+}
+
+/// Decodes `%XX` escapes (invalid ones are kept as written).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = text.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_credentials_are_found_only_in_the_authority() {
+        assert_eq!(
+            url_credentials("http://bob:pw%40x@h:9/a"),
+            Some(("bob", "pw%40x"))
+        );
+        assert_eq!(url_credentials("http://h:9/a@b"), None);
+        assert_eq!(url_credentials("http://tok3n@h"), Some(("tok3n", "")));
+        assert_eq!(percent_decode("pw%40x%zz"), "pw@x%zz");
+    }
+
+    #[test]
+    fn a_plan_collects_url_users_passwords_and_tokens() {
+        let mut plan = ScanPlan::for_repositories(vec![]);
+        plan.prometheus.urls = vec!["http://svc-user-77:pa%2Fss-99@127.0.0.1:1".into()];
+        plan.grafana.token = Some("graf-token-123".into());
+        plan.secrets = vec!["kube-token-456".into()];
+        let secrets = plan.secrets();
+        for s in [
+            "svc-user-77",
+            "pa%2Fss-99",
+            "pa/ss-99",
+            "svc-user-77:pa/ss-99",
+            "graf-token-123",
+            "kube-token-456",
+        ] {
+            assert!(secrets.iter().any(|x| x == s), "{s}: {secrets:?}");
+        }
+        let mut admin = ScanPlan::for_repositories(vec![]);
+        admin.prometheus.urls = vec!["http://admin:longpassword@h".into()];
+        assert!(!admin.secrets().iter().any(|s| s == "admin"));
+    }
+
+    #[test]
+    fn url_credentials_and_a_token_for_one_source_are_refused_without_the_values() {
+        let mut plan = ScanPlan::for_repositories(vec![]);
+        plan.prometheus.urls = vec!["http://bob:hunter2222@127.0.0.1:1".into()];
+        plan.prometheus.auth = Auth::Bearer("tok-abcdef".into());
+        let err = plan.check_credentials().err().map(|e| e.to_string());
+        let err = err.unwrap_or_default();
+        assert!(
+            err.contains("--prometheus") && err.contains(PROMETHEUS_TOKEN_ENV),
+            "{err}"
+        );
+        assert!(
+            !err.contains("hunter2222") && !err.contains("tok-abcdef"),
+            "{err}"
+        );
+        plan.prometheus.auth = Auth::None;
+        assert!(plan.check_credentials().is_ok());
+        plan.grafana.url = Some("http://g:graf-pass@h".into());
+        plan.grafana.token = Some("graf-tok-1".into());
+        let err = plan
+            .check_credentials()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("--grafana") && err.contains(GRAFANA_TOKEN_ENV),
+            "{err}"
+        );
+        assert!(!err.contains("graf-pass"), "{err}");
     }
 }

@@ -14,12 +14,14 @@ pub mod dump;
 pub mod facts;
 pub mod ingest;
 pub mod read;
+pub mod secrets;
 
 use async_trait::async_trait;
 use evident_core::{Probe, ProbeOutput, ScanContext, SourceReport, SourceStatus};
 use std::path::PathBuf;
 
 pub use read::{Outcome, ReadOptions, WANTED, Wanted};
+pub use secrets::credential_secrets;
 
 /// The probe's name in facts and evidence ids.
 pub const PROBE: &str = "kubernetes";
