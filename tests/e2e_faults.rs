@@ -239,9 +239,10 @@ async fn every_live_cluster_fault_on_one_endpoint_and_on_all_only_unknowns_kuber
         let repo_arg = repo_arg.clone();
         async move {
             std::fs::create_dir_all(&objects_dir).expect("dir");
-            let addr = kube_support::start(Arc::new(state)).await;
+            let state = Arc::new(state);
+            let addr = kube_support::start(Arc::clone(&state)).await;
             let config = kubeconfig(&objects_dir, &format!("http://{addr}"));
-            tokio::task::spawn_blocking(move || {
+            let scanned = tokio::task::spawn_blocking(move || {
                 scan(
                     &[
                         "scan",
@@ -255,14 +256,15 @@ async fn every_live_cluster_fault_on_one_endpoint_and_on_all_only_unknowns_kuber
                 )
             })
             .await
-            .expect("scan task")
+            .expect("scan task");
+            (scanned, state.requests().len())
         }
     };
-    let base = run(State::new(&objects), "base", "120").await;
+    let (base, base_requests) = run(State::new(&objects), "base", "120").await;
     assert_eq!(base.code, 0);
     assert!(base.sources_not_ok.is_empty(), "{:?}", base.sources_not_ok);
     let mut table = vec![format!(
-        "{:<28} {:<12} exit  changed  not-ok  time  peak RSS",
+        "{:<28} {:<12} exit  changed  not-ok  requests  time  peak RSS",
         "cell", "scope"
     )];
     let rss = |s: &Scan| {
@@ -277,7 +279,7 @@ async fn every_live_cluster_fault_on_one_endpoint_and_on_all_only_unknowns_kuber
             // The slow cell must meet the probe's bound; the others must not.
             let timeout = if fault == Fault::Slow { "6" } else { "120" };
             let started = std::time::Instant::now();
-            let got = run(
+            let (got, requests) = run(
                 state,
                 &format!("{name}-{}", scope.replace('*', "all")),
                 timeout,
@@ -288,7 +290,7 @@ async fn every_live_cluster_fault_on_one_endpoint_and_on_all_only_unknowns_kuber
             let changed = assert_only_kubernetes_unknown(&cell, &base, &got, reasons);
             assert!(changed > 0, "{cell}: the fault changed no verdict");
             table.push(format!(
-                "{name:<28} {scope:<12} {:<5} {changed:<8} {:<7} {:.1}s  {}",
+                "{name:<28} {scope:<12} {:<5} {changed:<8} {:<7} {requests:<9} {:.1}s  {}",
                 got.code,
                 got.sources_not_ok.len(),
                 took.as_secs_f32(),
@@ -301,15 +303,25 @@ async fn every_live_cluster_fault_on_one_endpoint_and_on_all_only_unknowns_kuber
     state
         .faults
         .insert("deployments".into(), Fault::Huge(50 * 1024 * 1024));
-    let got = run(state, "huge", "120").await;
+    let (got, huge_requests) = run(state, "huge", "120").await;
     let changed = assert_only_kubernetes_unknown("50 MB body", &base, &got, &[]);
     assert_eq!(changed, 0, "a large answer is no fault");
     table.push(format!(
-        "{:<28} {:<12} {:<5} {changed:<8} {}",
+        "{:<28} {:<12} {:<5} {changed:<8} {:<7} {huge_requests:<9} -     {}",
         "50 MB body",
         "deployments",
         got.code,
-        got.sources_not_ok.len()
+        got.sources_not_ok.len(),
+        rss(&got)
+    ));
+    table.push(format!(
+        "{:<28} {:<12} {:<5} {:<8} {:<7} {base_requests:<9} -     {}",
+        "fault-free",
+        "-",
+        base.code,
+        0,
+        0,
+        rss(&base)
     ));
     eprintln!("{}", table.join("\n"));
 }
