@@ -84,7 +84,6 @@ fn shallow_clone(i: &mut Value) {
 /// sits in the service graph, has SLO rules, a burn-rate alert, a blackbox probe, a
 /// clean `up` history, and a dashboard panel selecting its job.
 fn prom_ok(i: &mut Value) {
-    i["sources"]["prometheus"] = json!({"status": "ok", "detail": "Prometheus 2.53 answered"});
     i["sources"]["grafana"] = json!({"status": "ok", "detail": "3 dashboards read"});
     let parts: serde_json::Map<String, Value> = [
         "targets",
@@ -97,10 +96,12 @@ fn prom_ok(i: &mut Value) {
     .iter()
     .map(|p| ((*p).to_owned(), json!({"status": "ok", "detail": ""})))
     .collect();
+    i["sources"]["prometheus"] =
+        json!({"status": "ok", "detail": "Prometheus 2.53 answered", "parts": parts});
     i["services"]["web"]["prometheus"] = json!(["web"]);
     i["services"]["web"]["prometheus_rules"] = json!([0, 1, 2]);
     i["facts"]["prometheus"] = json!({
-        "parts": parts, "window": "30d", "edge_window": "7d",
+        "window": "30d", "edge_window": "7d",
         "services": {"web": {
             "jobs": ["shop/web"], "namespaces": ["shop"], "mapped_by": ["label app_kubernetes_io_name"],
             "targets_total": 3, "targets_up": 3,
@@ -129,7 +130,7 @@ fn prom_ok(i: &mut Value) {
     ]});
 }
 fn prom_part(i: &mut Value, part: &str, status: &str) {
-    i["facts"]["prometheus"]["parts"][part] =
+    i["sources"]["prometheus"]["parts"][part] =
         json!({"status": status, "detail": "GET /api/v1/query answered HTTP 503"});
 }
 fn prom_web(i: &mut Value) -> &mut Value {
