@@ -10,8 +10,8 @@
 //! because real dashboards vary there and nothing is judged on them.
 
 use crate::{Dashboard, Panel, Query, finish, parse_query};
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
 /// Most PromQL queries parsed per dashboard. Each one is parsed and kept in the facts;
@@ -320,7 +320,9 @@ mod tests {
     #[test]
     fn a_panels_field_that_is_not_a_list_is_the_wrong_shape() {
         assert!(serde_json::from_str::<Model>(r#"{"title":"x","panels":"oops"}"#).is_err());
-        assert!(serde_json::from_str::<Model>(r#"{"title":"x","panels":[{"targets":{}}]}"#).is_err());
+        assert!(
+            serde_json::from_str::<Model>(r#"{"title":"x","panels":[{"targets":{}}]}"#).is_err()
+        );
         assert!(serde_json::from_str::<Model>(r#"{"title":"x","panels":null}"#).is_ok());
     }
 

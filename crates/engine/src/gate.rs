@@ -341,22 +341,38 @@ mod tests {
 
     #[test]
     fn a_missing_capability_is_named_as_such_and_a_failed_part_by_its_name() {
-        let s = sources(json!({"prometheus": {"status": "not_configured", "detail": "no --prometheus"}}));
+        let s = sources(
+            json!({"prometheus": {"status": "not_configured", "detail": "no --prometheus"}}),
+        );
         let gated = s
             .gate(&names(&["prometheus.targets", "prometheus.metrics"]), &[])
             .expect("gated");
         assert_eq!(gated.reason, "not_configured");
-        assert_eq!(gated.summary, "needs prometheus (not_configured: no --prometheus)");
+        assert_eq!(
+            gated.summary,
+            "needs prometheus (not_configured: no --prometheus)"
+        );
         assert_eq!(gated.missing, vec!["prometheus".to_owned()]);
         let s = sources(json!({"prometheus": {"status": "ok", "parts": {
             "targets": {"status": "error", "detail": "GET /api/v1/targets answered JSON of the wrong shape"}}}}));
         let gated = s.gate(&names(&["prometheus.targets"]), &[]).expect("gated");
         assert_eq!(gated.reason, "error");
         assert_eq!(gated.missing, vec!["prometheus.targets".to_owned()]);
-        assert!(gated.summary.starts_with("needs prometheus.targets (error"), "{}", gated.summary);
+        assert!(
+            gated.summary.starts_with("needs prometheus.targets (error"),
+            "{}",
+            gated.summary
+        );
         // An unconfigured capability named by a part, beside git, lets the rule judge.
-        let s = sources(json!({"git": {"status": "ok"}, "prometheus": {"status": "not_configured"}}));
-        assert_eq!(s.gate(&names(&["git|prometheus.rules"]), &names(&["prometheus.rules"])), None);
+        let s =
+            sources(json!({"git": {"status": "ok"}, "prometheus": {"status": "not_configured"}}));
+        assert_eq!(
+            s.gate(
+                &names(&["git|prometheus.rules"]),
+                &names(&["prometheus.rules"])
+            ),
+            None
+        );
     }
 
     #[test]

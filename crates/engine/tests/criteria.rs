@@ -1047,12 +1047,39 @@ fn observability_none_is_manual() {
 /// Every part of the Prometheus read, and the criteria that name it in their model
 /// (a failed part makes exactly these unknown, with the part's status as the reason).
 const PART_READERS: &[(&str, &[&str])] = &[
-    ("targets", &["ds.devops.dashboards", "ds.devops.zero-downtime", "cams.measurement.business", "cams.measurement.technical"]),
-    ("metrics", &["ds.devops.dashboards", "cams.measurement.business", "cams.measurement.technical"]),
+    (
+        "targets",
+        &[
+            "ds.devops.dashboards",
+            "ds.devops.zero-downtime",
+            "cams.measurement.business",
+            "cams.measurement.technical",
+        ],
+    ),
+    (
+        "metrics",
+        &[
+            "ds.devops.dashboards",
+            "cams.measurement.business",
+            "cams.measurement.technical",
+        ],
+    ),
     ("availability", &["ds.devops.zero-downtime"]),
-    ("rules", &["ds.devops.sla-monitored", "ops.sops-codified", "ops.maintenance-proactive", "ops.metric-driven", "cams.sharing.team-monitoring"]),
+    (
+        "rules",
+        &[
+            "ds.devops.sla-monitored",
+            "ops.sops-codified",
+            "ops.maintenance-proactive",
+            "ops.metric-driven",
+            "cams.sharing.team-monitoring",
+        ],
+    ),
     ("synthetic", &["ds.devops.sla-monitored"]),
-    ("edges", &["ds.devops.dependency-graph", "cams.measurement.technical"]),
+    (
+        "edges",
+        &["ds.devops.dependency-graph", "cams.measurement.technical"],
+    ),
 ];
 
 #[test]
@@ -1064,7 +1091,10 @@ fn a_failed_prometheus_part_makes_only_the_criteria_reading_it_unknown() {
     // The service that is down: not met on its up history, never met by the fallback.
     let mut down = healthy.clone();
     prom_web(&mut down)["availability"]["down_points"] = json!(4);
-    assert_eq!(status_of(&evaluate(&ev, &down), "ds.devops.zero-downtime", "web").0, NotMet);
+    assert_eq!(
+        status_of(&evaluate(&ev, &down), "ds.devops.zero-downtime", "web").0,
+        NotMet
+    );
     for (part, readers) in PART_READERS {
         for status in ["error", "timeout", "forbidden", "rate_limited"] {
             let mut input = down.clone();
@@ -1073,7 +1103,11 @@ fn a_failed_prometheus_part_makes_only_the_criteria_reading_it_unknown() {
             for (b, a) in before.iter().zip(&after) {
                 assert_eq!((&b.criterion, &b.service), (&a.criterion, &a.service));
                 if readers.contains(&a.criterion.as_str()) {
-                    assert_eq!(a.status, Unknown, "{part} {status}: {} {}", a.criterion, a.summary);
+                    assert_eq!(
+                        a.status, Unknown,
+                        "{part} {status}: {} {}",
+                        a.criterion, a.summary
+                    );
                     assert_eq!(a.reason.as_deref(), Some(status), "{part}: {}", a.criterion);
                     assert!(
                         a.summary.contains(&format!("prometheus.{part}")),
@@ -1100,8 +1134,7 @@ fn items_prometheus_could_not_read_keep_met_and_never_prove_not_met() {
     let mut input = base_input();
     prom_ok(&mut input);
     repo_without_monitoring(&mut input);
-    input["sources"]["prometheus"]["parts"]["rules"]["incomplete"] =
-        json!([{"location": "/api/v1/rules group broken", "reason": "invalid type: string, expected a sequence"}]);
+    input["sources"]["prometheus"]["parts"]["rules"]["incomplete"] = json!([{"location": "/api/v1/rules group broken", "reason": "invalid type: string, expected a sequence"}]);
     let results = evaluate(&ev, &input);
     assert_eq!(status_of(&results, "ops.sops-codified", "web").0, Met);
     input["facts"]["prometheus"]["rules"][2]["runbook_url"] = json!(null);
@@ -1112,7 +1145,11 @@ fn items_prometheus_could_not_read_keep_met_and_never_prove_not_met() {
         .expect("result");
     assert_eq!(r.status, Unknown);
     assert_eq!(r.reason.as_deref(), Some("partial"));
-    assert!(r.summary.contains("/api/v1/rules group broken"), "{}", r.summary);
+    assert!(
+        r.summary.contains("/api/v1/rules group broken"),
+        "{}",
+        r.summary
+    );
 }
 
 #[test]

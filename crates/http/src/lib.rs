@@ -425,7 +425,8 @@ struct ErrorBody {
 /// server asked for), a Prometheus query timeout, else error.
 fn status_error(path: &str, code: u16, bytes: &[u8], retry_after: Option<&str>) -> CallError {
     let body: ErrorBody = serde_json::from_slice(bytes).unwrap_or_default();
-    let text = |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.as_str()).map(str::to_owned);
+    let text =
+        |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.as_str()).map(str::to_owned);
     let mut message = text(&body.error)
         .or_else(|| text(&body.message))
         .map(|m| format!(": {}", m.chars().take(200).collect::<String>()))
@@ -611,14 +612,28 @@ mod tests {
 
     #[tokio::test]
     async fn a_429_is_rate_limited_and_says_how_long_to_wait() {
-        let base = raw_server("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30", b"{}".to_vec(), None).await;
+        let base = raw_server(
+            "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30",
+            b"{}".to_vec(),
+            None,
+        )
+        .await;
         let e = client(&base).get("/api/search", &[]).await.err();
-        let Some(e) = e else { panic!("a 429 is an error") };
+        let Some(e) = e else {
+            panic!("a 429 is an error")
+        };
         assert_eq!(e.status(), SourceStatus::RateLimited);
         assert!(e.to_string().contains("retry after 30 s"), "{e}");
-        let base = raw_server("HTTP/1.1 429 Too Many Requests", b"slow down".to_vec(), None).await;
+        let base = raw_server(
+            "HTTP/1.1 429 Too Many Requests",
+            b"slow down".to_vec(),
+            None,
+        )
+        .await;
         let e = client(&base).get("/api/search", &[]).await.err();
-        let Some(e) = e else { panic!("a 429 is an error") };
+        let Some(e) = e else {
+            panic!("a 429 is an error")
+        };
         assert_eq!(e.status(), SourceStatus::RateLimited);
         assert!(e.to_string().contains("no Retry-After"), "{e}");
     }
@@ -634,32 +649,69 @@ mod tests {
 
     #[tokio::test]
     async fn forbidden_html_truncated_and_wrong_shapes_are_told_apart() {
-        let base = raw_server("HTTP/1.1 403 Forbidden", br#"{"message":"Access denied"}"#.to_vec(), None).await;
+        let base = raw_server(
+            "HTTP/1.1 403 Forbidden",
+            br#"{"message":"Access denied"}"#.to_vec(),
+            None,
+        )
+        .await;
         let e = client(&base).get("/api/dashboards/uid/a", &[]).await.err();
         let Some(e) = e else { panic!("403") };
         assert_eq!(e.status(), SourceStatus::Forbidden);
         assert!(e.to_string().contains("Access denied"), "{e}");
 
-        let base = raw_server("HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html", b"<html>bad gateway</html>".to_vec(), None).await;
+        let base = raw_server(
+            "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html",
+            b"<html>bad gateway</html>".to_vec(),
+            None,
+        )
+        .await;
         let e = client(&base).get("/api/v1/rules", &[]).await.err();
         let Some(e) = e else { panic!("502") };
-        assert_eq!((e.status(), e.http_code()), (SourceStatus::Error, Some(502)));
+        assert_eq!(
+            (e.status(), e.http_code()),
+            (SourceStatus::Error, Some(502))
+        );
         assert_eq!(e.to_string(), "GET /api/v1/rules answered HTTP 502");
 
         // A body cut short: the server announces more than it sends.
-        let base = raw_server("HTTP/1.1 200 OK", br#"{"status":"success","data":[1,"#.to_vec(), None).await;
-        let e = client(&base).get_typed::<Envelope>("/api/v1/x", &[]).await.err();
+        let base = raw_server(
+            "HTTP/1.1 200 OK",
+            br#"{"status":"success","data":[1,"#.to_vec(),
+            None,
+        )
+        .await;
+        let e = client(&base)
+            .get_typed::<Envelope>("/api/v1/x", &[])
+            .await
+            .err();
         assert!(matches!(e, Some(CallError::NotJson { .. })), "{e:?}");
         assert!(e.is_some_and(|e| e.to_string().contains("cut short")));
 
-        let base = raw_server("HTTP/1.1 200 OK", br#"{"status":"success","data":"oops"}"#.to_vec(), None).await;
-        let e = client(&base).get_typed::<Envelope>("/api/v1/x", &[]).await.err();
+        let base = raw_server(
+            "HTTP/1.1 200 OK",
+            br#"{"status":"success","data":"oops"}"#.to_vec(),
+            None,
+        )
+        .await;
+        let e = client(&base)
+            .get_typed::<Envelope>("/api/v1/x", &[])
+            .await
+            .err();
         let Some(e) = e else { panic!("wrong shape") };
         assert!(matches!(e, CallError::Shape { .. }), "{e:?}");
         assert_eq!(e.status(), SourceStatus::Error);
-        assert!(!e.to_string().contains("oops"), "the body's values are not repeated: {e}");
+        assert!(
+            !e.to_string().contains("oops"),
+            "the body's values are not repeated: {e}"
+        );
 
-        let base = raw_server("HTTP/1.1 200 OK", br#"{"status":"success","data":[1,2]}"#.to_vec(), None).await;
+        let base = raw_server(
+            "HTTP/1.1 200 OK",
+            br#"{"status":"success","data":[1,2]}"#.to_vec(),
+            None,
+        )
+        .await;
         let ok = client(&base).get_typed::<Envelope>("/api/v1/x", &[]).await;
         assert!(ok.is_ok_and(|t| t.value.data == vec![1, 2] && t.sha256.len() == 64));
     }

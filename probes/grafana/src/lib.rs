@@ -243,12 +243,21 @@ async fn read(
     let (status, mut detail) = match first_failure {
         Some(e) if dashboards.is_empty() => (
             e.status(),
-            format!("no dashboard of {} listed could be read; the first: {e}", failed),
+            format!(
+                "no dashboard of {} listed could be read; the first: {e}",
+                failed
+            ),
         ),
-        _ => (SourceStatus::Ok, format!("{} dashboard(s) read", dashboards.len())),
+        _ => (
+            SourceStatus::Ok,
+            format!("{} dashboard(s) read", dashboards.len()),
+        ),
     };
     if !incomplete.is_empty() && status == SourceStatus::Ok {
-        detail.push_str(&format!("; {} item(s) not read (see incomplete)", incomplete.len()));
+        detail.push_str(&format!(
+            "; {} item(s) not read (see incomplete)",
+            incomplete.len()
+        ));
     }
     let mut report = SourceReport::new(
         "grafana",
@@ -328,7 +337,9 @@ async fn search(client: &JsonClient, config: &GrafanaConfig) -> Result<Listed, C
             truncated = true;
             incomplete.push(UnreadItem::new(
                 "/api/search",
-                format!("page {page} listed nothing new (the server ignores paging); stopped there"),
+                format!(
+                    "page {page} listed nothing new (the server ignores paging); stopped there"
+                ),
             ));
             break;
         }

@@ -217,9 +217,17 @@ async fn collect(handler: Handler) -> (evident_core::ProbeOutput, usize) {
 async fn unreadable_dashboards_are_listed_as_incomplete_and_the_rest_read() {
     let (out, _) = collect(faulty(|r| match r.path.as_str() {
         "/api/dashboards/uid/W2gX2zHVk" => Some(Response::json(500, r#"{"message":"db locked"}"#)),
-        "/api/dashboards/uid/ce6sd46kfkglca" => Some(Response::json(403, r#"{"message":"Access denied to this dashboard"}"#)),
-        "/api/dashboards/uid/otel-demo-hostmetrics" => Some(Response::json(200, r#"{"dashboard":{"title":"x","panels":[{"#)),
-        "/api/dashboards/uid/self-observability" => Some(Response::json(200, r#"{"dashboard":"oops"}"#)),
+        "/api/dashboards/uid/ce6sd46kfkglca" => Some(Response::json(
+            403,
+            r#"{"message":"Access denied to this dashboard"}"#,
+        )),
+        "/api/dashboards/uid/otel-demo-hostmetrics" => Some(Response::json(
+            200,
+            r#"{"dashboard":{"title":"x","panels":[{"#,
+        )),
+        "/api/dashboards/uid/self-observability" => {
+            Some(Response::json(200, r#"{"dashboard":"oops"}"#))
+        }
         _ => None,
     }))
     .await;
@@ -231,9 +239,25 @@ async fn unreadable_dashboards_are_listed_as_incomplete_and_the_rest_read() {
         .iter()
         .map(|i| (i.location.as_str(), i.reason.as_str()))
         .collect();
-    assert!(unread.iter().any(|(l, r)| *l == "/api/dashboards/uid/W2gX2zHVk" && r.contains("HTTP 500")), "{unread:?}");
-    assert!(unread.iter().any(|(l, r)| *l == "/api/dashboards/uid/ce6sd46kfkglca" && r.contains("403")), "{unread:?}");
-    assert!(unread.iter().any(|(l, r)| *l == "/api/dashboards/uid/otel-demo-hostmetrics" && r.contains("cut short")), "{unread:?}");
+    assert!(
+        unread
+            .iter()
+            .any(|(l, r)| *l == "/api/dashboards/uid/W2gX2zHVk" && r.contains("HTTP 500")),
+        "{unread:?}"
+    );
+    assert!(
+        unread
+            .iter()
+            .any(|(l, r)| *l == "/api/dashboards/uid/ce6sd46kfkglca" && r.contains("403")),
+        "{unread:?}"
+    );
+    assert!(
+        unread
+            .iter()
+            .any(|(l, r)| *l == "/api/dashboards/uid/otel-demo-hostmetrics"
+                && r.contains("cut short")),
+        "{unread:?}"
+    );
     assert_eq!(dashboards + unread.len(), 10, "{unread:?}");
     assert_eq!(out.facts["failed"], unread.len());
 }
@@ -246,8 +270,20 @@ async fn a_search_that_is_not_a_list_fails_the_source() {
     .await;
     let source = &out.sources[0];
     assert_eq!(source.status, SourceStatus::Error);
-    assert!(source.detail.as_deref().unwrap_or_default().contains("/api/search"));
-    assert!(source.detail.as_deref().unwrap_or_default().contains("wrong shape"));
+    assert!(
+        source
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("/api/search")
+    );
+    assert!(
+        source
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("wrong shape")
+    );
 }
 
 #[tokio::test]
@@ -268,8 +304,16 @@ async fn an_endless_search_stops_at_its_page_bound_and_says_so() {
         if r.path != "/api/search" {
             return None;
         }
-        let page: usize = r.query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
-        let limit: usize = r.query.get("limit").and_then(|p| p.parse().ok()).unwrap_or(1);
+        let page: usize = r
+            .query
+            .get("page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1);
+        let limit: usize = r
+            .query
+            .get("limit")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1);
         let items: Vec<Value> = (0..limit)
             .map(|i| json!({"uid": format!("f{page}-{i}"), "title": "F", "type": "dash-folder"}))
             .collect();
@@ -278,8 +322,15 @@ async fn an_endless_search_stops_at_its_page_bound_and_says_so() {
     let (out, requests) = collect(faulty(endless)).await;
     assert_eq!(out.sources[0].status, SourceStatus::Ok);
     assert_eq!(requests, evident_probe_grafana::MAX_SEARCH_PAGES);
-    let reasons: Vec<&str> = out.sources[0].incomplete.iter().map(|i| i.reason.as_str()).collect();
-    assert!(reasons.iter().any(|r| r.contains("truncated at 100 pages")), "{reasons:?}");
+    let reasons: Vec<&str> = out.sources[0]
+        .incomplete
+        .iter()
+        .map(|i| i.reason.as_str())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("truncated at 100 pages")),
+        "{reasons:?}"
+    );
     assert_eq!(out.facts["truncated"], true);
 
     // A server that ignores `page` answers the same page forever: stopped at page 2.
@@ -303,5 +354,11 @@ async fn a_rate_limited_search_says_how_long_to_wait() {
     }))
     .await;
     assert_eq!(out.sources[0].status, SourceStatus::RateLimited);
-    assert!(out.sources[0].detail.as_deref().unwrap_or_default().contains("retry after 42 s"));
+    assert!(
+        out.sources[0]
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("retry after 42 s")
+    );
 }

@@ -236,7 +236,9 @@ mod tests {
     fn an_error_envelope_is_an_error_even_with_status_200() {
         let e = parse::<TargetsData>(r#"{"status":"error","errorType":"bad_data","error":"nope"}"#)
             .err();
-        let Some(e) = e else { panic!("an error envelope") };
+        let Some(e) = e else {
+            panic!("an error envelope")
+        };
         assert_eq!(e.status(), SourceStatus::Error);
         assert_eq!(
             e.to_string(),
@@ -255,10 +257,7 @@ mod tests {
             r#"[]"#,
         ] {
             let e = parse::<RulesData>(body).err();
-            assert!(
-                matches!(e, Some(CallError::Shape { .. })),
-                "{body}: {e:?}"
-            );
+            assert!(matches!(e, Some(CallError::Shape { .. })), "{body}: {e:?}");
         }
         let e = parse::<QueryData<Sample>>(r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":"x"}]}}"#).err();
         assert!(matches!(e, Some(CallError::Shape { .. })), "{e:?}");
@@ -284,8 +283,6 @@ mod tests {
             panic!("the good group is read")
         };
         assert!(matches!(&g.rules[0], Item::Read(r) if r.name == "A"));
-        assert!(
-            matches!(&g.rules[1], Item::Unreadable { reason, .. } if reason.contains("query"))
-        );
+        assert!(matches!(&g.rules[1], Item::Unreadable { reason, .. } if reason.contains("query")));
     }
 }

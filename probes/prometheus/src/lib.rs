@@ -13,8 +13,8 @@ pub use evident_http as http;
 pub mod api;
 pub mod mapping;
 
-use async_trait::async_trait;
 use api::{Item, QueryData, Sample, Series};
+use async_trait::async_trait;
 use evident_core::{
     Evidence, PartReport, Probe, ProbeOutput, ScanContext, SourceReport, SourceStatus, UnreadItem,
 };
@@ -338,7 +338,9 @@ async fn read_buildinfo(
             Ok(())
         }
         Err(e) if e.http_code() == Some(404) => Ok(()),
-        Err(e @ (CallError::Shape { .. } | CallError::NotJson { .. } | CallError::Answer { .. })) => {
+        Err(
+            e @ (CallError::Shape { .. } | CallError::NotJson { .. } | CallError::Answer { .. }),
+        ) => {
             out.version_note = Some(e.to_string());
             Ok(())
         }
@@ -613,7 +615,11 @@ fn read_rule(
     let url = out.url.clone();
     let name = r.name.as_str();
     let expr = r.query.as_str();
-    let kind = if r.kind == "alerting" { "alert" } else { "record" };
+    let kind = if r.kind == "alerting" {
+        "alert"
+    } else {
+        "record"
+    };
     if kind == "record" {
         out.recorded.insert(r.name.clone());
     }
@@ -781,7 +787,8 @@ fn read_metrics(
         let Some(name) = row.metric.get("__name__").cloned() else {
             continue;
         };
-        out.groups.push((row_service(&row.metric, &out.targets), name));
+        out.groups
+            .push((row_service(&row.metric, &out.targets), name));
     }
     let url = out.url.clone();
     out.evidence.push(evidence(
@@ -947,7 +954,8 @@ impl Assembly {
     fn add_server(&mut self, s: ServerRead, ctx: &ScanContext) {
         let (status, detail) = server_status(&s);
         let detail = ctx.redactor.redact(&detail);
-        let mut report = SourceReport::new("prometheus", s.url.clone(), status, Some(detail.clone()));
+        let mut report =
+            SourceReport::new("prometheus", s.url.clone(), status, Some(detail.clone()));
         if s.status.is_none() {
             report.parts = part_reports(&s, ctx);
         }

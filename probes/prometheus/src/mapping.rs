@@ -357,7 +357,11 @@ mod tests {
         ] {
             assert!(is_prometheus_own(own), "{own}");
         }
-        for theirs in ["orders_placed_total", "prometheus_tsdb_head_series", "alerts_sent_total"] {
+        for theirs in [
+            "orders_placed_total",
+            "prometheus_tsdb_head_series",
+            "alerts_sent_total",
+        ] {
             assert!(!is_prometheus_own(theirs), "{theirs}");
         }
     }

@@ -244,8 +244,12 @@ fn faulty(fault: fn(&Request) -> Option<Response>) -> Handler {
 async fn an_error_envelope_with_status_200_fails_its_part_and_names_the_path() {
     let out = run(
         faulty(|r| {
-            (r.path == "/api/v1/rules")
-                .then(|| Response::json(200, r#"{"status":"error","errorType":"internal","error":"boom"}"#))
+            (r.path == "/api/v1/rules").then(|| {
+                Response::json(
+                    200,
+                    r#"{"status":"error","errorType":"internal","error":"boom"}"#,
+                )
+            })
         }),
         TOKEN,
         |_| {},
@@ -255,7 +259,10 @@ async fn an_error_envelope_with_status_200_fails_its_part_and_names_the_path() {
     let rules = part(&out, "rules");
     assert_eq!(rules.status, SourceStatus::Error);
     let detail = rules.detail.unwrap_or_default();
-    assert!(detail.contains("/api/v1/rules") && detail.contains("boom"), "{detail}");
+    assert!(
+        detail.contains("/api/v1/rules") && detail.contains("boom"),
+        "{detail}"
+    );
     assert_eq!(part(&out, "targets").status, SourceStatus::Ok);
     assert!(out.facts["rules"].as_array().is_some_and(Vec::is_empty));
 }
@@ -288,7 +295,10 @@ async fn data_of_the_wrong_shape_fails_its_part_never_reads_as_empty() {
 async fn a_truncated_body_and_an_html_502_fail_their_parts() {
     let out = run(
         faulty(|r| match r.path.as_str() {
-            "/api/v1/query_range" => Some(Response::json(200, r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"#)),
+            "/api/v1/query_range" => Some(Response::json(
+                200,
+                r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"#,
+            )),
             "/api/v1/rules" => Some(Response {
                 content_type: "text/html",
                 ..Response::json(502, "<html><body>502 Bad Gateway</body></html>")
@@ -301,7 +311,12 @@ async fn a_truncated_body_and_an_html_502_fail_their_parts() {
     .await;
     let availability = part(&out, "availability");
     assert_eq!(availability.status, SourceStatus::Error);
-    assert!(availability.detail.unwrap_or_default().contains("cut short"));
+    assert!(
+        availability
+            .detail
+            .unwrap_or_default()
+            .contains("cut short")
+    );
     let rules = part(&out, "rules");
     assert_eq!(rules.status, SourceStatus::Error);
     assert!(rules.detail.unwrap_or_default().contains("HTTP 502"));
