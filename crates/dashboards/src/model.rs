@@ -31,8 +31,9 @@ pub struct Model {
     /// Version (a number in Grafana's models), as text.
     #[serde(default, deserialize_with = "text")]
     pub version: Option<String>,
-    /// Panels (schema 16 and later), rows included.
-    #[serde(default)]
+    /// Panels (schema 16 and later), rows included; only those with queries or nested
+    /// panels are kept.
+    #[serde(default, deserialize_with = "kept_panels")]
     pub panels: Option<Vec<RawPanel>>,
     /// Rows of panels (before schema 16).
     #[serde(default)]
@@ -42,8 +43,8 @@ pub struct Model {
 /// An old-style row.
 #[derive(Debug, Default, Deserialize)]
 pub struct RawRow {
-    /// Its panels.
-    #[serde(default)]
+    /// Its panels, those with queries or nested panels.
+    #[serde(default, deserialize_with = "kept_panels")]
     pub panels: Option<Vec<RawPanel>>,
 }
 
@@ -65,8 +66,8 @@ pub struct RawPanel {
     /// Its queries.
     #[serde(default)]
     pub targets: Option<Vec<RawTarget>>,
-    /// Panels of a collapsed row.
-    #[serde(default)]
+    /// Panels of a collapsed row, those with queries or nested panels.
+    #[serde(default, deserialize_with = "kept_panels")]
     pub panels: Option<Vec<RawPanel>>,
 }
 
@@ -145,6 +146,43 @@ fn walk<'a>(panels: &'a [RawPanel], out: &mut Vec<&'a RawPanel>) {
     for p in panels {
         out.push(p);
         walk(p.panels.as_deref().unwrap_or_default(), out);
+    }
+}
+
+/// A list of panels, keeping only those extraction can use (with queries, or with
+/// nested panels) as they are parsed: a dashboard of 300,000 text panels then holds
+/// none of them. `null` is no list; anything but a list is the wrong shape.
+fn kept_panels<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<RawPanel>>, D::Error> {
+    d.deserialize_option(KeptPanels)
+}
+
+struct KeptPanels;
+
+impl<'de> Visitor<'de> for KeptPanels {
+    type Value = Option<Vec<RawPanel>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of panels")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut kept = Vec::new();
+        while let Some(p) = seq.next_element::<RawPanel>()? {
+            let queries = p.targets.as_ref().is_some_and(|t| !t.is_empty());
+            let nested = p.panels.as_ref().is_some_and(|n| !n.is_empty());
+            if queries || nested {
+                kept.push(p);
+            }
+        }
+        Ok(Some(kept))
     }
 }
 
