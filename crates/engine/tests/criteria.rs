@@ -804,6 +804,11 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
             git(i)["prometheus_rules"] = json!([{"group": "g", "name": "Down", "kind": "alert", "expr": "avg by (job) (up{job=\"web\"}) < 1", "labels": {}, "runbook_url": null, "service_hint": "web", "evidence": "E-alert-up"}]);
             i["sources"]["prometheus"] = json!({"status": "ok"});
         }),
+        ("ops.metric-driven", NotMet, |i| {
+            // alerts on the scrape or on other alerts are Prometheus' own series
+            git(i)["prometheus_rules"] = json!([{"group": "g", "name": "Slow", "kind": "alert", "expr": "scrape_duration_seconds{job=\"web\"} > 5 or ALERTS{alertname=\"X\"}", "labels": {}, "runbook_url": null, "service_hint": "web", "evidence": "E-alert-up"}]);
+            i["sources"]["prometheus"] = json!({"status": "ok"});
+        }),
         // ops.capacity-quantitative
         ("ops.capacity-quantitative", Met, none),
         ("ops.capacity-quantitative", NotMet, |i| {

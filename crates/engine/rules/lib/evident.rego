@@ -455,6 +455,13 @@ prom_unknown(part, summary) := {
 	"missing": [sprintf("prometheus.%s", [part])],
 } if ok("prometheus")
 
+# Series Prometheus writes itself, never a service's own metrics (as the probe decides,
+# probes/prometheus/src/mapping.rs): `up`, the `scrape_*` series of every scrape, and
+# `ALERTS` / `ALERTS_FOR_STATE`. An alert on them watches the scrape or other alerts.
+prometheus_own_series(n) if n in {"up", "ALERTS", "ALERTS_FOR_STATE"}
+
+prometheus_own_series(n) if startswith(n, "scrape_")
+
 # What Prometheus showed for the service (resolution joins the probe's services by the
 # service id and its workloads' names), and the rules that name it.
 prom_services(svc) := present(object.get(prom, "services", {}), object.get(svc, "prometheus", []))
