@@ -481,6 +481,28 @@ async fn every_fault_makes_only_the_criteria_reading_it_unknown() {
             );
         }
     }
+    // A 50 MB answer on the rules API: over the 32 MiB bound, refused unread.
+    let huge = Arc::new(vec![b' '; 50 * 1024 * 1024]);
+    prom_proxy.inject(
+        "/api/v1/rules",
+        Fault::Body(Arc::new(move |_| huge.to_vec())),
+    );
+    let run = scan(path, &prom_proxy.url, &grafana_proxy.url);
+    let n = check(
+        "prometheus rules 50 MB",
+        &base,
+        &run,
+        &readers("/api/v1/rules"),
+        "error",
+    );
+    assert!(run.rss_kib < 256 * 1024, "peak RSS {} KiB", run.rss_kib);
+    table.row(
+        "prometheus /api/v1/rules",
+        "50 MB body",
+        &run,
+        n,
+        prom_proxy.requests(),
+    );
     prom_proxy.inject("", Fault::None);
 
     for prefix in [
