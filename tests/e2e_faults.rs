@@ -414,7 +414,6 @@ async fn every_fault_makes_only_the_criteria_reading_it_unknown() {
     let base = scan(path, &prom_proxy.url, &grafana_proxy.url);
     assert_eq!(base.code, Some(0));
     assert!(base.not_ok.is_empty(), "{:?}", base.not_ok);
-    let verdict = |r: &Run, c: &str, s: &str| r.verdicts.get(&(c.into(), s.into())).cloned();
     // The down service is not met on its up history alone (its rollout keeps capacity).
     assert_eq!(
         verdict(&base, "ds.devops.zero-downtime", "payments").map(|v| v.0),
@@ -442,12 +441,45 @@ async fn every_fault_makes_only_the_criteria_reading_it_unknown() {
         prom_proxy.requests() + grafana_proxy.requests(),
     );
 
+    let cells = Cells {
+        path,
+        prom: &prom_proxy,
+        grafana: &grafana_proxy,
+        base: &base,
+    };
+    prometheus_cells(&cells, &mut table);
+    grafana_cells(&cells, &mut table);
+    bound_cells(&cells, &mut table);
+
+    let text = table.0.join("\n");
+    eprintln!("{text}");
+    if let Ok(path) = std::env::var("EVIDENT_FAULT_TABLE") {
+        let _ = std::fs::write(path, &text);
+    }
+}
+
+/// What every cell scans with: the repository, both proxies, the fault-free run.
+struct Cells<'a> {
+    path: &'a str,
+    prom: &'a FaultProxy,
+    grafana: &'a FaultProxy,
+    base: &'a Run,
+}
+
+fn verdict(r: &Run, c: &str, s: &str) -> Option<(String, String)> {
+    r.verdicts.get(&(c.into(), s.into())).cloned()
+}
+
+/// Prometheus refused, then every fault on each API prefix and on all of them, and a
+/// 50 MB answer.
+fn prometheus_cells(c: &Cells<'_>, table: &mut Table) {
+    let (path, base, prom_proxy, grafana_proxy) = (c.path, c.base, c.prom, c.grafana);
     // Prometheus refused: the whole source failed.
     let refused = format!("http://127.0.0.1:{}", prom_support::closed_port());
     let run = scan(path, &refused, &grafana_proxy.url);
     let n = check(
         "refused",
-        &base,
+        base,
         &run,
         &readers("prometheus:refused"),
         "error",
@@ -465,7 +497,7 @@ async fn every_fault_makes_only_the_criteria_reading_it_unknown() {
             prom_proxy.inject(prefix, fault);
             let run = scan(path, &prom_proxy.url, &grafana_proxy.url);
             let cell = format!("prometheus {prefix} {name}");
-            let n = check(&cell, &base, &run, &readers(prefix), reason);
+            let n = check(&cell, base, &run, &readers(prefix), reason);
             // The down service never turns met because its history could not be read.
             assert_ne!(
                 verdict(&run, "ds.devops.zero-downtime", "payments").map(|v| v.0),
@@ -490,7 +522,7 @@ async fn every_fault_makes_only_the_criteria_reading_it_unknown() {
     let run = scan(path, &prom_proxy.url, &grafana_proxy.url);
     let n = check(
         "prometheus rules 50 MB",
-        &base,
+        base,
         &run,
         &readers("/api/v1/rules"),
         "error",
@@ -504,7 +536,11 @@ async fn every_fault_makes_only_the_criteria_reading_it_unknown() {
         prom_proxy.requests(),
     );
     prom_proxy.inject("", Fault::None);
+}
 
+/// Every fault on one dashboard, on every dashboard, and on the search.
+fn grafana_cells(c: &Cells<'_>, table: &mut Table) {
+    let (path, base, prom_proxy, grafana_proxy) = (c.path, c.base, c.prom, c.grafana);
     for prefix in [
         "/api/dashboards/uid/checkout",
         "/api/dashboards/",
@@ -514,7 +550,7 @@ async fn every_fault_makes_only_the_criteria_reading_it_unknown() {
             grafana_proxy.inject(prefix, fault);
             let run = scan(path, &prom_proxy.url, &grafana_proxy.url);
             let cell = format!("grafana {prefix} {name}");
-            let n = check(&cell, &base, &run, &readers(prefix), reason);
+            let n = check(&cell, base, &run, &readers(prefix), reason);
             assert_ne!(
                 verdict(&run, "ds.devops.dashboards", "payments").map(|v| v.0),
                 Some("not_met".into()),
@@ -529,7 +565,11 @@ async fn every_fault_makes_only_the_criteria_reading_it_unknown() {
             );
         }
     }
+}
 
+/// The bounds: a 50 MB dashboard and an endless search.
+fn bound_cells(c: &Cells<'_>, table: &mut Table) {
+    let (path, base, prom_proxy, grafana_proxy) = (c.path, c.base, c.prom, c.grafana);
     // A 50 MB dashboard: read within the memory bound, verdicts unchanged.
     let big = Arc::new(big_dashboard(50 * 1024 * 1024));
     grafana_proxy.inject(
@@ -537,7 +577,7 @@ async fn every_fault_makes_only_the_criteria_reading_it_unknown() {
         Fault::Body(Arc::new(move |_| big.to_vec())),
     );
     let run = scan(path, &prom_proxy.url, &grafana_proxy.url);
-    let n = check("grafana 50 MB", &base, &run, &BTreeSet::new(), "-");
+    let n = check("grafana 50 MB", base, &run, &BTreeSet::new(), "-");
     assert!(run.rss_kib < 256 * 1024, "peak RSS {} KiB", run.rss_kib);
     table.row(
         "grafana /api/dashboards/uid/checkout",
@@ -570,7 +610,7 @@ async fn every_fault_makes_only_the_criteria_reading_it_unknown() {
     let run = scan(path, &prom_proxy.url, &grafana_proxy.url);
     let n = check(
         "grafana endless search",
-        &base,
+        base,
         &run,
         &readers("/api/search"),
         "partial",
@@ -583,12 +623,6 @@ async fn every_fault_makes_only_the_criteria_reading_it_unknown() {
         n,
         grafana_proxy.requests(),
     );
-
-    let text = table.0.join("\n");
-    eprintln!("{text}");
-    if let Ok(path) = std::env::var("EVIDENT_FAULT_TABLE") {
-        let _ = std::fs::write(path, &text);
-    }
 }
 
 /// A dashboard of about `size` bytes: one real panel selecting checkout, then panels

@@ -198,48 +198,13 @@ async fn read(
         }
     };
     let fetched = fetch_models(client, &listed.hits).await;
-    let mut dashboards = Vec::new();
-    let mut evidence = Vec::new();
-    let mut incomplete = listed.incomplete;
-    // A fetch task that ended without an answer (it cannot, short of a panic) still
-    // leaves its dashboard listed as not read, never silently dropped.
-    let answered: HashSet<usize> = fetched.iter().map(|(i, _, _)| *i).collect();
-    for (i, hit) in listed.hits.iter().enumerate() {
-        if let Some(uid) = &hit.uid
-            && !answered.contains(&i)
-        {
-            incomplete.push(UnreadItem::new(
-                format!("/api/dashboards/uid/{uid}"),
-                "the fetch ended without an answer",
-            ));
-        }
-    }
-    let mut first_failure: Option<CallError> = None;
-    for (i, uid, result) in fetched {
-        let path = format!("/api/dashboards/uid/{uid}");
-        match result {
-            Ok(answer) => {
-                let hit = listed.hits.get(i);
-                let (fact, ev, skipped) = dashboard_of(answer, &path, hit, url, ctx);
-                if skipped > 0 {
-                    incomplete.push(UnreadItem::new(
-                        path.clone(),
-                        format!("{skipped} PromQL queries past the bound of {MAX_QUERIES} per dashboard not read"),
-                    ));
-                }
-                dashboards.push(fact);
-                evidence.push(ev);
-            }
-            Err(e) => {
-                incomplete.push(UnreadItem::new(path, ctx.redactor.redact(&e.to_string())));
-                first_failure.get_or_insert(e);
-            }
-        }
-    }
-    let failed = incomplete
-        .iter()
-        .filter(|i| i.location.starts_with("/api/dashboards/"))
-        .count();
+    let Reduced {
+        dashboards,
+        evidence,
+        incomplete,
+        failed,
+        first_failure,
+    } = reduce(fetched, listed.hits.as_slice(), listed.incomplete, url, ctx);
     let (status, mut detail) = match first_failure {
         Some(e) if dashboards.is_empty() => (
             e.status(),
@@ -274,6 +239,71 @@ async fn read(
         evidence,
         sources: vec![report],
     }
+}
+
+/// Every fetched dashboard as facts and evidence, and what could not be read.
+struct Reduced {
+    dashboards: Vec<Value>,
+    evidence: Vec<Evidence>,
+    incomplete: Vec<UnreadItem>,
+    /// Dashboards whose model could not be read.
+    failed: usize,
+    first_failure: Option<CallError>,
+}
+
+/// Reduces every answer to a dashboard fact; each one that failed, was read in part,
+/// or never answered becomes an `incomplete` entry with its API path.
+fn reduce(
+    fetched: Vec<(usize, String, Result<DashboardAnswer, CallError>)>,
+    hits: &[SearchHit],
+    mut incomplete: Vec<UnreadItem>,
+    url: &str,
+    ctx: &ScanContext,
+) -> Reduced {
+    let mut out = Reduced {
+        dashboards: Vec::new(),
+        evidence: Vec::new(),
+        incomplete: Vec::new(),
+        failed: 0,
+        first_failure: None,
+    };
+    // A fetch task that ended without an answer (it cannot, short of a panic) still
+    // leaves its dashboard listed as not read, never silently dropped.
+    let answered: HashSet<usize> = fetched.iter().map(|(i, _, _)| *i).collect();
+    for (i, hit) in hits.iter().enumerate() {
+        if let Some(uid) = &hit.uid
+            && !answered.contains(&i)
+        {
+            out.failed += 1;
+            incomplete.push(UnreadItem::new(
+                format!("/api/dashboards/uid/{uid}"),
+                "the fetch ended without an answer",
+            ));
+        }
+    }
+    for (i, uid, result) in fetched {
+        let path = format!("/api/dashboards/uid/{uid}");
+        match result {
+            Ok(answer) => {
+                let (fact, ev, skipped) = dashboard_of(answer, &path, hits.get(i), url, ctx);
+                if skipped > 0 {
+                    incomplete.push(UnreadItem::new(
+                        path.clone(),
+                        format!("{skipped} PromQL queries past the bound of {MAX_QUERIES} per dashboard not read"),
+                    ));
+                }
+                out.dashboards.push(fact);
+                out.evidence.push(ev);
+            }
+            Err(e) => {
+                out.failed += 1;
+                incomplete.push(UnreadItem::new(path, ctx.redactor.redact(&e.to_string())));
+                out.first_failure.get_or_insert(e);
+            }
+        }
+    }
+    out.incomplete = incomplete;
+    out
 }
 
 /// The dashboards `/api/search` lists, page by page, folders left out, at most
