@@ -186,6 +186,11 @@ pub struct SourceArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,
 
+    /// Longest time one HTTP request to --prometheus or --grafana may take, in
+    /// seconds; a request past it makes its part (or the source) `timeout`.
+    #[arg(long, value_name = "SECONDS", default_value_t = 20)]
+    pub request_timeout: u64,
+
     /// How many days of commit history to read (merged changes, releases, stale
     /// branches), counted back from now.
     #[arg(long, value_name = "DAYS", default_value_t = 180, value_parser = clap::value_parser!(u32).range(1..=3650))]

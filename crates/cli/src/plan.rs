@@ -80,8 +80,10 @@ pub fn source_plan(args: &SourceArgs) -> anyhow::Result<ScanPlan> {
         evident_probe_prometheus::PrometheusConfig::auth_from_env(),
     );
     plan.prometheus.ca_cert = args.ca_cert.clone();
+    plan.prometheus.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     plan.grafana = evident_probe_grafana::GrafanaConfig::new(args.grafana.clone());
     plan.grafana.ca_cert = args.ca_cert.clone();
+    plan.grafana.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     plan.kube_targets = kube_targets(args)?;
     plan.secrets = evident_probe_kubernetes::credential_secrets(&plan.kube_targets);
     crate::logs::use_redactor(plan.redactor());

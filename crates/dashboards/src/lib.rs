@@ -11,6 +11,8 @@
 
 #![warn(missing_docs)]
 
+pub mod model;
+
 use regex::Regex;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -173,13 +175,18 @@ fn is_promql_target(panel_ds: Option<&serde_json::Value>, target: &serde_json::V
             .map(str::to_owned)
     };
     let t = ds_type(target.get("datasource")).or_else(|| ds_type(panel_ds));
-    // No datasource type (old models, `-- Mixed --` by uid) with an `expr`: Prometheus
-    // is the only datasource whose queries live in `expr`, besides Loki (LogQL starts
-    // with `{` and a stream selector, handled by the parser failing).
-    match t.as_deref() {
-        Some("prometheus") | Some("grafana-amazonprometheus-datasource") | None => true,
-        Some(_) => false,
-    }
+    is_promql_type(t.as_deref())
+}
+
+/// Whether a query of this datasource type is PromQL. No datasource type (old models,
+/// `-- Mixed --` by uid) with an `expr`: Prometheus is the only datasource whose
+/// queries live in `expr`, besides Loki (LogQL starts with `{` and a stream selector,
+/// handled by the parser failing).
+pub(crate) fn is_promql_type(t: Option<&str>) -> bool {
+    matches!(
+        t,
+        Some("prometheus") | Some("grafana-amazonprometheus-datasource") | None
+    )
 }
 
 fn walk_panels<'a>(panels: &'a [serde_json::Value], out: &mut Vec<&'a serde_json::Value>) {
@@ -247,6 +254,23 @@ pub fn extract_dashboard(model: &serde_json::Value) -> Dashboard {
             queries,
         });
     }
+    finish(
+        model
+            .get("uid")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned),
+        model
+            .get("title")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        panels,
+    )
+}
+
+/// A dashboard from its panels: the metrics and matchers they use, and how many of
+/// their queries did not parse. One place for both the `Value` and the typed reading.
+pub(crate) fn finish(uid: Option<String>, title: String, panels: Vec<Panel>) -> Dashboard {
     let metrics: BTreeSet<String> = panels
         .iter()
         .flat_map(|p| p.queries.iter().flat_map(|q| q.metrics.iter().cloned()))
@@ -261,15 +285,8 @@ pub fn extract_dashboard(model: &serde_json::Value) -> Dashboard {
         .filter(|q| q.parse_error.is_some())
         .count();
     Dashboard {
-        uid: model
-            .get("uid")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_owned),
-        title: model
-            .get("title")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
+        uid,
+        title,
         panels,
         metrics: metrics.into_iter().collect(),
         matchers: matchers.into_iter().collect(),

@@ -10,8 +10,10 @@
 # must never show 0 (each point is the minimum over its step, so short outages count).
 # Deploy windows are not known yet (no git history), so the whole window is judged: a
 # down point makes the service not met whatever its rollout strategy. Without
-# Prometheus, or when its history was not read or no target maps to the service, the
-# history is reported as not checked.
+# Prometheus, or when no target maps to the service, the history is reported as not
+# checked. A Prometheus that was configured and whose targets or history failed is no
+# "not checked": the model names prometheus.targets and prometheus.availability, so the
+# source gate makes the criterion unknown (a down point there could decide it).
 # A cluster that refused a resource type the judgement needs makes it unknown
 # (forbidden), unless Prometheus already shows the service down.
 # Batch workloads (Jobs, CronJobs, hooks) are not rolled out: a service made only of them
@@ -91,11 +93,6 @@ verdict(svc) := lib.batch_not_applicable(svc, "rollouts") if {
 } else := lib.no_workloads("rollout strategy")
 
 note(svc, r) := lib.with_note(r, lib.unchecked("prometheus", "up history during deploys")) if not lib.ok("prometheus")
-
-note(svc, r) := lib.with_note(r, sprintf("up history not checked (prometheus availability: %s)", [lib.prom_part_status("availability")])) if {
-	lib.ok("prometheus")
-	not lib.prom_part_ok("availability")
-}
 
 note(svc, r) := lib.with_note(r, "up history not checked (no Prometheus target maps to the service)") if {
 	lib.prom_part_ok("availability")

@@ -1,6 +1,8 @@
 # ops.metric-driven: maintenance and production are metric driven.
 #
-# Met: the service's alerting rules use metrics other than `up` (its own metrics: the
+# Met: the service's alerting rules use metrics other than Prometheus' own series
+# (`up`, `scrape_*`, `ALERTS`, `ALERTS_FOR_STATE`: lib.prometheus_own_series; its own
+# metrics: the
 # metric names come from a PromQL parse of each expression; one that does not parse
 # counts for nothing) and
 # SLO or latency/error-rate recording rules exist for it (recording rules named
@@ -23,13 +25,13 @@ own_metric_alerts(svc) := [a |
 	a.kind == "alert"
 	names := input.index.rule_metrics[i]
 	is_array(names)
-	count({n | some n in names} - {"up"}) > 0
+	count({n | some n in names; not lib.prometheus_own_series(n)}) > 0
 ]
 
 prom_own_metric_alerts(svc) := [a |
 	some a in lib.prom_alerts(svc)
 	is_array(a.metrics)
-	count({n | some n in a.metrics} - {"up"}) > 0
+	count({n | some n in a.metrics; not lib.prometheus_own_series(n)}) > 0
 ]
 
 alerts(svc) := array.concat(own_metric_alerts(svc), prom_own_metric_alerts(svc))

@@ -107,6 +107,17 @@ impl Sources {
         }
     }
 
+    /// How a required source is named when it is missing: a part of a capability that
+    /// did not answer at all is that capability (`needs prometheus`, not `needs
+    /// prometheus.targets`, when no Prometheus was given); a part of one that answered
+    /// keeps its own name.
+    fn shown<'a>(&self, name: &'a str) -> &'a str {
+        match name.split_once('.') {
+            Some((cap, _)) if self.0.get(cap).is_none_or(|s| s.status != "ok") => cap,
+            _ => name,
+        }
+    }
+
     /// Whether the source `name` answered.
     pub fn ok(&self, name: &str) -> bool {
         self.lookup(name).is_some_and(|s| s.status == "ok")
@@ -124,7 +135,11 @@ impl Sources {
             if self.required_ok(entry) {
                 continue;
             }
-            let names = entry.replace('|', " or ");
+            let names = entry
+                .split('|')
+                .map(|a| self.shown(a))
+                .collect::<Vec<_>>()
+                .join(" or ");
             let first = entry.split('|').next().unwrap_or(entry);
             let (status, detail) = self.lookup(first).map_or_else(
                 || {
@@ -322,6 +337,42 @@ mod tests {
         // A bare capability name means every part of it.
         let gated = s.gate(&names(&["prometheus"]), &[]).expect("gated");
         assert_eq!(gated.missing, vec!["prometheus.availability".to_owned()]);
+    }
+
+    #[test]
+    fn a_missing_capability_is_named_as_such_and_a_failed_part_by_its_name() {
+        let s = sources(
+            json!({"prometheus": {"status": "not_configured", "detail": "no --prometheus"}}),
+        );
+        let gated = s
+            .gate(&names(&["prometheus.targets", "prometheus.metrics"]), &[])
+            .expect("gated");
+        assert_eq!(gated.reason, "not_configured");
+        assert_eq!(
+            gated.summary,
+            "needs prometheus (not_configured: no --prometheus)"
+        );
+        assert_eq!(gated.missing, vec!["prometheus".to_owned()]);
+        let s = sources(json!({"prometheus": {"status": "ok", "parts": {
+            "targets": {"status": "error", "detail": "GET /api/v1/targets answered JSON of the wrong shape"}}}}));
+        let gated = s.gate(&names(&["prometheus.targets"]), &[]).expect("gated");
+        assert_eq!(gated.reason, "error");
+        assert_eq!(gated.missing, vec!["prometheus.targets".to_owned()]);
+        assert!(
+            gated.summary.starts_with("needs prometheus.targets (error"),
+            "{}",
+            gated.summary
+        );
+        // An unconfigured capability named by a part, beside git, lets the rule judge.
+        let s =
+            sources(json!({"git": {"status": "ok"}, "prometheus": {"status": "not_configured"}}));
+        assert_eq!(
+            s.gate(
+                &names(&["git|prometheus.rules"]),
+                &names(&["prometheus.rules"])
+            ),
+            None
+        );
     }
 
     #[test]

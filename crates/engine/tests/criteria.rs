@@ -84,7 +84,6 @@ fn shallow_clone(i: &mut Value) {
 /// sits in the service graph, has SLO rules, a burn-rate alert, a blackbox probe, a
 /// clean `up` history, and a dashboard panel selecting its job.
 fn prom_ok(i: &mut Value) {
-    i["sources"]["prometheus"] = json!({"status": "ok", "detail": "Prometheus 2.53 answered"});
     i["sources"]["grafana"] = json!({"status": "ok", "detail": "3 dashboards read"});
     let parts: serde_json::Map<String, Value> = [
         "targets",
@@ -97,10 +96,12 @@ fn prom_ok(i: &mut Value) {
     .iter()
     .map(|p| ((*p).to_owned(), json!({"status": "ok", "detail": ""})))
     .collect();
+    i["sources"]["prometheus"] =
+        json!({"status": "ok", "detail": "Prometheus 2.53 answered", "parts": parts});
     i["services"]["web"]["prometheus"] = json!(["web"]);
     i["services"]["web"]["prometheus_rules"] = json!([0, 1, 2]);
     i["facts"]["prometheus"] = json!({
-        "parts": parts, "window": "30d", "edge_window": "7d",
+        "window": "30d", "edge_window": "7d",
         "services": {"web": {
             "jobs": ["shop/web"], "namespaces": ["shop"], "mapped_by": ["label app_kubernetes_io_name"],
             "targets_total": 3, "targets_up": 3,
@@ -129,7 +130,7 @@ fn prom_ok(i: &mut Value) {
     ]});
 }
 fn prom_part(i: &mut Value, part: &str, status: &str) {
-    i["facts"]["prometheus"]["parts"][part] =
+    i["sources"]["prometheus"]["parts"][part] =
         json!({"status": status, "detail": "GET /api/v1/query answered HTTP 503"});
 }
 fn prom_web(i: &mut Value) -> &mut Value {
@@ -835,6 +836,11 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
             git(i)["prometheus_rules"] = json!([{"group": "g", "name": "Down", "kind": "alert", "expr": "avg by (job) (up{job=\"web\"}) < 1", "labels": {}, "runbook_url": null, "service_hint": "web", "evidence": "E-alert-up"}]);
             i["sources"]["prometheus"] = json!({"status": "ok"});
         }),
+        ("ops.metric-driven", NotMet, |i| {
+            // alerts on the scrape or on other alerts are Prometheus' own series
+            git(i)["prometheus_rules"] = json!([{"group": "g", "name": "Slow", "kind": "alert", "expr": "scrape_duration_seconds{job=\"web\"} > 5 or ALERTS{alertname=\"X\"}", "labels": {}, "runbook_url": null, "service_hint": "web", "evidence": "E-alert-up"}]);
+            i["sources"]["prometheus"] = json!({"status": "ok"});
+        }),
         // ops.capacity-quantitative
         ("ops.capacity-quantitative", Met, none),
         ("ops.capacity-quantitative", NotMet, |i| {
@@ -1073,6 +1079,114 @@ fn observability_none_is_manual() {
         let r = results.iter().find(|r| r.criterion == id).expect("result");
         assert_eq!(r.status, Manual, "{id}");
     }
+}
+
+/// Every part of the Prometheus read, and the criteria that name it in their model
+/// (a failed part makes exactly these unknown, with the part's status as the reason).
+const PART_READERS: &[(&str, &[&str])] = &[
+    (
+        "targets",
+        &[
+            "ds.devops.dashboards",
+            "ds.devops.zero-downtime",
+            "cams.measurement.business",
+            "cams.measurement.technical",
+        ],
+    ),
+    (
+        "metrics",
+        &[
+            "ds.devops.dashboards",
+            "cams.measurement.business",
+            "cams.measurement.technical",
+        ],
+    ),
+    ("availability", &["ds.devops.zero-downtime"]),
+    (
+        "rules",
+        &[
+            "ds.devops.sla-monitored",
+            "ops.sops-codified",
+            "ops.maintenance-proactive",
+            "ops.metric-driven",
+            "cams.sharing.team-monitoring",
+        ],
+    ),
+    ("synthetic", &["ds.devops.sla-monitored"]),
+    (
+        "edges",
+        &["ds.devops.dependency-graph", "cams.measurement.technical"],
+    ),
+];
+
+#[test]
+fn a_failed_prometheus_part_makes_only_the_criteria_reading_it_unknown() {
+    let ev = evaluator();
+    let mut healthy = base_input();
+    prom_ok(&mut healthy);
+    let before = evaluate(&ev, &healthy);
+    // The service that is down: not met on its up history, never met by the fallback.
+    let mut down = healthy.clone();
+    prom_web(&mut down)["availability"]["down_points"] = json!(4);
+    assert_eq!(
+        status_of(&evaluate(&ev, &down), "ds.devops.zero-downtime", "web").0,
+        NotMet
+    );
+    for (part, readers) in PART_READERS {
+        for status in ["error", "timeout", "forbidden", "rate_limited"] {
+            let mut input = down.clone();
+            prom_part(&mut input, part, status);
+            let after = evaluate(&ev, &input);
+            for (b, a) in before.iter().zip(&after) {
+                assert_eq!((&b.criterion, &b.service), (&a.criterion, &a.service));
+                if readers.contains(&a.criterion.as_str()) {
+                    assert_eq!(
+                        a.status, Unknown,
+                        "{part} {status}: {} {}",
+                        a.criterion, a.summary
+                    );
+                    assert_eq!(a.reason.as_deref(), Some(status), "{part}: {}", a.criterion);
+                    assert!(
+                        a.summary.contains(&format!("prometheus.{part}")),
+                        "{part}: {} {}",
+                        a.criterion,
+                        a.summary
+                    );
+                } else if a.criterion != "ds.devops.zero-downtime" {
+                    assert_eq!(
+                        (a.status, &a.summary),
+                        (b.status, &b.summary),
+                        "{part} {status} changed {}",
+                        a.criterion
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn items_prometheus_could_not_read_keep_met_and_never_prove_not_met() {
+    let ev = evaluator();
+    let mut input = base_input();
+    prom_ok(&mut input);
+    repo_without_monitoring(&mut input);
+    input["sources"]["prometheus"]["parts"]["rules"]["incomplete"] = json!([{"location": "/api/v1/rules group broken", "reason": "invalid type: string, expected a sequence"}]);
+    let results = evaluate(&ev, &input);
+    assert_eq!(status_of(&results, "ops.sops-codified", "web").0, Met);
+    input["facts"]["prometheus"]["rules"][2]["runbook_url"] = json!(null);
+    let results = evaluate(&ev, &input);
+    let r = results
+        .iter()
+        .find(|r| r.criterion == "ops.sops-codified" && r.service == "web")
+        .expect("result");
+    assert_eq!(r.status, Unknown);
+    assert_eq!(r.reason.as_deref(), Some("partial"));
+    assert!(
+        r.summary.contains("/api/v1/rules group broken"),
+        "{}",
+        r.summary
+    );
 }
 
 #[test]

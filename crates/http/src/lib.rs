@@ -104,11 +104,22 @@ pub enum CallError {
         /// What to check, for 401 and 403; empty otherwise.
         hint: &'static str,
     },
-    /// The body was not JSON.
-    #[error("GET {path} did not answer JSON")]
+    /// The body was not JSON (or was cut short).
+    #[error("GET {path} did not answer JSON{reason}")]
     NotJson {
         /// The API path asked for.
         path: String,
+        /// `: <where the parse stopped>`, or empty.
+        reason: String,
+    },
+    /// The body was JSON, but not of the shape the API documents (an object where a list
+    /// belongs, a string for the data): nothing in it can be read as evidence.
+    #[error("GET {path} answered JSON of the wrong shape: {reason}")]
+    Shape {
+        /// The API path asked for.
+        path: String,
+        /// What did not fit, as the parser says it.
+        reason: String,
     },
     /// The server answered JSON the caller cannot use (a failed query, a missing field,
     /// more rows than the caller's bound).
@@ -138,7 +149,8 @@ impl CallError {
             Self::Connect { .. }
             | Self::Transport { .. }
             | Self::TooLarge { .. }
-            | Self::NotJson { .. } => SourceStatus::Error,
+            | Self::NotJson { .. }
+            | Self::Shape { .. } => SourceStatus::Error,
         }
     }
 
@@ -235,8 +247,36 @@ impl JsonClient {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// GETs `path` with `query` parameters and parses the JSON body.
+    /// GETs `path` with `query` parameters and parses the JSON body into a
+    /// `serde_json::Value`; for small answers whose shape the caller checks itself.
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Body, CallError> {
+        let raw = self.get_raw(path, query).await?;
+        let json = parse_json(path, &raw.bytes)?;
+        Ok(Body {
+            json,
+            sha256: raw.sha256,
+        })
+    }
+
+    /// GETs `path` and deserializes the body straight into `T`, so a large answer is
+    /// reduced to what `T` keeps while it is parsed (never built as a `Value` first),
+    /// and an answer of the wrong shape is a [`CallError::Shape`] rather than defaults.
+    pub async fn get_typed<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Typed<T>, CallError> {
+        let raw = self.get_raw(path, query).await?;
+        let value = parse_typed(path, &raw.bytes)?;
+        Ok(Typed {
+            value,
+            sha256: raw.sha256,
+        })
+    }
+
+    /// GETs `path` and returns the bytes of a 2xx answer within the size bound; any
+    /// other answer is classified into a [`CallError`].
+    pub async fn get_raw(&self, path: &str, query: &[(&str, String)]) -> Result<Raw, CallError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let url = format!("{}{}", self.base, path);
         let mut request = self.client.get(&url).query(query);
@@ -251,13 +291,39 @@ impl JsonClient {
             .await
             .map_err(|e| transport_error(&e, path))?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         if let Some(len) = response.content_length()
             && len as usize > self.max_body
         {
             return Err(too_large(path, self.max_body));
         }
-        let mut bytes: Vec<u8> = Vec::new();
-        let mut response = response;
+        let bytes = self.read_body(response, path).await?;
+        if !status.is_success() {
+            return Err(status_error(
+                path,
+                status.as_u16(),
+                &bytes,
+                retry_after.as_deref(),
+            ));
+        }
+        let sha256 = evident_core::sha256_hex(&bytes);
+        Ok(Raw { bytes, sha256 })
+    }
+
+    /// The body, chunk by chunk, stopping as soon as it passes the size bound.
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+        path: &str,
+    ) -> Result<Vec<u8>, CallError> {
+        // Reserve what the server announced (already checked against the bound), so a
+        // large body is not copied through every doubling of the buffer.
+        let announced = response.content_length().map_or(0, |l| l as usize);
+        let mut bytes: Vec<u8> = Vec::with_capacity(announced.min(self.max_body));
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
@@ -266,56 +332,141 @@ impl JsonClient {
                     }
                     bytes.extend_from_slice(&chunk);
                 }
-                Ok(None) => break,
+                Ok(None) => return Ok(bytes),
                 Err(e) => return Err(transport_error(&e, path)),
             }
         }
-        let json: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
-        if !status.is_success() {
-            let message = json
-                .as_ref()
-                .and_then(|j| j.get("error").or_else(|| j.get("message")))
-                .and_then(serde_json::Value::as_str)
-                .map(|m| format!(": {}", m.chars().take(200).collect::<String>()))
-                .unwrap_or_default();
-            let code = status.as_u16();
-            let kind = match code {
-                401 | 403 => SourceStatus::Forbidden,
-                429 => SourceStatus::RateLimited,
-                503 | 504
-                    if json
-                        .as_ref()
-                        .and_then(|j| j.get("errorType"))
-                        .and_then(serde_json::Value::as_str)
-                        == Some("timeout") =>
-                {
-                    SourceStatus::Timeout
-                }
-                _ => SourceStatus::Error,
-            };
-            let hint = match code {
-                401 => " (check the token or user/password in the environment)",
-                403 => " (the credentials lack permission)",
-                _ => "",
-            };
-            return Err(CallError::Status {
-                path: path.to_owned(),
-                code,
-                status: kind,
-                message,
-                hint,
-            });
-        }
-        let Some(json) = json else {
-            return Err(CallError::NotJson {
-                path: path.to_owned(),
-            });
-        };
-        Ok(Body {
-            json,
-            sha256: evident_core::sha256_hex(&bytes),
-        })
     }
+}
+
+/// A 2xx body as bytes, with their hash for evidence.
+#[derive(Debug, Clone)]
+pub struct Raw {
+    /// The body.
+    pub bytes: Vec<u8>,
+    /// Hex sha256 of the body.
+    pub sha256: String,
+}
+
+/// A body deserialized into the caller's type, with the raw bytes' hash for evidence.
+#[derive(Debug, Clone)]
+pub struct Typed<T> {
+    /// The answer, reduced to what `T` keeps.
+    pub value: T,
+    /// Hex sha256 of the raw bytes.
+    pub sha256: String,
+}
+
+/// How far into a body a parse error is shown: line and column, never the content
+/// (which may hold anything the server holds).
+fn parse_reason(e: &serde_json::Error) -> String {
+    match e.classify() {
+        serde_json::error::Category::Eof => format!(
+            "the body ends early (line {}, column {}): cut short",
+            e.line(),
+            e.column()
+        ),
+        _ => format!("at line {}, column {}", e.line(), e.column()),
+    }
+}
+
+/// Parses `bytes` as any JSON value.
+pub fn parse_json(path: &str, bytes: &[u8]) -> Result<serde_json::Value, CallError> {
+    serde_json::from_slice(bytes).map_err(|e| CallError::NotJson {
+        path: path.to_owned(),
+        reason: format!(": {}", parse_reason(&e)),
+    })
+}
+
+/// Deserializes `bytes` into `T`: a body that is not JSON is [`CallError::NotJson`],
+/// JSON that does not fit `T` is [`CallError::Shape`] with serde's words for what did not
+/// fit (a type and a position, never the values).
+pub fn parse_typed<T: serde::de::DeserializeOwned>(
+    path: &str,
+    bytes: &[u8],
+) -> Result<T, CallError> {
+    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => CallError::Shape {
+            path: path.to_owned(),
+            reason: shape_reason(&e),
+        },
+        _ => CallError::NotJson {
+            path: path.to_owned(),
+            reason: format!(": {}", parse_reason(&e)),
+        },
+    })
+}
+
+/// serde's message for a data error, cut to 200 characters: it names the expected type
+/// and the field (`invalid type: string "oops", expected struct X`); a quoted value from
+/// the body is dropped, so nothing the server holds is repeated.
+fn shape_reason(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let text = match (text.find('"'), text.rfind('"')) {
+        (Some(a), Some(b)) if b > a => format!("{}[value]{}", &text[..a], &text[b + 1..]),
+        _ => text,
+    };
+    text.chars().take(200).collect()
+}
+
+/// The fields of an error body that say what went wrong (Prometheus: `error`,
+/// `errorType`; Grafana: `message`); everything else is skipped while parsing.
+#[derive(Debug, Default, serde::Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+    #[serde(default)]
+    message: Option<serde_json::Value>,
+    #[serde(default, rename = "errorType")]
+    error_type: Option<serde_json::Value>,
+}
+
+/// A non-2xx answer, classified: 401/403 forbidden, 429 rate limited (with the wait the
+/// server asked for), a Prometheus query timeout, else error.
+fn status_error(path: &str, code: u16, bytes: &[u8], retry_after: Option<&str>) -> CallError {
+    let body: ErrorBody = serde_json::from_slice(bytes).unwrap_or_default();
+    let text =
+        |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.as_str()).map(str::to_owned);
+    let mut message = text(&body.error)
+        .or_else(|| text(&body.message))
+        .map(|m| format!(": {}", m.chars().take(200).collect::<String>()))
+        .unwrap_or_default();
+    let kind = match code {
+        401 | 403 => SourceStatus::Forbidden,
+        429 => SourceStatus::RateLimited,
+        503 | 504 if text(&body.error_type).as_deref() == Some("timeout") => SourceStatus::Timeout,
+        _ => SourceStatus::Error,
+    };
+    if code == 429 {
+        message.push_str(&match retry_after.and_then(retry_after_secs) {
+            Some(s) => format!(" (the server asked to retry after {s} s)"),
+            None => " (the server gave no Retry-After)".to_owned(),
+        });
+    }
+    let hint = match code {
+        401 => " (check the token or user/password in the environment)",
+        403 => " (the credentials lack permission)",
+        _ => "",
+    };
+    CallError::Status {
+        path: path.to_owned(),
+        code,
+        status: kind,
+        message,
+        hint,
+    }
+}
+
+/// Seconds to wait from a `Retry-After` header: delay-seconds, or an HTTP date (then
+/// the seconds from now, at least 0).
+pub fn retry_after_secs(value: &str) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(s) = value.parse::<u64>() {
+        return Some(s);
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let secs = when.timestamp() - chrono::Utc::now().timestamp();
+    Some(u64::try_from(secs).unwrap_or(0))
 }
 
 fn too_large(path: &str, max: usize) -> CallError {
@@ -418,5 +569,157 @@ mod tests {
         let e = client.get("/x", &[]).await.err();
         assert!(matches!(e, Some(CallError::Connect { .. })), "{e:?}");
         assert_eq!(client.requests(), 1);
+    }
+
+    /// Serves one raw HTTP answer per connection (`head` holds the status line and any
+    /// headers; a Content-Length is added unless `announce` is given), on a free port.
+    async fn raw_server(head: &'static str, body: Vec<u8>, announce: Option<usize>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let Ok(listener) = tokio::net::TcpListener::bind("127.0.0.1:0").await else {
+            panic!("bind");
+        };
+        let Ok(addr) = listener.local_addr() else {
+            panic!("addr");
+        };
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let len = announce.unwrap_or(body.len());
+                let head = format!("{head}\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n");
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(&body).await;
+                let _ = sock.shutdown().await;
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    fn client(base: &str) -> JsonClient {
+        match JsonClient::new(base, &Auth::None, None, Duration::from_secs(2), 1 << 20) {
+            Ok(c) => c,
+            Err(e) => panic!("client builds: {e}"),
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Envelope {
+        #[allow(dead_code)]
+        status: String,
+        #[allow(dead_code)]
+        data: Vec<u32>,
+    }
+
+    #[tokio::test]
+    async fn a_429_is_rate_limited_and_says_how_long_to_wait() {
+        let base = raw_server(
+            "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30",
+            b"{}".to_vec(),
+            None,
+        )
+        .await;
+        let e = client(&base).get("/api/search", &[]).await.err();
+        let Some(e) = e else {
+            panic!("a 429 is an error")
+        };
+        assert_eq!(e.status(), SourceStatus::RateLimited);
+        assert!(e.to_string().contains("retry after 30 s"), "{e}");
+        let base = raw_server(
+            "HTTP/1.1 429 Too Many Requests",
+            b"slow down".to_vec(),
+            None,
+        )
+        .await;
+        let e = client(&base).get("/api/search", &[]).await.err();
+        let Some(e) = e else {
+            panic!("a 429 is an error")
+        };
+        assert_eq!(e.status(), SourceStatus::RateLimited);
+        assert!(e.to_string().contains("no Retry-After"), "{e}");
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        assert_eq!(retry_after_secs("120"), Some(120));
+        assert_eq!(retry_after_secs("Sun, 06 Nov 1994 08:49:37 GMT"), Some(0));
+        let later = (chrono::Utc::now() + chrono::Duration::seconds(90)).to_rfc2822();
+        assert!(retry_after_secs(&later).is_some_and(|s| (85..=90).contains(&s)));
+        assert_eq!(retry_after_secs("soon"), None);
+    }
+
+    #[tokio::test]
+    async fn forbidden_html_truncated_and_wrong_shapes_are_told_apart() {
+        let base = raw_server(
+            "HTTP/1.1 403 Forbidden",
+            br#"{"message":"Access denied"}"#.to_vec(),
+            None,
+        )
+        .await;
+        let e = client(&base).get("/api/dashboards/uid/a", &[]).await.err();
+        let Some(e) = e else { panic!("403") };
+        assert_eq!(e.status(), SourceStatus::Forbidden);
+        assert!(e.to_string().contains("Access denied"), "{e}");
+
+        let base = raw_server(
+            "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html",
+            b"<html>bad gateway</html>".to_vec(),
+            None,
+        )
+        .await;
+        let e = client(&base).get("/api/v1/rules", &[]).await.err();
+        let Some(e) = e else { panic!("502") };
+        assert_eq!(
+            (e.status(), e.http_code()),
+            (SourceStatus::Error, Some(502))
+        );
+        assert_eq!(e.to_string(), "GET /api/v1/rules answered HTTP 502");
+
+        // A body cut short: the server announces more than it sends.
+        let base = raw_server(
+            "HTTP/1.1 200 OK",
+            br#"{"status":"success","data":[1,"#.to_vec(),
+            None,
+        )
+        .await;
+        let e = client(&base)
+            .get_typed::<Envelope>("/api/v1/x", &[])
+            .await
+            .err();
+        assert!(matches!(e, Some(CallError::NotJson { .. })), "{e:?}");
+        assert!(e.is_some_and(|e| e.to_string().contains("cut short")));
+
+        let base = raw_server(
+            "HTTP/1.1 200 OK",
+            br#"{"status":"success","data":"oops"}"#.to_vec(),
+            None,
+        )
+        .await;
+        let e = client(&base)
+            .get_typed::<Envelope>("/api/v1/x", &[])
+            .await
+            .err();
+        let Some(e) = e else { panic!("wrong shape") };
+        assert!(matches!(e, CallError::Shape { .. }), "{e:?}");
+        assert_eq!(e.status(), SourceStatus::Error);
+        assert!(
+            !e.to_string().contains("oops"),
+            "the body's values are not repeated: {e}"
+        );
+
+        let base = raw_server(
+            "HTTP/1.1 200 OK",
+            br#"{"status":"success","data":[1,2]}"#.to_vec(),
+            None,
+        )
+        .await;
+        let ok = client(&base).get_typed::<Envelope>("/api/v1/x", &[]).await;
+        assert!(ok.is_ok_and(|t| t.value.data == vec![1, 2] && t.sha256.len() == 64));
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_bound_is_not_read() {
+        let base = raw_server("HTTP/1.1 200 OK", vec![b' '; 2 << 20], None).await;
+        let e = client(&base).get("/big", &[]).await.err();
+        assert!(matches!(e, Some(CallError::TooLarge { .. })), "{e:?}");
     }
 }

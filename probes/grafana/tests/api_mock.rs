@@ -198,3 +198,167 @@ async fn no_url_is_not_configured_and_names_the_flag() {
             .contains("--grafana")
     );
 }
+
+/// The corpus Grafana with `fault` answering instead wherever it returns a response.
+fn faulty(fault: fn(&Request) -> Option<Response>) -> Handler {
+    let healthy = grafana(corpus());
+    Arc::new(move |req: Request| fault(&req).unwrap_or_else(|| healthy(req)))
+}
+
+async fn collect(handler: Handler) -> (evident_core::ProbeOutput, usize) {
+    let port = serve(handler).await;
+    let probe = GrafanaProbe::new(config(port, TOKEN));
+    let out = probe.collect(&ctx()).await;
+    let requests = probe.requests_sent();
+    (out, requests)
+}
+
+#[tokio::test]
+async fn unreadable_dashboards_are_listed_as_incomplete_and_the_rest_read() {
+    let (out, _) = collect(faulty(|r| match r.path.as_str() {
+        "/api/dashboards/uid/W2gX2zHVk" => Some(Response::json(500, r#"{"message":"db locked"}"#)),
+        "/api/dashboards/uid/ce6sd46kfkglca" => Some(Response::json(
+            403,
+            r#"{"message":"Access denied to this dashboard"}"#,
+        )),
+        "/api/dashboards/uid/otel-demo-hostmetrics" => Some(Response::json(
+            200,
+            r#"{"dashboard":{"title":"x","panels":[{"#,
+        )),
+        "/api/dashboards/uid/self-observability" => {
+            Some(Response::json(200, r#"{"dashboard":"oops"}"#))
+        }
+        _ => None,
+    }))
+    .await;
+    let source = &out.sources[0];
+    assert_eq!(source.status, SourceStatus::Ok, "{source:?}");
+    let dashboards = out.facts["dashboards"].as_array().map_or(0, Vec::len);
+    let unread: Vec<(&str, &str)> = source
+        .incomplete
+        .iter()
+        .map(|i| (i.location.as_str(), i.reason.as_str()))
+        .collect();
+    assert!(
+        unread
+            .iter()
+            .any(|(l, r)| *l == "/api/dashboards/uid/W2gX2zHVk" && r.contains("HTTP 500")),
+        "{unread:?}"
+    );
+    assert!(
+        unread
+            .iter()
+            .any(|(l, r)| *l == "/api/dashboards/uid/ce6sd46kfkglca" && r.contains("403")),
+        "{unread:?}"
+    );
+    assert!(
+        unread
+            .iter()
+            .any(|(l, r)| *l == "/api/dashboards/uid/otel-demo-hostmetrics"
+                && r.contains("cut short")),
+        "{unread:?}"
+    );
+    assert_eq!(dashboards + unread.len(), 10, "{unread:?}");
+    assert_eq!(out.facts["failed"], unread.len());
+}
+
+#[tokio::test]
+async fn a_search_that_is_not_a_list_fails_the_source() {
+    let (out, _) = collect(faulty(|r| {
+        (r.path == "/api/search").then(|| Response::json(200, r#"{"dashboards":[]}"#))
+    }))
+    .await;
+    let source = &out.sources[0];
+    assert_eq!(source.status, SourceStatus::Error);
+    assert!(
+        source
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("/api/search")
+    );
+    assert!(
+        source
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("wrong shape")
+    );
+}
+
+#[tokio::test]
+async fn every_dashboard_forbidden_is_a_forbidden_source() {
+    let (out, _) = collect(faulty(|r| {
+        r.path
+            .starts_with("/api/dashboards/uid/")
+            .then(|| Response::json(403, r#"{"message":"Access denied"}"#))
+    }))
+    .await;
+    assert_eq!(out.sources[0].status, SourceStatus::Forbidden);
+}
+
+#[tokio::test]
+async fn an_endless_search_stops_at_its_page_bound_and_says_so() {
+    // Every page is full of folders no page has shown before.
+    fn endless(r: &Request) -> Option<Response> {
+        if r.path != "/api/search" {
+            return None;
+        }
+        let page: usize = r
+            .query
+            .get("page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1);
+        let limit: usize = r
+            .query
+            .get("limit")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1);
+        let items: Vec<Value> = (0..limit)
+            .map(|i| json!({"uid": format!("f{page}-{i}"), "title": "F", "type": "dash-folder"}))
+            .collect();
+        Some(Response::json(200, Value::Array(items).to_string()))
+    }
+    let (out, requests) = collect(faulty(endless)).await;
+    assert_eq!(out.sources[0].status, SourceStatus::Ok);
+    assert_eq!(requests, evident_probe_grafana::MAX_SEARCH_PAGES);
+    let reasons: Vec<&str> = out.sources[0]
+        .incomplete
+        .iter()
+        .map(|i| i.reason.as_str())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("truncated at 100 pages")),
+        "{reasons:?}"
+    );
+    assert_eq!(out.facts["truncated"], true);
+
+    // A server that ignores `page` answers the same page forever: stopped at page 2.
+    fn same(r: &Request) -> Option<Response> {
+        (r.path == "/api/search").then(|| {
+            Response::json(200, json!([{"uid": "a", "type": "dash-folder"}, {"uid": "b", "type": "dash-folder"}, {"uid": "c", "type": "dash-folder"}]).to_string())
+        })
+    }
+    let (out, requests) = collect(faulty(same)).await;
+    assert_eq!(requests, 2);
+    assert!(out.sources[0].incomplete[0].reason.contains("nothing new"));
+}
+
+#[tokio::test]
+async fn a_rate_limited_search_says_how_long_to_wait() {
+    let (out, _) = collect(faulty(|r| {
+        (r.path == "/api/search").then(|| Response {
+            retry_after: Some("42"),
+            ..Response::json(429, r#"{"message":"too many requests"}"#)
+        })
+    }))
+    .await;
+    assert_eq!(out.sources[0].status, SourceStatus::RateLimited);
+    assert!(
+        out.sources[0]
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("retry after 42 s")
+    );
+}

@@ -106,7 +106,7 @@ fn main() {
             services,
             out.evidence.len(),
             facts_bytes / 1024,
-            out.facts["parts"]
+            out.sources.first().map(|s| serde_json::to_string(&s.parts).unwrap_or_default()).unwrap_or_default()
         );
         assert!(probe.requests_sent() < 50, "request budget exceeded");
         assert_eq!(services, SERVICES);

@@ -10,11 +10,15 @@
 /// The client moved to `evident-http` (probes never depend on one another); the path
 /// stays so callers naming `evident_probe_prometheus::http::Auth` keep building.
 pub use evident_http as http;
+pub mod api;
 pub mod mapping;
 
+use api::{Item, QueryData, Sample, Series};
 use async_trait::async_trait;
-use evident_core::{Evidence, Probe, ProbeOutput, ScanContext, SourceReport, SourceStatus};
-use evident_http::{Auth, Body, CallError, JsonClient};
+use evident_core::{
+    Evidence, PartReport, Probe, ProbeOutput, ScanContext, SourceReport, SourceStatus, UnreadItem,
+};
+use evident_http::{Auth, CallError, JsonClient};
 use mapping::{Family, Mapping, family, map_target, url_service};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,7 +34,8 @@ pub const USER_ENV: &str = "EVIDENT_PROMETHEUS_USER";
 /// See [`USER_ENV`].
 pub const PASSWORD_ENV: &str = "EVIDENT_PROMETHEUS_PASSWORD";
 
-/// The parts of a server the probe reads; each has its own status in `facts.parts`.
+/// The parts of a server the probe reads; each has its own status in its source
+/// report's `parts`, which criteria name as `prometheus.<part>` in their sources.
 pub const PARTS: &[&str] = &[
     "targets",
     "rules",
@@ -168,7 +173,11 @@ struct ServerRead {
     url: String,
     status: Option<(SourceStatus, String)>,
     version: Option<String>,
-    parts: BTreeMap<&'static str, (SourceStatus, String)>,
+    /// Why the version could not be read, when the build info answered junk.
+    version_note: Option<String>,
+    parts: BTreeMap<&'static str, PartReport>,
+    /// Names of the series the server's recording rules write: never a service's own.
+    recorded: BTreeSet<String>,
     targets: Vec<Target>,
     rules: Vec<Value>,
     groups: Vec<(Option<String>, String)>,
@@ -207,7 +216,7 @@ fn evidence(
     ctx: &ScanContext,
     server: &str,
     locator: String,
-    body: Option<&Body>,
+    sha256: Option<&str>,
     excerpt: &str,
 ) -> Evidence {
     Evidence {
@@ -218,54 +227,16 @@ fn evidence(
         location: None,
         observed_at: ctx.observed_at.clone(),
         revision: None,
-        sha256: body.map(|b| b.sha256.clone()),
+        sha256: sha256.map(str::to_owned),
         excerpt: ctx
             .redactor
             .redact(&excerpt.chars().take(600).collect::<String>()),
     }
 }
 
-/// An instant query's `data.result`, or why there is none.
-fn vector(body: &Body) -> Result<&Vec<Value>, CallError> {
-    if body.json.get("status").and_then(Value::as_str) != Some("success") {
-        let kind = body.json.get("errorType").and_then(Value::as_str);
-        let status = if kind == Some("timeout") {
-            SourceStatus::Timeout
-        } else {
-            SourceStatus::Error
-        };
-        return Err(CallError::answer(
-            status,
-            format!(
-                "the query failed: {}",
-                body.json
-                    .get("error")
-                    .and_then(Value::as_str)
-                    .unwrap_or("no error message")
-            ),
-        ));
-    }
-    body.json
-        .pointer("/data/result")
-        .and_then(Value::as_array)
-        .ok_or_else(|| CallError::answer(SourceStatus::Error, "the answer has no data.result"))
-}
-
-fn labels_of(v: &Value, key: &str) -> BTreeMap<String, String> {
-    v.get(key)
-        .and_then(Value::as_object)
-        .map(|o| {
-            o.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn sample_value(v: &Value) -> Option<f64> {
-    v.pointer("/value/1")
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse().ok())
+/// A sample's value as a number (`"NaN"` and junk are none).
+fn sample_value(v: &Sample) -> Option<f64> {
+    v.value.1.parse().ok()
 }
 
 /// A duration as PromQL writes it (`30d`, `7d`, `10m`), also readable in summaries.
@@ -279,10 +250,12 @@ fn secs(d: Duration) -> String {
     }
 }
 
-async fn query(client: &JsonClient, promql: &str) -> Result<Body, CallError> {
-    client
-        .get("/api/v1/query", &[("query", promql.to_owned())])
-        .await
+/// An instant query's rows and the body's hash; any other result type is an error.
+async fn query(client: &JsonClient, promql: &str) -> Result<(Vec<Sample>, String), CallError> {
+    let path = "/api/v1/query";
+    let (data, sha) =
+        api::get::<QueryData<Sample>>(client, path, &[("query", promql.to_owned())]).await?;
+    Ok((api::rows(path, data, "vector")?, sha))
 }
 
 /// Reads one server in three phases: build info (a refusal here ends the read), then
@@ -303,14 +276,15 @@ async fn read_server(
         return out;
     }
     read_inventory(client, config, ctx, &mut out).await;
-    if out.parts.get("targets").map(|p| p.0) != Some(SourceStatus::Ok) {
+    if out.parts.get("targets").map(|p| p.status) != Some(SourceStatus::Ok) {
         for part in ["metrics", "availability"] {
             out.parts.insert(
                 part,
-                (
-                    SourceStatus::Error,
-                    "not read because the targets could not be read".into(),
-                ),
+                PartReport {
+                    status: SourceStatus::Error,
+                    detail: Some("not read because the targets could not be read".into()),
+                    incomplete: vec![],
+                },
             );
         }
         return out;
@@ -319,41 +293,57 @@ async fn read_server(
     out
 }
 
-/// Records how one part of a server read went.
-fn record_part(out: &mut ServerRead, part: &'static str, result: Result<(), CallError>) {
-    let outcome = match result {
-        Ok(()) => (SourceStatus::Ok, String::new()),
-        Err(e) => (e.status(), e.to_string()),
+/// Records how one part of a server read went: ok with the items it could not read,
+/// or the failure.
+fn record_part(
+    out: &mut ServerRead,
+    part: &'static str,
+    result: Result<Vec<UnreadItem>, CallError>,
+) {
+    let report = match result {
+        Ok(incomplete) => PartReport {
+            status: SourceStatus::Ok,
+            detail: None,
+            incomplete,
+        },
+        Err(e) => PartReport {
+            status: e.status(),
+            detail: Some(e.to_string()),
+            incomplete: vec![],
+        },
     };
-    out.parts.insert(part, outcome);
+    out.parts.insert(part, report);
 }
 
-/// The server's version; a 404 is no failure.
+/// The server's version. A 404 is no failure (a proxy exposing only the query API),
+/// nor is an answer of the wrong shape (the version is not evidence any rule reads; the
+/// detail says it was not read); a refusal or an outage ends the server's read.
 async fn read_buildinfo(
     client: &JsonClient,
     url: &str,
     ctx: &ScanContext,
     out: &mut ServerRead,
 ) -> Result<(), CallError> {
-    match client.get("/api/v1/status/buildinfo", &[]).await {
-        Ok(body) => {
-            out.version = body
-                .json
-                .pointer("/data/version")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
+    let path = "/api/v1/status/buildinfo";
+    match api::get::<api::BuildInfo>(client, path, &[]).await {
+        Ok((info, sha)) => {
+            out.version = info.version;
             out.evidence.push(evidence(
                 ctx,
                 url,
-                "/api/v1/status/buildinfo".into(),
-                Some(&body),
+                path.into(),
+                Some(&sha),
                 &format!("version {}", out.version.as_deref().unwrap_or("unknown")),
             ));
             Ok(())
         }
-        // Servers behind a proxy that only exposes the query API answer 404 here; the
-        // rest may still work.
         Err(e) if e.http_code() == Some(404) => Ok(()),
+        Err(
+            e @ (CallError::Shape { .. } | CallError::NotJson { .. } | CallError::Answer { .. }),
+        ) => {
+            out.version_note = Some(e.to_string());
+            Ok(())
+        }
         Err(e) => Err(e),
     }
 }
@@ -379,8 +369,8 @@ async fn read_inventory(
     let synthetic_q = "avg by (job, instance) (avg_over_time(probe_success[1h]))".to_owned();
     let active = [("state", "active".to_owned())];
     let (targets, rules, synthetic, e_istio, e_linkerd, e_tempo) = tokio::join!(
-        client.get("/api/v1/targets", &active),
-        client.get("/api/v1/rules", &[]),
+        api::get::<api::TargetsData>(client, "/api/v1/targets", &active),
+        api::get::<api::RulesData>(client, "/api/v1/rules", &[]),
         query(client, &synthetic_q),
         query(client, &istio),
         query(client, &linkerd),
@@ -388,11 +378,11 @@ async fn read_inventory(
     );
 
     // Targets first: metric names and availability aggregate by what they show.
-    let read = targets.map(|body| read_targets(out, &body, ctx));
+    let read = targets.map(|(data, sha)| read_targets(out, data, &sha, ctx));
     record_part(out, "targets", read);
-    let read = rules.map(|body| read_rules(out, &body, ctx));
+    let read = rules.map(|(data, sha)| read_rules(out, data, &sha, ctx));
     record_part(out, "rules", read);
-    let read = synthetic.and_then(|b| read_synthetic(out, &b, &synthetic_q, ctx));
+    let read = synthetic.map(|(rows, sha)| read_synthetic(out, rows, &sha, &synthetic_q, ctx));
     record_part(out, "synthetic", read);
     let mut edge_error = None;
     for (metric, q, result, from, to) in [
@@ -418,11 +408,14 @@ async fn read_inventory(
             "server",
         ),
     ] {
-        if let Err(e) = result.and_then(|b| read_edges(out, &b, metric, q, from, to, ctx)) {
-            edge_error.get_or_insert(e);
+        match result {
+            Ok((rows, sha)) => read_edges(out, rows, &sha, (metric, q, from, to), ctx),
+            Err(e) => {
+                edge_error.get_or_insert(e);
+            }
         }
     }
-    record_part(out, "edges", edge_error.map_or(Ok(()), Err));
+    record_part(out, "edges", edge_error.map_or(Ok(vec![]), Err));
 }
 
 /// Metric names per service and the availability of its targets over the window,
@@ -458,13 +451,17 @@ async fn read_series(
         ("end", end.to_string()),
         ("step", step.to_string()),
     ];
+    let range_path = "/api/v1/query_range";
     let (metrics, up) = tokio::join!(
         query(client, &metrics_q),
-        client.get("/api/v1/query_range", &range),
+        api::get::<QueryData<Series>>(client, range_path, &range),
     );
-    let read = metrics.and_then(|b| read_metrics(out, &b, &metrics_q, config.max_groups, ctx));
+    let read = metrics
+        .and_then(|(rows, sha)| read_metrics(out, &rows, &sha, &metrics_q, config.max_groups, ctx));
     record_part(out, "metrics", read);
-    let read = up.and_then(|b| read_availability(out, &b, &up_q, config.window, ctx));
+    let read = up
+        .and_then(|(data, sha)| Ok((api::rows(range_path, data, "matrix")?, sha)))
+        .map(|(rows, sha)| read_availability(out, &rows, &sha, &up_q, config.window, ctx));
     record_part(out, "availability", read);
 }
 
@@ -474,41 +471,43 @@ fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn read_targets(out: &mut ServerRead, body: &Body, ctx: &ScanContext) {
-    let list = body
-        .json
-        .pointer("/data/activeTargets")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let id = format!(
-        "prometheus:{}:/api/v1/targets?state=active",
-        host_key(&out.url)
-    );
-    for t in &list {
-        let labels = labels_of(t, "labels");
-        let discovered = labels_of(t, "discoveredLabels");
-        let job = labels
+/// The active targets, each mapped to a service; a target of the wrong shape is left
+/// out and listed.
+fn read_targets(
+    out: &mut ServerRead,
+    data: api::TargetsData,
+    sha: &str,
+    ctx: &ScanContext,
+) -> Vec<UnreadItem> {
+    let locator = "/api/v1/targets?state=active";
+    let id = format!("prometheus:{}:{locator}", host_key(&out.url));
+    let mut unread = Vec::new();
+    for (i, t) in data.active_targets.into_iter().enumerate() {
+        let t = match t {
+            Item::Read(t) => t,
+            Item::Unreadable { reason, .. } => {
+                unread.push(UnreadItem::new(
+                    format!("/api/v1/targets activeTargets[{i}]"),
+                    reason,
+                ));
+                continue;
+            }
+        };
+        let job = t
+            .labels
             .get("job")
             .cloned()
-            .or_else(|| {
-                t.get("scrapePool")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            })
+            .or(t.scrape_pool)
             .unwrap_or_default();
         out.targets.push(Target {
-            instance: labels.get("instance").cloned().unwrap_or_default(),
-            health: t
-                .get("health")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown")
-                .to_owned(),
-            namespace: labels
+            instance: t.labels.get("instance").cloned().unwrap_or_default(),
+            health: t.health.unwrap_or_else(|| "unknown".into()),
+            namespace: t
+                .labels
                 .get("namespace")
-                .or_else(|| discovered.get("__meta_kubernetes_namespace"))
+                .or_else(|| t.discovered_labels.get("__meta_kubernetes_namespace"))
                 .cloned(),
-            mapping: map_target(&labels, &discovered),
+            mapping: map_target(&t.labels, &t.discovered_labels),
             job,
             evidence: id.clone(),
         });
@@ -517,10 +516,11 @@ fn read_targets(out: &mut ServerRead, body: &Body, ctx: &ScanContext) {
     out.evidence.push(evidence(
         ctx,
         &out.url.clone(),
-        "/api/v1/targets?state=active".into(),
-        Some(body),
+        locator.into(),
+        Some(sha),
         &format!("{} active targets, {up} up", out.targets.len()),
     ));
+    unread
 }
 
 /// Metric names and label matchers of an expression; `None` when it does not parse.
@@ -570,102 +570,127 @@ fn service_hint(labels: &BTreeMap<String, String>) -> Option<(String, String)> {
     None
 }
 
-fn read_rules(out: &mut ServerRead, body: &Body, ctx: &ScanContext) {
-    let groups = body
-        .json
-        .pointer("/data/groups")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let url = out.url.clone();
-    for g in &groups {
-        let group = g.get("name").and_then(Value::as_str).unwrap_or_default();
-        let file = g.get("file").and_then(Value::as_str).unwrap_or_default();
-        for r in g
-            .get("rules")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
-            let expr = r.get("query").and_then(Value::as_str).unwrap_or_default();
-            let kind = match r.get("type").and_then(Value::as_str) {
-                Some("alerting") => "alert",
-                _ => "record",
-            };
-            let labels = labels_of(r, "labels");
-            let annotations = labels_of(r, "annotations");
-            let runbook = annotations
-                .get("runbook_url")
-                .or_else(|| annotations.get("runbook"))
-                .cloned();
-            let parsed = parse_expr(expr);
-            let mut hint = service_hint(&labels);
-            if hint.is_none()
-                && let Some((_, matchers)) = &parsed
-            {
-                hint = matchers
-                    .iter()
-                    .find(|(l, op, _)| {
-                        op == "=" && (l == "job" || mapping::SERVICE_LABELS.contains(&l.as_str()))
-                    })
-                    .map(|(l, _, v)| (v.clone(), format!("matcher {l}=\"{v}\" in the expression")));
+/// Every loaded rule; a group or a rule of the wrong shape is left out and listed.
+fn read_rules(
+    out: &mut ServerRead,
+    data: api::RulesData,
+    sha: &str,
+    ctx: &ScanContext,
+) -> Vec<UnreadItem> {
+    let mut unread = Vec::new();
+    for (i, g) in data.groups.into_iter().enumerate() {
+        let g = match g {
+            Item::Read(g) => g,
+            Item::Unreadable { name, reason } => {
+                let which = name.map_or_else(|| format!("groups[{i}]"), |n| format!("group {n}"));
+                unread.push(UnreadItem::new(format!("/api/v1/rules {which}"), reason));
+                continue;
             }
-            let locator = format!("/api/v1/rules#{group}/{name}");
-            let ev = evidence(
-                ctx,
-                &url,
-                locator,
-                Some(body),
-                &format!(
-                    "{kind} {name} in group {group} ({file}): {expr}{}",
-                    runbook
-                        .as_deref()
-                        .map(|r| format!(" runbook_url={r}"))
-                        .unwrap_or_default()
-                ),
-            );
-            let metrics = parsed.as_ref().map(|(m, _)| m.clone());
-            let burn = kind == "alert"
-                && (expr.contains("slo:")
-                    || expr.to_lowercase().contains("burn")
-                    || name.to_lowercase().contains("burn")
-                    || labels.contains_key("sloth_severity"));
-            out.rules.push(json!({
-                "server": url, "group": group, "file": file, "name": name, "kind": kind,
-                "expr": ctx.redactor.redact(expr), "labels": labels, "runbook_url": runbook,
-                "service_hint": hint.as_ref().map(|h| h.0.clone()),
-                "service_hint_from": hint.as_ref().map(|h| h.1.clone()),
-                "metrics": metrics,
-                "health": r.get("health").and_then(Value::as_str),
-                "state": r.get("state").and_then(Value::as_str),
-                "slo_tool": if kind == "record" { slo_tool(name, &labels) } else { None },
-                "burn_rate": burn,
-                "evidence": ev.id,
-            }));
-            out.evidence.push(ev);
+        };
+        for (j, r) in g.rules.into_iter().enumerate() {
+            match r {
+                Item::Read(r) => read_rule(out, &g.name, &g.file, r, sha, ctx),
+                Item::Unreadable { name, reason } => {
+                    let which = name.map_or_else(|| format!("rules[{j}]"), |n| format!("rule {n}"));
+                    unread.push(UnreadItem::new(
+                        format!("/api/v1/rules group {} {which}", g.name),
+                        reason,
+                    ));
+                }
+            }
         }
     }
+    unread
+}
+
+/// One loaded rule as a fact, with its service hint, SLO tool and evidence.
+fn read_rule(
+    out: &mut ServerRead,
+    group: &str,
+    file: &str,
+    r: api::Rule,
+    sha: &str,
+    ctx: &ScanContext,
+) {
+    let url = out.url.clone();
+    let name = r.name.as_str();
+    let expr = r.query.as_str();
+    let kind = if r.kind == "alerting" {
+        "alert"
+    } else {
+        "record"
+    };
+    if kind == "record" {
+        out.recorded.insert(r.name.clone());
+    }
+    let labels = &r.labels;
+    let runbook = r
+        .annotations
+        .get("runbook_url")
+        .or_else(|| r.annotations.get("runbook"))
+        .cloned();
+    let parsed = parse_expr(expr);
+    let mut hint = service_hint(labels);
+    if hint.is_none()
+        && let Some((_, matchers)) = &parsed
+    {
+        hint = matchers
+            .iter()
+            .find(|(l, op, _)| {
+                op == "=" && (l == "job" || mapping::SERVICE_LABELS.contains(&l.as_str()))
+            })
+            .map(|(l, _, v)| (v.clone(), format!("matcher {l}=\"{v}\" in the expression")));
+    }
+    let ev = evidence(
+        ctx,
+        &url,
+        format!("/api/v1/rules#{group}/{name}"),
+        Some(sha),
+        &format!(
+            "{kind} {name} in group {group} ({file}): {expr}{}",
+            runbook
+                .as_deref()
+                .map(|r| format!(" runbook_url={r}"))
+                .unwrap_or_default()
+        ),
+    );
+    let burn = kind == "alert"
+        && (expr.contains("slo:")
+            || expr.to_lowercase().contains("burn")
+            || name.to_lowercase().contains("burn")
+            || labels.contains_key("sloth_severity"));
+    out.rules.push(json!({
+        "server": url, "group": group, "file": file, "name": name, "kind": kind,
+        "expr": ctx.redactor.redact(expr), "labels": labels, "runbook_url": runbook,
+        "service_hint": hint.as_ref().map(|h| h.0.clone()),
+        "service_hint_from": hint.as_ref().map(|h| h.1.clone()),
+        "metrics": parsed.as_ref().map(|(m, _)| m.clone()),
+        "health": r.health,
+        "state": r.state,
+        "slo_tool": if kind == "record" { slo_tool(name, labels) } else { None },
+        "burn_rate": burn,
+        "evidence": ev.id,
+    }));
+    out.evidence.push(ev);
 }
 
 fn read_synthetic(
     out: &mut ServerRead,
-    body: &Body,
+    rows: Vec<Sample>,
+    sha: &str,
     q: &str,
     ctx: &ScanContext,
-) -> Result<(), CallError> {
-    let rows = vector(body)?;
+) -> Vec<UnreadItem> {
     let url = out.url.clone();
     for row in rows {
-        let labels = labels_of(row, "metric");
-        let instance = labels.get("instance").cloned().unwrap_or_default();
-        let job = labels.get("job").cloned().unwrap_or_default();
-        let ratio = sample_value(row);
+        let instance = row.metric.get("instance").cloned().unwrap_or_default();
+        let job = row.metric.get("job").cloned().unwrap_or_default();
+        let ratio = sample_value(&row);
         let ev = evidence(
             ctx,
             &url,
             format!("{q}#{job}/{instance}"),
-            Some(body),
+            Some(sha),
             &format!("probe_success of {instance} (job {job}) averaged {ratio:?} over 1h"),
         );
         out.synthetic.push(json!({
@@ -675,22 +700,20 @@ fn read_synthetic(
         }));
         out.evidence.push(ev);
     }
-    Ok(())
+    vec![]
 }
 
+/// Service-graph edges of one metric: `(metric, query, source label, destination label)`.
 fn read_edges(
     out: &mut ServerRead,
-    body: &Body,
-    metric: &str,
-    q: &str,
-    from: &str,
-    to: &str,
+    rows: Vec<Sample>,
+    sha: &str,
+    (metric, q, from, to): (&str, &str, &str, &str),
     ctx: &ScanContext,
-) -> Result<(), CallError> {
-    let rows = vector(body)?;
+) {
     let url = out.url.clone();
     for row in rows {
-        let labels = labels_of(row, "metric");
+        let labels = &row.metric;
         let source = labels
             .get(from)
             .cloned()
@@ -707,12 +730,12 @@ fn read_edges(
         let (Some(source), Some(destination)) = (source, destination) else {
             continue;
         };
-        let requests = sample_value(row).unwrap_or(0.0);
+        let requests = sample_value(&row).unwrap_or(0.0);
         let ev = evidence(
             ctx,
             &url,
             format!("{q}#{source}->{destination}"),
-            Some(body),
+            Some(sha),
             &format!("{source} -> {destination}: {requests:.0} requests ({metric})"),
         );
         out.edges.push(json!({
@@ -721,7 +744,6 @@ fn read_edges(
         }));
         out.evidence.push(ev);
     }
-    Ok(())
 }
 
 /// The service a series row belongs to: a service label on it, else the only service
@@ -746,12 +768,12 @@ fn row_service(labels: &BTreeMap<String, String>, targets: &[Target]) -> Option<
 
 fn read_metrics(
     out: &mut ServerRead,
-    body: &Body,
+    rows: &[Sample],
+    sha: &str,
     q: &str,
     max_groups: usize,
     ctx: &ScanContext,
-) -> Result<(), CallError> {
-    let rows = vector(body)?;
+) -> Result<Vec<UnreadItem>, CallError> {
     if rows.len() > max_groups {
         return Err(CallError::answer(
             SourceStatus::Error,
@@ -762,67 +784,50 @@ fn read_metrics(
         ));
     }
     for row in rows {
-        let labels = labels_of(row, "metric");
-        let Some(name) = labels.get("__name__").cloned() else {
+        let Some(name) = row.metric.get("__name__").cloned() else {
             continue;
         };
-        out.groups.push((row_service(&labels, &out.targets), name));
+        out.groups
+            .push((row_service(&row.metric, &out.targets), name));
     }
     let url = out.url.clone();
     out.evidence.push(evidence(
         ctx,
         &url,
         q.to_owned(),
-        Some(body),
+        Some(sha),
         &format!("{} (service, metric) groups", rows.len()),
     ));
-    Ok(())
+    Ok(vec![])
 }
 
 fn read_availability(
     out: &mut ServerRead,
-    body: &Body,
+    rows: &[Series],
+    sha: &str,
     q: &str,
     window: Duration,
     ctx: &ScanContext,
-) -> Result<(), CallError> {
-    if body.json.get("status").and_then(Value::as_str) != Some("success") {
-        vector(body)?;
-    }
-    let rows = body
-        .json
-        .pointer("/data/result")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+) -> Vec<UnreadItem> {
     let url = out.url.clone();
     // Per service: points, down points, first down time, jobs.
     type Tally = (usize, usize, Option<f64>, Vec<String>);
     let mut per: BTreeMap<Option<String>, Tally> = BTreeMap::new();
-    for row in &rows {
-        let labels = labels_of(row, "metric");
-        let service = row_service(&labels, &out.targets);
+    for row in rows {
+        let service = row_service(&row.metric, &out.targets);
         let entry = per.entry(service).or_default();
-        for point in row
-            .get("values")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let t = point.get(0).and_then(Value::as_f64);
-            let v: Option<f64> = point
-                .get(1)
-                .and_then(Value::as_str)
-                .and_then(|s| s.parse().ok());
+        for (t, v) in &row.values {
             entry.0 += 1;
-            if v == Some(0.0) {
+            if v.parse::<f64>().ok() == Some(0.0) {
                 entry.1 += 1;
                 if entry.2.is_none() {
-                    entry.2 = t;
+                    entry.2 = Some(*t);
                 }
             }
         }
-        entry.3.push(labels.get("job").cloned().unwrap_or_default());
+        entry
+            .3
+            .push(row.metric.get("job").cloned().unwrap_or_default());
     }
     for (service, (points, down, first_down, jobs)) in per {
         let key = service.clone().unwrap_or_else(|| "(unmapped)".into());
@@ -830,7 +835,7 @@ fn read_availability(
             ctx,
             &url,
             format!("query_range {q} over {}#{key}", secs(window)),
-            Some(body),
+            Some(sha),
             &format!(
                 "{key}: up was 0 at {down} of {points} points (jobs {})",
                 jobs.join(", ")
@@ -843,7 +848,7 @@ fn read_availability(
         ));
         out.evidence.push(ev);
     }
-    Ok(())
+    vec![]
 }
 
 /// Joins every server's read into `facts.prometheus` (shape in docs/facts.md).
@@ -855,7 +860,6 @@ fn assemble(servers: Vec<ServerRead>, config: &PrometheusConfig, ctx: &ScanConte
     joined.fill_services();
     let facts = json!({
         "servers": joined.server_facts,
-        "parts": joined.parts.iter().map(|(k, (s, d))| ((*k).to_owned(), json!({"status": s.as_str(), "detail": d}))).collect::<Map<_, _>>(),
         "window": secs(config.window),
         "edge_window": secs(config.edge_window),
         "targets": joined.targets,
@@ -878,7 +882,8 @@ struct Assembly {
     sources: Vec<SourceReport>,
     evidence: Vec<Evidence>,
     server_facts: Vec<Value>,
-    parts: BTreeMap<&'static str, (SourceStatus, String)>,
+    /// Series every server's recording rules write.
+    recorded: BTreeSet<String>,
     services: BTreeMap<String, Map<String, Value>>,
     targets: Vec<Value>,
     rules: Vec<Value>,
@@ -887,6 +892,29 @@ struct Assembly {
     metric_owners: BTreeMap<String, BTreeSet<String>>,
     service_metrics: BTreeMap<String, BTreeSet<String>>,
     availability: BTreeMap<String, Vec<Value>>,
+}
+
+/// Every part of a server that answered, for its source report: each detail names the
+/// server (the scan merges parts over servers, keeping the first failure), a part never
+/// reached is an error.
+fn part_reports(s: &ServerRead, ctx: &ScanContext) -> BTreeMap<String, PartReport> {
+    PARTS
+        .iter()
+        .map(|part| {
+            let mut report = s.parts.get(part).cloned().unwrap_or(PartReport {
+                status: SourceStatus::Error,
+                detail: Some("not read".into()),
+                incomplete: vec![],
+            });
+            report.detail = report
+                .detail
+                .map(|d| format!("{}: {}", s.url, ctx.redactor.redact(&d)));
+            for item in &mut report.incomplete {
+                item.reason = ctx.redactor.redact(&item.reason);
+            }
+            ((*part).to_owned(), report)
+        })
+        .collect()
 }
 
 /// How a server answered, for its source report: the failure that ended the read, or
@@ -898,14 +926,23 @@ fn server_status(s: &ServerRead) -> (SourceStatus, String) {
             let failed: Vec<String> = s
                 .parts
                 .iter()
-                .filter(|(_, (st, _))| *st != SourceStatus::Ok)
-                .map(|(p, (st, d))| format!("{p}: {st} ({d})"))
+                .filter(|(_, p)| p.status != SourceStatus::Ok)
+                .map(|(name, p)| {
+                    format!(
+                        "{name}: {} ({})",
+                        p.status,
+                        p.detail.as_deref().unwrap_or_default()
+                    )
+                })
                 .collect();
-            let detail = if failed.is_empty() {
+            let mut detail = if failed.is_empty() {
                 format!("Prometheus {} answered", s.version.as_deref().unwrap_or(""))
             } else {
                 format!("answered, but not every part: {}", failed.join("; "))
             };
+            if let Some(note) = &s.version_note {
+                detail.push_str(&format!("; version not read: {note}"));
+            }
             (SourceStatus::Ok, detail)
         }
     }
@@ -917,20 +954,23 @@ impl Assembly {
     fn add_server(&mut self, s: ServerRead, ctx: &ScanContext) {
         let (status, detail) = server_status(&s);
         let detail = ctx.redactor.redact(&detail);
-        self.sources.push(SourceReport::new(
-            "prometheus",
-            s.url.clone(),
-            status,
-            Some(detail.clone()),
-        ));
+        let mut report =
+            SourceReport::new("prometheus", s.url.clone(), status, Some(detail.clone()));
+        if s.status.is_none() {
+            report.parts = part_reports(&s, ctx);
+        }
+        self.sources.push(report);
+        self.recorded.extend(s.recorded.iter().cloned());
         self.server_facts.push(
             json!({"url": s.url, "version": s.version, "status": status.as_str(),
                                  "detail": detail,
                                  "evidence": s.evidence.first().map(|e| e.id.clone())}),
         );
-        self.merge_parts(&s, status, &detail, ctx);
         self.add_targets(&s);
         for (service, name) in &s.groups {
+            if mapping::is_prometheus_own(name) {
+                continue;
+            }
             if let Some(service) = service {
                 self.metric_owners
                     .entry(name.clone())
@@ -951,37 +991,6 @@ impl Assembly {
         self.synthetic.extend(s.synthetic);
         self.edges.extend(s.edges);
         self.evidence.extend(s.evidence);
-    }
-
-    /// A part is ok only when every server read it: a service's data may live on the
-    /// server that failed. The first failure is kept.
-    fn merge_parts(
-        &mut self,
-        s: &ServerRead,
-        status: SourceStatus,
-        detail: &str,
-        ctx: &ScanContext,
-    ) {
-        for part in PARTS {
-            let this = if s.status.is_some() {
-                (status, detail.to_owned())
-            } else {
-                s.parts
-                    .get(part)
-                    .cloned()
-                    .unwrap_or((SourceStatus::Error, "not read".into()))
-            };
-            let entry = self
-                .parts
-                .entry(part)
-                .or_insert((SourceStatus::Ok, String::new()));
-            if entry.0 == SourceStatus::Ok && this.0 != SourceStatus::Ok {
-                *entry = (
-                    this.0,
-                    format!("{}: {}", s.url, ctx.redactor.redact(&this.1)),
-                );
-            }
-        }
     }
 
     /// Target counts per service, and target rows (unmapped ones always, mapped ones
@@ -1033,11 +1042,21 @@ impl Assembly {
             .filter(|e| e.locator.starts_with("count by (__name__"))
             .map(|e| e.id.clone())
             .collect();
+        // What recording rules write is Prometheus' arithmetic over a service's series,
+        // not something the service exports.
+        for metrics in self.service_metrics.values_mut() {
+            metrics.retain(|m| !self.recorded.contains(m));
+        }
         let all_services: BTreeSet<String> = self
             .services
             .keys()
             .cloned()
-            .chain(self.service_metrics.keys().cloned())
+            .chain(
+                self.service_metrics
+                    .iter()
+                    .filter(|(_, m)| !m.is_empty())
+                    .map(|(k, _)| k.clone()),
+            )
             .collect();
         for name in all_services {
             let metrics = self.service_metrics.remove(&name).unwrap_or_default();

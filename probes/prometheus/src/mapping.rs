@@ -245,6 +245,23 @@ pub fn family(name: &str) -> Family {
     }
 }
 
+/// Series Prometheus writes itself, never a service's own application metrics: `up` and
+/// the `scrape_*` series it records for every scrape, `ALERTS` and `ALERTS_FOR_STATE`
+/// it writes for every alert (carrying the alerted series' labels, so they look like
+/// the service's), and names with a colon, which Prometheus' naming rules reserve for
+/// recording rules (exporters and instrumentation must not use them). The outputs of
+/// the recording rules the server has loaded are left out by name as well, by the
+/// caller, which knows them. `prometheus_*` series are not in this list: they are what a
+/// Prometheus server exports about itself when it is scraped as a target, so they are
+/// that target's own metrics (classified as infrastructure by [`family`]).
+pub fn is_prometheus_own(name: &str) -> bool {
+    name == "up"
+        || name.starts_with("scrape_")
+        || name == "ALERTS"
+        || name == "ALERTS_FOR_STATE"
+        || name.contains(':')
+}
+
 /// A request counter of an HTTP or RPC server (`http_requests_total`,
 /// `http_server_requests_seconds_count`, `grpc_server_handled_total`).
 pub fn is_request_counter(name: &str) -> bool {
@@ -325,5 +342,27 @@ mod tests {
         assert!(is_request_counter("http_requests_total"));
         assert!(is_latency_histogram("http_request_duration_seconds_bucket"));
         assert!(!is_latency_histogram("orders_total"));
+    }
+
+    #[test]
+    fn prometheus_own_series_are_never_the_services() {
+        for own in [
+            "up",
+            "scrape_duration_seconds",
+            "scrape_samples_scraped",
+            "ALERTS",
+            "ALERTS_FOR_STATE",
+            "job:http_requests:rate5m",
+            "slo:sli_error:ratio_rate5m",
+        ] {
+            assert!(is_prometheus_own(own), "{own}");
+        }
+        for theirs in [
+            "orders_placed_total",
+            "prometheus_tsdb_head_series",
+            "alerts_sent_total",
+        ] {
+            assert!(!is_prometheus_own(theirs), "{theirs}");
+        }
     }
 }

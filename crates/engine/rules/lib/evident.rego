@@ -605,24 +605,37 @@ history_notes(repos) := array.concat(
 prom := object.get(input.facts, "prometheus", {})
 
 # How one part of the Prometheus read went: targets, rules, metrics, availability,
-# synthetic, edges. A part is ok only when every --prometheus server answered it.
-prom_part_status(part) := object.get(object.get(object.get(prom, "parts", {}), part, {}), "status", source_status("prometheus"))
+# synthetic, edges (`input.sources.prometheus.parts`, merged over every --prometheus
+# server: a part is ok only when every server answered it). Criteria name the parts they
+# read (`prometheus.rules`) in their model's sources, so a failed part makes them
+# unknown before the rule runs; rules only tell "answered" from "not configured".
+prom_parts := object.get(object.get(input.sources, "prometheus", {}), "parts", {})
+
+prom_part_status(part) := object.get(object.get(prom_parts, part, {}), "status", source_status("prometheus"))
 
 prom_part_ok(part) if {
 	ok("prometheus")
 	prom_part_status(part) == "ok"
 }
 
-# The verdict when a Prometheus part a rule needs was not read.
+# The verdict when a Prometheus part a rule needs was not read (the source gate answers
+# first for criteria that name the part; this covers policies that do not).
 prom_unknown(part, summary) := unknown("prometheus", summary) if not ok("prometheus")
 
 prom_unknown(part, summary) := {
 	"status": "unknown",
 	"reason": prom_part_status(part),
-	"summary": sprintf("%s (prometheus %s: %s, %s)", [summary, part, prom_part_status(part), object.get(object.get(object.get(prom, "parts", {}), part, {}), "detail", "")]),
+	"summary": sprintf("%s (prometheus %s: %s, %s)", [summary, part, prom_part_status(part), object.get(object.get(prom_parts, part, {}), "detail", "")]),
 	"evidence": [],
-	"missing": ["prometheus"],
+	"missing": [sprintf("prometheus.%s", [part])],
 } if ok("prometheus")
+
+# Series Prometheus writes itself, never a service's own metrics (as the probe decides,
+# probes/prometheus/src/mapping.rs): `up`, the `scrape_*` series of every scrape, and
+# `ALERTS` / `ALERTS_FOR_STATE`. An alert on them watches the scrape or other alerts.
+prometheus_own_series(n) if n in {"up", "ALERTS", "ALERTS_FOR_STATE"}
+
+prometheus_own_series(n) if startswith(n, "scrape_")
 
 # What Prometheus showed for the service (resolution joins the probe's services by the
 # service id and its workloads' names), and the rules that name it.

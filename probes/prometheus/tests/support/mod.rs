@@ -25,6 +25,8 @@ pub struct Response {
     pub content_type: &'static str,
     pub body: String,
     pub delay: Option<Duration>,
+    /// A `Retry-After` header value.
+    pub retry_after: Option<&'static str>,
 }
 
 impl Response {
@@ -34,6 +36,7 @@ impl Response {
             content_type: "application/json",
             body: body.into(),
             delay: None,
+            retry_after: None,
         }
     }
     pub fn text(body: impl Into<String>) -> Self {
@@ -42,6 +45,7 @@ impl Response {
             content_type: "text/plain; version=0.0.4",
             body: body.into(),
             delay: None,
+            retry_after: None,
         }
     }
 }
@@ -117,6 +121,10 @@ pub async fn serve(handler: Handler) -> u16 {
                 if let Some(d) = resp.delay {
                     tokio::time::sleep(d).await;
                 }
+                let retry = resp
+                    .retry_after
+                    .map(|r| format!("Retry-After: {r}\r\n"))
+                    .unwrap_or_default();
                 let reason = match resp.status {
                     200 => "OK",
                     401 => "Unauthorized",
@@ -124,7 +132,7 @@ pub async fn serve(handler: Handler) -> u16 {
                     _ => "Status",
                 };
                 let out = format!(
-                    "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                    "HTTP/1.1 {} {reason}\r\n{retry}Content-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
                     resp.status,
                     resp.content_type,
                     resp.body.len(),
@@ -243,4 +251,23 @@ where
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// How one part of the first server's read went (its source report's `parts`).
+pub fn part(out: &evident_core::ProbeOutput, name: &str) -> evident_core::PartReport {
+    out.sources
+        .first()
+        .and_then(|s| s.parts.get(name))
+        .cloned()
+        .unwrap_or_else(|| panic!("no part {name} in {:?}", out.sources))
+}
+
+/// A part as JSON (`status`, `detail`, `incomplete`).
+pub fn part_json(out: &evident_core::ProbeOutput, name: &str) -> serde_json::Value {
+    serde_json::to_value(part(out, name)).unwrap_or_default()
+}
+
+/// A part's detail as JSON (a string, or null).
+pub fn json_detail(out: &evident_core::ProbeOutput, name: &str) -> serde_json::Value {
+    part_json(out, name)["detail"].clone()
 }
