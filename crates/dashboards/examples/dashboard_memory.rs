@@ -1,10 +1,12 @@
 //! Peak memory of reading a 50 MB dashboard, the way the Grafana probe did (a
 //! `serde_json::Value`, then extraction) and the way it does (the reduced typed model).
-//! Ignored by default (they allocate on purpose); run one per process, as nextest does:
+//! A measurement, not a test (figures are never asserted): run one shape per process,
+//! since the peak is the process's own.
 //!
-//!     cargo nextest run -p evident-dashboards --run-ignored only --no-capture
+//!     cargo run --release -p evident-dashboards --example dashboard_memory -- typed many
 //!
-//! Each prints its peak RSS (VmHWM of its own process) and wall time.
+//! Modes: `value` or `typed`, shapes `fat` or `many`. Prints the peak RSS (VmHWM of the
+//! process) and the wall time.
 
 use std::time::Instant;
 
@@ -79,26 +81,19 @@ fn typed(body: &[u8], what: &str) {
     report(what, body.len(), started, before);
 }
 
-#[test]
-#[ignore = "allocates on purpose; run alone"]
-fn fat_panels_as_value() {
-    as_value(&fat(50 << 20), "Value, fat panels");
-}
-
-#[test]
-#[ignore = "allocates on purpose; run alone"]
-fn fat_panels_typed() {
-    typed(&fat(50 << 20), "typed, fat panels");
-}
-
-#[test]
-#[ignore = "allocates on purpose; run alone"]
-fn many_panels_as_value() {
-    as_value(&many(50 << 20), "Value, many small panels");
-}
-
-#[test]
-#[ignore = "allocates on purpose; run alone"]
-fn many_panels_typed() {
-    typed(&many(50 << 20), "typed, many small panels");
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mode = args.first().map_or("typed", String::as_str);
+    let shape = args.get(1).map_or("many", String::as_str);
+    let body = if shape == "fat" {
+        fat(50 << 20)
+    } else {
+        many(50 << 20)
+    };
+    let what = format!("{mode}, {shape} panels");
+    if mode == "value" {
+        as_value(&body, &what);
+    } else {
+        typed(&body, &what);
+    }
 }
