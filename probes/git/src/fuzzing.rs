@@ -94,6 +94,7 @@ pub fn fuzz_ci_path(selector: u8) -> &'static str {
 /// A file from its text, digested as a repository's would be.
 fn source(path: String, text: String) -> SourceFile {
     let sha256 = evident_core::sha256_hex(text.as_bytes());
+    let text = crate::repo::lone_carriage_returns_as_line_feeds(text);
     SourceFile::with_digest(path, text, sha256)
 }
 
@@ -109,7 +110,9 @@ pub fn fuzz_ci_config(data: &[u8]) -> FuzzOutcome {
         return FuzzOutcome::default();
     };
     let path = fuzz_ci_path(selector);
-    let text = String::from_utf8_lossy(rest).into_owned();
+    let text = crate::repo::lone_carriage_returns_as_line_feeds(
+        String::from_utf8_lossy(rest).into_owned(),
+    );
     let ctx = context();
     let mut book = EvidenceBook::new(&ctx, "fuzz", "/fuzz", Some("0123456789"));
     let mut out = FuzzOutcome::new(&text);
@@ -154,7 +157,9 @@ pub fn fuzz_ci_config(data: &[u8]) -> FuzzOutcome {
 /// document converted to JSON.
 #[doc(hidden)]
 pub fn fuzz_manifests(data: &[u8]) -> FuzzOutcome {
-    let text = String::from_utf8_lossy(data).into_owned();
+    let text = crate::repo::lone_carriage_returns_as_line_feeds(
+        String::from_utf8_lossy(data).into_owned(),
+    );
     let ctx = context();
     let mut book = EvidenceBook::new(&ctx, "fuzz", "/fuzz", Some("0123456789"));
     let mut out = FuzzOutcome::new(&text);
@@ -196,7 +201,9 @@ pub fn fuzz_manifests(data: &[u8]) -> FuzzOutcome {
 /// Reads `data` as a Dockerfile.
 #[doc(hidden)]
 pub fn fuzz_dockerfile(data: &[u8]) -> FuzzOutcome {
-    let text = String::from_utf8_lossy(data).into_owned();
+    let text = crate::repo::lone_carriage_returns_as_line_feeds(
+        String::from_utf8_lossy(data).into_owned(),
+    );
     let ctx = context();
     let mut book = EvidenceBook::new(&ctx, "fuzz", "/fuzz", Some("0123456789"));
     let mut out = FuzzOutcome::new(&text);
@@ -209,7 +216,9 @@ pub fn fuzz_dockerfile(data: &[u8]) -> FuzzOutcome {
 /// Reads `data` as a CODEOWNERS file.
 #[doc(hidden)]
 pub fn fuzz_codeowners(data: &[u8]) -> FuzzOutcome {
-    let text = String::from_utf8_lossy(data).into_owned();
+    let text = crate::repo::lone_carriage_returns_as_line_feeds(
+        String::from_utf8_lossy(data).into_owned(),
+    );
     let ctx = context();
     let mut book = EvidenceBook::new(&ctx, "fuzz", "/fuzz", Some("0123456789"));
     let mut out = FuzzOutcome::new(&text);
@@ -222,4 +231,34 @@ pub fn fuzz_codeowners(data: &[u8]) -> FuzzOutcome {
     out.render("codeowners", &owners);
     out.records(book);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (fuzz/regressions/ci_config/lone-carriage-return-line-numbers): YAML
+    /// took a lone CR as a line break, `str::lines` did not, so jobs cited lines past the
+    /// end of the file.
+    #[test]
+    fn a_lone_carriage_return_is_a_line_break_for_every_parser() {
+        for input in [
+            &b"rdeploy:\r {provider: script, script: x}\n"[..],
+            b"gon: push\njobs:\r  a:\r    runs-on: x\r    steps:\r      - run: make\n",
+            b"ljob:\r  script: [x]\n",
+        ] {
+            let out = fuzz_ci_config(input);
+            assert!(!out.spans.is_empty());
+            for (what, start, end) in &out.spans {
+                assert!(
+                    *start <= *end && *end <= out.line_count,
+                    "{what}: {start}..={end}"
+                );
+            }
+        }
+        assert_eq!(
+            crate::repo::lone_carriage_returns_as_line_feeds("a\rb\r\nc\r".into()),
+            "a\nb\r\nc\n"
+        );
+    }
 }
