@@ -63,9 +63,65 @@ impl ExprVisitor for Selection {
     }
 }
 
+/// How deeply an expression may nest (open brackets at once, plus binary operators, which
+/// nest as deeply as brackets do) before it is refused unparsed. The parser, the walk and
+/// the syntax tree's drop all recurse once per level, so a hostile expression (a
+/// dashboard anyone can edit) would otherwise overflow the stack (found by
+/// `cargo fuzz run promql`); real expressions stay far below.
+pub const MAX_NESTING: usize = 500;
+
+/// The deepest bracket nesting of `expr` plus its operators (`+`, `=~`, `and`, ...),
+/// string literals left out: an upper bound of the depth of its syntax tree.
+fn nesting(expr: &str) -> usize {
+    let (mut depth, mut deepest, mut operators) = (0usize, 0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut word = String::new();
+    for c in expr.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' && q != '`' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        if matches!(word.as_str(), "and" | "or" | "unless" | "atan2") {
+            operators += 1;
+        }
+        word.clear();
+        match c {
+            '"' | '\'' | '`' => quote = Some(c),
+            '(' | '[' | '{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            '+' | '-' | '*' | '/' | '%' | '^' | '<' | '>' | '=' | '!' | '@' => operators += 1,
+            _ => {}
+        }
+    }
+    if matches!(word.as_str(), "and" | "or" | "unless" | "atan2") {
+        operators += 1;
+    }
+    deepest + operators
+}
+
 /// Parses `expr` and returns what its selectors name; the parser's message when it
 /// does not parse (callers then say so rather than guess).
 pub fn select(expr: &str) -> Result<Selection, String> {
+    let nesting = nesting(expr);
+    if nesting > MAX_NESTING {
+        return Err(format!(
+            "the expression nests {nesting} deep (brackets and operators), more than the {MAX_NESTING} evident parses"
+        ));
+    }
     let ast = parse(expr)?;
     let mut selection = Selection::default();
     let Ok(_) = walk_expr(&mut selection, &ast);
@@ -101,6 +157,26 @@ mod tests {
                 },
             ]
         );
+    }
+
+    /// Regression (cargo fuzz run promql, fuzz/regressions/promql/): deep brackets or long
+    /// operator chains overflowed the stack in the parser and in the tree's drop.
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        for expr in [
+            format!("{}1{}", "(".repeat(20_000), ")".repeat(20_000)),
+            format!("{}x{}", "sum(".repeat(5_000), ")".repeat(5_000)),
+            format!("{}1", "1+".repeat(20_000)),
+            format!("x{}", " and x".repeat(20_000)),
+        ] {
+            let error = select(&expr).err().unwrap_or_default();
+            assert!(error.contains("nests"), "{error}");
+        }
+        // Just below the limit still parses, on a test thread's stack.
+        let near = format!("{}1", "1+".repeat(MAX_NESTING - 1));
+        assert!(select(&near).is_ok());
+        let strings = format!("x{{a=\"{}\"}}", "(+".repeat(5_000));
+        assert!(select(&strings).is_ok(), "string literals do not nest");
     }
 
     #[test]

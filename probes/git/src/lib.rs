@@ -17,6 +17,9 @@ mod evidence;
 mod facts;
 #[cfg(test)]
 mod fuzz_tests;
+/// Fuzz entry points (fuzz/ and crates/fuzz-harness): the private parsers, on bytes.
+#[doc(hidden)]
+pub mod fuzzing;
 mod history;
 mod inventory;
 mod kustomize;

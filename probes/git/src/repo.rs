@@ -376,10 +376,32 @@ pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<String, ReadError> {
         return Err(ReadError::NotText);
     }
     let text = String::from_utf8(bytes).map_err(|_| ReadError::NotText)?;
-    Ok(match text.strip_prefix('\u{feff}') {
-        Some(rest) => rest.to_owned(),
-        None => text,
-    })
+    Ok(lone_carriage_returns_as_line_feeds(
+        match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        },
+    ))
+}
+
+/// `text` with every carriage return not followed by a line feed (old Mac line ends)
+/// made a line feed. YAML counts a lone CR as a line break and `str::lines` does not, so
+/// without this a parser's line numbers pointed past the lines evidence can cite (found
+/// by `cargo fuzz run ci_config`); editors count it as a break too.
+pub(crate) fn lone_carriage_returns_as_line_feeds(text: String) -> String {
+    if !text.contains('\r') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() != Some(&'\n') {
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn check_size(size: u64) -> Result<(), ReadError> {

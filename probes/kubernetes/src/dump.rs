@@ -118,6 +118,19 @@ pub fn read_dump(path: &Path) -> Result<ClusterRead, ClusterError> {
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| error(format!("cannot read {}: {e}", path.display())))?;
+    read_dump_text(text, &path.display().to_string())
+}
+
+/// A dump's bytes read as [`read_dump`] reads a file's, for the fuzz targets (`fuzz/`,
+/// `crates/fuzz-harness`): bytes that are not UTF-8 are refused as a file would be.
+#[doc(hidden)]
+pub fn fuzz_dump(data: &[u8]) -> Result<ClusterRead, ClusterError> {
+    let text = std::str::from_utf8(data).map_err(|e| error(format!("fuzz: {e}")))?;
+    read_dump_text(text.to_owned(), "fuzz")
+}
+
+/// A dump's text; `shown` names it in errors and in the unreadable items.
+fn read_dump_text(text: String, shown: &str) -> Result<ClusterRead, ClusterError> {
     let json = if text.trim_start().starts_with('{') {
         text
     } else {
@@ -125,22 +138,19 @@ pub fn read_dump(path: &Path) -> Result<ClusterRead, ClusterError> {
         // given with `kubectl apply -f`): converted once to one JSON List.
         yaml_to_list(&text).map_err(|e| {
             error(format!(
-                "{} is neither a JSON nor a YAML Kubernetes List: {e}",
-                path.display()
+                "{shown} is neither a JSON nor a YAML Kubernetes List: {e}"
             ))
         })?
     };
     let file: ListFile = serde_json::from_str(&json).map_err(|e| {
         error(format!(
-            "{} is not a Kubernetes List (kubectl get -o json): {e}",
-            path.display()
+            "{shown} is not a Kubernetes List (kubectl get -o json): {e}"
         ))
     })?;
     let items: Vec<Box<RawValue>> = match (file.kind.as_deref(), file.items) {
         (Some(k), Some(items)) if k.ends_with("List") => items,
         (_, None) => {
-            let single = RawValue::from_string(json)
-                .map_err(|e| error(format!("{}: {e}", path.display())))?;
+            let single = RawValue::from_string(json).map_err(|e| error(format!("{shown}: {e}")))?;
             vec![single]
         }
         (_, Some(items)) => items,
@@ -149,7 +159,6 @@ pub fn read_dump(path: &Path) -> Result<ClusterRead, ClusterError> {
         discovery: "dump".into(),
         ..ClusterRead::default()
     };
-    let shown = path.display().to_string();
     for (i, raw) in items.iter().enumerate() {
         match ingest(raw, None, None, Keep::Full) {
             Ok(Some(Ingest::Object(item))) => read.objects.push(item),
@@ -157,7 +166,7 @@ pub fn read_dump(path: &Path) -> Result<ClusterRead, ClusterError> {
             Ok(None) => {}
             Err(junk) => read
                 .unreadable
-                .push(crate::read::junk_item(&shown, 1, i, junk)),
+                .push(crate::read::junk_item(shown, 1, i, junk)),
         }
     }
     Ok(read)
