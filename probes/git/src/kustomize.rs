@@ -339,19 +339,21 @@ fn run(kubectl: &Path, dir: &Path) -> Result<String, String> {
         .map_err(|e| format!("not rendered: could not run kubectl: {e}"))?;
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
-    let out_reader = std::thread::spawn(move || {
+    // A read that failed or a reader that stopped is no render: half an output judged as
+    // the whole overlay would hide what the rest deploys.
+    let out_reader = std::thread::spawn(move || -> std::io::Result<Vec<u8>> {
         let mut buf = Vec::new();
         if let Some(s) = stdout {
-            let _ = s.take(MAX_RENDER_BYTES + 1).read_to_end(&mut buf);
+            s.take(MAX_RENDER_BYTES + 1).read_to_end(&mut buf)?;
         }
-        buf
+        Ok(buf)
     });
-    let err_reader = std::thread::spawn(move || {
+    let err_reader = std::thread::spawn(move || -> std::io::Result<Vec<u8>> {
         let mut buf = Vec::new();
         if let Some(s) = stderr {
-            let _ = s.take(64 * 1024).read_to_end(&mut buf);
+            s.take(64 * 1024).read_to_end(&mut buf)?;
         }
-        buf
+        Ok(buf)
     });
     let started = Instant::now();
     let status = loop {
@@ -369,8 +371,21 @@ fn run(kubectl: &Path, dir: &Path) -> Result<String, String> {
             Err(e) => return Err(format!("not rendered: {e}")),
         }
     };
-    let out = out_reader.join().unwrap_or_default();
-    let err = err_reader.join().unwrap_or_default();
+    let out = match out_reader.join() {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => {
+            return Err(format!(
+                "not rendered: reading kubectl's output failed: {e}"
+            ));
+        }
+        Err(_) => return Err("not rendered: reading kubectl's output stopped".to_owned()),
+    };
+    // stderr only words the failure; an unreadable one leaves the message out.
+    let err = err_reader
+        .join()
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
     if !status.success() {
         let message = String::from_utf8_lossy(&err);
         let first = message
