@@ -186,8 +186,8 @@ pub struct SourceArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,
 
-    /// Longest time one HTTP request to --prometheus or --grafana may take, in
-    /// seconds; a request past it makes its part (or the source) `timeout`.
+    /// Longest time one HTTP request to --prometheus, --grafana or a cluster may take,
+    /// in seconds; a request past it makes its part, resource type or source `timeout`.
     #[arg(long, value_name = "SECONDS", default_value_t = 20)]
     pub request_timeout: u64,
 

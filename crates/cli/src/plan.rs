@@ -85,6 +85,7 @@ pub fn source_plan(args: &SourceArgs) -> anyhow::Result<ScanPlan> {
     plan.grafana.ca_cert = args.ca_cert.clone();
     plan.grafana.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     plan.kube_targets = kube_targets(args)?;
+    plan.kube_read.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     plan.secrets = evident_probe_kubernetes::credential_secrets(&plan.kube_targets);
     crate::logs::use_redactor(plan.redactor());
     plan.check_credentials()?;

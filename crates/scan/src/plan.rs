@@ -67,6 +67,8 @@ pub struct ScanPlan {
     pub grafana: GrafanaConfig,
     /// Clusters and dumps to read.
     pub kube_targets: Vec<Target>,
+    /// Bounds of each cluster read: page size and bound, per-request timeout, retries.
+    pub kube_read: evident_probe_kubernetes::ReadOptions,
     /// Explicit joins for resolution.
     pub resolve: ResolveConfig,
     /// Models, policies and rule configuration.
@@ -95,6 +97,7 @@ impl ScanPlan {
                 ..GrafanaConfig::new(None)
             },
             kube_targets: Vec::new(),
+            kube_read: evident_probe_kubernetes::ReadOptions::default(),
             resolve: ResolveConfig::default(),
             judging: Judging::default(),
             dump_input: None,

@@ -19,9 +19,10 @@ pub fn probes(plan: &ScanPlan) -> Vec<Arc<dyn Probe>> {
         Arc::new(evident_probe_grafana::GrafanaProbe::new(
             plan.grafana.clone(),
         )),
-        Arc::new(evident_probe_kubernetes::KubernetesProbe::new(
-            plan.kube_targets.clone(),
-        )),
+        Arc::new(
+            evident_probe_kubernetes::KubernetesProbe::new(plan.kube_targets.clone())
+                .with_options(plan.kube_read.clone()),
+        ),
     ]
 }
 

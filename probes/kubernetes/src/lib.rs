@@ -122,7 +122,10 @@ async fn client_for(
             return Err(error(SourceStatus::Error, "a dump has no client".into()));
         }
     };
-    config.read_timeout = Some(options.request_timeout);
+    // A backstop only: the probe bounds every request itself (and discovery at twice
+    // the request bound), so a slow server is reported `timeout`; kube's own read timeout
+    // would surface as an opaque transport error.
+    config.read_timeout = Some(options.request_timeout * 3);
     // kube's own retry layer backs off on 429/503/504 without a count the probe can see
     // and without reading Retry-After: a rate-limited list then looked like a timeout.
     // The probe retries itself (read::fetch), bounded and honouring Retry-After.
