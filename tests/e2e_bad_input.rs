@@ -196,7 +196,7 @@ fn a_workload_manifest_without_containers_is_listed_and_never_judged_as_empty() 
         unreadable.iter().any(|u| u["reason"]
             .as_str()
             .unwrap_or_default()
-            .contains("Deployment default/worker: its containers is not a list")),
+            .contains("default/worker: the Deployment's containers is a string, not a list")),
         "{unreadable:?}"
     );
     // web has no readiness probe: not_met on what was read, but the unreadable worker

@@ -740,27 +740,56 @@ pub fn object_name(metadata: &Value) -> Option<String> {
         .map(|prefix| format!("{prefix}(generated)"))
 }
 
-/// What makes a workload unreadable: a pod spec whose `containers` is missing, empty, not
-/// a list, or holds an entry that is not a named object. The API server refuses such an
-/// object, so it is damaged or no manifest at all; judging it as a workload with no
-/// containers would make every "each container has …" rule vacuously true. A Rollout
-/// that points at a Deployment (`workloadRef`) has no pod spec of its own.
-fn container_problem(kind: &str, obj: &Value) -> Option<String> {
+/// What makes a workload unreadable, as a phrase about `kind` ("the Deployment's
+/// containers is a string, not a list"): no pod spec, or `containers` missing, empty, not
+/// a list, or holding an entry that is not a named object. The API server refuses such an
+/// object, so it was damaged on the way or is no manifest at all; judging it as a
+/// workload with no containers would make every "each container has …" rule vacuously
+/// true. A Rollout that points at a Deployment (`workloadRef`) has no pod spec of its
+/// own; kinds that are no workload have no problem. One check for manifests (here) and
+/// for live and dumped objects (the kubernetes probe's ingest).
+pub fn container_problem(kind: &str, obj: &Value) -> Option<String> {
     let path: &[&str] = match kind {
-        "Pod" => &["spec"],
-        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => &["spec", "template", "spec"],
         "Rollout" if get(obj, &["spec", "workloadRef"]).is_some() => return None,
-        _ => &["spec", "template", "spec"],
+        "Rollout" => &["spec", "template", "spec"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
+        "Pod" => &["spec"],
+        _ => return None,
     };
-    let containers = get(obj, path).and_then(|spec| spec.get("containers"));
-    match containers {
-        None => Some("its pod spec has no containers".into()),
-        Some(Value::Array(list)) if list.is_empty() => Some("its containers list is empty".into()),
-        Some(Value::Array(list)) => list
-            .iter()
-            .position(|c| !c.get("name").is_some_and(Value::is_string))
-            .map(|i| format!("its container {i} is not a named object")),
-        Some(_) => Some("its containers is not a list".into()),
+    let Some(spec) = get(obj, path) else {
+        return Some(format!("the {kind} has no pod spec at {}", path.join(".")));
+    };
+    let containers = match spec.get("containers") {
+        Some(Value::Array(c)) if !c.is_empty() => c,
+        Some(Value::Array(_)) => return Some(format!("the {kind}'s containers list is empty")),
+        Some(other) => {
+            return Some(format!(
+                "the {kind}'s containers is {}, not a list",
+                json_type(other)
+            ));
+        }
+        None => return Some(format!("the {kind} has no containers")),
+    };
+    containers.iter().enumerate().find_map(|(i, c)| {
+        let named = c.get("name").is_some_and(Value::is_string);
+        (!named).then(|| format!("the {kind}'s container {i} is not a named object"))
+    })
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -1119,7 +1148,7 @@ pub fn extract_with_pods(objects: &[SourcedObject], pods: &[OwnedPod]) -> Cluste
         if let Some(problem) = container_problem(kind, obj) {
             facts.skipped.push(Skipped {
                 evidence: evidence.to_owned(),
-                reason: format!("{kind} {namespace}/{name}: {problem}"),
+                reason: format!("{namespace}/{name}: {problem}"),
                 workload: Some(format!("{kind}/{namespace}/{name}")),
             });
             continue;

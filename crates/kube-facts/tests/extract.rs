@@ -320,7 +320,7 @@ fn malformed_objects_are_skipped_not_fatal() {
         .expect("x is listed");
     assert_eq!(
         x.reason,
-        "Deployment default/x: its containers is not a list"
+        "default/x: the Deployment's containers is a string, not a list"
     );
     assert!(
         facts.workloads.contains_key("Deployment/shop/listed"),

@@ -52,11 +52,33 @@ impl CapabilityState {
     /// The shape rules and the source gate read.
     pub fn to_input(&self) -> Value {
         let mut v = serde_json::json!({"status": self.status.as_str(), "detail": self.detail});
+        // Built field by field: a conversion that could fail would drop unread items
+        // silently, and the gate would then take a partial read as complete.
+        let items = |items: &[UnreadItem]| -> Value {
+            items
+                .iter()
+                .map(|i| serde_json::json!({"location": i.location, "reason": i.reason}))
+                .collect()
+        };
         if !self.incomplete.is_empty() {
-            v["incomplete"] = serde_json::to_value(&self.incomplete).unwrap_or_default();
+            v["incomplete"] = items(&self.incomplete);
         }
         if !self.parts.is_empty() {
-            v["parts"] = serde_json::to_value(&self.parts).unwrap_or_default();
+            let parts: Map<String, Value> = self
+                .parts
+                .iter()
+                .map(|(name, p)| {
+                    let mut part = serde_json::json!({"status": p.status.as_str()});
+                    if let Some(detail) = &p.detail {
+                        part["detail"] = Value::String(detail.clone());
+                    }
+                    if !p.incomplete.is_empty() {
+                        part["incomplete"] = items(&p.incomplete);
+                    }
+                    (name.clone(), part)
+                })
+                .collect();
+            v["parts"] = Value::Object(parts);
         }
         v
     }

@@ -188,7 +188,7 @@ pub fn ingest(
     };
     let locator = locator(&kind, text("namespace").as_deref(), &name);
     if keep == Keep::Full
-        && let Some(problem) = pod_spec_problem(&kind, map)
+        && let Some(problem) = evident_kube_facts::container_problem(&kind, &object)
     {
         return Err(Junk {
             locator: Some(locator),
@@ -207,61 +207,6 @@ pub fn ingest(
         object,
         cited,
     })))
-}
-
-/// Where a workload kind keeps its pod spec (`None`: not a workload kind).
-fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
-    match kind {
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => Some(&["spec", "template", "spec"]),
-        "CronJob" => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
-        "Pod" => Some(&["spec"]),
-        _ => None,
-    }
-}
-
-/// What makes a workload unreadable: a pod spec without a list of containers, or a
-/// container that is not an object with a name. The API server refuses such objects,
-/// so one in a list or a dump was damaged on the way; judging it would make every
-/// "each container has …" rule vacuously true.
-fn pod_spec_problem(kind: &str, object: &Map<String, Value>) -> Option<String> {
-    let path = pod_spec_path(kind)?;
-    let (first, rest) = path.split_first()?;
-    let spec = rest.iter().try_fold(object.get(*first)?, |v, k| v.get(*k));
-    let Some(spec) = spec else {
-        return Some(format!("the {kind} has no pod spec at {}", path.join(".")));
-    };
-    let containers = match spec.get("containers") {
-        Some(Value::Array(c)) if !c.is_empty() => c,
-        Some(Value::Array(_)) => return Some(format!("the {kind}'s containers list is empty")),
-        Some(other) => {
-            return Some(format!(
-                "the {kind}'s containers is {}, not a list",
-                json_type(other)
-            ));
-        }
-        None => return Some(format!("the {kind} has no containers")),
-    };
-    containers.iter().enumerate().find_map(|(i, c)| {
-        let named = c.get("name").is_some_and(Value::is_string);
-        (!c.is_object() || !named)
-            .then(|| format!("the {kind}'s container {i} is not a named object"))
-    })
-}
-
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// An owned ReplicaSet or Job: name and owner, nothing else.
