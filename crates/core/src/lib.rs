@@ -13,7 +13,8 @@ pub mod status;
 
 pub use evidence::{Evidence, EvidenceLocation, sha256_hex};
 pub use probe::{
-    FailureScope, PartReport, Probe, ProbeOutput, ScanContext, SourceReport, UnreadItem, run_probe,
+    FailureScope, NoProgress, PartReport, Probe, ProbeOutput, Progress, ScanContext, SourceReport,
+    UnreadItem, run_probe,
 };
 pub use redact::{REDACTED, Redactor};
 pub use resolution::{ServiceJoin, UnresolvedItem};

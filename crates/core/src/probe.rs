@@ -154,6 +154,30 @@ pub struct ScanContext {
     pub observed_at: String,
     /// Redaction every excerpt goes through.
     pub redactor: Arc<Redactor>,
+    /// Where long reads (hundreds of repositories) report how far they are.
+    pub progress: Arc<dyn Progress>,
+}
+
+/// How a long read tells the person waiting how far it is: the CLI draws a progress bar
+/// on a terminal, and nothing when output is piped. A trait so the scan library owns no
+/// UI and `serve` can count instead of draw.
+pub trait Progress: Send + Sync + std::fmt::Debug {
+    /// A phase with `total` steps starts.
+    fn begin(&self, phase: &str, total: u64);
+    /// One step of `phase` is done.
+    fn advance(&self, phase: &str);
+    /// `phase` is over.
+    fn end(&self, phase: &str);
+}
+
+/// Progress nobody watches.
+#[derive(Debug, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn begin(&self, _phase: &str, _total: u64) {}
+    fn advance(&self, _phase: &str) {}
+    fn end(&self, _phase: &str) {}
 }
 
 impl ScanContext {
@@ -165,6 +189,7 @@ impl ScanContext {
             probe_timeout: Duration::from_secs(60),
             observed_at,
             redactor: Arc::new(Redactor::new()),
+            progress: Arc::new(NoProgress),
         }
     }
 }

@@ -1,0 +1,175 @@
+//! An organisation's teams, members and repository permissions (`queries/teams.graphql`).
+
+use crate::facts::GithubTeam;
+use evident_core::Evidence;
+use evident_github::{Client, GithubError};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+const QUERY: &str = include_str!("queries/teams.graphql");
+const OPERATION: &str = "EvidentTeams";
+/// Pages of 50 teams read at most: 1,000 teams.
+const MAX_PAGES: usize = 20;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct PageInfo {
+    has_next_page: bool,
+    end_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Members {
+    total_count: u64,
+    nodes: Vec<Option<Login>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct Login {
+    login: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RepoEdge {
+    permission: String,
+    node: Option<NameWithOwner>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct NameWithOwner {
+    name_with_owner: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Repos {
+    total_count: u64,
+    edges: Vec<Option<RepoEdge>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct Team {
+    slug: String,
+    name: String,
+    members: Option<Members>,
+    repositories: Option<Repos>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Teams {
+    #[serde(default)]
+    page_info: PageInfo,
+    #[serde(default)]
+    nodes: Vec<Option<Team>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Organization {
+    teams: Teams,
+}
+
+/// Every team of `org`, with its permission on each repository of the scan (`keys`
+/// maps lower-cased `owner/name` to the repository key).
+pub(crate) async fn read(
+    client: &Client,
+    org: &str,
+    keys: &BTreeMap<String, String>,
+    observed_at: &str,
+) -> Result<(BTreeMap<String, GithubTeam>, Vec<Evidence>), GithubError> {
+    let mut teams = BTreeMap::new();
+    let mut records = Vec::new();
+    let mut after: Option<String> = None;
+    let path = format!("POST /graphql {OPERATION} {{org: {org}}}");
+    for _ in 0..MAX_PAGES {
+        let variables = serde_json::json!({"org": org, "after": after});
+        let answer = client.graphql(OPERATION, QUERY, variables).await?;
+        if let Some(e) = answer.errors.first() {
+            let status_forbidden = e.kind == "FORBIDDEN";
+            let message = format!("{}: {} {}", e.path, e.kind, e.message);
+            return Err(if status_forbidden {
+                GithubError::Forbidden { path, message }
+            } else {
+                GithubError::Error { path, reason: message }
+            });
+        }
+        let org_value = answer.data.get("organization").cloned().unwrap_or_default();
+        let parsed: Organization = serde_json::from_value(org_value).map_err(|e| GithubError::Error {
+            path: path.clone(),
+            reason: format!("the answer is not of the documented shape: {e}"),
+        })?;
+        for team in parsed.teams.nodes.into_iter().flatten() {
+            let t = team_of(org, team, keys);
+            records.push(evidence(&t, &path, &answer.sha256, observed_at));
+            teams.insert(t.id.clone(), t);
+        }
+        if !parsed.teams.page_info.has_next_page {
+            return Ok((teams, records));
+        }
+        after = parsed.teams.page_info.end_cursor;
+        if after.is_none() {
+            break;
+        }
+    }
+    Err(GithubError::Error {
+        path,
+        reason: format!("more than {} teams (or a repeating page); not all read", MAX_PAGES * 50),
+    })
+}
+
+fn team_of(org: &str, team: Team, keys: &BTreeMap<String, String>) -> GithubTeam {
+    let members = team.members.unwrap_or_default();
+    let logins: Vec<String> = members
+        .nodes
+        .iter()
+        .flatten()
+        .map(|m| m.login.to_lowercase())
+        .collect();
+    let mut repos = BTreeMap::new();
+    let listed = team.repositories.unwrap_or_default();
+    for edge in listed.edges.iter().flatten() {
+        let Some(node) = &edge.node else { continue };
+        if let Some(key) = keys.get(&node.name_with_owner.to_lowercase()) {
+            repos.insert(key.clone(), edge.permission.to_lowercase());
+        }
+    }
+    let id = format!("{org}/{}", team.slug).to_lowercase();
+    GithubTeam {
+        evidence: format!("github:{}:team:{}", org.to_lowercase(), team.slug.to_lowercase()),
+        org: org.to_lowercase(),
+        slug: team.slug.to_lowercase(),
+        name: team.name,
+        members_complete: logins.len() as u64 >= members.total_count,
+        member_count: members.total_count,
+        members: logins,
+        repos,
+        id,
+    }
+}
+
+fn evidence(t: &GithubTeam, path: &str, sha256: &str, observed_at: &str) -> Evidence {
+    let rights: Vec<String> = t.repos.iter().map(|(k, p)| format!("{k}: {p}")).collect();
+    Evidence {
+        id: t.evidence.clone(),
+        probe: "github".into(),
+        source: format!("github.com/orgs/{}/teams/{}", t.org, t.slug),
+        locator: format!("{path} organization.teams[{}]", t.slug),
+        location: None,
+        observed_at: observed_at.to_owned(),
+        revision: None,
+        sha256: Some(sha256.to_owned()),
+        excerpt: format!(
+            "team {} ({}): {} members [{}]; repositories [{}]",
+            t.id,
+            t.name,
+            t.member_count,
+            t.members.join(", "),
+            rights.join(", ")
+        ),
+    }
+}
