@@ -42,13 +42,17 @@ impl HttpBody for ChannelBody {
 }
 
 /// The first half of `bytes`, then an error: with a `Content-Length` of the whole, the client
-/// sees a body cut short.
+/// sees a body cut short. The error comes a moment later, so the half is on the wire first
+/// (hyper flushes while the body is pending).
 pub(crate) fn truncated(bytes: Bytes) -> Body {
     let (tx, body) = ChannelBody::new(2);
     let half = bytes.slice(0..bytes.len() / 2);
-    // The channel has room for both items, so these sends cannot fail for lack of space; a
-    // dropped body just means nobody reads.
-    let _ = tx.try_send(Ok(half));
-    let _ = tx.try_send(Err(io::Error::new(io::ErrorKind::ConnectionAborted, "body cut short on purpose")));
+    tokio::spawn(async move {
+        if tx.send(Ok(half)).await.is_ok() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            // Nobody reading any more is fine: the cut is what was wanted.
+            let _ = tx.send(Err(io::Error::new(io::ErrorKind::ConnectionAborted, "body cut short on purpose"))).await;
+        }
+    });
     body
 }
