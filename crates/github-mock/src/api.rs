@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::body::{self, Body};
-use crate::faults::Fault;
+use crate::faults::{Fault, GraphqlRateLimitStyle};
 use crate::graphql;
 use crate::rest::{self, Bases};
 use crate::routes::{self, Route};
@@ -252,8 +252,16 @@ fn graphql_answer(st: &mut State, ctx: &ReqCtx, body: &[u8]) -> Reply {
     let used = st.graphql_used.get(&ctx.token).copied().unwrap_or(0);
     if used + f.graphql_cost > f.graphql_limit {
         st.stats.rate_limited += 1;
-        let msg = ctx.with_canary("API rate limit exceeded for user ID 1.");
-        let b = json!({"errors": [{"type": "RATE_LIMITED", "message": msg}]});
+        let b = match f.graphql_rate_limit_style {
+            GraphqlRateLimitStyle::Documented => {
+                let msg = ctx.with_canary("API rate limit exceeded for user ID 1.");
+                json!({"errors": [{"type": "RATE_LIMITED", "message": msg}]})
+            }
+            GraphqlRateLimitStyle::Code => {
+                let msg = ctx.with_canary("API rate limit already exceeded for user ID 1.");
+                json!({"errors": [{"type": "RATE_LIMIT", "code": "graphql_rate_limit", "message": msg}]})
+            }
+        };
         let mut reply = ctx.json(st, f.graphql_rate_limit_status, &b, Vec::new());
         set_header(&mut reply.headers, "x-ratelimit-remaining", "0".into());
         return reply;

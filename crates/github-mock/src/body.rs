@@ -26,7 +26,7 @@ pub(crate) struct ChannelBody {
 
 impl ChannelBody {
     /// A body and the sender that feeds it.
-    pub(crate) fn new(capacity: usize) -> (mpsc::Sender<Result<Bytes, io::Error>>, Body) {
+    pub(crate) fn channel(capacity: usize) -> (mpsc::Sender<Result<Bytes, io::Error>>, Body) {
         let (tx, rx) = mpsc::channel(capacity);
         (tx, ChannelBody { rx }.boxed())
     }
@@ -45,7 +45,7 @@ impl HttpBody for ChannelBody {
 /// sees a body cut short. The error comes a moment later, so the half is on the wire first
 /// (hyper flushes while the body is pending).
 pub(crate) fn truncated(bytes: Bytes) -> Body {
-    let (tx, body) = ChannelBody::new(2);
+    let (tx, body) = ChannelBody::channel(2);
     let half = bytes.slice(0..bytes.len() / 2);
     tokio::spawn(async move {
         if tx.send(Ok(half)).await.is_ok() {

@@ -20,6 +20,8 @@ pub struct Faults {
     /// The HTTP status of a GraphQL primary rate-limit answer (GitHub sends 200 with a
     /// `RATE_LIMITED` error; some deployments 403).
     pub graphql_rate_limit_status: u16,
+    /// The body of a GraphQL primary rate-limit answer.
+    pub graphql_rate_limit_style: GraphqlRateLimitStyle,
     /// A secondary (abuse) limit, if any.
     pub secondary: Option<SecondaryLimit>,
     /// Per-route faults, first match wins.
@@ -39,12 +41,26 @@ impl Default for Faults {
             graphql_cost: 1,
             rate_limit_status: 403,
             graphql_rate_limit_status: 200,
+            graphql_rate_limit_style: GraphqlRateLimitStyle::Documented,
             secondary: None,
             routes: Vec::new(),
             latency_ms: 0,
             echo_canary: false,
         }
     }
+}
+
+/// The two bodies GitHub has been seen to send when the GraphQL quota is spent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GraphqlRateLimitStyle {
+    /// As documented: `{"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded
+    /// for user ID 1."}]}`.
+    #[default]
+    Documented,
+    /// As reported from 2026: `{"errors":[{"type":"RATE_LIMIT","code":"graphql_rate_limit",
+    /// "message":"API rate limit already exceeded for user ID 1."}]}`.
+    Code,
 }
 
 /// A secondary rate limit: requests number `after + 1` to `after + count` (counted over all

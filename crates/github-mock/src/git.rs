@@ -133,7 +133,7 @@ impl Cgi<'_> {
         let mut stdout = child.stdout.take().ok_or_else(|| io::Error::other("no stdout pipe"))?;
         let (head, rest) = read_cgi_head(&mut stdout).await?;
         let mut resp = cgi_response(&head)?;
-        let (tx, streamed) = ChannelBody::new(16);
+        let (tx, streamed) = ChannelBody::channel(16);
         *resp.body_mut() = streamed;
         tokio::spawn(async move {
             if !rest.is_empty() && tx.send(Ok(Bytes::from(rest))).await.is_err() {

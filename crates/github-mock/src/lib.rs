@@ -30,7 +30,7 @@ mod routes;
 mod server;
 pub mod stats;
 
-pub use faults::{Fault, Faults, RouteFault, SecondaryLimit};
+pub use faults::{Fault, Faults, GraphqlRateLimitStyle, RouteFault, SecondaryLimit};
 pub use git::{BareRepo, RepoError, bare_repo_from};
 pub use model::{
     Deployment, Environment, MockRepo, Model, Org, Permission, Protection, PullRequest, Release, Reviewer, Rule,

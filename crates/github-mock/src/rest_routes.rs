@@ -41,17 +41,15 @@ pub(crate) fn answer(
             let Some(org) = routes::find_owner(&st.model, owner, is_org) else {
                 return not_found(canary);
             };
-            let list: Vec<Value> = routes::list_repos(org, is_org, params)
-                .into_iter()
-                .map(|r| rest::minimal_repo(&b, org, is_org, r))
-                .collect();
+            let list = routes::list_repos(org, is_org, params);
             let base = if is_org {
                 format!("{}/organizations/{}/repos", shared.api_base, org.id)
             } else {
                 format!("{}/user/{}/repos", shared.api_base, org.id)
             };
             let page = routes::paginate(list, params, &base, endless);
-            (200, Value::Array(page.items), page.link)
+            let items = page.items.into_iter().map(|r| rest::minimal_repo(&b, org, is_org, r)).collect();
+            (200, Value::Array(items), page.link)
         }
         Route::Repo(r) => match routes::find_repo(&st.model, r, strip) {
             Some((org, is_org, repo)) => (200, rest::full_repo(&b, org, is_org, repo), None),
@@ -64,10 +62,10 @@ pub(crate) fn answer(
             let mut runs: Vec<_> = repo.workflow_runs.iter().filter(|run| routes::run_matches(run, params)).collect();
             runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
             let total = runs.len();
-            let list: Vec<Value> = runs.into_iter().map(|run| rest::workflow_run(&b, org, is_org, repo, run)).collect();
             let base = format!("{}/repositories/{}/actions/runs", shared.api_base, repo.id);
-            let page = routes::paginate(list, params, &base, endless);
-            (200, json!({"total_count": total, "workflow_runs": page.items}), page.link)
+            let page = routes::paginate(runs, params, &base, endless);
+            let items: Vec<Value> = page.items.into_iter().map(|run| rest::workflow_run(&b, org, is_org, repo, run)).collect();
+            (200, json!({"total_count": total, "workflow_runs": items}), page.link)
         }
         Route::Graphql | Route::Unknown => not_found(canary),
     }

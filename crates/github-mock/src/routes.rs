@@ -1,7 +1,5 @@
 //! REST routing, query strings, sorting, filtering and `Link` pagination as GitHub does them.
 
-use serde_json::Value;
-
 use crate::model::{MockRepo, Model, Org, Run};
 
 /// A recognised API route.
@@ -247,22 +245,22 @@ pub(crate) fn created_matches(created: &str, filter: &str) -> bool {
 }
 
 /// One page of a list plus its `Link` header (rel prev, next, last, first, in GitHub's order).
-pub(crate) struct Page {
+pub(crate) struct Page<T> {
     /// The page's items.
-    pub items: Vec<Value>,
+    pub items: Vec<T>,
     /// The `Link` header, if there is more than one page (or pagination is endless).
     pub link: Option<String>,
 }
 
 /// Pages `items` by `per_page` (default 30, at most 100) and `page` (from 1); `link_base` is
 /// the URL without query the links point at.
-pub(crate) fn paginate(items: Vec<Value>, params: &[(String, String)], link_base: &str, endless: bool) -> Page {
+pub(crate) fn paginate<T: Clone>(items: Vec<T>, params: &[(String, String)], link_base: &str, endless: bool) -> Page<T> {
     let per_page = param(params, "per_page").and_then(|v| v.parse::<usize>().ok()).unwrap_or(30).clamp(1, 100);
     let page = param(params, "page").and_then(|v| v.parse::<usize>().ok()).unwrap_or(1).max(1);
     let last = items.len().div_ceil(per_page).max(1);
     let start = (page - 1).saturating_mul(per_page).min(items.len());
     let end = (start + per_page).min(items.len());
-    let page_items: Vec<Value> = items[start..end].to_vec();
+    let page_items: Vec<T> = items[start..end].to_vec();
     let url = |p: usize| {
         let mut q: Vec<String> =
             params.iter().filter(|(k, _)| k != "page").map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();

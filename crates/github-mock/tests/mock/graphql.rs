@@ -191,6 +191,13 @@ async fn graphql_quota_exhaustion_answers_rate_limited() {
     assert_eq!(r.status, 200);
     assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
     assert_eq!(r.json(), json!({"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded for user ID 1."}]}));
+    gh.update_faults(|f| {
+        f.graphql_rate_limit_style = GraphqlRateLimitStyle::Code;
+        f.graphql_rate_limit_status = 403;
+    });
+    let r = graphql(gh.url(), ADMIN, &q, json!({"org": "acme"})).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json()["errors"][0]["code"], "graphql_rate_limit");
     // REST still has its own quota.
     assert_eq!(get(gh.url(), "/repos/acme/api", ADMIN).await.status, 200);
 }
