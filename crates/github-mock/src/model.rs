@@ -517,3 +517,112 @@ impl Team {
         Team { name: slug.clone(), slug, ..Team::default() }
     }
 }
+
+/// RFC 3339 (UTC, seconds) for epoch seconds; the epoch itself if out of range.
+fn ts(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+impl Org {
+    /// A deterministic organisation of `repos` repositories (`svc-0000`...) and `teams` teams
+    /// (`team-0`...) with the variety a scan meets: classic protection, rulesets, neither;
+    /// archived repositories and forks; environments with reviewers and wait timers;
+    /// deployments, releases, tags, merged pull requests, workflow runs; every repository in
+    /// one team. For e2e tests (12 repositories, 3 teams) and benchmarks (1,000).
+    pub fn sample(login: &str, repos: usize, teams: usize) -> Org {
+        // 2024-01-01T00:00:00Z; repository i is created i hours later, active in May 2024.
+        let base: i64 = 1_704_067_200;
+        let mut org = Org::new(login);
+        for i in 0..repos {
+            org.repos.push(sample_repo(i, base, teams));
+        }
+        for k in 0..teams {
+            let mut team = Team::new(format!("team-{k}"));
+            team.name = format!("Team {k}");
+            team.members = (0..3).map(|m| format!("user-{k}-{m}")).collect();
+            let perms = [Permission::Admin, Permission::Write, Permission::Maintain, Permission::Read];
+            team.repos = (0..repos)
+                .filter(|i| i % teams == k)
+                .map(|i| (format!("svc-{i:04}"), perms[i % perms.len()]))
+                .collect();
+            org.teams.push(team);
+        }
+        org
+    }
+}
+
+fn sample_repo(i: usize, base: i64, teams: usize) -> MockRepo {
+    let n = i as i64;
+    let day = 86_400;
+    let active = base + 121 * day + n * 60; // early May 2024
+    let mut r = MockRepo::new(format!("svc-{i:04}"));
+    r.created_at = ts(base + n * 3600);
+    r.pushed_at = ts(active + 20 * day);
+    r.archived = i % 10 == 9;
+    r.fork = i % 7 == 6;
+    r.visibility = if i % 5 == 4 { Visibility::Private } else { Visibility::Public };
+    match i % 4 {
+        0 => r = r.with_protection(&["ci/build", "ci/test"], 1),
+        1 => r.rulesets.push(Ruleset {
+            name: "default-branch".into(),
+            rules: vec![Rule::RequiredStatusChecks(vec!["ci/build".into()]), Rule::PullRequest(2), Rule::Other("NON_FAST_FORWARD".into())],
+            ..Ruleset::default()
+        }),
+        3 => r = r.with_protection(&[], 0),
+        _ => {}
+    }
+    if i % 3 == 0 {
+        r.environments.push(Environment {
+            name: "production".into(),
+            reviewers: vec![Reviewer::Team(format!("team-{}", i % teams.max(1))), Reviewer::User("user-0-0".into())],
+            wait_timer: 10,
+        });
+        r.environments.push(Environment::new("staging"));
+    }
+    let sha = |j: i64| format!("{:040x}", (n + 1) * 1000 + j);
+    for j in 0..3 {
+        let at = active + j * day;
+        let state = if j == 1 { "failure" } else { "success" };
+        r.deployments.push(Deployment {
+            id: (n as u64 + 1) * 100 + j as u64,
+            environment: if i % 3 == 0 { "production".into() } else { "staging".into() },
+            created_at: ts(at),
+            sha: sha(j),
+            statuses: vec![
+                Status { state: "in_progress".into(), created_at: ts(at + 5), log_url: None },
+                Status { state: state.into(), created_at: ts(at + 300), log_url: Some(format!("https://example.invalid/logs/{i}/{j}")) },
+            ],
+            ..Deployment::default()
+        });
+        r.pull_requests.push(PullRequest {
+            number: j as u64 + 1,
+            created_at: ts(at - 2 * day),
+            merged_at: Some(ts(at - 3600)),
+            additions: 10 * (j as u64 + 1) + i as u64 % 50,
+            deletions: j as u64 * 3,
+            author: Some(format!("user-{}-{}", i % teams.max(1), j)),
+            merge_sha: Some(sha(j)),
+            first_commit_at: Some(ts(at - 3 * day)),
+            files: (0..=j).map(|f| format!("src/file{f}.rs")).collect(),
+            ..PullRequest::default()
+        });
+    }
+    for j in 0..2 {
+        let tag = format!("v1.{j}.0");
+        r.releases.push(Release { tag_name: tag.clone(), created_at: ts(active + j * 7 * day), published_at: Some(ts(active + j * 7 * day + 60)), ..Release::default() });
+        r.tags.push(Tag { name: tag, commit_oid: sha(j), committed_date: ts(active + j * 7 * day - 600), tag_oid: None });
+    }
+    for j in 0..5 {
+        r.workflow_runs.push(Run {
+            id: (n as u64 + 1) * 1000 + j as u64,
+            created_at: ts(active + j * day / 2),
+            conclusion: Some(if j == 3 { "failure" } else { "success" }.into()),
+            head_sha: sha(j),
+            ..Run::default()
+        });
+    }
+    r
+}

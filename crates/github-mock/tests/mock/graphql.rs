@@ -201,3 +201,19 @@ async fn graphql_quota_exhaustion_answers_rate_limited() {
     // REST still has its own quota.
     assert_eq!(get(gh.url(), "/repos/acme/api", ADMIN).await.status, 200);
 }
+
+#[tokio::test]
+async fn sampled_repositories_answer_the_repository_query_exactly() {
+    let gh = MockGithub::builder().org(Org::sample("acme", 12, 3)).token(ADMIN, true).start().await.unwrap();
+    let q = repository_query();
+    let sels = selections(&q);
+    for i in 0..12 {
+        let v = graphql(gh.url(), ADMIN, &q, json!({"owner": "acme", "name": format!("svc-{i:04}")})).await.json();
+        assert!(v.get("errors").is_none(), "{v:#}");
+        check_exact(&v["data"], &sels, "data");
+    }
+    let v = graphql(gh.url(), ADMIN, &teams_query(), json!({"org": "acme"})).await.json();
+    let nodes = v["data"]["organization"]["teams"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3);
+    assert_eq!(nodes[0]["repositories"]["totalCount"], 4);
+}

@@ -197,3 +197,24 @@ async fn the_echo_canary_reflects_the_token() {
     let q = graphql(gh.url(), ADMIN, &repository_query(), serde_json::json!({"owner": "acme", "name": "api"})).await.json();
     assert!(q["data"]["repository"]["nameWithOwner"].as_str().unwrap().contains(ADMIN));
 }
+
+#[tokio::test]
+async fn a_sampled_thousand_repository_organisation_pages_quickly() {
+    let gh = MockGithub::builder().org(Org::sample("bench", 1000, 5)).token(ADMIN, true).start().await.unwrap();
+    let t = std::time::Instant::now();
+    let mut total = 0;
+    for page in 1..=10 {
+        let r = get(gh.url(), &format!("/orgs/bench/repos?per_page=100&page={page}"), ADMIN).await;
+        total += r.json().as_array().unwrap().len();
+        if page == 10 {
+            assert!(!r.header("link").unwrap().contains("rel=\"next\""));
+        }
+    }
+    assert_eq!(total, 1000);
+    assert!(t.elapsed() < std::time::Duration::from_secs(3), "{:?}", t.elapsed());
+    let runs = get(gh.url(), "/repos/bench/svc-0007/actions/runs", ADMIN).await.json();
+    assert_valid("workflow-run-list", &runs);
+    assert_eq!(runs["total_count"], 5);
+    let teams = gh.model().orgs[0].teams.iter().map(|t| t.repos.len()).sum::<usize>();
+    assert_eq!(teams, 1000, "every repository in one team");
+}
