@@ -91,3 +91,41 @@ fn bare_repos_take_tags_and_copies() {
     assert_eq!(BareRepo::open(&copy).unwrap().head("main"), Some(head));
     assert!(matches!(bare.commit("main", &[], "x", "yesterday"), Err(RepoError::Time(_))));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_git_cli_clones_with_protocol_v2_and_gzip_bodies_pass_through() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let bare = BareRepo::with_files(dir.path(), "api", &[("a.txt", "a\n")], "2024-01-01T00:00:00Z").unwrap();
+    let head = bare.head("main").unwrap();
+    let mut model = estate();
+    model.orgs[0].repos[0].git = Some(bare.path.clone());
+    let gh = MockGithub::start(model).await.unwrap();
+    let url = clone_url(&gh, "acme", "api");
+    let to = dir.path().join("cli");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("git").args(["-c", "protocol.version=2", "clone", "--quiet", &url]).arg(&to).output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // A gzip'ed upload-pack request (as git sends large negotiations) gets a pack back.
+    let want = format!("want {head}\n");
+    let request = format!("{:04x}{want}00000009done\n", want.len() + 4);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(request.as_bytes()).unwrap();
+    let body = gz.finish().unwrap();
+    let r = send(
+        gh.git_url(),
+        "POST",
+        "/acme/api.git/git-upload-pack",
+        &[("Content-Type", "application/x-git-upload-pack-request"), ("Content-Encoding", "gzip")],
+        &body,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/x-git-upload-pack-result"));
+    let text = String::from_utf8_lossy(&r.body);
+    assert!(text.contains("NAK") && text.contains("PACK"), "{text:?}");
+}
