@@ -218,3 +218,24 @@ async fn a_sampled_thousand_repository_organisation_pages_quickly() {
     let teams = gh.model().orgs[0].teams.iter().map(|t| t.repos.len()).sum::<usize>();
     assert_eq!(teams, 1000, "every repository in one team");
 }
+
+#[test]
+fn the_model_is_serde_constructible() {
+    let text = serde_json::json!({
+        "orgs": [{"login": "acme", "repos": [{
+            "name": "api",
+            "protection": {"required_checks": ["ci"], "required_reviews": 1},
+            "environments": [{"name": "prod", "reviewers": [{"User": "alice"}, {"Team": "ops"}], "wait_timer": 5}],
+            "rulesets": [{"name": "r", "rules": [{"pull_request": 2}, {"required_status_checks": ["ci"]}, {"other": "DELETION"}]}],
+        }], "teams": [{"slug": "ops", "members": ["alice"], "repos": [["api", "ADMIN"]]}]}],
+        "tokens": [{"token": "t", "admin": true}],
+        "faults": {"core_limit": 10, "routes": [{"route": "graphql", "fault": {"status": 502}, "times": 1}]},
+    });
+    let model: Model = serde_json::from_value(text).unwrap();
+    let repo = &model.orgs[0].repos[0];
+    assert_eq!(repo.default_branch, "main", "defaults fill what is left out");
+    assert_eq!(model.orgs[0].teams[0].repos[0].1, Permission::Admin);
+    assert_eq!(model.faults.routes[0].fault, Fault::Status(502));
+    let again: Model = serde_json::from_value(serde_json::to_value(&model).unwrap()).unwrap();
+    assert_eq!(serde_json::to_value(&again).unwrap(), serde_json::to_value(&model).unwrap());
+}
