@@ -202,7 +202,7 @@ fn secondary_limit(st: &mut State, ctx: &ReqCtx) -> Option<Reply> {
 }
 
 /// The first per-route fault that fires on this request, with its bookkeeping updated.
-fn take_fault(st: &mut State, route: &str) -> Option<Fault> {
+pub(crate) fn take_fault(st: &mut State, route: &str) -> Option<Fault> {
     let n = st.model.faults.routes.len();
     st.fault_seen.resize(n, (0, 0));
     for i in 0..n {

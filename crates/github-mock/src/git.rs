@@ -1,6 +1,8 @@
 //! A real git smart-HTTP server: each request runs `git http-backend` as a CGI program on the
 //! model's bare repository, so the probe clones and fetches exactly as it would from GitHub.
-//! Also `BareRepo`, to make such repositories in tests with files and commit dates.
+//! Also `BareRepo`, to make such repositories in tests with files and commit dates. Route
+//! faults named `git` apply here (status, reset and delay; the others are API-only), latency
+//! does not.
 
 use std::io;
 use std::net::SocketAddr;
@@ -69,8 +71,18 @@ pub(crate) async fn handle(shared: Arc<Shared>, peer: SocketAddr, req: Request<I
             st.stats.unauthorized += 1;
             return Ok(plain(401, "Invalid username or token.\n", &[("www-authenticate", "Basic realm=\"GitHub\"")]));
         }
-        st.model.repo(owner, &repo_name).and_then(|(_, r)| r.git.clone())
+        let fault = crate::api::take_fault(&mut st, "git");
+        (st.model.repo(owner, &repo_name).and_then(|(_, r)| r.git.clone()), fault)
     };
+    let (bare, fault) = bare;
+    match fault {
+        Some(crate::faults::Fault::Reset) => {
+            return Err(io::Error::new(io::ErrorKind::ConnectionReset, "connection reset on purpose"));
+        }
+        Some(crate::faults::Fault::Status(code)) => return Ok(plain(code, "Internal Server Error\n", &[])),
+        Some(crate::faults::Fault::Delay(ms)) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
+        _ => {}
+    }
     let Some(bare) = bare else {
         return Ok(plain(404, "Repository not found.\n", &[]));
     };

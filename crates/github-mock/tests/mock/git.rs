@@ -44,6 +44,10 @@ async fn git2_clones_then_fetches_a_new_commit() {
     .unwrap();
     assert_eq!(fetched, (second, 1, true));
     assert!(gh.stats().route("git").requests >= 4);
+    gh.set_faults(Faults { routes: vec![RouteFault::new("git", Fault::Status(500))], ..Faults::default() });
+    let url3 = url.clone();
+    let failed = tokio::task::spawn_blocking(move || git2::Repository::clone(&url3, tempfile::tempdir().unwrap().path().join("x")).is_err());
+    assert!(failed.await.unwrap(), "a git fault fails the clone");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
