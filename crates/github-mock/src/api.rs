@@ -34,15 +34,27 @@ enum Outcome {
 
 /// The caller's token from `Authorization: Bearer <t>` or `token <t>`.
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
-    let v = headers.get(hyper::header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let v = headers
+        .get(hyper::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
     let (scheme, token) = v.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token")).then(|| token.trim().to_string())
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token"))
+        .then(|| token.trim().to_string())
 }
 
 /// Handles one API request.
-pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> io::Result<Response<Body>> {
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> io::Result<Response<Body>> {
     let (parts, incoming) = req.into_parts();
-    let body = incoming.collect().await.map_err(io::Error::other)?.to_bytes();
+    let body = incoming
+        .collect()
+        .await
+        .map_err(io::Error::other)?
+        .to_bytes();
     let route = Route::parse(&parts.method, parts.uri.path());
     let (outcome, delay) = {
         let mut st = shared.lock();
@@ -54,7 +66,10 @@ pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> io::R
         tokio::time::sleep(delay).await;
     }
     match outcome {
-        Outcome::Reset => Err(io::Error::new(io::ErrorKind::ConnectionReset, "connection reset on purpose")),
+        Outcome::Reset => Err(io::Error::new(
+            io::ErrorKind::ConnectionReset,
+            "connection reset on purpose",
+        )),
         Outcome::Reply(r) => Ok(build(r, parts.method == hyper::Method::HEAD)),
     }
 }
@@ -69,35 +84,69 @@ fn build(r: Reply, head: bool) -> Response<Body> {
         body::full(r.body)
     };
     let mut resp = Response::new(body);
-    *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() =
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
     for (k, v) in r.headers {
-        if let (Ok(k), Ok(v)) = (hyper::header::HeaderName::try_from(k), hyper::header::HeaderValue::try_from(v)) {
+        if let (Ok(k), Ok(v)) = (
+            hyper::header::HeaderName::try_from(k),
+            hyper::header::HeaderValue::try_from(v),
+        ) {
             h.append(k, v);
         }
     }
     if r.status != 304 && (r.truncate || head) {
-        h.insert(hyper::header::CONTENT_LENGTH, hyper::header::HeaderValue::from(len));
+        h.insert(
+            hyper::header::CONTENT_LENGTH,
+            hyper::header::HeaderValue::from(len),
+        );
     }
     resp
 }
 
 /// Decides the answer: the order is GitHub's (authentication, secondary limit, primary limit,
 /// then the resource), with injected faults after authentication.
-fn decide(shared: &Shared, st: &mut State, route: &Route, parts: &hyper::http::request::Parts, body: &[u8]) -> (Outcome, Duration) {
+fn decide(
+    shared: &Shared,
+    st: &mut State,
+    route: &Route,
+    parts: &hyper::http::request::Parts,
+    body: &[u8],
+) -> (Outcome, Duration) {
     st.seq += 1;
     let token = bearer(&parts.headers);
     let shown = token.clone().unwrap_or_else(|| "<none>".into());
     st.stats.received(route.name(), &shown);
-    let known = token.as_deref().and_then(|t| st.model.tokens.iter().find(|s| s.token == t)).cloned();
-    let canary = if st.model.faults.echo_canary { token.clone() } else { None };
-    let mut ctx = ReqCtx { shared, route, token: shown, admin: false, canary, graphql: *route == Route::Graphql };
+    let known = token
+        .as_deref()
+        .and_then(|t| st.model.tokens.iter().find(|s| s.token == t))
+        .cloned();
+    let canary = if st.model.faults.echo_canary {
+        token.clone()
+    } else {
+        None
+    };
+    let mut ctx = ReqCtx {
+        shared,
+        route,
+        token: shown,
+        admin: false,
+        canary,
+        graphql: *route == Route::Graphql,
+    };
     let Some(spec) = known else {
         st.stats.unauthorized += 1;
-        let doc = if ctx.graphql { "https://docs.github.com/graphql" } else { "https://docs.github.com/rest" };
+        let doc = if ctx.graphql {
+            "https://docs.github.com/graphql"
+        } else {
+            "https://docs.github.com/rest"
+        };
         let msg = ctx.with_canary("Bad credentials");
         let b = json!({"message": msg, "documentation_url": doc, "status": "401"});
-        return (Outcome::Reply(ctx.json(st, 401, &b, Vec::new())), Duration::ZERO);
+        return (
+            Outcome::Reply(ctx.json(st, 401, &b, Vec::new())),
+            Duration::ZERO,
+        );
     };
     ctx.admin = spec.admin;
     if let Some(reply) = secondary_limit(st, &ctx) {
@@ -112,7 +161,9 @@ fn decide(shared: &Shared, st: &mut State, route: &Route, parts: &hyper::http::r
         Some(Fault::Delay(ms)) => delay = Duration::from_millis(*ms),
         Some(Fault::EndlessPagination) => endless = true,
         Some(Fault::Truncated) => truncate = true,
-        Some(f @ (Fault::Status(_) | Fault::NonJson | Fault::HtmlError | Fault::ErrorObject200)) => {
+        Some(
+            f @ (Fault::Status(_) | Fault::NonJson | Fault::HtmlError | Fault::ErrorObject200),
+        ) => {
             return (Outcome::Reply(fault_reply(st, &ctx, f)), Duration::ZERO);
         }
         _ => {}
@@ -148,9 +199,17 @@ impl ReqCtx<'_> {
     fn headers(&self, st: &State, extra: Vec<(String, String)>) -> Vec<(String, String)> {
         let f = &st.model.faults;
         let (resource, limit, used) = if self.graphql {
-            ("graphql", f.graphql_limit, st.graphql_used.get(&self.token).copied().unwrap_or(0))
+            (
+                "graphql",
+                f.graphql_limit,
+                st.graphql_used.get(&self.token).copied().unwrap_or(0),
+            )
         } else {
-            ("core", f.core_limit, st.core_used.get(&self.token).copied().unwrap_or(0))
+            (
+                "core",
+                f.core_limit,
+                st.core_used.get(&self.token).copied().unwrap_or(0),
+            )
         };
         let mut h = vec![
             ("x-github-request-id".to_string(), request_id(st.seq)),
@@ -169,13 +228,28 @@ impl ReqCtx<'_> {
 
     fn json(&self, st: &State, status: u16, body: &Value, extra: Vec<(String, String)>) -> Reply {
         let mut headers = self.headers(st, extra);
-        headers.push(("content-type".into(), "application/json; charset=utf-8".into()));
-        Reply { status, headers, body: Bytes::from(body.to_string()), truncate: false }
+        headers.push((
+            "content-type".into(),
+            "application/json; charset=utf-8".into(),
+        ));
+        Reply {
+            status,
+            headers,
+            body: Bytes::from(body.to_string()),
+            truncate: false,
+        }
     }
 }
 
 fn request_id(seq: u64) -> String {
-    format!("{:04X}:{:05X}:{:07X}:{:07X}:{:08X}", seq % 0xFFFF, seq % 0xFFFFF, seq * 7, seq * 13, seq)
+    format!(
+        "{:04X}:{:05X}:{:07X}:{:07X}:{:08X}",
+        seq % 0xFFFF,
+        seq % 0xFFFFF,
+        seq * 7,
+        seq * 13,
+        seq
+    )
 }
 
 fn secondary_limit(st: &mut State, ctx: &ReqCtx) -> Option<Reply> {
@@ -197,7 +271,10 @@ fn secondary_limit(st: &mut State, ctx: &ReqCtx) -> Option<Reply> {
         "message": msg,
         "documentation_url": "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
     });
-    let extra = vec![("retry-after".to_string(), limit.retry_after_secs.to_string())];
+    let extra = vec![(
+        "retry-after".to_string(),
+        limit.retry_after_secs.to_string(),
+    )];
     Some(ctx.json(st, limit.status, &body, extra))
 }
 
@@ -225,19 +302,34 @@ pub(crate) fn take_fault(st: &mut State, route: &str) -> Option<Fault> {
 fn fault_reply(st: &State, ctx: &ReqCtx, fault: &Fault) -> Reply {
     match fault {
         Fault::Status(code) => {
-            let msg = ctx.with_canary(if *code == 502 { "Server Error" } else { "Something went wrong" });
+            let msg = ctx.with_canary(if *code == 502 {
+                "Server Error"
+            } else {
+                "Something went wrong"
+            });
             ctx.json(st, *code, &rest::error(&msg, *code), Vec::new())
         }
-        Fault::ErrorObject200 => ctx.json(st, 200, &rest::error(&ctx.with_canary("Server Error"), 500), Vec::new()),
+        Fault::ErrorObject200 => ctx.json(
+            st,
+            200,
+            &rest::error(&ctx.with_canary("Server Error"), 500),
+            Vec::new(),
+        ),
         Fault::NonJson => Reply {
             status: 200,
-            headers: ctx.headers(st, vec![("content-type".into(), "text/plain; charset=utf-8".into())]),
+            headers: ctx.headers(
+                st,
+                vec![("content-type".into(), "text/plain; charset=utf-8".into())],
+            ),
             body: Bytes::from(ctx.with_canary("this is not JSON")),
             truncate: false,
         },
         _ => Reply {
             status: 503,
-            headers: ctx.headers(st, vec![("content-type".into(), "text/html; charset=utf-8".into())]),
+            headers: ctx.headers(
+                st,
+                vec![("content-type".into(), "text/html; charset=utf-8".into())],
+            ),
             body: Bytes::from(format!(
                 "<!DOCTYPE html>\n<html><head><title>Unicorn! &middot; GitHub</title></head><body><p>This page is taking too long to load.</p><p>{}</p></body></html>\n",
                 ctx.with_canary("Sorry about that.")
@@ -269,10 +361,15 @@ fn graphql_answer(st: &mut State, ctx: &ReqCtx, body: &[u8]) -> Reply {
     let used = used + f.graphql_cost;
     st.graphql_used.insert(ctx.token.clone(), used);
     st.stats.counted(ctx.route.name(), &ctx.token);
-    let op = serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("query").and_then(Value::as_str).and_then(operation_name));
-    *st.stats.per_operation.entry(op.unwrap_or_else(|| "<anonymous>".into())).or_default() += 1;
+    let op = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
+        v.get("query")
+            .and_then(Value::as_str)
+            .and_then(operation_name)
+    });
+    *st.stats
+        .per_operation
+        .entry(op.unwrap_or_else(|| "<anonymous>".into()))
+        .or_default() += 1;
     let reset_at = chrono::DateTime::from_timestamp(ctx.shared.reset_epoch as i64, 0)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_default();
@@ -295,7 +392,10 @@ fn graphql_answer(st: &mut State, ctx: &ReqCtx, body: &[u8]) -> Reply {
 /// The operation name in a query text (`query Name(...)`), for the counters.
 fn operation_name(query: &str) -> Option<String> {
     let rest = query.split("query").nth(1)?.trim_start();
-    let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
     (!name.is_empty()).then_some(name)
 }
 
@@ -307,7 +407,13 @@ fn set_header(headers: &mut [(String, String)], key: &str, value: String) {
     }
 }
 
-fn rest_answer(st: &mut State, ctx: &ReqCtx, parts: &hyper::http::request::Parts, endless: bool, wrong_shape: bool) -> Reply {
+fn rest_answer(
+    st: &mut State,
+    ctx: &ReqCtx,
+    parts: &hyper::http::request::Parts,
+    endless: bool,
+    wrong_shape: bool,
+) -> Reply {
     let counts = *ctx.route != Route::RateLimit;
     let f = &st.model.faults;
     let used = st.core_used.get(&ctx.token).copied().unwrap_or(0);
@@ -321,7 +427,15 @@ fn rest_answer(st: &mut State, ctx: &ReqCtx, parts: &hyper::http::request::Parts
         return ctx.json(st, status, &body, Vec::new());
     }
     let params = routes::query_params(parts.uri.query());
-    let (status, mut value, link) = crate::rest_routes::answer(st, ctx.shared, ctx.route, &params, &ctx.token, ctx.canary.as_deref(), endless);
+    let (status, mut value, link) = crate::rest_routes::answer(
+        st,
+        ctx.shared,
+        ctx.route,
+        &params,
+        &ctx.token,
+        ctx.canary.as_deref(),
+        endless,
+    );
     if wrong_shape && status == 200 {
         value = match value {
             Value::Array(items) => json!({"total_count": items.len(), "items": items}),
@@ -330,15 +444,29 @@ fn rest_answer(st: &mut State, ctx: &ReqCtx, parts: &hyper::http::request::Parts
     }
     let text = value.to_string();
     let etag = format!("W/\"{:x}\"", Sha256::digest(text.as_bytes()));
-    let mut extra = vec![("etag".to_string(), etag.clone()), ("cache-control".into(), "private, max-age=60, s-maxage=60".into())];
+    let mut extra = vec![
+        ("etag".to_string(), etag.clone()),
+        (
+            "cache-control".into(),
+            "private, max-age=60, s-maxage=60".into(),
+        ),
+    ];
     if let Some(l) = link {
         extra.push(("link".into(), l));
     }
-    let inm = parts.headers.get(hyper::header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+    let inm = parts
+        .headers
+        .get(hyper::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
     if status == 200 && inm.is_some_and(|v| etag_matches(v, &etag)) {
         st.stats.not_modified(ctx.route.name(), &ctx.token);
         let headers = ctx.headers(st, extra);
-        return Reply { status: 304, headers, body: Bytes::new(), truncate: false };
+        return Reply {
+            status: 304,
+            headers,
+            body: Bytes::new(),
+            truncate: false,
+        };
     }
     if counts {
         st.core_used.insert(ctx.token.clone(), used + 1);
@@ -352,10 +480,16 @@ fn rest_answer(st: &mut State, ctx: &ReqCtx, parts: &hyper::http::request::Parts
 /// `If-None-Match` against an ETag, weak comparison (as GitHub: `"x"` matches `W/"x"`).
 fn etag_matches(header: &str, etag: &str) -> bool {
     let bare = |s: &str| s.trim().trim_start_matches("W/").to_string();
-    header.split(',').any(|c| c.trim() == "*" || bare(c) == bare(etag))
+    header
+        .split(',')
+        .any(|c| c.trim() == "*" || bare(c) == bare(etag))
 }
 
 /// Re-exported for the REST route answers.
 pub(crate) fn bases<'a>(shared: &'a Shared, canary: Option<&'a str>) -> Bases<'a> {
-    Bases { api: &shared.api_base, git: &shared.git_base, canary }
+    Bases {
+        api: &shared.api_base,
+        git: &shared.git_base,
+        canary,
+    }
 }

@@ -15,7 +15,9 @@ pub type Body = BoxBody<Bytes, io::Error>;
 
 /// A whole body.
 pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
-    http_body_util::Full::new(bytes.into()).map_err(|never| match never {}).boxed()
+    http_body_util::Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 /// A body fed through a channel: chunks until the sender is dropped, an `Err` aborts the
@@ -36,8 +38,13 @@ impl HttpBody for ChannelBody {
     type Data = Bytes;
     type Error = io::Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        self.rx.poll_recv(cx).map(|item| item.map(|r| r.map(Frame::data)))
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        self.rx
+            .poll_recv(cx)
+            .map(|item| item.map(|r| r.map(Frame::data)))
     }
 }
 
@@ -51,7 +58,12 @@ pub(crate) fn truncated(bytes: Bytes) -> Body {
         if tx.send(Ok(half)).await.is_ok() {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             // Nobody reading any more is fine: the cut is what was wanted.
-            let _ = tx.send(Err(io::Error::new(io::ErrorKind::ConnectionAborted, "body cut short on purpose"))).await;
+            let _ = tx
+                .send(Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "body cut short on purpose",
+                )))
+                .await;
         }
     });
     body

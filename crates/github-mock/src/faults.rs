@@ -80,7 +80,12 @@ pub struct SecondaryLimit {
 
 impl Default for SecondaryLimit {
     fn default() -> Self {
-        SecondaryLimit { after: 0, count: 1, retry_after_secs: 1, status: 403 }
+        SecondaryLimit {
+            after: 0,
+            count: 1,
+            retry_after_secs: 1,
+            status: 403,
+        }
     }
 }
 
@@ -101,14 +106,23 @@ pub struct RouteFault {
 
 impl Default for RouteFault {
     fn default() -> Self {
-        RouteFault { route: "*".into(), fault: Fault::Status(500), skip: 0, times: None }
+        RouteFault {
+            route: "*".into(),
+            fault: Fault::Status(500),
+            skip: 0,
+            times: None,
+        }
     }
 }
 
 impl RouteFault {
     /// A fault on `route` that fires on every request.
     pub fn new(route: impl Into<String>, fault: Fault) -> Self {
-        RouteFault { route: route.into(), fault, ..RouteFault::default() }
+        RouteFault {
+            route: route.into(),
+            fault,
+            ..RouteFault::default()
+        }
     }
 }
 

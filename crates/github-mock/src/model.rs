@@ -43,7 +43,10 @@ impl Model {
 
     /// Adds an accepted token (builder style).
     pub fn with_token(mut self, token: impl Into<String>, admin: bool) -> Self {
-        self.tokens.push(TokenSpec { token: token.into(), admin });
+        self.tokens.push(TokenSpec {
+            token: token.into(),
+            admin,
+        });
         self
     }
 
@@ -58,7 +61,10 @@ impl Model {
     /// Finds a repository by owner and name, case-insensitively as GitHub does.
     pub fn repo(&self, owner: &str, name: &str) -> Option<(&Org, &MockRepo)> {
         let org = self.owner(owner)?;
-        let repo = org.repos.iter().find(|r| r.name.eq_ignore_ascii_case(name))?;
+        let repo = org
+            .repos
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(name))?;
         Some((org, repo))
     }
 }
@@ -90,7 +96,10 @@ pub struct Org {
 impl Org {
     /// An organisation with no repositories or teams.
     pub fn new(login: impl Into<String>) -> Self {
-        Org { login: login.into(), ..Org::default() }
+        Org {
+            login: login.into(),
+            ..Org::default()
+        }
     }
 
     /// Adds a repository (builder style).
@@ -201,7 +210,10 @@ impl Default for MockRepo {
 impl MockRepo {
     /// A public, unprotected repository with default branch `main`.
     pub fn new(name: impl Into<String>) -> Self {
-        MockRepo { name: name.into(), ..MockRepo::default() }
+        MockRepo {
+            name: name.into(),
+            ..MockRepo::default()
+        }
     }
 
     /// Serves this bare repository for cloning (builder style).
@@ -288,7 +300,10 @@ pub struct Environment {
 impl Environment {
     /// An environment without protection rules.
     pub fn new(name: impl Into<String>) -> Self {
-        Environment { name: name.into(), ..Environment::default() }
+        Environment {
+            name: name.into(),
+            ..Environment::default()
+        }
     }
 }
 
@@ -514,7 +529,11 @@ impl Team {
     /// A team whose name is its slug, without members or repositories.
     pub fn new(slug: impl Into<String>) -> Self {
         let slug = slug.into();
-        Team { name: slug.clone(), slug, ..Team::default() }
+        Team {
+            name: slug.clone(),
+            slug,
+            ..Team::default()
+        }
     }
 }
 
@@ -543,7 +562,12 @@ impl Org {
             let mut team = Team::new(format!("team-{k}"));
             team.name = format!("Team {k}");
             team.members = (0..3).map(|m| format!("user-{k}-{m}")).collect();
-            let perms = [Permission::Admin, Permission::Write, Permission::Maintain, Permission::Read];
+            let perms = [
+                Permission::Admin,
+                Permission::Write,
+                Permission::Maintain,
+                Permission::Read,
+            ];
             team.repos = (0..repos)
                 .filter(|i| i % teams == k)
                 .map(|i| (format!("svc-{i:04}"), perms[i % perms.len()]))
@@ -563,21 +587,32 @@ fn sample_repo(i: usize, base: i64, teams: usize) -> MockRepo {
     r.pushed_at = ts(active + 20 * day);
     r.archived = i % 10 == 9;
     r.fork = i % 7 == 6;
-    r.visibility = if i % 5 == 4 { Visibility::Private } else { Visibility::Public };
+    r.visibility = if i % 5 == 4 {
+        Visibility::Private
+    } else {
+        Visibility::Public
+    };
     match i % 4 {
         0 => r = r.with_protection(&["ci/build", "ci/test"], 1),
         1 => r.rulesets.push(Ruleset {
             name: "default-branch".into(),
-            rules: vec![Rule::RequiredStatusChecks(vec!["ci/build".into()]), Rule::PullRequest(2), Rule::Other("NON_FAST_FORWARD".into())],
+            rules: vec![
+                Rule::RequiredStatusChecks(vec!["ci/build".into()]),
+                Rule::PullRequest(2),
+                Rule::Other("NON_FAST_FORWARD".into()),
+            ],
             ..Ruleset::default()
         }),
         3 => r = r.with_protection(&[], 0),
         _ => {}
     }
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         r.environments.push(Environment {
             name: "production".into(),
-            reviewers: vec![Reviewer::Team(format!("team-{}", i % teams.max(1))), Reviewer::User("user-0-0".into())],
+            reviewers: vec![
+                Reviewer::Team(format!("team-{}", i % teams.max(1))),
+                Reviewer::User("user-0-0".into()),
+            ],
             wait_timer: 10,
         });
         r.environments.push(Environment::new("staging"));
@@ -588,12 +623,24 @@ fn sample_repo(i: usize, base: i64, teams: usize) -> MockRepo {
         let state = if j == 1 { "failure" } else { "success" };
         r.deployments.push(Deployment {
             id: (n as u64 + 1) * 100 + j as u64,
-            environment: if i % 3 == 0 { "production".into() } else { "staging".into() },
+            environment: if i.is_multiple_of(3) {
+                "production".into()
+            } else {
+                "staging".into()
+            },
             created_at: ts(at),
             sha: sha(j),
             statuses: vec![
-                Status { state: "in_progress".into(), created_at: ts(at + 5), log_url: None },
-                Status { state: state.into(), created_at: ts(at + 300), log_url: Some(format!("https://example.invalid/logs/{i}/{j}")) },
+                Status {
+                    state: "in_progress".into(),
+                    created_at: ts(at + 5),
+                    log_url: None,
+                },
+                Status {
+                    state: state.into(),
+                    created_at: ts(at + 300),
+                    log_url: Some(format!("https://example.invalid/logs/{i}/{j}")),
+                },
             ],
             ..Deployment::default()
         });
@@ -612,8 +659,18 @@ fn sample_repo(i: usize, base: i64, teams: usize) -> MockRepo {
     }
     for j in 0..2 {
         let tag = format!("v1.{j}.0");
-        r.releases.push(Release { tag_name: tag.clone(), created_at: ts(active + j * 7 * day), published_at: Some(ts(active + j * 7 * day + 60)), ..Release::default() });
-        r.tags.push(Tag { name: tag, commit_oid: sha(j), committed_date: ts(active + j * 7 * day - 600), tag_oid: None });
+        r.releases.push(Release {
+            tag_name: tag.clone(),
+            created_at: ts(active + j * 7 * day),
+            published_at: Some(ts(active + j * 7 * day + 60)),
+            ..Release::default()
+        });
+        r.tags.push(Tag {
+            name: tag,
+            commit_oid: sha(j),
+            committed_date: ts(active + j * 7 * day - 600),
+            tag_oid: None,
+        });
     }
     for j in 0..5 {
         r.workflow_runs.push(Run {

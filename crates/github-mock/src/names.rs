@@ -30,7 +30,10 @@ pub(crate) fn fake_oid(seed: &str) -> String {
 
 /// A GraphQL-style global node id.
 pub(crate) fn node_id(prefix: &str, id: u64) -> String {
-    format!("{prefix}{}", base64::engine::general_purpose::STANDARD_NO_PAD.encode(format!("id:{id}")))
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(format!("id:{id}"))
+    )
 }
 
 /// The default branch head: the model's, else the bare repository's, else derived.
@@ -52,11 +55,22 @@ pub(crate) fn head_oid(owner: &str, repo: &MockRepo) -> String {
 /// owners and 100000 for repositories, in model order), so answers are stable.
 pub(crate) fn assign_ids(model: &mut Model) {
     let mut next_repo = 100_000;
-    let max_repo = model.orgs.iter().chain(model.users.iter()).flat_map(|o| o.repos.iter()).map(|r| r.id).max();
+    let max_repo = model
+        .orgs
+        .iter()
+        .chain(model.users.iter())
+        .flat_map(|o| o.repos.iter())
+        .map(|r| r.id)
+        .max();
     if let Some(m) = max_repo {
         next_repo = next_repo.max(m + 1);
     }
-    for (i, owner) in model.orgs.iter_mut().chain(model.users.iter_mut()).enumerate() {
+    for (i, owner) in model
+        .orgs
+        .iter_mut()
+        .chain(model.users.iter_mut())
+        .enumerate()
+    {
         if owner.id == 0 {
             owner.id = 1000 + i as u64;
         }

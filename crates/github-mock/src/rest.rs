@@ -60,10 +60,20 @@ pub(crate) fn minimal_repo(b: &Bases, org: &Org, is_org: bool, repo: &MockRepo) 
     put("node_id", json!(names::node_id("R_", repo.id)));
     put("name", json!(name));
     put("full_name", json!(full));
-    put("private", json!(repo.visibility != crate::model::Visibility::Public));
-    put("owner", simple_user(b.api, &org.login, org.id, owner_kind(is_org)));
+    put(
+        "private",
+        json!(repo.visibility != crate::model::Visibility::Public),
+    );
+    put(
+        "owner",
+        simple_user(b.api, &org.login, org.id, owner_kind(is_org)),
+    );
     put("html_url", json!(format!("https://github.com/{full}")));
-    put("description", b.canary.map_or(Value::Null, |t| json!(format!("canary {t}"))));
+    put(
+        "description",
+        b.canary
+            .map_or(Value::Null, |t| json!(format!("canary {t}"))),
+    );
     put("fork", json!(repo.fork));
     put("url", json!(r));
     for (k, suffix) in URL_TEMPLATES {
@@ -74,13 +84,38 @@ pub(crate) fn minimal_repo(b: &Bases, org: &Org, is_org: bool, repo: &MockRepo) 
     put("clone_url", json!(format!("{}/{full}.git", b.git)));
     put("svn_url", json!(format!("https://github.com/{full}")));
     put("mirror_url", Value::Null);
-    put("homepage", b.canary.map_or(Value::Null, |t| json!(format!("https://example.invalid/{t}"))));
+    put(
+        "homepage",
+        b.canary.map_or(Value::Null, |t| {
+            json!(format!("https://example.invalid/{t}"))
+        }),
+    );
     put("language", Value::Null);
-    for k in ["forks_count", "stargazers_count", "watchers_count", "size", "open_issues_count", "forks", "open_issues", "watchers"] {
+    for k in [
+        "forks_count",
+        "stargazers_count",
+        "watchers_count",
+        "size",
+        "open_issues_count",
+        "forks",
+        "open_issues",
+        "watchers",
+    ] {
         put(k, json!(0));
     }
     put("default_branch", json!(repo.default_branch));
-    for (k, v) in [("is_template", false), ("has_issues", true), ("has_projects", true), ("has_wiki", true), ("has_pages", false), ("has_downloads", true), ("has_discussions", false), ("disabled", false), ("allow_forking", true), ("web_commit_signoff_required", false)] {
+    for (k, v) in [
+        ("is_template", false),
+        ("has_issues", true),
+        ("has_projects", true),
+        ("has_wiki", true),
+        ("has_pages", false),
+        ("has_downloads", true),
+        ("has_discussions", false),
+        ("disabled", false),
+        ("allow_forking", true),
+        ("web_commit_signoff_required", false),
+    ] {
         put(k, json!(v));
     }
     put("archived", json!(repo.archived));
@@ -89,7 +124,10 @@ pub(crate) fn minimal_repo(b: &Bases, org: &Org, is_org: bool, repo: &MockRepo) 
     put("pushed_at", json!(repo.pushed_at));
     put("created_at", json!(repo.created_at));
     put("updated_at", json!(repo.pushed_at));
-    put("permissions", json!({"admin": true, "maintain": true, "push": true, "triage": true, "pull": true}));
+    put(
+        "permissions",
+        json!({"admin": true, "maintain": true, "push": true, "triage": true, "pull": true}),
+    );
     put("license", Value::Null);
     Value::Object(m)
 }
@@ -122,7 +160,10 @@ const URL_TEMPLATES: [(&str, &str); 36] = [
     ("languages_url", "/languages"),
     ("merges_url", "/merges"),
     ("milestones_url", "/milestones{/number}"),
-    ("notifications_url", "/notifications{?since,all,participating}"),
+    (
+        "notifications_url",
+        "/notifications{?since,all,participating}",
+    ),
     ("pulls_url", "/pulls{/number}"),
     ("releases_url", "/releases{/id}"),
     ("stargazers_url", "/stargazers"),
@@ -141,22 +182,46 @@ pub(crate) fn full_repo(b: &Bases, org: &Org, is_org: bool, repo: &MockRepo) -> 
         m.insert("network_count".into(), json!(0));
         m.insert("subscribers_count".into(), json!(0));
         m.insert("temp_clone_token".into(), json!(""));
-        for (k, val) in [("allow_squash_merge", true), ("allow_merge_commit", true), ("allow_rebase_merge", true), ("allow_auto_merge", false), ("delete_branch_on_merge", false), ("allow_update_branch", false), ("use_squash_pr_title_as_default", false)] {
+        for (k, val) in [
+            ("allow_squash_merge", true),
+            ("allow_merge_commit", true),
+            ("allow_rebase_merge", true),
+            ("allow_auto_merge", false),
+            ("delete_branch_on_merge", false),
+            ("allow_update_branch", false),
+            ("use_squash_pr_title_as_default", false),
+        ] {
             m.insert(k.into(), json!(val));
         }
         if is_org {
-            m.insert("organization".into(), simple_user(b.api, &org.login, org.id, "Organization"));
+            m.insert(
+                "organization".into(),
+                simple_user(b.api, &org.login, org.id, "Organization"),
+            );
         }
     }
     v
 }
 
 /// A `workflow-run`.
-pub(crate) fn workflow_run(b: &Bases, org: &Org, is_org: bool, repo: &MockRepo, run: &Run) -> Value {
+pub(crate) fn workflow_run(
+    b: &Bases,
+    org: &Org,
+    is_org: bool,
+    repo: &MockRepo,
+    run: &Run,
+) -> Value {
     let full = format!("{}/{}", org.login, names::display(&repo.name, b.canary));
     let u = format!("{}/repos/{full}/actions/runs/{}", b.api, run.id);
-    let sha = if run.head_sha.is_empty() { names::fake_oid(&format!("run:{}", run.id)) } else { run.head_sha.clone() };
-    let workflow_id = names::fake_oid(&run.path).bytes().take(6).fold(0u64, |a, c| a * 31 + u64::from(c));
+    let sha = if run.head_sha.is_empty() {
+        names::fake_oid(&format!("run:{}", run.id))
+    } else {
+        run.head_sha.clone()
+    };
+    let workflow_id = names::fake_oid(&run.path)
+        .bytes()
+        .take(6)
+        .fold(0u64, |a, c| a * 31 + u64::from(c));
     let actor = simple_user(b.api, &run.actor, 1, "User");
     let repository = minimal_repo(b, org, is_org, repo);
     json!({

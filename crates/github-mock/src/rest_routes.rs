@@ -32,8 +32,16 @@ pub(crate) fn answer(
         Route::RateLimit => {
             let f = &st.model.faults;
             let reset = shared.reset_epoch;
-            let core = rest::rate(f.core_limit, st.core_used.get(token).copied().unwrap_or(0), reset);
-            let graphql = rest::rate(f.graphql_limit, st.graphql_used.get(token).copied().unwrap_or(0), reset);
+            let core = rest::rate(
+                f.core_limit,
+                st.core_used.get(token).copied().unwrap_or(0),
+                reset,
+            );
+            let graphql = rest::rate(
+                f.graphql_limit,
+                st.graphql_used.get(token).copied().unwrap_or(0),
+                reset,
+            );
             (200, rest::rate_limit_overview(core, graphql, reset), None)
         }
         Route::OrgRepos(owner) | Route::UserRepos(owner) => {
@@ -48,7 +56,11 @@ pub(crate) fn answer(
                 format!("{}/user/{}/repos", shared.api_base, org.id)
             };
             let page = routes::paginate(list, params, &base, endless);
-            let items = page.items.into_iter().map(|r| rest::minimal_repo(&b, org, is_org, r)).collect();
+            let items = page
+                .items
+                .into_iter()
+                .map(|r| rest::minimal_repo(&b, org, is_org, r))
+                .collect();
             (200, Value::Array(items), page.link)
         }
         Route::Repo(r) => match routes::find_repo(&st.model, r, strip) {
@@ -59,13 +71,25 @@ pub(crate) fn answer(
             let Some((org, is_org, repo)) = routes::find_repo(&st.model, r, strip) else {
                 return not_found(canary);
             };
-            let mut runs: Vec<_> = repo.workflow_runs.iter().filter(|run| routes::run_matches(run, params)).collect();
+            let mut runs: Vec<_> = repo
+                .workflow_runs
+                .iter()
+                .filter(|run| routes::run_matches(run, params))
+                .collect();
             runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
             let total = runs.len();
             let base = format!("{}/repositories/{}/actions/runs", shared.api_base, repo.id);
             let page = routes::paginate(runs, params, &base, endless);
-            let items: Vec<Value> = page.items.into_iter().map(|run| rest::workflow_run(&b, org, is_org, repo, run)).collect();
-            (200, json!({"total_count": total, "workflow_runs": items}), page.link)
+            let items: Vec<Value> = page
+                .items
+                .into_iter()
+                .map(|run| rest::workflow_run(&b, org, is_org, repo, run))
+                .collect();
+            (
+                200,
+                json!({"total_count": total, "workflow_runs": items}),
+                page.link,
+            )
         }
         Route::Graphql | Route::Unknown => not_found(canary),
     }

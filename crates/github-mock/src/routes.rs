@@ -45,12 +45,20 @@ impl Route {
             (false, ["graphql"]) if method == hyper::Method::POST => Route::Graphql,
             (true, ["rate_limit"]) => Route::RateLimit,
             (true, ["orgs", org, "repos"]) => Route::OrgRepos(Owner::Login(decode(org))),
-            (true, ["organizations", n, "repos"]) => id(n).map_or(Route::Unknown, |n| Route::OrgRepos(Owner::Id(n))),
+            (true, ["organizations", n, "repos"]) => {
+                id(n).map_or(Route::Unknown, |n| Route::OrgRepos(Owner::Id(n)))
+            }
             (true, ["users", user, "repos"]) => Route::UserRepos(Owner::Login(decode(user))),
-            (true, ["user", n, "repos"]) => id(n).map_or(Route::Unknown, |n| Route::UserRepos(Owner::Id(n))),
+            (true, ["user", n, "repos"]) => {
+                id(n).map_or(Route::Unknown, |n| Route::UserRepos(Owner::Id(n)))
+            }
             (true, ["repos", o, r]) => Route::Repo(RepoRef::Name(decode(o), decode(r))),
-            (true, ["repositories", n]) => id(n).map_or(Route::Unknown, |n| Route::Repo(RepoRef::Id(n))),
-            (true, ["repos", o, r, "actions", "runs"]) => Route::Runs(RepoRef::Name(decode(o), decode(r))),
+            (true, ["repositories", n]) => {
+                id(n).map_or(Route::Unknown, |n| Route::Repo(RepoRef::Id(n)))
+            }
+            (true, ["repos", o, r, "actions", "runs"]) => {
+                Route::Runs(RepoRef::Name(decode(o), decode(r)))
+            }
             (true, ["repositories", n, "actions", "runs"]) => {
                 id(n).map_or(Route::Unknown, |n| Route::Runs(RepoRef::Id(n)))
             }
@@ -80,7 +88,9 @@ pub(crate) fn decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
                         out.push(b);
@@ -133,7 +143,10 @@ pub(crate) fn query_params(query: Option<&str>) -> Vec<(String, String)> {
 
 /// The first value of a query parameter.
 pub(crate) fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    params
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 /// Resolves an owner route to the owner and whether it is an organisation.
@@ -152,7 +165,11 @@ pub(crate) fn find_repo<'a>(
     r: &RepoRef,
     strip: impl Fn(&str) -> String,
 ) -> Option<(&'a Org, bool, &'a MockRepo)> {
-    let owners = model.orgs.iter().map(|o| (o, true)).chain(model.users.iter().map(|o| (o, false)));
+    let owners = model
+        .orgs
+        .iter()
+        .map(|o| (o, true))
+        .chain(model.users.iter().map(|o| (o, false)));
     for (org, is_org) in owners {
         let hit = match r {
             RepoRef::Name(o, n) if org.login.eq_ignore_ascii_case(o) => {
@@ -171,7 +188,11 @@ pub(crate) fn find_repo<'a>(
 
 /// An owner's repositories filtered by `type` and ordered by `sort`/`direction` as GitHub does
 /// (organisations default to newest created first, users to `full_name`).
-pub(crate) fn list_repos<'a>(org: &'a Org, is_org: bool, params: &[(String, String)]) -> Vec<&'a MockRepo> {
+pub(crate) fn list_repos<'a>(
+    org: &'a Org,
+    is_org: bool,
+    params: &[(String, String)],
+) -> Vec<&'a MockRepo> {
     use crate::model::Visibility;
     let kind = param(params, "type").unwrap_or(if is_org { "all" } else { "owner" });
     let mut list: Vec<&MockRepo> = org
@@ -254,16 +275,30 @@ pub(crate) struct Page<T> {
 
 /// Pages `items` by `per_page` (default 30, at most 100) and `page` (from 1); `link_base` is
 /// the URL without query the links point at.
-pub(crate) fn paginate<T: Clone>(items: Vec<T>, params: &[(String, String)], link_base: &str, endless: bool) -> Page<T> {
-    let per_page = param(params, "per_page").and_then(|v| v.parse::<usize>().ok()).unwrap_or(30).clamp(1, 100);
-    let page = param(params, "page").and_then(|v| v.parse::<usize>().ok()).unwrap_or(1).max(1);
+pub(crate) fn paginate<T: Clone>(
+    items: Vec<T>,
+    params: &[(String, String)],
+    link_base: &str,
+    endless: bool,
+) -> Page<T> {
+    let per_page = param(params, "per_page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(30)
+        .clamp(1, 100);
+    let page = param(params, "page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
     let last = items.len().div_ceil(per_page).max(1);
     let start = (page - 1).saturating_mul(per_page).min(items.len());
     let end = (start + per_page).min(items.len());
     let page_items: Vec<T> = items[start..end].to_vec();
     let url = |p: usize| {
-        let mut q: Vec<String> =
-            params.iter().filter(|(k, _)| k != "page").map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        let mut q: Vec<String> = params
+            .iter()
+            .filter(|(k, _)| k != "page")
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
         q.push(format!("page={p}"));
         format!("<{link_base}?{}>", q.join("&"))
     };
@@ -280,5 +315,12 @@ pub(crate) fn paginate<T: Clone>(items: Vec<T>, params: &[(String, String)], lin
     if page > 1 {
         rels.push(format!("{}; rel=\"first\"", url(1)));
     }
-    Page { items: page_items, link: if rels.is_empty() { None } else { Some(rels.join(", ")) } }
+    Page {
+        items: page_items,
+        link: if rels.is_empty() {
+            None
+        } else {
+            Some(rels.join(", "))
+        },
+    }
 }

@@ -55,7 +55,9 @@ impl Shared {
     /// Locks the state; a panic in another request does not stop the mock (the state is
     /// counters and a model, still usable).
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -119,9 +121,14 @@ impl MockGithub {
         crate::names::assign_ids(&mut model);
         let api = TcpListener::bind("127.0.0.1:0").await?;
         let git = TcpListener::bind("127.0.0.1:0").await?;
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         let shared = Arc::new(Shared {
-            state: Mutex::new(State { model, ..State::default() }),
+            state: Mutex::new(State {
+                model,
+                ..State::default()
+            }),
             api_base: format!("http://{}", api.local_addr()?),
             git_base: format!("http://{}", git.local_addr()?),
             reset_epoch: now + 3600,
@@ -226,12 +233,20 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, kind: Kind) {
                 async move { serve(kind, shared, peer, req).await }
             });
             // A connection error (client gone, injected reset) ends that connection only.
-            let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
+            let _ = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         });
     }
 }
 
-async fn serve(kind: Kind, shared: Arc<Shared>, peer: SocketAddr, req: Request<Incoming>) -> io::Result<Response<Body>> {
+async fn serve(
+    kind: Kind,
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> io::Result<Response<Body>> {
     match kind {
         Kind::Api => crate::api::handle(shared, req).await,
         Kind::Git => crate::git::handle(shared, peer, req).await,

@@ -56,8 +56,14 @@ impl Stats {
 
     pub(crate) fn received(&mut self, route: &str, token: &str) {
         self.requests += 1;
-        self.per_route.entry(route.to_string()).or_default().requests += 1;
-        self.per_token.entry(token.to_string()).or_default().requests += 1;
+        self.per_route
+            .entry(route.to_string())
+            .or_default()
+            .requests += 1;
+        self.per_token
+            .entry(token.to_string())
+            .or_default()
+            .requests += 1;
     }
 
     pub(crate) fn counted(&mut self, route: &str, token: &str) {
@@ -68,7 +74,13 @@ impl Stats {
 
     pub(crate) fn not_modified(&mut self, route: &str, token: &str) {
         self.not_modified += 1;
-        self.per_route.entry(route.to_string()).or_default().not_modified += 1;
-        self.per_token.entry(token.to_string()).or_default().not_modified += 1;
+        self.per_route
+            .entry(route.to_string())
+            .or_default()
+            .not_modified += 1;
+        self.per_token
+            .entry(token.to_string())
+            .or_default()
+            .not_modified += 1;
     }
 }

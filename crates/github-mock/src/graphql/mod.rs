@@ -48,7 +48,11 @@ pub(crate) fn execute(body: &[u8], ctx: &Ctx) -> Value {
     let Some(query) = req.get("query").and_then(Value::as_str) else {
         return json!({"errors": [{"message": "A query attribute must be specified and must be a string."}]});
     };
-    let vars = req.get("variables").and_then(Value::as_object).cloned().unwrap_or_default();
+    let vars = req
+        .get("variables")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let op_name = req.get("operationName").and_then(Value::as_str);
     let op = match parse::parse(query, op_name, &vars) {
         Ok(op) => op,
@@ -58,12 +62,20 @@ pub(crate) fn execute(body: &[u8], ctx: &Ctx) -> Value {
         Some(n) => format!("query {n}"),
         None => "query".to_string(),
     };
-    let mut ex = Exec { errors: Vec::new(), invalid: Vec::new(), op_path };
+    let mut ex = Exec {
+        errors: Vec::new(),
+        invalid: Vec::new(),
+        op_path,
+    };
     let mut data = Map::new();
     let mut path = Vec::new();
     for sel in &op.selections {
         let Selection::Field(f) = sel else {
-            ex.invalid("Fragments on the Query root are not supported by this mock", f_loc(sel), &[]);
+            ex.invalid(
+                "Fragments on the Query root are not supported by this mock",
+                f_loc(sel),
+                &[],
+            );
             continue;
         };
         if f.name == "__typename" {
@@ -115,7 +127,11 @@ pub(crate) fn cursor(index: usize) -> String {
 
 fn cursor_index(c: &str) -> Option<usize> {
     let raw = base64::engine::general_purpose::STANDARD.decode(c).ok()?;
-    String::from_utf8(raw).ok()?.strip_prefix("cursor:v2:")?.parse().ok()
+    String::from_utf8(raw)
+        .ok()?
+        .strip_prefix("cursor:v2:")?
+        .parse()
+        .ok()
 }
 
 struct Exec {
@@ -130,7 +146,8 @@ impl Exec {
     fn invalid(&mut self, message: &str, location: Value, path: &[Value]) {
         let mut p = vec![json!(self.op_path)];
         p.extend(path.iter().cloned());
-        self.invalid.push(json!({"path": p, "locations": [location], "message": message}));
+        self.invalid
+            .push(json!({"path": p, "locations": [location], "message": message}));
     }
 
     fn undefined(&mut self, f: &Field, type_name: &str, path: &[Value]) {
@@ -160,8 +177,14 @@ impl Exec {
             }
             Value::Object(o) if o.contains_key("$conn") => self.connection(o, f, path),
             Value::Object(_) if f.selections.is_empty() => {
-                let t = v.get("__typename").and_then(Value::as_str).unwrap_or("Object");
-                let msg = format!("Field must have selections (field '{}' returns {t} but has no selections)", f.name);
+                let t = v
+                    .get("__typename")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Object");
+                let msg = format!(
+                    "Field must have selections (field '{}' returns {t} but has no selections)",
+                    f.name
+                );
                 self.invalid(&msg, loc(f), path);
                 Value::Null
             }
@@ -170,13 +193,21 @@ impl Exec {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     path.push(json!(i));
-                    out.push(if item.is_object() { self.value(item, f, path) } else { item.clone() });
+                    out.push(if item.is_object() {
+                        self.value(item, f, path)
+                    } else {
+                        item.clone()
+                    });
                     path.pop();
                 }
                 Value::Array(out)
             }
             scalar if !f.selections.is_empty() && !scalar.is_null() => {
-                self.invalid(&format!("Selections can't be made on scalars (field '{}')", f.name), loc(f), path);
+                self.invalid(
+                    &format!("Selections can't be made on scalars (field '{}')", f.name),
+                    loc(f),
+                    path,
+                );
                 Value::Null
             }
             scalar => scalar.clone(),
@@ -189,8 +220,18 @@ impl Exec {
         Value::Object(out)
     }
 
-    fn collect(&mut self, v: &Value, sels: &[Selection], path: &mut Vec<Value>, out: &mut Map<String, Value>) {
-        let type_name = v.get("__typename").and_then(Value::as_str).unwrap_or("Object").to_string();
+    fn collect(
+        &mut self,
+        v: &Value,
+        sels: &[Selection],
+        path: &mut Vec<Value>,
+        out: &mut Map<String, Value>,
+    ) {
+        let type_name = v
+            .get("__typename")
+            .and_then(Value::as_str)
+            .unwrap_or("Object")
+            .to_string();
         for sel in sels {
             match sel {
                 Selection::Field(f) if f.name == "__typename" => {
@@ -209,7 +250,9 @@ impl Exec {
                     let implements = v.get("$implements").and_then(Value::as_array);
                     let applies = match on {
                         None => true,
-                        Some(t) => *t == type_name || implements.is_some_and(|i| i.iter().any(|x| x == t)),
+                        Some(t) => {
+                            *t == type_name || implements.is_some_and(|i| i.iter().any(|x| x == t))
+                        }
                     };
                     if applies {
                         self.collect(v, selections, path, out);
@@ -222,19 +265,38 @@ impl Exec {
     /// Answers a connection field: `first`/`after` pagination, then `nodes`, `edges`,
     /// `totalCount`, `pageInfo` as selected.
     fn connection(&mut self, conn: &Map<String, Value>, f: &Field, path: &mut Vec<Value>) -> Value {
-        let items: &[Value] = conn.get("$conn").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
-        let type_name = conn.get("__typename").and_then(Value::as_str).unwrap_or("Connection").to_string();
+        let items: &[Value] = conn
+            .get("$conn")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let type_name = conn
+            .get("__typename")
+            .and_then(Value::as_str)
+            .unwrap_or("Connection")
+            .to_string();
         let Some(first) = f.args.get("first").and_then(Value::as_u64) else {
-            let msg = format!("You must provide a `first` or `last` value to properly paginate the `{}` connection.", f.name);
+            let msg = format!(
+                "You must provide a `first` or `last` value to properly paginate the `{}` connection.",
+                f.name
+            );
             self.errors.push(json!({"type": "MISSING_PAGINATION_BOUNDARIES", "path": path.clone(), "locations": [loc(f)], "message": msg}));
             return Value::Null;
         };
         if first > 100 {
-            let msg = format!("Requesting {first} records on the `{}` connection exceeds the `first` limit of 100 records.", f.name);
+            let msg = format!(
+                "Requesting {first} records on the `{}` connection exceeds the `first` limit of 100 records.",
+                f.name
+            );
             self.errors.push(json!({"type": "EXCESSIVE_PAGINATION", "path": path.clone(), "locations": [loc(f)], "message": msg}));
             return Value::Null;
         }
-        let start = f.args.get("after").and_then(Value::as_str).and_then(cursor_index).map_or(0, |i| i + 1);
+        let start = f
+            .args
+            .get("after")
+            .and_then(Value::as_str)
+            .and_then(cursor_index)
+            .map_or(0, |i| i + 1);
         let start = start.min(items.len());
         let end = (start + first as usize).min(items.len());
         let page_info = json!({
@@ -248,8 +310,15 @@ impl Exec {
         let mut nodes = Vec::new();
         for (i, item) in items.iter().enumerate().take(end).skip(start) {
             let node = item.get("$node").cloned().unwrap_or_else(|| item.clone());
-            let mut edge = item.get("$edge").and_then(Value::as_object).cloned().unwrap_or_default();
-            edge.insert("__typename".into(), json!(type_name.replace("Connection", "Edge")));
+            let mut edge = item
+                .get("$edge")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            edge.insert(
+                "__typename".into(),
+                json!(type_name.replace("Connection", "Edge")),
+            );
             edge.insert("cursor".into(), json!(cursor(i)));
             edge.insert("node".into(), node.clone());
             edges.push(Value::Object(edge));

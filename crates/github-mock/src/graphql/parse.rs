@@ -137,7 +137,11 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize, usize)>, String> {
                 col += i - start;
                 out.push((Tok::Name(chars[start..i].iter().collect()), l, co));
             }
-            other => return Err(format!("Parse error on \"{other}\" (line {l}, column {co})")),
+            other => {
+                return Err(format!(
+                    "Parse error on \"{other}\" (line {l}, column {co})"
+                ));
+            }
         }
     }
     Ok(out)
@@ -145,8 +149,15 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize, usize)>, String> {
 
 /// Parses `query` and returns the operation named `operation` (or the only/first one), with
 /// `variables` substituted into arguments.
-pub fn parse(query: &str, operation: Option<&str>, variables: &Map<String, Value>) -> Result<Operation, String> {
-    let mut lx = Lexer { toks: lex(query)?, pos: 0 };
+pub fn parse(
+    query: &str,
+    operation: Option<&str>,
+    variables: &Map<String, Value>,
+) -> Result<Operation, String> {
+    let mut lx = Lexer {
+        toks: lex(query)?,
+        pos: 0,
+    };
     let mut ops = Vec::new();
     while lx.peek().is_some() {
         ops.push(lx.operation(variables)?);
@@ -160,7 +171,9 @@ pub fn parse(query: &str, operation: Option<&str>, variables: &Map<String, Value
             .find(|o| o.name.as_deref() == Some(wanted))
             .ok_or_else(|| format!("Unknown operation named \"{wanted}\"")),
         None if ops.len() == 1 => Ok(ops.remove(0)),
-        None => Err("An operation name is required when the document has several operations".into()),
+        None => {
+            Err("An operation name is required when the document has several operations".into())
+        }
     }
 }
 
@@ -170,7 +183,11 @@ impl Lexer {
     }
 
     fn next(&mut self) -> Result<(Tok, usize, usize), String> {
-        let t = self.toks.get(self.pos).cloned().ok_or("Parse error on end of query")?;
+        let t = self
+            .toks
+            .get(self.pos)
+            .cloned()
+            .ok_or("Parse error on end of query")?;
         self.pos += 1;
         Ok(t)
     }
@@ -178,14 +195,18 @@ impl Lexer {
     fn expect(&mut self, c: char) -> Result<(), String> {
         match self.next()? {
             (Tok::Punct(p), _, _) if p == c => Ok(()),
-            (t, l, co) => Err(format!("Parse error on {t:?} (line {l}, column {co}): expected \"{c}\"")),
+            (t, l, co) => Err(format!(
+                "Parse error on {t:?} (line {l}, column {co}): expected \"{c}\""
+            )),
         }
     }
 
     fn name(&mut self) -> Result<String, String> {
         match self.next()? {
             (Tok::Name(n), _, _) => Ok(n),
-            (t, l, co) => Err(format!("Parse error on {t:?} (line {l}, column {co}): expected a name")),
+            (t, l, co) => Err(format!(
+                "Parse error on {t:?} (line {l}, column {co}): expected a name"
+            )),
         }
     }
 
@@ -194,8 +215,14 @@ impl Lexer {
         if let Some(Tok::Name(kw)) = self.peek() {
             match kw.as_str() {
                 "query" => {}
-                "fragment" => return Err("Fragment definitions are not supported by this mock".into()),
-                other => return Err(format!("Operation type \"{other}\" is not supported by this mock")),
+                "fragment" => {
+                    return Err("Fragment definitions are not supported by this mock".into());
+                }
+                other => {
+                    return Err(format!(
+                        "Operation type \"{other}\" is not supported by this mock"
+                    ));
+                }
             }
             self.pos += 1;
             if let Some(Tok::Name(_)) = self.peek() {
@@ -238,10 +265,17 @@ impl Lexer {
                             self.pos += 1;
                             Some(self.name()?)
                         }
-                        Some(Tok::Name(n)) => return Err(format!("Fragment spread \"{n}\" is not supported by this mock")),
+                        Some(Tok::Name(n)) => {
+                            return Err(format!(
+                                "Fragment spread \"{n}\" is not supported by this mock"
+                            ));
+                        }
                         _ => None,
                     };
-                    out.push(Selection::Inline { on, selections: self.selection_set(vars)? });
+                    out.push(Selection::Inline {
+                        on,
+                        selections: self.selection_set(vars)?,
+                    });
                 }
                 Some(_) => out.push(Selection::Field(self.field(vars)?)),
                 None => return Err("Parse error on end of query: expected \"}\"".into()),
@@ -250,7 +284,11 @@ impl Lexer {
     }
 
     fn field(&mut self, vars: &Map<String, Value>) -> Result<Field, String> {
-        let (line, column) = self.toks.get(self.pos).map(|t| (t.1, t.2)).unwrap_or((0, 0));
+        let (line, column) = self
+            .toks
+            .get(self.pos)
+            .map(|t| (t.1, t.2))
+            .unwrap_or((0, 0));
         let mut name = self.name()?;
         let mut alias = None;
         if self.peek() == Some(&Tok::Punct(':')) {
@@ -271,15 +309,27 @@ impl Lexer {
         if self.peek() == Some(&Tok::Punct('@')) {
             return Err("Directives are not supported by this mock".into());
         }
-        let selections = if self.peek() == Some(&Tok::Punct('{')) { self.selection_set(vars)? } else { Vec::new() };
-        Ok(Field { alias, name, args, selections, line, column })
+        let selections = if self.peek() == Some(&Tok::Punct('{')) {
+            self.selection_set(vars)?
+        } else {
+            Vec::new()
+        };
+        Ok(Field {
+            alias,
+            name,
+            args,
+            selections,
+            line,
+            column,
+        })
     }
 
     fn value(&mut self, vars: &Map<String, Value>) -> Result<Value, String> {
         match self.next()? {
             (Tok::Punct('$'), _, _) => Ok(vars.get(&self.name()?).cloned().unwrap_or(Value::Null)),
             (Tok::Str(s), _, _) => Ok(Value::String(s)),
-            (Tok::Num(n), l, co) => serde_json::from_str(&n).map_err(|_| format!("Parse error on number {n} (line {l}, column {co})")),
+            (Tok::Num(n), l, co) => serde_json::from_str(&n)
+                .map_err(|_| format!("Parse error on number {n} (line {l}, column {co})")),
             (Tok::Name(n), _, _) => Ok(match n.as_str() {
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),
@@ -304,7 +354,9 @@ impl Lexer {
                 self.pos += 1;
                 Ok(Value::Object(obj))
             }
-            (t, l, co) => Err(format!("Parse error on {t:?} (line {l}, column {co}): expected a value")),
+            (t, l, co) => Err(format!(
+                "Parse error on {t:?} (line {l}, column {co}): expected a value"
+            )),
         }
     }
 }

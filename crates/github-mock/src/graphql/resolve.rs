@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use super::parse::Field;
-use crate::model::{Deployment, Environment, MockRepo, Org, PullRequest, Reviewer, Rule, Ruleset, Tag, Team};
+use crate::model::{
+    Deployment, Environment, MockRepo, Org, PullRequest, Reviewer, Rule, Ruleset, Tag, Team,
+};
 use crate::names;
 
 /// A root field's resolution.
@@ -23,8 +25,17 @@ pub(super) enum Root {
 
 /// Resolves one root field.
 pub(super) fn root(f: &Field, ctx: &Ctx) -> Root {
-    let arg = |k: &str| f.args.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-    let suffix = ctx.canary.map(|t| format!(" (token {t})")).unwrap_or_default();
+    let arg = |k: &str| {
+        f.args
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let suffix = ctx
+        .canary
+        .map(|t| format!(" (token {t})"))
+        .unwrap_or_default();
     match f.name.as_str() {
         "rateLimit" => Root::Value(json!({
             "__typename": "RateLimit",
@@ -42,17 +53,26 @@ pub(super) fn root(f: &Field, ctx: &Ctx) -> Root {
                 Some((org, repo)) => Root::Value(repository(org, repo, ctx)),
                 None => Root::NotFound(
                     "NOT_FOUND",
-                    format!("Could not resolve to a Repository with the name '{owner}/{name}'.{suffix}"),
+                    format!(
+                        "Could not resolve to a Repository with the name '{owner}/{name}'.{suffix}"
+                    ),
                 ),
             }
         }
         "organization" => {
             let login = arg("login");
-            match ctx.model.orgs.iter().find(|o| o.login.eq_ignore_ascii_case(&login)) {
+            match ctx
+                .model
+                .orgs
+                .iter()
+                .find(|o| o.login.eq_ignore_ascii_case(&login))
+            {
                 Some(org) => Root::Value(organization(org, ctx)),
                 None => Root::NotFound(
                     "NOT_FOUND",
-                    format!("Could not resolve to an Organization with the login of '{login}'.{suffix}"),
+                    format!(
+                        "Could not resolve to an Organization with the login of '{login}'.{suffix}"
+                    ),
                 ),
             }
         }
@@ -65,7 +85,11 @@ fn conn(type_name: &str, items: Vec<Value>) -> Value {
 }
 
 fn guarded(ctx: &Ctx, v: Value) -> Value {
-    if ctx.admin { v } else { json!({"$forbidden": true}) }
+    if ctx.admin {
+        v
+    } else {
+        json!({"$forbidden": true})
+    }
 }
 
 fn commit(oid: &str, date: Option<&str>) -> Value {
@@ -174,7 +198,9 @@ fn environment(org: &Org, e: &Environment, ctx: &Ctx) -> Value {
             .reviewers
             .iter()
             .map(|r| match r {
-                Reviewer::User(login) => json!({"__typename": "User", "$implements": ["Actor", "Node"], "login": login}),
+                Reviewer::User(login) => {
+                    json!({"__typename": "User", "$implements": ["Actor", "Node"], "login": login})
+                }
                 Reviewer::Team(slug) => json!({
                     "__typename": "Team",
                     "$implements": ["Node"],
@@ -270,7 +296,11 @@ fn tags(repo: &MockRepo) -> Vec<Value> {
 }
 
 fn pull_requests(repo: &MockRepo) -> Vec<Value> {
-    let mut list: Vec<&PullRequest> = repo.pull_requests.iter().filter(|p| p.merged_at.is_some()).collect();
+    let mut list: Vec<&PullRequest> = repo
+        .pull_requests
+        .iter()
+        .filter(|p| p.merged_at.is_some())
+        .collect();
     list.sort_by(|a, b| b.merged_at.cmp(&a.merged_at));
     list.into_iter()
         .map(|p| {
@@ -310,8 +340,11 @@ fn organization(org: &Org, ctx: &Ctx) -> Value {
 }
 
 fn team(org: &Org, t: &Team, ctx: &Ctx) -> Value {
-    let members: Vec<Value> =
-        t.members.iter().map(|m| json!({"__typename": "User", "$implements": ["Actor"], "login": m})).collect();
+    let members: Vec<Value> = t
+        .members
+        .iter()
+        .map(|m| json!({"__typename": "User", "$implements": ["Actor"], "login": m}))
+        .collect();
     let repos: Vec<Value> = t
         .repos
         .iter()

@@ -7,7 +7,10 @@ use evident_github_mock::*;
 use crate::common::*;
 
 fn on(route: &str, fault: Fault) -> Faults {
-    Faults { routes: vec![RouteFault::new(route, fault)], ..Faults::default() }
+    Faults {
+        routes: vec![RouteFault::new(route, fault)],
+        ..Faults::default()
+    }
 }
 
 #[tokio::test]
@@ -21,7 +24,10 @@ async fn server_errors_and_bad_bodies() {
         assert_valid("basic-error", &r.json());
     }
     gh.set_faults(on("orgs.repos", Fault::WrongShape));
-    assert!(get(url, "/orgs/acme/repos", ADMIN).await.json().is_object(), "object where a list belongs");
+    assert!(
+        get(url, "/orgs/acme/repos", ADMIN).await.json().is_object(),
+        "object where a list belongs"
+    );
     gh.set_faults(on("orgs.repos", Fault::ErrorObject200));
     let r = get(url, "/orgs/acme/repos", ADMIN).await;
     assert_eq!(r.status, 200);
@@ -31,11 +37,24 @@ async fn server_errors_and_bad_bodies() {
     assert!(serde_json::from_slice::<serde_json::Value>(&r.body).is_err());
     gh.set_faults(on("*", Fault::HtmlError));
     let r = get(url, "/repos/acme/api", ADMIN).await;
-    assert_eq!((r.status, r.header("content-type")), (503, Some("text/html; charset=utf-8")));
+    assert_eq!(
+        (r.status, r.header("content-type")),
+        (503, Some("text/html; charset=utf-8"))
+    );
     // Other routes are untouched; clearing the faults heals the route.
     gh.set_faults(on("graphql", Fault::Status(502)));
     assert_eq!(get(url, "/repos/acme/api", ADMIN).await.status, 200);
-    assert_eq!(graphql(url, ADMIN, "query { rateLimit { cost } }", serde_json::Value::Null).await.status, 502);
+    assert_eq!(
+        graphql(
+            url,
+            ADMIN,
+            "query { rateLimit { cost } }",
+            serde_json::Value::Null
+        )
+        .await
+        .status,
+        502
+    );
     assert_eq!(gh.stats().faults, 7);
 }
 
@@ -53,7 +72,10 @@ async fn cut_bodies_resets_and_delays() {
     let t = Instant::now();
     assert_eq!(get(url, "/repos/acme/api", ADMIN).await.status, 200);
     assert!(t.elapsed() >= Duration::from_millis(300));
-    gh.set_faults(Faults { latency_ms: 50, ..Faults::default() });
+    gh.set_faults(Faults {
+        latency_ms: 50,
+        ..Faults::default()
+    });
     let t = Instant::now();
     get(url, "/rate_limit", ADMIN).await;
     assert!(t.elapsed() >= Duration::from_millis(50));
@@ -63,7 +85,12 @@ async fn cut_bodies_resets_and_delays() {
 async fn faults_fire_after_skip_for_a_number_of_times() {
     let gh = MockGithub::start(estate()).await.unwrap();
     gh.set_faults(Faults {
-        routes: vec![RouteFault { route: "repos.get".into(), fault: Fault::Status(500), skip: 1, times: Some(2) }],
+        routes: vec![RouteFault {
+            route: "repos.get".into(),
+            fault: Fault::Status(500),
+            skip: 1,
+            times: Some(2),
+        }],
         ..Faults::default()
     });
     let mut statuses = Vec::new();
@@ -78,8 +105,16 @@ async fn endless_pagination_always_links_a_next_page() {
     let gh = MockGithub::start(estate()).await.unwrap();
     gh.set_faults(on("orgs.repos", Fault::EndlessPagination));
     for page in [1, 2, 50] {
-        let r = get(gh.url(), &format!("/orgs/acme/repos?per_page=1&page={page}"), ADMIN).await;
+        let r = get(
+            gh.url(),
+            &format!("/orgs/acme/repos?per_page=1&page={page}"),
+            ADMIN,
+        )
+        .await;
         let link = r.header("link").unwrap();
-        assert!(link.contains(&format!("page={}>; rel=\"next\"", page + 1)), "{link}");
+        assert!(
+            link.contains(&format!("page={}>; rel=\"next\"", page + 1)),
+            "{link}"
+        );
     }
 }
