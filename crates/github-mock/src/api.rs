@@ -427,15 +427,15 @@ fn rest_answer(
         return ctx.json(st, status, &body, Vec::new());
     }
     let params = routes::query_params(parts.uri.query());
-    let (status, mut value, link) = crate::rest_routes::answer(
-        st,
-        ctx.shared,
-        ctx.route,
-        &params,
-        &ctx.token,
-        ctx.canary.as_deref(),
+    let ask = crate::rest_routes::Ask {
+        route: ctx.route,
+        params: &params,
+        token: &ctx.token,
+        canary: ctx.canary.as_deref(),
+        admin: ctx.admin,
         endless,
-    );
+    };
+    let (status, mut value, link) = crate::rest_routes::answer(st, ctx.shared, &ask);
     if wrong_shape && status == 200 {
         value = match value {
             Value::Array(items) => json!({"total_count": items.len(), "items": items}),
@@ -485,11 +485,12 @@ fn etag_matches(header: &str, etag: &str) -> bool {
         .any(|c| c.trim() == "*" || bare(c) == bare(etag))
 }
 
-/// Re-exported for the REST route answers.
-pub(crate) fn bases<'a>(shared: &'a Shared, canary: Option<&'a str>) -> Bases<'a> {
+/// The URL bases and caller facts the REST bodies are built with.
+pub(crate) fn bases<'a>(shared: &'a Shared, canary: Option<&'a str>, admin: bool) -> Bases<'a> {
     Bases {
         api: &shared.api_base,
         git: &shared.git_base,
         canary,
+        admin,
     }
 }

@@ -15,6 +15,8 @@ pub(crate) struct Bases<'a> {
     pub git: &'a str,
     /// The caller's token when the echo canary is on.
     pub canary: Option<&'a str>,
+    /// Whether the caller's token is an admin one (`permissions.admin`, `maintain`).
+    pub admin: bool,
 }
 
 /// A `simple-user` for an account (organisation, user or bot).
@@ -126,7 +128,7 @@ pub(crate) fn minimal_repo(b: &Bases, org: &Org, is_org: bool, repo: &MockRepo) 
     put("updated_at", json!(repo.pushed_at));
     put(
         "permissions",
-        json!({"admin": true, "maintain": true, "push": true, "triage": true, "pull": true}),
+        json!({"admin": b.admin, "maintain": b.admin, "push": true, "triage": true, "pull": true}),
     );
     put("license", Value::Null);
     Value::Object(m)

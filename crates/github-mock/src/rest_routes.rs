@@ -16,17 +16,33 @@ fn not_found(canary: Option<&str>) -> (u16, Value, Option<String>) {
     (404, rest::error(&msg, 404), None)
 }
 
+/// What a REST request asks, and who asks.
+pub(crate) struct Ask<'a> {
+    /// The route.
+    pub route: &'a Route,
+    /// The decoded query parameters.
+    pub params: &'a [(String, String)],
+    /// The caller's token.
+    pub token: &'a str,
+    /// The caller's token when the echo canary is on.
+    pub canary: Option<&'a str>,
+    /// Whether the token is an admin one.
+    pub admin: bool,
+    /// Whether list routes always announce a next page.
+    pub endless: bool,
+}
+
 /// Answers a REST route (the caller has already checked authentication and quota).
-pub(crate) fn answer(
-    st: &State,
-    shared: &Shared,
-    route: &Route,
-    params: &[(String, String)],
-    token: &str,
-    canary: Option<&str>,
-    endless: bool,
-) -> (u16, Value, Option<String>) {
-    let b = bases(shared, canary);
+pub(crate) fn answer(st: &State, shared: &Shared, ask: &Ask) -> (u16, Value, Option<String>) {
+    let Ask {
+        route,
+        params,
+        token,
+        canary,
+        admin,
+        endless,
+    } = *ask;
+    let b = bases(shared, canary, admin);
     let strip = |n: &str| names::strip_canary(n, canary).to_string();
     match route {
         Route::RateLimit => {

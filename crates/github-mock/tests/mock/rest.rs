@@ -76,6 +76,9 @@ async fn every_rest_route_serves_the_described_shapes() {
         .map(|r| r["name"].clone())
         .collect();
     assert_eq!(names, ["api", "web", "legacy"]);
+    assert_eq!(repo["permissions"]["admin"], true);
+    let as_reader = get(base, "/repos/acme/legacy", READER).await.json();
+    assert_eq!(as_reader["permissions"]["admin"], false);
     let forks = get(base, "/orgs/acme/repos?type=forks", ADMIN).await.json();
     assert_eq!(forks.as_array().unwrap().len(), 1);
 }
