@@ -230,6 +230,40 @@ pub struct SourceArgs {
     /// -o json` (a List; YAML works too). Repeatable.
     #[arg(long = "kube-dump", value_name = "FILE")]
     pub kube_dumps: Vec<PathBuf>,
+
+    /// Read an organisation (every repository it owns) or one OWNER/REPO from GitHub
+    /// (repeatable): each repository is cloned into the cache and scanned, and GitHub's
+    /// records (merge requirements, environments, workflow runs, deployments, releases,
+    /// merged pull requests, teams) decide what files cannot. Token only from the
+    /// environment: EVIDENT_GITHUB_TOKEN, else GITHUB_TOKEN, else GH_TOKEN.
+    #[arg(long = "github", value_name = "ORG|OWNER/REPO")]
+    pub github: Vec<String>,
+
+    /// GitHub Enterprise Server API (https://HOST/api/v3); default https://api.github.com.
+    #[arg(long = "github-url", value_name = "URL")]
+    pub github_url: Option<String>,
+
+    /// Also scan archived repositories of --github organisations.
+    #[arg(long)]
+    pub github_include_archived: bool,
+
+    /// Also scan forks in --github organisations.
+    #[arg(long)]
+    pub github_include_forks: bool,
+
+    /// GitHub requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub github_concurrency: u64,
+
+    /// Most GitHub requests one scan may send; past it, what still needs GitHub is
+    /// unknown (reason rate_limited) and the scan finishes.
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    pub github_max_requests: u64,
+
+    /// When GitHub's hourly quota runs out, wait for it to reset (logged) instead of
+    /// answering unknown (rate_limited) for what is left.
+    #[arg(long)]
+    pub wait_for_rate_limit: bool,
 }
 
 /// `evident models`.

@@ -48,6 +48,7 @@ fn kube_targets(args: &SourceArgs) -> anyhow::Result<Vec<Target>> {
 /// the dump alone, not whatever directory it was typed in).
 fn repositories(args: &SourceArgs) -> anyhow::Result<Vec<PathBuf>> {
     let other_sources = !args.prometheus.is_empty()
+        || !args.github.is_empty()
         || args.grafana.is_some()
         || !args.kube_contexts.is_empty()
         || args.kube_current
@@ -87,9 +88,58 @@ pub fn source_plan(args: &SourceArgs) -> anyhow::Result<ScanPlan> {
     plan.kube_targets = kube_targets(args)?;
     plan.kube_read.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     plan.secrets = evident_probe_kubernetes::credential_secrets(&plan.kube_targets);
+    plan.github = github_plan(args)?;
     crate::logs::use_redactor(plan.redactor());
     plan.check_credentials()?;
     Ok(plan)
+}
+
+/// The first non-empty token of [`evident_github::TOKEN_ENVS`].
+fn github_token() -> Option<String> {
+    evident_github::TOKEN_ENVS
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        .map(|v| v.trim().to_owned())
+}
+
+/// What `--github` asks for, or nothing.
+fn github_plan(args: &SourceArgs) -> anyhow::Result<Option<evident_scan::github::GithubPlan>> {
+    if args.github.is_empty() {
+        if args.github_url.is_some() {
+            bail!("--github-url needs --github ORG or --github OWNER/REPO");
+        }
+        return Ok(None);
+    }
+    let targets = args
+        .github
+        .iter()
+        .map(|t| evident_github::Target::parse(t).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let api = args
+        .github_url
+        .clone()
+        .unwrap_or_else(|| evident_github::DEFAULT_API_URL.to_owned());
+    if !api.starts_with("https://") && !api.starts_with("http://") {
+        bail!("--github-url {api}: expected an http(s) URL such as https://github.example.com/api/v3");
+    }
+    let mut config = evident_github::GithubConfig::new(&api, github_token());
+    config.concurrency = args.github_concurrency as usize;
+    config.max_requests = args.github_max_requests;
+    config.wait_for_rate_limit = args.wait_for_rate_limit;
+    config.request_timeout = Duration::from_secs(args.request_timeout.max(1));
+    config.cache_dir = (!args.no_cache).then(default_cache_dir).flatten();
+    if config.token.is_none() {
+        tracing::warn!(
+            "no GitHub token in EVIDENT_GITHUB_TOKEN, GITHUB_TOKEN or GH_TOKEN: GitHub allows 60 requests an hour without one, and private repositories, protection and teams stay unread"
+        );
+    }
+    Ok(Some(evident_scan::github::GithubPlan {
+        config,
+        targets,
+        include_archived: args.github_include_archived,
+        include_forks: args.github_include_forks,
+        clone_concurrency: 4,
+    }))
 }
 
 /// A redactor for commands that read a saved result (`report`, `bundle`): the secrets
@@ -99,6 +149,7 @@ pub fn env_redactor() -> evident_core::Redactor {
     let mut plan = ScanPlan::for_repositories(Vec::new());
     plan.prometheus.auth = evident_probe_prometheus::PrometheusConfig::auth_from_env();
     plan.grafana = evident_probe_grafana::GrafanaConfig::new(None);
+    plan.secrets.extend(github_token());
     let redactor = plan.redactor();
     crate::logs::use_redactor(redactor.clone());
     redactor

@@ -10,6 +10,7 @@
 mod attestations;
 mod collect;
 mod coverage;
+pub mod github;
 mod plan;
 mod registry;
 
@@ -105,12 +106,40 @@ fn now() -> String {
 
 /// The context every probe of the scan shares: targets, bounds, one observation time
 /// and a redactor that knows the plan's secrets.
-fn context(plan: &ScanPlan, started_at: &str) -> Arc<ScanContext> {
+fn context(plan: &ScanPlan, started_at: &str) -> ScanContext {
     let mut ctx = ScanContext::new(plan.repositories.clone(), started_at.to_owned());
     ctx.worktree = plan.worktree;
     ctx.probe_timeout = plan.probe_timeout;
     ctx.redactor = Arc::new(plan.redactor());
-    Arc::new(ctx)
+    ctx.progress = Arc::clone(&plan.progress.0);
+    ctx
+}
+
+/// Lists and clones what `--github` names, then runs every probe. The clones are kept
+/// (in `Prepared`) until the caller is done with the result.
+async fn gather(
+    plan: &ScanPlan,
+    started_at: &str,
+) -> Result<(Arc<ScanContext>, Collected, Option<github::Prepared>), ScanError> {
+    let prepared = match &plan.github {
+        Some(g) => Some(
+            github::prepare(g, &plan.repositories)
+                .await
+                .map_err(ScanError::Config)?,
+        ),
+        None => None,
+    };
+    let mut ctx = context(plan, started_at);
+    if let Some(p) = &prepared {
+        ctx.repositories.extend(p.clones.iter().cloned());
+    }
+    let ctx = Arc::new(ctx);
+    let input = prepared.as_ref().map(|p| p.input.clone());
+    let mut collected = collect::collect(&probes(plan, input), &ctx).await;
+    if let Some(p) = &prepared {
+        github::mark_failed_clones(&mut collected.sources, &p.failed);
+    }
+    Ok((ctx, collected, prepared))
 }
 
 /// Services and what joined nothing, as `evident services` lists them.
@@ -130,8 +159,7 @@ pub struct ServiceListing {
 /// every string redacted of the plan's secrets as a scan result is.
 pub async fn list_services(plan: &ScanPlan) -> Result<ServiceListing, ScanError> {
     plan.check_credentials()?;
-    let ctx = context(plan, &now());
-    let collected = collect::collect(&probes(plan), &ctx).await;
+    let (ctx, collected, _clones) = gather(plan, &now()).await?;
     let resolution = evident_resolve::resolve(&collected.facts, &plan.resolve);
     let redact = |e: serde_json::Error| ScanError::Redact(e.to_string());
     Ok(ServiceListing {
@@ -164,8 +192,7 @@ pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
         "rules compiled"
     );
     let started_at = now();
-    let ctx = context(plan, &started_at);
-    let mut collected = collect::collect(&probes(plan), &ctx).await;
+    let (ctx, mut collected, _clones) = gather(plan, &started_at).await?;
     tracing::info!(
         elapsed_ms = clock.elapsed().as_millis() as u64,
         "probes finished"
@@ -275,6 +302,14 @@ fn targets(plan: &ScanPlan) -> Vec<String> {
         .iter()
         .map(|p| p.display().to_string())
         .collect();
+    if let Some(g) = &plan.github {
+        for t in &g.targets {
+            out.push(match t {
+                evident_github::Target::Owner(o) => format!("github {o}"),
+                evident_github::Target::Repo { owner, name } => format!("github {owner}/{name}"),
+            });
+        }
+    }
     for t in &plan.kube_targets {
         out.push(match t {
             evident_probe_kubernetes::Target::Context(c) => format!("kube-context {c}"),

@@ -80,6 +80,26 @@ pub struct ScanPlan {
     /// [`evident_probe_kubernetes::credential_secrets`]), so they are redacted from every
     /// output although the scan never reads them itself.
     pub secrets: Vec<String>,
+    /// Organisations and repositories to read from GitHub (and clone for the git probe).
+    pub github: Option<crate::github::GithubPlan>,
+    /// Where long reads report progress (the CLI's progress bar).
+    pub progress: ProgressSink,
+}
+
+/// A [`evident_core::Progress`] the plan can carry (cloned, printed in debug output).
+#[derive(Clone)]
+pub struct ProgressSink(pub std::sync::Arc<dyn evident_core::Progress>);
+
+impl Default for ProgressSink {
+    fn default() -> Self {
+        Self(std::sync::Arc::new(evident_core::NoProgress))
+    }
+}
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressSink")
+    }
 }
 
 impl ScanPlan {
@@ -102,6 +122,8 @@ impl ScanPlan {
             judging: Judging::default(),
             dump_input: None,
             secrets: Vec::new(),
+            github: None,
+            progress: ProgressSink::default(),
         }
     }
 
@@ -123,6 +145,12 @@ impl ScanPlan {
             }
         }
         out.extend(self.grafana.token.clone());
+        if let Some(github) = &self.github {
+            out.extend(github.config.token.clone());
+            if let Some((user, password)) = url_credentials(&github.config.api_url) {
+                url_secrets(user, password, &mut out);
+            }
+        }
         for url in self.prometheus.urls.iter().chain(self.grafana.url.iter()) {
             if let Some((user, password)) = url_credentials(url) {
                 url_secrets(user, password, &mut out);

@@ -7,7 +7,10 @@ use std::sync::Arc;
 /// Every probe of this build, configured from the plan. A probe with nothing to read
 /// (no `--prometheus`, no cluster) still runs and reports `not_configured`, so the
 /// criteria that need it say why they are unknown.
-pub fn probes(plan: &ScanPlan) -> Vec<Arc<dyn Probe>> {
+pub fn probes(
+    plan: &ScanPlan,
+    github: Option<evident_probe_github::GithubInput>,
+) -> Vec<Arc<dyn Probe>> {
     vec![
         Arc::new(evident_probe_git::GitProbe::new()),
         Arc::new(evident_probe_git::GitHistoryProbe::new(
@@ -23,6 +26,7 @@ pub fn probes(plan: &ScanPlan) -> Vec<Arc<dyn Probe>> {
             evident_probe_kubernetes::KubernetesProbe::new(plan.kube_targets.clone())
                 .with_options(plan.kube_read.clone()),
         ),
+        Arc::new(evident_probe_github::GithubProbe::new(github)),
     ]
 }
 
@@ -30,10 +34,6 @@ pub fn probes(plan: &ScanPlan) -> Vec<Arc<dyn Probe>> {
 /// They are reported as `not_configured`, which makes the criteria that need them
 /// `unknown` instead of guessed.
 pub const UNBUILT_CAPABILITIES: &[(&str, &str)] = &[
-    (
-        "github",
-        "not yet supported: this version of evident has no GitHub probe",
-    ),
     (
         "oncall",
         "not yet supported: this version of evident has no PagerDuty or Opsgenie probe",
@@ -51,7 +51,7 @@ mod tests {
     #[test]
     fn every_capability_is_provided_once_or_listed_as_unbuilt() {
         let plan = ScanPlan::for_repositories(vec![]);
-        let mut provided: Vec<&str> = probes(&plan)
+        let mut provided: Vec<&str> = probes(&plan, None)
             .iter()
             .flat_map(|p| p.capabilities().iter().copied())
             .collect();

@@ -207,8 +207,9 @@ pub fn scan_repository(path: &Path, ctx: &ScanContext) -> ProbeOutput {
 }
 
 /// Repository keys: the directory name, with `-2`, `-3`... when two share a name, so
-/// keys (and the evidence ids built from them) stay unique within a scan.
-fn repo_keys(paths: &[PathBuf]) -> Vec<String> {
+/// keys (and the evidence ids built from them) stay unique within a scan. Public so the
+/// scan can tell other probes (GitHub) the key the git probe gives each path.
+pub fn repo_keys(paths: &[PathBuf]) -> Vec<String> {
     let mut used: BTreeSet<String> = BTreeSet::new();
     paths
         .iter()
