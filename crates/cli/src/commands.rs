@@ -218,7 +218,10 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         .as_deref()
         .map(parse_fail_under)
         .transpose()?;
-    let plan = crate::plan::scan_plan(&args)?;
+    let mut plan = crate::plan::scan_plan(&args)?;
+    if let Some(bars) = crate::progress::Bars::for_stderr(false) {
+        plan.progress = evident_scan::ProgressSink(bars);
+    }
     if let Some((model, _)) = &required
         && !args.models.is_empty()
         && !args.models.contains(model)
@@ -226,6 +229,12 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         bail!("--fail-under names model {model}, which --model leaves out");
     }
     let result = crate::plan::block_on(evident_scan::scan(&plan))??;
+    if plan.github.is_some() {
+        // What GitHub cost, so a person can plan the next run within the quota.
+        for s in result.sources.iter().filter(|s| s.probe == "github") {
+            tracing::info!("GitHub {}: {}", s.status.as_str(), s.detail.as_deref().unwrap_or(""));
+        }
+    }
     emit(&result, args.format, args.output.as_deref())?;
     match required {
         Some((model, level)) => Ok(gate(&result, &model, level)),

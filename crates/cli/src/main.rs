@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod logs;
 mod plan;
+mod progress;
 mod services;
 
 use clap::Parser;

@@ -69,7 +69,11 @@ fn origin_of(path: &Path, host: &str) -> Option<String> {
 }
 
 /// Lists the targets and prepares a git target for every repository listed.
-pub(crate) async fn prepare(plan: &GithubPlan, local: &[PathBuf]) -> Result<Prepared, String> {
+pub(crate) async fn prepare(
+    plan: &GithubPlan,
+    local: &[PathBuf],
+    progress: &Arc<dyn evident_core::Progress>,
+) -> Result<Prepared, String> {
     let client = Arc::new(Client::new(plan.config.clone()).map_err(|e| e.to_string())?);
     let listing: Listing = evident_github::list(
         &client,
@@ -95,7 +99,9 @@ pub(crate) async fn prepare(plan: &GithubPlan, local: &[PathBuf]) -> Result<Prep
             }
         }
     }
-    let failed = clone_all(&to_clone, plan).await;
+    progress.begin("Cloning repositories", to_clone.len() as u64);
+    let failed = clone_all(&to_clone, plan, progress).await;
+    progress.end("Cloning repositories");
     let clones: Vec<PathBuf> = to_clone.iter().map(|(p, _)| p.clone()).collect();
     placed.extend(to_clone);
     // The git probe's keys for every path of the scan, local ones first, as it makes them.
@@ -152,7 +158,11 @@ pub(crate) fn mark_failed_clones(
 }
 
 /// Clones (or fetches) every repository, a few at a time on blocking threads.
-async fn clone_all(repos: &[(PathBuf, RepoListing)], plan: &GithubPlan) -> HashMap<PathBuf, String> {
+async fn clone_all(
+    repos: &[(PathBuf, RepoListing)],
+    plan: &GithubPlan,
+    progress: &Arc<dyn evident_core::Progress>,
+) -> HashMap<PathBuf, String> {
     let permits = Arc::new(tokio::sync::Semaphore::new(plan.clone_concurrency.max(1)));
     let token = plan.config.token.clone();
     let mut tasks = tokio::task::JoinSet::new();
@@ -172,6 +182,7 @@ async fn clone_all(repos: &[(PathBuf, RepoListing)], plan: &GithubPlan) -> HashM
     }
     let mut failed = HashMap::new();
     while let Some(done) = tasks.join_next().await {
+        progress.advance("Cloning repositories");
         if let Ok((path, Err(why))) = done {
             tracing::warn!("{}: {why}", path.display());
             failed.insert(path, why);

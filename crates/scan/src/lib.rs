@@ -15,7 +15,7 @@ mod plan;
 mod registry;
 
 pub use collect::Collected;
-pub use plan::{Judging, RuleConfig, ScanPlan};
+pub use plan::{Judging, ProgressSink, RuleConfig, ScanPlan};
 pub use registry::{UNBUILT_CAPABILITIES, probes};
 
 use chrono::{SecondsFormat, Utc};
@@ -123,7 +123,7 @@ async fn gather(
 ) -> Result<(Arc<ScanContext>, Collected, Option<github::Prepared>), ScanError> {
     let prepared = match &plan.github {
         Some(g) => Some(
-            github::prepare(g, &plan.repositories)
+            github::prepare(g, &plan.repositories, &plan.progress.0)
                 .await
                 .map_err(ScanError::Config)?,
         ),

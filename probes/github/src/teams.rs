@@ -74,6 +74,14 @@ struct Organization {
     teams: Teams,
 }
 
+/// Team pages kept between scans: teams change without any push, so they are reused
+/// only while younger than the refresh bound (an hour by default).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct CachedTeams {
+    fetched_at: i64,
+    pages: Vec<(serde_json::Value, String)>,
+}
+
 /// Every team of `org`, with its permission on each repository of the scan (`keys`
 /// maps lower-cased `owner/name` to the repository key).
 pub(crate) async fn read(
@@ -82,34 +90,65 @@ pub(crate) async fn read(
     keys: &BTreeMap<String, String>,
     observed_at: &str,
 ) -> Result<(BTreeMap<String, GithubTeam>, Vec<Evidence>), GithubError> {
+    let key = format!("teams:{org}");
+    let now = chrono::Utc::now().timestamp();
+    let fresh = client.cache().and_then(|c| c.load::<CachedTeams>(&key)).filter(|c| {
+        now - c.fetched_at < client.config().refresh.as_secs() as i64
+    });
+    let pages = match fresh {
+        Some(cached) => {
+            client.note_reused();
+            cached.pages
+        }
+        None => {
+            let pages = ask(client, org).await?;
+            if let Some(cache) = client.cache() {
+                cache.store(&key, &CachedTeams { fetched_at: now, pages: pages.clone() });
+            }
+            pages
+        }
+    };
+    let path = format!("POST /graphql {OPERATION} {{org: {org}}}");
     let mut teams = BTreeMap::new();
     let mut records = Vec::new();
-    let mut after: Option<String> = None;
-    let path = format!("POST /graphql {OPERATION} {{org: {org}}}");
-    for _ in 0..MAX_PAGES {
-        let variables = serde_json::json!({"org": org, "after": after});
-        let answer = client.graphql(OPERATION, QUERY, variables).await?;
-        if let Some(e) = answer.errors.first() {
-            let status_forbidden = e.kind == "FORBIDDEN";
-            let message = format!("{}: {} {}", e.path, e.kind, e.message);
-            return Err(if status_forbidden {
-                GithubError::Forbidden { path, message }
-            } else {
-                GithubError::Error { path, reason: message }
-            });
-        }
-        let org_value = answer.data.get("organization").cloned().unwrap_or_default();
+    for (org_value, sha256) in pages {
         let parsed: Organization = serde_json::from_value(org_value).map_err(|e| GithubError::Error {
             path: path.clone(),
             reason: format!("the answer is not of the documented shape: {e}"),
         })?;
         for team in parsed.teams.nodes.into_iter().flatten() {
             let t = team_of(org, team, keys);
-            records.push(evidence(&t, &path, &answer.sha256, observed_at));
+            records.push(evidence(&t, &path, &sha256, observed_at));
             teams.insert(t.id.clone(), t);
         }
+    }
+    Ok((teams, records))
+}
+
+/// The `organization` of every page of teams, with each page's hash.
+async fn ask(client: &Client, org: &str) -> Result<Vec<(serde_json::Value, String)>, GithubError> {
+    let mut pages = Vec::new();
+    let mut after: Option<String> = None;
+    let path = format!("POST /graphql {OPERATION} {{org: {org}}}");
+    for _ in 0..MAX_PAGES {
+        let variables = serde_json::json!({"org": org, "after": after});
+        let answer = client.graphql(OPERATION, QUERY, variables).await?;
+        if let Some(e) = answer.errors.first() {
+            let message = format!("{}: {} {}", e.path, e.kind, e.message);
+            return Err(if e.kind == "FORBIDDEN" {
+                GithubError::Forbidden { path, message }
+            } else {
+                GithubError::Error { path, reason: message }
+            });
+        }
+        let org_value = answer.data.get("organization").cloned().unwrap_or_default();
+        let parsed: Organization = serde_json::from_value(org_value.clone()).map_err(|e| GithubError::Error {
+            path: path.clone(),
+            reason: format!("the answer is not of the documented shape: {e}"),
+        })?;
+        pages.push((org_value, answer.sha256));
         if !parsed.teams.page_info.has_next_page {
-            return Ok((teams, records));
+            return Ok(pages);
         }
         after = parsed.teams.page_info.end_cursor;
         if after.is_none() {

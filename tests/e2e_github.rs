@@ -1,0 +1,257 @@
+//! `evident scan --github` end to end: the built binary against the mock GitHub, with
+//! repositories cloned for real through `git http-backend`.
+
+mod support;
+
+use chrono::{Duration, SecondsFormat, Utc};
+use evident_github_mock::{
+    BareRepo, Deployment, Environment, Faults, MockGithub, MockRepo, Org, Permission,
+    PullRequest, Reviewer, Run, Status, Team,
+};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+use support::CANARY;
+
+const TOKEN: &str = "ghp_e2e_github_token_0123456789";
+
+fn ago(days: i64) -> String {
+    (Utc::now() - Duration::days(days)).to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+const CI: &str = "name: CI\non:\n  push:\n    branches: [main]\n  pull_request:\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: cargo test\n  deploy:\n    needs: test\n    if: github.ref == 'refs/heads/main'\n    runs-on: ubuntu-latest\n    environment: production\n    steps:\n      - run: kubectl apply -f k8s/\n";
+
+/// A repository served by the mock with real files, pushed `pushed` days ago.
+fn repo(git: &Path, name: &str, files: &[(&str, &str)]) -> MockRepo {
+    let bare = BareRepo::with_files(git, name, files, &ago(5)).expect("bare repo");
+    let mut r = MockRepo::new(name).with_git(bare.path.clone());
+    r.pushed_at = ago(5);
+    r
+}
+
+fn shop(git: &Path) -> MockRepo {
+    let mut r = repo(
+        git,
+        "shop",
+        &[
+            (".github/workflows/ci.yml", CI),
+            ("Dockerfile", "FROM rust:1\nHEALTHCHECK CMD curl -f localhost\n"),
+            (".github/CODEOWNERS", "* @acme/web\n"),
+            ("src/main.rs", "fn main() {}\n"),
+        ],
+    )
+    .with_protection(&["test"], 1);
+    r.environments.push(Environment {
+        name: "production".into(),
+        reviewers: vec![Reviewer::User("alice".into())],
+        wait_timer: 0,
+    });
+    r.workflow_runs = (0..4)
+        .map(|i| Run {
+            id: 500 + i,
+            created_at: ago(i as i64 + 1),
+            ..Run::default()
+        })
+        .collect();
+    r.deployments = (0..4)
+        .map(|i| Deployment {
+            id: 70 + i,
+            created_at: ago(i as i64 + 1),
+            sha: format!("{:040x}", i + 1),
+            statuses: vec![Status {
+                state: "success".into(),
+                created_at: ago(i as i64 + 1),
+                log_url: Some(format!(
+                    "https://github.com/acme/shop/actions/runs/{}/job/1",
+                    500 + i
+                )),
+            }],
+            ..Deployment::default()
+        })
+        .collect();
+    r.pull_requests = vec![PullRequest {
+        number: 3,
+        created_at: ago(4),
+        merged_at: Some(ago(3)),
+        first_commit_at: Some(ago(5)),
+        additions: 20,
+        deletions: 4,
+        author: Some("alice".into()),
+        files: vec!["src/main.rs".into()],
+        ..PullRequest::default()
+    }];
+    r
+}
+
+fn estate(git: &Path) -> Org {
+    let mut web = Team::new("web");
+    web.members = vec!["alice".into(), "bob".into()];
+    web.repos = vec![("shop".into(), Permission::Admin), ("docs".into(), Permission::Write)];
+    Org::new("acme")
+        .with_repo(shop(git))
+        .with_repo(repo(git, "docs", &[("README.md", "# docs\n")]))
+        .with_team(web)
+}
+
+fn run(cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("EVIDENT_GITHUB_TOKEN", TOKEN)
+        .env("EVIDENT_CACHE_DIR", cache)
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run evident")
+}
+
+fn scan(gh: &MockGithub, cache: &Path) -> (Value, String) {
+    let out = run(
+        cache,
+        &["scan", "--github", "acme", "--github-url", gh.url(), "--format", "json"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    let result: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    support::assert_valid(&result);
+    (result, stderr)
+}
+
+fn source<'a>(result: &'a Value, probe: &str) -> Vec<&'a Value> {
+    result["sources"]
+        .as_array()
+        .expect("sources")
+        .iter()
+        .filter(|s| s["probe"] == probe)
+        .collect()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+#[test]
+fn an_organisation_is_cloned_scanned_and_judged_with_githubs_records() {
+    let rt = runtime();
+    let git = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let gh = rt
+        .block_on(MockGithub::builder().org(estate(git.path())).token(TOKEN, true).start())
+        .unwrap();
+    let (result, _) = scan(&gh, cache.path());
+    let ids: Vec<&str> = result["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"shop") && ids.contains(&"docs"), "{ids:?}");
+    let github = source(&result, "github");
+    assert_eq!(github[0]["status"], "ok", "{github:?}");
+    // Both clones were real: the git probe read their files at HEAD.
+    for s in source(&result, "git") {
+        assert_eq!(s["status"], "ok", "{s}");
+    }
+    let evidence = result["evidence"].as_object().unwrap();
+    assert!(evidence.contains_key("github:acme/shop:protection"));
+    assert!(evidence.contains_key("github:acme/shop:deployment:70"));
+    // A scan's quota: listing, one GraphQL and one runs page per repository, the teams.
+    let stats = gh.stats();
+    let api = stats.requests - stats.route("git").requests;
+    assert!(api <= 2 + 2 * 2, "{stats:?}");
+}
+
+#[test]
+fn a_rescan_of_an_unchanged_organisation_spends_no_quota() {
+    let rt = runtime();
+    let git = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let gh = rt
+        .block_on(MockGithub::builder().org(estate(git.path())).token(TOKEN, true).start())
+        .unwrap();
+    let (first, _) = scan(&gh, cache.path());
+    let before = gh.stats();
+    let (second, _) = scan(&gh, cache.path());
+    let after = gh.stats();
+    assert_eq!(after.counted, before.counted, "a rescan counted: {after:?}");
+    assert_eq!(
+        after.route("git").requests,
+        before.route("git").requests,
+        "unchanged repositories are not fetched again"
+    );
+    assert!(after.not_modified > before.not_modified);
+    // ...and judges the same.
+    let statuses = |r: &Value| -> Vec<(String, String)> {
+        r["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| (v["criterion"].to_string() + &v["service"].to_string(), v["status"].to_string()))
+            .collect()
+    };
+    assert_eq!(statuses(&first), statuses(&second));
+}
+
+#[test]
+fn quota_exhausted_mid_scan_finishes_and_says_when_it_resets() {
+    let rt = runtime();
+    let git = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let faults = Faults {
+        core_limit: 2,
+        ..Faults::default()
+    };
+    let gh = rt
+        .block_on(
+            MockGithub::builder()
+                .org(estate(git.path()))
+                .token(TOKEN, true)
+                .faults(faults)
+                .start(),
+        )
+        .unwrap();
+    let (result, _) = scan(&gh, cache.path());
+    let unreadable = result["unreadable"].as_array().unwrap();
+    let limited: Vec<&Value> = unreadable
+        .iter()
+        .filter(|u| u["probe"] == "github" && u["reason"].as_str().unwrap_or("").contains("rate_limited"))
+        .collect();
+    assert!(!limited.is_empty(), "{unreadable:?}");
+    assert!(
+        limited[0]["reason"].as_str().unwrap().contains("until"),
+        "says when the quota resets: {limited:?}"
+    );
+}
+
+#[test]
+fn a_token_a_server_echoes_never_reaches_the_output() {
+    let rt = runtime();
+    let git = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let faults = Faults {
+        echo_canary: true,
+        ..Faults::default()
+    };
+    let gh = rt
+        .block_on(
+            MockGithub::builder()
+                .org(estate(git.path()))
+                .token(TOKEN, true)
+                .faults(faults)
+                .start(),
+        )
+        .unwrap();
+    let out = run(
+        cache.path(),
+        &["scan", "--github", "acme", "--github-url", gh.url(), "--format", "json", "-v"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stdout.contains(TOKEN), "token in stdout");
+    assert!(!stderr.contains(TOKEN), "token in stderr: {stderr}");
+    let _ = CANARY;
+}
