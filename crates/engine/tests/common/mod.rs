@@ -219,8 +219,12 @@ pub fn evaluate(ev: &Evaluator, input: &Value) -> Vec<CriterionResult> {
 /// The evaluation as the evaluator returns it: rows and shared entries.
 pub fn evaluate_full(ev: &Evaluator, input: &Value) -> Evaluation {
     let mut input = input.clone();
-    input["index"] =
-        json!({"rule_metrics": evident_engine::resolve::rule_metrics(&input["facts"]["git"])});
+    // Indexes a test set (reused_jobs) are kept; rule_metrics is computed as the scan does.
+    let metrics = json!(evident_engine::resolve::rule_metrics(&input["facts"]["git"]));
+    if !input["index"].is_object() {
+        input["index"] = json!({});
+    }
+    input["index"]["rule_metrics"] = metrics;
     let input = &input;
     let json = serde_json::to_string(input).expect("json");
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
