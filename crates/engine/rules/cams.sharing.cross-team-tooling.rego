@@ -29,28 +29,26 @@ tooling_team(t) if {
 
 tooling_ids := {id | some id, t in lib.gh_team_map; tooling_team(t)}
 
-# Repository key -> the tooling teams that own it.
-tooling_repos[k] contains id if {
+# Pairs of repository key and the tooling team that owns it (flat sets: regorus' RVM
+# drops the key of a multi-value rule).
+tooling_pairs := {[k, id] |
 	some _, team in input.teams
 	id := object.get(team, "github_team", null)
 	id in tooling_ids
 	some sid in team.services
 	some k in object.get(object.get(input.services, sid, {}), "repos", [])
-}
-
-tooling_repos[k] contains id if {
+} | {[k, id] |
 	some id in tooling_ids
 	some k, perm in object.get(lib.gh_team_map[id], "repos", {})
 	perm in {"admin", "maintain"}
 }
 
-# Login -> the GitHub teams it is a member of.
-member_of[lower(m)] contains id if {
-	some id, t in lib.gh_team_map
-	some m in object.get(t, "members", [])
-}
+# Pairs of login and team, for every membership read.
+memberships := {[lower(m), id] | some id, t in lib.gh_team_map; some m in object.get(t, "members", [])}
 
-repo_keys := [k | some k, _ in tooling_repos; object.get(lib.gh_repo_map, k, null) != null]
+team_ids := {id | some id, _ in lib.gh_team_map}
+
+repo_keys := [k | some k in {p[0] | some p in tooling_pairs}; object.get(lib.gh_repo_map, k, null) != null]
 
 gaps := [g | some k in repo_keys; some g in [lib.gh_gap(k, "pull_requests")]; g != null]
 
@@ -59,11 +57,20 @@ pulls_of(k) := [object.union(p, {"repo": k}) |
 	lib.within_days(p.merged_at, 180)
 ]
 
-# Authored by a member of a team that does not own the repository.
+# Authored by a member of a team that does not own the repository, who is not a member
+# of a team that does.
 contribution(k, p) if {
-	teams := object.get(member_of, lower(p.author), set())
-	count(teams - tooling_repos[k]) > 0
-	count(teams & tooling_repos[k]) == 0
+	login := lower(p.author)
+	some id in team_ids
+	[login, id] in memberships
+	not [k, id] in tooling_pairs
+	not owner_member(k, login)
+}
+
+owner_member(k, login) if {
+	some id in tooling_ids
+	[k, id] in tooling_pairs
+	[login, id] in memberships
 }
 
 contributions := [p | some k in repo_keys; some p in pulls_of(k); contribution(k, p)]

@@ -68,7 +68,7 @@ partial(team, t) if {
 verdict(tid, team) := lib.teams_unknown(sprintf("who changes what in team %s's services", [tid])) if {
 	lib.teams_unread
 } else := lib.not_a_github_team(tid, "who changes what") if {
-	not lib.github_team(tid)
+	lib.github_team(tid) == null
 } else := {
 	"status": "unknown",
 	"reason": "not_configured",
@@ -87,6 +87,7 @@ verdict(tid, team) := lib.teams_unknown(sprintf("who changes what in team %s's s
 	"missing": shortfalls(team, lib.team_members(t)),
 } if {
 	t := lib.github_team(tid)
+	t != null
 	count(shortfalls(team, lib.team_members(t))) > 0
 	partial(team, t)
 } else := lib.not_met(
@@ -95,11 +96,13 @@ verdict(tid, team) := lib.teams_unknown(sprintf("who changes what in team %s's s
 	shortfalls(team, lib.team_members(t)),
 ) if {
 	t := lib.github_team(tid)
+	t != null
 	count(shortfalls(team, lib.team_members(t))) > 0
 } else := lib.with_skipped(lib.met(
 	sprintf("members of %s changed application code, tests and deployment config of %s in the last 90 days (%d pull requests)", [t.id, concat(", ", [s.id | some s in on_github(team)]), count(prs)]),
 	lib.ev(prs),
 ), off_github(team)) if {
 	t := lib.github_team(tid)
+	t != null
 	prs := [p | some s in on_github(team); some p in own_pulls(s, lib.team_members(t))]
 }

@@ -13,7 +13,7 @@
 # controller) has no shared run and counts.
 # Not met: a service without such a deploy; the result says whether there was none, only
 # deploys by people, or only runs that also deployed another team's service (naming the
-# run and that team).
+# runs).
 # Unknown: the deployments of a repository of the team's services not read (forbidden,
 # rate_limited, ...), named; no service of the team on GitHub (not_configured); a not_met
 # when a deployment list was cut at GitHub's page (reason partial).
@@ -24,14 +24,17 @@ import rego.v1
 
 result[tid] := verdict(tid, team) if some tid, team in input.teams
 
-# The teams whose services each workflow run deployed, once for the estate.
-run_teams[d.run_id] contains s.team if {
+# Workflow runs that deployed services of more than one team, once for the estate
+# (pairs of run and team, sorted: lib.adjacent_duplicates).
+run_team_pairs := {[d.run_id, s.team] |
 	some _, s in input.services
 	is_string(s.team)
 	lib.github_judges(s)
 	some d in lib.service_deployments(s)
 	d.run_id != null
 }
+
+shared_runs := lib.adjacent_duplicates(sort(run_team_pairs))
 
 team_services(team) := [s | some sid in team.services; s := object.get(input.services, sid, null); s != null]
 
@@ -41,15 +44,18 @@ off_github(team) := [s.id | some s in team_services(team); not lib.github_judges
 
 recent(svc) := lib.production_deploys(svc, 30)
 
-others(d, tid) := {t | d.run_id != null; some t in object.get(run_teams, d.run_id, set()); t != tid}
+shared(d) if {
+	d.run_id != null
+	d.run_id in shared_runs
+}
 
-independent(svc, tid) := [d | some d in recent(svc); d.by_automation == true; count(others(d, tid)) == 0]
+independent(svc, _) := [d | some d in recent(svc); d.by_automation == true; not shared(d)]
 
 why(svc, tid) := sprintf("%s: no successful deployment in the last 30 days", [svc.id]) if {
 	count(recent(svc)) == 0
 } else := sprintf("%s: deployments in the last 30 days were created by people (%s)", [svc.id, concat(", ", [lib.dep_ref(d) | some d in recent(svc)])]) if {
 	count([d | some d in recent(svc); d.by_automation == true]) == 0
-} else := sprintf("%s: every deploy in the last 30 days ran in a pipeline that also deployed another team's service (%s)", [svc.id, concat(", ", [sprintf("run %v with %s", [d.run_id, concat(" ", others(d, tid))]) | some d in recent(svc); count(others(d, tid)) > 0])])
+} else := sprintf("%s: every deploy in the last 30 days ran in a pipeline that also deployed another team's service (%s)", [svc.id, concat(", ", [sprintf("run %v", [d.run_id]) | some d in recent(svc); shared(d)])])
 
 shortfalls(team, tid) := [why(s, tid) | some s in on_github(team); count(independent(s, tid)) == 0]
 

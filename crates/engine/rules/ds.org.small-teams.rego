@@ -27,6 +27,7 @@ verdict(tid) := lib.teams_unknown(sprintf("size of team %s", [tid])) if {
 	lib.as_list(t.evidence),
 ) if {
 	t := lib.github_team(tid)
+	t != null
 	t.member_count <= limit
 } else := lib.not_met(
 	sprintf("GitHub team %s has %d members, more than %d", [t.id, t.member_count, limit]),
@@ -34,4 +35,5 @@ verdict(tid) := lib.teams_unknown(sprintf("size of team %s", [tid])) if {
 	[sprintf("a team of at most %d members (split %s)", [limit, t.id])],
 ) if {
 	t := lib.github_team(tid)
+	t != null
 } else := lib.not_a_github_team(tid, "team size")

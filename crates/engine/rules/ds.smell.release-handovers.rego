@@ -33,7 +33,9 @@ envs(svc) := [object.union(e, {"repo": k}) |
 
 reviewers(svc) := [object.union(r, {"env": e.name, "repo": e.repo}) | some e in envs(svc); some r in object.get(e, "reviewers", [])]
 
-team_of(svc) := lib.github_team(svc.team) if is_string(svc.team)
+team_of(svc) := lib.github_team(svc.team) if {
+	is_string(svc.team)
+} else := null
 
 outsider(r, t) if {
 	r.type == "user"
@@ -84,7 +86,7 @@ verdict(svc) := {
 } if {
 	not is_string(svc.team)
 } else := lib.not_a_github_team(svc.team, "who may approve production deploys") if {
-	not team_of(svc)
+	team_of(svc) == null
 } else := {
 	"status": "unknown",
 	"reason": "partial",
@@ -93,6 +95,7 @@ verdict(svc) := {
 	"missing": outsiders(svc, t),
 } if {
 	t := team_of(svc)
+	t != null
 	count(outsiders(svc, t)) > 0
 	object.get(t, "members_complete", true) == false
 	count([r | some r in reviewers(svc); r.type == "team"; outsider(r, t)]) == 0
@@ -102,10 +105,12 @@ verdict(svc) := {
 	outsiders(svc, t),
 ) if {
 	t := team_of(svc)
+	t != null
 	count(outsiders(svc, t)) > 0
 } else := lib.met(
 	sprintf("production deploys are approved within %s: %s", [t.id, concat(", ", {who(r) | some r in reviewers(svc)})]),
 	array.concat(evidence(svc), lib.as_list(t.evidence)),
 ) if {
 	t := team_of(svc)
+	t != null
 }

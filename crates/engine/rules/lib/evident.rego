@@ -770,44 +770,55 @@ hours_between(a, b) := (time.parse_rfc3339_ns(b) - time.parse_rfc3339_ns(a)) / 3
 # --- GitHub deployments ---
 
 # Services of each repository, by name, once for the estate: a deployment belongs to the
-# service whose name its environment names (`production-checkout`), the longest such
-# name when several match; an environment that names no service of its repository is
-# shared by all of them.
-repo_service_names[k] contains lower(s.name) if {
-	some _, s in input.services
-	some k in s.repos
+# service its environment names (`production-checkout`, `checkout_prod`: a run of the
+# environment name's words, split at - _ . / : and spaces, equal to a service name of
+# the repository, the longest when several are); an environment that names no service of
+# its repository is shared by all of them.
+# Written as flat sets and a sorted scan, never `m[k] contains v`: regorus' RVM (0.14.1)
+# drops the key of a multi-value rule and makes it a plain set.
+repo_service_pairs := {[k, lower(svc_name(s))] | some _, s in input.services; some k in s.repos}
+
+svc_name(s) := object.get(s, "name", s.id)
+
+# Repositories with more than one service.
+multi_service_repos := adjacent_duplicates(sort(repo_service_pairs))
+
+# The first elements shared by two neighbours of a sorted list of distinct pairs: the
+# keys that have more than one value, in linear time.
+adjacent_duplicates(ps) := {ps[i][0] | count(ps) > 1; some i in numbers.range(1, count(ps) - 1); ps[i][0] == ps[i - 1][0]}
+
+env_candidates(env) := {c |
+	ts := regex.split(`[-_./: ]+`, lower(env))
+	some i in numbers.range(0, count(ts) - 1)
+	some j in numbers.range(i, count(ts) - 1)
+	some sep in ["-", "_"]
+	c := concat(sep, array.slice(ts, i, j + 1))
 }
 
 env_owner(k, env) := owner if {
-	names := [n | some n in object.get(repo_service_names, k, set()); contains(lower(env), n)]
+	names := [c | some c in env_candidates(env); [k, c] in repo_service_pairs]
 	count(names) > 0
 	longest := max([count(n) | some n in names])
 	owner := [n | some n in names; count(n) == longest][0]
-}
+} else := ""
 
-# The deployments of the service (with `repo` and `attributed`: true when the
-# environment names the service, or its repository has no other service), newest first
-# per repository as GitHub lists them.
-service_deployments(svc) := [object.union(d, {"repo": k, "attributed": attributed(k, d.environment, svc)}) |
+# The deployments of the service (with `repo`), newest first per repository as GitHub
+# lists them. `attributed(d, svc)`: the environment names the service, or its
+# repository has no other service. (env_owner is total, never undefined: regorus' RVM
+# keeps an undefined result where the interpreter drops it.)
+service_deployments(svc) := [object.union(d, {"repo": k}) |
 	some k in github_keys(svc)
 	some d in object.get(gh_repo_map[k], "deployments", [])
 	belongs(k, d.environment, svc)
 ]
 
-belongs(k, env, svc) if env_owner(k, env) == lower(svc.name)
+belongs(k, env, svc) if env_owner(k, env) in {"", lower(svc_name(svc))}
 
-belongs(k, env, _) if not env_owner(k, env)
+attributed(d, _) if env_owner(d.repo, d.environment) != ""
 
-attributed(k, env, svc) := true if env_owner(k, env) == lower(svc.name)
-
-attributed(k, env, svc) := true if {
-	not env_owner(k, env)
-	count(object.get(repo_service_names, k, set())) <= 1
-}
-
-attributed(k, env, svc) := false if {
-	not env_owner(k, env)
-	count(object.get(repo_service_names, k, set())) > 1
+attributed(d, _) if {
+	env_owner(d.repo, d.environment) == ""
+	not d.repo in multi_service_repos
 }
 
 succeeded(d) if d.state == "success"
@@ -861,12 +872,14 @@ pr_ref(p) := sprintf("%s#%v", [gh_name(p.repo), p.number])
 # The GitHub team (`<org>/<slug>`) resolution tied the team `tid` to, and its facts.
 github_team_id(tid) := object.get(object.get(object.get(input, "teams", {}), tid, {}), "github_team", null)
 
+# null when there is none (total: regorus' RVM mishandles an undefined function value in
+# an else chain).
 github_team(tid) := t if {
 	id := github_team_id(tid)
 	is_string(id)
 	t := object.get(gh_team_map, id, null)
 	t != null
-}
+} else := null
 
 teams_unread if object.get(gh, "teams_read", true) == false
 
