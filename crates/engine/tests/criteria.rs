@@ -280,6 +280,27 @@ fn cloud_build_deploy(i: &mut Value) {
     jobs(i).push(cb);
 }
 
+/// The deploy job keeps only its call of a reusable workflow; `read`: the called file is
+/// in the scan (its kinds are the caller's), else the call is unresolved.
+fn reused_deploy(i: &mut Value, read: bool) {
+    for j in jobs(i) {
+        if j["name"] == "deploy" {
+            j["kinds"] = json!([]);
+            j["deploy_targets"] = json!([]);
+        }
+    }
+    repo(i)["inventory"]["config_as_code"] = json!([]);
+    let entry = if read {
+        json!({"reuses": ["acme/templates/.github/workflows/deploy.yml@v1"], "kinds": ["deploy"],
+               "deploy_targets": ["helm"], "evidence": ["E-job-deploy"], "jobs": [], "unresolved": []})
+    } else {
+        json!({"reuses": ["acme/templates/.github/workflows/deploy.yml@v1"], "kinds": [],
+               "deploy_targets": [], "evidence": [], "jobs": [],
+               "unresolved": [{"reuses": "acme/templates/.github/workflows/deploy.yml@v1", "why": "acme/templates is not in this scan"}]})
+    };
+    i["index"] = json!({"reused_jobs": {"web/.github/workflows/ci.yaml#deploy": entry}});
+}
+
 fn cases() -> Vec<(&'static str, Status, Mutation)> {
     vec![
         // GitHub-backed criteria (tests/github.rs checks their summaries and reasons)
@@ -354,6 +375,9 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
             with_github(i);
             gh_unread(i, "all", "rate_limited");
         }),
+        // A deploy job that only calls a reusable workflow: judged by what it calls.
+        ("ds.devops.auto-deploy", Met, |i| reused_deploy(i, true)),
+        ("ds.devops.auto-deploy", Unknown, |i| reused_deploy(i, false)),
         ("cams.sharing.cross-team-tooling", Met, with_github),
         ("cams.sharing.cross-team-tooling", NotMet, |i| {
             with_github(i);

@@ -358,3 +358,38 @@ fn cross_team_tooling_counts_merged_contributions_from_other_teams() {
     no_platform["facts"]["github"]["teams"].as_object_mut().expect("teams").remove("acme/platform");
     expect(&no_platform, "cams.sharing.cross-team-tooling", NotApplicable, None, &["no platform or tooling team"]);
 }
+
+#[test]
+fn the_compiled_vm_and_the_interpreter_agree_on_github_inputs() {
+    // regorus' RVM has differed from its interpreter on keyed multi-value rules and
+    // undefined function values: every GitHub shape the rules branch on, on both.
+    let interpreter = evaluator().with_vm_threshold(usize::MAX);
+    let vm = evaluator().with_vm_threshold(0);
+    let mut inputs = vec![github()];
+    let mut coupled = github();
+    with_coupled_api(&mut coupled);
+    inputs.push(coupled);
+    for (part, status) in [("all", "rate_limited"), ("protection", "forbidden"), ("environments", "forbidden"), ("pull_requests", "rate_limited")] {
+        let mut i = github();
+        gh_unread(&mut i, part, status);
+        inputs.push(i);
+    }
+    let mut people = github();
+    no_deploy_jobs(&mut people);
+    for d in gh_web(&mut people)["deployments"].as_array_mut().expect("deployments") {
+        d["by_automation"] = json!(false);
+    }
+    inputs.push(people);
+    let mut untied = github();
+    untied["teams"]["team-web"]["github_team"] = Value::Null;
+    untied["facts"]["github"]["teams_read"] = json!(false);
+    inputs.push(untied);
+    for input in &inputs {
+        let a = evaluate_full(&interpreter, input).results;
+        let b = evaluate_full(&vm, input).results;
+        for (x, y) in a.rows.iter().zip(&b.rows) {
+            assert_eq!(x, y, "{} / {} differs between interpreter and RVM", x.criterion, x.service);
+        }
+        assert_eq!(a.scoped, b.scoped, "shared entries differ between interpreter and RVM");
+    }
+}
