@@ -316,7 +316,10 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
         ("ds.org.cross-functional", Met, with_github),
         ("ds.org.cross-functional", NotMet, |i| {
             with_github(i);
-            for p in gh_web(i)["pull_requests"]["items"].as_array_mut().expect("pulls") {
+            for p in gh_web(i)["pull_requests"]["items"]
+                .as_array_mut()
+                .expect("pulls")
+            {
                 p["files"] = json!(["src/server.go"]);
             }
         }),
@@ -327,7 +330,10 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
         ("ds.org.independent-cd", Met, with_github),
         ("ds.org.independent-cd", NotMet, |i| {
             with_github(i);
-            for d in gh_web(i)["deployments"].as_array_mut().expect("deployments") {
+            for d in gh_web(i)["deployments"]
+                .as_array_mut()
+                .expect("deployments")
+            {
                 d["by_automation"] = json!(false);
             }
         }),
@@ -338,7 +344,10 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
         ("ds.process.min-bureaucracy", Met, with_github),
         ("ds.process.min-bureaucracy", NotMet, |i| {
             with_github(i);
-            for d in gh_web(i)["deployments"].as_array_mut().expect("deployments") {
+            for d in gh_web(i)["deployments"]
+                .as_array_mut()
+                .expect("deployments")
+            {
                 d["succeeded_at"] = json!("2026-12-01T11:59:00Z");
             }
         }),
@@ -349,7 +358,10 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
         ("ds.process.small-deliverables", Met, with_github),
         ("ds.process.small-deliverables", NotMet, |i| {
             with_github(i);
-            for p in gh_web(i)["pull_requests"]["items"].as_array_mut().expect("pulls") {
+            for p in gh_web(i)["pull_requests"]["items"]
+                .as_array_mut()
+                .expect("pulls")
+            {
                 p["lines"] = json!(450);
             }
         }),
@@ -360,7 +372,8 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
         ("ds.smell.release-handovers", Met, with_github),
         ("ds.smell.release-handovers", NotMet, |i| {
             with_github(i);
-            gh_web(i)["environments"][0]["reviewers"] = json!([{"type": "user", "login": "mallory"}]);
+            gh_web(i)["environments"][0]["reviewers"] =
+                json!([{"type": "user", "login": "mallory"}]);
         }),
         ("ds.smell.release-handovers", Unknown, |i| {
             with_github(i);
@@ -377,16 +390,20 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
         }),
         // A deploy job that only calls a reusable workflow: judged by what it calls.
         ("ds.devops.auto-deploy", Met, |i| reused_deploy(i, true)),
-        ("ds.devops.auto-deploy", Unknown, |i| reused_deploy(i, false)),
+        ("ds.devops.auto-deploy", Unknown, |i| {
+            reused_deploy(i, false)
+        }),
         ("cams.sharing.cross-team-tooling", Met, with_github),
         ("cams.sharing.cross-team-tooling", NotMet, |i| {
             with_github(i);
-            i["facts"]["github"]["repos"]["tools"]["pull_requests"]["items"][0]["author"] = json!("carol");
+            i["facts"]["github"]["repos"]["tools"]["pull_requests"]["items"][0]["author"] =
+                json!("carol");
         }),
         ("cams.sharing.cross-team-tooling", Unknown, |i| {
             with_github(i);
             i["facts"]["github"]["teams_read"] = json!(false);
-            i["facts"]["github"]["unread"] = json!({"teams": {"status": "forbidden", "detail": "403 read:org"}});
+            i["facts"]["github"]["unread"] =
+                json!({"teams": {"status": "forbidden", "detail": "403 read:org"}});
         }),
         ("ds.process.ci-all", Unknown, broken_workflow),
         ("ds.devops.auto-deploy", Unknown, cloud_build_deploy),

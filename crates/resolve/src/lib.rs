@@ -176,7 +176,10 @@ impl Resolution {
     /// beside the engine's own indexes (`rule_metrics`).
     pub fn input_index(&self) -> Map<String, Value> {
         let mut out = Map::new();
-        out.insert("reused_jobs".into(), Value::Object(self.reused_jobs.clone()));
+        out.insert(
+            "reused_jobs".into(),
+            Value::Object(self.reused_jobs.clone()),
+        );
         out
     }
 

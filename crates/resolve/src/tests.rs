@@ -428,7 +428,8 @@ fn a_service_nobody_names_an_owner_of_is_owned_by_the_github_team_with_admin_rig
     assert_eq!(join.by, "admin rights on repository acme/lib");
     assert_eq!(join.evidence, ["github:acme:team:core"]);
     assert!(
-        lib.found_in.contains(&"resolve:lib:github:team acme/core".to_owned()),
+        lib.found_in
+            .contains(&"resolve:lib:github:team acme/core".to_owned()),
         "{:?}",
         lib.found_in
     );
@@ -453,13 +454,22 @@ fn a_service_nobody_names_an_owner_of_is_owned_by_the_github_team_with_admin_rig
 fn owners_named_by_catalog_or_codeowners_are_tied_to_their_github_teams() {
     let r = resolve(&github_facts(), &ResolveConfig::default());
     // CODEOWNERS beats repository rights; the catalog owner is not replaced either.
-    assert_eq!(service(&r, "web").team_source.as_deref(), Some("CODEOWNERS"));
-    assert_eq!(service(&r, "pay").team.as_deref(), Some("group:default/payments"));
+    assert_eq!(
+        service(&r, "web").team_source.as_deref(),
+        Some("CODEOWNERS")
+    );
+    assert_eq!(
+        service(&r, "pay").team.as_deref(),
+        Some("group:default/payments")
+    );
     assert_eq!(r.github_teams["@Acme/Web"], "acme/web");
     assert_eq!(r.github_teams["group:default/payments"], "acme/payments");
     assert_eq!(r.github_teams["@acme/core"], "acme/core");
     let teams = r.input_teams();
-    assert_eq!(teams["group:default/payments"]["github_team"], "acme/payments");
+    assert_eq!(
+        teams["group:default/payments"]["github_team"],
+        "acme/payments"
+    );
     assert_eq!(teams["@acme/core"]["services"], json!(["lib"]));
 }
 
@@ -506,7 +516,10 @@ fn the_reused_jobs_index_gives_a_caller_the_called_workflows_kinds() {
     assert_eq!(release["deploy_targets"], json!(["helm"]));
     assert_eq!(
         release["jobs"],
-        json!(["shared/.github/workflows/deploy.yml#deploy", "shared/.github/workflows/deploy.yml#smoke"])
+        json!([
+            "shared/.github/workflows/deploy.yml#deploy",
+            "shared/.github/workflows/deploy.yml#smoke"
+        ])
     );
     assert_eq!(release["unresolved"], json!([]));
     let external = &jobs["lib/.github/workflows/ci.yml#external"];

@@ -220,7 +220,9 @@ pub fn evaluate(ev: &Evaluator, input: &Value) -> Vec<CriterionResult> {
 pub fn evaluate_full(ev: &Evaluator, input: &Value) -> Evaluation {
     let mut input = input.clone();
     // Indexes a test set (reused_jobs) are kept; rule_metrics is computed as the scan does.
-    let metrics = json!(evident_engine::resolve::rule_metrics(&input["facts"]["git"]));
+    let metrics = json!(evident_engine::resolve::rule_metrics(
+        &input["facts"]["git"]
+    ));
     if !input["index"].is_object() {
         input["index"] = json!({});
     }
@@ -285,7 +287,14 @@ pub fn gh_deployment(repo: &str, id: u64, env: &str, hours: i64, run: u64) -> Va
 }
 
 /// A merged pull request `hours` ago.
-pub fn gh_pull(repo: &str, number: u64, author: &str, hours: i64, lines: u64, files: &[&str]) -> Value {
+pub fn gh_pull(
+    repo: &str,
+    number: u64,
+    author: &str,
+    hours: i64,
+    lines: u64,
+    files: &[&str],
+) -> Value {
     json!({
         "number": number, "author": author, "created_at": gh_ago(hours + 20), "merged_at": gh_ago(hours),
         "first_commit_at": gh_ago(hours + 30), "additions": lines, "deletions": 0, "lines": lines,
@@ -342,7 +351,8 @@ pub fn with_github(i: &mut Value) {
     i["sources"]["github"] = json!({"status": "ok", "detail": "read 2 repositories of acme"});
     i["teams"]["team-web"]["github_team"] = json!("acme/web");
     let mut tools = gh_repo("tools");
-    tools["pull_requests"]["items"] = json!([gh_pull("tools", 7, "alice", 500, 30, &["lib/deploy.sh"])]);
+    tools["pull_requests"]["items"] =
+        json!([gh_pull("tools", 7, "alice", 500, 30, &["lib/deploy.sh"])]);
     i["facts"]["github"] = json!({
         "api": "https://api.github.com", "now": GH_NOW,
         "windows": {"runs_days": 30, "deployments_days": 90, "pull_requests_days": 180},
@@ -388,7 +398,8 @@ pub fn with_coupled_api(i: &mut Value) {
     api["repos"] = json!(["api"]);
     api["workloads"] = json!([]);
     i["services"]["api"] = api;
-    i["teams"]["team-api"] = json!({"id": "team-api", "services": ["api"], "github_team": "acme/api"});
+    i["teams"]["team-api"] =
+        json!({"id": "team-api", "services": ["api"], "github_team": "acme/api"});
     let mut repo = i["facts"]["git"]["repos"]["web"].clone();
     repo["key"] = json!("api");
     i["facts"]["git"]["repos"]["api"] = repo;
