@@ -106,3 +106,17 @@ verdict(tid, team) := lib.teams_unknown(sprintf("who changes what in team %s's s
 	t != null
 	prs := [p | some s in on_github(team); some p in own_pulls(s, lib.team_members(t))]
 }
+
+# Each service's own part of its team's finding (services of teams tied to a GitHub team).
+parts[sid] := lib.part(part_text(svc, lib.team_members(t)), lib.ev(own_pulls(svc, lib.team_members(t))), [sprintf("%s changed by the team", [kind_text[k]]) | some k in missing_of(svc, lib.team_members(t))]) if {
+	some sid, svc in input.services
+	is_string(svc.team)
+	lib.github_judges(svc)
+	not lib.github_has_gap(svc, ["pull_requests"])
+	t := lib.github_team(svc.team)
+	t != null
+}
+
+part_text(svc, members) := sprintf("%s: the team changed application code, tests and deployment config (%d pull requests in 90 days)", [svc.id, count(own_pulls(svc, members))]) if {
+	count(missing_of(svc, members)) == 0
+} else := sprintf("%s: the team's merged pull requests in 90 days did not change %s", [svc.id, concat(", ", [kind_text[k] | some k in missing_of(svc, members)])])

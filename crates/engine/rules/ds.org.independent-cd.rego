@@ -95,3 +95,21 @@ verdict(tid, team) := {
 	sprintf("team %s deployed each of its services in the last 30 days from runs that deployed only its own services: %s", [tid, concat(", ", [lib.dep_ref(ds[0]) | some s in on_github(team); ds := independent(s, tid)])]),
 	[id | some s in on_github(team); some id in lib.ev([independent(s, tid)[0]])],
 ), off_github(team))
+
+# Each service's own part of its team's finding.
+parts[sid] := lib.part(sprintf("%s deployed on its own: %s", [sid, lib.dep_ref(ds[0])]), lib.ev([ds[0]]), []) if {
+	some sid, svc in input.services
+	is_string(svc.team)
+	lib.github_judges(svc)
+	not lib.github_has_gap(svc, ["deployments"])
+	ds := independent(svc, svc.team)
+	count(ds) > 0
+}
+
+parts[sid] := lib.part(why(svc, svc.team), [], [why(svc, svc.team)]) if {
+	some sid, svc in input.services
+	is_string(svc.team)
+	lib.github_judges(svc)
+	not lib.github_has_gap(svc, ["deployments"])
+	count(independent(svc, svc.team)) == 0
+}

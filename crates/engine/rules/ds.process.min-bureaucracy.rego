@@ -27,7 +27,7 @@ import rego.v1
 
 result[sid] := verdict(svc) if some sid, svc in input.services
 
-parts := ["deployments", "pull_requests", "environments"]
+gh_parts := ["deployments", "pull_requests", "environments"]
 
 pulls(svc) := lib.service_pulls(svc, 90)
 
@@ -90,8 +90,8 @@ verdict(svc) := {
 	"missing": ["github"],
 } if {
 	not lib.github_judges(svc)
-} else := lib.github_unread_for(svc, parts, "merge-to-production time and approval waits") if {
-	lib.github_has_gap(svc, parts)
+} else := lib.github_unread_for(svc, gh_parts, "merge-to-production time and approval waits") if {
+	lib.github_has_gap(svc, gh_parts)
 } else := lib.insufficient(
 	sprintf("no production deployment in the last 90 days on GitHub to measure merge-to-production time (%d merged pull requests)", [count(pulls(svc))]),
 	lib.ev(lib.github_repos(svc)),

@@ -885,3 +885,67 @@ fn the_compiled_vm_and_the_interpreter_agree_on_github_inputs() {
         );
     }
 }
+
+#[test]
+fn a_team_finding_gives_each_service_its_own_part() {
+    let mut i = github();
+    with_coupled_api(&mut i);
+    // api joins team-web: two services, one finding, each row its own part.
+    i["services"]["api"]["team"] = json!("team-web");
+    i["teams"]["team-web"]["services"] = json!(["api", "web"]);
+    i["teams"]
+        .as_object_mut()
+        .expect("teams")
+        .remove("team-api");
+    for d in i["facts"]["github"]["repos"]["api"]["deployments"]
+        .as_array_mut()
+        .expect("deployments")
+    {
+        d["run_id"] = json!(1);
+        d["created_at"] = json!(gh_ago(24 * 45));
+    }
+    for p in i["facts"]["github"]["repos"]["api"]["pull_requests"]["items"]
+        .as_array_mut()
+        .expect("pulls")
+    {
+        p["author"] = json!("dave");
+    }
+    let out = evaluate_full(&evaluator(), &i);
+    let row = |sid: &str| {
+        out.results
+            .rows
+            .iter()
+            .find(|r| r.criterion == "ds.org.independent-cd" && r.service == sid)
+            .expect("row")
+            .clone()
+    };
+    let (web, api) = (row("web"), row("api"));
+    assert_eq!(web.status, NotMet);
+    assert_eq!(web.scoped, api.scoped, "one shared finding");
+    assert!(
+        web.summary
+            .starts_with("web deployed on its own: acme/web #100"),
+        "{}",
+        web.summary
+    );
+    assert_eq!(
+        api.summary,
+        "api: no successful deployment in the last 30 days"
+    );
+    assert_eq!(
+        api.missing,
+        ["api: no successful deployment in the last 30 days"]
+    );
+    let cf = out
+        .results
+        .rows
+        .iter()
+        .find(|r| r.criterion == "ds.org.cross-functional" && r.service == "api")
+        .expect("row");
+    assert!(
+        cf.summary
+            .starts_with("api: the team's merged pull requests in 90 days did not change"),
+        "{}",
+        cf.summary
+    );
+}
