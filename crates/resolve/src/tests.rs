@@ -533,3 +533,23 @@ fn the_reused_jobs_index_gives_a_caller_the_called_workflows_kinds() {
         "an orb is not a reusable workflow"
     );
 }
+
+#[test]
+fn maintain_rights_own_a_service_when_no_team_has_admin_and_users_are_no_github_team() {
+    let mut f = github_facts();
+    f["github"]["teams"]["acme/core"]["repos"] = json!({"lib": "maintain"});
+    f["github"]["teams"]["acme/ops"]["repos"] = json!({"lib": "write"});
+    f["git"]["repos"]["pay"]["catalog"][0]["owner"] = json!("user:alice");
+    let r = resolve(&f, &ResolveConfig::default());
+    let lib = service(&r, "lib");
+    assert_eq!(lib.team.as_deref(), Some("@acme/core"));
+    assert_eq!(lib.team_source.as_deref(), Some("github maintain"));
+    assert!(!r.github_teams.contains_key("user:alice"));
+    // Without facts.github nothing changes: the service stays unowned.
+    let mut bare = f.clone();
+    bare.as_object_mut().expect("facts").remove("github");
+    let r = resolve(&bare, &ResolveConfig::default());
+    assert_eq!(service(&r, "lib").team, None);
+    assert!(r.github_teams.is_empty());
+    assert_eq!(r.input_index()["reused_jobs"], json!({}));
+}

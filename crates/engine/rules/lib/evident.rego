@@ -739,6 +739,12 @@ github_unchecked(svc, what) := unchecked("github", what) if not ok("github")
 github_unchecked(svc, what) := sprintf("%s not checked (no GitHub record of %s)", [what, concat(", ", svc.repos)]) if {
 	ok("github")
 	count(github_keys(svc)) == 0
+	count(object.get(svc, "repos", [])) > 0
+}
+
+github_unchecked(svc, what) := sprintf("%s not checked (the service has no repository GitHub could hold)", [what]) if {
+	ok("github")
+	count(object.get(svc, "repos", [])) == 0
 }
 
 # The reason of an unknown for a service GitHub holds nothing of: the source's status,
