@@ -600,7 +600,7 @@ impl Evaluator {
             unowned: Verdict {
                 status: Status::NotMet,
                 reason: None,
-                summary: "the service has no owning team (catalog-info.yaml, CODEOWNERS or labels)"
+                summary: "the service has no owning team (catalog-info.yaml, CODEOWNERS, labels or GitHub team rights)"
                     .into(),
                 evidence: vec![],
                 missing: vec!["an owning team".into()],

@@ -280,8 +280,131 @@ fn cloud_build_deploy(i: &mut Value) {
     jobs(i).push(cb);
 }
 
+/// The deploy job keeps only its call of a reusable workflow; `read`: the called file is
+/// in the scan (its kinds are the caller's), else the call is unresolved.
+fn reused_deploy(i: &mut Value, read: bool) {
+    for j in jobs(i) {
+        if j["name"] == "deploy" {
+            j["kinds"] = json!([]);
+            j["deploy_targets"] = json!([]);
+        }
+    }
+    repo(i)["inventory"]["config_as_code"] = json!([]);
+    let entry = if read {
+        json!({"reuses": ["acme/templates/.github/workflows/deploy.yml@v1"], "kinds": ["deploy"],
+               "deploy_targets": ["helm"], "evidence": ["E-job-deploy"], "jobs": [], "unresolved": []})
+    } else {
+        json!({"reuses": ["acme/templates/.github/workflows/deploy.yml@v1"], "kinds": [],
+               "deploy_targets": [], "evidence": [], "jobs": [],
+               "unresolved": [{"reuses": "acme/templates/.github/workflows/deploy.yml@v1", "why": "acme/templates is not in this scan"}]})
+    };
+    i["index"] = json!({"reused_jobs": {"web/.github/workflows/ci.yaml#deploy": entry}});
+}
+
 fn cases() -> Vec<(&'static str, Status, Mutation)> {
     vec![
+        // GitHub-backed criteria (tests/github.rs checks their summaries and reasons)
+        ("ds.org.small-teams", Met, with_github),
+        ("ds.org.small-teams", NotMet, |i| {
+            with_github(i);
+            i["facts"]["github"]["teams"]["acme/web"]["member_count"] = json!(14);
+        }),
+        ("ds.org.small-teams", Unknown, |i| {
+            with_github(i);
+            i["teams"]["team-web"]["github_team"] = Value::Null;
+        }),
+        ("ds.org.cross-functional", Met, with_github),
+        ("ds.org.cross-functional", NotMet, |i| {
+            with_github(i);
+            for p in gh_web(i)["pull_requests"]["items"]
+                .as_array_mut()
+                .expect("pulls")
+            {
+                p["files"] = json!(["src/server.go"]);
+            }
+        }),
+        ("ds.org.cross-functional", Unknown, |i| {
+            with_github(i);
+            gh_unread(i, "pull_requests", "rate_limited");
+        }),
+        ("ds.org.independent-cd", Met, with_github),
+        ("ds.org.independent-cd", NotMet, |i| {
+            with_github(i);
+            for d in gh_web(i)["deployments"]
+                .as_array_mut()
+                .expect("deployments")
+            {
+                d["by_automation"] = json!(false);
+            }
+        }),
+        ("ds.org.independent-cd", Unknown, |i| {
+            with_github(i);
+            gh_unread(i, "deployments", "forbidden");
+        }),
+        ("ds.process.min-bureaucracy", Met, with_github),
+        ("ds.process.min-bureaucracy", NotMet, |i| {
+            with_github(i);
+            for d in gh_web(i)["deployments"]
+                .as_array_mut()
+                .expect("deployments")
+            {
+                d["succeeded_at"] = json!("2026-12-01T11:59:00Z");
+            }
+        }),
+        ("ds.process.min-bureaucracy", Unknown, |i| {
+            with_github(i);
+            gh_unread(i, "environments", "forbidden");
+        }),
+        ("ds.process.small-deliverables", Met, with_github),
+        ("ds.process.small-deliverables", NotMet, |i| {
+            with_github(i);
+            for p in gh_web(i)["pull_requests"]["items"]
+                .as_array_mut()
+                .expect("pulls")
+            {
+                p["lines"] = json!(450);
+            }
+        }),
+        ("ds.process.small-deliverables", Unknown, |i| {
+            with_github(i);
+            gh_unread(i, "pull_requests", "rate_limited");
+        }),
+        ("ds.smell.release-handovers", Met, with_github),
+        ("ds.smell.release-handovers", NotMet, |i| {
+            with_github(i);
+            gh_web(i)["environments"][0]["reviewers"] =
+                json!([{"type": "user", "login": "mallory"}]);
+        }),
+        ("ds.smell.release-handovers", Unknown, |i| {
+            with_github(i);
+            gh_unread(i, "environments", "forbidden");
+        }),
+        ("ds.smell.coupled-releases", Met, with_github),
+        ("ds.smell.coupled-releases", NotMet, |i| {
+            with_github(i);
+            with_coupled_api(i);
+        }),
+        ("ds.smell.coupled-releases", Unknown, |i| {
+            with_github(i);
+            gh_unread(i, "all", "rate_limited");
+        }),
+        // A deploy job that only calls a reusable workflow: judged by what it calls.
+        ("ds.devops.auto-deploy", Met, |i| reused_deploy(i, true)),
+        ("ds.devops.auto-deploy", Unknown, |i| {
+            reused_deploy(i, false)
+        }),
+        ("cams.sharing.cross-team-tooling", Met, with_github),
+        ("cams.sharing.cross-team-tooling", NotMet, |i| {
+            with_github(i);
+            i["facts"]["github"]["repos"]["tools"]["pull_requests"]["items"][0]["author"] =
+                json!("carol");
+        }),
+        ("cams.sharing.cross-team-tooling", Unknown, |i| {
+            with_github(i);
+            i["facts"]["github"]["teams_read"] = json!(false);
+            i["facts"]["github"]["unread"] =
+                json!({"teams": {"status": "forbidden", "detail": "403 read:org"}});
+        }),
         ("ds.process.ci-all", Unknown, broken_workflow),
         ("ds.devops.auto-deploy", Unknown, cloud_build_deploy),
         ("ds.smell.manual-routines", Unknown, cloud_build_deploy),

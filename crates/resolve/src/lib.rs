@@ -13,6 +13,7 @@
 //! listed as unresolved.
 
 mod files;
+pub mod github;
 mod phases;
 pub mod view;
 
@@ -117,6 +118,11 @@ pub struct Resolution {
     pub teams: BTreeMap<String, Vec<String>>,
     /// Items no key tied to exactly one service.
     pub unresolved: Vec<UnresolvedItem>,
+    /// Team id → the GitHub team (`<org>/<slug>`) it is, where one can be told
+    /// ([`github::github_teams`]).
+    pub github_teams: BTreeMap<String, String>,
+    /// `input.index.reused_jobs` ([`github::reused_jobs`]).
+    pub reused_jobs: Map<String, Value>,
 }
 
 /// The evidence id of the join of `item` (seen by `source`) to service `service`.
@@ -151,12 +157,30 @@ impl Resolution {
         out
     }
 
-    /// `input.teams` for the rules.
+    /// `input.teams` for the rules: each team's services, and the GitHub team it is
+    /// (`github_team`, `<org>/<slug>`) when one can be told.
     pub fn input_teams(&self) -> Map<String, Value> {
         self.teams
             .iter()
-            .map(|(team, services)| (team.clone(), json!({ "id": team, "services": services })))
+            .map(|(team, services)| {
+                let mut t = json!({ "id": team, "services": services });
+                if let Some(gh) = self.github_teams.get(team) {
+                    t["github_team"] = json!(gh);
+                }
+                (team.clone(), t)
+            })
             .collect()
+    }
+
+    /// What resolution adds to `input.index`: `reused_jobs`. The caller merges it
+    /// beside the engine's own indexes (`rule_metrics`).
+    pub fn input_index(&self) -> Map<String, Value> {
+        let mut out = Map::new();
+        out.insert(
+            "reused_jobs".into(),
+            Value::Object(self.reused_jobs.clone()),
+        );
+        out
     }
 
     /// One evidence record per join that a key (not the declaring file itself) made, so
@@ -194,8 +218,13 @@ pub fn resolve(facts: &Value, config: &ResolveConfig) -> Resolution {
     state.join_prometheus(facts.get("prometheus"), config);
     state.attach_git_rules(facts.pointer("/git/prometheus_rules"));
     state.apply_overrides(config);
+    let github = view::GithubView::read(facts.get("github"));
+    state.github_owners(&github);
     files::assign(&mut state, facts.get("git"));
-    state.finish()
+    let mut resolution = state.finish();
+    resolution.github_teams = github::github_teams(&resolution, &github);
+    resolution.reused_jobs = github::reused_jobs(facts);
+    resolution
 }
 
 #[cfg(test)]

@@ -898,6 +898,7 @@ impl State {
             services,
             teams,
             unresolved,
+            ..Resolution::default()
         }
     }
 }

@@ -377,3 +377,179 @@ fn a_repository_whose_facts_cannot_be_read_makes_no_service_and_loses_no_item() 
             .starts_with("repository facts could not be read")
     );
 }
+
+fn github_facts() -> Value {
+    json!({
+        "git": {"repos": {
+            "lib": {"key": "lib", "codeowners": null, "catalog": [], "dockerfiles": [],
+                    "ci": {"jobs": []}},
+            "shared": {"key": "shared", "codeowners": null, "catalog": [], "dockerfiles": [],
+                       "ci": {"jobs": []}},
+            "pay": {"key": "pay", "codeowners": null,
+                    "catalog": [{"kind": "Component", "name": "pay", "owner": "group:default/payments", "evidence": "git:pay@1:catalog-info.yaml#L1"}]},
+            "web": {"key": "web", "codeowners": {"default_owners": ["@Acme/Web"], "evidence": "git:web@1:CODEOWNERS#L1"}, "catalog": []}
+        }},
+        "github": {
+            "repos": {
+                "lib": {"key": "lib", "full_name": "acme/lib", "evidence": "github:acme/lib:repository"},
+                "shared": {"key": "shared", "full_name": "acme/shared", "evidence": "github:acme/shared:repository"},
+                "pay": {"key": "pay", "full_name": "acme/pay", "evidence": "github:acme/pay:repository"},
+                "web": {"key": "web", "full_name": "acme/web", "evidence": "github:acme/web:repository"}
+            },
+            "teams": {
+                "acme/core": {"id": "acme/core", "org": "acme", "slug": "core", "name": "Core",
+                              "repos": {"lib": "admin", "shared": "maintain"}, "evidence": "github:acme:team:core"},
+                "acme/ops": {"id": "acme/ops", "org": "acme", "slug": "ops", "name": "Ops",
+                             "repos": {"lib": "maintain", "shared": "admin"}, "evidence": "github:acme:team:ops"},
+                "acme/sre": {"id": "acme/sre", "org": "acme", "slug": "sre", "name": "SRE",
+                             "repos": {"shared": "admin"}, "evidence": "github:acme:team:sre"},
+                "acme/payments": {"id": "acme/payments", "org": "acme", "slug": "payments", "name": "Payments",
+                                  "repos": {}, "evidence": "github:acme:team:payments"},
+                "acme/web": {"id": "acme/web", "org": "acme", "slug": "web", "name": "Web",
+                             "repos": {"web": "admin"}, "evidence": "github:acme:team:web"}
+            },
+            "teams_read": true
+        }
+    })
+}
+
+#[test]
+fn a_service_nobody_names_an_owner_of_is_owned_by_the_github_team_with_admin_rights() {
+    let r = resolve(&github_facts(), &ResolveConfig::default());
+    let lib = service(&r, "lib");
+    assert_eq!(lib.team.as_deref(), Some("@acme/core"));
+    assert_eq!(lib.team_source.as_deref(), Some("github admin"));
+    let join = lib
+        .joins
+        .iter()
+        .find(|j| j.source == "github")
+        .expect("github join");
+    assert_eq!(join.item, "team acme/core");
+    assert_eq!(join.by, "admin rights on repository acme/lib");
+    assert_eq!(join.evidence, ["github:acme:team:core"]);
+    assert!(
+        lib.found_in
+            .contains(&"resolve:lib:github:team acme/core".to_owned()),
+        "{:?}",
+        lib.found_in
+    );
+    // Teams with admin (ops, sre) on `shared`: ambiguous, unowned, never a guess; the
+    // maintain right of core does not break the tie.
+    let shared = service(&r, "shared");
+    assert_eq!(shared.team, None);
+    let u = r
+        .unresolved
+        .iter()
+        .find(|u| u.source == "github" && u.item == "owner of shared")
+        .expect("ambiguity listed");
+    assert!(
+        u.reason
+            .contains("teams acme/ops, acme/sre all have admin rights on repository acme/shared"),
+        "{}",
+        u.reason
+    );
+}
+
+#[test]
+fn owners_named_by_catalog_or_codeowners_are_tied_to_their_github_teams() {
+    let r = resolve(&github_facts(), &ResolveConfig::default());
+    // CODEOWNERS beats repository rights; the catalog owner is not replaced either.
+    assert_eq!(
+        service(&r, "web").team_source.as_deref(),
+        Some("CODEOWNERS")
+    );
+    assert_eq!(
+        service(&r, "pay").team.as_deref(),
+        Some("group:default/payments")
+    );
+    assert_eq!(r.github_teams["@Acme/Web"], "acme/web");
+    assert_eq!(r.github_teams["group:default/payments"], "acme/payments");
+    assert_eq!(r.github_teams["@acme/core"], "acme/core");
+    let teams = r.input_teams();
+    assert_eq!(
+        teams["group:default/payments"]["github_team"],
+        "acme/payments"
+    );
+    assert_eq!(teams["@acme/core"]["services"], json!(["lib"]));
+}
+
+#[test]
+fn a_slug_two_organisations_share_is_tied_by_the_organisation_of_the_repositories() {
+    let mut f = github_facts();
+    f["github"]["teams"]["other/payments"] = json!({"id": "other/payments", "org": "other", "slug": "payments", "repos": {}, "evidence": "github:other:team:payments"});
+    let r = resolve(&f, &ResolveConfig::default());
+    assert_eq!(r.github_teams["group:default/payments"], "acme/payments");
+    f["github"]["repos"]["pay"]["full_name"] = json!("third/pay");
+    let r = resolve(&f, &ResolveConfig::default());
+    assert!(
+        !r.github_teams.contains_key("group:default/payments"),
+        "two candidates and neither organisation holds the repository: none"
+    );
+}
+
+#[test]
+fn the_reused_jobs_index_gives_a_caller_the_called_workflows_kinds() {
+    let mut f = github_facts();
+    f["git"]["repos"]["shared"]["ci"]["jobs"] = json!([
+        {"id": ".github/workflows/deploy.yml#deploy", "path": ".github/workflows/deploy.yml",
+         "kinds": ["deploy"], "deploy_targets": ["helm"], "local_cluster": false, "reuses": [],
+         "evidence": "git:shared@1:.github/workflows/deploy.yml#L5-L30"},
+        {"id": ".github/workflows/deploy.yml#smoke", "path": ".github/workflows/deploy.yml",
+         "kinds": ["test", "deploy"], "deploy_targets": ["helm"], "local_cluster": true, "reuses": [],
+         "evidence": "git:shared@1:.github/workflows/deploy.yml#L31-L50"}
+    ]);
+    f["git"]["repos"]["lib"]["ci"]["jobs"] = json!([
+        {"id": ".github/workflows/ci.yml#release", "path": ".github/workflows/ci.yml", "kinds": [],
+         "reuses": ["Acme/Shared/.github/workflows/deploy.yml@v2"], "evidence": "git:lib@1:.github/workflows/ci.yml#L3-L9"},
+        {"id": ".github/workflows/ci.yml#external", "path": ".github/workflows/ci.yml", "kinds": [],
+         "reuses": ["elsewhere/templates/.github/workflows/build.yml@main", "orb:circleci/node@5"],
+         "evidence": "git:lib@1:.github/workflows/ci.yml#L10-L14"},
+        {"id": ".github/workflows/ci.yml#plain", "path": ".github/workflows/ci.yml", "kinds": ["build"],
+         "reuses": ["orb:circleci/node@5"], "evidence": "git:lib@1:.github/workflows/ci.yml#L15-L20"}
+    ]);
+    let r = resolve(&f, &ResolveConfig::default());
+    let index = r.input_index();
+    let jobs = index["reused_jobs"].as_object().expect("index");
+    let release = &jobs["lib/.github/workflows/ci.yml#release"];
+    // The smoke job installs into its own cluster: its deploy is a test.
+    assert_eq!(release["kinds"], json!(["deploy", "test"]));
+    assert_eq!(release["deploy_targets"], json!(["helm"]));
+    assert_eq!(
+        release["jobs"],
+        json!([
+            "shared/.github/workflows/deploy.yml#deploy",
+            "shared/.github/workflows/deploy.yml#smoke"
+        ])
+    );
+    assert_eq!(release["unresolved"], json!([]));
+    let external = &jobs["lib/.github/workflows/ci.yml#external"];
+    assert_eq!(external["kinds"], json!([]));
+    assert_eq!(
+        external["unresolved"],
+        json!([{"reuses": "elsewhere/templates/.github/workflows/build.yml@main", "why": "elsewhere/templates is not in this scan"}])
+    );
+    assert!(
+        !jobs.contains_key("lib/.github/workflows/ci.yml#plain"),
+        "an orb is not a reusable workflow"
+    );
+}
+
+#[test]
+fn maintain_rights_own_a_service_when_no_team_has_admin_and_users_are_no_github_team() {
+    let mut f = github_facts();
+    f["github"]["teams"]["acme/core"]["repos"] = json!({"lib": "maintain"});
+    f["github"]["teams"]["acme/ops"]["repos"] = json!({"lib": "write"});
+    f["git"]["repos"]["pay"]["catalog"][0]["owner"] = json!("user:alice");
+    let r = resolve(&f, &ResolveConfig::default());
+    let lib = service(&r, "lib");
+    assert_eq!(lib.team.as_deref(), Some("@acme/core"));
+    assert_eq!(lib.team_source.as_deref(), Some("github maintain"));
+    assert!(!r.github_teams.contains_key("user:alice"));
+    // Without facts.github nothing changes: the service stays unowned.
+    let mut bare = f.clone();
+    bare.as_object_mut().expect("facts").remove("github");
+    let r = resolve(&bare, &ResolveConfig::default());
+    assert_eq!(service(&r, "lib").team, None);
+    assert!(r.github_teams.is_empty());
+    assert_eq!(r.input_index()["reused_jobs"], json!({}));
+}

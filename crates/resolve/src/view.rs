@@ -316,3 +316,110 @@ pub struct RuleView {
 pub fn read<T: for<'de> Deserialize<'de>>(value: &Value) -> Result<T, String> {
     T::deserialize(value).map_err(|e| e.to_string())
 }
+
+/// A CI job as the git probe reads it, reduced to what the reused-workflow index needs.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CiJobView {
+    /// `<path>#<job>`.
+    #[serde(default)]
+    pub id: String,
+    /// The CI file it is declared in.
+    #[serde(default)]
+    pub path: String,
+    /// What it does (`test`, `deploy`, ...).
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// How it deploys (`kubectl`, `helm`, ...).
+    #[serde(default)]
+    pub deploy_targets: Vec<String>,
+    /// It creates its own throwaway cluster: its installs are tests.
+    #[serde(default)]
+    pub local_cluster: bool,
+    /// Templates and reusable workflows it calls.
+    #[serde(default)]
+    pub reuses: Vec<String>,
+    /// Its line range.
+    #[serde(default)]
+    pub evidence: EvidenceIds,
+}
+
+/// A repository as the GitHub probe lists it (`facts.github.repos[k]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GithubRepoView {
+    /// `owner/name`.
+    #[serde(default)]
+    pub full_name: String,
+    /// The repository as listed.
+    #[serde(default)]
+    pub evidence: EvidenceIds,
+}
+
+/// A GitHub team (`facts.github.teams[<org>/<slug>]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GithubTeamView {
+    /// `<org>/<slug>`, lower-cased.
+    #[serde(default)]
+    pub id: String,
+    /// The organisation.
+    #[serde(default)]
+    pub org: String,
+    /// The team's slug.
+    #[serde(default)]
+    pub slug: String,
+    /// Repository key → its permission (`admin`, `maintain`, `write`, ...).
+    #[serde(default)]
+    pub repos: BTreeMap<String, String>,
+    /// The team as read.
+    #[serde(default)]
+    pub evidence: EvidenceIds,
+}
+
+/// What resolution reads of `facts.github`: repositories and teams, each item read on
+/// its own (one of the wrong shape is listed in `unreadable`, the rest are kept).
+#[derive(Debug, Clone, Default)]
+pub struct GithubView {
+    /// Repository key → repository.
+    pub repos: BTreeMap<String, GithubRepoView>,
+    /// Team id → team.
+    pub teams: BTreeMap<String, GithubTeamView>,
+    /// `(item, why)` of items that could not be read.
+    pub unreadable: Vec<(String, String)>,
+}
+
+impl GithubView {
+    /// Reads `facts.github` (absent: an empty view).
+    pub fn read(github: Option<&Value>) -> Self {
+        let mut view = GithubView::default();
+        let Some(github) = github else {
+            return view;
+        };
+        let items = |key: &str| {
+            github
+                .get(key)
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+        };
+        for (k, raw) in items("repos") {
+            match read::<GithubRepoView>(raw) {
+                Ok(r) => {
+                    view.repos.insert(k.clone(), r);
+                }
+                Err(e) => view.unreadable.push((format!("repository {k}"), e)),
+            }
+        }
+        for (k, raw) in items("teams") {
+            match read::<GithubTeamView>(raw) {
+                Ok(mut t) => {
+                    if t.id.is_empty() {
+                        t.id = k.clone();
+                    }
+                    t.id = t.id.to_lowercase();
+                    view.teams.insert(t.id.clone(), t);
+                }
+                Err(e) => view.unreadable.push((format!("team {k}"), e)),
+            }
+        }
+        view
+    }
+}

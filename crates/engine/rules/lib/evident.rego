@@ -55,7 +55,9 @@ present(obj, keys) := [v | some k in keys; v := object.get(obj, k, null); v != n
 
 repos(svc) := present(input.facts.git.repos, svc.repos)
 
-jobs(svc) := [j | some r in repos(svc); some j in r.ci.jobs]
+# The service's CI jobs; a job that calls a reusable workflow read in the scan carries
+# that workflow's kinds too (with_reused, input.index.reused_jobs).
+jobs(svc) := [with_reused(object.get(r, "key", ""), j) | some r in repos(svc); some j in r.ci.jobs]
 
 ci_files(svc) := [f | some r in repos(svc); some f in r.ci.files]
 
@@ -70,14 +72,18 @@ broken_ci_files(svc) := [f | some f in ci_files(svc); is_string(object.get(f, "e
 # stands (more jobs cannot undo it); `not_applicable` stands too, because it is decided
 # without CI. Anything else becomes `unknown` (reason `error`) naming each file and why:
 # an unread file is never evidence that a job is absent.
-ci_checked(svc, v) := v if count(broken_ci_files(svc)) == 0
+# The same holds for a job calling a reusable workflow nothing in the scan holds
+# (reuse_checked): unknown, naming the reuse.
+ci_checked(svc, v) := reuse_checked(svc, ci_files_checked(svc, v))
 
-ci_checked(svc, v) := v if {
+ci_files_checked(svc, v) := v if count(broken_ci_files(svc)) == 0
+
+ci_files_checked(svc, v) := v if {
 	count(broken_ci_files(svc)) > 0
 	v.status in {"met", "not_applicable"}
 }
 
-ci_checked(svc, v) := ci_unreadable(svc, v) if {
+ci_files_checked(svc, v) := ci_unreadable(svc, v) if {
 	count(broken_ci_files(svc)) > 0
 	not v.status in {"met", "not_applicable"}
 }
@@ -659,3 +665,331 @@ dashboards := array.concat(
 	object.get(object.get(input.facts, "grafana", {}), "dashboards", []),
 	[d | some r in object.get(object.get(input.facts, "git", {}), "repos", {}); some d in object.get(r, "dashboards", [])],
 )
+
+# --- GitHub (facts.github) -------------------------------------------------------------
+
+gh := object.get(input.facts, "github", {})
+
+gh_repo_map := object.get(gh, "repos", {})
+
+gh_team_map := object.get(gh, "teams", {})
+
+# The facts.github entries of the service's repositories (same keys as facts.git.repos).
+# A repository that is not on GitHub (a local checkout) has none.
+github_repos(svc) := present(gh_repo_map, svc.repos)
+
+# The service's repository keys that have a facts.github entry.
+github_keys(svc) := [k | some k in svc.repos; object.get(gh_repo_map, k, null) != null]
+
+# GitHub was read and holds records of at least one of the service's repositories.
+github_judges(svc) if {
+	ok("github")
+	count(github_keys(svc)) > 0
+}
+
+# The name summaries give a repository: its GitHub full name, else its key.
+gh_name(k) := object.get(object.get(gh_repo_map, k, {}), "full_name", k)
+
+# How GitHub did not give one part of a repository (`unread.<part>`, else `unread.all`):
+# `{repo, part, status, detail}`, or nothing when the part was read.
+gh_gap(k, part) := {"repo": k, "part": part, "status": u.status, "detail": object.get(u, "detail", "")} if {
+	u := object.get(object.get(object.get(gh_repo_map, k, {}), "unread", {}), part, null)
+	u != null
+} else := {"repo": k, "part": part, "status": u.status, "detail": object.get(u, "detail", "")} if {
+	u := object.get(object.get(object.get(gh_repo_map, k, {}), "unread", {}), "all", null)
+	u != null
+} else := null
+
+# Every part of `parts` GitHub did not give for the service's repositories.
+# (gh_gap is total, null when read: regorus' RVM keeps an undefined function result in a
+# comprehension.)
+github_gaps(svc, parts) := [g | some k in github_keys(svc); some p in parts; g := gh_gap(k, p); g != null]
+
+github_has_gap(svc, parts) if count(github_gaps(svc, parts)) > 0
+
+# The verdict when a part a rule needs could not be read for one of the service's
+# repositories: unknown with the part's status (forbidden, rate_limited, error, timeout),
+# naming the repository and the part. Evidence that could not be read is never evidence
+# of absence, so rules ask this before any not_met.
+github_unread(svc, parts) := gap_list_verdict(github_gaps(svc, parts), "")
+
+# github_unread with what was being judged prepended to the summary.
+github_unread_for(svc, parts, what) := gap_list_verdict(github_gaps(svc, parts), what)
+
+gap_list_verdict(gaps, what) := {
+	"status": "unknown",
+	"reason": gaps[0].status,
+	"summary": sprintf("%s%s", [prefix(what), concat("; ", [sprintf("GitHub %s of %s not read (%s%s)", [g.part, gh_name(g.repo), g.status, detail_of(g)]) | some g in gaps])]),
+	"evidence": [],
+	"missing": [sprintf("github.%s of %s", [g.part, gh_name(g.repo)]) | some g in gaps],
+} if count(gaps) > 0
+
+prefix(what) := "" if what == ""
+
+prefix(what) := sprintf("%s: ", [what]) if what != ""
+
+detail_of(g) := "" if g.detail == ""
+
+detail_of(g) := sprintf(": %s", [g.detail]) if g.detail != ""
+
+# The note of a verdict judged without GitHub: not configured, or configured but the
+# service's repositories are not on GitHub (a local checkout).
+github_unchecked(svc, what) := unchecked("github", what) if not ok("github")
+
+github_unchecked(svc, what) := sprintf("%s not checked (no GitHub record of %s)", [what, concat(", ", svc.repos)]) if {
+	ok("github")
+	count(github_keys(svc)) == 0
+	count(object.get(svc, "repos", [])) > 0
+}
+
+github_unchecked(svc, what) := sprintf("%s not checked (the service has no repository GitHub could hold)", [what]) if {
+	ok("github")
+	count(object.get(svc, "repos", [])) == 0
+}
+
+# The reason of an unknown for a service GitHub holds nothing of: the source's status,
+# or not_configured when GitHub answered but the repositories are not on it.
+github_absent_reason := source_status("github") if not ok("github")
+
+github_absent_reason := "not_configured" if ok("github")
+
+# --- GitHub time windows ---
+
+gh_now_ns := time.parse_rfc3339_ns(object.get(gh, "now", "1970-01-01T00:00:00Z"))
+
+day_ns := 86400000000000
+
+# Whole and fractional days from `t` (RFC 3339) back from the scan's `now`.
+days_ago(t) := (gh_now_ns - time.parse_rfc3339_ns(t)) / day_ns
+
+within_days(t, days) if {
+	is_string(t)
+	days_ago(t) <= days
+}
+
+# A number rounded to one decimal, for summaries.
+round1(x) := round(x * 10) / 10
+
+# Hours between two RFC 3339 times.
+hours_between(a, b) := (time.parse_rfc3339_ns(b) - time.parse_rfc3339_ns(a)) / 3600000000000
+
+# --- GitHub deployments ---
+
+# Services of each repository, by name, once for the estate: a deployment belongs to the
+# service its environment names (`production-checkout`, `checkout_prod`: a run of the
+# environment name's words, split at - _ . / : and spaces, equal to a service name of
+# the repository, the longest when several are); an environment that names no service of
+# its repository is shared by all of them.
+# Written as flat sets and a sorted scan, never `m[k] contains v`: regorus' RVM (0.14.1)
+# drops the key of a multi-value rule and makes it a plain set.
+repo_service_pairs := {[k, lower(svc_name(s))] | some _, s in input.services; some k in s.repos}
+
+svc_name(s) := object.get(s, "name", s.id)
+
+# Repositories with more than one service.
+multi_service_repos := adjacent_duplicates(sort(repo_service_pairs))
+
+# The first elements shared by two neighbours of a sorted list of distinct pairs: the
+# keys that have more than one value, in linear time.
+adjacent_duplicates(ps) := {ps[i][0] | count(ps) > 1; some i in numbers.range(1, count(ps) - 1); ps[i][0] == ps[i - 1][0]}
+
+env_candidates(env) := {c |
+	ts := regex.split(`[-_./: ]+`, lower(env))
+	some i in numbers.range(0, count(ts) - 1)
+	some j in numbers.range(i, count(ts) - 1)
+	some sep in ["-", "_"]
+	c := concat(sep, array.slice(ts, i, j + 1))
+}
+
+env_owner(k, env) := owner if {
+	names := [c | some c in env_candidates(env); [k, c] in repo_service_pairs]
+	count(names) > 0
+	longest := max([count(n) | some n in names])
+	owner := [n | some n in names; count(n) == longest][0]
+} else := ""
+
+# The deployments of the service (with `repo`), newest first per repository as GitHub
+# lists them. `attributed(d, svc)`: the environment names the service, or its
+# repository has no other service. (env_owner is total, never undefined: regorus' RVM
+# keeps an undefined result where the interpreter drops it.)
+service_deployments(svc) := [object.union(d, {"repo": k}) |
+	some k in github_keys(svc)
+	some d in object.get(gh_repo_map[k], "deployments", [])
+	belongs(k, d.environment, svc)
+]
+
+belongs(k, env, svc) if env_owner(k, env) in {"", lower(svc_name(svc))}
+
+attributed(d, _) if env_owner(d.repo, d.environment) != ""
+
+attributed(d, _) if {
+	env_owner(d.repo, d.environment) == ""
+	not d.repo in multi_service_repos
+}
+
+succeeded(d) if d.state == "success"
+
+succeeded(d) if is_string(object.get(d, "succeeded_at", null))
+
+# When a deployment went out: its first success, else its creation.
+deployed_at(d) := d.succeeded_at if is_string(object.get(d, "succeeded_at", null))
+
+deployed_at(d) := d.created_at if not is_string(object.get(d, "succeeded_at", null))
+
+# Successful production deployments of the service in the last `days` days; when none of
+# its deployments targets a production environment, every successful deployment counts
+# (a repository that deploys to one unnamed environment).
+production_deploys(svc, days) := [d |
+	some d in release_deploys(svc)
+	within_days(d.created_at, days)
+]
+
+release_deploys(svc) := [d | some d in service_deployments(svc); succeeded(d); d.production] if {
+	count([d | some d in service_deployments(svc); d.production]) > 0
+} else := [d | some d in service_deployments(svc); succeeded(d)]
+
+# Deployment lists GitHub cut at one page: an absence in them is not proven.
+deployments_partial(svc) if {
+	some k in github_keys(svc)
+	object.get(gh_repo_map[k], "deployments_complete", true) == false
+}
+
+dep_ref(d) := sprintf("%s #%v (%s)", [gh_name(d.repo), d.id, d.environment])
+
+# --- GitHub pull requests ---
+
+# Merged pull requests of the service's repositories in the last `days` days, with `repo`.
+service_pulls(svc, days) := [object.union(p, {"repo": k}) |
+	some k in github_keys(svc)
+	some p in object.get(object.get(gh_repo_map[k], "pull_requests", {}), "items", [])
+	within_days(p.merged_at, days)
+]
+
+# Some repository of the service holds more merged pull requests than were read.
+pulls_partial(svc) if {
+	some k in github_keys(svc)
+	object.get(object.get(gh_repo_map[k], "pull_requests", {}), "complete", true) == false
+}
+
+pr_ref(p) := sprintf("%s#%v", [gh_name(p.repo), p.number])
+
+# --- GitHub teams ---
+
+# The GitHub team (`<org>/<slug>`) resolution tied the team `tid` to, and its facts.
+github_team_id(tid) := object.get(object.get(object.get(input, "teams", {}), tid, {}), "github_team", null)
+
+# null when there is none (total: regorus' RVM mishandles an undefined function value in
+# an else chain).
+github_team(tid) := t if {
+	id := github_team_id(tid)
+	is_string(id)
+	t := object.get(gh_team_map, id, null)
+	t != null
+} else := null
+
+teams_unread if object.get(gh, "teams_read", true) == false
+
+# The verdict when the organisation's teams could not be read.
+teams_unknown(what) := {
+	"status": "unknown",
+	"reason": object.get(object.get(object.get(gh, "unread", {}), "teams", {}), "status", "error"),
+	"summary": sprintf("%s: GitHub teams not read (%s)", [what, object.get(object.get(object.get(gh, "unread", {}), "teams", {}), "detail", "teams_read is false")]),
+	"evidence": [],
+	"missing": ["github.teams"],
+}
+
+# The verdict when a team is not tied to a GitHub team: its members are unknown.
+not_a_github_team(tid, what) := {
+	"status": "unknown",
+	"reason": "not_configured",
+	"summary": sprintf("%s: team %s is not tied to a GitHub team (no CODEOWNERS @org/slug, catalog owner or repository rights name one in the organisations read)", [what, tid]),
+	"evidence": [],
+	"missing": [sprintf("the GitHub team of %s", [tid])],
+}
+
+# Logins of the team's members, lower-cased.
+team_members(t) := {lower(m) | some m in object.get(t, "members", [])}
+
+# --- reused workflows (input.index.reused_jobs) -------------------------------------
+
+reused_index := object.get(object.get(input, "index", {}), "reused_jobs", {})
+
+# A job as the rules judge it: a job that calls a reusable workflow of a repository in
+# the scan has the kinds and deploy targets of that workflow's jobs too, and cites
+# their evidence (resolution computes the index, docs/facts.md).
+with_reused(key, j) := object.union(j, {
+	"kinds": array.concat(j.kinds, [x | some x in e.kinds; not x in j.kinds]),
+	"deploy_targets": array.concat(object.get(j, "deploy_targets", []), [x | some x in e.deploy_targets; not x in object.get(j, "deploy_targets", [])]),
+	"evidence": array.concat(as_list(object.get(j, "evidence", [])), e.evidence),
+	"unresolved_reuses": object.get(e, "unresolved", []),
+}) if {
+	e := object.get(reused_index, sprintf("%s/%s", [key, object.get(j, "id", "")]), null)
+	e != null
+} else := j
+
+# Reuses of the service's jobs whose target could not be read (a repository not in the
+# scan, a file not found): what the called workflow does is unknown.
+unresolved_reuses(svc) := [sprintf("%s uses %s (%s)", [job_ref(j), u.reuses, u.why]) |
+	some j in jobs(svc)
+	some u in object.get(j, "unresolved_reuses", [])
+]
+
+# The ci_checked counterpart for reuses: a verdict other than met / not_applicable made
+# while a called workflow could not be read becomes unknown (reason not_configured:
+# nothing in the scan holds that workflow), naming each reuse.
+reuse_checked(svc, v) := v if count(unresolved_reuses(svc)) == 0
+
+reuse_checked(svc, v) := v if {
+	count(unresolved_reuses(svc)) > 0
+	v.status in {"met", "not_applicable"}
+}
+
+reuse_checked(svc, v) := {
+	"status": "unknown",
+	"reason": "not_configured",
+	"summary": sprintf("what a reused workflow does is not known: %s; without it: %s", [concat("; ", us), v.summary]),
+	"evidence": v.evidence,
+	"missing": us,
+} if {
+	us := unresolved_reuses(svc)
+	count(us) > 0
+	not v.status in {"met", "not_applicable"}
+}
+
+# --- what a changed file is (pull request file paths) -------------------------------
+
+# Documentation changes are none of application code, tests or deploy configuration.
+doc_path(p) if regex.match(`(?i)((^|/)(docs?|documentation)/|(^|/)(readme|changelog|license|contributing|codeowners|notice)[^/]*$|\.(md|rst|adoc|txt)$)`, p)
+
+# Tests: test directories and the test file names of the common ecosystems.
+test_path(p) if regex.match(`(?i)((^|/)(tests?|specs?|__tests__|e2e|testdata|test-?utils?|integration[-_]tests?|it)/|_test\.[a-z0-9]+$|\.(test|spec)\.[a-z0-9]+$|(^|/)test_[^/]+\.py$|tests?\.(java|kt|cs|scala|swift|php)$)`, p)
+
+# Deployment and infrastructure configuration: manifests, charts, IaC, container and
+# pipeline files (the markers of ds.org.vertical-splits, by path segment).
+deploy_path_of(p) if regex.match(`(?i)((^|/)(deploy|deployments?|k8s|kube|kubernetes|manifests|helm|charts?|terraform|infra|infrastructure|ops|argocd|flux|kustomize|ansible|pulumi|\.github|\.gitlab|\.circleci|\.buildkite|\.tekton)/|(^|/)(dockerfile[^/]*|[^/]*\.dockerfile|docker-compose[^/]*|compose\.ya?ml|jenkinsfile[^/]*|\.gitlab-ci\.ya?ml|kustomization\.ya?ml|skaffold\.ya?ml|cloudbuild[^/]*|chart\.ya?ml|azure-pipelines[^/]*|bitbucket-pipelines\.ya?ml|\.drone\.ya?ml|\.travis\.ya?ml|procfile|fly\.toml|app\.ya?ml|serverless\.ya?ml)$|\.(tf|tfvars|hcl)$)`, p)
+
+# One class per path: "tests", "deploy" (deployment or infrastructure configuration),
+# "docs", else "app" (application code).
+path_class(p) := "docs" if doc_path(p)
+
+path_class(p) := "tests" if {
+	not doc_path(p)
+	test_path(p)
+}
+
+path_class(p) := "deploy" if {
+	not doc_path(p)
+	not test_path(p)
+	deploy_path_of(p)
+}
+
+path_class(p) := "app" if {
+	not doc_path(p)
+	not test_path(p)
+	not deploy_path_of(p)
+}
+
+# Appends which services were not judged because GitHub holds no record of them.
+with_skipped(v, ids) := v if count(ids) == 0
+
+with_skipped(v, ids) := with_note(v, sprintf("not checked (no GitHub record): %s", [concat(", ", ids)])) if count(ids) > 0

@@ -219,8 +219,14 @@ pub fn evaluate(ev: &Evaluator, input: &Value) -> Vec<CriterionResult> {
 /// The evaluation as the evaluator returns it: rows and shared entries.
 pub fn evaluate_full(ev: &Evaluator, input: &Value) -> Evaluation {
     let mut input = input.clone();
-    input["index"] =
-        json!({"rule_metrics": evident_engine::resolve::rule_metrics(&input["facts"]["git"])});
+    // Indexes a test set (reused_jobs) are kept; rule_metrics is computed as the scan does.
+    let metrics = json!(evident_engine::resolve::rule_metrics(
+        &input["facts"]["git"]
+    ));
+    if !input["index"].is_object() {
+        input["index"] = json!({});
+    }
+    input["index"]["rule_metrics"] = metrics;
     let input = &input;
     let json = serde_json::to_string(input).expect("json");
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
@@ -253,4 +259,160 @@ pub fn status_of(results: &[CriterionResult], criterion: &str, service: &str) ->
             r.summary, r.missing, r.reason
         ),
     )
+}
+
+// --- GitHub (facts.github) -------------------------------------------------------------
+
+/// The scan's observation time in the GitHub fixtures.
+pub const GH_NOW: &str = "2026-12-01T12:00:00Z";
+
+/// `GH_NOW` minus `hours`, as RFC 3339.
+pub fn gh_ago(hours: i64) -> String {
+    let now = chrono::DateTime::parse_from_rfc3339(GH_NOW).expect("now");
+    (now - chrono::Duration::hours(hours))
+        .with_timezone(&chrono::Utc)
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// A successful production deployment `hours` ago by the Actions bot, from run `run`.
+pub fn gh_deployment(repo: &str, id: u64, env: &str, hours: i64, run: u64) -> Value {
+    json!({
+        "id": id, "environment": env, "production": true,
+        "created_at": gh_ago(hours), "sha": format!("sha{id}"), "task": "deploy",
+        "creator": "github-actions[bot]", "creator_type": "Bot", "by_automation": true,
+        "run_id": run, "state": "success", "succeeded_at": gh_ago(hours - 1),
+        "evidence": format!("github:acme/{repo}:deployment:{id}")
+    })
+}
+
+/// A merged pull request `hours` ago.
+pub fn gh_pull(
+    repo: &str,
+    number: u64,
+    author: &str,
+    hours: i64,
+    lines: u64,
+    files: &[&str],
+) -> Value {
+    json!({
+        "number": number, "author": author, "created_at": gh_ago(hours + 20), "merged_at": gh_ago(hours),
+        "first_commit_at": gh_ago(hours + 30), "additions": lines, "deletions": 0, "lines": lines,
+        "merge_sha": format!("m{number}"), "files": files, "files_complete": true,
+        "evidence": format!("github:acme/{repo}:pull:{number}")
+    })
+}
+
+/// A GitHub repository record in which everything GitHub-backed is met: a required
+/// check, a recent CI run, a production environment its own team approves, fourteen
+/// automated production deploys six days apart (each an hour after a small pull request
+/// that touched code, tests and deploy config).
+pub fn gh_repo(key: &str) -> Value {
+    let deployments: Vec<Value> = (0..14)
+        .map(|i| gh_deployment(key, 100 + i, "production", 48 + 144 * i as i64, 9000 + i))
+        .collect();
+    let authors = ["alice", "bob"];
+    let pulls: Vec<Value> = (0..14)
+        .map(|i| {
+            gh_pull(
+                key,
+                10 + i,
+                authors[(i % 2) as usize],
+                49 + 144 * i as i64,
+                40 + i,
+                &["src/server.go", "src/server_test.go", "k8s/deployment.yaml"],
+            )
+        })
+        .collect();
+    json!({
+        "key": key, "full_name": format!("acme/{key}"), "url": format!("https://github.com/acme/{key}"),
+        "default_branch": "main", "pushed_at": gh_ago(5), "archived": false, "fork": false,
+        "evidence": format!("github:acme/{key}:repository"),
+        "unread": {},
+        "protection": {"branch": "main", "required_checks": ["test"], "required_reviews": 1,
+                       "sources": ["branch protection rule main"], "evidence": format!("github:acme/{key}:protection")},
+        "environments": [{"name": "production", "production": true,
+                          "reviewers": [{"type": "user", "login": "alice"}, {"type": "team", "team": "acme/web"}],
+                          "wait_timer_minutes": 0, "evidence": format!("github:acme/{key}:environment:production")}],
+        "runs": {"since": gh_ago(720), "count": 42, "complete": true,
+                 "workflows": [{"path": ".github/workflows/ci.yaml", "name": "CI", "runs": 42, "last_run_at": gh_ago(3),
+                                "events": ["pull_request", "push"], "conclusions": {"success": 40, "failure": 2}}],
+                 "evidence": format!("github:acme/{key}:runs")},
+        "deployments": deployments,
+        "deployments_complete": true,
+        "releases": [], "tags": [],
+        "pull_requests": {"complete": true, "items": pulls}
+    })
+}
+
+/// GitHub configured and read for `web` (team-web is the GitHub team acme/web: alice and
+/// bob), with a platform team owning a `tools` repository that alice contributed to.
+pub fn with_github(i: &mut Value) {
+    i["sources"]["github"] = json!({"status": "ok", "detail": "read 2 repositories of acme"});
+    i["teams"]["team-web"]["github_team"] = json!("acme/web");
+    let mut tools = gh_repo("tools");
+    tools["pull_requests"]["items"] =
+        json!([gh_pull("tools", 7, "alice", 500, 30, &["lib/deploy.sh"])]);
+    i["facts"]["github"] = json!({
+        "api": "https://api.github.com", "now": GH_NOW,
+        "windows": {"runs_days": 30, "deployments_days": 90, "pull_requests_days": 180},
+        "repos": {"web": gh_repo("web"), "tools": tools},
+        "teams": {
+            "acme/web": {"id": "acme/web", "org": "acme", "slug": "web", "name": "Web",
+                         "members": ["alice", "bob"], "member_count": 2, "members_complete": true,
+                         "repos": {"web": "admin"}, "evidence": "github:acme:team:web"},
+            "acme/platform": {"id": "acme/platform", "org": "acme", "slug": "platform", "name": "Platform",
+                              "members": ["carol"], "member_count": 1, "members_complete": true,
+                              "repos": {"tools": "admin"}, "evidence": "github:acme:team:platform"}
+        },
+        "teams_read": true, "unread": {}, "skipped": []
+    });
+}
+
+pub fn gh_web(i: &mut Value) -> &mut Value {
+    &mut i["facts"]["github"]["repos"]["web"]
+}
+
+/// One part of the `web` repository unread with `status` (the part's facts dropped).
+pub fn gh_unread(i: &mut Value, part: &str, status: &str) {
+    let r = gh_web(i);
+    r["unread"][part] = json!({"status": status, "detail": format!("{part}: {status} by GitHub")});
+    match part {
+        "protection" => r["protection"] = Value::Null,
+        "pull_requests" | "runs" | "environments" | "deployments" | "releases" => {
+            if let Some(o) = r.as_object_mut() {
+                o.remove(part);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A second service `api` of team-api (GitHub team acme/api) in its own repository,
+/// every production deploy of which came from the same workflow runs as web's.
+pub fn with_coupled_api(i: &mut Value) {
+    let mut api = i["services"]["web"].clone();
+    api["id"] = json!("api");
+    api["name"] = json!("api");
+    api["team"] = json!("team-api");
+    api["repos"] = json!(["api"]);
+    api["workloads"] = json!([]);
+    i["services"]["api"] = api;
+    i["teams"]["team-api"] =
+        json!({"id": "team-api", "services": ["api"], "github_team": "acme/api"});
+    let mut repo = i["facts"]["git"]["repos"]["web"].clone();
+    repo["key"] = json!("api");
+    i["facts"]["git"]["repos"]["api"] = repo;
+    let mut gh = gh_repo("api");
+    for (n, d) in gh["deployments"]
+        .as_array_mut()
+        .expect("deployments")
+        .iter_mut()
+        .enumerate()
+    {
+        d["run_id"] = json!(9000 + n as u64);
+    }
+    i["facts"]["github"]["repos"]["api"] = gh;
+    i["facts"]["github"]["teams"]["acme/api"] = json!({"id": "acme/api", "org": "acme", "slug": "api", "name": "API",
+        "members": ["dave"], "member_count": 1, "members_complete": true, "repos": {"api": "admin"}, "evidence": "github:acme:team:api"});
 }
