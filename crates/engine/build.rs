@@ -39,7 +39,10 @@ fn embed(root: &Path, sub: &str, ext: &str, out: &mut String, name: &str) -> std
 }
 
 fn main() -> std::io::Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Read at run time: a build script compiled in another checkout (a shared target
+    // directory) would otherwise read that checkout's rules, or fail once it is gone.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").map_err(std::io::Error::other)?;
+    let root = Path::new(&manifest);
     println!("cargo:rerun-if-changed=models");
     println!("cargo:rerun-if-changed=rules");
     let mut out = String::new();

@@ -396,7 +396,45 @@ pub fn unreadable(facts: &Value) -> Vec<Unreadable> {
             });
         }
     }
+    github_unreadable(facts, &mut out);
     out
+}
+
+/// Parts of GitHub repositories (and of organisations) that were not read, each with
+/// its status and what failed, so a person sees which services they leave `unknown`.
+fn github_unreadable(facts: &Value, out: &mut Vec<Unreadable>) {
+    let status = |u: &Value| {
+        format!(
+            "{}: {}",
+            u.get("status").and_then(Value::as_str).unwrap_or("error"),
+            u.get("detail").and_then(Value::as_str).unwrap_or("")
+        )
+    };
+    let repos = facts.pointer("/github/repos").and_then(Value::as_object);
+    for repo in repos.into_iter().flat_map(|r| r.values()) {
+        let name = repo.get("full_name").and_then(Value::as_str).unwrap_or("?");
+        for (part, u) in repo.get("unread").and_then(Value::as_object).into_iter().flatten() {
+            out.push(Unreadable {
+                probe: "github".into(),
+                source: name.to_owned(),
+                location: format!("{name} {part}"),
+                reason: status(u),
+            });
+        }
+    }
+    for (part, u) in facts
+        .pointer("/github/unread")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        out.push(Unreadable {
+            probe: "github".into(),
+            source: "github".into(),
+            location: part.clone(),
+            reason: status(u),
+        });
+    }
 }
 
 #[cfg(test)]

@@ -334,6 +334,13 @@ fn targets(plan: &ScanPlan) -> Vec<String> {
 /// services, teams, indexes, facts.
 fn rule_input(plan: &ScanPlan, collected: &Collected, resolution: &Resolution) -> Value {
     let empty = json!({});
+    let mut index = resolution.input_index();
+    index.insert(
+        "rule_metrics".into(),
+        Value::Array(evident_engine::resolve::rule_metrics(
+            collected.facts.get("git").unwrap_or(&empty),
+        )),
+    );
     json!({
         "config": plan.judging.rules,
         "sources": collected
@@ -343,7 +350,7 @@ fn rule_input(plan: &ScanPlan, collected: &Collected, resolution: &Resolution) -
             .collect::<serde_json::Map<_, _>>(),
         "services": resolution.input_services(),
         "teams": resolution.input_teams(),
-        "index": {"rule_metrics": evident_engine::resolve::rule_metrics(collected.facts.get("git").unwrap_or(&empty))},
+        "index": index,
         "facts": collected.facts,
     })
 }
