@@ -1,9 +1,9 @@
 //! DORA measurements, per service, from what the GitHub probe read (`facts.github`).
 //!
 //! Fixed semantics like level inference, so Rust rather than Rego: the definitions are
-//! DORA's, not a policy's. One pass over each service's repositories: linear in the
-//! estate (deployments and pull requests of a repository are read once per service of
-//! that repository).
+//! DORA's, not a policy's. Each repository is read once and its deployments split among
+//! its services once; each service then walks only its own repositories' deployments
+//! and pull requests, so the work grows with the estate, not with its square.
 //!
 //! # Definitions
 //!
@@ -259,29 +259,53 @@ fn repo_view<'a>(key: &'a str, repo: &'a Value) -> RepoView<'a> {
     }
 }
 
-/// The deployments of `view` that count for `service`: those whose environment names it
-/// (longest names of the repository's services winning), else those naming no service.
-fn deploys_for<'v>(view: &'v RepoView<'_>, service: &str, siblings: &[String]) -> Vec<&'v Deploy> {
-    let me = service.to_lowercase();
-    view.deploys
-        .iter()
-        .filter(|d| {
-            let named: Vec<&String> = siblings
-                .iter()
-                .filter(|s| !s.is_empty() && d.environment.contains(s.as_str()))
-                .collect();
-            // A name inside a longer matching name (web in web-admin) does not count.
-            let named: Vec<&&String> = named
-                .iter()
-                .filter(|s| {
-                    !named
-                        .iter()
-                        .any(|o| o.len() > s.len() && o.contains(s.as_str()))
-                })
-                .collect();
-            named.is_empty() || named.iter().any(|s| s.as_str() == me)
-        })
-        .collect()
+/// Which deployments of one repository are whose, computed once per repository: a
+/// deployment whose environment names services of the repository (the longest matching
+/// names winning) is theirs; the others are shared by every service of it.
+struct Split {
+    shared: Vec<usize>,
+    named: HashMap<String, Vec<usize>>,
+}
+
+fn split(view: &RepoView<'_>, siblings: &[String]) -> Split {
+    let mut out = Split {
+        shared: vec![],
+        named: HashMap::new(),
+    };
+    for (i, d) in view.deploys.iter().enumerate() {
+        let named: Vec<&String> = siblings
+            .iter()
+            .filter(|s| !s.is_empty() && d.environment.contains(s.as_str()))
+            .collect();
+        // A name inside a longer matching name (web in web-admin) does not count.
+        let mut owners: Vec<&String> = named
+            .iter()
+            .copied()
+            .filter(|s| {
+                !named
+                    .iter()
+                    .any(|o| o.len() > s.len() && o.contains(s.as_str()))
+            })
+            .collect();
+        owners.dedup();
+        if owners.is_empty() {
+            out.shared.push(i);
+        }
+        for o in owners {
+            out.named.entry(o.clone()).or_default().push(i);
+        }
+    }
+    out
+}
+
+/// The deployments of `view` that count for `service`, in the order GitHub listed them.
+fn deploys_for<'v>(view: &'v RepoView<'_>, split: &Split, service: &str) -> Vec<&'v Deploy> {
+    let mut at: Vec<usize> = split.shared.clone();
+    if let Some(own) = split.named.get(&service.to_lowercase()) {
+        at.extend(own);
+        at.sort_unstable();
+    }
+    at.into_iter().filter_map(|i| view.deploys.get(i)).collect()
 }
 
 fn round(v: f64, places: i32) -> f64 {
@@ -390,6 +414,13 @@ pub fn measure(input: &Value, now: DateTime<Utc>) -> BTreeMap<String, DoraMeasur
             }
         }
     }
+    let splits: HashMap<&str, Split> = views
+        .iter()
+        .map(|(k, v)| {
+            let sibs = siblings.get(k).map(Vec::as_slice).unwrap_or(&[]);
+            (*k, split(v, sibs))
+        })
+        .collect();
     let (cfr, ttr) = incident_measures(input);
     for (id, svc) in services {
         let name = service_name(svc);
@@ -436,8 +467,11 @@ pub fn measure(input: &Value, now: DateTime<Utc>) -> BTreeMap<String, DoraMeasur
         } else {
             let mut per_repo: Vec<(&RepoView<'_>, Vec<&Deploy>)> = Vec::new();
             for view in &read {
-                let sibs = siblings.get(view.key).map(Vec::as_slice).unwrap_or(&[]);
-                per_repo.push((view, deploys_for(view, &name, sibs)));
+                let deploys = splits
+                    .get(view.key)
+                    .map(|sp| deploys_for(view, sp, &name))
+                    .unwrap_or_default();
+                per_repo.push((view, deploys));
             }
             let shared: Vec<&str> = read
                 .iter()
