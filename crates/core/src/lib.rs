@@ -4,6 +4,7 @@
 //! probe can be added without the engine knowing its internals, and a saved scan result
 //! can be rendered long after the systems it describes have changed.
 
+pub mod dora;
 pub mod evidence;
 pub mod probe;
 pub mod redact;
@@ -11,6 +12,7 @@ pub mod resolution;
 pub mod result;
 pub mod status;
 
+pub use dora::{DoraBand, DoraMeasure, DoraMeasures, DoraStatus};
 pub use evidence::{Evidence, EvidenceLocation, sha256_hex};
 pub use probe::{
     FailureScope, NoProgress, PartReport, Probe, ProbeOutput, Progress, ScanContext, SourceReport,

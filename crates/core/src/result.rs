@@ -50,6 +50,11 @@ pub struct ScanResult {
     /// showed is dropped without a word.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unresolved: Vec<crate::resolution::UnresolvedItem>,
+    /// DORA measurements per service id, reported beside the levels and never gating
+    /// them; empty (and absent from JSON) when no GitHub source was configured, so a
+    /// scan without one reads as before.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dora: BTreeMap<String, crate::dora::DoraMeasures>,
 }
 
 /// One thing a probe could not read, and why.
@@ -440,6 +445,7 @@ impl Serialize for ScanResult {
             evidence: &self.evidence,
             unreadable: &self.unreadable,
             unresolved: &self.unresolved,
+            dora: &self.dora,
         }
         .serialize(serializer)
     }
@@ -460,6 +466,8 @@ struct ScanResultRef<'a> {
     unreadable: &'a [Unreadable],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     unresolved: &'a [crate::resolution::UnresolvedItem],
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    dora: &'a BTreeMap<String, crate::dora::DoraMeasures>,
 }
 
 /// The JSON shape of a scan result of any version this build reads.
@@ -479,6 +487,8 @@ struct ScanResultDoc {
     unreadable: Vec<Unreadable>,
     #[serde(default)]
     unresolved: Vec<crate::resolution::UnresolvedItem>,
+    #[serde(default)]
+    dora: BTreeMap<String, crate::dora::DoraMeasures>,
 }
 
 impl TryFrom<ScanResultDoc> for ScanResult {
@@ -504,6 +514,7 @@ impl TryFrom<ScanResultDoc> for ScanResult {
             evidence: doc.evidence,
             unreadable: doc.unreadable,
             unresolved: doc.unresolved,
+            dora: doc.dora,
         })
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod attest;
 pub mod catalog;
+pub mod dora;
 pub mod evaluate;
 mod gate;
 pub mod levels;

@@ -180,6 +180,7 @@ fn estate() -> ScanResult {
         evidence,
         unreadable: vec![],
         unresolved: vec![],
+        dora: Default::default(),
     }
 }
 

@@ -175,6 +175,22 @@ struct ServiceView<'a> {
     counts: Vec<Count>,
     level_cells: Vec<String>,
     models: Vec<ServiceModelView<'a>>,
+    /// The service's DORA measures (empty without a GitHub source).
+    dora: Vec<DoraRow<'a>>,
+}
+
+/// One DORA measure of a service, as the page shows it.
+#[derive(Serialize)]
+struct DoraRow<'a> {
+    name: &'static str,
+    value: String,
+    status: &'static str,
+    window_days: u32,
+    sample_size: u64,
+    band: &'static str,
+    note: &'a str,
+    formula: &'a str,
+    evidence: Vec<Link<'a>>,
 }
 
 #[derive(Serialize)]
@@ -347,6 +363,10 @@ fn shared_views<'r>(
         })
         .collect()
 }
+
+/// Evidence links shown per DORA measure: a busy service deploys hundreds of times a
+/// month, and the evidence section below lists every record anyway.
+const DORA_EVIDENCE_LINKS: usize = 10;
 
 fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {
     let criterion_anchor: HashMap<&str, String> = result
@@ -558,6 +578,31 @@ fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {
                 })
                 .collect(),
             models: model_views,
+            dora: result
+                .dora
+                .get(&s.id)
+                .map(|d| {
+                    crate::view::dora_keys(d)
+                        .into_iter()
+                        .map(|(name, m)| DoraRow {
+                            name,
+                            value: crate::view::dora_value(m),
+                            status: m.status.as_str(),
+                            window_days: m.window_days,
+                            sample_size: m.sample_size,
+                            band: m.band.map_or("–", |b| b.as_str()),
+                            note: &m.note,
+                            formula: &m.formula,
+                            evidence: m
+                                .evidence
+                                .iter()
+                                .take(DORA_EVIDENCE_LINKS)
+                                .filter_map(|e| e_link(e))
+                                .collect(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         });
     }
 

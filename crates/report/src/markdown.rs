@@ -206,6 +206,7 @@ pub fn render_markdown(result: &ScanResult) -> String {
     }
     out.push('\n');
 
+    dora_sections(result, &mut out);
     shared_findings(result, &mut out);
 
     // Not met: what to fix, per service (team and estate findings are listed once above).
@@ -280,6 +281,46 @@ pub fn render_markdown(result: &ScanResult) -> String {
         );
     }
     out
+}
+
+/// Services with DORA measures listed before the rest is summarised: four rows each,
+/// so the comment stays well under GitHub's limit.
+const MAX_DORA_SERVICES: usize = 20;
+
+/// One DORA section per service that has measures: value, window, sample, band and the
+/// note, escaped like every value from a scanned system. Nothing when the scan had no
+/// GitHub source.
+fn dora_sections(result: &ScanResult, out: &mut String) {
+    if result.dora.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "### DORA measurements (reported, not gated)\n");
+    for (service, measures) in result.dora.iter().take(MAX_DORA_SERVICES) {
+        let _ = writeln!(
+            out,
+            "#### {}\n\n| measure | value | window | sample | band | note |\n|---|---|---|---|---|---|",
+            md_code(service)
+        );
+        for (name, m) in crate::view::dora_keys(measures) {
+            let _ = writeln!(
+                out,
+                "| {name} | {} | {} days | {} | {} | {} |",
+                md_text(&crate::view::dora_value(m)),
+                m.window_days,
+                m.sample_size,
+                m.band.map_or("–", |b| b.as_str()),
+                md_text(&truncate_chars(&m.note, MAX_SUMMARY))
+            );
+        }
+        out.push('\n');
+    }
+    if result.dora.len() > MAX_DORA_SERVICES {
+        let _ = writeln!(
+            out,
+            "… and {} more service(s) with DORA measures; see the full report.\n",
+            result.dora.len() - MAX_DORA_SERVICES
+        );
+    }
 }
 
 /// Team and estate findings that are not met or could not be judged, each once, with

@@ -200,6 +200,19 @@ fn write_services(result: &ScanResult, options: TableOptions, out: &mut String) 
             team,
             service.resolved_from
         );
+        if let Some(dora) = result.dora.get(&service.id) {
+            let df = &dora.deployment_frequency;
+            let lt = &dora.lead_time_for_changes;
+            let line = format!(
+                "DORA ({} d): deploys {} (n={}) · lead time {} (n={})",
+                df.window_days,
+                crate::view::dora_value(df),
+                df.sample_size,
+                crate::view::dora_value(lt),
+                lt.sample_size
+            );
+            let _ = writeln!(out, "  {}", truncate(&line, options.width));
+        }
         let rows = by_service
             .get(service.id.as_str())
             .cloned()

@@ -90,3 +90,41 @@ pub(crate) fn truncate_chars(text: &str, max: usize) -> String {
     s.push('…');
     s
 }
+
+/// The four DORA keys of a service in report order, with the name a person reads, so
+/// every renderer lists them alike.
+pub(crate) fn dora_keys(
+    m: &evident_core::DoraMeasures,
+) -> [(&'static str, &evident_core::DoraMeasure); 4] {
+    [
+        ("deployment frequency", &m.deployment_frequency),
+        ("lead time for changes", &m.lead_time_for_changes),
+        ("change failure rate", &m.change_failure_rate),
+        ("time to restore", &m.time_to_restore),
+    ]
+}
+
+/// One DORA measure as a short phrase (`2.33 deployments/week, high`, `unknown:
+/// forbidden`), plain text: each renderer escapes it.
+pub(crate) fn dora_value(m: &evident_core::DoraMeasure) -> String {
+    use evident_core::DoraStatus;
+    match (m.status, m.value) {
+        (DoraStatus::Measured, Some(v)) => {
+            let mut text = format!("{v} {}", m.unit);
+            if let Some(p90) = m.details.get("p90") {
+                text = format!("median {text}, p90 {p90} {}", m.unit);
+            }
+            if let Some(band) = m.band {
+                text.push_str(&format!(", {}", band.as_str()));
+            }
+            if !m.complete {
+                text.push_str(", partial read");
+            }
+            text
+        }
+        (status, _) => match &m.reason {
+            Some(reason) => format!("{}: {reason}", status.as_str().replace('_', " ")),
+            None => status.as_str().replace('_', " "),
+        },
+    }
+}

@@ -400,3 +400,106 @@ fn a_shared_finding_is_rendered_once_per_format() {
         "{table}"
     );
 }
+
+/// The fixture with DORA measures on its first service: one measured with a band, one
+/// measured from a partial read, one unknown, one not computed, and scanned text in a
+/// note (it must be escaped like every value from a scanned system).
+fn with_dora() -> ScanResult {
+    let mut result = fixture();
+    let service = result.services[0].id.clone();
+    let measure = |status: &str, value: Value, unit: &str, band: Value, note: &str| {
+        serde_json::json!({
+            "status": status, "value": value, "unit": unit, "window_days": 30,
+            "sample_size": if value.is_null() { 0 } else { 12 }, "band": band,
+            "formula": "see the engine", "evidence": [], "note": note,
+        })
+    };
+    let mut lead = measure(
+        "measured",
+        serde_json::json!(30.5),
+        "hours",
+        serde_json::json!("high"),
+        "12 merged changes measured in 30 days.",
+    );
+    lead["details"] = serde_json::json!({"p90": 80.25, "not_deployed": 2.0});
+    lead["complete"] = serde_json::json!(false);
+    let mut unknown = measure(
+        "unknown",
+        Value::Null,
+        "percent",
+        Value::Null,
+        &format!("incidents of {XSS} could not be read"),
+    );
+    unknown["reason"] = serde_json::json!("forbidden");
+    let mut restore = measure("not_computed", Value::Null, "hours", Value::Null, "");
+    restore["reason"] = serde_json::json!("needs an on-call source (not configured)");
+    let measures = serde_json::json!({
+        "repos": ["shop"],
+        "deployment_frequency": measure("measured", serde_json::json!(2.8), "deployments/week", serde_json::json!("high"), "12 successful production deployments in 30 days."),
+        "lead_time_for_changes": lead,
+        "change_failure_rate": unknown,
+        "time_to_restore": restore,
+    });
+    result.dora.insert(
+        service,
+        serde_json::from_value(measures).expect("DORA measures"),
+    );
+    result
+}
+
+#[test]
+fn dora_measures_render_in_every_human_format_and_validate() {
+    let result = with_dora();
+    let doc = serde_json::to_value(&result).expect("json");
+    let errors = schema_errors(&root().join("schemas/scan-result.v2.json"), &doc);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let back: ScanResult =
+        serde_json::from_str(&render_json(&result).expect("json")).expect("parse");
+    assert_eq!(back, result, "JSON carries the DORA section whole");
+
+    let md = render_markdown(&result);
+    let section = md
+        .split("### DORA measurements")
+        .nth(1)
+        .and_then(|rest| rest.split("\n### ").next())
+        .expect("a DORA section");
+    insta::assert_snapshot!("markdown_dora", section);
+    assert!(!md.contains(XSS));
+
+    let table = render(&result, Format::Table, TableOptions::default()).expect("table");
+    let line = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("DORA"))
+        .expect("a DORA line");
+    insta::assert_snapshot!("table_dora", line);
+
+    let html = render_html(&result).expect("html");
+    assert!(html.contains("DORA measurements"));
+    assert!(
+        html.contains(
+            "<td>2.8 deployments/week, high</td><td>30 days</td><td>12</td><td>high</td>"
+        ),
+        "value, window, sample and band"
+    );
+    assert!(html.contains("median 30.5 hours, p90 80.25 hours, high, partial read"));
+    assert!(html.contains("unknown: forbidden"));
+    assert!(
+        !html.contains(XSS),
+        "scanned text in a DORA note is escaped"
+    );
+
+    // Without a GitHub source there is no section at all.
+    let plain = fixture();
+    assert!(!render_markdown(&plain).contains("DORA"));
+    assert!(
+        !render(&plain, Format::Table, TableOptions::default())
+            .expect("table")
+            .contains("DORA")
+    );
+    assert!(
+        serde_json::to_value(&plain)
+            .expect("json")
+            .get("dora")
+            .is_none()
+    );
+}

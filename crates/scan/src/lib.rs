@@ -225,6 +225,8 @@ pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
     }
     let known: HashSet<String> = collected.evidence.keys().cloned().collect();
     let today = Utc::now().date_naive();
+    // DORA measures read the same input the rules do, before it moves to their thread.
+    let dora = evident_engine::dora::measure(&input, Utc::now());
     let judged = {
         let evaluator = Arc::clone(&evaluator);
         tokio::task::spawn_blocking(move || {
@@ -278,6 +280,7 @@ pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
         evidence: collected.evidence,
         unreadable,
         unresolved: resolution.unresolved,
+        dora,
     };
     // The last pass: a name a server chose (a metric, a rule, a dashboard title, an
     // object) may carry a credential it was sent, and reach ids, locators, summaries
