@@ -5,8 +5,8 @@ mod support;
 
 use chrono::{Duration, SecondsFormat, Utc};
 use evident_github_mock::{
-    BareRepo, Deployment, Environment, Faults, MockGithub, MockRepo, Org, Permission,
-    PullRequest, Reviewer, Run, Status, Team,
+    BareRepo, Deployment, Environment, Faults, MockGithub, MockRepo, Org, Permission, PullRequest,
+    Reviewer, Run, Status, Team,
 };
 use serde_json::Value;
 use std::path::Path;
@@ -35,7 +35,10 @@ fn shop(git: &Path) -> MockRepo {
         "shop",
         &[
             (".github/workflows/ci.yml", CI),
-            ("Dockerfile", "FROM rust:1\nHEALTHCHECK CMD curl -f localhost\n"),
+            (
+                "Dockerfile",
+                "FROM rust:1\nHEALTHCHECK CMD curl -f localhost\n",
+            ),
             (".github/CODEOWNERS", "* @acme/web\n"),
             ("src/main.rs", "fn main() {}\n"),
         ],
@@ -86,7 +89,10 @@ fn shop(git: &Path) -> MockRepo {
 fn estate(git: &Path) -> Org {
     let mut web = Team::new("web");
     web.members = vec!["alice".into(), "bob".into()];
-    web.repos = vec![("shop".into(), Permission::Admin), ("docs".into(), Permission::Write)];
+    web.repos = vec![
+        ("shop".into(), Permission::Admin),
+        ("docs".into(), Permission::Write),
+    ];
     Org::new("acme")
         .with_repo(shop(git))
         .with_repo(repo(git, "docs", &[("README.md", "# docs\n")]))
@@ -109,7 +115,15 @@ fn run(cache: &Path, args: &[&str]) -> Output {
 fn scan(gh: &MockGithub, cache: &Path) -> (Value, String) {
     let out = run(
         cache,
-        &["scan", "--github", "acme", "--github-url", gh.url(), "--format", "json"],
+        &[
+            "scan",
+            "--github",
+            "acme",
+            "--github-url",
+            gh.url(),
+            "--format",
+            "json",
+        ],
     );
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
@@ -140,7 +154,12 @@ fn an_organisation_is_cloned_scanned_and_judged_with_githubs_records() {
     let git = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let gh = rt
-        .block_on(MockGithub::builder().org(estate(git.path())).token(TOKEN, true).start())
+        .block_on(
+            MockGithub::builder()
+                .org(estate(git.path()))
+                .token(TOKEN, true)
+                .start(),
+        )
         .unwrap();
     let (result, _) = scan(&gh, cache.path());
     let ids: Vec<&str> = result["services"]
@@ -171,7 +190,12 @@ fn a_rescan_of_an_unchanged_organisation_spends_no_quota() {
     let git = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let gh = rt
-        .block_on(MockGithub::builder().org(estate(git.path())).token(TOKEN, true).start())
+        .block_on(
+            MockGithub::builder()
+                .org(estate(git.path()))
+                .token(TOKEN, true)
+                .start(),
+        )
         .unwrap();
     let (first, _) = scan(&gh, cache.path());
     let before = gh.stats();
@@ -190,7 +214,12 @@ fn a_rescan_of_an_unchanged_organisation_spends_no_quota() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|v| (v["criterion"].to_string() + &v["service"].to_string(), v["status"].to_string()))
+            .map(|v| {
+                (
+                    v["criterion"].to_string() + &v["service"].to_string(),
+                    v["status"].to_string(),
+                )
+            })
             .collect()
     };
     assert_eq!(statuses(&first), statuses(&second));
@@ -218,7 +247,9 @@ fn quota_exhausted_mid_scan_finishes_and_says_when_it_resets() {
     let unreadable = result["unreadable"].as_array().unwrap();
     let limited: Vec<&Value> = unreadable
         .iter()
-        .filter(|u| u["probe"] == "github" && u["reason"].as_str().unwrap_or("").contains("rate_limited"))
+        .filter(|u| {
+            u["probe"] == "github" && u["reason"].as_str().unwrap_or("").contains("rate_limited")
+        })
         .collect();
     assert!(!limited.is_empty(), "{unreadable:?}");
     assert!(
@@ -247,7 +278,16 @@ fn a_token_a_server_echoes_never_reaches_the_output() {
         .unwrap();
     let out = run(
         cache.path(),
-        &["scan", "--github", "acme", "--github-url", gh.url(), "--format", "json", "-v"],
+        &[
+            "scan",
+            "--github",
+            "acme",
+            "--github-url",
+            gh.url(),
+            "--format",
+            "json",
+            "-v",
+        ],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);

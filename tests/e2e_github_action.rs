@@ -224,7 +224,10 @@ fn with_a_token_github_is_passed_and_the_token_stays_off_the_command_line() {
         1,
         "the token reaches the binary through the environment only: {args}"
     );
-    assert_eq!(lines.last().copied(), Some(format!("token={CANARY}").as_str()));
+    assert_eq!(
+        lines.last().copied(),
+        Some(format!("token={CANARY}").as_str())
+    );
     for text in [&out.stdout, &out.stderr] {
         assert!(!String::from_utf8_lossy(text).contains(CANARY));
     }

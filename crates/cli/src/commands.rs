@@ -232,7 +232,11 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     if plan.github.is_some() {
         // What GitHub cost, so a person can plan the next run within the quota.
         for s in result.sources.iter().filter(|s| s.probe == "github") {
-            tracing::info!("GitHub {}: {}", s.status.as_str(), s.detail.as_deref().unwrap_or(""));
+            tracing::info!(
+                "GitHub {}: {}",
+                s.status.as_str(),
+                s.detail.as_deref().unwrap_or("")
+            );
         }
     }
     emit(&result, args.format, args.output.as_deref())?;

@@ -120,7 +120,9 @@ fn github_plan(args: &SourceArgs) -> anyhow::Result<Option<evident_scan::github:
         .clone()
         .unwrap_or_else(|| evident_github::DEFAULT_API_URL.to_owned());
     if !api.starts_with("https://") && !api.starts_with("http://") {
-        bail!("--github-url {api}: expected an http(s) URL such as https://github.example.com/api/v3");
+        bail!(
+            "--github-url {api}: expected an http(s) URL such as https://github.example.com/api/v3"
+        );
     }
     let mut config = evident_github::GithubConfig::new(&api, github_token());
     config.concurrency = args.github_concurrency as usize;

@@ -8,8 +8,8 @@
 
 use chrono::{Duration, SecondsFormat, Utc};
 use evident_github_mock::{
-    BareRepo, Deployment, Environment, Faults, MockGithub, MockRepo, Org, Permission,
-    PullRequest, Reviewer, Run, Status, Team,
+    BareRepo, Deployment, Environment, Faults, MockGithub, MockRepo, Org, Permission, PullRequest,
+    Reviewer, Run, Status, Team,
 };
 use std::path::PathBuf;
 
@@ -44,7 +44,11 @@ fn repo(i: usize, teams: usize, git: &Option<PathBuf>) -> MockRepo {
     });
     for j in 0..5u64 {
         let at = ago(24 * j as i64 + 2);
-        r.workflow_runs.push(Run { id: i as u64 * 100 + j, created_at: at.clone(), ..Run::default() });
+        r.workflow_runs.push(Run {
+            id: i as u64 * 100 + j,
+            created_at: at.clone(),
+            ..Run::default()
+        });
         r.deployments.push(Deployment {
             id: i as u64 * 100 + j,
             created_at: at.clone(),
@@ -52,7 +56,10 @@ fn repo(i: usize, teams: usize, git: &Option<PathBuf>) -> MockRepo {
             statuses: vec![Status {
                 state: "success".into(),
                 created_at: at.clone(),
-                log_url: Some(format!("https://github.com/acme/{name}/actions/runs/{}/job/1", i as u64 * 100 + j)),
+                log_url: Some(format!(
+                    "https://github.com/acme/{name}/actions/runs/{}/job/1",
+                    i as u64 * 100 + j
+                )),
             }],
             ..Deployment::default()
         });
@@ -64,7 +71,11 @@ fn repo(i: usize, teams: usize, git: &Option<PathBuf>) -> MockRepo {
             additions: 40,
             deletions: 10,
             author: Some(format!("user-{}-{}", i % teams, j % 3)),
-            files: vec!["src/main.rs".into(), "tests/it.rs".into(), "k8s/deploy.yaml".into()],
+            files: vec![
+                "src/main.rs".into(),
+                "tests/it.rs".into(),
+                "k8s/deploy.yaml".into(),
+            ],
             ..PullRequest::default()
         });
     }
@@ -80,8 +91,13 @@ fn main() -> std::io::Result<()> {
             .cloned()
     };
     let repos: usize = value("--repos").and_then(|v| v.parse().ok()).unwrap_or(12);
-    let teams: usize = value("--teams").and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
-    let latency: u64 = value("--latency-ms").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let teams: usize = value("--teams")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let latency: u64 = value("--latency-ms")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let git = value("--git").map(PathBuf::from);
     let token = value("--token").unwrap_or_else(|| "ghp_mock_token".into());
     let mut org = Org::new("acme");

@@ -131,7 +131,11 @@ mod tests {
     fn an_answer_comes_back_and_the_token_never_reaches_the_disk() {
         let dir = tempfile::tempdir().unwrap();
         let cache = EtagCache::new(dir.path(), "https://api.github.com", Some("ghp_secret"));
-        cache.put("/orgs/acme/repos", "W/\"abc\"", b"[{\"name\":\"ghp_secret\"}]");
+        cache.put(
+            "/orgs/acme/repos",
+            "W/\"abc\"",
+            b"[{\"name\":\"ghp_secret\"}]",
+        );
         let got = cache.get("/orgs/acme/repos").unwrap();
         assert_eq!(got.etag, "W/\"abc\"");
         assert_eq!(got.body, b"[{\"name\":\"[redacted]\"}]");

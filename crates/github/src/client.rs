@@ -187,7 +187,12 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
         params
             .split(';')
             .any(|p| p.trim() == "rel=\"next\"")
-            .then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            })
     })
 }
 
@@ -347,17 +352,27 @@ impl Client {
                 }
                 None => self.rest._get_with_headers(path, headers).await,
             }
-            .map_err(|e| GithubError::error(path, format!("request failed: {}", cut(&e.to_string()))))?;
+            .map_err(|e| {
+                GithubError::error(path, format!("request failed: {}", cut(&e.to_string())))
+            })?;
             let (parts, body) = response.into_parts();
             let limited = http_body_util::Limited::new(body, self.config.max_body);
             let bytes = limited.collect().await.map_err(|e| {
-                if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some()
+                {
                     GithubError::error(
                         path,
-                        format!("answered more than {} MiB; not read", self.config.max_body >> 20),
+                        format!(
+                            "answered more than {} MiB; not read",
+                            self.config.max_body >> 20
+                        ),
                     )
                 } else {
-                    GithubError::error(path, format!("the answer was cut short: {}", cut(&e.to_string())))
+                    GithubError::error(
+                        path,
+                        format!("the answer was cut short: {}", cut(&e.to_string())),
+                    )
                 }
             })?;
             Ok(Raw {
@@ -408,7 +423,10 @@ impl Client {
             code if code >= 500 && attempt < SERVER_RETRIES => {
                 Verdict::Retry(Duration::from_millis(300 * u64::from(attempt + 1)))
             }
-            code => Verdict::Fail(GithubError::error(path, format!("answered HTTP {code}: {message}"))),
+            code => Verdict::Fail(GithubError::error(
+                path,
+                format!("answered HTTP {code}: {message}"),
+            )),
         }
     }
 
@@ -421,8 +439,8 @@ impl Client {
         retry_after: Option<u64>,
         message: &str,
     ) -> Verdict {
-        let primary = header_str(&raw.headers, "x-ratelimit-remaining") == Some("0")
-            && retry_after.is_none();
+        let primary =
+            header_str(&raw.headers, "x-ratelimit-remaining") == Some("0") && retry_after.is_none();
         if primary {
             let reset = header_str(&raw.headers, "x-ratelimit-reset").and_then(|v| v.parse().ok());
             let mut rate = self.rate.lock().unwrap_or_else(|e| e.into_inner());
@@ -433,7 +451,9 @@ impl Client {
             }
             let when = reset.map(clock).unwrap_or_else(|| "an unknown time".into());
             return Verdict::Fail(GithubError::RateLimited {
-                detail: format!("{path}: the GitHub {resource} quota is spent until {when}: {message}"),
+                detail: format!(
+                    "{path}: the GitHub {resource} quota is spent until {when}: {message}"
+                ),
             });
         }
         let wait = Duration::from_secs(retry_after.unwrap_or(60));
@@ -477,7 +497,8 @@ impl Client {
                     if attempt < SERVER_RETRIES && !e.to_string().contains("MiB") =>
                 {
                     attempt += 1;
-                    self.sleep(Duration::from_millis(300 * u64::from(attempt))).await;
+                    self.sleep(Duration::from_millis(300 * u64::from(attempt)))
+                        .await;
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -514,12 +535,21 @@ impl Client {
                 (c.body, true)
             }
             (StatusCode::NOT_MODIFIED, None) => {
-                return Err(GithubError::error(path, "answered 304 to a request that was not conditional"));
+                return Err(GithubError::error(
+                    path,
+                    "answered 304 to a request that was not conditional",
+                ));
             }
             _ => (raw.body, false),
         };
         let json: Value = serde_json::from_slice(&body).map_err(|e| {
-            GithubError::error(path, format!("did not answer JSON ({e}): {}", cut(&String::from_utf8_lossy(&body))))
+            GithubError::error(
+                path,
+                format!(
+                    "did not answer JSON ({e}): {}",
+                    cut(&String::from_utf8_lossy(&body))
+                ),
+            )
         })?;
         if !not_modified && let (Some(cache), Some(tag)) = (&self.cache, &etag) {
             cache.put(path, tag, &body);
@@ -540,7 +570,10 @@ impl Client {
             Some(rest) if rest.starts_with('/') => Ok(rest.to_owned()),
             _ => Err(GithubError::error(
                 path,
-                format!("a pagination link leaves the API ({}); not followed", cut(url)),
+                format!(
+                    "a pagination link leaves the API ({}); not followed",
+                    cut(url)
+                ),
             )),
         }
     }
@@ -570,7 +603,10 @@ impl Client {
             }
             let answer = self.get(&path).await?;
             let list = items(&answer.json).ok_or_else(|| {
-                GithubError::error(&path, "answered JSON of the wrong shape (no list where the API documents one)")
+                GithubError::error(
+                    &path,
+                    "answered JSON of the wrong shape (no list where the API documents one)",
+                )
             })?;
             pages.items.extend(list.iter().cloned());
             pages.sha256.push(answer.sha256);
@@ -591,7 +627,8 @@ impl Client {
         variables: Value,
     ) -> Result<GraphqlAnswer, GithubError> {
         let path = format!("POST /graphql {operation}");
-        let body = serde_json::json!({"query": query, "variables": variables, "operationName": operation});
+        let body =
+            serde_json::json!({"query": query, "variables": variables, "operationName": operation});
         let mut attempt = 0;
         loop {
             self.stats.graphql.fetch_add(1, Ordering::Relaxed);
@@ -613,7 +650,9 @@ impl Client {
                 rate.exhaust("graphql", reset);
             }
             if !self.config.wait_for_rate_limit || attempt > 0 {
-                let when = reset.map(clock).unwrap_or_else(|| "the top of the hour".into());
+                let when = reset
+                    .map(clock)
+                    .unwrap_or_else(|| "the top of the hour".into());
                 return Err(GithubError::RateLimited {
                     detail: format!("{path}: the GitHub graphql quota is spent until {when}"),
                 });
@@ -626,16 +665,30 @@ impl Client {
 /// Reads a GraphQL body: an object with `data` and/or `errors`, nothing else.
 fn parse_graphql(path: &str, body: &[u8]) -> Result<GraphqlAnswer, GithubError> {
     let json: Value = serde_json::from_slice(body).map_err(|e| {
-        GithubError::error(path, format!("did not answer JSON ({e}): {}", cut(&String::from_utf8_lossy(body))))
+        GithubError::error(
+            path,
+            format!(
+                "did not answer JSON ({e}): {}",
+                cut(&String::from_utf8_lossy(body))
+            ),
+        )
     })?;
     let Some(object) = json.as_object() else {
-        return Err(GithubError::error(path, "answered JSON of the wrong shape (not an object)"));
+        return Err(GithubError::error(
+            path,
+            "answered JSON of the wrong shape (not an object)",
+        ));
     };
     let data = object.get("data").cloned().unwrap_or(Value::Null);
     let raw_errors = match object.get("errors") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(list)) => list.clone(),
-        Some(_) => return Err(GithubError::error(path, "answered errors that are not a list")),
+        Some(_) => {
+            return Err(GithubError::error(
+                path,
+                "answered errors that are not a list",
+            ));
+        }
     };
     if !data.is_object() && raw_errors.is_empty() {
         return Err(GithubError::error(path, "answered neither data nor errors"));
@@ -643,7 +696,11 @@ fn parse_graphql(path: &str, body: &[u8]) -> Result<GraphqlAnswer, GithubError> 
     let errors = raw_errors
         .iter()
         .map(|e| GraphqlError {
-            kind: e.get("type").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            kind: e
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
             path: e
                 .get("path")
                 .and_then(Value::as_array)
@@ -657,7 +714,11 @@ fn parse_graphql(path: &str, body: &[u8]) -> Result<GraphqlAnswer, GithubError> 
                         .join(".")
                 })
                 .unwrap_or_default(),
-            message: e.get("message").and_then(Value::as_str).map(cut).unwrap_or_default(),
+            message: e
+                .get("message")
+                .and_then(Value::as_str)
+                .map(cut)
+                .unwrap_or_default(),
         })
         .collect();
     Ok(GraphqlAnswer {
@@ -680,7 +741,10 @@ mod tests {
                 "<https://api.github.com/orgs/a/repos?page=3>; rel=\"next\", <https://api.github.com/orgs/a/repos?page=9>; rel=\"last\"",
             ),
         );
-        assert_eq!(next_link(&h).as_deref(), Some("https://api.github.com/orgs/a/repos?page=3"));
+        assert_eq!(
+            next_link(&h).as_deref(),
+            Some("https://api.github.com/orgs/a/repos?page=3")
+        );
     }
 
     #[test]

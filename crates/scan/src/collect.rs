@@ -413,7 +413,12 @@ fn github_unreadable(facts: &Value, out: &mut Vec<Unreadable>) {
     let repos = facts.pointer("/github/repos").and_then(Value::as_object);
     for repo in repos.into_iter().flat_map(|r| r.values()) {
         let name = repo.get("full_name").and_then(Value::as_str).unwrap_or("?");
-        for (part, u) in repo.get("unread").and_then(Value::as_object).into_iter().flatten() {
+        for (part, u) in repo
+            .get("unread")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             out.push(Unreadable {
                 probe: "github".into(),
                 source: name.to_owned(),

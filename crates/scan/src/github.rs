@@ -44,9 +44,14 @@ pub(crate) struct Prepared {
 /// Where the clones of `config` live (a scratch directory when there is no cache).
 fn clone_root(config: &GithubConfig) -> std::io::Result<(PathBuf, Option<tempfile::TempDir>)> {
     match &config.cache_dir {
-        Some(dir) => Ok((dir.join("github").join("clones").join(config.web_host()), None)),
+        Some(dir) => Ok((
+            dir.join("github").join("clones").join(config.web_host()),
+            None,
+        )),
         None => {
-            let scratch = tempfile::Builder::new().prefix("evident-clones-").tempdir()?;
+            let scratch = tempfile::Builder::new()
+                .prefix("evident-clones-")
+                .tempdir()?;
             Ok((scratch.path().to_path_buf(), Some(scratch)))
         }
     }
@@ -87,7 +92,8 @@ pub(crate) async fn prepare(
         .iter()
         .filter_map(|p| origin_of(p, &host).map(|o| (o, p.clone())))
         .collect();
-    let (root, scratch) = clone_root(&plan.config).map_err(|e| format!("no place for clones: {e}"))?;
+    let (root, scratch) =
+        clone_root(&plan.config).map_err(|e| format!("no place for clones: {e}"))?;
     let mut placed: Vec<(PathBuf, RepoListing)> = Vec::new();
     let mut to_clone: Vec<(PathBuf, RepoListing)> = Vec::new();
     for repo in &listing.repos {
@@ -226,8 +232,14 @@ fn mirror(path: &Path, listing: &RepoListing, token: Option<&str>) -> Result<(),
 }
 
 /// Fetches branches and tags into the mirror and points HEAD at the default branch.
-fn fetch(repo: &git2::Repository, listing: &RepoListing, token: Option<&str>) -> Result<(), String> {
-    let mut remote = repo.find_remote("origin").map_err(|e| e.message().to_owned())?;
+fn fetch(
+    repo: &git2::Repository,
+    listing: &RepoListing,
+    token: Option<&str>,
+) -> Result<(), String> {
+    let mut remote = repo
+        .find_remote("origin")
+        .map_err(|e| e.message().to_owned())?;
     let mut callbacks = git2::RemoteCallbacks::new();
     let mut tries = 0;
     let token = token.map(str::to_owned);
@@ -236,7 +248,9 @@ fn fetch(repo: &git2::Repository, listing: &RepoListing, token: Option<&str>) ->
         match (&token, tries) {
             // GitHub takes a token as the password of any user name.
             (Some(t), 1) => git2::Cred::userpass_plaintext("x-access-token", t),
-            _ => Err(git2::Error::from_str("the token was refused (or none was given)")),
+            _ => Err(git2::Error::from_str(
+                "the token was refused (or none was given)",
+            )),
         }
     });
     let mut options = git2::FetchOptions::new();
@@ -264,8 +278,12 @@ mod tests {
     fn an_origin_on_the_host_names_its_repository() {
         let dir = tempfile::tempdir().unwrap();
         let repo = git2::Repository::init(dir.path()).unwrap();
-        repo.remote("origin", "git@github.com:Acme/Shop.git").unwrap();
-        assert_eq!(origin_of(dir.path(), "github.com").as_deref(), Some("acme/shop"));
+        repo.remote("origin", "git@github.com:Acme/Shop.git")
+            .unwrap();
+        assert_eq!(
+            origin_of(dir.path(), "github.com").as_deref(),
+            Some("acme/shop")
+        );
         assert_eq!(origin_of(dir.path(), "ghe.example.com"), None);
     }
 }

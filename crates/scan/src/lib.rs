@@ -121,12 +121,20 @@ async fn gather(
     plan: &ScanPlan,
     started_at: &str,
 ) -> Result<(Arc<ScanContext>, Collected, Option<github::Prepared>), ScanError> {
+    let clock = std::time::Instant::now();
     let prepared = match &plan.github {
-        Some(g) => Some(
-            github::prepare(g, &plan.repositories, &plan.progress.0)
+        Some(g) => {
+            let p = github::prepare(g, &plan.repositories, &plan.progress.0)
                 .await
-                .map_err(ScanError::Config)?,
-        ),
+                .map_err(ScanError::Config)?;
+            tracing::info!(
+                elapsed_ms = clock.elapsed().as_millis() as u64,
+                repositories = p.input.repos.len(),
+                cloned = p.clones.len(),
+                "GitHub listed and cloned"
+            );
+            Some(p)
+        }
         None => None,
     };
     let mut ctx = context(plan, started_at);

@@ -335,10 +335,24 @@ mod tests {
 
     #[test]
     fn production_is_read_from_the_environment_name() {
-        for yes in ["production", "Prod", "prod-eu", "web-production", "live", "shop/prod"] {
+        for yes in [
+            "production",
+            "Prod",
+            "prod-eu",
+            "web-production",
+            "live",
+            "shop/prod",
+        ] {
             assert!(is_production(yes), "{yes}");
         }
-        for no in ["staging", "preview", "github-pages", "product-docs", "pr-123", "test"] {
+        for no in [
+            "staging",
+            "preview",
+            "github-pages",
+            "product-docs",
+            "pr-123",
+            "test",
+        ] {
             assert!(!is_production(no), "{no}");
         }
     }

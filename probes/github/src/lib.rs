@@ -127,6 +127,7 @@ async fn collect(
     window: &Window,
     now: DateTime<Utc>,
 ) -> ProbeOutput {
+    let clock = std::time::Instant::now();
     let client = &input.client;
     let mut evidence = Vec::new();
     let mut facts = GithubFacts {
@@ -144,7 +145,8 @@ async fn collect(
             .collect(),
         ..GithubFacts::default()
     };
-    ctx.progress.begin("GitHub repositories", input.repos.len() as u64);
+    ctx.progress
+        .begin("GitHub repositories", input.repos.len() as u64);
     let mut tasks = tokio::task::JoinSet::new();
     for (key, listing) in input.repos.iter().cloned() {
         let client = Arc::clone(client);
@@ -190,6 +192,11 @@ async fn collect(
         e.excerpt = ctx.redactor.redact(&e.excerpt);
     }
     let report = source_report(input, &facts);
+    tracing::info!(
+        elapsed_ms = clock.elapsed().as_millis() as u64,
+        repositories = facts.repos.len(),
+        "GitHub records read"
+    );
     let facts = serde_json::to_value(&facts).unwrap_or(Value::Null);
     ProbeOutput {
         facts,
@@ -203,7 +210,11 @@ async fn collect(
 /// status of the first target that failed. The detail is the request summary.
 fn source_report(input: &GithubInput, facts: &GithubFacts) -> SourceReport {
     let stats = input.client.stats();
-    let unread = facts.repos.values().filter(|r| !r.unread.is_empty()).count();
+    let unread = facts
+        .repos
+        .values()
+        .filter(|r| !r.unread.is_empty())
+        .count();
     let mut detail = format!(
         "{} repositories read ({} skipped, {} with parts not read); {} requests sent, {} answered 304 Not Modified, {} GraphQL answers reused; quota spent: {} requests, {} GraphQL points",
         facts.repos.len(),
@@ -252,7 +263,11 @@ async fn answer_of(
     let answer = client
         .graphql(repository::OPERATION, repository::QUERY, variables)
         .await?;
-    let repository = answer.data.get("repository").cloned().unwrap_or(Value::Null);
+    let repository = answer
+        .data
+        .get("repository")
+        .cloned()
+        .unwrap_or(Value::Null);
     let errors: Vec<(String, String, String)> = answer
         .errors
         .iter()
@@ -297,25 +312,43 @@ async fn read_repo(
         Ok((value, errors, _reused)) => {
             for (kind, path, message) in &errors {
                 let part = repository::part_of_path(path);
-                let status = if kind == "FORBIDDEN" { "forbidden" } else { "error" };
-                let detail = format!("POST /graphql {} {path}: {kind} {message}", repository::OPERATION);
+                let status = if kind == "FORBIDDEN" {
+                    "forbidden"
+                } else {
+                    "error"
+                };
+                let detail = format!(
+                    "POST /graphql {} {path}: {kind} {message}",
+                    repository::OPERATION
+                );
                 repository::mark_unread(&mut repo, part, status, detail);
             }
             match serde_json::from_value::<repository::Repository>(value.clone()) {
                 Ok(parsed) if !value.is_null() => {
-                    repository::fill(&mut repo, &parsed, &window.deployments_since, &window.pulls_since);
+                    repository::fill(
+                        &mut repo,
+                        &parsed,
+                        &window.deployments_since,
+                        &window.pulls_since,
+                    );
                 }
                 Ok(_) => repository::mark_unread(
                     &mut repo,
                     "all",
                     "error",
-                    format!("POST /graphql {}: GitHub answered no repository {full}", repository::OPERATION),
+                    format!(
+                        "POST /graphql {}: GitHub answered no repository {full}",
+                        repository::OPERATION
+                    ),
                 ),
                 Err(e) => repository::mark_unread(
                     &mut repo,
                     "all",
                     "error",
-                    format!("POST /graphql {}: the answer for {full} is not of the documented shape: {e}", repository::OPERATION),
+                    format!(
+                        "POST /graphql {}: the answer for {full} is not of the documented shape: {e}",
+                        repository::OPERATION
+                    ),
                 ),
             }
         }
@@ -357,7 +390,13 @@ fn listing_evidence(listing: &RepoListing, observed_at: &str) -> Evidence {
     }
 }
 
-fn record(repo: &GithubRepo, id: &str, locator: String, excerpt: String, observed_at: &str) -> Evidence {
+fn record(
+    repo: &GithubRepo,
+    id: &str,
+    locator: String,
+    excerpt: String,
+    observed_at: &str,
+) -> Evidence {
     Evidence {
         id: id.to_owned(),
         probe: "github".into(),
@@ -387,9 +426,19 @@ fn records_of(repo: &GithubRepo, observed_at: &str) -> Vec<Evidence> {
             p.branch,
             p.required_checks.join(", "),
             p.required_reviews,
-            if p.sources.is_empty() { "no rule".to_owned() } else { p.sources.join(", ") }
+            if p.sources.is_empty() {
+                "no rule".to_owned()
+            } else {
+                p.sources.join(", ")
+            }
         );
-        out.push(record(repo, &p.evidence, gql("defaultBranchRef.branchProtectionRule, rulesets"), excerpt, observed_at));
+        out.push(record(
+            repo,
+            &p.evidence,
+            gql("defaultBranchRef.branchProtectionRule, rulesets"),
+            excerpt,
+            observed_at,
+        ));
     }
     for e in repo.environments.iter().flatten() {
         let reviewers: Vec<String> = e
@@ -407,7 +456,13 @@ fn records_of(repo: &GithubRepo, observed_at: &str) -> Vec<Evidence> {
             reviewers.join(", "),
             e.wait_timer_minutes
         );
-        out.push(record(repo, &e.evidence, format!("GET /repos/{full}/environments/{}", e.name), excerpt, observed_at));
+        out.push(record(
+            repo,
+            &e.evidence,
+            format!("GET /repos/{full}/environments/{}", e.name),
+            excerpt,
+            observed_at,
+        ));
     }
     for d in repo.deployments.iter().flatten() {
         let excerpt = format!(
@@ -418,14 +473,28 @@ fn records_of(repo: &GithubRepo, observed_at: &str) -> Vec<Evidence> {
             d.sha.as_deref().map_or("?", |s| &s[..s.len().min(12)]),
             d.creator.as_deref().unwrap_or("?"),
             d.creator_type.as_deref().unwrap_or("?"),
-            d.run_id.map(|r| format!(", workflow run {r}")).unwrap_or_default(),
+            d.run_id
+                .map(|r| format!(", workflow run {r}"))
+                .unwrap_or_default(),
             d.state.as_deref().unwrap_or("none"),
         );
-        out.push(record(repo, &d.evidence, format!("GET /repos/{full}/deployments/{}", d.id), excerpt, observed_at));
+        out.push(record(
+            repo,
+            &d.evidence,
+            format!("GET /repos/{full}/deployments/{}", d.id),
+            excerpt,
+            observed_at,
+        ));
     }
     for r in repo.releases.iter().flatten() {
         let excerpt = format!("release {} created {}", r.tag, r.created_at);
-        out.push(record(repo, &r.evidence, format!("GET /repos/{full}/releases/tags/{}", r.tag), excerpt, observed_at));
+        out.push(record(
+            repo,
+            &r.evidence,
+            format!("GET /repos/{full}/releases/tags/{}", r.tag),
+            excerpt,
+            observed_at,
+        ));
     }
     for p in repo.pull_requests.iter().flat_map(|p| p.items.iter()) {
         let excerpt = format!(
@@ -438,7 +507,13 @@ fn records_of(repo: &GithubRepo, observed_at: &str) -> Vec<Evidence> {
             p.deletions,
             p.files.len()
         );
-        out.push(record(repo, &p.evidence, format!("GET /repos/{full}/pulls/{}", p.number), excerpt, observed_at));
+        out.push(record(
+            repo,
+            &p.evidence,
+            format!("GET /repos/{full}/pulls/{}", p.number),
+            excerpt,
+            observed_at,
+        ));
     }
     out
 }

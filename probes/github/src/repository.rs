@@ -6,8 +6,8 @@
 //! empty.
 
 use crate::facts::{
-    Deployment, Environment, GithubRepo, Protection, PullRequest, PullRequests, Release,
-    Reviewer, Tag, Unread, is_production,
+    Deployment, Environment, GithubRepo, Protection, PullRequest, PullRequests, Release, Reviewer,
+    Tag, Unread, is_production,
 };
 use serde::{Deserialize, Serialize};
 
@@ -311,10 +311,15 @@ fn protection(answer: &Repository, evidence: String) -> Protection {
         .as_ref()
         .and_then(|b| b.branch_protection_rule.as_ref())
     {
-        out.sources.push(format!("branch protection rule {}", rule.pattern));
+        out.sources
+            .push(format!("branch protection rule {}", rule.pattern));
         if rule.requires_status_checks {
-            out.required_checks
-                .extend(rule.required_status_check_contexts.iter().flatten().cloned());
+            out.required_checks.extend(
+                rule.required_status_check_contexts
+                    .iter()
+                    .flatten()
+                    .cloned(),
+            );
         }
         if rule.requires_approving_reviews {
             out.required_reviews = rule.required_approving_review_count.unwrap_or(1);
@@ -322,7 +327,10 @@ fn protection(answer: &Repository, evidence: String) -> Protection {
     }
     for set in answer.rulesets.iter().flat_map(Nodes::iter) {
         if !set.enforcement.eq_ignore_ascii_case("ACTIVE")
-            || set.target.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("BRANCH"))
+            || set
+                .target
+                .as_deref()
+                .is_some_and(|t| !t.eq_ignore_ascii_case("BRANCH"))
             || !ruleset_covers(set, &branch)
         {
             continue;
@@ -331,7 +339,8 @@ fn protection(answer: &Repository, evidence: String) -> Protection {
         for rule in set.rules.iter().flat_map(Nodes::iter) {
             let Some(p) = &rule.parameters else { continue };
             if let Some(checks) = &p.required_status_checks {
-                out.required_checks.extend(checks.iter().map(|c| c.context.clone()));
+                out.required_checks
+                    .extend(checks.iter().map(|c| c.context.clone()));
             }
             if let Some(n) = p.required_approving_review_count {
                 out.required_reviews = out.required_reviews.max(n);
@@ -407,7 +416,9 @@ fn deployment(d: &Deploy, full: &str) -> Deployment {
     let run = statuses
         .iter()
         .find_map(|s| s.log_url.as_deref().and_then(run_id));
-    let newest = statuses.iter().max_by(|a, b| a.created_at.cmp(&b.created_at));
+    let newest = statuses
+        .iter()
+        .max_by(|a, b| a.created_at.cmp(&b.created_at));
     let succeeded = statuses
         .iter()
         .filter(|s| s.state.eq_ignore_ascii_case("SUCCESS"))
@@ -513,8 +524,14 @@ mod tests {
 
     #[test]
     fn forbidden_fields_name_their_part() {
-        assert_eq!(part_of_path("repository.defaultBranchRef.branchProtectionRule"), "protection");
-        assert_eq!(part_of_path("repository.environments.nodes.0.protectionRules"), "environments");
+        assert_eq!(
+            part_of_path("repository.defaultBranchRef.branchProtectionRule"),
+            "protection"
+        );
+        assert_eq!(
+            part_of_path("repository.environments.nodes.0.protectionRules"),
+            "environments"
+        );
         assert_eq!(part_of_path("repository"), "all");
     }
 
@@ -534,7 +551,9 @@ mod tests {
                 nodes: vec![Some(Rule {
                     kind: "REQUIRED_STATUS_CHECKS".into(),
                     parameters: Some(RuleParameters {
-                        required_status_checks: Some(vec![Check { context: "test".into() }]),
+                        required_status_checks: Some(vec![Check {
+                            context: "test".into(),
+                        }]),
                         required_approving_review_count: None,
                     }),
                 })],
@@ -545,7 +564,9 @@ mod tests {
                 name: "main".into(),
                 branch_protection_rule: None,
             }),
-            rulesets: Some(Nodes { nodes: vec![Some(set)] }),
+            rulesets: Some(Nodes {
+                nodes: vec![Some(set)],
+            }),
             ..Repository::default()
         };
         let p = protection(&answer, "e".into());

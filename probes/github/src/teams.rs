@@ -92,9 +92,10 @@ pub(crate) async fn read(
 ) -> Result<(BTreeMap<String, GithubTeam>, Vec<Evidence>), GithubError> {
     let key = format!("teams:{org}");
     let now = chrono::Utc::now().timestamp();
-    let fresh = client.cache().and_then(|c| c.load::<CachedTeams>(&key)).filter(|c| {
-        now - c.fetched_at < client.config().refresh.as_secs() as i64
-    });
+    let fresh = client
+        .cache()
+        .and_then(|c| c.load::<CachedTeams>(&key))
+        .filter(|c| now - c.fetched_at < client.config().refresh.as_secs() as i64);
     let pages = match fresh {
         Some(cached) => {
             client.note_reused();
@@ -103,7 +104,13 @@ pub(crate) async fn read(
         None => {
             let pages = ask(client, org).await?;
             if let Some(cache) = client.cache() {
-                cache.store(&key, &CachedTeams { fetched_at: now, pages: pages.clone() });
+                cache.store(
+                    &key,
+                    &CachedTeams {
+                        fetched_at: now,
+                        pages: pages.clone(),
+                    },
+                );
             }
             pages
         }
@@ -112,10 +119,11 @@ pub(crate) async fn read(
     let mut teams = BTreeMap::new();
     let mut records = Vec::new();
     for (org_value, sha256) in pages {
-        let parsed: Organization = serde_json::from_value(org_value).map_err(|e| GithubError::Error {
-            path: path.clone(),
-            reason: format!("the answer is not of the documented shape: {e}"),
-        })?;
+        let parsed: Organization =
+            serde_json::from_value(org_value).map_err(|e| GithubError::Error {
+                path: path.clone(),
+                reason: format!("the answer is not of the documented shape: {e}"),
+            })?;
         for team in parsed.teams.nodes.into_iter().flatten() {
             let t = team_of(org, team, keys);
             records.push(evidence(&t, &path, &sha256, observed_at));
@@ -138,14 +146,18 @@ async fn ask(client: &Client, org: &str) -> Result<Vec<(serde_json::Value, Strin
             return Err(if e.kind == "FORBIDDEN" {
                 GithubError::Forbidden { path, message }
             } else {
-                GithubError::Error { path, reason: message }
+                GithubError::Error {
+                    path,
+                    reason: message,
+                }
             });
         }
         let org_value = answer.data.get("organization").cloned().unwrap_or_default();
-        let parsed: Organization = serde_json::from_value(org_value.clone()).map_err(|e| GithubError::Error {
-            path: path.clone(),
-            reason: format!("the answer is not of the documented shape: {e}"),
-        })?;
+        let parsed: Organization =
+            serde_json::from_value(org_value.clone()).map_err(|e| GithubError::Error {
+                path: path.clone(),
+                reason: format!("the answer is not of the documented shape: {e}"),
+            })?;
         pages.push((org_value, answer.sha256));
         if !parsed.teams.page_info.has_next_page {
             return Ok(pages);
@@ -157,7 +169,10 @@ async fn ask(client: &Client, org: &str) -> Result<Vec<(serde_json::Value, Strin
     }
     Err(GithubError::Error {
         path,
-        reason: format!("more than {} teams (or a repeating page); not all read", MAX_PAGES * 50),
+        reason: format!(
+            "more than {} teams (or a repeating page); not all read",
+            MAX_PAGES * 50
+        ),
     })
 }
 
@@ -179,7 +194,11 @@ fn team_of(org: &str, team: Team, keys: &BTreeMap<String, String>) -> GithubTeam
     }
     let id = format!("{org}/{}", team.slug).to_lowercase();
     GithubTeam {
-        evidence: format!("github:{}:team:{}", org.to_lowercase(), team.slug.to_lowercase()),
+        evidence: format!(
+            "github:{}:team:{}",
+            org.to_lowercase(),
+            team.slug.to_lowercase()
+        ),
         org: org.to_lowercase(),
         slug: team.slug.to_lowercase(),
         name: team.name,

@@ -31,7 +31,11 @@ fn shop() -> MockRepo {
         .map(|i| Run {
             id: 900 + i,
             created_at: ago(i as i64 + 1),
-            event: if i == 2 { "workflow_dispatch".into() } else { "push".into() },
+            event: if i == 2 {
+                "workflow_dispatch".into()
+            } else {
+                "push".into()
+            },
             ..Run::default()
         })
         .collect();
@@ -43,7 +47,10 @@ fn shop() -> MockRepo {
             statuses: vec![Status {
                 state: "success".into(),
                 created_at: ago(i as i64 + 1),
-                log_url: Some(format!("https://github.com/acme/shop/actions/runs/{}/job/1", 900 + i)),
+                log_url: Some(format!(
+                    "https://github.com/acme/shop/actions/runs/{}/job/1",
+                    900 + i
+                )),
             }],
             ..Deployment::default()
         })
@@ -76,38 +83,63 @@ async fn read(gh: &MockGithub, token: &str) -> (Value, evident_core::ProbeOutput
     let mut config = GithubConfig::new(gh.url(), Some(token.to_owned()));
     config.concurrency = 4;
     let client = Arc::new(Client::new(config).unwrap());
-    let listing = evident_github::list(&client, &[Target::Owner("acme".into())], false, false).await;
+    let listing =
+        evident_github::list(&client, &[Target::Owner("acme".into())], false, false).await;
     assert!(listing.failed.is_empty(), "{:?}", listing.failed);
     let input = GithubInput {
         client,
-        repos: listing.repos.iter().map(|r| (r.name.clone(), r.clone())).collect(),
+        repos: listing
+            .repos
+            .iter()
+            .map(|r| (r.name.clone(), r.clone()))
+            .collect(),
         orgs: listing.orgs.clone(),
         skipped: listing.skipped.clone(),
         failed: listing.failed.clone(),
         incomplete: listing.incomplete.clone(),
     };
-    let ctx = ScanContext::new(vec![], Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true));
+    let ctx = ScanContext::new(
+        vec![],
+        Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+    );
     let out = GithubProbe::new(Some(input)).collect(&ctx).await;
     (out.facts.clone(), out)
 }
 
 #[tokio::test]
 async fn an_admin_token_reads_protection_environments_runs_deployments_and_teams() {
-    let gh = MockGithub::builder().org(org()).token(TOKEN, true).start().await.unwrap();
+    let gh = MockGithub::builder()
+        .org(org())
+        .token(TOKEN, true)
+        .start()
+        .await
+        .unwrap();
     let (facts, out) = read(&gh, TOKEN).await;
     assert_eq!(out.sources[0].status, SourceStatus::Ok, "{:?}", out.sources);
     let shop = &facts["repos"]["shop"];
-    assert_eq!(shop["protection"]["required_checks"], serde_json::json!(["test"]));
+    assert_eq!(
+        shop["protection"]["required_checks"],
+        serde_json::json!(["test"])
+    );
     assert_eq!(shop["protection"]["required_reviews"], 1);
     let env = &shop["environments"][0];
     assert_eq!(env["production"], true);
-    assert_eq!(env["reviewers"][0], serde_json::json!({"type": "user", "login": "alice"}));
-    assert_eq!(env["reviewers"][1], serde_json::json!({"type": "team", "team": "acme/ops"}));
+    assert_eq!(
+        env["reviewers"][0],
+        serde_json::json!({"type": "user", "login": "alice"})
+    );
+    assert_eq!(
+        env["reviewers"][1],
+        serde_json::json!({"type": "team", "team": "acme/ops"})
+    );
     assert_eq!(shop["runs"]["count"], 3);
     let deployments = shop["deployments"].as_array().unwrap();
     assert_eq!(deployments.len(), 3);
     // The run a person started made its deployment by hand, whatever account created it.
-    let by_hand: Vec<&Value> = deployments.iter().filter(|d| d["by_automation"] == false).collect();
+    let by_hand: Vec<&Value> = deployments
+        .iter()
+        .filter(|d| d["by_automation"] == false)
+        .collect();
     assert_eq!(by_hand.len(), 1);
     assert_eq!(by_hand[0]["run_event"], "workflow_dispatch");
     assert_eq!(shop["pull_requests"]["items"][0]["lines"], 35);
@@ -117,7 +149,11 @@ async fn an_admin_token_reads_protection_environments_runs_deployments_and_teams
     assert!(shop["unread"].is_null(), "{}", shop["unread"]);
     // Every id the facts cite has a record.
     let ids: std::collections::HashSet<&str> = out.evidence.iter().map(|e| e.id.as_str()).collect();
-    for id in [shop["protection"]["evidence"].as_str().unwrap(), deployments[0]["evidence"].as_str().unwrap(), "github:acme:team:web"] {
+    for id in [
+        shop["protection"]["evidence"].as_str().unwrap(),
+        deployments[0]["evidence"].as_str().unwrap(),
+        "github:acme:team:web",
+    ] {
         assert!(ids.contains(id), "{id}");
     }
     // Five repository-level requests at most: one GraphQL, one runs page each, plus the
@@ -140,7 +176,10 @@ async fn a_token_without_admin_leaves_protection_unread_as_forbidden_never_empty
     assert!(shop["protection"].is_null());
     assert_eq!(shop["unread"]["protection"]["status"], "forbidden");
     assert!(
-        shop["unread"]["protection"]["detail"].as_str().unwrap().contains("branchProtectionRule"),
+        shop["unread"]["protection"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("branchProtectionRule"),
         "{}",
         shop["unread"]
     );
@@ -150,14 +189,23 @@ async fn a_token_without_admin_leaves_protection_unread_as_forbidden_never_empty
 
 #[tokio::test]
 async fn a_failing_repository_is_unread_for_itself_and_the_others_are_read() {
-    let gh = MockGithub::builder().org(org()).token(TOKEN, true).start().await.unwrap();
+    let gh = MockGithub::builder()
+        .org(org())
+        .token(TOKEN, true)
+        .start()
+        .await
+        .unwrap();
     gh.update_faults(|f| {
-        f.routes.push(RouteFault::new("actions.runs", Fault::Status(500)));
+        f.routes
+            .push(RouteFault::new("actions.runs", Fault::Status(500)));
     });
     let (facts, out) = read(&gh, TOKEN).await;
     assert_eq!(out.sources[0].status, SourceStatus::Ok);
     for repo in ["shop", "docs"] {
-        assert_eq!(facts["repos"][repo]["unread"]["runs"]["status"], "error", "{repo}");
+        assert_eq!(
+            facts["repos"][repo]["unread"]["runs"]["status"], "error",
+            "{repo}"
+        );
         assert!(facts["repos"][repo]["runs"].is_null());
     }
     assert!(facts["repos"]["shop"]["deployments"].is_array());
