@@ -106,7 +106,7 @@ pub(crate) fn evidence(full: &str, runs: &Runs, window: &Window, observed_at: &s
     Evidence {
         id: runs.evidence.clone(),
         probe: "github".into(),
-        source: format!("{full}"),
+        source: full.to_owned(),
         locator: format!(
             "GET /repos/{full}/actions/runs?created=>={}",
             window.runs_since_date
