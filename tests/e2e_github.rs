@@ -141,16 +141,20 @@ fn source<'a>(result: &'a Value, probe: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
+/// A running mock of the estate with `faults`, its runtime, and the directories the
+/// test keeps alive (bare repositories, the cache).
+struct Setup {
+    gh: MockGithub,
+    cache: tempfile::TempDir,
+    _git: tempfile::TempDir,
+    _rt: tokio::runtime::Runtime,
 }
 
-#[test]
-fn an_organisation_is_cloned_scanned_and_judged_with_githubs_records() {
-    let rt = runtime();
+fn setup(faults: Faults) -> Setup {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let git = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let gh = rt
@@ -158,9 +162,26 @@ fn an_organisation_is_cloned_scanned_and_judged_with_githubs_records() {
             MockGithub::builder()
                 .org(estate(git.path()))
                 .token(TOKEN, true)
+                .faults(faults)
                 .start(),
         )
         .unwrap();
+    Setup {
+        gh,
+        cache,
+        _git: git,
+        _rt: rt,
+    }
+}
+
+#[test]
+fn an_organisation_is_cloned_scanned_and_judged_with_githubs_records() {
+    let Setup {
+        gh,
+        cache,
+        _git,
+        _rt,
+    } = setup(Faults::default());
     let (result, _) = scan(&gh, cache.path());
     let ids: Vec<&str> = result["services"]
         .as_array()
@@ -186,17 +207,12 @@ fn an_organisation_is_cloned_scanned_and_judged_with_githubs_records() {
 
 #[test]
 fn a_rescan_of_an_unchanged_organisation_spends_no_quota() {
-    let rt = runtime();
-    let git = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    let gh = rt
-        .block_on(
-            MockGithub::builder()
-                .org(estate(git.path()))
-                .token(TOKEN, true)
-                .start(),
-        )
-        .unwrap();
+    let Setup {
+        gh,
+        cache,
+        _git,
+        _rt,
+    } = setup(Faults::default());
     let (first, _) = scan(&gh, cache.path());
     let before = gh.stats();
     let (second, _) = scan(&gh, cache.path());
@@ -227,22 +243,15 @@ fn a_rescan_of_an_unchanged_organisation_spends_no_quota() {
 
 #[test]
 fn quota_exhausted_mid_scan_finishes_and_says_when_it_resets() {
-    let rt = runtime();
-    let git = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    let faults = Faults {
+    let Setup {
+        gh,
+        cache,
+        _git,
+        _rt,
+    } = setup(Faults {
         core_limit: 2,
         ..Faults::default()
-    };
-    let gh = rt
-        .block_on(
-            MockGithub::builder()
-                .org(estate(git.path()))
-                .token(TOKEN, true)
-                .faults(faults)
-                .start(),
-        )
-        .unwrap();
+    });
     let (result, _) = scan(&gh, cache.path());
     let unreadable = result["unreadable"].as_array().unwrap();
     let limited: Vec<&Value> = unreadable
@@ -260,22 +269,15 @@ fn quota_exhausted_mid_scan_finishes_and_says_when_it_resets() {
 
 #[test]
 fn a_token_a_server_echoes_never_reaches_the_output() {
-    let rt = runtime();
-    let git = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    let faults = Faults {
+    let Setup {
+        gh,
+        cache,
+        _git,
+        _rt,
+    } = setup(Faults {
         echo_canary: true,
         ..Faults::default()
-    };
-    let gh = rt
-        .block_on(
-            MockGithub::builder()
-                .org(estate(git.path()))
-                .token(TOKEN, true)
-                .faults(faults)
-                .start(),
-        )
-        .unwrap();
+    });
     let out = run(
         cache.path(),
         &[
