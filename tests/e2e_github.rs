@@ -297,3 +297,53 @@ fn a_token_a_server_echoes_never_reaches_the_output() {
     assert!(!stderr.contains(TOKEN), "token in stderr: {stderr}");
     let _ = CANARY;
 }
+
+#[test]
+fn a_checkout_whose_origin_is_the_repository_is_scanned_in_place_with_githubs_records() {
+    let Setup {
+        gh,
+        cache,
+        _git,
+        _rt,
+    } = setup(Faults::default());
+    let checkout = support::Repo::new("shop");
+    checkout.write(".github/workflows/ci.yml", CI);
+    checkout.commit("ci");
+    // As actions/checkout leaves it: origin is the repository on the API's host.
+    let host = gh.url().trim_start_matches("http://").to_owned();
+    checkout
+        .repo
+        .remote("origin", &format!("http://{host}/acme/shop.git"))
+        .unwrap();
+    let path = checkout.path();
+    let out = run(
+        cache.path(),
+        &[
+            "scan",
+            path.to_str().unwrap(),
+            "--github",
+            "acme/shop",
+            "--github-url",
+            gh.url(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(gh.stats().route("git").requests, 0, "nothing cloned");
+    let ci = support::result_of(&result, "ds.process.ci-all", "shop");
+    assert_eq!(ci["status"], "met", "{ci}");
+    assert!(
+        ci["summary"]
+            .as_str()
+            .unwrap()
+            .contains("CI ran in the last 30 days"),
+        "judged with GitHub's runs: {ci}"
+    );
+}
