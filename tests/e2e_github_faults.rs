@@ -98,6 +98,15 @@ const GRAPHQL_READING: &[&str] = &[
     "ds.process.small-deliverables",
     "ds.process.ci-all",
 ];
+/// Criteria only GitHub's records decide.
+const GITHUB_ONLY: &[&str] = &[
+    "ds.smell.release-handovers",
+    "ds.smell.coupled-releases",
+    "ds.process.min-bureaucracy",
+    "ds.org.small-teams",
+    "ds.org.cross-functional",
+    "ds.org.independent-cd",
+];
 const RUNS_READING: &[&str] = &["ds.smell.limited-ci", "ds.process.ci-all"];
 const GIT_READING: &[&str] = &["ds.process.ci-all", "ds.smell.limited-ci"];
 
@@ -182,13 +191,21 @@ fn run_case(rt: &tokio::runtime::Runtime, label: &str, route: Route, fault: Faul
     let gh = rt
         .block_on(MockGithub::builder().org(org(git.path())).token(TOKEN, true).faults(faults).start())
         .expect("mock");
-    let out = run(
-        cache.path(),
-        &[
-            "scan", "--github", "acme", "--github-url", gh.url(), "--format", "json",
-            "--request-timeout", "2",
-        ],
-    );
+    // A fault on the listing leaves no GitHub repository: a local checkout keeps a
+    // service whose GitHub-reading verdicts can be looked at.
+    let local = support::Repo::new("gamma");
+    local
+        .write(".github/workflows/ci.yml", CI)
+        .write(".github/CODEOWNERS", "* @acme/web\n")
+        .write("src/main.rs", "fn main() {}\n");
+    local.commit("initial");
+    let local_path = local.path();
+    let mut args = vec!["scan"];
+    if route == Route::Listing {
+        args.push(local_path.to_str().expect("utf-8 path"));
+    }
+    args.extend(["--github", "acme", "--github-url", gh.url(), "--format", "json", "--request-timeout", "2"]);
+    let out = run(cache.path(), &args);
     Case {
         label: format!("{label} on {}", route.name()),
         route,
@@ -234,6 +251,14 @@ fn check(c: &Case) -> Vec<String> {
                 bad.push(format!("github source ok: {github:?}"));
             }
             // Nothing was listed: no verdict may rest on GitHub records.
+            if rows_of(&r, "gamma", GITHUB_ONLY).is_empty() {
+                bad.push(format!("no verdicts for the local service:\n{}", table(&r)));
+            }
+            for v in rows_of(&r, "gamma", GITHUB_ONLY) {
+                if v["status"] != "unknown" {
+                    bad.push(format!("local service judged without GitHub: {v}"));
+                }
+            }
             for v in &rows {
                 let crit = v["criterion"].as_str().unwrap_or("");
                 if GRAPHQL_READING.contains(&crit) && crit != "ds.process.ci-all" && v["status"] != "unknown" {
@@ -330,6 +355,25 @@ fn every_fault_on_every_route_leaves_a_finished_scan_and_honest_unknowns() {
     }
     let mut failures = Vec::new();
     for c in &done {
+        if std::env::var_os("EVIDENT_E2E_DUMP").is_some()
+            && let Ok(r) = serde_json::from_slice::<Value>(&c.out.stdout)
+        {
+            let gh = source(&r, "github");
+            eprintln!(
+                "== {} ({:?}): github {} {}\n{}",
+                c.label,
+                c.expect,
+                gh.first().map(|s| s["status"].to_string()).unwrap_or_default(),
+                gh.first().map(|s| s["incomplete"].to_string()).unwrap_or_default(),
+                table(&r)
+                    .lines()
+                    .filter(|l| l.contains("| alpha |") || l.contains("| gamma |"))
+                    .filter(|l| GRAPHQL_READING.iter().chain(RUNS_READING).chain(GITHUB_ONLY).any(|c| l.starts_with(c)))
+                    .map(|l| l.chars().take(220).collect::<String>())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
         for f in check(c) {
             failures.push(format!("[{}] {f}", c.label));
         }
