@@ -522,6 +522,10 @@ fn quota_exhausted_mid_scan_judges_what_was_read_and_says_when_it_resets() {
     let gh = start(estate(git.path()), true, faults);
     let (r, _) = scan_with(&gh, cache.path(), &["--github-concurrency", "1"]);
     dump("quota", &r);
+    // Once GitHub said a quota is spent, nothing more is sent on it: one refusal per
+    // resource (core, graphql) reaches the server, however many requests were queued.
+    let stats = gh.stats();
+    assert!(stats.rate_limited <= 2, "requests sent after the quota was spent: {stats:?}");
     let limited: Vec<&Value> = r["unreadable"]
         .as_array()
         .unwrap()
