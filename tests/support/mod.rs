@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod github;
 pub mod proxy;
 
 use serde_json::Value;

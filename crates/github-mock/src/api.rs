@@ -152,7 +152,8 @@ fn decide(
     if let Some(reply) = secondary_limit(st, &ctx) {
         return (Outcome::Reply(reply), Duration::ZERO);
     }
-    let fault = take_fault(st, route.name());
+    let about = request_repo(parts.uri.path(), ctx.graphql.then_some(body));
+    let fault = take_fault(st, route.name(), about.as_deref());
     let mut delay = Duration::ZERO;
     let mut endless = false;
     let mut truncate = false;
@@ -278,13 +279,36 @@ fn secondary_limit(st: &mut State, ctx: &ReqCtx) -> Option<Reply> {
     Some(ctx.json(st, limit.status, &body, extra))
 }
 
-/// The first per-route fault that fires on this request, with its bookkeeping updated.
-pub(crate) fn take_fault(st: &mut State, route: &str) -> Option<Fault> {
+/// The repository (`owner/name`) a request is about: a REST `/repos/{owner}/{name}/...`
+/// path, or a GraphQL body whose `variables` give `owner` and `name`.
+fn request_repo(path: &str, graphql_body: Option<&[u8]>) -> Option<String> {
+    if let Some(body) = graphql_body {
+        let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let vars = v.get("variables")?;
+        let owner = vars.get("owner")?.as_str()?;
+        let name = vars.get("name")?.as_str()?;
+        return Some(format!("{owner}/{name}"));
+    }
+    let mut segs = path.trim_start_matches('/').split('/');
+    if segs.next()? != "repos" {
+        return None;
+    }
+    Some(format!("{}/{}", segs.next()?, segs.next()?))
+}
+
+/// The first per-route fault that fires on this request (about repository `about`, if
+/// known), with its bookkeeping updated.
+pub(crate) fn take_fault(st: &mut State, route: &str, about: Option<&str>) -> Option<Fault> {
     let n = st.model.faults.routes.len();
     st.fault_seen.resize(n, (0, 0));
     for i in 0..n {
         let rf = &st.model.faults.routes[i];
         if rf.route != "*" && rf.route != route {
+            continue;
+        }
+        if let Some(want) = &rf.repo
+            && !about.is_some_and(|a| a.eq_ignore_ascii_case(want))
+        {
             continue;
         }
         let (seen, fired) = &mut st.fault_seen[i];

@@ -102,6 +102,10 @@ pub struct RouteFault {
     pub skip: u64,
     /// How many times it fires (none: forever).
     pub times: Option<u64>,
+    /// Only requests about this repository (`owner/name`, case-insensitive): REST paths
+    /// `/repos/{owner}/{name}/...`, GraphQL queries whose `variables` give `owner` and
+    /// `name`, git paths `/{owner}/{name}.git/...`. None: every request of the route.
+    pub repo: Option<String>,
 }
 
 impl Default for RouteFault {
@@ -111,6 +115,7 @@ impl Default for RouteFault {
             fault: Fault::Status(500),
             skip: 0,
             times: None,
+            repo: None,
         }
     }
 }
@@ -123,6 +128,12 @@ impl RouteFault {
             fault,
             ..RouteFault::default()
         }
+    }
+
+    /// The same fault, only on requests about `repo` (`owner/name`).
+    pub fn on_repo(mut self, repo: impl Into<String>) -> Self {
+        self.repo = Some(repo.into());
+        self
     }
 }
 

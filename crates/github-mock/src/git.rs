@@ -98,7 +98,7 @@ pub(crate) async fn handle(
                 &[("www-authenticate", "Basic realm=\"GitHub\"")],
             ));
         }
-        let fault = crate::api::take_fault(&mut st, "git");
+        let fault = crate::api::take_fault(&mut st, "git", Some(&format!("{owner}/{repo_name}")));
         (
             st.model
                 .repo(owner, &repo_name)

@@ -330,18 +330,14 @@ impl Client {
         tokio::time::sleep(pause).await;
     }
 
-    /// Sends one request through octocrab and reads the body within its bounds.
+    /// Sends one request through octocrab and reads the body within its bounds (the
+    /// caller holds a permit).
     async fn exchange(
         &self,
         path: &str,
         post: Option<&Value>,
         headers: Option<HeaderMap>,
     ) -> Result<Raw, GithubError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| GithubError::error(path, "the scan is shutting down"))?;
         self.stats.sent.fetch_add(1, Ordering::Relaxed);
         let bound = self.config.request_timeout;
         let send = async {
@@ -483,6 +479,13 @@ impl Client {
     ) -> Result<Raw, GithubError> {
         let mut attempt = 0;
         loop {
+            // The budget and the quota are asked under the permit: a request queued behind
+            // the permits while the quota ran out must not be sent once it gets one.
+            let permit = self
+                .permits
+                .acquire()
+                .await
+                .map_err(|_| GithubError::error(path, "the scan is shutting down"))?;
             self.admit(resource, path).await?;
             let mut headers = HeaderMap::new();
             if let Some(etag) = conditional.and_then(|e| HeaderValue::from_str(e).ok()) {
@@ -491,6 +494,7 @@ impl Client {
             let outcome = self
                 .exchange(path, post, (!headers.is_empty()).then_some(headers))
                 .await;
+            drop(permit);
             let raw = match outcome {
                 Ok(raw) => raw,
                 Err(e @ (GithubError::Timeout { .. } | GithubError::Error { .. }))

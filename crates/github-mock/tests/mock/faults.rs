@@ -90,6 +90,7 @@ async fn faults_fire_after_skip_for_a_number_of_times() {
             fault: Fault::Status(500),
             skip: 1,
             times: Some(2),
+            repo: None,
         }],
         ..Faults::default()
     });
