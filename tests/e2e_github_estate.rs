@@ -20,7 +20,9 @@ use evident_github_mock::{
 };
 use serde_json::Value;
 use std::path::Path;
-use support::github::{TOKEN, ago, ago_h, expect, plus_min, repo, runtime, scan_with, source, srs, table};
+use support::github::{
+    TOKEN, ago, ago_h, expect, plus_min, repo, runtime, scan_with, source, srs, table,
+};
 
 const CI: &str = "name: CI\non:\n  push:\n    branches: [main]\n  pull_request:\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: cargo test\n  deploy:\n    needs: test\n    if: github.ref == 'refs/heads/main'\n    runs-on: ubuntu-latest\n    environment: production\n    steps:\n      - run: kubectl apply -f k8s/\n";
 
@@ -130,8 +132,13 @@ fn shop(git: &Path) -> MockRepo {
     r.workflow_runs = runs(5000, 6, ".github/workflows/ci.yml");
     for i in 0..12u64 {
         let at = ago_h(i as i64 * 24 + 1);
-        r.deployments
-            .push(bot_deploy("acme/shop", 100 + i, "production", &at, 5100 + i));
+        r.deployments.push(bot_deploy(
+            "acme/shop",
+            100 + i,
+            "production",
+            &at,
+            5100 + i,
+        ));
         let merged = ago_h(i as i64 * 24 + 3);
         r.pull_requests.push(pr(
             10 + i,
@@ -194,10 +201,20 @@ fn mono(git: &Path) -> MockRepo {
     r.workflow_runs = runs(6000, 3, ".github/workflows/ci.yml");
     for i in 0..3u64 {
         let at = ago(i as i64 * 3 + 2);
-        r.deployments
-            .push(bot_deploy("acme/mono", 300 + i, "production-orders", &at, 6000 + i));
-        r.deployments
-            .push(bot_deploy("acme/mono", 310 + i, "production-billing", &at, 6000 + i));
+        r.deployments.push(bot_deploy(
+            "acme/mono",
+            300 + i,
+            "production-orders",
+            &at,
+            6000 + i,
+        ));
+        r.deployments.push(bot_deploy(
+            "acme/mono",
+            310 + i,
+            "production-billing",
+            &at,
+            6000 + i,
+        ));
     }
     r
 }
@@ -273,7 +290,10 @@ fn estate(git: &Path) -> Org {
     let mut legacy = repo(
         git,
         "legacy",
-        &[("catalog-info.yaml", &legacy_cat), ("Dockerfile", DOCKERFILE)],
+        &[
+            ("catalog-info.yaml", &legacy_cat),
+            ("Dockerfile", DOCKERFILE),
+        ],
     );
     legacy.environments.push(Environment {
         name: "production".into(),
@@ -302,7 +322,10 @@ fn estate(git: &Path) -> Org {
         .with_repo(repo(
             git,
             "search",
-            &[(".github/workflows/ci.yml", TEST_ONLY), ("src/lib.rs", "\n")],
+            &[
+                (".github/workflows/ci.yml", TEST_ONLY),
+                ("src/lib.rs", "\n"),
+            ],
         ))
         .with_repo(legacy)
         .with_repo(worker)
@@ -325,7 +348,13 @@ fn start(org: Org, admin: bool, mut faults: Faults) -> MockGithub {
         .routes
         .push(RouteFault::new("graphql", Fault::Status(500)).on_repo("acme/worker"));
     runtime_handle()
-        .block_on(MockGithub::builder().org(org).token(TOKEN, admin).faults(faults).start())
+        .block_on(
+            MockGithub::builder()
+                .org(org)
+                .token(TOKEN, admin)
+                .faults(faults)
+                .start(),
+        )
         .expect("mock")
 }
 
@@ -383,66 +412,351 @@ fn every_github_criterion_is_met_not_met_and_unknown_somewhere_in_the_estate() {
     let (r, _) = scan_with(&gh, cache.path(), &[]);
     dump("estate", &r);
     let all = table(&r);
-    assert_eq!(source(&r, "github")[0]["status"], "ok", "{:?}", source(&r, "github"));
+    assert_eq!(
+        source(&r, "github")[0]["status"],
+        "ok",
+        "{:?}",
+        source(&r, "github")
+    );
 
     // ds.process.ci-all
-    expect(&r, "ds.process.ci-all", "shop", "met", None, &["CI ran in the last 30 days", "acme/shop: test"]);
-    expect(&r, "ds.process.ci-all", "cart", "not_met", None, &["no job runs tests"]);
+    expect(
+        &r,
+        "ds.process.ci-all",
+        "shop",
+        "met",
+        None,
+        &["CI ran in the last 30 days", "acme/shop: test"],
+    );
+    expect(
+        &r,
+        "ds.process.ci-all",
+        "cart",
+        "not_met",
+        None,
+        &["no job runs tests"],
+    );
     // Tests run, but GitHub requires no status check on the monorepo's main.
-    expect(&r, "ds.process.ci-all", "orders", "not_met", None, &["required status check on main of acme/mono"]);
-    expect(&r, "ds.process.ci-all", "etl", "unknown", Some("error"), &["runs of acme/etl not read", "HTTP 500"]);
+    expect(
+        &r,
+        "ds.process.ci-all",
+        "orders",
+        "not_met",
+        None,
+        &["required status check on main of acme/mono"],
+    );
+    expect(
+        &r,
+        "ds.process.ci-all",
+        "etl",
+        "unknown",
+        Some("error"),
+        &["runs of acme/etl not read", "HTTP 500"],
+    );
     // worker: its test job calls a workflow nothing in the scan holds (and its GraphQL
     // record failed): unknown, never not_met.
     expect(&r, "ds.process.ci-all", "worker", "unknown", None, &[]);
     // ds.smell.limited-ci
-    expect(&r, "ds.smell.limited-ci", "shop", "met", None, &["acme/shop .github/workflows/ci.yml (6 runs)"]);
-    expect(&r, "ds.smell.limited-ci", "cart", "not_met", None, &["no workflow ran in the last 30 days in acme/cart"]);
-    expect(&r, "ds.smell.limited-ci", "etl", "unknown", Some("error"), &["runs of acme/etl not read"]);
+    expect(
+        &r,
+        "ds.smell.limited-ci",
+        "shop",
+        "met",
+        None,
+        &["acme/shop .github/workflows/ci.yml (6 runs)"],
+    );
+    expect(
+        &r,
+        "ds.smell.limited-ci",
+        "cart",
+        "not_met",
+        None,
+        &["no workflow ran in the last 30 days in acme/cart"],
+    );
+    expect(
+        &r,
+        "ds.smell.limited-ci",
+        "etl",
+        "unknown",
+        Some("error"),
+        &["runs of acme/etl not read"],
+    );
     // ds.devops.auto-deploy
-    expect(&r, "ds.devops.auto-deploy", "shop", "met", None, &["deployed automatically", "ci.yml"]);
-    expect(&r, "ds.devops.auto-deploy", "cart", "not_met", None, &["started by hand", "deploy.yml"]);
-    expect(&r, "ds.devops.auto-deploy", "docs", "unknown", Some("not_configured"), &["no deploy job"]);
+    expect(
+        &r,
+        "ds.devops.auto-deploy",
+        "shop",
+        "met",
+        None,
+        &["deployed automatically", "ci.yml"],
+    );
+    expect(
+        &r,
+        "ds.devops.auto-deploy",
+        "cart",
+        "not_met",
+        None,
+        &["started by hand", "deploy.yml"],
+    );
+    expect(
+        &r,
+        "ds.devops.auto-deploy",
+        "docs",
+        "unknown",
+        Some("not_configured"),
+        &["no deploy job"],
+    );
     // ds.smell.manual-routines
-    expect(&r, "ds.smell.manual-routines", "shop", "met", None, &["deploys run automatically"]);
-    expect(&r, "ds.smell.manual-routines", "cart", "not_met", None, &["every deploy is started by hand"]);
-    expect(&r, "ds.smell.manual-routines", "docs", "unknown", Some("not_configured"), &["no deploy job"]);
+    expect(
+        &r,
+        "ds.smell.manual-routines",
+        "shop",
+        "met",
+        None,
+        &["deploys run automatically"],
+    );
+    expect(
+        &r,
+        "ds.smell.manual-routines",
+        "cart",
+        "not_met",
+        None,
+        &["every deploy is started by hand"],
+    );
+    expect(
+        &r,
+        "ds.smell.manual-routines",
+        "docs",
+        "unknown",
+        Some("not_configured"),
+        &["no deploy job"],
+    );
     // ds.smell.release-handovers
-    expect(&r, "ds.smell.release-handovers", "shop", "met", None, &["within acme/web", "alice"]);
-    expect(&r, "ds.smell.release-handovers", "cart", "not_met", None, &["user zed", "outside acme/data", "acme/cart"]);
-    expect(&r, "ds.smell.release-handovers", "legacy", "unknown", Some("not_configured"), &["team ops is not tied to a GitHub team"]);
+    expect(
+        &r,
+        "ds.smell.release-handovers",
+        "shop",
+        "met",
+        None,
+        &["within acme/web", "alice"],
+    );
+    expect(
+        &r,
+        "ds.smell.release-handovers",
+        "cart",
+        "not_met",
+        None,
+        &["user zed", "outside acme/data", "acme/cart"],
+    );
+    expect(
+        &r,
+        "ds.smell.release-handovers",
+        "legacy",
+        "unknown",
+        Some("not_configured"),
+        &["team ops is not tied to a GitHub team"],
+    );
     // ds.smell.coupled-releases
-    expect(&r, "ds.smell.coupled-releases", "shop", "met", None, &["0 of 12 deploys"]);
-    expect(&r, "ds.smell.coupled-releases", "orders", "not_met", None, &["3 of 3 deploys", "run 6000", "production-orders"]);
-    expect(&r, "ds.smell.coupled-releases", "billing", "not_met", None, &["3 of 3 deploys", "production-billing"]);
-    expect(&r, "ds.smell.coupled-releases", "docs", "unknown", Some("insufficient_data"), &["no successful deployment of docs"]);
+    expect(
+        &r,
+        "ds.smell.coupled-releases",
+        "shop",
+        "met",
+        None,
+        &["0 of 12 deploys"],
+    );
+    expect(
+        &r,
+        "ds.smell.coupled-releases",
+        "orders",
+        "not_met",
+        None,
+        &["3 of 3 deploys", "run 6000", "production-orders"],
+    );
+    expect(
+        &r,
+        "ds.smell.coupled-releases",
+        "billing",
+        "not_met",
+        None,
+        &["3 of 3 deploys", "production-billing"],
+    );
+    expect(
+        &r,
+        "ds.smell.coupled-releases",
+        "docs",
+        "unknown",
+        Some("insufficient_data"),
+        &["no successful deployment of docs"],
+    );
     // ds.smell.periodic-big-releases
-    expect(&r, "ds.smell.periodic-big-releases", "shop", "met", None, &["12 deploys"]);
-    expect(&r, "ds.smell.periodic-big-releases", "cart", "not_met", None, &["every 35 days", "1500 lines"]);
-    expect(&r, "ds.smell.periodic-big-releases", "docs", "unknown", Some("insufficient_data"), &["fewer than two"]);
+    expect(
+        &r,
+        "ds.smell.periodic-big-releases",
+        "shop",
+        "met",
+        None,
+        &["12 deploys"],
+    );
+    expect(
+        &r,
+        "ds.smell.periodic-big-releases",
+        "cart",
+        "not_met",
+        None,
+        &["every 35 days", "1500 lines"],
+    );
+    expect(
+        &r,
+        "ds.smell.periodic-big-releases",
+        "docs",
+        "unknown",
+        Some("insufficient_data"),
+        &["fewer than two"],
+    );
     // ds.process.min-bureaucracy
-    expect(&r, "ds.process.min-bureaucracy", "shop", "met", None, &["12 pull requests"]);
-    expect(&r, "ds.process.min-bureaucracy", "cart", "not_met", None, &["120.", "hours"]);
-    expect(&r, "ds.process.min-bureaucracy", "docs", "unknown", Some("insufficient_data"), &["no production deployment"]);
+    expect(
+        &r,
+        "ds.process.min-bureaucracy",
+        "shop",
+        "met",
+        None,
+        &["12 pull requests"],
+    );
+    expect(
+        &r,
+        "ds.process.min-bureaucracy",
+        "cart",
+        "not_met",
+        None,
+        &["120.", "hours"],
+    );
+    expect(
+        &r,
+        "ds.process.min-bureaucracy",
+        "docs",
+        "unknown",
+        Some("insufficient_data"),
+        &["no production deployment"],
+    );
     // ds.process.small-deliverables
-    expect(&r, "ds.process.small-deliverables", "shop", "met", None, &["40 lines", "12 production deploys"]);
-    expect(&r, "ds.process.small-deliverables", "cart", "not_met", None, &["1500 lines", "3 production deploys"]);
-    expect(&r, "ds.process.small-deliverables", "docs", "unknown", Some("insufficient_data"), &["no pull request merged"]);
+    expect(
+        &r,
+        "ds.process.small-deliverables",
+        "shop",
+        "met",
+        None,
+        &["40 lines", "12 production deploys"],
+    );
+    expect(
+        &r,
+        "ds.process.small-deliverables",
+        "cart",
+        "not_met",
+        None,
+        &["1500 lines", "3 production deploys"],
+    );
+    expect(
+        &r,
+        "ds.process.small-deliverables",
+        "docs",
+        "unknown",
+        Some("insufficient_data"),
+        &["no pull request merged"],
+    );
     // Team-scoped: web met, data not_met, ops (no GitHub team) unknown not_configured.
-    expect(&r, "ds.org.small-teams", "shop", "met", None, &["acme/web has 3 members"]);
-    expect(&r, "ds.org.small-teams", "cart", "not_met", None, &["acme/data has 12 members, more than 10"]);
-    expect(&r, "ds.org.small-teams", "legacy", "unknown", Some("not_configured"), &["team ops is not tied"]);
-    expect(&r, "ds.org.cross-functional", "shop", "met", None, &["application code, tests and deployment config"]);
-    expect(&r, "ds.org.cross-functional", "cart", "not_met", None, &["did not change tests, deployment"]);
-    expect(&r, "ds.org.cross-functional", "legacy", "unknown", Some("not_configured"), &["team ops is not tied"]);
-    expect(&r, "ds.org.independent-cd", "shop", "met", None, &["deployed on its own", "acme/shop #100"]);
-    expect(&r, "ds.org.independent-cd", "cart", "not_met", None, &["created by people", "acme/cart #202"]);
+    expect(
+        &r,
+        "ds.org.small-teams",
+        "shop",
+        "met",
+        None,
+        &["acme/web has 3 members"],
+    );
+    expect(
+        &r,
+        "ds.org.small-teams",
+        "cart",
+        "not_met",
+        None,
+        &["acme/data has 12 members, more than 10"],
+    );
+    expect(
+        &r,
+        "ds.org.small-teams",
+        "legacy",
+        "unknown",
+        Some("not_configured"),
+        &["team ops is not tied"],
+    );
+    expect(
+        &r,
+        "ds.org.cross-functional",
+        "shop",
+        "met",
+        None,
+        &["application code, tests and deployment config"],
+    );
+    expect(
+        &r,
+        "ds.org.cross-functional",
+        "cart",
+        "not_met",
+        None,
+        &["did not change tests, deployment"],
+    );
+    expect(
+        &r,
+        "ds.org.cross-functional",
+        "legacy",
+        "unknown",
+        Some("not_configured"),
+        &["team ops is not tied"],
+    );
+    expect(
+        &r,
+        "ds.org.independent-cd",
+        "shop",
+        "met",
+        None,
+        &["deployed on its own", "acme/shop #100"],
+    );
+    expect(
+        &r,
+        "ds.org.independent-cd",
+        "cart",
+        "not_met",
+        None,
+        &["created by people", "acme/cart #202"],
+    );
     // ops is no GitHub team, but its deployments are per service: judged (not_met, none).
     // The unknown is ops': the deployments of its repository worker were not read.
-    expect(&r, "ds.org.independent-cd", "worker", "unknown", Some("error"), &["acme/worker"]);
-    expect(&r, "ds.org.independent-cd", "legacy", "unknown", Some("error"), &[]);
+    expect(
+        &r,
+        "ds.org.independent-cd",
+        "worker",
+        "unknown",
+        Some("error"),
+        &["acme/worker"],
+    );
+    expect(
+        &r,
+        "ds.org.independent-cd",
+        "legacy",
+        "unknown",
+        Some("error"),
+        &[],
+    );
     // Estate-scoped: one verdict per scan, so met here; not_met and unknown are the
     // scans of the tests below (an estate cannot be two things at once).
-    expect(&r, "cams.sharing.cross-team-tooling", "shop", "met", None, &["acme/platform#1 by alice"]);
+    expect(
+        &r,
+        "cams.sharing.cross-team-tooling",
+        "shop",
+        "met",
+        None,
+        &["acme/platform#1 by alice"],
+    );
     // No verdict rests on an unread part: whatever cites "not read" is unknown.
     for line in all.lines().filter(|l| l.contains("not read (")) {
         assert!(line.contains("| unknown |"), "{line}");
@@ -460,11 +774,36 @@ fn a_token_without_admin_makes_protection_and_environments_unknown_forbidden() {
     // production deploys the deployment rules read through environments.
     for svc in ["shop", "cart"] {
         let (st, re, sum) = srs(&r, "ds.smell.release-handovers", svc);
-        assert_eq!((st.as_str(), re.as_str()), ("unknown", "forbidden"), "{svc}: {sum}");
+        assert_eq!(
+            (st.as_str(), re.as_str()),
+            ("unknown", "forbidden"),
+            "{svc}: {sum}"
+        );
     }
-    expect(&r, "ds.process.ci-all", "shop", "unknown", Some("forbidden"), &["protection of acme/shop not read (forbidden"]);
-    expect(&r, "ds.process.min-bureaucracy", "shop", "unknown", Some("forbidden"), &["environments of acme/shop not read (forbidden"]);
-    expect(&r, "ds.smell.release-handovers", "cart", "unknown", Some("forbidden"), &["environments of acme/cart not read"]);
+    expect(
+        &r,
+        "ds.process.ci-all",
+        "shop",
+        "unknown",
+        Some("forbidden"),
+        &["protection of acme/shop not read (forbidden"],
+    );
+    expect(
+        &r,
+        "ds.process.min-bureaucracy",
+        "shop",
+        "unknown",
+        Some("forbidden"),
+        &["environments of acme/shop not read (forbidden"],
+    );
+    expect(
+        &r,
+        "ds.smell.release-handovers",
+        "cart",
+        "unknown",
+        Some("forbidden"),
+        &["environments of acme/cart not read"],
+    );
     // Never not_met for what could not be read.
     for row in r["results"].as_array().unwrap() {
         if row["reason"] == "forbidden" {
@@ -472,12 +811,47 @@ fn a_token_without_admin_makes_protection_and_environments_unknown_forbidden() {
         }
     }
     // Other criteria still judged.
-    expect(&r, "ds.smell.limited-ci", "shop", "met", None, &["acme/shop .github/workflows/ci.yml (6 runs)"]);
+    expect(
+        &r,
+        "ds.smell.limited-ci",
+        "shop",
+        "met",
+        None,
+        &["acme/shop .github/workflows/ci.yml (6 runs)"],
+    );
     expect(&r, "ds.smell.limited-ci", "cart", "not_met", None, &[]);
-    expect(&r, "ds.devops.auto-deploy", "shop", "met", None, &["deployed automatically", "ci.yml"]);
-    expect(&r, "ds.smell.coupled-releases", "orders", "not_met", None, &["3 of 3 deploys"]);
-    expect(&r, "ds.org.small-teams", "cart", "not_met", None, &["12 members"]);
-    expect(&r, "ds.process.small-deliverables", "cart", "not_met", None, &["1500 lines"]);
+    expect(
+        &r,
+        "ds.devops.auto-deploy",
+        "shop",
+        "met",
+        None,
+        &["deployed automatically", "ci.yml"],
+    );
+    expect(
+        &r,
+        "ds.smell.coupled-releases",
+        "orders",
+        "not_met",
+        None,
+        &["3 of 3 deploys"],
+    );
+    expect(
+        &r,
+        "ds.org.small-teams",
+        "cart",
+        "not_met",
+        None,
+        &["12 members"],
+    );
+    expect(
+        &r,
+        "ds.process.small-deliverables",
+        "cart",
+        "not_met",
+        None,
+        &["1500 lines"],
+    );
 }
 
 #[test]
@@ -503,8 +877,14 @@ fn a_secondary_limit_mid_scan_is_waited_out_and_changes_no_verdict() {
     let t0 = std::time::Instant::now();
     let (limited, stderr) = scan_with(&gh, cache.path(), &[]);
     assert!(gh.stats().secondary_limited >= 1, "{:?}", gh.stats());
-    assert!(t0.elapsed() >= std::time::Duration::from_secs(1), "did not wait");
-    assert!(stderr.contains("retry-after") || stderr.contains("secondary"), "{stderr}");
+    assert!(
+        t0.elapsed() >= std::time::Duration::from_secs(1),
+        "did not wait"
+    );
+    assert!(
+        stderr.contains("retry-after") || stderr.contains("secondary"),
+        "{stderr}"
+    );
     assert_eq!(statuses(&plain), statuses(&limited));
 }
 
@@ -525,19 +905,30 @@ fn quota_exhausted_mid_scan_judges_what_was_read_and_says_when_it_resets() {
     // Once GitHub said a quota is spent, nothing more is sent on it: one refusal per
     // resource (core, graphql) reaches the server, however many requests were queued.
     let stats = gh.stats();
-    assert!(stats.rate_limited <= 2, "requests sent after the quota was spent: {stats:?}");
+    assert!(
+        stats.rate_limited <= 2,
+        "requests sent after the quota was spent: {stats:?}"
+    );
     let limited: Vec<&Value> = r["unreadable"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|u| u["probe"] == "github" && u["reason"].as_str().unwrap_or("").contains("rate_limited"))
+        .filter(|u| {
+            u["probe"] == "github" && u["reason"].as_str().unwrap_or("").contains("rate_limited")
+        })
         .collect();
     assert!(!limited.is_empty(), "{}", r["unreadable"]);
     for u in &limited {
-        assert!(u["reason"].as_str().unwrap().contains("until"), "says when: {u}");
+        assert!(
+            u["reason"].as_str().unwrap().contains("until"),
+            "says when: {u}"
+        );
     }
     let rows = r["results"].as_array().unwrap();
-    let limited_rows: Vec<&Value> = rows.iter().filter(|v| v["reason"] == "rate_limited").collect();
+    let limited_rows: Vec<&Value> = rows
+        .iter()
+        .filter(|v| v["reason"] == "rate_limited")
+        .collect();
     assert!(!limited_rows.is_empty(), "{}", table(&r));
     for v in &limited_rows {
         assert_eq!(v["status"], "unknown", "{v}");
@@ -545,7 +936,10 @@ fn quota_exhausted_mid_scan_judges_what_was_read_and_says_when_it_resets() {
         // often before the reset time; the unreadable entries above carry it). A team row
         // carries the team's status with only this service's part of the finding.
         if v.get("scoped").is_none() {
-            assert!(v["summary"].as_str().unwrap_or("").contains("not read"), "{v}");
+            assert!(
+                v["summary"].as_str().unwrap_or("").contains("not read"),
+                "{v}"
+            );
         }
     }
     // Repositories read before the quota ran out are judged from GitHub.
@@ -575,7 +969,9 @@ fn an_unchanged_rescan_sends_no_counted_request_and_no_git_fetch() {
 fn a_reusable_workflow_of_another_repository_decides_auto_deploy() {
     let git = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let org = Org::new("acme").with_repo(api(git.path())).with_repo(platform(git.path()));
+    let org = Org::new("acme")
+        .with_repo(api(git.path()))
+        .with_repo(platform(git.path()));
     let gh = start(org, true, Faults::default());
     let (r, _) = scan_with(&gh, cache.path(), &[]);
     dump("reused", &r);
@@ -587,6 +983,20 @@ fn a_reusable_workflow_of_another_repository_decides_auto_deploy() {
         cites.contains("platform") || summary.contains("platform"),
         "cites platform's job: {v}"
     );
+    // In its own repository the reusable workflow is started by its callers: neither
+    // an automatic deploy nor one by hand.
+    for criterion in ["ds.devops.auto-deploy", "ds.smell.manual-routines"] {
+        let v = support::github::verdict(&r, criterion, "platform").expect("verdict");
+        assert_ne!(v["status"], "not_met", "{criterion}: {v}");
+        assert!(
+            v["summary"]
+                .as_str()
+                .unwrap_or("")
+                .contains("workflow_call")
+                || v["status"] == "met",
+            "{criterion}: {v}"
+        );
+    }
 
     // platform archived: skipped, so the call points at nothing the scan holds.
     let git = tempfile::tempdir().unwrap();
@@ -615,7 +1025,10 @@ fn a_repository_without_codeowners_is_owned_by_the_team_with_admin_rights() {
         .find(|s| s["id"] == "tools")
         .expect("service tools");
     assert_eq!(tools["team_source"], "github admin", "{tools}");
-    assert!(tools["team"].as_str().unwrap_or("").contains("platform"), "{tools}");
+    assert!(
+        tools["team"].as_str().unwrap_or("").contains("platform"),
+        "{tools}"
+    );
 }
 
 #[test]
@@ -624,7 +1037,8 @@ fn cross_team_tooling_is_not_met_and_unknown_in_estates_that_say_so() {
     let git = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let mut p = platform(git.path());
-    p.pull_requests.retain(|pr| pr.author.as_deref() == Some("pat"));
+    p.pull_requests
+        .retain(|pr| pr.author.as_deref() == Some("pat"));
     let mut plat = Team::new("platform");
     plat.members = vec!["pat".into()];
     plat.repos = vec![("platform".into(), Permission::Admin)];
@@ -639,7 +1053,14 @@ fn cross_team_tooling_is_not_met_and_unknown_in_estates_that_say_so() {
     let gh = start(org, true, Faults::default());
     let (r, _) = scan_with(&gh, cache.path(), &[]);
     dump("tooling-not-met", &r);
-    expect(&r, "cams.sharing.cross-team-tooling", "platform", "not_met", None, &[]);
+    expect(
+        &r,
+        "cams.sharing.cross-team-tooling",
+        "platform",
+        "not_met",
+        None,
+        &[],
+    );
 
     // unknown: the platform repository's GraphQL record (its pull requests) not read.
     let git = tempfile::tempdir().unwrap();
@@ -666,13 +1087,15 @@ fn cross_team_tooling_is_not_met_and_unknown_in_estates_that_say_so() {
 /// already holds a pull request by another team's member, which proves `met` whatever the
 /// unread one holds. Unread parts must only stop a not_met.
 #[test]
-#[ignore = "product bug: cross-team-tooling asks unread repositories before a proven met"]
 fn cross_team_tooling_is_met_when_one_tooling_repository_proves_it_and_another_is_unread() {
     let git = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let mut plat = Team::new("platform");
     plat.members = vec!["pat".into()];
-    plat.repos = vec![("platform".into(), Permission::Admin), ("tools".into(), Permission::Admin)];
+    plat.repos = vec![
+        ("platform".into(), Permission::Admin),
+        ("tools".into(), Permission::Admin),
+    ];
     let mut web = Team::new("web");
     web.members = vec!["alice".into()];
     web.repos = vec![("shop".into(), Permission::Admin)];
@@ -688,5 +1111,12 @@ fn cross_team_tooling_is_met_when_one_tooling_repository_proves_it_and_another_i
     };
     let gh = start(org, true, faults);
     let (r, _) = scan_with(&gh, cache.path(), &[]);
-    expect(&r, "cams.sharing.cross-team-tooling", "shop", "met", None, &["acme/platform#1 by alice"]);
+    expect(
+        &r,
+        "cams.sharing.cross-team-tooling",
+        "shop",
+        "met",
+        None,
+        &["acme/platform#1 by alice"],
+    );
 }

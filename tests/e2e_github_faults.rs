@@ -189,7 +189,13 @@ fn run_case(rt: &tokio::runtime::Runtime, label: &str, route: Route, fault: Faul
         ..Faults::default()
     };
     let gh = rt
-        .block_on(MockGithub::builder().org(org(git.path())).token(TOKEN, true).faults(faults).start())
+        .block_on(
+            MockGithub::builder()
+                .org(org(git.path()))
+                .token(TOKEN, true)
+                .faults(faults)
+                .start(),
+        )
         .expect("mock");
     // A fault on the listing leaves no GitHub repository: a local checkout keeps a
     // service whose GitHub-reading verdicts can be looked at.
@@ -204,7 +210,16 @@ fn run_case(rt: &tokio::runtime::Runtime, label: &str, route: Route, fault: Faul
     if route == Route::Listing {
         args.push(local_path.to_str().expect("utf-8 path"));
     }
-    args.extend(["--github", "acme", "--github-url", gh.url(), "--format", "json", "--request-timeout", "2"]);
+    args.extend([
+        "--github",
+        "acme",
+        "--github-url",
+        gh.url(),
+        "--format",
+        "json",
+        "--request-timeout",
+        "2",
+    ]);
     let out = run(cache.path(), &args);
     Case {
         label: format!("{label} on {}", route.name()),
@@ -220,7 +235,9 @@ fn rows_of<'a>(r: &'a Value, service: &str, criteria: &[&str]) -> Vec<&'a Value>
         .as_array()
         .unwrap()
         .iter()
-        .filter(|v| v["service"] == service && criteria.contains(&v["criterion"].as_str().unwrap_or("")))
+        .filter(|v| {
+            v["service"] == service && criteria.contains(&v["criterion"].as_str().unwrap_or(""))
+        })
         .collect()
 }
 
@@ -243,7 +260,10 @@ fn check(c: &Case) -> Vec<String> {
         bad.push(format!("the fault never fired: {:?}", c.stats));
     }
     let github = source(&r, "github");
-    let gh_status = github.first().map(|s| s["status"].clone()).unwrap_or(Value::Null);
+    let gh_status = github
+        .first()
+        .map(|s| s["status"].clone())
+        .unwrap_or(Value::Null);
     let rows = r["results"].as_array().cloned().unwrap_or_default();
     match (c.route, c.expect) {
         (Route::Listing, Expect::Unread) => {
@@ -261,7 +281,10 @@ fn check(c: &Case) -> Vec<String> {
             }
             for v in &rows {
                 let crit = v["criterion"].as_str().unwrap_or("");
-                if GRAPHQL_READING.contains(&crit) && crit != "ds.process.ci-all" && v["status"] != "unknown" {
+                if GRAPHQL_READING.contains(&crit)
+                    && crit != "ds.process.ci-all"
+                    && v["status"] != "unknown"
+                {
                     bad.push(format!("judged without a listing: {v}"));
                 }
             }
@@ -272,11 +295,17 @@ fn check(c: &Case) -> Vec<String> {
                 .and_then(|s| s["incomplete"].as_array())
                 .is_some_and(|a| !a.is_empty());
             if gh_status == "ok" && !incomplete {
-                bad.push(format!("endless listing neither non-ok nor incomplete: {github:?}"));
+                bad.push(format!(
+                    "endless listing neither non-ok nor incomplete: {github:?}"
+                ));
             }
         }
         (Route::Graphql | Route::Runs, Expect::Unread) => {
-            let criteria = if c.route == Route::Graphql { GRAPHQL_READING } else { RUNS_READING };
+            let criteria = if c.route == Route::Graphql {
+                GRAPHQL_READING
+            } else {
+                RUNS_READING
+            };
             let alpha = rows_of(&r, "alpha", criteria);
             if alpha.is_empty() {
                 bad.push(format!("no verdicts for alpha:\n{}", table(&r)));
@@ -288,7 +317,10 @@ fn check(c: &Case) -> Vec<String> {
                 }
             }
             let beta = rows_of(&r, "beta", criteria);
-            if !beta.iter().any(|v| v["status"] == "met" || v["status"] == "not_met") {
+            if !beta
+                .iter()
+                .any(|v| v["status"] == "met" || v["status"] == "not_met")
+            {
                 bad.push(format!("beta not judged:\n{}", table(&r)));
             }
         }
@@ -299,7 +331,9 @@ fn check(c: &Case) -> Vec<String> {
                 .find(|s| s["source"].as_str().unwrap_or("").contains("alpha"));
             match alpha_git {
                 Some(s) if s["status"] == "error" => {}
-                other => bad.push(format!("alpha's git source not error: {other:?} of {git:?}")),
+                other => bad.push(format!(
+                    "alpha's git source not error: {other:?} of {git:?}"
+                )),
             }
             for v in rows_of(&r, "alpha", GIT_READING) {
                 if v["status"] != "unknown" {
@@ -319,7 +353,9 @@ fn check(c: &Case) -> Vec<String> {
             for v in rows_of(&r, "alpha", GRAPHQL_READING) {
                 let crit = v["criterion"].as_str().unwrap_or("");
                 let beta = rows_of(&r, "beta", &[crit]);
-                if v["status"] == "not_met" && beta.first().is_some_and(|b| b["status"] != "not_met") {
+                if v["status"] == "not_met"
+                    && beta.first().is_some_and(|b| b["status"] != "not_met")
+                {
                     bad.push(format!("alpha not_met where beta is not: {v}"));
                 }
             }
@@ -349,7 +385,10 @@ fn every_fault_on_every_route_leaves_a_finished_scan_and_honest_unknowns() {
                     s.spawn(move || run_case(rt, label, *route, fault))
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().expect("case thread")).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("case thread"))
+                .collect()
         });
         done.extend(results);
     }
@@ -363,12 +402,20 @@ fn every_fault_on_every_route_leaves_a_finished_scan_and_honest_unknowns() {
                 "== {} ({:?}): github {} {}\n{}",
                 c.label,
                 c.expect,
-                gh.first().map(|s| s["status"].to_string()).unwrap_or_default(),
-                gh.first().map(|s| s["incomplete"].to_string()).unwrap_or_default(),
+                gh.first()
+                    .map(|s| s["status"].to_string())
+                    .unwrap_or_default(),
+                gh.first()
+                    .map(|s| s["incomplete"].to_string())
+                    .unwrap_or_default(),
                 table(&r)
                     .lines()
                     .filter(|l| l.contains("| alpha |") || l.contains("| gamma |"))
-                    .filter(|l| GRAPHQL_READING.iter().chain(RUNS_READING).chain(GITHUB_ONLY).any(|c| l.starts_with(c)))
+                    .filter(|l| GRAPHQL_READING
+                        .iter()
+                        .chain(RUNS_READING)
+                        .chain(GITHUB_ONLY)
+                        .any(|c| l.starts_with(c)))
                     .map(|l| l.chars().take(220).collect::<String>())
                     .collect::<Vec<_>>()
                     .join("\n")
@@ -378,7 +425,12 @@ fn every_fault_on_every_route_leaves_a_finished_scan_and_honest_unknowns() {
             failures.push(format!("[{}] {f}", c.label));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
     eprintln!("{} cases in {:?}", done.len(), t0.elapsed());
 }
 
@@ -388,11 +440,26 @@ fn a_bad_token_is_a_non_ok_source_and_nothing_github_judged() {
     let git = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let gh = rt
-        .block_on(MockGithub::builder().org(org(git.path())).token("another-token", true).start())
+        .block_on(
+            MockGithub::builder()
+                .org(org(git.path()))
+                .token("another-token", true)
+                .start(),
+        )
         .expect("mock");
     let out = run(
         cache.path(),
-        &["scan", "--github", "acme", "--github-url", gh.url(), "--format", "json", "--request-timeout", "2"],
+        &[
+            "scan",
+            "--github",
+            "acme",
+            "--github-url",
+            gh.url(),
+            "--format",
+            "json",
+            "--request-timeout",
+            "2",
+        ],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
@@ -425,14 +492,28 @@ fn a_token_the_server_echoes_reaches_no_output() {
         ..Faults::default()
     };
     let gh = rt
-        .block_on(MockGithub::builder().org(org(git.path())).token(TOKEN, true).faults(faults).start())
+        .block_on(
+            MockGithub::builder()
+                .org(org(git.path()))
+                .token(TOKEN, true)
+                .faults(faults)
+                .start(),
+        )
         .expect("mock");
     let saved = cache.path().join("result.json");
     let out = run(
         cache.path(),
         &[
-            "scan", "--github", "acme", "--github-url", gh.url(), "--format", "json", "-v",
-            "--output", saved.to_str().unwrap(),
+            "scan",
+            "--github",
+            "acme",
+            "--github-url",
+            gh.url(),
+            "--format",
+            "json",
+            "-v",
+            "--output",
+            saved.to_str().unwrap(),
         ],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -53,7 +53,15 @@ pub fn run(cache: &Path, args: &[&str]) -> Output {
 /// Scans organisation `acme` of `gh` (plus `extra` arguments), asserting exit 0 and a
 /// valid document; the parsed result and stderr.
 pub fn scan_with(gh: &MockGithub, cache: &Path, extra: &[&str]) -> (Value, String) {
-    let mut args = vec!["scan", "--github", "acme", "--github-url", gh.url(), "--format", "json"];
+    let mut args = vec![
+        "scan",
+        "--github",
+        "acme",
+        "--github-url",
+        gh.url(),
+        "--format",
+        "json",
+    ];
     args.extend_from_slice(extra);
     let out = run(cache, &args);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();

@@ -12,8 +12,9 @@
 # Not met: every merged pull request of those repositories in the window was authored by
 # the tooling teams' own members or by people in no team; names the repositories.
 # Not applicable: no tooling team owns a repository of the scan.
-# Unknown: the teams could not be read; the pull requests of a tooling repository were
-# not read (named, with the status); a not_met while a repository holds more merged
+# Unknown: the teams could not be read; no contribution was found and the pull requests
+# of a tooling repository were not read (named, with the status): a contribution found in
+# one repository proves met whatever an unread one holds; a not_met while a repository holds more merged
 # pull requests than were read or a member list was cut (partial).
 package evident.rules.cams.sharing.cross_team_tooling
 
@@ -91,13 +92,13 @@ result := lib.teams_unknown("which teams contribute to tooling") if {
 	lib.teams_unread
 } else := lib.not_applicable("no platform or tooling team (by GitHub team slug or name) owns a repository of the scan") if {
 	count(repo_keys) == 0
-} else := lib.gap_list_verdict(gaps, "contributions to tooling repositories") if {
-	count(gaps) > 0
 } else := lib.met(
 	sprintf("%d pull requests by members of other teams merged into tooling repositories in 180 days: %s", [count(contributions), concat(", ", [sprintf("%s by %s", [lib.pr_ref(p), p.author]) | some p in contributions])]),
 	lib.ev(contributions),
 ) if {
 	count(contributions) > 0
+} else := lib.gap_list_verdict(gaps, "contributions to tooling repositories") if {
+	count(gaps) > 0
 } else := {
 	"status": "unknown",
 	"reason": "partial",

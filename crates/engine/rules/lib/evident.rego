@@ -202,6 +202,14 @@ externally_triggered(j) if {
 	not j.triggers.manual
 }
 
+# A reusable workflow's job (`on: workflow_call`) runs when another workflow calls it:
+# its callers' triggers decide, and they are judged where they live (the calling job
+# carries this job's kinds, `index.reused_jobs`). In its own repository it is neither
+# automatic nor a deploy by hand, even when it may also be dispatched by hand.
+externally_triggered(j) if {
+	"workflow_call" in j.triggers.other
+}
+
 external_deploy_jobs(svc) := [j | some j in deploy_jobs(svc); externally_triggered(j); not j.automatic == true]
 
 # Deploy jobs known to wait for a person: deploy jobs that are neither automatic nor
@@ -226,7 +234,15 @@ trigger_home(j) := "the Jenkins job configuration" if j.system == "jenkins"
 
 trigger_home(j) := "a Tekton EventListener outside the repository, if any" if j.system == "tekton"
 
-trigger_home(j) := sprintf("the %s settings", [j.system]) if not j.system in {"cloud-build", "buildkite", "jenkins", "tekton"}
+trigger_home(j) := "the workflows that call it (a reusable workflow: on workflow_call)" if {
+	not j.system in {"cloud-build", "buildkite", "jenkins", "tekton"}
+	"workflow_call" in j.triggers.other
+}
+
+trigger_home(j) := sprintf("the %s settings", [j.system]) if {
+	not j.system in {"cloud-build", "buildkite", "jenkins", "tekton"}
+	not "workflow_call" in j.triggers.other
+}
 
 # The verdict when the only deploys are started by triggers the repository does not
 # hold: unknown (`not_configured`: no source evident reads holds those triggers).
