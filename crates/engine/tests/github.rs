@@ -343,6 +343,17 @@ fn team_size_comes_from_the_github_team() {
         Some("not_configured"),
         &["team team-web is not tied to a GitHub team"],
     );
+    let mut withheld = github();
+    withheld["facts"]["github"]["teams"]["acme/web"]["member_count"] = json!(0);
+    withheld["facts"]["github"]["teams"]["acme/web"]["members"] = json!([]);
+    withheld["facts"]["github"]["teams"]["acme/web"]["members_complete"] = json!(false);
+    expect(
+        &withheld,
+        "ds.org.small-teams",
+        Unknown,
+        Some("partial"),
+        &["GitHub did not give the members of team acme/web, so its size is not known"],
+    );
 }
 
 #[test]

@@ -177,6 +177,8 @@ async fn ask(client: &Client, org: &str) -> Result<Vec<(serde_json::Value, Strin
 }
 
 fn team_of(org: &str, team: Team, keys: &BTreeMap<String, String>) -> GithubTeam {
+    // A team whose member list GitHub withheld (null) is not a team of nobody.
+    let members_read = team.members.is_some();
     let members = team.members.unwrap_or_default();
     let logins: Vec<String> = members
         .nodes
@@ -202,7 +204,7 @@ fn team_of(org: &str, team: Team, keys: &BTreeMap<String, String>) -> GithubTeam
         org: org.to_lowercase(),
         slug: team.slug.to_lowercase(),
         name: team.name,
-        members_complete: logins.len() as u64 >= members.total_count,
+        members_complete: members_read && logins.len() as u64 >= members.total_count,
         member_count: members.total_count,
         members: logins,
         repos,
@@ -229,5 +231,23 @@ fn evidence(t: &GithubTeam, path: &str, sha256: &str, observed_at: &str) -> Evid
             t.members.join(", "),
             rights.join(", ")
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_withheld_member_list_is_not_a_complete_team_of_nobody() {
+        let team = Team {
+            slug: "web".into(),
+            name: "Web".into(),
+            members: None,
+            repositories: None,
+        };
+        let t = team_of("acme", team, &BTreeMap::new());
+        assert_eq!(t.member_count, 0);
+        assert!(!t.members_complete);
     }
 }
