@@ -347,3 +347,89 @@ fn a_checkout_whose_origin_is_the_repository_is_scanned_in_place_with_githubs_re
         "judged with GitHub's runs: {ci}"
     );
 }
+
+#[test]
+fn a_github_app_installation_reads_with_the_token_github_mints_and_never_shows_it() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let git = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let key = cache.path().join("app.pem");
+    let made = Command::new("openssl")
+        .args(["genrsa", "-out"])
+        .arg(&key)
+        .arg("2048")
+        .output()
+        .expect("openssl (Debian package openssl) makes the App's test key");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let gh = rt
+        .block_on(
+            MockGithub::builder()
+                .org(estate(git.path()))
+                .app(evident_github_mock::AppSpec {
+                    app_id: 42,
+                    installation_id: 7,
+                    admin: true,
+                })
+                .faults(Faults {
+                    echo_canary: true,
+                    ..Faults::default()
+                })
+                .start(),
+        )
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args([
+            "scan",
+            "--github",
+            "acme",
+            "--github-url",
+            gh.url(),
+            "--format",
+            "json",
+            "-v",
+        ])
+        .env("NO_COLOR", "1")
+        .env("EVIDENT_CACHE_DIR", cache.path())
+        .env("EVIDENT_GITHUB_APP_ID", "42")
+        .env("EVIDENT_GITHUB_APP_INSTALLATION_ID", "7")
+        .env("EVIDENT_GITHUB_APP_PRIVATE_KEY_FILE", &key)
+        .env_remove("EVIDENT_GITHUB_TOKEN")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run evident");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.contains("ghs_mockinstallation"),
+        "the minted token reached the result"
+    );
+    assert!(
+        !stderr.contains("ghs_mockinstallation"),
+        "the minted token reached the log: {stderr}"
+    );
+    let result: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(source(&result, "github")[0]["status"], "ok", "{stderr}");
+    assert!(
+        result["evidence"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k.ends_with(":protection")),
+        "read with the installation's rights"
+    );
+    assert_eq!(
+        gh.stats().route("app.token").requests,
+        1,
+        "one token a scan"
+    );
+}

@@ -102,6 +102,46 @@ fn github_token() -> Option<String> {
         .map(|v| v.trim().to_owned())
 }
 
+/// A GitHub App installation from `EVIDENT_GITHUB_APP_ID`,
+/// `EVIDENT_GITHUB_APP_INSTALLATION_ID` and `EVIDENT_GITHUB_APP_PRIVATE_KEY_FILE` (or the PEM
+/// itself in `EVIDENT_GITHUB_APP_PRIVATE_KEY`); all or none.
+fn github_app() -> anyhow::Result<Option<evident_github::GithubApp>> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let Some(app_id) = var("EVIDENT_GITHUB_APP_ID") else {
+        return Ok(None);
+    };
+    let number = |name: &str, value: Option<String>| -> anyhow::Result<u64> {
+        let Some(value) = value else {
+            bail!("EVIDENT_GITHUB_APP_ID is set, so {name} is needed too");
+        };
+        value
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{name} must be a number"))
+    };
+    let app_id = number("EVIDENT_GITHUB_APP_ID", Some(app_id))?;
+    let installation_id = number(
+        "EVIDENT_GITHUB_APP_INSTALLATION_ID",
+        var("EVIDENT_GITHUB_APP_INSTALLATION_ID"),
+    )?;
+    let private_key_pem = match (
+        var("EVIDENT_GITHUB_APP_PRIVATE_KEY"),
+        var("EVIDENT_GITHUB_APP_PRIVATE_KEY_FILE"),
+    ) {
+        (Some(pem), _) => pem,
+        (None, Some(file)) => std::fs::read_to_string(&file)
+            .map_err(|e| anyhow::anyhow!("EVIDENT_GITHUB_APP_PRIVATE_KEY_FILE {file}: {e}"))?,
+        (None, None) => bail!(
+            "EVIDENT_GITHUB_APP_ID is set, so EVIDENT_GITHUB_APP_PRIVATE_KEY_FILE (or EVIDENT_GITHUB_APP_PRIVATE_KEY) is needed too"
+        ),
+    };
+    Ok(Some(evident_github::GithubApp {
+        app_id,
+        installation_id,
+        private_key_pem,
+    }))
+}
+
 /// What `--github` asks for, or nothing.
 fn github_plan(args: &SourceArgs) -> anyhow::Result<Option<evident_scan::github::GithubPlan>> {
     if args.github.is_empty() {
@@ -125,12 +165,13 @@ fn github_plan(args: &SourceArgs) -> anyhow::Result<Option<evident_scan::github:
         );
     }
     let mut config = evident_github::GithubConfig::new(&api, github_token());
+    config.app = github_app()?;
     config.concurrency = args.github_concurrency as usize;
     config.max_requests = args.github_max_requests;
     config.wait_for_rate_limit = args.wait_for_rate_limit;
     config.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     config.cache_dir = (!args.no_cache).then(default_cache_dir).flatten();
-    if config.token.is_none() {
+    if config.token.is_none() && config.app.is_none() {
         tracing::warn!(
             "no GitHub token in EVIDENT_GITHUB_TOKEN, GITHUB_TOKEN or GH_TOKEN: GitHub allows 60 requests an hour without one, and private repositories, protection and teams stay unread"
         );

@@ -134,6 +134,12 @@ fn decide(
         canary,
         graphql: *route == Route::Graphql,
     };
+    if let Route::AppToken(installation) = route {
+        return (
+            Outcome::Reply(app_token(st, &ctx, *installation, token.as_deref())),
+            Duration::ZERO,
+        );
+    }
     let Some(spec) = known else {
         st.stats.unauthorized += 1;
         let doc = if ctx.graphql {
@@ -517,4 +523,53 @@ pub(crate) fn bases<'a>(shared: &'a Shared, canary: Option<&'a str>, admin: bool
         canary,
         admin,
     }
+}
+
+/// The `iss` claim of a JWT, read without checking its signature (the mock trusts the
+/// shape; GitHub checks the signature against the App's public key).
+fn jwt_issuer(jwt: &str) -> Option<u64> {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    match claims.get("iss")? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// `POST /app/installations/{id}/access_tokens`: a JWT of the model's App mints an
+/// installation token (201, `installation-token` shape) the server accepts from then on.
+fn app_token(st: &mut State, ctx: &ReqCtx, installation: u64, jwt: Option<&str>) -> Reply {
+    let Some(app) = st.model.app.clone() else {
+        let b = json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"});
+        return ctx.json(st, 404, &b, Vec::new());
+    };
+    let issuer = jwt.and_then(jwt_issuer);
+    if issuer != Some(app.app_id) {
+        st.stats.unauthorized += 1;
+        let b = json!({"message": "A JSON web token could not be decoded", "documentation_url": "https://docs.github.com/rest", "status": "401"});
+        return ctx.json(st, 401, &b, Vec::new());
+    }
+    if installation != app.installation_id {
+        let b = json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app", "status": "404"});
+        return ctx.json(st, 404, &b, Vec::new());
+    }
+    let token = format!("ghs_mockinstallation{:020}", st.seq);
+    st.model.tokens.push(crate::model::TokenSpec {
+        token: token.clone(),
+        admin: app.admin,
+    });
+    let expires = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let b = json!({
+        "token": token,
+        "expires_at": expires,
+        "permissions": {"contents": "read", "metadata": "read", "actions": "read", "deployments": "read", "pull_requests": "read", "members": "read", "administration": if app.admin { "read" } else { "none" }},
+        "repository_selection": "all"
+    });
+    ctx.json(st, 201, &b, Vec::new())
 }

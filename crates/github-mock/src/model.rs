@@ -26,6 +26,22 @@ pub struct Model {
     pub git_auth: bool,
     /// Rate limits, secondary limits, per-route faults, latency, the echo canary.
     pub faults: Faults,
+    /// A GitHub App installed on the model's organisations, if any: `POST
+    /// /app/installations/{id}/access_tokens` with a JWT whose `iss` is the app id mints an
+    /// installation token (`ghs_...`) that the server then accepts like any other.
+    pub app: Option<AppSpec>,
+}
+
+/// A GitHub App and its one installation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppSpec {
+    /// The App id (the JWT's `iss`).
+    pub app_id: u64,
+    /// The installation id tokens are minted for.
+    pub installation_id: u64,
+    /// Whether installation tokens may read administration (protection, environments).
+    pub admin: bool,
 }
 
 impl Model {

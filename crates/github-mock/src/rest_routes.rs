@@ -107,6 +107,6 @@ pub(crate) fn answer(st: &State, shared: &Shared, ask: &Ask) -> (u16, Value, Opt
                 page.link,
             )
         }
-        Route::Graphql | Route::Unknown => not_found(canary),
+        Route::Graphql | Route::AppToken(_) | Route::Unknown => not_found(canary),
     }
 }

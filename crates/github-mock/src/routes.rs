@@ -17,6 +17,8 @@ pub(crate) enum Route {
     Runs(RepoRef),
     /// `POST /graphql`.
     Graphql,
+    /// `POST /app/installations/{id}/access_tokens`.
+    AppToken(u64),
     /// Anything else.
     Unknown,
 }
@@ -43,6 +45,11 @@ impl Route {
         let id = |s: &str| s.parse::<u64>().ok();
         match (get, segs.as_slice()) {
             (false, ["graphql"]) if method == hyper::Method::POST => Route::Graphql,
+            (false, ["app", "installations", n, "access_tokens"])
+                if method == hyper::Method::POST =>
+            {
+                id(n).map_or(Route::Unknown, Route::AppToken)
+            }
             (true, ["rate_limit"]) => Route::RateLimit,
             (true, ["orgs", org, "repos"]) => Route::OrgRepos(Owner::Login(decode(org))),
             (true, ["organizations", n, "repos"]) => {
@@ -75,6 +82,7 @@ impl Route {
             Route::Repo(_) => "repos.get",
             Route::Runs(_) => "actions.runs",
             Route::Graphql => "graphql",
+            Route::AppToken(_) => "app.token",
             Route::Unknown => "unknown",
         }
     }

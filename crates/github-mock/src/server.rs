@@ -92,6 +92,12 @@ impl Builder {
         self
     }
 
+    /// Installs a GitHub App (see [`crate::AppSpec`]).
+    pub fn app(mut self, app: crate::AppSpec) -> Self {
+        self.model.app = Some(app);
+        self
+    }
+
     /// Sets the faults.
     pub fn faults(mut self, faults: Faults) -> Self {
         self.model.faults = faults;

@@ -59,6 +59,75 @@ pub struct GithubConfig {
     pub refresh: Duration,
     /// Bound of one response body.
     pub max_body: usize,
+    /// Authenticate as a GitHub App installation instead of with `token`.
+    pub app: Option<GithubApp>,
+}
+
+/// A GitHub App installation to authenticate as: the scan signs a JWT with the App's
+/// private key, asks GitHub for an installation token (valid an hour) and reads (and
+/// clones) with that token, as a personal token would.
+#[derive(Clone)]
+pub struct GithubApp {
+    /// The App's id.
+    pub app_id: u64,
+    /// The installation on the organisation.
+    pub installation_id: u64,
+    /// The App's private key, PEM.
+    pub private_key_pem: String,
+}
+
+impl std::fmt::Debug for GithubApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GithubApp")
+            .field("app_id", &self.app_id)
+            .field("installation_id", &self.installation_id)
+            .field("private_key_pem", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Asks GitHub for an installation token of `app` (`POST
+/// /app/installations/{id}/access_tokens`, authenticated by a JWT the App's key signs).
+/// The token is a secret like any other: the caller adds it to the scan's redaction.
+pub async fn installation_token(
+    api_url: &str,
+    app: &GithubApp,
+    timeout: Duration,
+) -> Result<String, GithubError> {
+    use octocrab::secrecy::ExposeSecret;
+    let path = format!(
+        "POST /app/installations/{}/access_tokens",
+        app.installation_id
+    );
+    let key = octocrab::EncodingKey::from_rsa_pem(app.private_key_pem.as_bytes()).map_err(|e| {
+        GithubError::error(
+            &path,
+            format!("the GitHub App private key is not an RSA PEM key: {e}"),
+        )
+    })?;
+    let client = octocrab::Octocrab::builder()
+        .base_uri(api_url.trim_end_matches('/'))
+        .map_err(|e| GithubError::error(&path, format!("not a usable API URL: {e}")))?
+        .app(octocrab::models::AppId(app.app_id), key)
+        .build()
+        .map_err(|e| GithubError::error(&path, format!("could not build the client: {e}")))?;
+    let ask = client.installation_and_token(octocrab::models::InstallationId(app.installation_id));
+    match tokio::time::timeout(timeout, ask).await {
+        Err(_) => Err(GithubError::Timeout {
+            path,
+            secs: timeout.as_secs(),
+        }),
+        Ok(Err(e)) => Err(GithubError::Forbidden {
+            path,
+            message: format!(
+                "GitHub refused the App installation token (app {}, installation {}): {}",
+                app.app_id,
+                app.installation_id,
+                e.to_string().chars().take(200).collect::<String>()
+            ),
+        }),
+        Ok(Ok((_, token))) => Ok(token.expose_secret().to_owned()),
+    }
 }
 
 impl std::fmt::Debug for GithubConfig {
@@ -74,6 +143,7 @@ impl std::fmt::Debug for GithubConfig {
             .field("wait_for_rate_limit", &self.wait_for_rate_limit)
             .field("cache_dir", &self.cache_dir)
             .field("refresh", &self.refresh)
+            .field("app", &self.app)
             .finish()
     }
 }
@@ -93,6 +163,7 @@ impl GithubConfig {
             cache_dir: None,
             refresh: Duration::from_secs(3600),
             max_body: 32 << 20,
+            app: None,
         }
     }
 

@@ -37,6 +37,8 @@ pub(crate) struct Prepared {
     /// Clones that could not be made or brought up to date: path → why. Their git
     /// source report says so, and their services' git verdicts are `unknown`.
     pub failed: HashMap<PathBuf, String>,
+    /// The installation token minted for a GitHub App, to be redacted like the others.
+    pub minted_token: Option<String>,
     /// Keeps clones of a scan without a cache directory alive until it ends.
     pub _scratch: Option<tempfile::TempDir>,
 }
@@ -79,7 +81,18 @@ pub(crate) async fn prepare(
     local: &[PathBuf],
     progress: &Arc<dyn evident_core::Progress>,
 ) -> Result<Prepared, String> {
-    let client = Arc::new(Client::new(plan.config.clone()).map_err(|e| e.to_string())?);
+    let mut config = plan.config.clone();
+    let mut minted = None;
+    if let Some(app) = &config.app {
+        // An App installation reads with a token GitHub mints for this scan.
+        let token =
+            evident_github::installation_token(&config.api_url, app, config.request_timeout)
+                .await
+                .map_err(|e| e.to_string())?;
+        config.token = Some(token.clone());
+        minted = Some(token);
+    }
+    let client = Arc::new(Client::new(config.clone()).map_err(|e| e.to_string())?);
     let listing: Listing = evident_github::list(
         &client,
         &plan.targets,
@@ -106,7 +119,7 @@ pub(crate) async fn prepare(
         }
     }
     progress.begin("Cloning repositories", to_clone.len() as u64);
-    let failed = clone_all(&to_clone, plan, progress).await;
+    let failed = clone_all(&to_clone, config.token.clone(), plan, progress).await;
     progress.end("Cloning repositories");
     let clones: Vec<PathBuf> = to_clone.iter().map(|(p, _)| p.clone()).collect();
     placed.extend(to_clone);
@@ -132,6 +145,7 @@ pub(crate) async fn prepare(
         },
         clones,
         failed,
+        minted_token: minted,
         _scratch: scratch,
     })
 }
@@ -166,11 +180,11 @@ pub(crate) fn mark_failed_clones(
 /// Clones (or fetches) every repository, a few at a time on blocking threads.
 async fn clone_all(
     repos: &[(PathBuf, RepoListing)],
+    token: Option<String>,
     plan: &GithubPlan,
     progress: &Arc<dyn evident_core::Progress>,
 ) -> HashMap<PathBuf, String> {
     let permits = Arc::new(tokio::sync::Semaphore::new(plan.clone_concurrency.max(1)));
-    let token = plan.config.token.clone();
     let mut tasks = tokio::task::JoinSet::new();
     for (path, listing) in repos.iter().cloned() {
         let permits = Arc::clone(&permits);

@@ -140,6 +140,9 @@ async fn gather(
     let mut ctx = context(plan, started_at);
     if let Some(p) = &prepared {
         ctx.repositories.extend(p.clones.iter().cloned());
+        if let Some(token) = &p.minted_token {
+            ctx.redactor = Arc::new(plan.redactor().with_secrets(vec![token.clone()]));
+        }
     }
     let ctx = Arc::new(ctx);
     let input = prepared.as_ref().map(|p| p.input.clone());

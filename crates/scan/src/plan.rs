@@ -147,6 +147,15 @@ impl ScanPlan {
         out.extend(self.grafana.token.clone());
         if let Some(github) = &self.github {
             out.extend(github.config.token.clone());
+            if let Some(app) = &github.config.app {
+                out.push(app.private_key_pem.clone());
+                out.extend(
+                    app.private_key_pem
+                        .lines()
+                        .filter(|l| l.len() > 20)
+                        .map(str::to_owned),
+                );
+            }
             if let Some((user, password)) = url_credentials(&github.config.api_url) {
                 url_secrets(user, password, &mut out);
             }
