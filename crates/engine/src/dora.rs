@@ -104,6 +104,15 @@ fn time(v: &Value) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// `Some(None)` for an absent or null time, `Some(Some(t))` for one that parses, `None`
+/// for one that does not.
+fn time_or_null(v: Option<&Value>) -> Option<Option<DateTime<Utc>>> {
+    match v {
+        None | Some(Value::Null) => Some(None),
+        Some(t) => time(t).map(Some),
+    }
+}
+
 fn evidence_id(v: &Value) -> Option<String> {
     v.get("evidence").and_then(Value::as_str).map(str::to_owned)
 }
@@ -218,6 +227,25 @@ fn repo_view<'a>(key: &'a str, repo: &'a Value) -> RepoView<'a> {
             })
         })
         .collect();
+    // A production deployment whose times do not parse is not a deployment that never
+    // happened: the facts are not of their documented shape, so the measure is unknown.
+    let unparsed = all
+        .iter()
+        .filter(|d| d.get("production").and_then(Value::as_bool) == Some(true))
+        .filter(|d| {
+            d.get("created_at").and_then(time).is_none()
+                || time_or_null(d.get("succeeded_at")).is_none()
+        })
+        .count();
+    if deployments_unknown.is_none() && unparsed > 0 {
+        deployments_unknown = Some((
+            "error".into(),
+            format!("{unparsed} production deployment(s) of {name} carry times that do not parse"),
+        ));
+    }
+    let items_shape_wrong = repo
+        .get("pull_requests")
+        .is_some_and(|p| !p.get("items").is_some_and(Value::is_array));
     let pull_requests_unknown = unread_status(repo, "pull_requests")
         .map(|(s, d)| {
             (
@@ -233,6 +261,14 @@ fn repo_view<'a>(key: &'a str, repo: &'a Value) -> RepoView<'a> {
                 (
                     "error".to_owned(),
                     format!("the GitHub facts of {name} carry no pull requests"),
+                )
+            })
+        })
+        .or_else(|| {
+            items_shape_wrong.then(|| {
+                (
+                    "error".to_owned(),
+                    format!("the pull requests of {name} are not a list of items"),
                 )
             })
         });
@@ -874,6 +910,30 @@ mod tests {
         .deployment_frequency;
         assert_eq!(df.sample_size, 1);
         assert_eq!(df.evidence, ["github:acme/shop:deployment:1"]);
+    }
+
+    #[test]
+    fn facts_of_the_wrong_shape_are_unknown_never_no_deployments() {
+        let mut bad = deploy(1, "production", 1.0, true);
+        bad["succeeded_at"] = json!("yesterday");
+        let m = one(repo(vec![bad, deploy(2, "production", 2.0, true)], vec![]));
+        assert_eq!(m.deployment_frequency.status, DoraStatus::Unknown);
+        assert!(
+            m.deployment_frequency
+                .note
+                .contains("carry times that do not parse"),
+            "{}",
+            m.deployment_frequency.note
+        );
+        let mut items = repo(vec![deploy(1, "production", 1.0, true)], vec![]);
+        items["pull_requests"]["items"] = json!({"number": 1});
+        let m = one(items);
+        assert_eq!(m.lead_time_for_changes.status, DoraStatus::Unknown);
+        assert!(
+            m.lead_time_for_changes.note.contains("not a list of items"),
+            "{}",
+            m.lead_time_for_changes.note
+        );
     }
 
     #[test]

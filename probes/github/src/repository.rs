@@ -250,6 +250,29 @@ pub(crate) fn fill(
 ) {
     let full = repo.full_name.clone();
     let ev = |part: &str| format!("github:{full}:{part}");
+    // A connection GitHub answered null without saying why is no empty list: the part
+    // is unread (error), so no rule reads absence from it.
+    let missing = [
+        ("environments", answer.environments.is_none()),
+        ("deployments", answer.deployments.is_none()),
+        (
+            "releases",
+            answer.releases.is_none() || answer.refs.is_none(),
+        ),
+        ("pull_requests", answer.pull_requests.is_none()),
+    ];
+    for (part, absent) in missing {
+        if absent {
+            mark_unread(
+                repo,
+                part,
+                "error",
+                format!(
+                    "POST /graphql {OPERATION}: GitHub answered no {part} for {full} and no error saying why"
+                ),
+            );
+        }
+    }
     if !repo.unread.contains_key("protection") {
         repo.protection = Some(protection(answer, ev("protection")));
     }
@@ -286,7 +309,9 @@ pub(crate) fn fill(
                     .collect(),
             );
         }
-        repo.tags = answer.refs.as_ref().map(tags).unwrap_or_default();
+        if let Some(refs) = &answer.refs {
+            repo.tags = tags(refs);
+        }
     }
     if !repo.unread.contains_key("pull_requests")
         && let Some(list) = &answer.pull_requests
@@ -512,6 +537,33 @@ pub(crate) fn mark_unread(repo: &mut GithubRepo, part: &str, status: &str, detai
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connection_answered_null_without_an_error_is_unread_not_empty() {
+        let mut repo = GithubRepo {
+            full_name: "acme/shop".into(),
+            ..GithubRepo::default()
+        };
+        let answer = Repository {
+            environments: Some(Nodes { nodes: vec![] }),
+            ..Repository::default()
+        };
+        fill(
+            &mut repo,
+            &answer,
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T00:00:00Z",
+        );
+        assert_eq!(
+            repo.environments.as_ref().map(Vec::len),
+            Some(0),
+            "an empty list is read"
+        );
+        for part in ["deployments", "releases", "pull_requests"] {
+            assert_eq!(repo.unread[part].status, "error", "{part}");
+        }
+        assert!(repo.deployments.is_none() && repo.pull_requests.is_none());
+    }
 
     #[test]
     fn a_run_id_comes_from_a_status_log_url() {
