@@ -3,31 +3,17 @@
 
 mod support;
 
-use chrono::{Duration, SecondsFormat, Utc};
 use evident_github_mock::{
-    BareRepo, Deployment, Environment, Faults, MockGithub, MockRepo, Org, Permission, PullRequest,
-    Reviewer, Run, Status, Team,
+    Deployment, Environment, Faults, MockGithub, MockRepo, Org, Permission, PullRequest, Reviewer,
+    Run, Status, Team,
 };
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use support::CANARY;
-
-const TOKEN: &str = "ghp_e2e_github_token_0123456789";
-
-fn ago(days: i64) -> String {
-    (Utc::now() - Duration::days(days)).to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+use support::github::{TOKEN, ago, repo, run, scan_with, source};
 
 const CI: &str = "name: CI\non:\n  push:\n    branches: [main]\n  pull_request:\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: cargo test\n  deploy:\n    needs: test\n    if: github.ref == 'refs/heads/main'\n    runs-on: ubuntu-latest\n    environment: production\n    steps:\n      - run: kubectl apply -f k8s/\n";
-
-/// A repository served by the mock with real files, pushed `pushed` days ago.
-fn repo(git: &Path, name: &str, files: &[(&str, &str)]) -> MockRepo {
-    let bare = BareRepo::with_files(git, name, files, &ago(5)).expect("bare repo");
-    let mut r = MockRepo::new(name).with_git(bare.path.clone());
-    r.pushed_at = ago(5);
-    r
-}
 
 fn shop(git: &Path) -> MockRepo {
     let mut r = repo(
@@ -99,48 +85,6 @@ fn estate(git: &Path) -> Org {
         .with_team(web)
 }
 
-fn run(cache: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("EVIDENT_GITHUB_TOKEN", TOKEN)
-        .env("EVIDENT_CACHE_DIR", cache)
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GH_TOKEN")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run evident")
-}
-
-fn scan(gh: &MockGithub, cache: &Path) -> (Value, String) {
-    let out = run(
-        cache,
-        &[
-            "scan",
-            "--github",
-            "acme",
-            "--github-url",
-            gh.url(),
-            "--format",
-            "json",
-        ],
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
-    let result: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
-    support::assert_valid(&result);
-    (result, stderr)
-}
-
-fn source<'a>(result: &'a Value, probe: &str) -> Vec<&'a Value> {
-    result["sources"]
-        .as_array()
-        .expect("sources")
-        .iter()
-        .filter(|s| s["probe"] == probe)
-        .collect()
-}
-
 /// A running mock of the estate with `faults`, its runtime, and the directories the
 /// test keeps alive (bare repositories, the cache).
 struct Setup {
@@ -182,7 +126,7 @@ fn an_organisation_is_cloned_scanned_and_judged_with_githubs_records() {
         _git,
         _rt,
     } = setup(Faults::default());
-    let (result, _) = scan(&gh, cache.path());
+    let (result, _) = scan_with(&gh, cache.path(), &[]);
     let ids: Vec<&str> = result["services"]
         .as_array()
         .unwrap()
@@ -213,9 +157,9 @@ fn a_rescan_of_an_unchanged_organisation_spends_no_quota() {
         _git,
         _rt,
     } = setup(Faults::default());
-    let (first, _) = scan(&gh, cache.path());
+    let (first, _) = scan_with(&gh, cache.path(), &[]);
     let before = gh.stats();
-    let (second, _) = scan(&gh, cache.path());
+    let (second, _) = scan_with(&gh, cache.path(), &[]);
     let after = gh.stats();
     assert_eq!(after.counted, before.counted, "a rescan counted: {after:?}");
     assert_eq!(
@@ -252,7 +196,7 @@ fn quota_exhausted_mid_scan_finishes_and_says_when_it_resets() {
         core_limit: 2,
         ..Faults::default()
     });
-    let (result, _) = scan(&gh, cache.path());
+    let (result, _) = scan_with(&gh, cache.path(), &[]);
     let unreadable = result["unreadable"].as_array().unwrap();
     let limited: Vec<&Value> = unreadable
         .iter()
