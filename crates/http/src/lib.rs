@@ -24,6 +24,14 @@ pub enum Auth {
     None,
     /// `Authorization: Bearer <token>`.
     Bearer(String),
+    /// `Authorization: <prefix><secret>`, for APIs with a scheme of their own
+    /// (PagerDuty `Token token=`, Opsgenie `GenieKey `).
+    Header {
+        /// What comes before the secret, spaces included.
+        prefix: String,
+        /// The secret.
+        secret: String,
+    },
     /// HTTP basic authentication.
     Basic {
         /// User name.
@@ -39,6 +47,7 @@ impl std::fmt::Debug for Auth {
         f.write_str(match self {
             Self::None => "Auth::None",
             Self::Bearer(_) => "Auth::Bearer([redacted])",
+            Self::Header { .. } => "Auth::Header([redacted])",
             Self::Basic { .. } => "Auth::Basic([redacted])",
         })
     }
@@ -49,7 +58,7 @@ impl Auth {
     pub fn secrets(&self) -> Vec<String> {
         match self {
             Self::None => vec![],
-            Self::Bearer(t) => vec![t.clone()],
+            Self::Bearer(t) | Self::Header { secret: t, .. } => vec![t.clone()],
             Self::Basic { password, .. } => vec![password.clone()],
         }
     }
@@ -197,6 +206,29 @@ pub struct JsonClient {
     auth: Auth,
     max_body: usize,
     requests: Arc<AtomicUsize>,
+    headers: reqwest::header::HeaderMap,
+    retry: Retry,
+}
+
+/// How a client retries answers that say "try again": 429 (after the wait the server
+/// asks for, `Retry-After` or PagerDuty's `ratelimit-reset`), and 502/503/504 and
+/// transport failures (after a short backoff). Off by default: Prometheus and Grafana
+/// scans fail fast, the incident APIs, which rate-limit per minute, opt in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// Retries after the first attempt; 0 is none.
+    pub attempts: u32,
+    /// The longest single wait; a server asking for more is not waited for, and the
+    /// answer is reported (rate limited, with the wait it asked for).
+    pub max_wait: Duration,
+}
+
+impl Retry {
+    /// No retries.
+    pub const NONE: Retry = Retry {
+        attempts: 0,
+        max_wait: Duration::ZERO,
+    };
 }
 
 impl JsonClient {
@@ -234,7 +266,23 @@ impl JsonClient {
             auth: auth.clone(),
             max_body,
             requests: Arc::new(AtomicUsize::new(0)),
+            headers: reqwest::header::HeaderMap::new(),
+            retry: Retry::NONE,
         })
+    }
+
+    /// Sends `name: value` with every request (PagerDuty's versioned `Accept`).
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Result<Self, ClientError> {
+        let value = reqwest::header::HeaderValue::from_str(value)
+            .map_err(|e| ClientError::Build(format!("header {name}: {e}")))?;
+        self.headers.insert(name, value);
+        Ok(self)
+    }
+
+    /// Retries as `retry` says; see [`Retry`].
+    pub fn with_retry(mut self, retry: Retry) -> Self {
+        self.retry = retry;
+        self
     }
 
     /// The base URL, as given.
@@ -277,41 +325,88 @@ impl JsonClient {
     /// GETs `path` and returns the bytes of a 2xx answer within the size bound; any
     /// other answer is classified into a [`CallError`].
     pub async fn get_raw(&self, path: &str, query: &[(&str, String)]) -> Result<Raw, CallError> {
+        let mut attempt = 0;
+        loop {
+            let (result, wait) = self.attempt(path, query).await;
+            match (result, wait) {
+                (Err(e), Some(wait)) if attempt < self.retry.attempts && wait <= self.retry.max_wait => {
+                    attempt += 1;
+                    tracing::debug!(path, attempt, wait_ms = wait.as_millis() as u64, "retrying: {e}");
+                    tokio::time::sleep(wait).await;
+                }
+                (result, _) => return result,
+            }
+        }
+    }
+
+    /// One request, and how long to wait before trying again when the answer says so.
+    async fn attempt(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> (Result<Raw, CallError>, Option<Duration>) {
+        let backoff = Some(Duration::from_millis(500).min(self.retry.max_wait));
         self.requests.fetch_add(1, Ordering::Relaxed);
         let url = format!("{}{}", self.base, path);
-        let mut request = self.client.get(&url).query(query);
+        let mut request = self
+            .client
+            .get(&url)
+            .query(query)
+            .headers(self.headers.clone());
         // reqwest marks both headers sensitive, so they never appear in its Debug output.
         request = match &self.auth {
             Auth::None => request,
             Auth::Bearer(token) => request.bearer_auth(token),
+            Auth::Header { prefix, secret } => {
+                match reqwest::header::HeaderValue::from_str(&format!("{prefix}{secret}")) {
+                    Ok(mut value) => {
+                        value.set_sensitive(true);
+                        request.header(reqwest::header::AUTHORIZATION, value)
+                    }
+                    Err(_) => {
+                        let e = CallError::answer(
+                            SourceStatus::Error,
+                            format!("GET {path} not sent: the credential is not a valid header value"),
+                        );
+                        return (Err(e), None);
+                    }
+                }
+            }
             Auth::Basic { user, password } => request.basic_auth(user, Some(password)),
         };
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(&e, path))?;
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => return (Err(transport_error(&e, path)), backoff),
+        };
         let status = response.status();
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
+            .or_else(|| response.headers().get("ratelimit-reset"))
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         if let Some(len) = response.content_length()
             && len as usize > self.max_body
         {
-            return Err(too_large(path, self.max_body));
+            return (Err(too_large(path, self.max_body)), None);
         }
-        let bytes = self.read_body(response, path).await?;
+        let bytes = match self.read_body(response, path).await {
+            Ok(b) => b,
+            Err(e) => return (Err(e), None),
+        };
         if !status.is_success() {
-            return Err(status_error(
-                path,
-                status.as_u16(),
-                &bytes,
-                retry_after.as_deref(),
-            ));
+            let wait = match status.as_u16() {
+                429 => Some(Duration::from_secs(
+                    retry_after.as_deref().and_then(retry_after_secs).unwrap_or(1),
+                )),
+                502..=504 => backoff,
+                _ => None,
+            };
+            let e = status_error(path, status.as_u16(), &bytes, retry_after.as_deref());
+            return (Err(e), wait);
         }
         let sha256 = evident_core::sha256_hex(&bytes);
-        Ok(Raw { bytes, sha256 })
+        (Ok(Raw { bytes, sha256 }), None)
     }
 
     /// The body, chunk by chunk, stopping as soon as it passes the size bound.
@@ -410,7 +505,8 @@ fn shape_reason(e: &serde_json::Error) -> String {
 }
 
 /// The fields of an error body that say what went wrong (Prometheus: `error`,
-/// `errorType`; Grafana: `message`); everything else is skipped while parsing.
+/// `errorType`; Grafana and Opsgenie: `message`; PagerDuty: `error.message`); everything
+/// else is skipped while parsing.
 #[derive(Debug, Default, serde::Deserialize)]
 struct ErrorBody {
     #[serde(default)]
@@ -427,7 +523,15 @@ fn status_error(path: &str, code: u16, bytes: &[u8], retry_after: Option<&str>) 
     let body: ErrorBody = serde_json::from_slice(bytes).unwrap_or_default();
     let text =
         |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.as_str()).map(str::to_owned);
+    // PagerDuty nests it: `{"error": {"message": "...", "code": 2006}}`.
+    let nested = body
+        .error
+        .as_ref()
+        .and_then(|e| e.get("message"))
+        .and_then(|m| m.as_str())
+        .map(str::to_owned);
     let mut message = text(&body.error)
+        .or(nested)
         .or_else(|| text(&body.message))
         .map(|m| format!(": {}", m.chars().take(200).collect::<String>()))
         .unwrap_or_default();
@@ -636,6 +740,61 @@ mod tests {
         };
         assert_eq!(e.status(), SourceStatus::RateLimited);
         assert!(e.to_string().contains("no Retry-After"), "{e}");
+    }
+
+    /// Answers 429 (Retry-After: 0) to the first `failures` connections, then 200.
+    async fn flaky_server(failures: usize) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let Ok(listener) = tokio::net::TcpListener::bind("127.0.0.1:0").await else {
+            panic!("bind");
+        };
+        let Ok(addr) = listener.local_addr() else {
+            panic!("addr");
+        };
+        tokio::spawn(async move {
+            let mut seen = 0;
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                seen += 1;
+                let answer = if seen <= failures {
+                    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+                } else {
+                    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n[]"
+                };
+                let _ = sock.write_all(answer.as_bytes()).await;
+                let _ = sock.shutdown().await;
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn a_429_is_retried_within_the_bound_and_reported_past_it() {
+        let retry = Retry {
+            attempts: 2,
+            max_wait: Duration::from_secs(1),
+        };
+        let base = flaky_server(2).await;
+        let c = client(&base).with_retry(retry);
+        assert!(c.get("/incidents", &[]).await.is_ok());
+        assert_eq!(c.requests(), 3);
+        let base = flaky_server(3).await;
+        let c = client(&base).with_retry(retry);
+        let e = c.get("/incidents", &[]).await.err();
+        assert_eq!(e.map(|e| e.status()), Some(SourceStatus::RateLimited));
+        assert_eq!(c.requests(), 3, "two retries, then the 429 is the answer");
+    }
+
+    #[test]
+    fn pagerduty_error_bodies_give_their_message() {
+        let e = status_error(
+            "/schedules",
+            403,
+            br#"{"error":{"message":"Access Denied","code":2010}}"#,
+            None,
+        );
+        assert!(e.to_string().contains(": Access Denied"), "{e}");
     }
 
     #[test]

@@ -1,0 +1,1 @@
+//! Mock Opsgenie REST API (filled in by the Opsgenie probe work).

@@ -1,0 +1,1 @@
+//! Mock PagerDuty REST API v2 (filled in by the PagerDuty probe work).
