@@ -84,6 +84,10 @@ pub struct ScanPlan {
     pub github: Option<crate::github::GithubPlan>,
     /// Where long reads report progress (the CLI's progress bar).
     pub progress: ProgressSink,
+    /// The PagerDuty account and its token.
+    pub pagerduty: evident_probe_pagerduty::PagerdutyConfig,
+    /// The Opsgenie account and its key.
+    pub opsgenie: evident_probe_opsgenie::OpsgenieConfig,
 }
 
 /// A [`evident_core::Progress`] the plan can carry (cloned, printed in debug output).
@@ -124,6 +128,8 @@ impl ScanPlan {
             secrets: Vec::new(),
             github: None,
             progress: ProgressSink::default(),
+            pagerduty: evident_probe_pagerduty::PagerdutyConfig::none(),
+            opsgenie: evident_probe_opsgenie::OpsgenieConfig::none(),
         }
     }
 
@@ -135,7 +141,7 @@ impl ScanPlan {
         let mut out: Vec<String> = self.secrets.clone();
         match &self.prometheus.auth {
             Auth::None => {}
-            Auth::Bearer(token) => out.push(token.clone()),
+            Auth::Bearer(token) | Auth::Header { secret: token, .. } => out.push(token.clone()),
             Auth::Basic { user, password } => {
                 out.push(password.clone());
                 out.push(format!("{user}:{password}"));
@@ -145,6 +151,13 @@ impl ScanPlan {
             }
         }
         out.extend(self.grafana.token.clone());
+        out.extend(self.pagerduty.token.clone());
+        out.extend(self.opsgenie.token.clone());
+        for url in self.pagerduty.api_url.iter().chain(self.opsgenie.api_url.iter()) {
+            if let Some((user, password)) = url_credentials(url) {
+                url_secrets(user, password, &mut out);
+            }
+        }
         if let Some(github) = &self.github {
             out.extend(github.config.token.clone());
             if let Some(app) = &github.config.app {
@@ -192,7 +205,9 @@ impl ScanPlan {
         for url in &self.prometheus.urls {
             let env = match &self.prometheus.auth {
                 Auth::None => continue,
-                Auth::Bearer(_) => format!("a bearer token from {PROMETHEUS_TOKEN_ENV}"),
+                Auth::Bearer(_) | Auth::Header { .. } => {
+                    format!("a bearer token from {PROMETHEUS_TOKEN_ENV}")
+                }
                 Auth::Basic { .. } => {
                     format!(
                         "a user and password from {PROMETHEUS_USER_ENV} and {PROMETHEUS_PASSWORD_ENV}"

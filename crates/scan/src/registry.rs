@@ -27,6 +27,12 @@ pub fn probes(
                 .with_options(plan.kube_read.clone()),
         ),
         Arc::new(evident_probe_github::GithubProbe::new(github)),
+        Arc::new(evident_probe_pagerduty::PagerdutyProbe::new(
+            plan.pagerduty.clone(),
+        )),
+        Arc::new(evident_probe_opsgenie::OpsgenieProbe::new(
+            plan.opsgenie.clone(),
+        )),
     ]
 }
 
@@ -34,10 +40,6 @@ pub fn probes(
 /// They are reported as `not_configured`, which makes the criteria that need them
 /// `unknown` instead of guessed.
 pub const UNBUILT_CAPABILITIES: &[(&str, &str)] = &[
-    (
-        "oncall",
-        "not yet supported: this version of evident has no PagerDuty or Opsgenie probe",
-    ),
     (
         "source_code",
         "not yet supported: package dependencies and code size are not read by this version of evident",
