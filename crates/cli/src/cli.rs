@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 /// evident: how mature is your software delivery and operations, from evidence.
 ///
-/// evident reads your systems (today: git repositories; CI configs, Kubernetes
-/// manifests, Dockerfiles, CODEOWNERS, catalog-info.yaml) and judges three maturity
-/// models criterion by criterion. Every verdict is one of: met, not_met, unknown (a
+/// evident reads your systems (git repositories with their CI configs, manifests,
+/// Dockerfiles, CODEOWNERS and catalog-info.yaml; GitHub; Kubernetes; Prometheus;
+/// Grafana; PagerDuty and Opsgenie) and judges three maturity models criterion by
+/// criterion. Every verdict is one of: met, not_met, unknown (a
 /// source was not configured or did not answer; never guessed), not_applicable, manual
 /// (no system can show it) or attested (a committed attestation says so).
 ///
@@ -143,6 +144,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// Share of a team's members that must be on the on-call of the team's services for
+    /// ds.devops.team-on-call (0 to 1).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.8, value_parser = share)]
+    pub on_call_share: f64,
+
     /// Also write the rule input (facts, services, source statuses) as JSON to this
     /// file: what `input` holds for your own Rego policies.
     #[arg(long, value_name = "FILE")]
@@ -186,8 +192,8 @@ pub struct SourceArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,
 
-    /// Longest time one HTTP request to --prometheus, --grafana or a cluster may take,
-    /// in seconds; a request past it makes its part, resource type or source `timeout`.
+    /// Longest time one HTTP request to --prometheus, --grafana, a cluster, --pagerduty
+    /// or --opsgenie may take, in seconds; a request past it makes its part, resource type or source `timeout`.
     #[arg(long, value_name = "SECONDS", default_value_t = 20)]
     pub request_timeout: u64,
 
@@ -264,6 +270,76 @@ pub struct SourceArgs {
     /// answering unknown (rate_limited) for what is left.
     #[arg(long)]
     pub wait_for_rate_limit: bool,
+
+    /// Read a PagerDuty account (REST API v2): services, escalation policies, schedules
+    /// as they were rendered (who was actually on call, overrides included), users,
+    /// teams, incidents and change events of the last --oncall-days. Token only from the
+    /// environment: EVIDENT_PAGERDUTY_TOKEN. Without this flag PagerDuty is not read.
+    #[arg(long)]
+    pub pagerduty: bool,
+
+    /// PagerDuty service region: us (api.pagerduty.com) or eu (api.eu.pagerduty.com).
+    #[arg(long, value_enum, default_value_t = Region::Us)]
+    pub pagerduty_region: Region,
+
+    /// PagerDuty API base URL (a proxy, a test server); implies --pagerduty and wins over
+    /// --pagerduty-region.
+    #[arg(long, value_name = "URL")]
+    pub pagerduty_url: Option<String>,
+
+    /// Read an Opsgenie account: teams and members, schedules and their final timelines,
+    /// escalations, services and incidents of the last --oncall-days. API key only from
+    /// the environment: EVIDENT_OPSGENIE_KEY. Without this flag Opsgenie is not read.
+    #[arg(long)]
+    pub opsgenie: bool,
+
+    /// Opsgenie region: us (api.opsgenie.com) or eu (api.eu.opsgenie.com).
+    #[arg(long, value_enum, default_value_t = Region::Us)]
+    pub opsgenie_region: Region,
+
+    /// Opsgenie API base URL (a proxy, a test server); implies --opsgenie and wins over
+    /// --opsgenie-region.
+    #[arg(long, value_name = "URL")]
+    pub opsgenie_url: Option<String>,
+
+    /// How many days of on-call schedules and incidents to read, counted back from now.
+    #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub oncall_days: u32,
+
+    /// A YAML file that says who is who across tools, for people no system joins: a list
+    /// of `{login: <GitHub login>, emails: [...], oncall: [<tool>/<user id>]}`. Emails are
+    /// compared hashed and never written to any output.
+    #[arg(long, value_name = "FILE")]
+    pub people: Option<PathBuf>,
+}
+
+/// Where an on-call vendor hosts an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Region {
+    /// The United States service region.
+    Us,
+    /// The European service region.
+    Eu,
+}
+
+impl Region {
+    /// The name the probes' `REGIONS` lists use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Region::Us => "us",
+            Region::Eu => "eu",
+        }
+    }
+}
+
+/// A share between 0 and 1.
+fn share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "{text} is not a share between 0 and 1 (0.8 is 80%)"
+        )),
+    }
 }
 
 /// `evident models`.

@@ -50,6 +50,7 @@ fn repositories(args: &SourceArgs) -> anyhow::Result<Vec<PathBuf>> {
     let other_sources = !args.prometheus.is_empty()
         || !args.github.is_empty()
         || args.grafana.is_some()
+        || oncall_asked(args)
         || !args.kube_contexts.is_empty()
         || args.kube_current
         || !args.kube_dumps.is_empty();
@@ -89,9 +90,94 @@ pub fn source_plan(args: &SourceArgs) -> anyhow::Result<ScanPlan> {
     plan.kube_read.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     plan.secrets = evident_probe_kubernetes::credential_secrets(&plan.kube_targets);
     plan.github = github_plan(args)?;
+    plan.pagerduty = pagerduty_config(args)?;
+    plan.opsgenie = opsgenie_config(args)?;
     crate::logs::use_redactor(plan.redactor());
     plan.check_credentials()?;
     Ok(plan)
+}
+
+/// Whether an on-call tool is to be read.
+fn oncall_asked(args: &SourceArgs) -> bool {
+    args.pagerduty || args.pagerduty_url.is_some() || args.opsgenie || args.opsgenie_url.is_some()
+}
+
+/// The API base of an on-call tool: the URL given, else the region's host; `None` when
+/// the tool was not asked for.
+fn oncall_api(
+    flag: &str,
+    asked: bool,
+    url: Option<&String>,
+    region: crate::cli::Region,
+    regions: &[(&str, &str)],
+) -> anyhow::Result<Option<String>> {
+    if let Some(url) = url {
+        if !url.starts_with("https://") && !url.starts_with("http://") {
+            bail!("--{flag}-url {url}: expected an http(s) URL such as https://api.example.com");
+        }
+        return Ok(Some(url.trim_end_matches('/').to_owned()));
+    }
+    if !asked {
+        return Ok(None);
+    }
+    let host = regions
+        .iter()
+        .find(|(name, _)| *name == region.as_str())
+        .map(|(_, host)| (*host).to_owned());
+    match host {
+        Some(host) => Ok(Some(host)),
+        None => bail!("--{flag}-region {}: no such region", region.as_str()),
+    }
+}
+
+/// What `--pagerduty` asks for; the token from [`evident_probe_pagerduty::TOKEN_ENV`].
+fn pagerduty_config(args: &SourceArgs) -> anyhow::Result<evident_probe_pagerduty::PagerdutyConfig> {
+    use evident_probe_pagerduty::{PagerdutyConfig, REGIONS, TOKEN_ENV};
+    let api = oncall_api(
+        "pagerduty",
+        args.pagerduty,
+        args.pagerduty_url.as_ref(),
+        args.pagerduty_region,
+        REGIONS,
+    )?;
+    let Some(api) = api else {
+        return Ok(PagerdutyConfig::none());
+    };
+    let mut config = PagerdutyConfig::new(api);
+    if config.token.is_none() {
+        tracing::warn!(
+            "--pagerduty without a token in {TOKEN_ENV}: PagerDuty will refuse every request"
+        );
+    }
+    config.window_days = args.oncall_days;
+    config.request_timeout = Duration::from_secs(args.request_timeout.max(1));
+    config.ca_cert = args.ca_cert.clone();
+    Ok(config)
+}
+
+/// What `--opsgenie` asks for; the key from [`evident_probe_opsgenie::TOKEN_ENV`].
+fn opsgenie_config(args: &SourceArgs) -> anyhow::Result<evident_probe_opsgenie::OpsgenieConfig> {
+    use evident_probe_opsgenie::{OpsgenieConfig, REGIONS, TOKEN_ENV};
+    let api = oncall_api(
+        "opsgenie",
+        args.opsgenie,
+        args.opsgenie_url.as_ref(),
+        args.opsgenie_region,
+        REGIONS,
+    )?;
+    let Some(api) = api else {
+        return Ok(OpsgenieConfig::none());
+    };
+    let mut config = OpsgenieConfig::new(api);
+    if config.token.is_none() {
+        tracing::warn!(
+            "--opsgenie without a key in {TOKEN_ENV}: Opsgenie will refuse every request"
+        );
+    }
+    config.window_days = args.oncall_days;
+    config.request_timeout = Duration::from_secs(args.request_timeout.max(1));
+    config.ca_cert = args.ca_cert.clone();
+    Ok(config)
 }
 
 /// The first non-empty token of [`evident_github::TOKEN_ENVS`].
@@ -193,6 +279,13 @@ pub fn env_redactor() -> evident_core::Redactor {
     plan.prometheus.auth = evident_probe_prometheus::PrometheusConfig::auth_from_env();
     plan.grafana = evident_probe_grafana::GrafanaConfig::new(None);
     plan.secrets.extend(github_token());
+    for env in [
+        evident_probe_pagerduty::TOKEN_ENV,
+        evident_probe_opsgenie::TOKEN_ENV,
+    ] {
+        plan.secrets
+            .extend(std::env::var(env).ok().filter(|v| !v.trim().is_empty()));
+    }
     let redactor = plan.redactor();
     crate::logs::use_redactor(redactor.clone());
     redactor
@@ -205,7 +298,10 @@ pub fn scan_plan(args: &ScanArgs) -> anyhow::Result<ScanPlan> {
         models: args.models.clone(),
         policies: args.policies.clone(),
         strict: args.strict,
-        rules: Default::default(),
+        rules: evident_scan::RuleConfig {
+            on_call_share: args.on_call_share,
+            ..Default::default()
+        },
     };
     plan.dump_input = args.dump_input.clone();
     Ok(plan)
