@@ -501,8 +501,14 @@ fn envelope(data: Value, extra: Option<Value>, req: &MockRequest) -> MockAnswer 
 }
 
 /// One page of `items` as `offset`/`limit` ask (`limit` at most 100), with `paging`
-/// links built on the request's own host and query, and `totalCount`.
-fn paged(items: Vec<Value>, default_limit: usize, req: &MockRequest) -> MockAnswer {
+/// links built on the request's own host and query, and `totalCount`. Only the page's
+/// items are rendered (`render`), so a large estate answers each page in little time.
+fn paged<T>(
+    items: &[T],
+    render: impl Fn(&T) -> Value,
+    default_limit: usize,
+    req: &MockRequest,
+) -> MockAnswer {
     let limit = req
         .param("limit")
         .and_then(|l| l.parse::<usize>().ok())
@@ -513,7 +519,7 @@ fn paged(items: Vec<Value>, default_limit: usize, req: &MockRequest) -> MockAnsw
         .and_then(|o| o.parse::<usize>().ok())
         .unwrap_or(0);
     let total = items.len();
-    let page: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
+    let page: Vec<Value> = items.iter().skip(offset).take(limit).map(render).collect();
     let link = |off: usize| {
         let mut q: Vec<String> = req
             .query
@@ -563,8 +569,7 @@ impl OpsgenieApi {
         if req.param("order") == Some("desc") {
             users.reverse();
         }
-        let items = users.iter().map(|u| self.user_json(u, req)).collect();
-        paged(items, 100, req)
+        paged(&users, |u| self.user_json(u, req), 100, req)
     }
 
     fn teams(&self, req: &MockRequest) -> MockAnswer {
@@ -756,16 +761,11 @@ impl OpsgenieApi {
     }
 
     fn services(&self, req: &MockRequest) -> MockAnswer {
-        let items = self
-            .model
-            .services
-            .iter()
-            .map(|s| {
-                json!({"id": s.id, "name": named(&s.name, req), "description": "",
-                       "teamId": s.team_id, "tags": s.tags, "isExternal": false})
-            })
-            .collect();
-        paged(items, 20, req)
+        let render = |s: &Service| {
+            json!({"id": s.id, "name": named(&s.name, req), "description": "",
+                   "teamId": s.team_id, "tags": s.tags, "isExternal": false})
+        };
+        paged(&self.model.services, render, 20, req)
     }
 
     fn incidents(&self, req: &MockRequest) -> MockAnswer {
@@ -788,19 +788,16 @@ impl OpsgenieApi {
         if req.param("order") != Some("asc") {
             list.reverse();
         }
-        let items = list
-            .iter()
-            .map(|i| {
-                json!({"id": i.id, "tinyId": i.tiny_id, "message": named(&i.message, req),
+        let render = |i: &&Incident| {
+            json!({"id": i.id, "tinyId": i.tiny_id, "message": named(&i.message, req),
                        "status": i.status, "isSeen": true, "tags": [],
                        "createdAt": ts(i.created_at), "updatedAt": ts(i.updated_at),
                        "source": "API", "owner": "", "priority": i.priority,
                        "responders": i.owner_team.iter().map(|t| json!({"type": "team", "id": t})).collect::<Vec<_>>(),
                        "ownerTeam": i.owner_team.clone().unwrap_or_default(),
                        "impactedServices": i.impacted_services, "extraProperties": {}})
-            })
-            .collect();
-        paged(items, 20, req)
+        };
+        paged(&list, render, 20, req)
     }
 
     /// The answer a fault asks the API itself to render, if it is one of those.

@@ -14,7 +14,7 @@ use evident_core::{
 };
 use evident_http::CallError;
 use evident_oncall::{OncallFacts, PARTS, Unread};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// Parts whose failure fails the whole source: without them the rest cannot be tied to
 /// services or people.
@@ -27,6 +27,8 @@ pub(crate) struct Build<'a> {
     pub api: String,
     pub facts: OncallFacts,
     pub evidence: Vec<Evidence>,
+    /// Ids of `evidence`, so an object listed twice (a page repeated) is cited once.
+    cited: HashSet<String>,
     parts: BTreeMap<String, PartReport>,
     fatal: Option<(SourceStatus, String)>,
     /// Said in the source's detail when it answered.
@@ -46,6 +48,7 @@ impl<'a> Build<'a> {
             api,
             facts,
             evidence: Vec::new(),
+            cited: HashSet::new(),
             parts: BTreeMap::new(),
             fatal: None,
             notes: Vec::new(),
@@ -78,7 +81,9 @@ impl<'a> Build<'a> {
             excerpt: r.redact(excerpt),
         };
         let id = ev.id.clone();
-        self.evidence.push(ev);
+        if self.cited.insert(id.clone()) {
+            self.evidence.push(ev);
+        }
         id
     }
 
@@ -160,7 +165,7 @@ impl<'a> Build<'a> {
         }
         let summary = self.summary();
         let (status, detail) = match self.fatal.take() {
-            Some((status, detail)) => (status, detail),
+            Some((status, detail)) => (status, format!("{detail}; {summary}")),
             None => (SourceStatus::Ok, summary),
         };
         let mut facts = self.facts.to_value();

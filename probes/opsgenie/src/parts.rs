@@ -65,13 +65,12 @@ pub(crate) async fn read_all(client: &JsonClient, plan: &Plan) -> Raw {
         ("sort", "createdAt".to_owned()),
         ("order", "asc".to_owned()),
     ];
-    let services_q = [("sort", "name".to_owned()), ("order", "asc".to_owned())];
     let (users, teams, schedules, escalations, services, incidents) = tokio::join!(
         list_paged::<wire::User>(client, "/v2/users", &users_q, n, pages),
         read_teams(client, plan),
         read_schedules(client, plan),
         get_data::<Vec<wire::Escalation>>(client, "/v2/escalations", &[]),
-        list_paged::<wire::Service>(client, "/v1/services", &services_q, n, pages),
+        list_paged::<wire::Service>(client, "/v1/services", &[], n, pages),
         list_paged::<wire::Incident>(client, "/v1/incidents", &incidents_q, n, pages),
     );
     Raw {

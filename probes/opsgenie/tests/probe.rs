@@ -308,6 +308,19 @@ async fn a_refused_key_fails_the_source() {
 }
 
 #[tokio::test]
+async fn a_401_on_any_part_fails_the_source() {
+    let r = run(on("incidents", Fault::Status(401))).await;
+    assert_eq!(r.status(), SourceStatus::Forbidden);
+    assert_eq!(r.part("incidents"), SourceStatus::Forbidden);
+    assert_eq!(r.part("services"), SourceStatus::Ok);
+    assert_eq!(r.facts.services.len(), 2, "what was read is still there");
+    assert!(
+        r.unread("incidents")
+            .is_some_and(|u| u.detail.contains("/v1/incidents"))
+    );
+}
+
+#[tokio::test]
 async fn a_403_on_timelines_takes_only_the_schedules() {
     let r = run(on("schedules.timeline", Fault::Status(403))).await;
     assert_eq!(r.status(), SourceStatus::Ok);
