@@ -133,6 +133,13 @@ fn window(observed_at: &str, days: u32) -> (DateTime<Utc>, DateTime<Utc>) {
     (now, now - Days::days(i64::from(days)))
 }
 
+/// The read's budget within the scan's probe bound: nine tenths of it, so the parts
+/// still reading are reported `timeout` and the parts read are kept, before the scan
+/// stops the whole probe (which would keep nothing).
+fn budget(probe_timeout: Duration) -> Duration {
+    (probe_timeout / 10 * 9).max(Duration::from_millis(100))
+}
+
 #[async_trait]
 impl Probe for OpsgenieProbe {
     fn name(&self) -> &'static str {
@@ -195,7 +202,8 @@ impl OpsgenieProbe {
             window_days: c.window_days,
             page_size: c.page_size.clamp(1, 100),
             max_pages: c.max_pages.max(1),
-            concurrency: c.concurrency.max(1),
+            permits: Arc::new(tokio::sync::Semaphore::new(c.concurrency.max(1))),
+            budget: budget(ctx.probe_timeout),
         };
         let mut facts = OncallFacts::default();
         facts.accounts.insert(

@@ -11,6 +11,10 @@ use crate::wire;
 use chrono::{DateTime, SecondsFormat, Utc};
 use evident_http::{CallError, JsonClient};
 use evident_oncall::{EscalationPolicy, OncallService, OncallTeam, OncallUser, email_key};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// The read's bounds and window.
 #[derive(Debug, Clone)]
@@ -20,7 +24,11 @@ pub(crate) struct Plan {
     pub window_days: u32,
     pub page_size: usize,
     pub max_pages: usize,
-    pub concurrency: usize,
+    /// The per-team and per-schedule reads in flight at once, shared by both.
+    pub permits: Arc<Semaphore>,
+    /// How long the read may take: a part still reading past it is unread (`timeout`),
+    /// so the scan's probe bound never takes the parts already read with it.
+    pub budget: Duration,
 }
 
 /// A list and the single reads made for each of its objects.
@@ -49,7 +57,7 @@ pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// Reads every part, the parts at once, each within its bounds.
+/// Reads every part, the parts at once, each within its bounds and the read's budget.
 pub(crate) async fn read_all(client: &JsonClient, plan: &Plan) -> Raw {
     let n = plan.page_size;
     let pages = plan.max_pages;
@@ -65,13 +73,30 @@ pub(crate) async fn read_all(client: &JsonClient, plan: &Plan) -> Raw {
         ("sort", "createdAt".to_owned()),
         ("order", "asc".to_owned()),
     ];
+    let b = plan.budget;
     let (users, teams, schedules, escalations, services, incidents) = tokio::join!(
-        list_paged::<wire::User>(client, "/v2/users", &users_q, n, pages),
-        read_teams(client, plan),
-        read_schedules(client, plan),
-        get_data::<Vec<wire::Escalation>>(client, "/v2/escalations", &[]),
-        list_paged::<wire::Service>(client, "/v1/services", &[], n, pages),
-        list_paged::<wire::Incident>(client, "/v1/incidents", &incidents_q, n, pages),
+        within(
+            b,
+            "/v2/users",
+            list_paged(client, "/v2/users", &users_q, n, pages)
+        ),
+        within(b, "/v2/teams", read_teams(client, plan)),
+        within(b, "/v2/schedules", read_schedules(client, plan)),
+        within(
+            b,
+            "/v2/escalations",
+            get_data::<Vec<wire::Escalation>>(client, "/v2/escalations", &[])
+        ),
+        within(
+            b,
+            "/v1/services",
+            list_paged(client, "/v1/services", &[], n, pages)
+        ),
+        within(
+            b,
+            "/v1/incidents",
+            list_paged(client, "/v1/incidents", &incidents_q, n, pages)
+        ),
     );
     Raw {
         users,
@@ -83,12 +108,47 @@ pub(crate) async fn read_all(client: &JsonClient, plan: &Plan) -> Raw {
     }
 }
 
+/// What a part that ran out of the read's budget answers.
+trait Late {
+    fn late(e: CallError) -> Self;
+}
+
+impl<T> Late for Listing<T> {
+    fn late(e: CallError) -> Self {
+        Listing {
+            pages: Vec::new(),
+            cut: None,
+            error: Some(e),
+        }
+    }
+}
+
+impl<T> Late for Result<T, CallError> {
+    fn late(e: CallError) -> Self {
+        Err(e)
+    }
+}
+
+/// `fut`, or a `timeout` failure of `path` when it outlasts `budget`.
+async fn within<T: Late>(budget: Duration, path: &str, fut: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(budget, fut).await {
+        Ok(v) => v,
+        Err(_) => T::late(CallError::answer(
+            evident_core::SourceStatus::Timeout,
+            format!(
+                "reading {path} did not finish within the probe's budget of {} s",
+                budget.as_secs_f32()
+            ),
+        )),
+    }
+}
+
 /// `/v2/teams`, then `/v2/teams/{id}?identifierType=id` of each (the list holds no
 /// members).
 async fn read_teams(client: &JsonClient, plan: &Plan) -> Fanned<wire::Team, wire::Team> {
     let (list, _, _) = get_data::<Vec<wire::Team>>(client, "/v2/teams", &[]).await?;
     let ids: Vec<Option<String>> = list.data.iter().map(|t| t.id.clone()).collect();
-    let got = fan_out(ids, plan.concurrency, |id| {
+    let got = fan_out(ids, &plan.permits, |id| {
         let client = client.clone();
         async move {
             let id = id.ok_or_else(no_id)?;
@@ -130,7 +190,7 @@ async fn read_schedules(
     let (list, _, _) = get_data::<Vec<wire::Schedule>>(client, "/v2/schedules", &q).await?;
     let ids: Vec<Option<String>> = list.data.iter().map(|s| s.id.clone()).collect();
     let query = timeline_query(plan);
-    let got = fan_out(ids, plan.concurrency, |id| {
+    let got = fan_out(ids, &plan.permits, |id| {
         let client = client.clone();
         let query = query.clone();
         async move {

@@ -136,12 +136,13 @@ pub(crate) async fn list_paged<T: DeserializeOwned + Identified>(
     out
 }
 
-/// Runs `fetch` for every item of `items`, at most `concurrency` at once, and returns the
-/// answers in the items' order. A task that ends without an answer (it cannot, short of
+/// Runs `fetch` for every item of `items`, at most as many at once as `permits` holds
+/// (one pool for every fan-out of a read, so teams and schedules together stay within
+/// it), and returns the answers in the items' order. A task that ends without an answer (it cannot, short of
 /// a panic) is left out; the caller reports every item without an answer.
 pub(crate) async fn fan_out<I, R, F, Fut>(
     items: Vec<I>,
-    concurrency: usize,
+    permits: &Arc<tokio::sync::Semaphore>,
     fetch: F,
 ) -> Vec<(usize, R)>
 where
@@ -150,13 +151,12 @@ where
     F: Fn(I) -> Fut,
     Fut: std::future::Future<Output = R> + Send + 'static,
 {
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut set = tokio::task::JoinSet::new();
     for (i, item) in items.into_iter().enumerate() {
-        let semaphore = Arc::clone(&semaphore);
+        let permits = Arc::clone(permits);
         let fut = fetch(item);
         set.spawn(async move {
-            let _permit = semaphore.acquire_owned().await;
+            let _permit = permits.acquire_owned().await;
             (i, fut.await)
         });
     }
@@ -191,7 +191,8 @@ mod tests {
         use std::sync::atomic::{AtomicUsize, Ordering};
         let running = Arc::new(AtomicUsize::new(0));
         let peak = Arc::new(AtomicUsize::new(0));
-        let out = fan_out((0..20).collect::<Vec<usize>>(), 3, |i| {
+        let permits = Arc::new(tokio::sync::Semaphore::new(3));
+        let out = fan_out((0..20).collect::<Vec<usize>>(), &permits, |i| {
             let running = Arc::clone(&running);
             let peak = Arc::clone(&peak);
             async move {

@@ -223,7 +223,8 @@ mod tests {
             window_days: 90,
             page_size: 100,
             max_pages: 100,
-            concurrency: 8,
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(8)),
+            budget: std::time::Duration::from_secs(60),
         };
         let at = |d: i64| crate::parts::rfc3339(now + Duration::days(d));
         let t: wire::Timeline = serde_json::from_value(serde_json::json!({"rotations": [{"periods": [

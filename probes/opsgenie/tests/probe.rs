@@ -37,6 +37,14 @@ fn config(url: &str) -> OpsgenieConfig {
 }
 
 async fn run_with(faults: Faults, tune: impl FnOnce(&mut OpsgenieConfig)) -> Run {
+    run_full(faults, tune, |_| {}).await
+}
+
+async fn run_full(
+    faults: Faults,
+    tune: impl FnOnce(&mut OpsgenieConfig),
+    tune_ctx: impl FnOnce(&mut ScanContext),
+) -> Run {
     let t = now();
     let api = OpsgenieApi::new(OpsgenieModel::small(t));
     let server = match MockServer::start(api, faults).await {
@@ -47,6 +55,7 @@ async fn run_with(faults: Faults, tune: impl FnOnce(&mut OpsgenieConfig)) -> Run
     tune(&mut c);
     let mut ctx = ScanContext::new(vec![], t.to_rfc3339_opts(SecondsFormat::Secs, true));
     ctx.redactor = Arc::new(Redactor::new().with_secret(KEY));
+    tune_ctx(&mut ctx);
     let probe = OpsgenieProbe::new(c);
     let out = probe.collect(&ctx).await;
     let facts = match OncallFacts::from_value(&out.facts) {
@@ -412,6 +421,30 @@ async fn a_hang_past_the_request_bound_is_a_timeout() {
         Some("timeout")
     );
     assert!(r.facts.escalation_policies.is_empty());
+}
+
+#[tokio::test]
+async fn a_part_past_the_probe_budget_is_a_timeout_and_the_rest_is_kept() {
+    let started = std::time::Instant::now();
+    let r = run_full(
+        on("incidents", Fault::Hang { ms: 10_000 }),
+        |c| c.request_timeout = Duration::from_secs(20),
+        |ctx| ctx.probe_timeout = Duration::from_millis(1_500),
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.status(), SourceStatus::Ok);
+    assert_eq!(r.part("incidents"), SourceStatus::Timeout);
+    assert!(
+        r.unread("incidents")
+            .is_some_and(|u| u.detail.contains("budget"))
+    );
+    assert_eq!(r.facts.services.len(), 2);
+    assert!(r.facts.schedules.values().all(|s| s.rendered));
 }
 
 #[tokio::test]
