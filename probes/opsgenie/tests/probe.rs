@@ -549,3 +549,109 @@ async fn a_key_the_server_echoes_never_leaves_the_probe() {
     );
     assert_eq!(r.part("schedules"), SourceStatus::Forbidden);
 }
+
+/// The Opsgenie mock behind a change of its answers, for servers that misbehave in ways
+/// the generic faults do not: ignoring `offset`, a page shorter than `totalCount` says.
+struct Bent {
+    inner: OpsgenieApi,
+    ignore_offset: bool,
+    drop_last_user: bool,
+}
+
+impl evident_oncall_mock::Api for Bent {
+    fn route(&self, req: &evident_oncall_mock::MockRequest) -> Option<&'static str> {
+        self.inner.route(req)
+    }
+    fn authorized(&self, req: &evident_oncall_mock::MockRequest) -> bool {
+        self.inner.authorized(req)
+    }
+    fn error(
+        &self,
+        status: u16,
+        message: &str,
+        req: &evident_oncall_mock::MockRequest,
+    ) -> evident_oncall_mock::MockAnswer {
+        self.inner.error(status, message, req)
+    }
+    fn answer(
+        &self,
+        route: &'static str,
+        req: &evident_oncall_mock::MockRequest,
+    ) -> evident_oncall_mock::MockAnswer {
+        let mut req = req.clone();
+        if self.ignore_offset {
+            req.query.retain(|(k, _)| k != "offset");
+        }
+        let mut a = self.inner.answer(route, &req);
+        if self.drop_last_user && route == "users" {
+            let mut body: serde_json::Value = serde_json::from_slice(&a.body).unwrap_or_default();
+            if let Some(data) = body.get_mut("data").and_then(|d| d.as_array_mut()) {
+                data.pop();
+            }
+            a.body = serde_json::to_vec(&body).unwrap_or_default();
+        }
+        a
+    }
+}
+
+async fn run_bent(
+    ignore_offset: bool,
+    drop_last_user: bool,
+    page_size: usize,
+) -> (OncallFacts, ProbeOutput, MockServer) {
+    let t = now();
+    let api = Bent {
+        inner: OpsgenieApi::new(OpsgenieModel::small(t)),
+        ignore_offset,
+        drop_last_user,
+    };
+    let server = match MockServer::start(api, Faults::default()).await {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    let mut c = config(server.url());
+    c.page_size = page_size;
+    let ctx = ScanContext::new(vec![], t.to_rfc3339_opts(SecondsFormat::Secs, true));
+    let out = OpsgenieProbe::new(c).collect(&ctx).await;
+    let facts = OncallFacts::from_value(&out.facts)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    (facts, out, server)
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_offset_is_stopped_on_the_repeated_page() {
+    let (facts, out, server) = run_bent(true, false, 2).await;
+    assert_eq!(
+        server.stats().route("users"),
+        2,
+        "the repeated page stops the read"
+    );
+    assert_eq!(facts.users.len(), 2);
+    let partial = &facts.accounts["opsgenie"].partial;
+    assert!(
+        partial
+            .get("users")
+            .is_some_and(|p| p.contains("nothing new")),
+        "{partial:?}"
+    );
+    assert_eq!(out.sources[0].parts["users"].incomplete.len(), 1);
+    let ids: std::collections::BTreeSet<&str> =
+        out.evidence.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids.len(), out.evidence.len(), "each object is cited once");
+}
+
+#[tokio::test]
+async fn a_list_shorter_than_its_total_count_is_partial() {
+    let (facts, out, _server) = run_bent(false, true, 100).await;
+    assert_eq!(facts.users.len(), 3);
+    let partial = &facts.accounts["opsgenie"].partial;
+    assert!(
+        partial
+            .get("users")
+            .is_some_and(|p| p.contains("totalCount")),
+        "{partial:?}"
+    );
+    assert_eq!(out.sources[0].status, SourceStatus::Ok);
+}
