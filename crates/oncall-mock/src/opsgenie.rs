@@ -15,6 +15,13 @@
 //! `name`, `description`, `teamId`, `tags`, paged like the other v1 lists. The incident
 //! list adds `impactedServices` (service ids), which the documented Incident API gives
 //! and the description's `BaseIncident` omits.
+//!
+//! Faults the API renders itself: `WrongShape` answers a list route with `data` an
+//! object and a single-object route with `data` a string; `ErrorBody200` answers 200
+//! with the `ErrorResponse` body (no `data`); `EndlessPages` makes `paging.next` always
+//! present on the paged lists (`users`, `services`, `incidents`), past the end too (the
+//! unpaged lists, as Opsgenie answers them, are unchanged). With the echo canary on, the
+//! caller's key is reflected into names (`fromUser` too) and error messages.
 
 use crate::faults::Fault;
 use crate::server::{Api, MockAnswer, MockRequest};
@@ -579,13 +586,11 @@ impl OpsgenieApi {
             .iter()
             .map(|t| json!({"id": t.id, "name": named(&t.name, req), "description": ""}))
             .collect();
-        let mut a = envelope(
+        envelope(
             Value::Array(items),
             Some(json!({"expandable": ["member"]})),
             req,
-        );
-        a.headers = base_headers(req);
-        a
+        )
     }
 
     fn team(&self, id: &str, req: &MockRequest) -> MockAnswer {
