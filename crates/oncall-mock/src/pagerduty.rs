@@ -353,7 +353,9 @@ impl PagerdutyModel {
             .map(|t| PdTeam {
                 id: format!("PT{t:04}"),
                 name: format!("Team {t}"),
-                members: (0..10).map(|k| format!("PU{:05}", (t * 10 + k) % users)).collect(),
+                members: (0..10)
+                    .map(|k| format!("PU{:05}", (t * 10 + k) % users))
+                    .collect(),
             })
             .collect();
         m.schedules = (0..schedules)
@@ -452,7 +454,9 @@ fn sample_schedule(
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> PdSchedule {
-    let members: Vec<String> = (0..4).map(|k| format!("PU{:05}", (s * 3 + k) % users)).collect();
+    let members: Vec<String> = (0..4)
+        .map(|k| format!("PU{:05}", (s * 3 + k) % users))
+        .collect();
     let week = Duration::days(7);
     let mut shifts = Vec::new();
     let mut start = since - week;
@@ -608,14 +612,21 @@ impl PagerdutyApi {
 /// One page of `items` as PagerDuty's classic pagination answers it, or its 400 for an
 /// offset past [`MAX_OFFSET`]; faults rendered in PagerDuty's shapes.
 fn page(api: &PagerdutyApi, field: &str, items: Vec<Value>, req: &MockRequest) -> MockAnswer {
-    let offset: usize = req.param("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+    let offset: usize = req
+        .param("offset")
+        .and_then(|o| o.parse().ok())
+        .unwrap_or(0);
     let limit: usize = req
         .param("limit")
         .and_then(|l| l.parse().ok())
         .unwrap_or(DEFAULT_LIMIT)
         .clamp(1, MAX_LIMIT);
     if offset + limit > MAX_OFFSET {
-        return api.error(400, "Offset must be less than 10000 (classic pagination)", req);
+        return api.error(
+            400,
+            "Offset must be less than 10000 (classic pagination)",
+            req,
+        );
     }
     let total = items.len();
     let slice: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
@@ -806,7 +817,12 @@ impl PagerdutyApi {
             .model
             .policies
             .iter()
-            .filter(|p| p.rules.iter().flatten().any(|t| *t == PdTarget::Schedule(s.id.clone())))
+            .filter(|p| {
+                p.rules
+                    .iter()
+                    .flatten()
+                    .any(|t| *t == PdTarget::Schedule(s.id.clone()))
+            })
             .map(|p| self.reference("escalation_policy", "escalation_policies", &p.id, &p.name))
             .collect();
         json!({
@@ -845,7 +861,9 @@ impl PagerdutyApi {
             return self.error(404, "Not Found", req);
         };
         match &req.fault {
-            Some(Fault::WrongShape) => return MockAnswer::json(200, &json!({"schedule": "not-an-object"})),
+            Some(Fault::WrongShape) => {
+                return MockAnswer::json(200, &json!({"schedule": "not-an-object"}));
+            }
             Some(Fault::ErrorBody200) => return error_body(self, 200, "Internal Error", req),
             _ => {}
         }
@@ -856,7 +874,11 @@ impl PagerdutyApi {
         let clip = |v: &[PdShift]| -> Vec<PdShift> {
             v.iter()
                 .filter(|e| e.end > since && e.start < until)
-                .map(|e| PdShift { user: e.user.clone(), start: e.start.max(since), end: e.end.min(until) })
+                .map(|e| PdShift {
+                    user: e.user.clone(),
+                    start: e.start.max(since),
+                    end: e.end.min(until),
+                })
                 .collect()
         };
         let mut v = self.schedule_value(s, req);
@@ -893,7 +915,9 @@ impl PagerdutyApi {
                     if !wanted.is_empty() && !wanted.contains(&sid.as_str()) {
                         continue;
                     }
-                    let Some(s) = self.model.schedules.iter().find(|s| &s.id == sid) else { continue };
+                    let Some(s) = self.model.schedules.iter().find(|s| &s.id == sid) else {
+                        continue;
+                    };
                     for e in PagerdutyModel::render(s, since, until) {
                         out.push(json!({
                             "user": self.user_ref(&e.user, req),
@@ -986,7 +1010,9 @@ impl PagerdutyApi {
         let service = self.model.services.iter().find(|s| s.id == i.service);
         let service_name = service.map_or(i.service.as_str(), |s| s.name.as_str());
         let acks: Vec<Value> = match (i.status.as_str(), i.acknowledged_at) {
-            ("acknowledged", Some(t)) => vec![json!({"at": ts(t), "acknowledger": self.user_ref("PU1", req)})],
+            ("acknowledged", Some(t)) => {
+                vec![json!({"at": ts(t), "acknowledger": self.user_ref("PU1", req)})]
+            }
             _ => vec![],
         };
         let last_change = i.resolved_at.or(i.acknowledged_at).unwrap_or(i.created_at);
@@ -1037,7 +1063,10 @@ mod tests {
         let mut r = MockRequest {
             method: "GET".into(),
             path: path.into(),
-            query: query.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
+            query: query
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect(),
             ..MockRequest::default()
         };
         r.headers.insert(
@@ -1060,26 +1089,45 @@ mod tests {
     #[test]
     fn routes_and_tokens() {
         let api = PagerdutyApi::new(PagerdutyModel::small(now()));
-        assert_eq!(api.route(&req("/schedules/PS1", &[])), Some("schedules.get"));
-        assert_eq!(api.route(&req("/teams/PT1/members", &[])), Some("teams.members"));
+        assert_eq!(
+            api.route(&req("/schedules/PS1", &[])),
+            Some("schedules.get")
+        );
+        assert_eq!(
+            api.route(&req("/teams/PT1/members", &[])),
+            Some("teams.members")
+        );
         assert_eq!(api.route(&req("/nope", &[])), None);
         assert!(api.authorized(&req("/users", &[])));
         let mut bad = req("/users", &[]);
-        bad.headers.insert("authorization".into(), "Token token=nope".into());
+        bad.headers
+            .insert("authorization".into(), "Token token=nope".into());
         assert!(!api.authorized(&bad));
     }
 
     #[test]
     fn pages_follow_offset_limit_more_total() {
         let api = PagerdutyApi::new(PagerdutyModel::small(now()));
-        let a = api.answer("users", &req("/users", &[("limit", "2"), ("total", "true")]));
+        let a = api.answer(
+            "users",
+            &req("/users", &[("limit", "2"), ("total", "true")]),
+        );
         let v = body(&a);
         assert_eq!(v["users"].as_array().map(Vec::len), Some(2));
-        assert_eq!((v["more"].clone(), v["total"].clone()), (json!(true), json!(3)));
+        assert_eq!(
+            (v["more"].clone(), v["total"].clone()),
+            (json!(true), json!(3))
+        );
         let v = body(&api.answer("users", &req("/users", &[("limit", "2"), ("offset", "2")])));
         assert_eq!(v["users"].as_array().map(Vec::len), Some(1));
-        assert_eq!((v["more"].clone(), v["total"].clone()), (json!(false), Value::Null));
-        let a = api.answer("users", &req("/users", &[("limit", "100"), ("offset", "9950")]));
+        assert_eq!(
+            (v["more"].clone(), v["total"].clone()),
+            (json!(false), Value::Null)
+        );
+        let a = api.answer(
+            "users",
+            &req("/users", &[("limit", "100"), ("offset", "9950")]),
+        );
         assert_eq!(a.status, 400);
     }
 
@@ -1103,7 +1151,11 @@ mod tests {
         let mut r = req("/users", &[]);
         r.echo_canary = true;
         let v = body(&api.error(403, "Access Denied", &r));
-        assert!(v["error"]["message"].as_str().is_some_and(|m| m.contains(PagerdutyModel::TOKEN)));
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(PagerdutyModel::TOKEN))
+        );
     }
 
     #[test]
@@ -1111,19 +1163,31 @@ mod tests {
         let api = PagerdutyApi::new(PagerdutyModel::small(now()));
         let since = ts(now() - Duration::hours(10));
         let until = ts(now());
-        let a = api.answer("incidents", &req("/incidents", &[("since", &since), ("until", &until)]));
+        let a = api.answer(
+            "incidents",
+            &req("/incidents", &[("since", &since), ("until", &until)]),
+        );
         let v = body(&a);
         assert_eq!(v["incidents"].as_array().map(Vec::len), Some(2));
-        assert_eq!(v["incidents"][0]["acknowledgements"][0]["at"], json!(ts(now() - Duration::hours(4))));
+        assert_eq!(
+            v["incidents"][0]["acknowledgements"][0]["at"],
+            json!(ts(now() - Duration::hours(4)))
+        );
         let long = ts(now() - Duration::days(200));
-        let a = api.answer("incidents", &req("/incidents", &[("since", &long), ("until", &until)]));
+        let a = api.answer(
+            "incidents",
+            &req("/incidents", &[("since", &long), ("until", &until)]),
+        );
         assert_eq!(a.status, 400);
     }
 
     #[test]
     fn the_sample_has_the_asked_sizes() {
         let m = PagerdutyModel::sample(50, 20, 1000, 90);
-        assert_eq!((m.services.len(), m.schedules.len(), m.incidents.len()), (50, 20, 1000));
+        assert_eq!(
+            (m.services.len(), m.schedules.len(), m.incidents.len()),
+            (50, 20, 1000)
+        );
         assert_eq!(m.change_events.len(), 200);
         assert!(m.schedules.iter().all(|s| !s.overrides.is_empty()));
     }
