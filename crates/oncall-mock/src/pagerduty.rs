@@ -554,6 +554,7 @@ fn error_code(status: u16) -> u64 {
 pub struct PagerdutyApi {
     model: PagerdutyModel,
     by_user: BTreeMap<String, usize>,
+    by_service: BTreeMap<String, usize>,
 }
 
 impl PagerdutyApi {
@@ -565,7 +566,17 @@ impl PagerdutyApi {
             .enumerate()
             .map(|(i, u)| (u.id.clone(), i))
             .collect();
-        Self { model, by_user }
+        let by_service = model
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
+        Self {
+            model,
+            by_user,
+            by_service,
+        }
     }
 
     /// The model served.
@@ -612,6 +623,18 @@ impl PagerdutyApi {
 /// One page of `items` as PagerDuty's classic pagination answers it, or its 400 for an
 /// offset past [`MAX_OFFSET`]; faults rendered in PagerDuty's shapes.
 fn page(api: &PagerdutyApi, field: &str, items: Vec<Value>, req: &MockRequest) -> MockAnswer {
+    page_of(api, field, items, |v| v, req)
+}
+
+/// [`page`] over model items, only the page's slice rendered (`render`), so a long list
+/// costs one page of JSON per request, not the whole list.
+fn page_of<T>(
+    api: &PagerdutyApi,
+    field: &str,
+    items: Vec<T>,
+    render: impl Fn(T) -> Value,
+    req: &MockRequest,
+) -> MockAnswer {
     let offset: usize = req
         .param("offset")
         .and_then(|o| o.parse().ok())
@@ -629,7 +652,12 @@ fn page(api: &PagerdutyApi, field: &str, items: Vec<Value>, req: &MockRequest) -
         );
     }
     let total = items.len();
-    let slice: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
+    let slice: Vec<Value> = items
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(render)
+        .collect();
     let mut more = offset + limit < total;
     let want_total = req.param("total") == Some("true");
     match &req.fault {
@@ -711,10 +739,22 @@ impl Api for PagerdutyApi {
                 None => self.error(404, "Not Found", req),
             },
             "incidents" => match self.incidents(req) {
-                Ok(items) => page(self, "incidents", items, req),
+                Ok(items) => page_of(
+                    self,
+                    "incidents",
+                    items,
+                    |i| self.incident_value(i, req),
+                    req,
+                ),
                 Err(message) => self.error(400, &message, req),
             },
-            "change_events" => page(self, "change_events", self.change_events(req), req),
+            "change_events" => page_of(
+                self,
+                "change_events",
+                self.change_events(req),
+                |c| self.change_event_value(c, req),
+                req,
+            ),
             _ => self.error(404, "Not Found", req),
         }
     }
@@ -988,7 +1028,7 @@ impl PagerdutyApi {
 
     /// `/incidents?since=&until=&statuses[]=`: incidents created in the range (one month
     /// back by default; a range over six months is a 400, as PagerDuty answers it).
-    fn incidents(&self, req: &MockRequest) -> Result<Vec<Value>, String> {
+    fn incidents(&self, req: &MockRequest) -> Result<Vec<&PdIncident>, String> {
         let now = self.model.now.unwrap_or_else(Utc::now);
         let until = parse_time(req.param("until")).unwrap_or(now);
         let since = parse_time(req.param("since")).unwrap_or(until - Duration::days(30));
@@ -1002,12 +1042,14 @@ impl PagerdutyApi {
             .iter()
             .filter(|i| i.created_at >= since && i.created_at < until)
             .filter(|i| statuses.is_empty() || statuses.contains(&i.status.as_str()))
-            .map(|i| self.incident_value(i, req))
             .collect())
     }
 
     fn incident_value(&self, i: &PdIncident, req: &MockRequest) -> Value {
-        let service = self.model.services.iter().find(|s| s.id == i.service);
+        let service = self
+            .by_service
+            .get(&i.service)
+            .and_then(|n| self.model.services.get(*n));
         let service_name = service.map_or(i.service.as_str(), |s| s.name.as_str());
         let acks: Vec<Value> = match (i.status.as_str(), i.acknowledged_at) {
             ("acknowledged", Some(t)) => {
@@ -1035,23 +1077,26 @@ impl PagerdutyApi {
         })
     }
 
-    fn change_events(&self, req: &MockRequest) -> Vec<Value> {
+    fn change_events(&self, req: &MockRequest) -> Vec<&PdChangeEvent> {
         let since = parse_time(req.param("since"));
         let until = parse_time(req.param("until"));
         self.model
             .change_events
             .iter()
-            .filter(|c| since.is_none_or(|s| c.timestamp >= s) && until.is_none_or(|u| c.timestamp < u))
-            .map(|c| {
-                json!({
-                    "id": c.id, "type": "change_event", "summary": self.name(&c.summary, req),
-                    "timestamp": ts(c.timestamp), "source": "acme-deploy-pipeline",
-                    "integration": {"id": "PCEINT", "type": "inbound_integration_reference"},
-                    "services": c.services.iter().map(|s| json!({"id": s, "type": "service_reference"})).collect::<Vec<_>>(),
-                    "custom_details": {}, "links": [],
-                })
+            .filter(|c| {
+                since.is_none_or(|s| c.timestamp >= s) && until.is_none_or(|u| c.timestamp < u)
             })
             .collect()
+    }
+
+    fn change_event_value(&self, c: &PdChangeEvent, req: &MockRequest) -> Value {
+        json!({
+            "id": c.id, "type": "change_event", "summary": self.name(&c.summary, req),
+            "timestamp": ts(c.timestamp), "source": "acme-deploy-pipeline",
+            "integration": {"id": "PCEINT", "type": "inbound_integration_reference"},
+            "services": c.services.iter().map(|s| json!({"id": s, "type": "service_reference"})).collect::<Vec<_>>(),
+            "custom_details": {}, "links": [],
+        })
     }
 }
 

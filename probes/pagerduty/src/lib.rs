@@ -44,7 +44,7 @@ pub const ACCEPT: &str = "application/vnd.pagerduty+json;version=2";
 /// items at 100 a page, which is also where PagerDuty's classic pagination ends.
 pub const MAX_PAGES: usize = 100;
 
-/// Detail fetches (schedules, team members) and incident chunks in flight at once.
+/// Detail fetches (schedules, team members) in flight at once.
 pub const CONCURRENCY: usize = 8;
 
 /// How 429 and 5xx answers are retried: three more tries, waiting at most 30 s each
@@ -74,7 +74,7 @@ pub struct PagerdutyConfig {
     pub max_pages: usize,
     /// Items asked per page (PagerDuty serves at most 100).
     pub page_size: usize,
-    /// Requests in flight for details and chunks ([`CONCURRENCY`]).
+    /// Detail requests in flight ([`CONCURRENCY`]).
     pub concurrency: usize,
 }
 

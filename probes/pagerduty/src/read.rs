@@ -19,7 +19,7 @@ pub(crate) const ACCOUNT: &str = "pagerduty";
 pub(crate) struct Reader {
     pub client: JsonClient,
     pub paging: Paging,
-    /// Bounds the detail fetches (schedules, team members) and incident chunks in flight.
+    /// Bounds the detail fetches (schedules, team members) in flight.
     pub permits: Arc<Semaphore>,
     /// The API base as shown (redacted).
     pub source: String,

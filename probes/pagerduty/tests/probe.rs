@@ -111,26 +111,48 @@ async fn a_full_read_of_a_small_estate() {
     assert_eq!((acct.now.as_str(), acct.window_days), (NOW, 90));
     assert_eq!(acct.since, ago(90 * 24));
     assert!(acct.unread.is_empty() && acct.partial.is_empty());
-    assert!(evident_oncall::PARTS.iter().all(|p| r.part(p) == SourceStatus::Ok));
+    assert!(
+        evident_oncall::PARTS
+            .iter()
+            .all(|p| r.part(p) == SourceStatus::Ok)
+    );
 
     let svc = &f.services[&k("PSVC1")];
-    assert_eq!((svc.id.as_str(), svc.name.as_str(), svc.account.as_str()), ("PSVC1", "checkout", "pagerduty"));
+    assert_eq!(
+        (svc.id.as_str(), svc.name.as_str(), svc.account.as_str()),
+        ("PSVC1", "checkout", "pagerduty")
+    );
     assert_eq!(svc.escalation_policy.as_deref(), Some("pagerduty/PEP1"));
     assert_eq!(svc.teams, [k("PT1")]);
-    assert_eq!(svc.integration_key_hashes, [evident_core::sha256_hex(b"a1b2c3d4e5f60718293a4b5c6d7e8f90")]);
+    assert_eq!(
+        svc.integration_key_hashes,
+        [evident_core::sha256_hex(
+            b"a1b2c3d4e5f60718293a4b5c6d7e8f90"
+        )]
+    );
     assert_eq!(svc.status.as_deref(), Some("active"));
     assert_eq!(svc.evidence, "oncall:pagerduty:service:PSVC1");
     let search = &f.services[&k("PSVC2")];
-    assert_eq!((search.escalation_policy.clone(), search.status.as_deref()), (None, Some("disabled")));
+    assert_eq!(
+        (search.escalation_policy.clone(), search.status.as_deref()),
+        (None, Some("disabled"))
+    );
     assert!(search.integration_key_hashes.is_empty() && search.teams.is_empty());
 
     let ep = &f.escalation_policies[&k("PEP1")];
-    assert_eq!((ep.users.clone(), ep.schedules.clone(), ep.teams.clone()), (vec![k("PU3")], vec![k("PS1")], vec![k("PT1")]));
+    assert_eq!(
+        (ep.users.clone(), ep.schedules.clone(), ep.teams.clone()),
+        (vec![k("PU3")], vec![k("PS1")], vec![k("PT1")])
+    );
     assert_eq!(ep.name, "Checkout escalation");
 
     let sch = &f.schedules[&k("PS1")];
     assert!(sch.rendered);
-    assert_eq!(sch.participants, [k("PU1"), k("PU2"), k("PU3")], "the override's PU3 is a participant");
+    assert_eq!(
+        sch.participants,
+        [k("PU1"), k("PU2"), k("PU3")],
+        "the override's PU3 is a participant"
+    );
     assert_eq!(sch.on_call_now, [k("PU1")]);
     assert_eq!(sch.teams, [k("PT1")]);
 
@@ -140,37 +162,78 @@ async fn a_full_read_of_a_small_estate() {
     assert_eq!(f.users.len(), 3);
 
     let team = &f.teams[&k("PT1")];
-    assert_eq!((team.members.clone(), team.members_complete), (vec![k("PU1"), k("PU2")], true));
+    assert_eq!(
+        (team.members.clone(), team.members_complete),
+        (vec![k("PU1"), k("PU2")], true)
+    );
 
     let ids: Vec<&str> = f.incidents.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(ids, ["PI1", "PI2", "PI3"], "oldest first");
     let (i1, i2, i3) = (&f.incidents[0], &f.incidents[1], &f.incidents[2]);
-    assert_eq!((i1.created_at.clone(), i1.resolved_at.clone()), (ago(48), Some(ago(46))));
-    assert_eq!((i1.status.as_str(), i1.urgency.as_deref()), ("resolved", Some("high")));
+    assert_eq!(
+        (i1.created_at.clone(), i1.resolved_at.clone()),
+        (ago(48), Some(ago(46)))
+    );
+    assert_eq!(
+        (i1.status.as_str(), i1.urgency.as_deref()),
+        ("resolved", Some("high"))
+    );
     assert_eq!(i1.services, [k("PSVC1")]);
-    assert_eq!(i1.acknowledged_at, None, "PagerDuty lists no acknowledgements once resolved");
-    assert_eq!((i2.acknowledged_at.clone(), i2.resolved_at.clone()), (Some(ago(4)), None));
-    assert_eq!((i3.status.as_str(), i3.services.clone()), ("triggered", vec![k("PSVC2")]));
+    assert_eq!(
+        i1.acknowledged_at, None,
+        "PagerDuty lists no acknowledgements once resolved"
+    );
+    assert_eq!(
+        (i2.acknowledged_at.clone(), i2.resolved_at.clone()),
+        (Some(ago(4)), None)
+    );
+    assert_eq!(
+        (i3.status.as_str(), i3.services.clone()),
+        ("triggered", vec![k("PSVC2")])
+    );
 
     assert_eq!(f.change_events.len(), 1);
     let ce = &f.change_events[0];
-    assert_eq!((ce.timestamp.clone(), ce.services.clone()), (ago(50), vec![k("PSVC1")]));
+    assert_eq!(
+        (ce.timestamp.clone(), ce.services.clone()),
+        (ago(50), vec![k("PSVC1")])
+    );
 
-    let ev = r.out.evidence.iter().find(|e| e.id == "oncall:pagerduty:schedule:PS1");
-    let Some(ev) = ev else { panic!("schedule evidence") };
-    assert!(ev.locator.starts_with("GET /schedules/PS1?since="), "{}", ev.locator);
+    let ev = r
+        .out
+        .evidence
+        .iter()
+        .find(|e| e.id == "oncall:pagerduty:schedule:PS1");
+    let Some(ev) = ev else {
+        panic!("schedule evidence")
+    };
+    assert!(
+        ev.locator.starts_with("GET /schedules/PS1?since="),
+        "{}",
+        ev.locator
+    );
     assert_eq!(ev.sha256.as_ref().map(String::len), Some(64));
     assert!(ev.excerpt.contains("PU3"), "{}", ev.excerpt);
-    for id in [&svc.evidence, &ep.evidence, &alice.evidence, &team.evidence, &i1.evidence, &ce.evidence] {
-        assert!(r.out.evidence.iter().any(|e| &e.id == id), "evidence {id} exists");
+    for id in [
+        &svc.evidence,
+        &ep.evidence,
+        &alice.evidence,
+        &team.evidence,
+        &i1.evidence,
+        &ce.evidence,
+    ] {
+        assert!(
+            r.out.evidence.iter().any(|e| &e.id == id),
+            "evidence {id} exists"
+        );
     }
     let all = format!("{} {:?} {:?}", r.out.facts, r.out.evidence, r.out.sources);
     assert!(!all.contains("example.com"), "no email in clear");
     assert!(!all.contains("a1b2c3d4e5f6"), "no integration key in clear");
-    // services, users, policies, teams, 1 member list, schedules, 1 schedule, 3 incident
-    // chunks of 30 days, change events.
-    assert_eq!(r.requests, 11);
-    assert_eq!(s.stats().route("incidents"), 3);
+    // services, users, policies, teams, 1 member list, schedules, 1 schedule, 9 incident
+    // chunks of 10 days, change events.
+    assert_eq!(r.requests, 17);
+    assert_eq!(s.stats().route("incidents"), 9);
 }
 
 #[tokio::test]
@@ -181,7 +244,11 @@ async fn offset_paging_reads_every_page_and_a_bound_leaves_the_part_partial() {
     let r = run(c.clone()).await;
     assert_eq!(r.facts.users.len(), 3);
     assert_eq!(r.facts.incidents.len(), 3);
-    assert_eq!(s.stats().route("users"), 3, "one page per user, the last says more: false");
+    assert_eq!(
+        s.stats().route("users"),
+        3,
+        "one page per user, the last says more: false"
+    );
     assert!(r.facts.accounts["pagerduty"].partial.is_empty());
 
     c.max_pages = 2;
@@ -189,8 +256,18 @@ async fn offset_paging_reads_every_page_and_a_bound_leaves_the_part_partial() {
     assert_eq!(r.status(), SourceStatus::Ok);
     assert_eq!(r.facts.users.len(), 2);
     let partial = &r.facts.accounts["pagerduty"].partial;
-    assert!(partial.get("users").is_some_and(|p| p.contains("stopped at 2 pages")), "{partial:?}");
-    assert!(r.out.sources[0].incomplete.iter().any(|i| i.reason.contains("stopped at 2 pages")));
+    assert!(
+        partial
+            .get("users")
+            .is_some_and(|p| p.contains("stopped at 2 pages")),
+        "{partial:?}"
+    );
+    assert!(
+        r.out.sources[0]
+            .incomplete
+            .iter()
+            .any(|i| i.reason.contains("stopped at 2 pages"))
+    );
     assert!(r.out.sources[0].parts["users"].incomplete.len() == 1);
 }
 
@@ -202,9 +279,15 @@ async fn a_wrong_token_fails_the_source_as_forbidden() {
     let detail = r.out.sources[0].detail.clone().unwrap_or_default();
     assert!(detail.contains("401"), "{detail}");
     for p in evident_oncall::PARTS {
-        assert!(r.unread(p).is_some(), "{p} is unread, never empty and complete");
+        assert!(
+            r.unread(p).is_some(),
+            "{p} is unread, never empty and complete"
+        );
     }
-    assert_eq!(r.unread("services").map(|u| u.0).as_deref(), Some("forbidden"));
+    assert_eq!(
+        r.unread("services").map(|u| u.0).as_deref(),
+        Some("forbidden")
+    );
     assert!(r.facts.services.is_empty());
 }
 
@@ -215,7 +298,10 @@ async fn a_403_on_schedules_marks_only_schedules() {
     assert_eq!(r.part("schedules"), SourceStatus::Forbidden);
     let (status, detail) = r.unread("schedules").unwrap_or_default();
     assert_eq!(status, "forbidden");
-    assert!(detail.contains("GET /schedules answered HTTP 403"), "{detail}");
+    assert!(
+        detail.contains("GET /schedules answered HTTP 403"),
+        "{detail}"
+    );
     assert!(r.facts.schedules.is_empty());
     assert_eq!(r.facts.services.len(), 2);
 }
@@ -223,7 +309,15 @@ async fn a_403_on_schedules_marks_only_schedules() {
 #[tokio::test]
 async fn a_429_then_success_is_retried() {
     let f = Faults {
-        routes: vec![RouteFault::new("services", Fault::RateLimited { retry_after_secs: 0 }).times(2)],
+        routes: vec![
+            RouteFault::new(
+                "services",
+                Fault::RateLimited {
+                    retry_after_secs: 0,
+                },
+            )
+            .times(2),
+        ],
         ..Faults::default()
     };
     let (r, s) = run_with(f).await;
@@ -234,12 +328,28 @@ async fn a_429_then_success_is_retried() {
 
 #[tokio::test]
 async fn a_429_forever_is_rate_limited() {
-    let (r, s) = run_with(faults("users", Fault::RateLimited { retry_after_secs: 0 })).await;
+    let (r, s) = run_with(faults(
+        "users",
+        Fault::RateLimited {
+            retry_after_secs: 0,
+        },
+    ))
+    .await;
     assert_eq!(r.status(), SourceStatus::RateLimited);
-    assert_eq!(r.unread("users").map(|u| u.0).as_deref(), Some("rate_limited"));
-    assert_eq!(s.stats().route("users"), 4, "three retries, then the 429 is the answer");
+    assert_eq!(
+        r.unread("users").map(|u| u.0).as_deref(),
+        Some("rate_limited")
+    );
+    assert_eq!(
+        s.stats().route("users"),
+        4,
+        "three retries, then the 429 is the answer"
+    );
     assert_eq!(r.facts.services.len(), 2, "what was read is kept");
-    assert!(r.unread("incidents").is_some(), "parts never read are unread");
+    assert!(
+        r.unread("incidents").is_some(),
+        "parts never read are unread"
+    );
 }
 
 #[tokio::test]
@@ -256,7 +366,10 @@ async fn a_hang_beyond_the_request_timeout_is_a_timeout() {
     c.request_timeout = StdDuration::from_millis(200);
     let r = run(c).await;
     assert_eq!(r.status(), SourceStatus::Timeout);
-    assert_eq!(r.unread("services").map(|u| u.0).as_deref(), Some("timeout"));
+    assert_eq!(
+        r.unread("services").map(|u| u.0).as_deref(),
+        Some("timeout")
+    );
 }
 
 #[tokio::test]
@@ -301,8 +414,15 @@ async fn endless_pages_are_bounded_and_partial() {
     let r = run(c).await;
     assert_eq!(r.status(), SourceStatus::Ok);
     assert_eq!(r.facts.users.len(), 3);
-    assert!(s.stats().route("users") <= 4, "stopped at the first page with nothing new");
-    let partial = r.facts.accounts["pagerduty"].partial.get("users").cloned().unwrap_or_default();
+    assert!(
+        s.stats().route("users") <= 4,
+        "stopped at the first page with nothing new"
+    );
+    let partial = r.facts.accounts["pagerduty"]
+        .partial
+        .get("users")
+        .cloned()
+        .unwrap_or_default();
     assert!(partial.contains("does not end"), "{partial}");
     assert!(!r.out.sources[0].incomplete.is_empty());
 }
@@ -311,11 +431,17 @@ async fn endless_pages_are_bounded_and_partial() {
 async fn a_404_on_change_events_is_not_available_for_that_part_only() {
     let (r, _s) = run_with(faults("change_events", Fault::Status(404))).await;
     r.only_unread("change_events");
-    assert_eq!(r.unread("change_events").map(|u| u.0).as_deref(), Some("not_available"));
+    assert_eq!(
+        r.unread("change_events").map(|u| u.0).as_deref(),
+        Some("not_available")
+    );
     assert!(r.facts.change_events.is_empty());
     let (r, _s) = run_with(faults("change_events", Fault::Status(403))).await;
     r.only_unread("change_events");
-    assert_eq!(r.unread("change_events").map(|u| u.0).as_deref(), Some("forbidden"));
+    assert_eq!(
+        r.unread("change_events").map(|u| u.0).as_deref(),
+        Some("forbidden")
+    );
 }
 
 #[tokio::test]
@@ -329,9 +455,16 @@ async fn an_echoed_token_never_leaves_the_probe() {
     let facts = r.out.facts.to_string();
     let evidence = format!("{:?}", r.out.evidence);
     let sources = format!("{:?}", r.out.sources);
-    for (what, text) in [("facts", &facts), ("evidence", &evidence), ("sources", &sources)] {
+    for (what, text) in [
+        ("facts", &facts),
+        ("evidence", &evidence),
+        ("sources", &sources),
+    ] {
         assert!(!text.contains(TOKEN), "the token leaked into {what}");
-        assert!(text.contains("[redacted]"), "the echo reached {what} and was redacted");
+        assert!(
+            text.contains("[redacted]"),
+            "the echo reached {what} and was redacted"
+        );
     }
 }
 
@@ -343,7 +476,10 @@ async fn an_echoed_token_never_leaves_the_probe() {
 async fn bench_sample_estate_with_latency() {
     let model = PagerdutyModel::sample(500, 200, 10_000, 90);
     let f = Faults {
-        latency_ms: 50,
+        latency_ms: std::env::var("BENCH_LATENCY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(50),
         ..Faults::default()
     };
     let s = match MockServer::start(PagerdutyApi::new(model), f).await {
@@ -353,11 +489,17 @@ async fn bench_sample_estate_with_latency() {
     let mut c = config(s.url(), TOKEN);
     c.request_timeout = StdDuration::from_secs(30);
     let probe = PagerdutyProbe::new(c);
-    let ctx = ScanContext::new(vec![], Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true));
+    let ctx = ScanContext::new(
+        vec![],
+        Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+    );
     let started = std::time::Instant::now();
     let out = probe.collect(&ctx).await;
     let wall = started.elapsed();
-    let facts = OncallFacts::from_value(&out.facts).ok().flatten().unwrap_or_default();
+    let facts = OncallFacts::from_value(&out.facts)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     println!(
         "bench: {} requests, {:.2} s wall, {} services, {} schedules, {} users, {} incidents, {} change events, {} evidence, status {}, routes {:?}",
         probe.requests_sent(),
@@ -371,7 +513,12 @@ async fn bench_sample_estate_with_latency() {
         out.sources[0].status,
         s.stats().routes
     );
-    assert_eq!(out.sources[0].status, SourceStatus::Ok, "{:?}", out.sources[0]);
+    assert_eq!(
+        out.sources[0].status,
+        SourceStatus::Ok,
+        "{:?}",
+        out.sources[0]
+    );
     assert_eq!(facts.incidents.len(), 10_000);
     assert_eq!(facts.schedules.len(), 200);
     assert!(facts.schedules.values().all(|s| s.rendered));
