@@ -218,35 +218,7 @@ impl PagerdutyModel {
             end: at(now, to_h),
         };
         Self {
-            services: vec![
-                PdService {
-                    id: "PSVC1".into(),
-                    name: "checkout".into(),
-                    status: "active".into(),
-                    escalation_policy: Some("PEP1".into()),
-                    teams: vec!["PT1".into()],
-                    integrations: vec![
-                        PdIntegration {
-                            id: "PINT1".into(),
-                            name: "Events API v2".into(),
-                            key: Some("a1b2c3d4e5f60718293a4b5c6d7e8f90".into()),
-                        },
-                        PdIntegration {
-                            id: "PINT2".into(),
-                            name: "Email".into(),
-                            key: None,
-                        },
-                    ],
-                },
-                PdService {
-                    id: "PSVC2".into(),
-                    name: "search".into(),
-                    status: "disabled".into(),
-                    escalation_policy: None,
-                    teams: vec![],
-                    integrations: vec![],
-                },
-            ],
+            services: small_services(),
             policies: vec![PdPolicy {
                 id: "PEP1".into(),
                 name: "Checkout escalation".into(),
@@ -280,41 +252,7 @@ impl PagerdutyModel {
                 name: "Web".into(),
                 members: vec!["PU1".into(), "PU2".into()],
             }],
-            incidents: vec![
-                PdIncident {
-                    id: "PI1".into(),
-                    number: 1,
-                    title: "checkout is down".into(),
-                    service: "PSVC1".into(),
-                    created_at: at(now, 48),
-                    status: "resolved".into(),
-                    urgency: "high".into(),
-                    acknowledged_at: Some(at(now, 47)),
-                    resolved_at: Some(at(now, 46)),
-                },
-                PdIncident {
-                    id: "PI2".into(),
-                    number: 2,
-                    title: "checkout is slow".into(),
-                    service: "PSVC1".into(),
-                    created_at: at(now, 5),
-                    status: "acknowledged".into(),
-                    urgency: "low".into(),
-                    acknowledged_at: Some(at(now, 4)),
-                    resolved_at: None,
-                },
-                PdIncident {
-                    id: "PI3".into(),
-                    number: 3,
-                    title: "search errors".into(),
-                    service: "PSVC2".into(),
-                    created_at: at(now, 1),
-                    status: "triggered".into(),
-                    urgency: "high".into(),
-                    acknowledged_at: None,
-                    resolved_at: None,
-                },
-            ],
+            incidents: small_incidents(now),
             change_events: vec![PdChangeEvent {
                 id: "01CE1".into(),
                 summary: "deploy checkout v42".into(),
@@ -439,6 +377,79 @@ impl PagerdutyModel {
         out.sort_by_key(|e| e.start);
         out
     }
+}
+
+/// The two services of [`PagerdutyModel::small`]: one with an Events API key and an
+/// e-mail integration, one disabled with nothing.
+fn small_services() -> Vec<PdService> {
+    vec![
+        PdService {
+            id: "PSVC1".into(),
+            name: "checkout".into(),
+            status: "active".into(),
+            escalation_policy: Some("PEP1".into()),
+            teams: vec!["PT1".into()],
+            integrations: vec![
+                PdIntegration {
+                    id: "PINT1".into(),
+                    name: "Events API v2".into(),
+                    key: Some("a1b2c3d4e5f60718293a4b5c6d7e8f90".into()),
+                },
+                PdIntegration {
+                    id: "PINT2".into(),
+                    name: "Email".into(),
+                    key: None,
+                },
+            ],
+        },
+        PdService {
+            id: "PSVC2".into(),
+            name: "search".into(),
+            status: "disabled".into(),
+            escalation_policy: None,
+            teams: vec![],
+            integrations: vec![],
+        },
+    ]
+}
+
+/// The three incidents of [`PagerdutyModel::small`]: resolved, acknowledged, triggered.
+fn small_incidents(now: DateTime<Utc>) -> Vec<PdIncident> {
+    vec![
+        PdIncident {
+            id: "PI1".into(),
+            number: 1,
+            title: "checkout is down".into(),
+            service: "PSVC1".into(),
+            created_at: at(now, 48),
+            status: "resolved".into(),
+            urgency: "high".into(),
+            acknowledged_at: Some(at(now, 47)),
+            resolved_at: Some(at(now, 46)),
+        },
+        PdIncident {
+            id: "PI2".into(),
+            number: 2,
+            title: "checkout is slow".into(),
+            service: "PSVC1".into(),
+            created_at: at(now, 5),
+            status: "acknowledged".into(),
+            urgency: "low".into(),
+            acknowledged_at: Some(at(now, 4)),
+            resolved_at: None,
+        },
+        PdIncident {
+            id: "PI3".into(),
+            number: 3,
+            title: "search errors".into(),
+            service: "PSVC2".into(),
+            created_at: at(now, 1),
+            status: "triggered".into(),
+            urgency: "high".into(),
+            acknowledged_at: None,
+            resolved_at: None,
+        },
+    ]
 }
 
 fn spread(i: usize, n: usize, since: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {

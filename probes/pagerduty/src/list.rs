@@ -130,3 +130,21 @@ pub(crate) async fn list<P: PageOf>(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locators_are_the_get_that_rereads_the_page() {
+        assert_eq!(locator("/users", &[]), "GET /users");
+        let q = [
+            ("include[]", "integrations".to_owned()),
+            ("offset", "0".to_owned()),
+        ];
+        assert_eq!(
+            locator("/services", &q),
+            "GET /services?include[]=integrations&offset=0"
+        );
+    }
+}

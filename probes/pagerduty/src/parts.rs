@@ -532,3 +532,77 @@ fn reduce_entries(r: &Reader, entries: Vec<wire::Entry>, page: PageRef) -> Rende
         excerpt,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::tests::reader;
+
+    #[test]
+    fn the_window_is_read_in_contiguous_chunks_of_at_most_ten_days() {
+        let r = reader();
+        let c = chunks(&r);
+        assert_eq!(c.len(), 9);
+        assert_eq!(c[0].0, ts(r.since));
+        assert_eq!(c[8].1, ts(r.now));
+        for w in c.windows(2) {
+            assert_eq!(w[0].1, w[1].0);
+        }
+    }
+
+    fn entry(user: Option<&str>, start: &str, end: &str) -> wire::Entry {
+        wire::Entry {
+            user: user.map(|u| wire::Ref {
+                id: u.into(),
+                kind: Some("user_reference".into()),
+            }),
+            start: start.into(),
+            end: end.into(),
+        }
+    }
+
+    #[test]
+    fn participants_are_the_window_s_users_and_on_call_now_covers_the_scan_time() {
+        let r = reader();
+        let page = PageRef {
+            locator: "GET /schedules/PS1".into(),
+            sha256: String::new(),
+        };
+        let entries = vec![
+            entry(Some("POLD"), "2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z"),
+            entry(None, "2026-02-01T00:00:00Z", "2026-02-02T00:00:00Z"),
+            entry(Some("PU2"), "2026-02-20T00:00:00Z", "2026-02-27T00:00:00Z"),
+            entry(
+                Some("PU1"),
+                "2026-02-27T07:00:00-05:00",
+                "2026-03-01T12:00:00Z",
+            ),
+        ];
+        let x = reduce_entries(&r, entries, page);
+        assert_eq!(x.participants, ["pagerduty/PU1", "pagerduty/PU2"]);
+        assert_eq!(x.on_call_now, ["pagerduty/PU1"]);
+        assert!(
+            x.excerpt
+                .contains("PU1 2026-02-27T12:00:00Z..2026-03-01T12:00:00Z")
+        );
+    }
+
+    #[test]
+    fn resolved_at_falls_back_to_the_last_status_change_of_a_resolved_incident() {
+        let r = reader();
+        let page = PageRef {
+            locator: "GET /incidents".into(),
+            sha256: String::new(),
+        };
+        let json = r#"{"id":"PI9","created_at":"2026-02-01T00:00:00Z","status":"resolved",
+            "last_status_change_at":"2026-02-01T01:00:00Z","acknowledgements":null}"#;
+        let Ok(i) = serde_json::from_str::<wire::Incident>(json) else {
+            panic!("parses")
+        };
+        let (fact, ev) = incident_of(&r, i, &page);
+        assert_eq!(fact.resolved_at.as_deref(), Some("2026-02-01T01:00:00Z"));
+        assert_eq!((fact.acknowledged_at, fact.urgency), (None, None));
+        assert!(fact.services.is_empty());
+        assert_eq!(ev.id, "oncall:pagerduty:incident:PI9");
+    }
+}

@@ -240,3 +240,92 @@ impl Collected {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use evident_oncall::Account;
+
+    /// A reader over a window of 90 days ending 2026-03-01T12:00:00Z; its client is never
+    /// sent anything.
+    pub(crate) fn reader() -> Reader {
+        let now = parse_time("2026-03-01T12:00:00Z").unwrap_or_default();
+        let client = JsonClient::new(
+            "http://127.0.0.1:9",
+            &evident_http::Auth::None,
+            None,
+            std::time::Duration::from_secs(1),
+            1024,
+        );
+        let Ok(client) = client else {
+            panic!("client builds")
+        };
+        Reader {
+            client,
+            paging: Paging {
+                max_pages: 100,
+                page_size: 100,
+            },
+            permits: Arc::new(Semaphore::new(8)),
+            source: "https://api.pagerduty.com".into(),
+            observed_at: ts(now),
+            redactor: Arc::new(Redactor::new().with_secret("s3cr3t-token")),
+            now,
+            since: now - chrono::Duration::days(90),
+        }
+    }
+
+    fn collected() -> Collected {
+        let mut facts = OncallFacts::default();
+        facts.accounts.insert(ACCOUNT.into(), Account::default());
+        Collected::new(facts, reader().redactor)
+    }
+
+    #[test]
+    fn times_are_normalised_to_utc() {
+        assert_eq!(utc("2015-11-09T08:00:00-05:00"), "2015-11-09T13:00:00Z");
+        assert_eq!(utc("yesterday"), "yesterday");
+    }
+
+    #[test]
+    fn a_failed_part_is_unread_in_the_facts_and_the_report_alike() {
+        let mut c = collected();
+        let mut out: PartOut<u8> = PartOut::new("schedules");
+        out.error = Some(CallError::answer(
+            SourceStatus::Forbidden,
+            "GET /schedules answered HTTP 403: token s3cr3t-token",
+        ));
+        c.absorb(out);
+        let u = &c.facts.accounts[ACCOUNT].unread["schedules"];
+        assert_eq!(u.status, "forbidden");
+        assert!(!u.detail.contains("s3cr3t") && u.detail.contains("[redacted]"));
+        assert_eq!(c.parts["schedules"].status, SourceStatus::Forbidden);
+        assert_eq!(c.parts["schedules"].detail.as_ref(), Some(&u.detail));
+        assert!(
+            c.fatal.is_none(),
+            "a 403 on one part leaves the source standing"
+        );
+    }
+
+    #[test]
+    fn a_partial_part_is_listed_three_times_and_unread_rest_fills_the_gaps() {
+        let mut c = collected();
+        let mut out: PartOut<u8> = PartOut::new("users");
+        out.partial
+            .push(UnreadItem::new("users", "stopped at 100 pages"));
+        c.absorb(out);
+        assert!(c.facts.accounts[ACCOUNT].partial["users"].contains("stopped at 100 pages"));
+        assert_eq!(c.parts["users"].status, SourceStatus::Ok);
+        assert_eq!(c.parts["users"].incomplete.len(), 1);
+        assert_eq!(c.incomplete.len(), 1);
+        c.fatal = Some((SourceStatus::Timeout, "services timed out".into()));
+        c.unread_rest(evident_oncall::PARTS);
+        let unread = &c.facts.accounts[ACCOUNT].unread;
+        assert!(
+            !unread.contains_key("users"),
+            "a part that was read is not unread"
+        );
+        assert_eq!(unread.len(), evident_oncall::PARTS.len() - 1);
+        assert_eq!(unread["incidents"].status, "timeout");
+    }
+}
