@@ -158,7 +158,13 @@ impl Collected {
                     r.push_str("; and more items not read (see the source's incomplete)");
                 }
             })
-            .or_insert_with(|| format!("{}: {}", item.location, item.reason));
+            .or_insert_with(|| {
+                if item.location == part {
+                    item.reason.clone()
+                } else {
+                    format!("{}: {}", item.location, item.reason)
+                }
+            });
         self.parts
             .entry(part.to_owned())
             .or_insert(PartReport {

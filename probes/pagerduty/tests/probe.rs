@@ -227,6 +227,9 @@ async fn a_full_read_of_a_small_estate() {
             "evidence {id} exists"
         );
     }
+    let mut shown = r.out.facts.clone();
+    shown["accounts"]["pagerduty"]["api"] = "http://127.0.0.1:[port]".into();
+    insta::assert_json_snapshot!("small_estate_facts", shown);
     let all = format!("{} {:?} {:?}", r.out.facts, r.out.evidence, r.out.sources);
     assert!(!all.contains("example.com"), "no email in clear");
     assert!(!all.contains("a1b2c3d4e5f6"), "no integration key in clear");
