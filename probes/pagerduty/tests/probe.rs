@@ -49,8 +49,13 @@ struct Run {
 }
 
 async fn run(config: PagerdutyConfig) -> Run {
+    run_at(config, NOW).await
+}
+
+/// A run at `observed_at` (the window ends there).
+async fn run_at(config: PagerdutyConfig, observed_at: &str) -> Run {
     let probe = PagerdutyProbe::new(config);
-    let ctx = ScanContext::new(vec![], NOW.to_owned());
+    let ctx = ScanContext::new(vec![], observed_at.to_owned());
     let out = probe.collect(&ctx).await;
     let facts = match OncallFacts::from_value(&out.facts) {
         Ok(Some(f)) => f,
@@ -469,6 +474,50 @@ async fn an_echoed_token_never_leaves_the_probe() {
             "the echo reached {what} and was redacted"
         );
     }
+}
+
+#[tokio::test]
+async fn a_401_on_a_later_part_fails_the_whole_source() {
+    let (r, _s) = run_with(faults("teams.members", Fault::Status(401))).await;
+    assert_eq!(r.status(), SourceStatus::Forbidden);
+    assert_eq!(r.unread("teams").map(|u| u.0).as_deref(), Some("forbidden"));
+    assert_eq!(r.facts.services.len(), 2, "what was read is kept");
+    assert_eq!(r.part("services"), SourceStatus::Ok);
+}
+
+#[tokio::test]
+async fn one_schedule_that_cannot_be_rendered_leaves_the_others_and_the_part_partial() {
+    let model = PagerdutyModel::sample(4, 3, 10, 90);
+    let f = Faults {
+        routes: vec![RouteFault::new("schedules.get", Fault::Status(500)).times(1)],
+        ..Faults::default()
+    };
+    let s = match MockServer::start(PagerdutyApi::new(model), f).await {
+        Ok(s) => s,
+        Err(e) => panic!("mock starts: {e}"),
+    };
+    // The sample is built around the real time.
+    let at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    let r = run_at(config(s.url(), TOKEN), &at).await;
+    assert_eq!(r.status(), SourceStatus::Ok);
+    assert_eq!(r.part("schedules"), SourceStatus::Ok);
+    let rendered: Vec<bool> = r.facts.schedules.values().map(|s| s.rendered).collect();
+    assert_eq!(rendered.iter().filter(|r| **r).count(), 2, "{rendered:?}");
+    let unrendered = r.facts.schedules.values().find(|s| !s.rendered);
+    assert!(unrendered.is_some_and(|s| s.participants.is_empty()));
+    let partial = r.facts.accounts["pagerduty"]
+        .partial
+        .get("schedules")
+        .cloned()
+        .unwrap_or_default();
+    assert!(partial.contains("HTTP 500"), "{partial}");
+    assert!(
+        r.facts
+            .schedules
+            .values()
+            .filter(|s| s.rendered)
+            .all(|s| !s.participants.is_empty())
+    );
 }
 
 /// The benchmark: the probe against `PagerdutyModel::sample(500, 200, 10000, 90)` with
