@@ -348,9 +348,14 @@ pub(crate) async fn teams(r: &Reader) -> PartOut<OncallTeam> {
         team.members = members.into_iter().collect();
         team.members_complete = listed.partial.is_none() && listed.error.is_none();
         if let Some(ev) = out.evidence.get_mut(i) {
-            ev.excerpt =
-                r.redactor
-                    .redact(&format!("{}: {} member(s)", ev.excerpt, team.members.len()));
+            // The members are the point of a team record: cite the GET that lists them.
+            if let Some((_, page)) = listed.items.first() {
+                ev.locator = page.locator.clone();
+                ev.sha256 = Some(page.sha256.clone());
+            }
+            let more = if team.members_complete { "" } else { " (cut)" };
+            let excerpt = format!("{}: {} member(s){more}", ev.excerpt, team.members.len());
+            ev.excerpt = r.redactor.redact(&excerpt);
         }
         if let Some(reason) = listed.partial {
             out.partial.push(UnreadItem::new(path.clone(), reason));
