@@ -213,13 +213,21 @@ fn how_to_configure(capability: &str) -> Option<&'static str> {
 }
 
 /// Adds one source's unread items and parts to its capability's state. A part keeps the
-/// worst status any source gave it, so a part is ok only when every source answered it.
+/// worst status any source gave it, so a part is ok only when every source that has it
+/// answered it. A source without the part (`not_configured`: Opsgenie has no change
+/// events) neither fails it nor hides another source's failure; the part is
+/// `not_configured` only when no source has it.
 fn merge_read_state(state: &mut CapabilityState, report: &SourceReport) {
     state.incomplete.extend(report.incomplete.iter().cloned());
     for (name, part) in &report.parts {
         match state.parts.get_mut(name) {
             Some(existing) => {
-                if existing.status == SourceStatus::Ok && part.status != SourceStatus::Ok {
+                let failed =
+                    |s: SourceStatus| !matches!(s, SourceStatus::Ok | SourceStatus::NotConfigured);
+                let replace = (!failed(existing.status) && failed(part.status))
+                    || (existing.status == SourceStatus::NotConfigured
+                        && part.status == SourceStatus::Ok);
+                if replace {
                     existing.status = part.status;
                     existing.detail.clone_from(&part.detail);
                 }
@@ -512,6 +520,38 @@ mod tests {
         let listed = incomplete_items(&collected.sources);
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].reason, "rules: not an object");
+    }
+
+    #[test]
+    fn a_part_one_provider_lacks_is_the_other_providers() {
+        let part = |status| PartReport {
+            status,
+            detail: Some(format!("{status:?}")),
+            incomplete: vec![],
+        };
+        let with = |status| {
+            let mut r = source(SourceStatus::Ok);
+            r.parts.insert("change_events".into(), part(status));
+            r
+        };
+        let merged = |a, b| {
+            let outputs = vec![(
+                &["oncall"][..],
+                FailureScope::Capability,
+                ProbeOutput {
+                    sources: vec![with(a), with(b)],
+                    ..ProbeOutput::default()
+                },
+            )];
+            merge(outputs).capabilities["oncall"].parts["change_events"].status
+        };
+        use SourceStatus::{Forbidden, NotConfigured, Ok};
+        assert_eq!(merged(NotConfigured, Ok), Ok);
+        assert_eq!(merged(Ok, NotConfigured), Ok);
+        assert_eq!(merged(NotConfigured, NotConfigured), NotConfigured);
+        assert_eq!(merged(NotConfigured, Forbidden), Forbidden);
+        assert_eq!(merged(Forbidden, NotConfigured), Forbidden);
+        assert_eq!(merged(Ok, Forbidden), Forbidden);
     }
 
     #[test]
