@@ -72,5 +72,4 @@ mod tests {
         let oncall = provided.iter().filter(|c| **c == "oncall").count();
         assert_eq!(oncall, 2, "PagerDuty and Opsgenie both provide oncall");
     }
-    }
 }
