@@ -259,6 +259,7 @@ fn prometheus_alone_yields_the_services_its_jobs_name_and_config_joins_win() {
             team: Some("team-pay".into()),
             ..Default::default()
         }],
+        ..Default::default()
     };
     let r = resolve(&f, &config);
     assert_eq!(ids(&r), ["checkout", "payments"]);
