@@ -389,3 +389,9 @@ fn sorted(items: impl IntoIterator<Item = String>) -> Vec<String> {
     let set: BTreeSet<String> = items.into_iter().collect();
     set.into_iter().collect()
 }
+
+/// [`selector_tag`], for the crate's tests.
+#[cfg(test)]
+pub(crate) fn selector_tag_for_tests(text: &str) -> Option<String> {
+    selector_tag(text)
+}
