@@ -325,7 +325,10 @@ pub fn resolve(facts: &Value, config: &ResolveConfig) -> Resolution {
 
 /// `facts.oncall` through its types: a document that does not fit joins nothing and is
 /// listed as unresolved with why, never read as an estate without on-call.
-fn read_oncall(state: &mut phases::State, raw: Option<&Value>) -> Option<evident_oncall::OncallFacts> {
+fn read_oncall(
+    state: &mut phases::State,
+    raw: Option<&Value>,
+) -> Option<evident_oncall::OncallFacts> {
     match evident_oncall::OncallFacts::from_value(raw.unwrap_or(&Value::Null)) {
         Ok(facts) => facts,
         Err(e) => {

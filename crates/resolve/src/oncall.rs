@@ -333,7 +333,8 @@ impl<'a> Routes<'a> {
                 }
             }
             if let Some(account) = self.facts.accounts.get(&svc.account) {
-                let gap = |p: &&str| account.unread.contains_key(*p) || account.partial.contains_key(*p);
+                let gap =
+                    |p: &&str| account.unread.contains_key(*p) || account.partial.contains_key(*p);
                 acc.incomplete |= ROUTE_PARTS.iter().any(|p| gap(&p));
             }
         }

@@ -42,9 +42,7 @@ impl CatalogPeople {
     /// of the wrong shape is skipped (resolution of services lists it already).
     pub(crate) fn read(git: Option<&Value>) -> Self {
         let mut out = CatalogPeople::default();
-        let repos = git
-            .and_then(|g| g.get("repos"))
-            .and_then(Value::as_object);
+        let repos = git.and_then(|g| g.get("repos")).and_then(Value::as_object);
         let entities = repos
             .into_iter()
             .flatten()
@@ -148,7 +146,10 @@ pub(crate) fn people(
     for u in oncall.users.values() {
         let hash = u.email_hash.as_deref().map(str::to_lowercase);
         let of_hash = |map: &BTreeMap<String, BTreeSet<(String, String)>>| {
-            hash.as_ref().and_then(|h| map.get(h)).unwrap_or(&none).clone()
+            hash.as_ref()
+                .and_then(|h| map.get(h))
+                .unwrap_or(&none)
+                .clone()
         };
         let by_mapping: BTreeSet<String> = [Some(u.key.clone()), hash.clone()]
             .into_iter()

@@ -235,7 +235,13 @@ fn dir_of(path: &str) -> String {
 }
 
 impl State {
-    pub(crate) fn unresolved(&mut self, source: &str, item: &str, reason: String, evidence: Vec<String>) {
+    pub(crate) fn unresolved(
+        &mut self,
+        source: &str,
+        item: &str,
+        reason: String,
+        evidence: Vec<String>,
+    ) {
         self.unresolved.push(UnresolvedItem {
             source: source.to_owned(),
             item: item.to_owned(),

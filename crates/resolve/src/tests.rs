@@ -571,11 +571,27 @@ fn oncall_facts() -> Value {
         (key.to_owned(), s)
     };
     let services: serde_json::Map<String, Value> = [
-        svc("pagerduty/PSVC1", "checkout-pager", json!({"escalation_policy": "pagerduty/PEP1", "teams": ["pagerduty/PT1"]})),
-        svc("pagerduty/PSVC2", "pay", json!({"escalation_policy": "pagerduty/PEP2",
-            "integration_key_hashes": [evident_core::sha256_hex(b"abc123key")]})),
-        svc("opsgenie/S1", "search-og", json!({"tags": ["search"], "teams": ["opsgenie/T1"]})),
-        svc("opsgenie/S2", "stock-svc", json!({"teams": ["opsgenie/T2"]})),
+        svc(
+            "pagerduty/PSVC1",
+            "checkout-pager",
+            json!({"escalation_policy": "pagerduty/PEP1", "teams": ["pagerduty/PT1"]}),
+        ),
+        svc(
+            "pagerduty/PSVC2",
+            "pay",
+            json!({"escalation_policy": "pagerduty/PEP2",
+            "integration_key_hashes": [evident_core::sha256_hex(b"abc123key")]}),
+        ),
+        svc(
+            "opsgenie/S1",
+            "search-og",
+            json!({"tags": ["search"], "teams": ["opsgenie/T1"]}),
+        ),
+        svc(
+            "opsgenie/S2",
+            "stock-svc",
+            json!({"teams": ["opsgenie/T2"]}),
+        ),
         svc("pagerduty/PBILL", "Billing pager", json!({})),
         svc("pagerduty/PFRONT", "Frontend", json!({})),
         svc("pagerduty/PAPI", "api", json!({})),
@@ -661,15 +677,23 @@ fn pagerduty_annotations_join_by_service_id_and_by_integration_key_hash() {
     let r = resolve(&oncall_estate(), &oncall_config());
     assert_eq!(
         oncall_join(&r, "checkout"),
-        [("pagerduty/PSVC1", "catalog annotation pagerduty.com/service-id")]
+        [(
+            "pagerduty/PSVC1",
+            "catalog annotation pagerduty.com/service-id"
+        )]
     );
     assert_eq!(
         oncall_join(&r, "payments"),
-        [("pagerduty/PSVC2", "catalog annotation pagerduty.com/integration-key")]
+        [(
+            "pagerduty/PSVC2",
+            "catalog annotation pagerduty.com/integration-key"
+        )]
     );
     let joins = &service(&r, "payments").joins;
     assert!(
-        !serde_json::to_string(joins).unwrap_or_default().contains("abc123key"),
+        !serde_json::to_string(joins)
+            .unwrap_or_default()
+            .contains("abc123key"),
         "the integration key is never written"
     );
     let checkout = service(&r, "checkout");
@@ -678,13 +702,21 @@ fn pagerduty_annotations_join_by_service_id_and_by_integration_key_hash() {
             .found_in
             .contains(&"resolve:checkout:oncall:pagerduty/PSVC1".to_owned())
     );
-    assert!(checkout.found_in.contains(&"oncall:pagerduty:service:PSVC1".to_owned()));
+    assert!(
+        checkout
+            .found_in
+            .contains(&"oncall:pagerduty:service:PSVC1".to_owned())
+    );
     let evidence = r.join_evidence("2026-12-01T00:00:00Z");
     let record = evidence
         .iter()
         .find(|e| e.id == "resolve:checkout:oncall:pagerduty/PSVC1")
         .expect("join evidence");
-    assert!(record.excerpt.contains("by catalog annotation pagerduty.com/service-id"));
+    assert!(
+        record
+            .excerpt
+            .contains("by catalog annotation pagerduty.com/service-id")
+    );
 }
 
 #[test]
@@ -692,7 +724,10 @@ fn opsgenie_annotations_join_by_component_selector_tag_and_by_team() {
     let r = resolve(&oncall_estate(), &oncall_config());
     assert_eq!(
         oncall_join(&r, "search"),
-        [("opsgenie/S1", "catalog annotation opsgenie.com/component-selector")]
+        [(
+            "opsgenie/S1",
+            "catalog annotation opsgenie.com/component-selector"
+        )]
     );
     assert_eq!(
         oncall_join(&r, "inventory"),
@@ -712,7 +747,10 @@ fn the_plan_override_then_the_name_join_and_the_rest_is_unresolved() {
     let r = resolve(&oncall_estate(), &oncall_config());
     assert_eq!(
         oncall_join(&r, "billing"),
-        [("pagerduty/PBILL", "config: service billing lists Billing pager")]
+        [(
+            "pagerduty/PBILL",
+            "config: service billing lists Billing pager"
+        )]
     );
     assert_eq!(
         oncall_join(&r, "frontend"),
@@ -738,7 +776,16 @@ fn the_plan_override_then_the_name_join_and_the_rest_is_unresolved() {
     assert!(service(&r, "a/api").oncall.is_none());
     assert_eq!(
         ids(&r),
-        ["a/api", "b/api", "billing", "checkout", "frontend", "inventory", "payments", "search"],
+        [
+            "a/api",
+            "b/api",
+            "billing",
+            "checkout",
+            "frontend",
+            "inventory",
+            "payments",
+            "search"
+        ],
         "on-call services never create services"
     );
 }
@@ -758,20 +805,32 @@ fn an_annotation_beats_the_override_and_an_override_to_no_service_joins_none() {
     });
     let r = resolve(&oncall_estate(), &config);
     assert_eq!(oncall_join(&r, "checkout").len(), 1);
-    assert_eq!(oncall_join(&r, "frontend"), [("pagerduty/PFRONT", "matched by name")]);
+    assert_eq!(
+        oncall_join(&r, "frontend"),
+        [("pagerduty/PFRONT", "matched by name")]
+    );
     let orphan = r
         .unresolved
         .iter()
         .find(|u| u.item == "pagerduty/PORPH")
         .expect("orphan");
-    assert!(orphan.reason.contains("service ghost, which no source found"), "{}", orphan.reason);
+    assert!(
+        orphan
+            .reason
+            .contains("service ghost, which no source found"),
+        "{}",
+        orphan.reason
+    );
     assert!(!ids(&r).contains(&"ghost"));
 }
 
 #[test]
 fn responders_are_direct_users_schedule_participants_and_paged_team_members() {
     let r = resolve(&oncall_estate(), &oncall_config());
-    let checkout = service(&r, "checkout").oncall.clone().expect("on-call view");
+    let checkout = service(&r, "checkout")
+        .oncall
+        .clone()
+        .expect("on-call view");
     assert_eq!(checkout.services, ["pagerduty/PSVC1"]);
     assert_eq!(checkout.escalation_policies, ["pagerduty/PEP1"]);
     assert_eq!(checkout.schedules, ["pagerduty/PS1"]);
@@ -797,7 +856,10 @@ fn responders_are_direct_users_schedule_participants_and_paged_team_members() {
     assert!(billing.escalation_policies.is_empty() && billing.responders.is_empty());
     let input = r.input_services();
     assert!(input["checkout"]["oncall"].is_object());
-    assert!(input["a/api"].get("oncall").is_none(), "absent when none joined");
+    assert!(
+        input["a/api"].get("oncall").is_none(),
+        "absent when none joined"
+    );
 }
 
 #[test]
@@ -812,7 +874,11 @@ fn opsgenie_services_are_paged_through_their_team_escalations_and_schedules() {
         "team members paged by the escalation, the team's schedule participants"
     );
     assert!(search.complete);
-    assert!(search.evidence.contains(&"oncall:opsgenie:team:T1".to_owned()));
+    assert!(
+        search
+            .evidence
+            .contains(&"oncall:opsgenie:team:T1".to_owned())
+    );
     let inventory = service(&r, "inventory").oncall.clone().expect("view");
     assert_eq!(inventory.responders, ["opsgenie/OU4", "opsgenie/OU5"]);
     assert!(!inventory.complete, "the team's members were cut");
@@ -824,7 +890,13 @@ fn an_unread_route_part_marks_the_view_incomplete_and_a_wrong_document_is_unreso
     f["oncall"]["accounts"]["pagerduty"]["unread"] =
         json!({"schedules": {"status": "forbidden", "detail": "GET /schedules answered HTTP 403"}});
     let r = resolve(&f, &oncall_config());
-    assert!(!service(&r, "checkout").oncall.clone().expect("view").complete);
+    assert!(
+        !service(&r, "checkout")
+            .oncall
+            .clone()
+            .expect("view")
+            .complete
+    );
     f["oncall"] = json!({"services": [1]});
     let r = resolve(&f, &oncall_config());
     let u = r
@@ -892,19 +964,41 @@ fn people_join_by_mapping_then_catalog_user_then_commit_author() {
         let p = &r.people[key];
         (p.login.as_deref(), p.by.as_deref())
     };
-    assert_eq!(joined("pagerduty/PU1"), (Some("alice-map"), Some("people mapping")), "mapping beats catalog");
-    assert_eq!(joined("pagerduty/PU4"), (Some("dave"), Some("people mapping")), "by on-call key");
-    assert_eq!(joined("pagerduty/PU2"), (Some("bob-gh"), Some("catalog User bob")), "catalog beats commit author");
-    assert_eq!(joined("pagerduty/PU3"), (Some("carol"), Some("commit author in acme/shop")));
+    assert_eq!(
+        joined("pagerduty/PU1"),
+        (Some("alice-map"), Some("people mapping")),
+        "mapping beats catalog"
+    );
+    assert_eq!(
+        joined("pagerduty/PU4"),
+        (Some("dave"), Some("people mapping")),
+        "by on-call key"
+    );
+    assert_eq!(
+        joined("pagerduty/PU2"),
+        (Some("bob-gh"), Some("catalog User bob")),
+        "catalog beats commit author"
+    );
+    assert_eq!(
+        joined("pagerduty/PU3"),
+        (Some("carol"), Some("commit author in acme/shop"))
+    );
     assert_eq!(joined("pagerduty/PU7"), (None, None));
-    assert_eq!(joined("pagerduty/PU8"), (None, None), "two logins for one email: never a guess");
+    assert_eq!(
+        joined("pagerduty/PU8"),
+        (None, None),
+        "two logins for one email: never a guess"
+    );
     assert_eq!(r.unresolved_people, ["pagerduty/PU7", "pagerduty/PU8"]);
     let index = r.input_index();
     assert_eq!(
         index["people"]["pagerduty/PU3"],
         json!({"login": "carol", "by": "commit author in acme/shop", "name": "Carol"})
     );
-    assert_eq!(index["unresolved_people"], json!(["pagerduty/PU7", "pagerduty/PU8"]));
+    assert_eq!(
+        index["unresolved_people"],
+        json!(["pagerduty/PU7", "pagerduty/PU8"])
+    );
     let text = serde_json::to_string(&index).unwrap_or_default();
     assert!(!text.contains("example.com"), "no email in clear");
 }
@@ -930,13 +1024,20 @@ fn team_members_come_from_the_github_team_else_a_catalog_group() {
     let r = resolve(&f, &ResolveConfig::default());
     let teams = r.input_teams();
     let web = &teams["@Acme/Web"];
-    assert_eq!(web["members"], json!(["alice", "bob"]), "the GitHub team beats a Group of the same name");
+    assert_eq!(
+        web["members"],
+        json!(["alice", "bob"]),
+        "the GitHub team beats a Group of the same name"
+    );
     assert_eq!(web["members_source"], "github team acme/web");
     assert_eq!(web["members_complete"], false);
     let platform = &teams["group:default/platform"];
     assert_eq!(platform["members"], json!(["alice-gh", "bob"]));
     assert_eq!(platform["members_source"], "catalog Group platform");
     assert_eq!(platform["members_complete"], true);
-    assert!(teams["@acme/core"].get("members").is_some(), "a GitHub team read without members");
+    assert!(
+        teams["@acme/core"].get("members").is_some(),
+        "a GitHub team read without members"
+    );
     assert_eq!(teams["@acme/core"]["members_complete"], false);
 }
