@@ -226,7 +226,10 @@ impl State {
         let keys = Keys::of(&self.drafts, config);
         let mut joined: BTreeMap<usize, Vec<String>> = BTreeMap::new();
         for svc in facts.services.values() {
-            let evidence = vec![svc.evidence.clone()];
+            let evidence: Vec<String> = Some(svc.evidence.clone())
+                .filter(|e| !e.is_empty())
+                .into_iter()
+                .collect();
             let f = match keys.lookup(facts, svc) {
                 Ok(Some(f)) => f,
                 Ok(None) => {
@@ -345,7 +348,7 @@ impl<'a> Routes<'a> {
             schedules: acc.schedules.into_iter().collect(),
             responders: acc.responders.into_iter().collect(),
             complete: !acc.incomplete,
-            evidence: acc.evidence.into_iter().collect(),
+            evidence: acc.evidence.into_iter().filter(|e| !e.is_empty()).collect(),
         }
     }
 
