@@ -337,8 +337,8 @@ impl<'a> Routes<'a> {
             }
             if let Some(account) = self.facts.accounts.get(&svc.account) {
                 let gap =
-                    |p: &&str| account.unread.contains_key(*p) || account.partial.contains_key(*p);
-                acc.incomplete |= ROUTE_PARTS.iter().any(|p| gap(&p));
+                    |p: &str| account.unread.contains_key(p) || account.partial.contains_key(p);
+                acc.incomplete |= ROUTE_PARTS.iter().any(|p| gap(p));
             }
         }
         self.page(&mut acc);
