@@ -63,8 +63,8 @@ pub mod stats;
 pub use faults::{Fault, Faults, GraphqlRateLimitStyle, RouteFault, SecondaryLimit};
 pub use git::{BareRepo, RepoError, bare_repo_from};
 pub use model::{
-    AppSpec, Deployment, Environment, MockRepo, Model, Org, Permission, Protection, PullRequest,
-    Release, Reviewer, Rule, Ruleset, Run, Status, Tag, Team, TokenSpec, Visibility,
+    AppSpec, CommitAuthor, Deployment, Environment, MockRepo, Model, Org, Permission, Protection,
+    PullRequest, Release, Reviewer, Rule, Ruleset, Run, Status, Tag, Team, TokenSpec, Visibility,
 };
 pub use server::{Builder, MockGithub};
 pub use stats::{Counts, Stats};

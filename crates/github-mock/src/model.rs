@@ -196,6 +196,32 @@ pub struct MockRepo {
     pub pull_requests: Vec<PullRequest>,
     /// Workflow runs, any order (served newest first).
     pub workflow_runs: Vec<Run>,
+    /// Authors of the default branch's commits, newest first (`history` of
+    /// `defaultBranchRef.target`); none by default.
+    pub commit_authors: Vec<CommitAuthor>,
+}
+
+/// The author of one commit of the default branch's history.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CommitAuthor {
+    /// The author name git recorded.
+    pub name: String,
+    /// The author email git recorded.
+    pub email: String,
+    /// The GitHub login the email belongs to (none: GitHub ties it to no user, served as
+    /// `user: null`).
+    pub login: Option<String>,
+}
+
+impl Default for CommitAuthor {
+    fn default() -> Self {
+        CommitAuthor {
+            name: "Octo Cat".into(),
+            email: "octocat@example.com".into(),
+            login: Some("octocat".into()),
+        }
+    }
 }
 
 impl Default for MockRepo {
@@ -219,6 +245,7 @@ impl Default for MockRepo {
             tags: Vec::new(),
             pull_requests: Vec::new(),
             workflow_runs: Vec::new(),
+            commit_authors: Vec::new(),
         }
     }
 }

@@ -14,6 +14,8 @@
 
 mod files;
 pub mod github;
+mod oncall;
+mod people;
 mod phases;
 pub mod view;
 
@@ -41,6 +43,24 @@ pub struct ServiceOverride {
     /// The owning team, over every other source.
     #[serde(default)]
     pub team: Option<String>,
+    /// On-call services (names or `<account>/<id>` keys) that page for it, when no
+    /// catalog annotation says so.
+    #[serde(default)]
+    pub oncall: Vec<String>,
+}
+
+/// One person of the people mapping: a GitHub login and the on-call identities that
+/// are that person, stated because the systems share no reliable key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonMapping {
+    /// The GitHub login.
+    pub login: String,
+    /// Email addresses of the person (compared only as hashes, never written out).
+    #[serde(default)]
+    pub emails: Vec<String>,
+    /// On-call user keys (`pagerduty/PU1`) of the person.
+    #[serde(default)]
+    pub oncall: Vec<String>,
 }
 
 /// What resolution may be told besides the facts.
@@ -49,6 +69,53 @@ pub struct ResolveConfig {
     /// Explicit joins, second only to catalog annotations.
     #[serde(default)]
     pub overrides: Vec<ServiceOverride>,
+    /// The people mapping (`--people FILE`): the strongest join of an on-call user to a
+    /// GitHub login.
+    #[serde(default)]
+    pub people: Vec<PersonMapping>,
+}
+
+/// `Service.oncall`: the on-call services that page for a service and whom they reach,
+/// so rules about on-call read one list instead of walking the on-call facts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OncallView {
+    /// Keys of the on-call services tied to it.
+    pub services: Vec<String>,
+    /// Escalation policies of those services (Opsgenie: its team's escalations).
+    pub escalation_policies: Vec<String>,
+    /// Schedules those policies page (Opsgenie: also its team's schedules).
+    pub schedules: Vec<String>,
+    /// User keys the policies reach in the window, sorted and unique.
+    pub responders: Vec<String>,
+    /// False when part of the route was not read: a schedule not rendered, a team's
+    /// members cut, a policy, schedule or team missing, or that part of the account
+    /// unread or partial.
+    pub complete: bool,
+    /// Evidence of the services, policies, schedules and teams read.
+    pub evidence: Vec<String>,
+}
+
+/// An on-call user's GitHub login (`input.index.people[key]`), and which key joined it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonJoin {
+    /// The GitHub login, lower-cased; `None` when no key joined exactly one.
+    pub login: Option<String>,
+    /// `people mapping`, `catalog User <name>`, `commit author in <repo>`; `None` when
+    /// unjoined.
+    pub by: Option<String>,
+    /// The on-call tool's display name.
+    pub name: String,
+}
+
+/// The members of a team, when some source lists them (`input.teams[t].members`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMembers {
+    /// GitHub logins, lower-cased, sorted.
+    pub members: Vec<String>,
+    /// `github team <org>/<slug>` or `catalog Group <name>`.
+    pub source: String,
+    /// False when the list is cut.
+    pub complete: bool,
 }
 
 /// A file of a repository that belongs to a service.
@@ -107,6 +174,9 @@ pub struct ResolvedService {
     pub joins: Vec<ServiceJoin>,
     /// Evidence of where it was found (its items and its joins).
     pub found_in: Vec<String>,
+    /// The on-call services that page for it; absent when none joined it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oncall: Option<OncallView>,
 }
 
 /// Every service, team and unresolved item of one scan.
@@ -123,6 +193,12 @@ pub struct Resolution {
     pub github_teams: BTreeMap<String, String>,
     /// `input.index.reused_jobs` ([`github::reused_jobs`]).
     pub reused_jobs: Map<String, Value>,
+    /// `input.index.people`: on-call user key → its GitHub login.
+    pub people: BTreeMap<String, PersonJoin>,
+    /// `input.index.unresolved_people`: on-call user keys no key joined to a login.
+    pub unresolved_people: Vec<String>,
+    /// Team id → its members, where a GitHub team or a catalog Group lists them.
+    pub team_members: BTreeMap<String, TeamMembers>,
 }
 
 /// The evidence id of the join of `item` (seen by `source`) to service `service`.
@@ -157,8 +233,9 @@ impl Resolution {
         out
     }
 
-    /// `input.teams` for the rules: each team's services, and the GitHub team it is
-    /// (`github_team`, `<org>/<slug>`) when one can be told.
+    /// `input.teams` for the rules: each team's services, the GitHub team it is
+    /// (`github_team`, `<org>/<slug>`) when one can be told, and its `members`,
+    /// `members_source` and `members_complete` when a source lists them.
     pub fn input_teams(&self) -> Map<String, Value> {
         self.teams
             .iter()
@@ -167,19 +244,30 @@ impl Resolution {
                 if let Some(gh) = self.github_teams.get(team) {
                     t["github_team"] = json!(gh);
                 }
+                if let Some(m) = self.team_members.get(team) {
+                    t["members"] = json!(m.members);
+                    t["members_source"] = json!(m.source);
+                    t["members_complete"] = json!(m.complete);
+                }
                 (team.clone(), t)
             })
             .collect()
     }
 
-    /// What resolution adds to `input.index`: `reused_jobs`. The caller merges it
-    /// beside the engine's own indexes (`rule_metrics`).
+    /// What resolution adds to `input.index`: `reused_jobs`, `people` and
+    /// `unresolved_people`. The caller merges it beside the engine's own indexes
+    /// (`rule_metrics`).
     pub fn input_index(&self) -> Map<String, Value> {
         let mut out = Map::new();
         out.insert(
             "reused_jobs".into(),
             Value::Object(self.reused_jobs.clone()),
         );
+        out.insert(
+            "people".into(),
+            serde_json::to_value(&self.people).unwrap_or(Value::Null),
+        );
+        out.insert("unresolved_people".into(), json!(self.unresolved_people));
         out
     }
 
@@ -218,13 +306,36 @@ pub fn resolve(facts: &Value, config: &ResolveConfig) -> Resolution {
     state.join_prometheus(facts.get("prometheus"), config);
     state.attach_git_rules(facts.pointer("/git/prometheus_rules"));
     state.apply_overrides(config);
+    let oncall = read_oncall(&mut state, facts.get("oncall"));
+    if let Some(oncall) = &oncall {
+        state.join_oncall(oncall, config);
+    }
     let github = view::GithubView::read(facts.get("github"));
     state.github_owners(&github);
     files::assign(&mut state, facts.get("git"));
     let mut resolution = state.finish();
     resolution.github_teams = github::github_teams(&resolution, &github);
     resolution.reused_jobs = github::reused_jobs(facts);
+    let catalog = people::CatalogPeople::read(facts.get("git"));
+    (resolution.people, resolution.unresolved_people) =
+        people::people(oncall.as_ref(), config, &catalog, &github);
+    resolution.team_members = people::team_members(&resolution, &github, &catalog);
     resolution
+}
+
+/// `facts.oncall` through its types: a document that does not fit joins nothing and is
+/// listed as unresolved with why, never read as an estate without on-call.
+fn read_oncall(
+    state: &mut phases::State,
+    raw: Option<&Value>,
+) -> Option<evident_oncall::OncallFacts> {
+    match evident_oncall::OncallFacts::from_value(raw.unwrap_or(&Value::Null)) {
+        Ok(facts) => facts,
+        Err(e) => {
+            state.unresolved("oncall", "facts.oncall", e, vec![]);
+            None
+        }
+    }
 }
 
 #[cfg(test)]

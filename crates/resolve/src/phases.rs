@@ -60,6 +60,10 @@ pub(crate) struct Draft {
     pub prom_jobs: Vec<String>,
     /// Directory of its catalog-info.yaml (`""` for the repository root).
     pub catalog_dir: Option<String>,
+    /// On-call join keys its catalog annotations give (`pagerduty.com/service-id`, ...).
+    pub oncall_keys: Vec<crate::oncall::OncallKey>,
+    /// On-call services tied to it, and what they page ([`crate::oncall`]).
+    pub oncall: Option<crate::OncallView>,
 }
 
 impl Draft {
@@ -88,6 +92,8 @@ impl Draft {
             label_selectors: Vec::new(),
             prom_jobs: Vec::new(),
             catalog_dir: None,
+            oncall_keys: Vec::new(),
+            oncall: None,
         }
     }
 
@@ -229,7 +235,13 @@ fn dir_of(path: &str) -> String {
 }
 
 impl State {
-    fn unresolved(&mut self, source: &str, item: &str, reason: String, evidence: Vec<String>) {
+    pub(crate) fn unresolved(
+        &mut self,
+        source: &str,
+        item: &str,
+        reason: String,
+        evidence: Vec<String>,
+    ) {
         self.unresolved.push(UnresolvedItem {
             source: source.to_owned(),
             item: item.to_owned(),
@@ -393,6 +405,8 @@ impl State {
                     d.prom_jobs.push(job.to_owned());
                 }
             }
+            d.oncall_keys
+                .extend(crate::oncall::OncallKey::of_catalog(&entry));
             let path = entry.evidence.git_path();
             d.catalog_dir = path.as_deref().map(dir_of);
             d.found_in.extend(entry.evidence.to_vec());
@@ -932,5 +946,6 @@ fn finish_one(id: String, d: &Draft) -> ResolvedService {
         environments: d.environments.iter().cloned().collect(),
         joins: d.joins.clone(),
         found_in: found_in.into_iter().collect(),
+        oncall: d.oncall.clone(),
     }
 }

@@ -259,6 +259,7 @@ fn prometheus_alone_yields_the_services_its_jobs_name_and_config_joins_win() {
             team: Some("team-pay".into()),
             ..Default::default()
         }],
+        ..Default::default()
     };
     let r = resolve(&f, &config);
     assert_eq!(ids(&r), ["checkout", "payments"]);
@@ -552,4 +553,491 @@ fn maintain_rights_own_a_service_when_no_team_has_admin_and_users_are_no_github_
     assert_eq!(service(&r, "lib").team, None);
     assert!(r.github_teams.is_empty());
     assert_eq!(r.input_index()["reused_jobs"], json!({}));
+}
+
+fn component(name: &str, annotations: Value) -> Value {
+    json!({"kind": "Component", "name": name, "owner": "team-x", "annotations": annotations,
+           "evidence": format!("git:shop@1:{name}/catalog-info.yaml#L1-L9")})
+}
+
+fn oncall_facts() -> Value {
+    let svc = |key: &str, name: &str, extra: Value| {
+        let (account, id) = key.split_once('/').unwrap_or_default();
+        let mut s = json!({"key": key, "account": account, "id": id, "name": name,
+                           "evidence": format!("oncall:{account}:service:{id}")});
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            s[k] = v.clone();
+        }
+        (key.to_owned(), s)
+    };
+    let services: serde_json::Map<String, Value> = [
+        svc(
+            "pagerduty/PSVC1",
+            "checkout-pager",
+            json!({"escalation_policy": "pagerduty/PEP1", "teams": ["pagerduty/PT1"]}),
+        ),
+        svc(
+            "pagerduty/PSVC2",
+            "pay",
+            json!({"escalation_policy": "pagerduty/PEP2",
+            "integration_key_hashes": [evident_core::sha256_hex(b"abc123key")]}),
+        ),
+        svc(
+            "opsgenie/S1",
+            "search-og",
+            json!({"tags": ["search"], "teams": ["opsgenie/T1"]}),
+        ),
+        svc(
+            "opsgenie/S2",
+            "stock-svc",
+            json!({"teams": ["opsgenie/T2"]}),
+        ),
+        svc("pagerduty/PBILL", "Billing pager", json!({})),
+        svc("pagerduty/PFRONT", "Frontend", json!({})),
+        svc("pagerduty/PAPI", "api", json!({})),
+        svc("pagerduty/PORPH", "orphan", json!({})),
+    ]
+    .into_iter()
+    .collect();
+    json!({
+        "accounts": {
+            "pagerduty": {"tool": "pagerduty", "api": "https://api.pagerduty.com", "now": "2026-12-01T12:00:00Z", "since": "2026-09-02T12:00:00Z", "window_days": 90},
+            "opsgenie": {"tool": "opsgenie", "api": "https://api.opsgenie.com", "now": "2026-12-01T12:00:00Z", "since": "2026-09-02T12:00:00Z", "window_days": 90}
+        },
+        "services": services,
+        "escalation_policies": {
+            "pagerduty/PEP1": {"key": "pagerduty/PEP1", "account": "pagerduty", "id": "PEP1", "name": "Checkout",
+                               "users": ["pagerduty/PU1"], "schedules": ["pagerduty/PS1"], "teams": ["pagerduty/PT1"], "evidence": "oncall:pagerduty:escalation_policy:PEP1"},
+            "pagerduty/PEP2": {"key": "pagerduty/PEP2", "account": "pagerduty", "id": "PEP2", "name": "Pay",
+                               "schedules": ["pagerduty/PS2"], "evidence": "oncall:pagerduty:escalation_policy:PEP2"},
+            "opsgenie/E1": {"key": "opsgenie/E1", "account": "opsgenie", "id": "E1", "name": "Search_escalation",
+                            "teams": ["opsgenie/T1"], "evidence": "oncall:opsgenie:escalation_policy:E1"},
+            "opsgenie/E2": {"key": "opsgenie/E2", "account": "opsgenie", "id": "E2", "name": "Stock_escalation",
+                            "users": ["opsgenie/OU5"], "teams": ["opsgenie/T2"], "evidence": "oncall:opsgenie:escalation_policy:E2"}
+        },
+        "schedules": {
+            "pagerduty/PS1": {"key": "pagerduty/PS1", "account": "pagerduty", "id": "PS1", "name": "Checkout primary",
+                              "participants": ["pagerduty/PU3", "pagerduty/PU2"], "rendered": true, "evidence": "oncall:pagerduty:schedule:PS1"},
+            "pagerduty/PS2": {"key": "pagerduty/PS2", "account": "pagerduty", "id": "PS2", "name": "Pay",
+                              "rendered": false, "evidence": "oncall:pagerduty:schedule:PS2"},
+            "opsgenie/SC1": {"key": "opsgenie/SC1", "account": "opsgenie", "id": "SC1", "name": "Search_schedule", "teams": ["opsgenie/T1"],
+                             "participants": ["opsgenie/OU3"], "rendered": true, "evidence": "oncall:opsgenie:schedule:SC1"}
+        },
+        "teams": {
+            "pagerduty/PT1": {"key": "pagerduty/PT1", "account": "pagerduty", "id": "PT1", "name": "Checkout team",
+                              "members": ["pagerduty/PU9"], "members_complete": true, "evidence": "oncall:pagerduty:team:PT1"},
+            "opsgenie/T1": {"key": "opsgenie/T1", "account": "opsgenie", "id": "T1", "name": "Search",
+                            "members": ["opsgenie/OU2", "opsgenie/OU1"], "members_complete": true, "evidence": "oncall:opsgenie:team:T1"},
+            "opsgenie/T2": {"key": "opsgenie/T2", "account": "opsgenie", "id": "T2", "name": "Stock",
+                            "members": ["opsgenie/OU4"], "members_complete": false, "evidence": "oncall:opsgenie:team:T2"}
+        }
+    })
+}
+
+fn oncall_estate() -> Value {
+    json!({
+        "git": {"repos": {
+            "shop": {"catalog": [
+                component("checkout", json!({"pagerduty.com/service-id": "PSVC1"})),
+                component("payments", json!({"pagerduty.com/integration-key": "abc123key"})),
+                component("search", json!({"opsgenie.com/component-selector": "tag:\"search\""})),
+                component("inventory", json!({"opsgenie.com/team": "stock"})),
+                component("billing", json!({})),
+                component("frontend", json!({}))
+            ]},
+            "a": {"catalog": [component("api", json!({}))]},
+            "b": {"catalog": [component("api", json!({}))]}
+        }},
+        "oncall": oncall_facts()
+    })
+}
+
+fn oncall_config() -> ResolveConfig {
+    ResolveConfig {
+        overrides: vec![ServiceOverride {
+            service: "billing".into(),
+            oncall: vec!["billing PAGER".into()],
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+fn oncall_join<'a>(r: &'a Resolution, id: &str) -> Vec<(&'a str, &'a str)> {
+    service(r, id)
+        .joins
+        .iter()
+        .filter(|j| j.source == "oncall")
+        .map(|j| (j.item.as_str(), j.by.as_str()))
+        .collect()
+}
+
+#[test]
+fn pagerduty_annotations_join_by_service_id_and_by_integration_key_hash() {
+    let r = resolve(&oncall_estate(), &oncall_config());
+    assert_eq!(
+        oncall_join(&r, "checkout"),
+        [(
+            "pagerduty/PSVC1",
+            "catalog annotation pagerduty.com/service-id"
+        )]
+    );
+    assert_eq!(
+        oncall_join(&r, "payments"),
+        [(
+            "pagerduty/PSVC2",
+            "catalog annotation pagerduty.com/integration-key"
+        )]
+    );
+    let joins = &service(&r, "payments").joins;
+    assert!(
+        !serde_json::to_string(joins)
+            .unwrap_or_default()
+            .contains("abc123key"),
+        "the integration key is never written"
+    );
+    let checkout = service(&r, "checkout");
+    assert!(
+        checkout
+            .found_in
+            .contains(&"resolve:checkout:oncall:pagerduty/PSVC1".to_owned())
+    );
+    assert!(
+        checkout
+            .found_in
+            .contains(&"oncall:pagerduty:service:PSVC1".to_owned())
+    );
+    let evidence = r.join_evidence("2026-12-01T00:00:00Z");
+    let record = evidence
+        .iter()
+        .find(|e| e.id == "resolve:checkout:oncall:pagerduty/PSVC1")
+        .expect("join evidence");
+    assert!(
+        record
+            .excerpt
+            .contains("by catalog annotation pagerduty.com/service-id")
+    );
+}
+
+#[test]
+fn opsgenie_annotations_join_by_component_selector_tag_and_by_team() {
+    let r = resolve(&oncall_estate(), &oncall_config());
+    assert_eq!(
+        oncall_join(&r, "search"),
+        [(
+            "opsgenie/S1",
+            "catalog annotation opsgenie.com/component-selector"
+        )]
+    );
+    assert_eq!(
+        oncall_join(&r, "inventory"),
+        [("opsgenie/S2", "catalog annotation opsgenie.com/team")]
+    );
+    // The unquoted form selects too; other forms are not evaluated.
+    let mut f = oncall_estate();
+    f["git"]["repos"]["shop"]["catalog"][2]["annotations"] =
+        json!({"opsgenie.com/component-selector": "tag:search"});
+    let r = resolve(&f, &oncall_config());
+    assert_eq!(oncall_join(&r, "search").len(), 1);
+    assert_eq!(oncall::selector_tag_for_tests("tag:a OR tag:b"), None);
+}
+
+#[test]
+fn the_plan_override_then_the_name_join_and_the_rest_is_unresolved() {
+    let r = resolve(&oncall_estate(), &oncall_config());
+    assert_eq!(
+        oncall_join(&r, "billing"),
+        [(
+            "pagerduty/PBILL",
+            "config: service billing lists Billing pager"
+        )]
+    );
+    assert_eq!(
+        oncall_join(&r, "frontend"),
+        [("pagerduty/PFRONT", "matched by name")]
+    );
+    let oncall: Vec<(&str, &str)> = r
+        .unresolved
+        .iter()
+        .filter(|u| u.source == "oncall")
+        .map(|u| (u.item.as_str(), u.reason.as_str()))
+        .collect();
+    assert_eq!(oncall.len(), 2, "{oncall:?}");
+    assert_eq!(oncall[0].0, "pagerduty/PAPI");
+    assert!(
+        oncall[0]
+            .1
+            .starts_with("ambiguous: matched by name matches services api (a), api (b)"),
+        "{}",
+        oncall[0].1
+    );
+    assert_eq!(oncall[1].0, "pagerduty/PORPH");
+    assert!(oncall[1].1.contains("make no service of their own"));
+    assert!(service(&r, "a/api").oncall.is_none());
+    assert_eq!(
+        ids(&r),
+        [
+            "a/api",
+            "b/api",
+            "billing",
+            "checkout",
+            "frontend",
+            "inventory",
+            "payments",
+            "search"
+        ],
+        "on-call services never create services"
+    );
+}
+
+#[test]
+fn an_annotation_beats_the_override_and_an_override_to_no_service_joins_none() {
+    let mut config = oncall_config();
+    config.overrides.push(ServiceOverride {
+        service: "frontend".into(),
+        oncall: vec!["pagerduty/PSVC1".into()],
+        ..Default::default()
+    });
+    config.overrides.push(ServiceOverride {
+        service: "ghost".into(),
+        oncall: vec!["orphan".into()],
+        ..Default::default()
+    });
+    let r = resolve(&oncall_estate(), &config);
+    assert_eq!(oncall_join(&r, "checkout").len(), 1);
+    assert_eq!(
+        oncall_join(&r, "frontend"),
+        [("pagerduty/PFRONT", "matched by name")]
+    );
+    let orphan = r
+        .unresolved
+        .iter()
+        .find(|u| u.item == "pagerduty/PORPH")
+        .expect("orphan");
+    assert!(
+        orphan
+            .reason
+            .contains("service ghost, which no source found"),
+        "{}",
+        orphan.reason
+    );
+    assert!(!ids(&r).contains(&"ghost"));
+}
+
+#[test]
+fn responders_are_direct_users_schedule_participants_and_paged_team_members() {
+    let r = resolve(&oncall_estate(), &oncall_config());
+    let checkout = service(&r, "checkout")
+        .oncall
+        .clone()
+        .expect("on-call view");
+    assert_eq!(checkout.services, ["pagerduty/PSVC1"]);
+    assert_eq!(checkout.escalation_policies, ["pagerduty/PEP1"]);
+    assert_eq!(checkout.schedules, ["pagerduty/PS1"]);
+    // PU1 directly, PU2 and PU3 on the schedule; PU9 is in the team that owns the
+    // PagerDuty policy, which pages no team.
+    assert_eq!(
+        checkout.responders,
+        ["pagerduty/PU1", "pagerduty/PU2", "pagerduty/PU3"]
+    );
+    assert!(checkout.complete);
+    assert_eq!(
+        checkout.evidence,
+        [
+            "oncall:pagerduty:escalation_policy:PEP1",
+            "oncall:pagerduty:schedule:PS1",
+            "oncall:pagerduty:service:PSVC1"
+        ]
+    );
+    let payments = service(&r, "payments").oncall.clone().expect("view");
+    assert!(!payments.complete, "a schedule not rendered");
+    assert!(payments.responders.is_empty());
+    let billing = service(&r, "billing").oncall.clone().expect("view");
+    assert!(billing.escalation_policies.is_empty() && billing.responders.is_empty());
+    let input = r.input_services();
+    assert!(input["checkout"]["oncall"].is_object());
+    assert!(
+        input["a/api"].get("oncall").is_none(),
+        "absent when none joined"
+    );
+}
+
+#[test]
+fn opsgenie_services_are_paged_through_their_team_escalations_and_schedules() {
+    let r = resolve(&oncall_estate(), &oncall_config());
+    let search = service(&r, "search").oncall.clone().expect("view");
+    assert_eq!(search.escalation_policies, ["opsgenie/E1"]);
+    assert_eq!(search.schedules, ["opsgenie/SC1"]);
+    assert_eq!(
+        search.responders,
+        ["opsgenie/OU1", "opsgenie/OU2", "opsgenie/OU3"],
+        "team members paged by the escalation, the team's schedule participants"
+    );
+    assert!(search.complete);
+    assert!(
+        search
+            .evidence
+            .contains(&"oncall:opsgenie:team:T1".to_owned())
+    );
+    let inventory = service(&r, "inventory").oncall.clone().expect("view");
+    assert_eq!(inventory.responders, ["opsgenie/OU4", "opsgenie/OU5"]);
+    assert!(!inventory.complete, "the team's members were cut");
+}
+
+#[test]
+fn an_unread_route_part_marks_the_view_incomplete_and_a_wrong_document_is_unresolved() {
+    let mut f = oncall_estate();
+    f["oncall"]["accounts"]["pagerduty"]["unread"] =
+        json!({"schedules": {"status": "forbidden", "detail": "GET /schedules answered HTTP 403"}});
+    let r = resolve(&f, &oncall_config());
+    assert!(
+        !service(&r, "checkout")
+            .oncall
+            .clone()
+            .expect("view")
+            .complete
+    );
+    f["oncall"] = json!({"services": [1]});
+    let r = resolve(&f, &oncall_config());
+    let u = r
+        .unresolved
+        .iter()
+        .find(|u| u.source == "oncall")
+        .expect("listed");
+    assert_eq!(u.item, "facts.oncall");
+    assert!(u.reason.contains("documented shape"));
+    assert!(r.services.iter().all(|s| s.oncall.is_none()));
+}
+
+fn people_estate() -> Value {
+    let user = |id: &str, name: &str, email: Option<&str>| {
+        json!({"key": format!("pagerduty/{id}"), "account": "pagerduty", "id": id, "name": name,
+               "email_hash": email.map(evident_oncall::email_key), "evidence": format!("oncall:pagerduty:user:{id}")})
+    };
+    let mut f = oncall_estate();
+    f["oncall"]["users"] = json!({
+        "pagerduty/PU1": user("PU1", "Alice", Some("alice@example.com")),
+        "pagerduty/PU2": user("PU2", "Bob", Some("bob@example.com")),
+        "pagerduty/PU3": user("PU3", "Carol", Some("carol@example.com")),
+        "pagerduty/PU4": user("PU4", "Dave", None),
+        "pagerduty/PU7": user("PU7", "Eve", Some("eve@example.com")),
+        "pagerduty/PU8": user("PU8", "Frank", Some("frank@example.com"))
+    });
+    f["git"]["repos"]["people"] = json!({"catalog": [
+        {"kind": "User", "name": "alice", "annotations": {"github.com/user-login": "alice-cat"},
+         "email_hash": evident_oncall::email_key("alice@example.com"), "evidence": "git:people@1:users.yaml#L1-L9"},
+        {"kind": "User", "name": "bob", "annotations": {"github.com/user-login": "Bob-GH"},
+         "email_hash": evident_oncall::email_key("BOB@example.com "), "evidence": "git:people@1:users.yaml#L10-L19"}
+    ]});
+    let author = |email: &str, login: &str| json!({"email_hash": evident_oncall::email_key(email), "login": login});
+    f["github"] = json!({"repos": {"shop": {"key": "shop", "full_name": "acme/shop", "commit_authors": [
+        author("bob@example.com", "bob-commit"),
+        author("carol@example.com", "Carol"),
+        author("frank@example.com", "frank1"),
+        author("frank@example.com", "frank2")
+    ]}}});
+    f
+}
+
+fn people_config() -> ResolveConfig {
+    ResolveConfig {
+        people: vec![
+            PersonMapping {
+                login: "alice-map".into(),
+                emails: vec![" Alice@Example.com".into()],
+                oncall: vec![],
+            },
+            PersonMapping {
+                login: "@dave".into(),
+                emails: vec![],
+                oncall: vec!["pagerduty/PU4".into()],
+            },
+        ],
+        ..oncall_config()
+    }
+}
+
+#[test]
+fn people_join_by_mapping_then_catalog_user_then_commit_author() {
+    let r = resolve(&people_estate(), &people_config());
+    let joined = |key: &str| {
+        let p = &r.people[key];
+        (p.login.as_deref(), p.by.as_deref())
+    };
+    assert_eq!(
+        joined("pagerduty/PU1"),
+        (Some("alice-map"), Some("people mapping")),
+        "mapping beats catalog"
+    );
+    assert_eq!(
+        joined("pagerduty/PU4"),
+        (Some("dave"), Some("people mapping")),
+        "by on-call key"
+    );
+    assert_eq!(
+        joined("pagerduty/PU2"),
+        (Some("bob-gh"), Some("catalog User bob")),
+        "catalog beats commit author"
+    );
+    assert_eq!(
+        joined("pagerduty/PU3"),
+        (Some("carol"), Some("commit author in acme/shop"))
+    );
+    assert_eq!(joined("pagerduty/PU7"), (None, None));
+    assert_eq!(
+        joined("pagerduty/PU8"),
+        (None, None),
+        "two logins for one email: never a guess"
+    );
+    assert_eq!(r.unresolved_people, ["pagerduty/PU7", "pagerduty/PU8"]);
+    let index = r.input_index();
+    assert_eq!(
+        index["people"]["pagerduty/PU3"],
+        json!({"login": "carol", "by": "commit author in acme/shop", "name": "Carol"})
+    );
+    assert_eq!(
+        index["unresolved_people"],
+        json!(["pagerduty/PU7", "pagerduty/PU8"])
+    );
+    let text = serde_json::to_string(&index).unwrap_or_default();
+    assert!(!text.contains("example.com"), "no email in clear");
+}
+
+#[test]
+fn without_oncall_facts_the_people_index_is_empty() {
+    let r = resolve(&github_facts(), &people_config());
+    assert!(r.people.is_empty() && r.unresolved_people.is_empty());
+    assert_eq!(r.input_index()["people"], json!({}));
+}
+
+#[test]
+fn team_members_come_from_the_github_team_else_a_catalog_group() {
+    let mut f = github_facts();
+    f["github"]["teams"]["acme/web"]["members"] = json!(["Alice", "bob"]);
+    f["github"]["teams"]["acme/web"]["members_complete"] = json!(false);
+    f["git"]["repos"]["platform"] = json!({"catalog": [
+        {"kind": "Component", "name": "infra", "owner": "group:default/platform", "evidence": "git:platform@1:catalog-info.yaml#L1-L9"},
+        {"kind": "Group", "name": "platform", "members": ["alice", "user:default/bob"], "evidence": "git:platform@1:catalog-info.yaml#L10-L19"},
+        {"kind": "User", "name": "alice", "annotations": {"github.com/user-login": "Alice-GH"}, "evidence": "git:platform@1:catalog-info.yaml#L20-L29"},
+        {"kind": "Group", "name": "web", "members": ["zed"], "evidence": "git:platform@1:catalog-info.yaml#L30-L39"}
+    ]});
+    let r = resolve(&f, &ResolveConfig::default());
+    let teams = r.input_teams();
+    let web = &teams["@Acme/Web"];
+    assert_eq!(
+        web["members"],
+        json!(["alice", "bob"]),
+        "the GitHub team beats a Group of the same name"
+    );
+    assert_eq!(web["members_source"], "github team acme/web");
+    assert_eq!(web["members_complete"], false);
+    let platform = &teams["group:default/platform"];
+    assert_eq!(platform["members"], json!(["alice-gh", "bob"]));
+    assert_eq!(platform["members_source"], "catalog Group platform");
+    assert_eq!(platform["members_complete"], true);
+    assert!(
+        teams["@acme/core"].get("members").is_some(),
+        "a GitHub team read without members"
+    );
+    assert_eq!(teams["@acme/core"]["members_complete"], false);
 }

@@ -210,6 +210,13 @@ pub struct CatalogView {
     /// `metadata.annotations`; join keys live here.
     #[serde(default)]
     pub annotations: BTreeMap<String, Value>,
+    /// `User` entities: hash of `spec.profile.email` (never the address), to join
+    /// on-call users.
+    #[serde(default)]
+    pub email_hash: Option<String>,
+    /// `Group` entities: `spec.members` (User entity references), the team's members.
+    #[serde(default)]
+    pub members: Vec<String>,
     /// Where it was declared.
     #[serde(default)]
     pub evidence: EvidenceIds,
@@ -352,6 +359,21 @@ pub struct GithubRepoView {
     /// The repository as listed.
     #[serde(default)]
     pub evidence: EvidenceIds,
+    /// Commit authors of the default branch GitHub tied to a login, to join on-call
+    /// users by email hash.
+    #[serde(default)]
+    pub commit_authors: Vec<CommitAuthorView>,
+}
+
+/// A commit author GitHub tied to a login (`facts.github.repos[k].commit_authors[i]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CommitAuthorView {
+    /// Hash of the author email ([`evident_oncall::email_key`]).
+    #[serde(default)]
+    pub email_hash: Option<String>,
+    /// The GitHub login, lower-cased.
+    #[serde(default)]
+    pub login: Option<String>,
 }
 
 /// A GitHub team (`facts.github.teams[<org>/<slug>]`).
@@ -369,6 +391,12 @@ pub struct GithubTeamView {
     /// Repository key → its permission (`admin`, `maintain`, `write`, ...).
     #[serde(default)]
     pub repos: BTreeMap<String, String>,
+    /// Member logins, for `input.teams[t].members`.
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// Whether `members` is the whole list (absent: not known to be).
+    #[serde(default)]
+    pub members_complete: Option<bool>,
     /// The team as read.
     #[serde(default)]
     pub evidence: EvidenceIds,

@@ -378,3 +378,59 @@ fn write_file(path: &Path, text: &str) -> Result<(), ScanError> {
 
 /// Keeps the evidence map's type in one place for the phases.
 pub(crate) type EvidenceMap = std::collections::BTreeMap<String, Evidence>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use evident_resolve::{PersonMapping, ResolveConfig};
+
+    /// The plan's people mapping reaches resolution, and the rule input carries what
+    /// resolution adds for on-call: `services[s].oncall`, `index.people`,
+    /// `index.unresolved_people`, `teams[t].members`.
+    #[test]
+    fn the_rule_input_carries_oncall_people_and_team_members() {
+        let mut plan = ScanPlan::for_repositories(Vec::new());
+        plan.resolve = ResolveConfig {
+            people: vec![PersonMapping {
+                login: "alice".into(),
+                emails: vec![],
+                oncall: vec!["pagerduty/PU1".into()],
+            }],
+            ..ResolveConfig::default()
+        };
+        let user = |id: &str| json!({"key": format!("pagerduty/{id}"), "account": "pagerduty", "id": id, "name": id, "evidence": format!("oncall:pagerduty:user:{id}")});
+        let facts = json!({
+            "git": {"repos": {"shop": {"catalog": [
+                {"kind": "Component", "name": "shop", "owner": "group:web", "annotations": {"pagerduty.com/service-id": "PS"}, "evidence": "git:shop@1:catalog-info.yaml#L1-L9"},
+                {"kind": "Group", "name": "web", "members": ["user:default/alice"], "evidence": "git:shop@1:catalog-info.yaml#L10-L19"}
+            ]}}},
+            "oncall": {
+                "services": {"pagerduty/PS": {"key": "pagerduty/PS", "account": "pagerduty", "id": "PS", "name": "shop pager", "evidence": "oncall:pagerduty:service:PS"}},
+                "users": {"pagerduty/PU1": user("PU1"), "pagerduty/PU2": user("PU2")}
+            }
+        });
+        let collected = Collected {
+            sources: Vec::new(),
+            capabilities: Default::default(),
+            facts,
+            evidence: EvidenceMap::new(),
+        };
+        let resolution = evident_resolve::resolve(&collected.facts, &plan.resolve);
+        let input = rule_input(&plan, &collected, &resolution);
+        assert_eq!(
+            input["services"]["shop"]["oncall"]["services"],
+            json!(["pagerduty/PS"])
+        );
+        assert_eq!(input["index"]["people"]["pagerduty/PU1"]["login"], "alice");
+        assert_eq!(
+            input["index"]["unresolved_people"],
+            json!(["pagerduty/PU2"])
+        );
+        assert_eq!(input["teams"]["group:web"]["members"], json!(["alice"]));
+        assert_eq!(
+            input["teams"]["group:web"]["members_source"],
+            "catalog Group web"
+        );
+        assert!(input["index"]["rule_metrics"].is_array());
+    }
+}

@@ -69,7 +69,9 @@ pub struct ScanPlan {
     pub kube_targets: Vec<Target>,
     /// Bounds of each cluster read: page size and bound, per-request timeout, retries.
     pub kube_read: evident_probe_kubernetes::ReadOptions,
-    /// Explicit joins for resolution.
+    /// What resolution is told besides the facts: explicit joins (estate config
+    /// `services:`, including on-call services) and the people mapping (`--people FILE`)
+    /// that ties on-call users to GitHub logins.
     pub resolve: ResolveConfig,
     /// Models, policies and rule configuration.
     pub judging: Judging,

@@ -117,6 +117,13 @@ pub(crate) struct CatalogEntry {
     pub owner: Option<String>,
     pub system: Option<String>,
     pub annotations: BTreeMap<String, String>,
+    /// `User` entities: `evident_oncall::email_key` of `spec.profile.email`, the join
+    /// key to on-call users; the address itself is never written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_hash: Option<String>,
+    /// `Group` entities: `spec.members` (User entity references), the team's members.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
     pub evidence: String,
 }
 

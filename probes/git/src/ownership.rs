@@ -89,16 +89,47 @@ pub(crate) fn catalog_entries(
             })
             .unwrap_or_default();
         let (start, end) = lines.node_range(doc);
+        let (email_hash, members) = people_of(kind, spec);
         out.push(CatalogEntry {
             name,
             kind: kind.to_owned(),
             owner: text_of(spec, "owner"),
             system: text_of(spec, "system"),
             annotations,
+            email_hash,
+            members,
             evidence: book.cite(file, start, end),
         });
     }
     out
+}
+
+/// What a `User` entity (the hash of `spec.profile.email`) or a `Group` entity
+/// (`spec.members`) says about people: the keys resolution joins on-call users and team
+/// members by. Other kinds give none.
+fn people_of(kind: &str, spec: Option<&Node>) -> (Option<String>, Vec<String>) {
+    match kind {
+        "User" => {
+            let email = spec
+                .and_then(|s| yaml_pos::get(s, "profile"))
+                .and_then(|p| yaml_pos::get(p, "email"))
+                .and_then(yaml_pos::scalar_text)
+                .filter(|e| !e.trim().is_empty());
+            (email.as_deref().map(evident_oncall::email_key), Vec::new())
+        }
+        "Group" => {
+            let members = spec
+                .and_then(|s| yaml_pos::get(s, "members"))
+                .map(yaml_pos::items)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(yaml_pos::scalar_text)
+                .filter(|m| !m.trim().is_empty())
+                .collect();
+            (None, members)
+        }
+        _ => (None, Vec::new()),
+    }
 }
 
 /// An annotation value as the redactor would show it in its `key: value` line, so a
@@ -129,5 +160,25 @@ mod tests {
         assert_eq!(c.rules[1].owners, vec!["@org/docs"]);
         assert_eq!(c.rules[1].line, 3);
         assert!(c.evidence.ends_with("#L4"));
+    }
+
+    #[test]
+    fn user_entities_give_an_email_hash_never_the_address_and_groups_their_members() {
+        let ctx = ScanContext::new(vec![], "t".into());
+        let mut book = EvidenceBook::new(&ctx, "r", "/r", Some("abcdef0"));
+        let text = "apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: alice\n  annotations:\n    github.com/user-login: Alice-GH\nspec:\n  profile:\n    email: Alice@Example.com\n---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: web\nspec:\n  type: team\n  members: [alice, user:default/bob]\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: shop\nspec:\n  owner: web\n";
+        let file = SourceFile::new("catalog-info.yaml".into(), text.into());
+        let docs = yaml_pos::load_documents(text).unwrap_or_default();
+        let entries = catalog_entries(&file, &docs, &mut book);
+        assert_eq!(entries.len(), 3);
+        assert_eq!(
+            entries[0].email_hash.as_deref(),
+            Some(evident_oncall::email_key("alice@example.com").as_str())
+        );
+        assert_eq!(entries[1].members, ["alice", "user:default/bob"]);
+        let component = serde_json::to_value(&entries[2]).unwrap_or_default();
+        assert!(component.get("email_hash").is_none() && component.get("members").is_none());
+        let user = serde_json::to_string(&entries[0]).unwrap_or_default();
+        assert!(!user.to_lowercase().contains("alice@example.com"), "{user}");
     }
 }

@@ -110,6 +110,19 @@ pub struct GithubRepo {
     /// Merged pull requests of the window (None when unread).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_requests: Option<PullRequests>,
+    /// Authors of the default branch's newest 100 commits GitHub ties to a login, so an
+    /// on-call user can be joined to a login by email (hashed, never in clear).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commit_authors: Vec<CommitAuthor>,
+}
+
+/// A commit author GitHub ties to a login.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CommitAuthor {
+    /// `evident_oncall::email_key` of the author email: the join key, never the address.
+    pub email_hash: String,
+    /// The GitHub login, lower-cased.
+    pub login: String,
 }
 
 /// What merging into the default branch requires.

@@ -6,8 +6,8 @@
 //! empty.
 
 use crate::facts::{
-    Deployment, Environment, GithubRepo, Protection, PullRequest, PullRequests, Release, Reviewer,
-    Tag, Unread, is_production,
+    CommitAuthor, Deployment, Environment, GithubRepo, Protection, PullRequest, PullRequests,
+    Release, Reviewer, Tag, Unread, is_production,
 };
 use serde::{Deserialize, Serialize};
 
@@ -45,7 +45,29 @@ pub(crate) struct Repository {
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct BranchRef {
     pub name: String,
+    pub target: Option<HeadCommit>,
     pub branch_protection_rule: Option<BranchRule>,
+}
+
+/// The default branch's head commit and its history (authors only).
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct HeadCommit {
+    pub history: Option<Nodes<HistoryCommit>>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct HistoryCommit {
+    pub author: Option<GitActor>,
+}
+
+/// A commit author as git recorded it, and the GitHub user GitHub ties the email to.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct GitActor {
+    pub email: Option<String>,
+    pub user: Option<Login>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
@@ -318,6 +340,34 @@ pub(crate) fn fill(
     {
         repo.pull_requests = Some(pulls(list, &full, pulls_since));
     }
+    repo.commit_authors = commit_authors(answer);
+}
+
+/// Authors of the default branch's newest commits that GitHub ties to a login, each
+/// email kept only as its hash ([`evident_oncall::email_key`]), sorted by login, unique: the
+/// weakest join of an on-call user to a login.
+fn commit_authors(answer: &Repository) -> Vec<CommitAuthor> {
+    let history = answer
+        .default_branch_ref
+        .as_ref()
+        .and_then(|b| b.target.as_ref())
+        .and_then(|t| t.history.as_ref());
+    let mut out: Vec<CommitAuthor> = history
+        .into_iter()
+        .flat_map(Nodes::iter)
+        .filter_map(|c| c.author.as_ref())
+        .filter_map(|a| {
+            let email = a.email.as_deref().filter(|e| !e.trim().is_empty())?;
+            let login = a.user.as_ref().map(|u| u.login.to_lowercase())?;
+            (!login.is_empty()).then(|| CommitAuthor {
+                email_hash: evident_oncall::email_key(email),
+                login,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.login, &a.email_hash).cmp(&(&b.login, &b.email_hash)));
+    out.dedup();
+    out
 }
 
 fn protection(answer: &Repository, evidence: String) -> Protection {
@@ -615,6 +665,7 @@ mod tests {
             default_branch_ref: Some(BranchRef {
                 name: "main".into(),
                 branch_protection_rule: None,
+                target: None,
             }),
             rulesets: Some(Nodes {
                 nodes: vec![Some(set)],

@@ -5,8 +5,8 @@ use chrono::{Duration, SecondsFormat, Utc};
 use evident_core::{Probe, ScanContext, SourceStatus};
 use evident_github::{Client, GithubConfig, Target};
 use evident_github_mock::{
-    Deployment, Environment, Fault, MockGithub, MockRepo, Org, Permission, PullRequest, Reviewer,
-    RouteFault, Run, Status, Team,
+    CommitAuthor, Deployment, Environment, Fault, MockGithub, MockRepo, Org, Permission,
+    PullRequest, Reviewer, RouteFault, Run, Status, Team,
 };
 use evident_probe_github::{GithubInput, GithubProbe};
 use serde_json::Value;
@@ -209,4 +209,48 @@ async fn a_failing_repository_is_unread_for_itself_and_the_others_are_read() {
         assert!(facts["repos"][repo]["runs"].is_null());
     }
     assert!(facts["repos"]["shop"]["deployments"].is_array());
+}
+
+#[tokio::test]
+async fn commit_authors_github_ties_to_a_login_are_kept_by_email_hash_only() {
+    let mut repo = shop();
+    let author = |email: &str, login: Option<&str>| CommitAuthor {
+        name: "Someone".into(),
+        email: email.into(),
+        login: login.map(str::to_owned),
+    };
+    repo.commit_authors = vec![
+        author("Alice@Example.com", Some("Alice")),
+        author("ci@example.com", None),
+        author("alice@example.com", Some("alice")),
+        author("bob@example.com", Some("bob")),
+    ];
+    let org = Org::new("acme")
+        .with_repo(repo)
+        .with_repo(MockRepo::new("docs"));
+    let gh = MockGithub::builder()
+        .org(org)
+        .token(TOKEN, true)
+        .start()
+        .await
+        .unwrap();
+    let (facts, out) = read(&gh, TOKEN).await;
+    assert_eq!(out.sources[0].status, SourceStatus::Ok, "{:?}", out.sources);
+    assert_eq!(
+        facts["repos"]["shop"]["commit_authors"],
+        serde_json::json!([
+            {"email_hash": evident_oncall::email_key("alice@example.com"), "login": "alice"},
+            {"email_hash": evident_oncall::email_key("bob@example.com"), "login": "bob"}
+        ]),
+        "one per author GitHub ties to a login, sorted, unique"
+    );
+    assert!(
+        facts["repos"]["docs"].get("commit_authors").is_none(),
+        "absent when there are none"
+    );
+    let text = serde_json::to_string(&facts).unwrap();
+    assert!(
+        !text.to_lowercase().contains("example.com"),
+        "no email in clear"
+    );
 }

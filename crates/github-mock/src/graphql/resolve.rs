@@ -115,11 +115,13 @@ fn repository(org: &Org, repo: &MockRepo, ctx: &Ctx) -> Value {
             "allowsDeletions": false,
         })
     });
+    let mut target = commit(&head, Some(&repo.pushed_at));
+    target["history"] = conn("CommitHistoryConnection", history(repo));
     let default_ref = json!({
         "__typename": "Ref",
         "name": repo.default_branch,
         "prefix": "refs/heads/",
-        "target": commit(&head, Some(&repo.pushed_at)),
+        "target": target,
         "branchProtectionRule": guarded(ctx, protection.unwrap_or(Value::Null)),
     });
     json!({
@@ -146,6 +148,25 @@ fn repository(org: &Org, repo: &MockRepo, ctx: &Ctx) -> Value {
         "refs": conn("RefConnection", tags(repo)),
         "pullRequests": conn("PullRequestConnection", pull_requests(repo)),
     })
+}
+
+/// The default branch's history: one commit per modelled author, newest first.
+fn history(repo: &MockRepo) -> Vec<Value> {
+    repo.commit_authors
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let mut c = commit(&format!("{:040x}", i + 1), Some(&repo.pushed_at));
+            c["author"] = json!({
+                "__typename": "GitActor",
+                "name": a.name,
+                "email": a.email,
+                "date": repo.pushed_at,
+                "user": a.login.as_ref().map(|l| json!({"__typename": "User", "login": l})),
+            });
+            c
+        })
+        .collect()
 }
 
 fn ruleset(r: &Ruleset) -> Value {
