@@ -92,9 +92,48 @@ pub fn source_plan(args: &SourceArgs) -> anyhow::Result<ScanPlan> {
     plan.github = github_plan(args)?;
     plan.pagerduty = pagerduty_config(args)?;
     plan.opsgenie = opsgenie_config(args)?;
+    if let Some(file) = &args.people {
+        plan.resolve.people = read_people(file)?;
+    }
     crate::logs::use_redactor(plan.redactor());
     plan.check_credentials()?;
     Ok(plan)
+}
+
+/// The people mapping of `--people FILE`: a YAML list of `{login, emails, oncall}`
+/// (or that list under `people:`). An unknown key is an error naming it, so a typo
+/// (`email:`) is not silently a person without emails.
+fn read_people(file: &std::path::Path) -> anyhow::Result<Vec<evident_resolve::PersonMapping>> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum PeopleFile {
+        List(Vec<Person>),
+        Wrapped { people: Vec<Person> },
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Person {
+        login: String,
+        #[serde(default)]
+        emails: Vec<String>,
+        #[serde(default)]
+        oncall: Vec<String>,
+    }
+    let shown = file.display();
+    let text =
+        std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("--people {shown}: {e}"))?;
+    let parsed: PeopleFile = serde_yaml::from_str(&text).map_err(|e| {
+        anyhow::anyhow!("--people {shown}: not a list of {{login, emails, oncall}} entries ({e})")
+    })?;
+    let (PeopleFile::List(people) | PeopleFile::Wrapped { people }) = parsed;
+    Ok(people
+        .into_iter()
+        .map(|p| evident_resolve::PersonMapping {
+            login: p.login.trim().trim_start_matches('@').to_lowercase(),
+            emails: p.emails,
+            oncall: p.oncall,
+        })
+        .collect())
 }
 
 /// Whether an on-call tool is to be read.

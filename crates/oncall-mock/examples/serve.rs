@@ -43,7 +43,10 @@ async fn main() -> std::io::Result<()> {
     let (server, token) = match vendor {
         "opsgenie" => {
             let model = OpsgenieModel::sample(services, schedules, incidents, days);
-            (MockServer::start(OpsgenieApi::new(model), faults).await?, KEY)
+            (
+                MockServer::start(OpsgenieApi::new(model), faults).await?,
+                KEY,
+            )
         }
         _ => {
             let model = PagerdutyModel::sample(services, schedules, incidents, days);
