@@ -1,0 +1,278 @@
+//! On-call end to end: the built binary against a mock PagerDuty and a mock Opsgenie on
+//! 127.0.0.1 (crates/oncall-mock, shaped on the vendors' published API descriptions) and a
+//! real git repository whose catalog names the services, groups and users.
+//!
+//! The estate: `checkout` (team web: alice, bob) is paged by PagerDuty service PSVC1
+//! (catalog annotation) and Opsgenie service `checkout` (name); `search` (team solo: sam)
+//! by PagerDuty PSVC2, which has no escalation policy; `reports` (team data: carol, erin)
+//! by the Opsgenie team `data` (catalog annotation). Carol is on call, erin never; dave
+//! is on call in Opsgenie but is nobody the catalog knows. Both accounts feed `oncall`.
+
+mod support;
+
+use chrono::Utc;
+use evident_oncall_mock::opsgenie::{KEY as OPSGENIE_KEY, OpsgenieApi, OpsgenieModel};
+use evident_oncall_mock::pagerduty::{PagerdutyApi, PagerdutyModel};
+use evident_oncall_mock::{Fault, Faults, MockServer, RouteFault};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+use support::Repo;
+use support::github::{expect, runtime, source, srs, table};
+
+const CATALOG: &str = r#"apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: checkout
+  annotations:
+    pagerduty.com/service-id: PSVC1
+spec: {type: service, lifecycle: production, owner: group:web}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: search
+spec: {type: service, lifecycle: production, owner: group:solo}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: reports
+  annotations:
+    opsgenie.com/team: data
+spec: {type: service, lifecycle: production, owner: group:data}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: web}
+spec: {type: team, children: [], members: [alice, bob]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: solo}
+spec: {type: team, children: [], members: [sam]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: data}
+spec: {type: team, children: [], members: [carol, erin]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: alice, annotations: {github.com/user-login: alice}}
+spec: {profile: {email: alice@example.com}, memberOf: [web]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: bob, annotations: {github.com/user-login: bob}}
+spec: {profile: {email: bob@example.com}, memberOf: [web]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: carol}
+spec: {profile: {email: carol@example.com}, memberOf: [data]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: erin}
+spec: {profile: {email: erin@example.com}, memberOf: [data]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: sam}
+spec: {profile: {email: sam@example.com}, memberOf: [solo]}
+"#;
+
+/// The repository the catalog lives in.
+fn shop() -> Repo {
+    let repo = Repo::new("shop");
+    repo.write("catalog-info.yaml", CATALOG);
+    repo.write("src/main.rs", "fn main() {}\n");
+    repo.commit("shop");
+    repo
+}
+
+/// Both mock accounts, running.
+struct Accounts {
+    pagerduty: MockServer,
+    opsgenie: MockServer,
+}
+
+async fn accounts(pd: PagerdutyModel, og: OpsgenieModel, faults: [Faults; 2]) -> Accounts {
+    let [pd_faults, og_faults] = faults;
+    let pagerduty = MockServer::start(PagerdutyApi::new(pd), pd_faults)
+        .await
+        .expect("PagerDuty mock");
+    let opsgenie = MockServer::start(OpsgenieApi::new(og), og_faults)
+        .await
+        .expect("Opsgenie mock");
+    Accounts {
+        pagerduty,
+        opsgenie,
+    }
+}
+
+/// What one scan printed: the result, stderr, and the rule input it dumped.
+struct Scan {
+    out: Output,
+    result: Value,
+    input: Value,
+    raw: String,
+}
+
+fn scan(repo: &Path, acc: &Accounts, extra: &[&str]) -> Scan {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = dir.path().join("input.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("scan")
+        .arg(repo)
+        .args(["--pagerduty-url", acc.pagerduty.url()])
+        .args(["--opsgenie-url", acc.opsgenie.url()])
+        .args(["--format", "json", "--request-timeout", "2", "--no-cache"])
+        .arg("--dump-input")
+        .arg(&dump)
+        .args(extra)
+        .env("EVIDENT_PAGERDUTY_TOKEN", PagerdutyModel::TOKEN)
+        .env("EVIDENT_OPSGENIE_KEY", OPSGENIE_KEY)
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "debug")
+        .output()
+        .expect("run evident");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let result: Value = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    let dumped = std::fs::read_to_string(&dump).unwrap_or_default();
+    let input: Value = serde_json::from_str(&dumped).unwrap_or(Value::Null);
+    let raw = format!(
+        "{stdout}\n{}\n{dumped}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Scan {
+        out,
+        result,
+        input,
+        raw,
+    }
+}
+
+fn healthy() -> (PagerdutyModel, OpsgenieModel) {
+    let now = Utc::now();
+    (PagerdutyModel::small(now), OpsgenieModel::small(now))
+}
+
+fn echoing() -> [Faults; 2] {
+    let f = Faults {
+        echo_canary: true,
+        ..Faults::default()
+    };
+    [f.clone(), f]
+}
+
+#[test]
+fn both_accounts_feed_oncall_and_decide_the_on_call_criteria() {
+    let rt = runtime();
+    let repo = shop();
+    let (pd, og) = healthy();
+    let acc = rt.block_on(accounts(pd, og, Default::default()));
+    let s = scan(&repo.path(), &acc, &[]);
+    assert_eq!(s.out.status.code(), Some(0), "{}", s.raw);
+    support::assert_valid(&s.result);
+    println!("{}", table(&s.result));
+    for probe in ["pagerduty", "opsgenie"] {
+        let sources = source(&s.result, probe);
+        assert_eq!(sources.len(), 1, "{probe}");
+        assert_eq!(sources[0]["status"], "ok", "{probe}: {}", sources[0]);
+    }
+    // The on-call tools' emails are hashed; the catalog file's own lines, quoted as its
+    // evidence, are the repository's words and may hold addresses.
+    let mut without_excerpts = s.result.clone();
+    if let Some(evidence) = without_excerpts["evidence"].as_object_mut() {
+        for e in evidence.values_mut() {
+            e["excerpt"] = Value::Null;
+        }
+    }
+    let outside = format!(
+        "{without_excerpts}{}",
+        String::from_utf8_lossy(&s.out.stderr)
+    );
+    for email in [
+        "alice@example.com",
+        "carol@example.com",
+        "Alice@Example.com",
+        "dave@example.com",
+    ] {
+        assert!(
+            !outside.contains(email),
+            "an email was written out: {email}"
+        );
+    }
+    assert!(
+        !s.raw.contains("dave@example.com"),
+        "an on-call email was written out"
+    );
+    let checkout = &s.input["services"]["checkout"]["oncall"];
+    let on_call: Vec<&str> = checkout["services"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        on_call,
+        ["opsgenie/svc-checkout", "pagerduty/PSVC1"],
+        "{checkout}"
+    );
+    assert_eq!(
+        s.input["index"]["people"]["pagerduty/PU1"]["login"],
+        "alice"
+    );
+    let unresolved = s.input["index"]["unresolved_people"].to_string();
+    assert!(unresolved.contains("opsgenie/u-dave"), "{unresolved}");
+    assert!(
+        s.raw.contains("Dave Example"),
+        "the unresolved person is named"
+    );
+}
+
+#[test]
+fn credentials_the_servers_echo_never_leave() {
+    let rt = runtime();
+    let repo = shop();
+    let (pd, og) = healthy();
+    let acc = rt.block_on(accounts(pd, og, echoing()));
+    let s = scan(&repo.path(), &acc, &[]);
+    assert_eq!(s.out.status.code(), Some(0), "{}", s.raw);
+    assert!(
+        s.raw.contains("[redacted]"),
+        "the servers echoed something to redact"
+    );
+    for secret in [PagerdutyModel::TOKEN, OPSGENIE_KEY] {
+        assert!(!s.raw.contains(secret), "an echoed credential leaked");
+    }
+    let mut errors = Faults {
+        echo_canary: true,
+        routes: vec![RouteFault::new("*", Fault::Status(403))],
+        ..Faults::default()
+    };
+    acc.pagerduty.set_faults(errors.clone());
+    errors.routes = vec![RouteFault::new("*", Fault::Status(500))];
+    acc.opsgenie.set_faults(errors);
+    let s = scan(&repo.path(), &acc, &[]);
+    assert_eq!(s.out.status.code(), Some(0), "{}", s.raw);
+    for secret in [PagerdutyModel::TOKEN, OPSGENIE_KEY] {
+        assert!(
+            !s.raw.contains(secret),
+            "a credential echoed in an error body leaked"
+        );
+    }
+}
+
+#[test]
+#[ignore]
+fn dump_for_debugging() {
+    let rt = runtime();
+    let repo = shop();
+    let (pd, og) = healthy();
+    let acc = rt.block_on(accounts(pd, og, Default::default()));
+    let s = scan(&repo.path(), &acc, &[]);
+    std::fs::write("/tmp/e2e/input.json", s.input.to_string()).ok();
+    std::fs::write("/tmp/e2e/result.json", s.result.to_string()).ok();
+    std::fs::write("/tmp/e2e/stderr.txt", &s.out.stderr).ok();
+}
