@@ -329,9 +329,16 @@ impl JsonClient {
         loop {
             let (result, wait) = self.attempt(path, query).await;
             match (result, wait) {
-                (Err(e), Some(wait)) if attempt < self.retry.attempts && wait <= self.retry.max_wait => {
+                (Err(e), Some(wait))
+                    if attempt < self.retry.attempts && wait <= self.retry.max_wait =>
+                {
                     attempt += 1;
-                    tracing::debug!(path, attempt, wait_ms = wait.as_millis() as u64, "retrying: {e}");
+                    tracing::debug!(
+                        path,
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying: {e}"
+                    );
                     tokio::time::sleep(wait).await;
                 }
                 (result, _) => return result,
@@ -366,7 +373,9 @@ impl JsonClient {
                     Err(_) => {
                         let e = CallError::answer(
                             SourceStatus::Error,
-                            format!("GET {path} not sent: the credential is not a valid header value"),
+                            format!(
+                                "GET {path} not sent: the credential is not a valid header value"
+                            ),
                         );
                         return (Err(e), None);
                     }
@@ -397,7 +406,10 @@ impl JsonClient {
         if !status.is_success() {
             let wait = match status.as_u16() {
                 429 => Some(Duration::from_secs(
-                    retry_after.as_deref().and_then(retry_after_secs).unwrap_or(1),
+                    retry_after
+                        .as_deref()
+                        .and_then(retry_after_secs)
+                        .unwrap_or(1),
                 )),
                 502..=504 => backoff,
                 _ => None,

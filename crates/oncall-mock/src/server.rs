@@ -353,7 +353,9 @@ fn to_response(answer: MockAnswer) -> Response<Body> {
         .map_err(|never| match never {})
         .boxed();
     builder.body(body).unwrap_or_else(|_| {
-        let empty = Full::new(Bytes::new()).map_err(|never| match never {}).boxed();
+        let empty = Full::new(Bytes::new())
+            .map_err(|never| match never {})
+            .boxed();
         let mut r = Response::new(empty);
         *r.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
         r

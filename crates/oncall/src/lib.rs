@@ -358,7 +358,10 @@ mod tests {
     fn a_wrong_shape_is_an_error_not_an_empty_document() {
         let bad = serde_json::json!({"users": [1, 2]});
         let e = OncallFacts::from_value(&bad);
-        assert!(e.as_ref().is_err_and(|e| e.contains("documented shape")), "{e:?}");
+        assert!(
+            e.as_ref().is_err_and(|e| e.contains("documented shape")),
+            "{e:?}"
+        );
         let unknown_field = serde_json::json!({"accounts": {}, "pages": 3});
         assert!(OncallFacts::from_value(&unknown_field).is_err());
     }

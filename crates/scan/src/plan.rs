@@ -153,7 +153,12 @@ impl ScanPlan {
         out.extend(self.grafana.token.clone());
         out.extend(self.pagerduty.token.clone());
         out.extend(self.opsgenie.token.clone());
-        for url in self.pagerduty.api_url.iter().chain(self.opsgenie.api_url.iter()) {
+        for url in self
+            .pagerduty
+            .api_url
+            .iter()
+            .chain(self.opsgenie.api_url.iter())
+        {
             if let Some((user, password)) = url_credentials(url) {
                 url_secrets(user, password, &mut out);
             }

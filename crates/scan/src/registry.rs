@@ -39,12 +39,10 @@ pub fn probes(
 /// Capabilities no probe of this build provides, and what a user should know about each.
 /// They are reported as `not_configured`, which makes the criteria that need them
 /// `unknown` instead of guessed.
-pub const UNBUILT_CAPABILITIES: &[(&str, &str)] = &[
-    (
-        "source_code",
-        "not yet supported: package dependencies and code size are not read by this version of evident",
-    ),
-];
+pub const UNBUILT_CAPABILITIES: &[(&str, &str)] = &[(
+    "source_code",
+    "not yet supported: package dependencies and code size are not read by this version of evident",
+)];
 
 #[cfg(test)]
 mod tests {

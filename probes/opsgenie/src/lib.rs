@@ -13,7 +13,10 @@ pub const TOKEN_ENV: &str = "EVIDENT_OPSGENIE_KEY";
 
 /// The API hosts Opsgenie runs, by region: one list, the CLI's `--opsgenie-region` and the
 /// docs iterate it.
-pub const REGIONS: &[(&str, &str)] = &[("us", "https://api.opsgenie.com"), ("eu", "https://api.eu.opsgenie.com")];
+pub const REGIONS: &[(&str, &str)] = &[
+    ("us", "https://api.opsgenie.com"),
+    ("eu", "https://api.eu.opsgenie.com"),
+];
 
 /// Where and how to read.
 #[derive(Debug, Clone)]

@@ -13,7 +13,10 @@ pub const TOKEN_ENV: &str = "EVIDENT_PAGERDUTY_TOKEN";
 
 /// The API hosts PagerDuty runs, by region: one list, the CLI's `--pagerduty-region` and the
 /// docs iterate it.
-pub const REGIONS: &[(&str, &str)] = &[("us", "https://api.pagerduty.com"), ("eu", "https://api.eu.pagerduty.com")];
+pub const REGIONS: &[(&str, &str)] = &[
+    ("us", "https://api.pagerduty.com"),
+    ("eu", "https://api.eu.pagerduty.com"),
+];
 
 /// Where and how to read.
 #[derive(Debug, Clone)]
