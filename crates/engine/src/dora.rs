@@ -425,25 +425,7 @@ pub fn measure(input: &Value, now: DateTime<Utc>) -> BTreeMap<String, DoraMeasur
     let repos = github.get("repos").and_then(Value::as_object);
     let oncall = OncallView::read(input);
 
-    // Each repository once: its view, and the lower-cased names of the services it has.
-    let mut views: HashMap<&str, RepoView<'_>> = HashMap::new();
-    let mut siblings: HashMap<&str, Vec<String>> = HashMap::new();
-    for svc in services.values() {
-        let name = service_name(svc);
-        for key in svc_repos(svc) {
-            siblings.entry(key).or_default().push(name.to_lowercase());
-            if let Some(repo) = repos.and_then(|r| r.get(key)) {
-                views.entry(key).or_insert_with(|| repo_view(key, repo));
-            }
-        }
-    }
-    let splits: HashMap<&str, Split> = views
-        .iter()
-        .map(|(k, v)| {
-            let sibs = siblings.get(k).map(Vec::as_slice).unwrap_or(&[]);
-            (*k, split(v, sibs))
-        })
-        .collect();
+    let (views, siblings, splits) = index_repos(services, repos);
     for (id, svc) in services {
         let name = service_name(svc);
         let keys: Vec<&str> = svc_repos(svc).collect();
@@ -512,6 +494,40 @@ pub fn measure(input: &Value, now: DateTime<Utc>) -> BTreeMap<String, DoraMeasur
         );
     }
     out
+}
+
+/// Every repository's view, the services it has and its deployments' split among them.
+type RepoIndex<'a> = (
+    HashMap<&'a str, RepoView<'a>>,
+    HashMap<&'a str, Vec<String>>,
+    HashMap<&'a str, Split>,
+);
+
+/// Each repository once: its view, the lower-cased names of the services it has, and
+/// which of its deployments are whose.
+fn index_repos<'a>(
+    services: &'a serde_json::Map<String, Value>,
+    repos: Option<&'a serde_json::Map<String, Value>>,
+) -> RepoIndex<'a> {
+    let mut views: HashMap<&str, RepoView<'_>> = HashMap::new();
+    let mut siblings: HashMap<&str, Vec<String>> = HashMap::new();
+    for svc in services.values() {
+        let name = service_name(svc);
+        for key in svc_repos(svc) {
+            siblings.entry(key).or_default().push(name.to_lowercase());
+            if let Some(repo) = repos.and_then(|r| r.get(key)) {
+                views.entry(key).or_insert_with(|| repo_view(key, repo));
+            }
+        }
+    }
+    let splits: HashMap<&str, Split> = views
+        .iter()
+        .map(|(k, v)| {
+            let sibs = siblings.get(k).map(Vec::as_slice).unwrap_or(&[]);
+            (*k, split(v, sibs))
+        })
+        .collect();
+    (views, siblings, splits)
 }
 
 /// The reason and note of deployment measures for a service GitHub holds nothing of.

@@ -748,3 +748,58 @@ fn vertical_splits_are_decided_by_who_is_on_call() {
         ],
     );
 }
+
+// --- snapshot, and both engines ------------------------------------------------------
+
+/// The criteria an on-call source decides, for web with PagerDuty and GitHub read.
+const ONCALL_CRITERIA: &[&str] = &[
+    "ds.devops.team-on-call",
+    "cams.culture.devs-on-call",
+    "ds.smell.few-responsible",
+    "ds.process.own-production",
+    "cams.culture.build-run",
+    "cams.feedback.ops-to-dev",
+    "ops.ttr-measured",
+    "cams.measurement.ops",
+    "cams.measurement.rca",
+    "ds.org.vertical-splits",
+];
+
+#[test]
+fn rule_outputs_with_oncall_snapshot() {
+    let results = evaluate(&evaluator(), &oncall_github());
+    let lines: Vec<String> = results
+        .iter()
+        .filter(|r| ONCALL_CRITERIA.contains(&r.criterion.as_str()))
+        .map(|r| {
+            format!(
+                "{} [{}] {} | evidence: {}",
+                r.criterion,
+                r.status,
+                r.summary,
+                r.evidence.join(" ")
+            )
+        })
+        .collect();
+    insta::assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn on_call_rules_agree_on_the_compiled_vm_and_the_interpreter() {
+    let interpreter = evaluator().with_vm_threshold(usize::MAX);
+    let vm = evaluator().with_vm_threshold(0);
+    let mut unjoined = oncall();
+    oc_unjoined(&mut unjoined, "PU2");
+    let mut unrendered = oncall();
+    oc_facts(&mut unrendered)["schedules"]["pagerduty/PS2"]["rendered"] = json!(false);
+    let mut unread = oncall_github();
+    oc_unread(&mut unread, "incidents", "forbidden", false);
+    for input in [oncall(), oncall_github(), unjoined, unrendered, unread] {
+        let a = evaluate_full(&interpreter, &input).results;
+        let b = evaluate_full(&vm, &input).results;
+        for (x, y) in a.rows.iter().zip(&b.rows) {
+            assert_eq!(x, y, "{} / {} differs", x.criterion, x.service);
+        }
+        assert_eq!(a.scoped, b.scoped, "shared entries differ");
+    }
+}

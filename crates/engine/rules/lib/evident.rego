@@ -1131,7 +1131,7 @@ roster(tid) := {
 	"members": {lower(m) | some m in ms},
 	"complete": object.get(t, "members_complete", true) != false,
 	"source": object.get(t, "members_source", "resolution"),
-	"evidence": github_team_evidence(tid),
+	"evidence": roster_evidence(tid, object.get(t, "members_source", "")),
 } if {
 	t := object.get(object.get(input, "teams", {}), tid, {})
 	ms := object.get(t, "members", null)
@@ -1146,7 +1146,10 @@ roster(tid) := {
 	g != null
 } else := null
 
-github_team_evidence(tid) := as_list(g.evidence) if {
+# The GitHub team's record when resolution read the members from it; a catalog Group
+# is cited through the service's catalog evidence instead.
+roster_evidence(tid, source) := as_list(g.evidence) if {
+	startswith(source, "github team")
 	g := github_team(tid)
 	g != null
 } else := []
