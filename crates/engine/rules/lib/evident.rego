@@ -1078,21 +1078,16 @@ oncall_partial_verdict(v, why) := {
 	"missing": v.missing,
 }
 
-# The unknown verdict for a service no on-call service joined; names the on-call
-# services resolution could not tie to a service.
+# The unknown verdict for a service no on-call service joined. Which on-call services
+# joined nothing is resolution's `unresolved` list in the scan result (source oncall),
+# not part of the rule input, so the summary points there.
 no_oncall_join(name, what) := {
 	"status": "unknown",
 	"reason": "not_configured",
-	"summary": sprintf("%s: no on-call service of %s is tied to %s (catalog annotation pagerduty.com/service-id, opsgenie.com/component-selector, the plan's oncall override, or the same name)%s", [what, concat(", ", sort(all_oc_accounts)), name, unjoined_oc_note]),
+	"summary": sprintf("%s: no on-call service of %s is tied to %s (catalog annotation pagerduty.com/service-id, opsgenie.com/component-selector, the plan's oncall override, or the same name); on-call services that joined nothing are listed as unresolved", [what, concat(", ", sort(all_oc_accounts)), name]),
 	"evidence": [],
 	"missing": [sprintf("an on-call service tied to %s", [name])],
 }
-
-unjoined_oc_services := [u.item | some u in object.get(input, "unresolved", []); object.get(u, "source", "") == "oncall"]
-
-unjoined_oc_note := "" if {
-	count(unjoined_oc_services) == 0
-} else := sprintf("; on-call services tied to no service: %s", [concat(", ", unjoined_oc_services)])
 
 # The GitHub login (lower-cased) resolution joined an on-call user to, null when none.
 login_of(k) := lower(l) if {
