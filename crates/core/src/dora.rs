@@ -19,9 +19,11 @@ pub struct DoraMeasures {
     pub deployment_frequency: DoraMeasure,
     /// How long a change takes from its first commit to production.
     pub lead_time_for_changes: DoraMeasure,
-    /// Share of production deployments that fail (needs incidents).
+    /// Share of production deployments followed within 24 hours by an incident or a
+    /// rollback (needs GitHub deployments and on-call incidents).
     pub change_failure_rate: DoraMeasure,
-    /// How long restoring service takes after a failure (needs incidents).
+    /// How long restoring service takes after a failure: incident trigger to resolve
+    /// (needs on-call incidents).
     pub time_to_restore: DoraMeasure,
 }
 
@@ -111,7 +113,9 @@ pub struct DoraMeasure {
     #[serde(default = "yes")]
     pub complete: bool,
     /// Secondary figures of the same measure (`per_day` for deployment frequency,
-    /// `p90` and `not_deployed` for lead time), named so the JSON reads on its own.
+    /// `p90` and `not_deployed` for lead time, `p90` and `open` for time to restore,
+    /// `failed`, `by_incident` and `by_rollback` for change failure rate), named so the
+    /// JSON reads on its own.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub details: std::collections::BTreeMap<String, f64>,
 }

@@ -51,8 +51,8 @@ pub struct ScanResult {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unresolved: Vec<crate::resolution::UnresolvedItem>,
     /// DORA measurements per service id, reported beside the levels and never gating
-    /// them; empty (and absent from JSON) when no GitHub source was configured, so a
-    /// scan without one reads as before.
+    /// them; empty (and absent from JSON) when neither a GitHub nor an on-call source
+    /// was configured, so a scan without either reads as before.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dora: BTreeMap<String, crate::dora::DoraMeasures>,
 }

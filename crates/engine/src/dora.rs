@@ -1,4 +1,6 @@
-//! DORA measurements, per service, from what the GitHub probe read (`facts.github`).
+//! DORA measurements, per service, from what the GitHub probe read (`facts.github`) and
+//! what the on-call probes read (`facts.oncall`, through the typed
+//! [`evident_oncall::OncallFacts`]; see `dora_incidents`).
 //!
 //! Fixed semantics like level inference, so Rust rather than Rego: the definitions are
 //! DORA's, not a policy's. Each repository is read once and its deployments split among
@@ -19,8 +21,19 @@
 //!   a later deployment ships every change merged before it. Value: the median in hours
 //!   (`p90` too, nearest rank); merged changes with no such deployment yet are counted in
 //!   `not_deployed`, never in the median.
-//! - **Change failure rate** and **time to restore** need incidents (an on-call source);
-//!   not computed yet, reported with that reason.
+//! - **Time to restore**: for each incident of the service's on-call services
+//!   (`svc.oncall.services`, resolution's join) triggered in the on-call window (the
+//!   account's `window_days`, default 90) and resolved, `resolved_at - created_at`.
+//!   Value: the median in hours (`p90` too); open incidents counted in `open`.
+//! - **Change failure rate**: the successful production deployments of the window (as
+//!   for deployment frequency) followed within 24 hours by an incident of the service's
+//!   on-call services (triggered after the deployment succeeded) or by a rollback (the
+//!   next production deployment, within 24 hours, ships a commit that was deployed to
+//!   production before), divided by those deployments, in percent.
+//! - Both are `not_computed` without an on-call source, and `unknown` (with the reason)
+//!   when the on-call source failed, its incidents were not read for the service's
+//!   accounts, or the service has no on-call join (`no_oncall_join`): an unread
+//!   incident list is never taken for no incidents.
 //!
 //! # Bands
 //!
@@ -35,6 +48,13 @@
 //! | high | between once per day and once per week | between one day and one week |
 //! | medium | between once per week and once per month | between one week and one month |
 //! | low | between once per month and once every six months (here: less than once per month) | between one month and six months (here: more than one month) |
+//!
+//! | band | time to restore (failed deployment recovery) | change failure rate |
+//! |---|---|---|
+//! | elite | less than one hour | 5% (here: at most 5%) |
+//! | high | less than one day | 10% (here: at most 10%) |
+//! | medium | between one day and one week (here: less than one week) | 15% (here: at most 15%) |
+//! | low | between one week and one month (here: a week or more) | 64% (here: above 15%) |
 //!
 //! Read as thresholds on the measured rate: elite more than 1 per day; high at least 1
 //! per week up to 1 per day; medium at least 1 per 30 days and less than 1 per week; low
@@ -65,12 +85,10 @@ pub const DEPLOYMENT_FREQUENCY_FORMULA: &str = "successful production deployment
 /// How lead time is computed, as the result states it.
 pub const LEAD_TIME_FORMULA: &str = "median over pull requests merged in the last window_days days of (succeeded_at of the first successful production deployment created at or after merged_at) - (first_commit_at, else created_at), in hours; p90 by nearest rank; merged changes not yet deployed counted in not_deployed";
 
-/// How change failure rate would be computed, as the result states it.
-pub const CHANGE_FAILURE_FORMULA: &str = "production deployments followed by an incident or a rollback within 24 hours / production deployments, in percent";
-
-/// How time to restore would be computed, as the result states it.
-pub const TIME_TO_RESTORE_FORMULA: &str =
-    "median of (resolved - triggered) over production incidents in the window, in hours";
+pub use crate::dora_incidents::{
+    CHANGE_FAILURE_FORMULA, FAILURE_HOURS, TIME_TO_RESTORE_FORMULA, failure_band, restore_band,
+};
+use crate::dora_incidents::{DeployEvent, OncallView};
 
 /// Band of a deployment rate given in deployments per day (see the module's table).
 pub fn deployment_band(per_day: f64) -> DoraBand {
@@ -123,6 +141,7 @@ struct Deploy {
     created: DateTime<Utc>,
     succeeded: DateTime<Utc>,
     environment: String,
+    sha: Option<String>,
     evidence: Option<String>,
 }
 
@@ -223,6 +242,7 @@ fn repo_view<'a>(key: &'a str, repo: &'a Value) -> RepoView<'a> {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_lowercase(),
+                sha: d.get("sha").and_then(Value::as_str).map(str::to_owned),
                 evidence: evidence_id(d),
             })
         })
@@ -349,7 +369,7 @@ fn round(v: f64, places: i32) -> f64 {
     (v * f).round() / f
 }
 
-fn median(sorted: &[f64]) -> f64 {
+pub(crate) fn median(sorted: &[f64]) -> f64 {
     let n = sorted.len();
     if n % 2 == 1 {
         sorted[n / 2]
@@ -358,7 +378,7 @@ fn median(sorted: &[f64]) -> f64 {
     }
 }
 
-fn nearest_rank(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn nearest_rank(sorted: &[f64], p: f64) -> f64 {
     let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
     sorted[rank - 1]
 }
@@ -371,64 +391,30 @@ fn window_of(github: &Value, field: &str) -> u32 {
         .map_or(WINDOW_DAYS, |read| WINDOW_DAYS.min(read as u32))
 }
 
-/// The on-call part of CFR and time to restore: why they are not computed.
-fn incident_measures(input: &Value) -> (DoraMeasure, DoraMeasure) {
-    let oncall = input
-        .get("sources")
-        .and_then(|s| s.get("oncall"))
-        .and_then(|s| s.get("status"))
-        .and_then(Value::as_str)
-        .unwrap_or("not_configured");
-    let (reason, note) = if oncall == "ok" {
-        (
-            "not computed yet: attributing incidents to deployments is not implemented".to_owned(),
-            "an on-call source answered, but this version does not yet tie its incidents to deployments".to_owned(),
-        )
-    } else {
-        (
-            format!("needs an on-call source ({})", oncall.replace('_', " ")),
-            "incidents come from an on-call source (PagerDuty, Opsgenie); configure one to measure this".to_owned(),
-        )
-    };
-    (
-        DoraMeasure::without_value(
-            DoraStatus::NotComputed,
-            "percent",
-            WINDOW_DAYS,
-            CHANGE_FAILURE_FORMULA,
-            Some(reason.clone()),
-            note.clone(),
-        ),
-        DoraMeasure::without_value(
-            DoraStatus::NotComputed,
-            "hours",
-            WINDOW_DAYS,
-            TIME_TO_RESTORE_FORMULA,
-            Some(reason),
-            note,
-        ),
-    )
-}
-
 /// The DORA measures of every service of the rule input (`services`, `sources`,
-/// `facts.github`), keyed by service id.
+/// `facts.github`, `facts.oncall`), keyed by service id.
 ///
-/// Empty when the GitHub source was not configured (no section in the result). When it
-/// was configured but produced no facts, every service's measures are `unknown` with the
-/// source's status. `now` is the scan's observation time; `facts.github.now` wins when
-/// present, because the probe counted its windows back from it.
+/// Empty when neither a GitHub nor an on-call source was configured (no section in the
+/// result). When GitHub was configured but produced no facts, every service's
+/// deployment measures are `unknown` with the source's status. `now` is the scan's
+/// observation time; `facts.github.now` wins when present, because the probe counted
+/// its windows back from it.
 pub fn measure(input: &Value, now: DateTime<Utc>) -> BTreeMap<String, DoraMeasures> {
     let mut out = BTreeMap::new();
     let Some(services) = input.get("services").and_then(Value::as_object) else {
         return out;
     };
     let github = input.get("facts").and_then(|f| f.get("github"));
-    let source_status = input
-        .get("sources")
-        .and_then(|s| s.get("github"))
-        .and_then(|s| s.get("status"))
-        .and_then(Value::as_str);
-    if github.is_none() && matches!(source_status, None | Some("not_configured")) {
+    let status_of = |cap: &str| {
+        input
+            .get("sources")
+            .and_then(|s| s.get(cap))
+            .and_then(|s| s.get("status"))
+            .and_then(Value::as_str)
+    };
+    let source_status = status_of("github");
+    let no_github = github.is_none() && matches!(source_status, None | Some("not_configured"));
+    if no_github && matches!(status_of("oncall"), None | Some("not_configured")) {
         return out;
     }
     let empty = Value::Null;
@@ -437,27 +423,9 @@ pub fn measure(input: &Value, now: DateTime<Utc>) -> BTreeMap<String, DoraMeasur
     let deploy_days = window_of(github, "deployments_days");
     let pr_days = window_of(github, "pull_requests_days");
     let repos = github.get("repos").and_then(Value::as_object);
+    let oncall = OncallView::read(input);
 
-    // Each repository once: its view, and the lower-cased names of the services it has.
-    let mut views: HashMap<&str, RepoView<'_>> = HashMap::new();
-    let mut siblings: HashMap<&str, Vec<String>> = HashMap::new();
-    for svc in services.values() {
-        let name = service_name(svc);
-        for key in svc_repos(svc) {
-            siblings.entry(key).or_default().push(name.to_lowercase());
-            if let Some(repo) = repos.and_then(|r| r.get(key)) {
-                views.entry(key).or_insert_with(|| repo_view(key, repo));
-            }
-        }
-    }
-    let splits: HashMap<&str, Split> = views
-        .iter()
-        .map(|(k, v)| {
-            let sibs = siblings.get(k).map(Vec::as_slice).unwrap_or(&[]);
-            (*k, split(v, sibs))
-        })
-        .collect();
-    let (cfr, ttr) = incident_measures(input);
+    let (views, siblings, splits) = index_repos(services, repos);
     for (id, svc) in services {
         let name = service_name(svc);
         let keys: Vec<&str> = svc_repos(svc).collect();
@@ -467,37 +435,31 @@ pub fn measure(input: &Value, now: DateTime<Utc>) -> BTreeMap<String, DoraMeasur
             .copied()
             .filter(|k| !views.contains_key(k))
             .collect();
-        let (df, lt) = if read.is_empty() {
-            let status = match source_status {
-                Some(s) if s != "ok" => s.to_owned(),
-                _ => "not_read".to_owned(),
-            };
-            let why = if keys.is_empty() {
-                "the service has no repository, so GitHub holds no deployments or pull requests of it".to_owned()
-            } else if status == "not_read" {
-                format!(
-                    "no repository of this service ({}) was read from GitHub",
-                    keys.join(", ")
-                )
-            } else {
-                format!("the GitHub source answered {}", status.replace('_', " "))
-            };
-            (
+        let ttr = crate::dora_incidents::time_to_restore(oncall.service(svc));
+        let (df, lt, cfr) = if read.is_empty() {
+            let (status, why) = github_absent(source_status, &keys);
+            let unknown = |unit: &str, days: u32, formula: &str| {
                 DoraMeasure::without_value(
                     DoraStatus::Unknown,
+                    unit,
+                    days,
+                    formula,
+                    Some(status.clone()),
+                    why.clone(),
+                )
+            };
+            (
+                unknown(
                     "deployments/week",
                     deploy_days,
                     DEPLOYMENT_FREQUENCY_FORMULA,
-                    Some(status.clone()),
-                    why.clone(),
                 ),
-                DoraMeasure::without_value(
-                    DoraStatus::Unknown,
-                    "hours",
-                    pr_days,
-                    LEAD_TIME_FORMULA,
-                    Some(status),
-                    why,
+                unknown("hours", pr_days, LEAD_TIME_FORMULA),
+                crate::dora_incidents::change_failure_rate(
+                    Err((status.clone(), why.clone())),
+                    oncall.service(svc),
+                    now,
+                    deploy_days,
                 ),
             )
         } else {
@@ -517,6 +479,7 @@ pub fn measure(input: &Value, now: DateTime<Utc>) -> BTreeMap<String, DoraMeasur
             (
                 deployment_frequency(&per_repo, now, deploy_days, &not_on_github, &shared),
                 lead_time(&per_repo, now, pr_days, &not_on_github),
+                failure_rate(&per_repo, oncall.service(svc), now, deploy_days),
             )
         };
         out.insert(
@@ -525,12 +488,104 @@ pub fn measure(input: &Value, now: DateTime<Utc>) -> BTreeMap<String, DoraMeasur
                 repos: read.iter().map(|v| v.key.to_owned()).collect(),
                 deployment_frequency: df,
                 lead_time_for_changes: lt,
-                change_failure_rate: cfr.clone(),
-                time_to_restore: ttr.clone(),
+                change_failure_rate: cfr,
+                time_to_restore: ttr,
             },
         );
     }
     out
+}
+
+/// Every repository's view, the services it has and its deployments' split among them.
+type RepoIndex<'a> = (
+    HashMap<&'a str, RepoView<'a>>,
+    HashMap<&'a str, Vec<String>>,
+    HashMap<&'a str, Split>,
+);
+
+/// Each repository once: its view, the lower-cased names of the services it has, and
+/// which of its deployments are whose.
+fn index_repos<'a>(
+    services: &'a serde_json::Map<String, Value>,
+    repos: Option<&'a serde_json::Map<String, Value>>,
+) -> RepoIndex<'a> {
+    let mut views: HashMap<&str, RepoView<'_>> = HashMap::new();
+    let mut siblings: HashMap<&str, Vec<String>> = HashMap::new();
+    for svc in services.values() {
+        let name = service_name(svc);
+        for key in svc_repos(svc) {
+            siblings.entry(key).or_default().push(name.to_lowercase());
+            if let Some(repo) = repos.and_then(|r| r.get(key)) {
+                views.entry(key).or_insert_with(|| repo_view(key, repo));
+            }
+        }
+    }
+    let splits: HashMap<&str, Split> = views
+        .iter()
+        .map(|(k, v)| {
+            let sibs = siblings.get(k).map(Vec::as_slice).unwrap_or(&[]);
+            (*k, split(v, sibs))
+        })
+        .collect();
+    (views, siblings, splits)
+}
+
+/// The reason and note of deployment measures for a service GitHub holds nothing of.
+fn github_absent(source_status: Option<&str>, keys: &[&str]) -> (String, String) {
+    let status = match source_status {
+        Some(s) if s != "ok" => s.to_owned(),
+        None => "not_configured".to_owned(),
+        _ => "not_read".to_owned(),
+    };
+    let why = if status == "not_configured" {
+        "no GitHub source was configured; deployments and pull requests come from GitHub".to_owned()
+    } else if keys.is_empty() {
+        "the service has no repository, so GitHub holds no deployments or pull requests of it"
+            .to_owned()
+    } else if status == "not_read" {
+        format!(
+            "no repository of this service ({}) was read from GitHub",
+            keys.join(", ")
+        )
+    } else {
+        format!("the GitHub source answered {}", status.replace('_', " "))
+    };
+    (status, why)
+}
+
+/// Change failure rate from the service's deployments (as deployment frequency counts
+/// them) and its incidents.
+fn failure_rate(
+    per_repo: &[(&RepoView<'_>, Vec<&Deploy>)],
+    incidents: Result<
+        crate::dora_incidents::ServiceIncidents<'_>,
+        crate::dora_incidents::NoIncidents,
+    >,
+    now: DateTime<Utc>,
+    days: u32,
+) -> DoraMeasure {
+    if let Some((status, why)) = per_repo
+        .iter()
+        .find_map(|(v, _)| v.deployments_unknown.as_ref())
+    {
+        return crate::dora_incidents::change_failure_rate(
+            Err((status.clone(), why.clone())),
+            incidents,
+            now,
+            days,
+        );
+    }
+    let events: Vec<DeployEvent> = per_repo
+        .iter()
+        .flat_map(|(_, ds)| ds.iter())
+        .map(|d| DeployEvent {
+            succeeded: d.succeeded,
+            sha: d.sha.clone(),
+            evidence: d.evidence.clone(),
+        })
+        .collect();
+    let complete = per_repo.iter().all(|(v, _)| v.deployments_complete);
+    crate::dora_incidents::change_failure_rate(Ok((&events, complete)), incidents, now, days)
 }
 
 fn service_name(svc: &Value) -> String {
@@ -1148,6 +1203,202 @@ mod tests {
                 .reason
                 .as_deref(),
             Some("not_read")
+        );
+    }
+
+    /// `input` with PagerDuty read: on-call service PWEB tied to `shop`, and `incidents`
+    /// (`[id, triggered days ago, resolved after hours or None]`) on it.
+    fn with_incidents(mut i: Value, incidents: &[(&str, f64, Option<f64>)]) -> Value {
+        let list: Vec<Value> = incidents
+            .iter()
+            .map(|(id, days, hours)| {
+                let created = now() - Duration::seconds((days * 86400.0) as i64);
+                json!({"key": format!("pagerduty/{id}"), "account": "pagerduty", "id": id,
+                       "services": ["pagerduty/PWEB"],
+                       "created_at": created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                       "resolved_at": hours.map(|h| (created + Duration::seconds((h * 3600.0) as i64)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                       "status": if hours.is_some() { "resolved" } else { "triggered" },
+                       "evidence": format!("oncall:pagerduty:incident:{id}")})
+            })
+            .collect();
+        i["sources"]["oncall"] = json!({"status": "ok"});
+        i["facts"]["oncall"] = json!({
+            "accounts": {"pagerduty": {"tool": "pagerduty", "api": "https://api.pagerduty.com", "now": NOW,
+                                       "since": ago(90.0), "window_days": 90}},
+            "incidents": list,
+        });
+        for (_, svc) in i["services"].as_object_mut().expect("services").iter_mut() {
+            svc["oncall"] = json!({"services": ["pagerduty/PWEB"], "escalation_policies": [], "schedules": [],
+                                   "responders": [], "complete": true, "evidence": []});
+        }
+        i
+    }
+
+    fn one_with(repo_value: Value, incidents: &[(&str, f64, Option<f64>)]) -> DoraMeasures {
+        let i = with_incidents(
+            input(&[("shop", &["shop"])], json!({"shop": repo_value})),
+            incidents,
+        );
+        measure(&i, now())
+            .get("shop")
+            .cloned()
+            .expect("shop measured")
+    }
+
+    #[test]
+    fn time_to_restore_is_the_median_of_resolved_incidents_with_its_band() {
+        let ttr = one_with(
+            repo(spread(2), vec![]),
+            &[
+                ("PI1", 60.0, Some(30.0)),
+                ("PI2", 20.0, Some(2.0)),
+                ("PI3", 10.0, Some(4.0)),
+                ("PI4", 1.0, None),
+            ],
+        )
+        .time_to_restore;
+        assert_eq!(ttr.status, DoraStatus::Measured);
+        assert_eq!(
+            (ttr.value, ttr.sample_size, ttr.window_days),
+            (Some(4.0), 3, 90)
+        );
+        assert_eq!(ttr.band, Some(DoraBand::High));
+        assert_eq!(ttr.details.get("open"), Some(&1.0));
+        assert_eq!(ttr.details.get("p90"), Some(&30.0));
+        assert!(
+            !ttr.evidence
+                .contains(&"oncall:pagerduty:incident:PI4".to_owned())
+        );
+        assert!(
+            ttr.note
+                .starts_with("3 resolved incidents in 90 days. 1 incidents are still open"),
+            "{}",
+            ttr.note
+        );
+        assert_eq!(restore_band(0.9), DoraBand::Elite);
+        assert_eq!(restore_band(1.0), DoraBand::High);
+        assert_eq!(restore_band(24.0), DoraBand::Medium);
+        assert_eq!(restore_band(24.0 * 7.0), DoraBand::Low);
+        // Only open incidents: nothing to measure, not zero.
+        let ttr = one_with(repo(vec![], vec![]), &[("PI1", 1.0, None)]).time_to_restore;
+        assert_eq!(ttr.status, DoraStatus::InsufficientData);
+        assert_eq!(ttr.value, None);
+    }
+
+    #[test]
+    fn change_failure_rate_counts_deploys_followed_within_24_hours_by_an_incident_or_a_rollback() {
+        let mut deploys = vec![
+            deploy(1, "production", 20.0, true),
+            deploy(2, "production", 15.0, true), // incident 2 h later
+            deploy(3, "production", 10.0, true), // deploy 4 rolls back to deploy 1's commit
+            deploy(4, "production", 9.8, true),
+            deploy(5, "production", 5.0, true), // incident 30 h later: not its failure
+        ];
+        for (n, d) in deploys.iter_mut().enumerate() {
+            d["sha"] = json!(format!("c{}", [1, 2, 3, 1, 5][n]));
+        }
+        let cfr = one_with(
+            repo(deploys, vec![]),
+            &[
+                ("PI1", 15.0 - 2.0 / 24.0, Some(1.0)),
+                ("PI2", 5.0 - 30.0 / 24.0, Some(1.0)),
+            ],
+        )
+        .change_failure_rate;
+        assert_eq!(cfr.status, DoraStatus::Measured);
+        assert_eq!((cfr.value, cfr.sample_size), (Some(40.0), 5));
+        assert_eq!(cfr.band, Some(DoraBand::Low));
+        assert_eq!(cfr.details.get("by_incident"), Some(&1.0));
+        assert_eq!(cfr.details.get("by_rollback"), Some(&1.0));
+        assert_eq!(
+            cfr.evidence,
+            [
+                "github:acme/shop:deployment:2",
+                "github:acme/shop:deployment:3"
+            ]
+        );
+        assert!(
+            cfr.note.starts_with("2 of 5 production deployments in 30 days were followed within 24 hours by an incident (1) or a rollback (1)"),
+            "{}",
+            cfr.note
+        );
+        assert!(cfr.formula.contains("within 24 hours"));
+        assert_eq!(failure_band(5.0), DoraBand::Elite);
+        assert_eq!(failure_band(10.0), DoraBand::High);
+        assert_eq!(failure_band(15.0), DoraBand::Medium);
+        assert_eq!(failure_band(15.1), DoraBand::Low);
+        // No incident after any deploy: 0%, elite.
+        let cfr = one_with(repo(spread(4), vec![]), &[]).change_failure_rate;
+        assert_eq!((cfr.value, cfr.band), (Some(0.0), Some(DoraBand::Elite)));
+    }
+
+    #[test]
+    fn unread_incidents_and_a_missing_join_are_unknown_with_the_reason() {
+        let mut i = with_incidents(
+            input(
+                &[("shop", &["shop"])],
+                json!({"shop": repo(spread(3), vec![])}),
+            ),
+            &[("PI1", 2.0, Some(1.0))],
+        );
+        i["facts"]["oncall"]["accounts"]["pagerduty"]["unread"] =
+            json!({"incidents": {"status": "forbidden", "detail": "GET /incidents answered 403"}});
+        let m = &measure(&i, now())["shop"];
+        for x in [&m.time_to_restore, &m.change_failure_rate] {
+            assert_eq!(x.status, DoraStatus::Unknown);
+            assert_eq!(x.reason.as_deref(), Some("forbidden"));
+            assert!(
+                x.note.contains("incidents of pagerduty could not be read (forbidden: GET /incidents answered 403)"),
+                "{}",
+                x.note
+            );
+        }
+        let mut i = with_incidents(
+            input(
+                &[("shop", &["shop"])],
+                json!({"shop": repo(spread(3), vec![])}),
+            ),
+            &[],
+        );
+        i["services"]["shop"]
+            .as_object_mut()
+            .map(|o| o.remove("oncall"));
+        let m = &measure(&i, now())["shop"];
+        assert_eq!(m.time_to_restore.reason.as_deref(), Some("no_oncall_join"));
+        assert_eq!(
+            m.change_failure_rate.reason.as_deref(),
+            Some("no_oncall_join")
+        );
+        // Facts of the wrong shape are an error, never no incidents.
+        let mut i = with_incidents(input(&[("shop", &["shop"])], json!({})), &[]);
+        i["facts"]["oncall"]["incidents"] = json!({"not": "a list"});
+        let m = &measure(&i, now())["shop"];
+        assert_eq!(m.time_to_restore.status, DoraStatus::Unknown);
+        assert_eq!(m.time_to_restore.reason.as_deref(), Some("error"));
+    }
+
+    #[test]
+    fn an_on_call_source_alone_measures_time_to_restore() {
+        let mut i = with_incidents(
+            input(&[("shop", &["shop"])], json!({})),
+            &[("PI1", 2.0, Some(0.5))],
+        );
+        i["sources"]["github"]["status"] = json!("not_configured");
+        i["facts"].as_object_mut().map(|f| f.remove("github"));
+        let m = &measure(&i, now())["shop"];
+        assert_eq!(m.time_to_restore.value, Some(0.5));
+        assert_eq!(m.time_to_restore.band, Some(DoraBand::Elite));
+        assert_eq!(
+            m.deployment_frequency.reason.as_deref(),
+            Some("not_configured")
+        );
+        assert_eq!(m.change_failure_rate.status, DoraStatus::Unknown);
+        assert!(
+            m.change_failure_rate
+                .note
+                .contains("no GitHub source was configured"),
+            "{}",
+            m.change_failure_rate.note
         );
     }
 }

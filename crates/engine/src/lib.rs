@@ -8,6 +8,7 @@
 pub mod attest;
 pub mod catalog;
 pub mod dora;
+mod dora_incidents;
 pub mod evaluate;
 mod gate;
 pub mod levels;

@@ -175,7 +175,7 @@ struct ServiceView<'a> {
     counts: Vec<Count>,
     level_cells: Vec<String>,
     models: Vec<ServiceModelView<'a>>,
-    /// The service's DORA measures (empty without a GitHub source).
+    /// The service's DORA measures (empty without a GitHub or an on-call source).
     dora: Vec<DoraRow<'a>>,
 }
 

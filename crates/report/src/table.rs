@@ -212,6 +212,18 @@ fn write_services(result: &ScanResult, options: TableOptions, out: &mut String) 
                 lt.sample_size
             );
             let _ = writeln!(out, "  {}", truncate(&line, options.width));
+            let cfr = &dora.change_failure_rate;
+            let ttr = &dora.time_to_restore;
+            let line = format!(
+                "DORA incidents: change failure rate ({} d, within 24 hours) {} (n={}) · time to restore ({} d) {} (n={})",
+                cfr.window_days,
+                crate::view::dora_value(cfr),
+                cfr.sample_size,
+                ttr.window_days,
+                crate::view::dora_value(ttr),
+                ttr.sample_size
+            );
+            let _ = writeln!(out, "  {}", truncate(&line, options.width));
         }
         let rows = by_service
             .get(service.id.as_str())

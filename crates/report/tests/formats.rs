@@ -431,8 +431,15 @@ fn with_dora() -> ScanResult {
         &format!("incidents of {XSS} could not be read"),
     );
     unknown["reason"] = serde_json::json!("forbidden");
-    let mut restore = measure("not_computed", Value::Null, "hours", Value::Null, "");
-    restore["reason"] = serde_json::json!("needs an on-call source (not configured)");
+    let mut restore = measure(
+        "measured",
+        serde_json::json!(4.0),
+        "hours",
+        serde_json::json!("high"),
+        "3 resolved incidents in 90 days. 1 incidents are still open and not in the median.",
+    );
+    restore["window_days"] = serde_json::json!(90);
+    restore["details"] = serde_json::json!({"p90": 30.0, "open": 1.0});
     let measures = serde_json::json!({
         "repos": ["shop"],
         "deployment_frequency": measure("measured", serde_json::json!(2.8), "deployments/week", serde_json::json!("high"), "12 successful production deployments in 30 days."),
@@ -472,6 +479,11 @@ fn dora_measures_render_in_every_human_format_and_validate() {
         .find(|l| l.trim_start().starts_with("DORA"))
         .expect("a DORA line");
     insta::assert_snapshot!("table_dora", line);
+    let incidents = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("DORA incidents"))
+        .expect("a DORA incidents line");
+    insta::assert_snapshot!("table_dora_incidents", incidents);
 
     let html = render_html(&result).expect("html");
     assert!(html.contains("DORA measurements"));
@@ -483,6 +495,7 @@ fn dora_measures_render_in_every_human_format_and_validate() {
     );
     assert!(html.contains("median 30.5 hours, p90 80.25 hours, high, partial read"));
     assert!(html.contains("unknown: forbidden"));
+    assert!(html.contains("median 4 hours, p90 30 hours, high"));
     assert!(
         !html.contains(XSS),
         "scanned text in a DORA note is escaped"

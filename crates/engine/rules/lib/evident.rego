@@ -1009,3 +1009,232 @@ path_class(p) := "app" if {
 with_skipped(v, ids) := v if count(ids) == 0
 
 with_skipped(v, ids) := with_note(v, sprintf("not checked (no GitHub record): %s", [concat(", ", ids)])) if count(ids) > 0
+
+# --- on-call (facts.oncall, svc.oncall, input.index.people) --------------------------
+#
+# Resolution ties on-call services to services (`svc.oncall`: services, escalation
+# policies, schedules, responders, complete, evidence), maps on-call users to GitHub
+# logins (`input.index.people`) and gives teams their members (`input.teams[t].members`);
+# rules only look these up (docs/facts.md, "How rules read on-call").
+
+oc := object.get(input.facts, "oncall", {})
+
+oc_accounts := object.get(oc, "accounts", {})
+
+oc_people := object.get(object.get(input, "index", {}), "people", {})
+
+# The service's on-call join, {} when no on-call service joined it.
+oncall_of(svc) := j if {
+	j := object.get(svc, "oncall", null)
+	is_object(j)
+} else := {}
+
+has_oncall(svc) if count(object.get(oncall_of(svc), "services", [])) > 0
+
+# `pagerduty` of `pagerduty/PSVC1`.
+oc_account_of(key) := split(key, "/")[0]
+
+# The accounts the service's on-call services live in; every account read when it has
+# none (then any account could hold what would have joined it).
+oncall_accounts(svc) := {oc_account_of(k) | some k in object.get(oncall_of(svc), "services", [])} if {
+	has_oncall(svc)
+} else := {a | some a, _ in oc_accounts}
+
+all_oc_accounts := {a | some a, _ in oc_accounts}
+
+# Parts of `parts` that an account of `accounts` did not read (`accounts[a].unread`):
+# `{account, part, status, detail}` each. What could not be read is never evidence of
+# absence, so rules ask this before any not_met.
+oncall_gaps(accounts, parts) := [{"account": a, "part": p, "status": object.get(u, "status", "error"), "detail": object.get(u, "detail", "")} |
+	some a in accounts
+	some p in parts
+	u := object.get(object.get(object.get(oc_accounts, a, {}), "unread", {}), p, null)
+	u != null
+]
+
+# The unknown verdict for gaps (non-empty), its reason the first part's status.
+oncall_gap_verdict(gaps, what) := {
+	"status": "unknown",
+	"reason": gaps[0].status,
+	"summary": sprintf("%s: %s", [what, concat("; ", [sprintf("%s %s not read (%s%s)", [g.account, g.part, g.status, detail_of(g)]) | some g in gaps])]),
+	"evidence": [],
+	"missing": [sprintf("oncall.%s of %s", [g.part, g.account]) | some g in gaps],
+}
+
+# Parts read only in part (`accounts[a].partial`), as `account part: why`.
+oncall_partials(accounts, parts) := [sprintf("%s %s: %s", [a, p, d]) |
+	some a in accounts
+	some p in parts
+	d := object.get(object.get(object.get(oc_accounts, a, {}), "partial", {}), p, null)
+	d != null
+]
+
+# The verdict a not_met becomes when what was read in part could undo it.
+oncall_partial_verdict(v, why) := {
+	"status": "unknown",
+	"reason": "partial",
+	"summary": sprintf("not_met would need a complete read, but %s: %s", [why, v.summary]),
+	"evidence": v.evidence,
+	"missing": v.missing,
+}
+
+# The unknown verdict for a service no on-call service joined. Which on-call services
+# joined nothing is resolution's `unresolved` list in the scan result (source oncall),
+# not part of the rule input, so the summary points there.
+no_oncall_join(name, what) := {
+	"status": "unknown",
+	"reason": "not_configured",
+	"summary": sprintf("%s: no on-call service of %s is tied to %s (catalog annotation pagerduty.com/service-id, opsgenie.com/component-selector, the plan's oncall override, or the same name); on-call services that joined nothing are listed as unresolved", [what, concat(", ", sort(all_oc_accounts)), name]),
+	"evidence": [],
+	"missing": [sprintf("an on-call service tied to %s", [name])],
+}
+
+# The GitHub login (lower-cased) resolution joined an on-call user to, null when none.
+login_of(k) := lower(l) if {
+	l := object.get(object.get(oc_people, k, {}), "login", null)
+	is_string(l)
+} else := null
+
+# How an on-call user is named in summaries: the tool's display name and its key.
+person_ref(k) := sprintf("%s (%s)", [n, k]) if {
+	n := object.get(object.get(oc_people, k, {}), "name", null)
+	is_string(n)
+	n != ""
+} else := sprintf("%s (%s)", [n, k]) if {
+	n := object.get(object.get(object.get(oc, "users", {}), k, {}), "name", null)
+	is_string(n)
+	n != ""
+} else := k
+
+# The logins of the on-call users `keys`, and the users no login was joined to.
+responder_logins(keys) := {l | some k in keys; l := login_of(k); l != null}
+
+unresolved_responders(keys) := sort([k | some k in keys; login_of(k) == null])
+
+# The missing[] entry for an on-call user without a login.
+unresolved_missing(keys) := [sprintf("a GitHub login for on-call user %s (people mapping, catalog User, or a commit email)", [person_ref(k)]) | some k in unresolved_responders(keys)]
+
+# `; on-call users not joined to a GitHub login: ...` when there are any, else "".
+unresolved_note(keys) := "" if {
+	count(unresolved_responders(keys)) == 0
+} else := sprintf("; on-call users not joined to a GitHub login (they may be members): %s", [concat(", ", [person_ref(k) | some k in unresolved_responders(keys)])])
+
+# The members of team `tid`, as resolution gives them (`input.teams[t].members`, from a
+# GitHub team or a catalog Group), else its GitHub team's: `{members, complete, source,
+# evidence}`; null when neither is known.
+roster(tid) := {
+	"members": {lower(m) | some m in ms},
+	"complete": object.get(t, "members_complete", true) != false,
+	"source": object.get(t, "members_source", "resolution"),
+	"evidence": roster_evidence(tid, object.get(t, "members_source", "")),
+} if {
+	t := object.get(object.get(input, "teams", {}), tid, {})
+	ms := object.get(t, "members", null)
+	is_array(ms)
+} else := {
+	"members": team_members(g),
+	"complete": object.get(g, "members_complete", true) != false,
+	"source": sprintf("github team %s", [g.id]),
+	"evidence": as_list(g.evidence),
+} if {
+	g := github_team(tid)
+	g != null
+} else := null
+
+# The GitHub team's record when resolution read the members from it; a catalog Group
+# is cited through the service's catalog evidence instead.
+roster_evidence(tid, source) := as_list(g.evidence) if {
+	startswith(source, "github team")
+	g := github_team(tid)
+	g != null
+} else := []
+
+# The verdict when a team's members are not known.
+members_unknown(tid, what) := teams_unknown(what) if {
+	teams_unread
+} else := {
+	"status": "unknown",
+	"reason": "not_configured",
+	"summary": sprintf("%s: the members of team %s are not known (no GitHub team read and no catalog Group lists them)", [what, tid]),
+	"evidence": [],
+	"missing": [sprintf("the members of %s", [tid])],
+}
+
+# The evidence of a service's on-call join: the on-call records resolution read, its
+# oncall joins and their resolve records, and the on-call users of `keys`.
+oncall_evidence(svc, keys) := array.concat(
+	array.concat(as_list(object.get(oncall_of(svc), "evidence", [])), oncall_join_evidence(svc)),
+	[e | some k in keys; e := object.get(object.get(object.get(oc, "users", {}), k, {}), "evidence", null); is_string(e)],
+)
+
+oncall_join_evidence(svc) := array.concat(
+	[id | some j in object.get(svc, "joins", []); object.get(j, "source", "") == "oncall"; some id in as_list(object.get(j, "evidence", []))],
+	[id | some id in object.get(svc, "found_in", []); startswith(id, "resolve:"); contains(id, ":oncall:")],
+)
+
+oncall_responders(svc) := object.get(oncall_of(svc), "responders", [])
+
+oncall_complete(svc) if object.get(oncall_of(svc), "complete", true) != false
+
+oncall_services_text(svc) := concat(", ", [oncall_service_name(k) | some k in object.get(oncall_of(svc), "services", [])])
+
+oncall_service_name(k) := sprintf("%s (%s)", [s.name, k]) if {
+	s := object.get(object.get(oc, "services", {}), k, null)
+	s != null
+} else := k
+
+# --- on-call records per on-call service, indexed once ---
+#
+# Incidents and change events name the on-call services they are on. A service looks
+# its records up through a sorted list of `[on-call service, index]` pairs and the run of
+# each on-call service in it (start, end), built once: linear in the records, never
+# services times records.
+
+oc_incidents := object.get(oc, "incidents", [])
+
+oc_change_events := object.get(oc, "change_events", [])
+
+incident_pairs := sort({[k, i] | some i, x in oc_incidents; some k in object.get(x, "services", [])})
+
+change_pairs := sort({[k, i] | some i, x in oc_change_events; some k in object.get(x, "services", [])})
+
+incident_runs := run_index(incident_pairs)
+
+change_runs := run_index(change_pairs)
+
+# `{first element: [start, end)}` of each run of equal first elements of a sorted list.
+run_index(ps) := {ps[s][0]: [s, e] | starts := run_starts(ps); some j, s in starts; e := run_end(starts, j, count(ps))}
+
+run_starts(ps) := [i | count(ps) > 0; some i in numbers.range(0, count(ps) - 1); starts_run(ps, i)]
+
+starts_run(_, 0) := true
+
+starts_run(ps, i) if {
+	i > 0
+	ps[i][0] != ps[i - 1][0]
+}
+
+run_end(starts, j, n) := starts[j + 1] if {
+	j + 1 < count(starts)
+} else := n
+
+# The records of the service's on-call services (each once).
+service_incidents(svc) := [oc_incidents[i] | some i in indexes_of(svc, incident_pairs, incident_runs)]
+
+service_change_events(svc) := [oc_change_events[i] | some i in indexes_of(svc, change_pairs, change_runs)]
+
+indexes_of(svc, ps, runs) := {p[1] |
+	some k in object.get(oncall_of(svc), "services", [])
+	r := object.get(runs, k, null)
+	r != null
+	some p in array.slice(ps, r[0], r[1])
+}
+
+# The account window of the service's on-call records: `{now, since, days}` of the first
+# of its accounts (accounts read in one scan share the scan's time and window).
+oc_window(svc) := {"now": a.now, "since": a.since, "days": object.get(a, "window_days", 90)} if {
+	names := sort(oncall_accounts(svc))
+	count(names) > 0
+	a := object.get(oc_accounts, names[0], null)
+	a != null
+} else := null

@@ -416,3 +416,136 @@ pub fn with_coupled_api(i: &mut Value) {
     i["facts"]["github"]["teams"]["acme/api"] = json!({"id": "acme/api", "org": "acme", "slug": "api", "name": "API",
         "members": ["dave"], "member_count": 1, "members_complete": true, "repos": {"api": "admin"}, "evidence": "github:acme:team:api"});
 }
+
+// --- on-call (facts.oncall, svc.oncall, index.people, team members) -----------------
+//
+// Built by hand to the contract of docs/facts.md ("OncallFacts" and "What resolution
+// adds for on-call"), as resolution would write it.
+
+/// An on-call user record of `account` (`pagerduty/PU1`).
+pub fn oc_user(account: &str, id: &str, name: &str) -> Value {
+    json!({"key": format!("{account}/{id}"), "account": account, "id": id, "name": name,
+           "email_hash": format!("hash-{id}"), "evidence": format!("oncall:{account}:user:{id}")})
+}
+
+/// A rendered schedule of `account` with these participant keys.
+pub fn oc_schedule(account: &str, id: &str, name: &str, participants: &[&str]) -> Value {
+    json!({"key": format!("{account}/{id}"), "account": account, "id": id, "name": name, "teams": [],
+           "participants": participants, "on_call_now": participants.first().map_or(vec![], |p| vec![*p]),
+           "rendered": true, "evidence": format!("oncall:{account}:schedule:{id}")})
+}
+
+/// An incident on `service` triggered `hours_ago` before GH_NOW, resolved after
+/// `resolve_hours` (open when None).
+pub fn oc_incident(
+    account: &str,
+    id: &str,
+    service: &str,
+    hours_ago: i64,
+    resolve_hours: Option<i64>,
+) -> Value {
+    json!({"key": format!("{account}/{id}"), "account": account, "id": id, "services": [service],
+           "created_at": gh_ago(hours_ago), "acknowledged_at": null,
+           "resolved_at": resolve_hours.map(|h| gh_ago(hours_ago - h)),
+           "status": if resolve_hours.is_some() { "resolved" } else { "triggered" },
+           "urgency": "high", "evidence": format!("oncall:{account}:incident:{id}")})
+}
+
+/// The account record of `tool`, read at GH_NOW over 90 days.
+pub fn oc_account(tool: &str) -> Value {
+    json!({"tool": tool, "api": format!("https://api.{tool}.example"), "now": GH_NOW,
+           "since": gh_ago(90 * 24), "window_days": 90, "unread": {}, "partial": {}})
+}
+
+/// PagerDuty read for `web`: service PWEB (escalation policy PEP1, paging schedule PS1
+/// with alice and bob), a platform schedule PS2 (carol, dave), three resolved incidents
+/// of web (60 days ago in 4 h, 10 days ago in 2 h, 5 days ago in 1 h) and one change
+/// event. Resolution joined PWEB to web by name, every user to a login, and team-web has
+/// the members alice and bob (a catalog Group).
+pub fn with_oncall(i: &mut Value) {
+    i["sources"]["oncall"] = json!({"status": "ok", "detail": "read pagerduty"});
+    let users: serde_json::Map<String, Value> = [
+        ("PU1", "Alice Example"),
+        ("PU2", "Bob Example"),
+        ("PU3", "Carol Example"),
+        ("PU4", "Dave Example"),
+    ]
+    .iter()
+    .map(|(id, name)| (format!("pagerduty/{id}"), oc_user("pagerduty", id, name)))
+    .collect();
+    i["facts"]["oncall"] = json!({
+        "accounts": {"pagerduty": oc_account("pagerduty")},
+        "services": {"pagerduty/PWEB": {"key": "pagerduty/PWEB", "account": "pagerduty", "id": "PWEB", "name": "web",
+            "escalation_policy": "pagerduty/PEP1", "teams": [], "integration_key_hashes": [], "tags": [],
+            "status": "active", "evidence": "oncall:pagerduty:service:PWEB"}},
+        "escalation_policies": {"pagerduty/PEP1": {"key": "pagerduty/PEP1", "account": "pagerduty", "id": "PEP1",
+            "name": "Web", "users": [], "schedules": ["pagerduty/PS1"], "teams": [],
+            "evidence": "oncall:pagerduty:escalation_policy:PEP1"}},
+        "schedules": {
+            "pagerduty/PS1": oc_schedule("pagerduty", "PS1", "Web primary", &["pagerduty/PU1", "pagerduty/PU2"]),
+            "pagerduty/PS2": oc_schedule("pagerduty", "PS2", "Platform primary", &["pagerduty/PU3", "pagerduty/PU4"])
+        },
+        "users": users,
+        "teams": {},
+        "incidents": [
+            oc_incident("pagerduty", "PI1", "pagerduty/PWEB", 60 * 24, Some(4)),
+            oc_incident("pagerduty", "PI2", "pagerduty/PWEB", 10 * 24, Some(2)),
+            oc_incident("pagerduty", "PI3", "pagerduty/PWEB", 5 * 24, Some(1))
+        ],
+        "change_events": [{"key": "pagerduty/PC1", "account": "pagerduty", "id": "PC1",
+            "services": ["pagerduty/PWEB"], "timestamp": gh_ago(30), "evidence": "oncall:pagerduty:change_event:PC1"}]
+    });
+    i["services"]["web"]["oncall"] = json!({
+        "services": ["pagerduty/PWEB"], "escalation_policies": ["pagerduty/PEP1"],
+        "schedules": ["pagerduty/PS1"], "responders": ["pagerduty/PU1", "pagerduty/PU2"],
+        "complete": true,
+        "evidence": ["oncall:pagerduty:service:PWEB", "oncall:pagerduty:escalation_policy:PEP1", "oncall:pagerduty:schedule:PS1"]
+    });
+    i["services"]["web"]["joins"] = json!([{"source": "oncall", "item": "pagerduty/PWEB", "by": "matched by name",
+        "evidence": ["resolve:web:oncall:pagerduty/PWEB"]}]);
+    i["index"]["people"] = json!({
+        "pagerduty/PU1": {"login": "alice", "by": "catalog User alice", "name": "Alice Example"},
+        "pagerduty/PU2": {"login": "bob", "by": "catalog User bob", "name": "Bob Example"},
+        "pagerduty/PU3": {"login": "carol", "by": "people mapping", "name": "Carol Example"},
+        "pagerduty/PU4": {"login": "dave", "by": "commit author in acme/api", "name": "Dave Example"}
+    });
+    i["index"]["unresolved_people"] = json!([]);
+    i["teams"]["team-web"]["members"] = json!(["alice", "bob"]);
+    i["teams"]["team-web"]["members_source"] = json!("catalog Group web");
+    i["teams"]["team-web"]["members_complete"] = json!(true);
+}
+
+pub fn oc_facts(i: &mut Value) -> &mut Value {
+    &mut i["facts"]["oncall"]
+}
+
+pub fn web_oncall(i: &mut Value) -> &mut Value {
+    &mut i["services"]["web"]["oncall"]
+}
+
+/// An on-call part not read by the pagerduty account (its facts emptied), and the
+/// source's part failed as the probe reports it when `gate` is true.
+pub fn oc_unread(i: &mut Value, part: &str, status: &str, gate: bool) {
+    let detail = format!("GET /{part} answered {status}");
+    oc_facts(i)["accounts"]["pagerduty"]["unread"][part] =
+        json!({"status": status, "detail": detail});
+    oc_facts(i)[part] = if part == "incidents" || part == "change_events" {
+        json!([])
+    } else {
+        json!({})
+    };
+    if gate {
+        i["sources"]["oncall"]["parts"] = json!({part: {"status": status, "detail": detail}});
+    }
+}
+
+/// The on-call user `id` of pagerduty could not be joined to a login.
+pub fn oc_unjoined(i: &mut Value, id: &str) {
+    let key = format!("pagerduty/{id}");
+    i["index"]["people"][&key]["login"] = Value::Null;
+    i["index"]["people"][&key]["by"] = Value::Null;
+    i["index"]["unresolved_people"]
+        .as_array_mut()
+        .expect("unresolved_people")
+        .push(json!(key));
+}
