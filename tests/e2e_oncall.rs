@@ -18,7 +18,7 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 use support::Repo;
-use support::github::{expect, runtime, source, srs, table};
+use support::github::{expect, runtime, source, table};
 
 const CATALOG: &str = r#"apiVersion: backstage.io/v1alpha1
 kind: Component
@@ -262,6 +262,270 @@ fn credentials_the_servers_echo_never_leave() {
             "a credential echoed in an error body leaked"
         );
     }
+}
+
+/// PagerDuty gains two one-person schedules (erin's, sam's), so four schedules have five
+/// people and nobody is on more than half of them.
+fn spread_out() -> (PagerdutyModel, OpsgenieModel) {
+    use evident_oncall_mock::pagerduty::{PdSchedule, PdShift, PdUser};
+    let (mut pd, og) = healthy();
+    let now = Utc::now();
+    for (id, user, name, email) in [
+        ("PS2", "PU4", "Erin Example", "erin@example.com"),
+        ("PS3", "PU5", "Sam Example", "sam@example.com"),
+    ] {
+        pd.users.push(PdUser {
+            id: user.into(),
+            name: name.into(),
+            email: email.into(),
+        });
+        pd.schedules.push(PdSchedule {
+            id: id.into(),
+            name: format!("{name} alone"),
+            teams: vec![],
+            users: vec![user.into()],
+            shifts: vec![PdShift {
+                user: user.into(),
+                start: now - chrono::Duration::days(30),
+                end: now + chrono::Duration::days(7),
+            }],
+            overrides: vec![],
+        });
+    }
+    (pd, og)
+}
+
+#[test]
+fn one_person_on_every_schedule_is_the_few_responsible_smell() {
+    let rt = runtime();
+    let repo = shop();
+    let (pd, og) = spread_out();
+    let acc = rt.block_on(accounts(pd.clone(), og.clone(), Default::default()));
+    let s = scan(&repo.path(), &acc, &[]);
+    assert_eq!(s.out.status.code(), Some(0), "{}", s.raw);
+    expect(
+        &s.result,
+        "ds.smell.few-responsible",
+        "checkout",
+        "met",
+        None,
+        &[],
+    );
+
+    // Now alice covers every shift of every schedule, overrides included.
+    let (mut pd, mut og) = (pd, og);
+    for schedule in &mut pd.schedules {
+        for shift in schedule
+            .shifts
+            .iter_mut()
+            .chain(schedule.overrides.iter_mut())
+        {
+            shift.user = "PU1".into();
+        }
+    }
+    for schedule in &mut og.schedules {
+        for rotation in &mut schedule.rotations {
+            for period in &mut rotation.periods {
+                period.user = "u-alice".into();
+                period.from_user = None;
+            }
+        }
+    }
+    let acc = rt.block_on(accounts(pd, og, Default::default()));
+    let s = scan(&repo.path(), &acc, &[]);
+    assert_eq!(s.out.status.code(), Some(0), "{}", s.raw);
+    expect(
+        &s.result,
+        "ds.smell.few-responsible",
+        "search",
+        "not_met",
+        None,
+        &["alice is on 4 of 4 schedules"],
+    );
+}
+
+/// Criteria that read `oncall` (the rest must not move when an on-call part fails).
+const ONCALL_READERS: &[&str] = &[
+    "ds.devops.team-on-call",
+    "cams.culture.devs-on-call",
+    "ds.smell.few-responsible",
+    "ds.process.own-production",
+    "cams.culture.build-run",
+    "cams.feedback.ops-to-dev",
+    "ops.ttr-measured",
+    "cams.measurement.ops",
+    "cams.measurement.rca",
+    "ds.org.vertical-splits",
+];
+
+/// `(criterion, service) -> (status, reason)` of a result.
+fn verdicts(result: &Value) -> std::collections::BTreeMap<(String, String), (String, String)> {
+    let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
+    result["results"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| {
+                    let key = (text(&r["criterion"]), text(&r["service"]));
+                    (key, (text(&r["status"]), text(&r["reason"])))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One cell of the fault matrix: which account, which route, which fault.
+struct Cell {
+    vendor: &'static str,
+    route: &'static str,
+    fault: Fault,
+}
+
+fn cells() -> Vec<Cell> {
+    let kinds = || {
+        vec![
+            Fault::Status(500),
+            Fault::Status(403),
+            Fault::Status(401),
+            Fault::RateLimited {
+                retry_after_secs: 0,
+            },
+            Fault::Hang { ms: 3_000 },
+            Fault::NotJson,
+            Fault::Truncated,
+            Fault::WrongShape,
+            Fault::ErrorBody200,
+            Fault::EndlessPages,
+        ]
+    };
+    let mut out = Vec::new();
+    for fault in kinds() {
+        // One schedule's rendering is one object, not a page: endless paging goes to a list.
+        let route = if fault == Fault::EndlessPages {
+            "incidents"
+        } else {
+            "schedules.get"
+        };
+        out.push(Cell {
+            vendor: "pagerduty",
+            route,
+            fault,
+        });
+    }
+    for fault in kinds() {
+        out.push(Cell {
+            vendor: "opsgenie",
+            route: "incidents",
+            fault,
+        });
+    }
+    for route in [
+        "services",
+        "escalation_policies",
+        "schedules",
+        "users",
+        "teams",
+        "teams.members",
+        "incidents",
+        "change_events",
+    ] {
+        out.push(Cell {
+            vendor: "pagerduty",
+            route,
+            fault: Fault::Status(502),
+        });
+    }
+    for route in [
+        "teams",
+        "teams.get",
+        "users",
+        "schedules",
+        "schedules.timeline",
+        "escalations",
+        "services",
+    ] {
+        out.push(Cell {
+            vendor: "opsgenie",
+            route,
+            fault: Fault::Status(502),
+        });
+    }
+    out
+}
+
+#[test]
+fn every_on_call_fault_makes_only_the_criteria_reading_it_unknown() {
+    let rt = runtime();
+    let repo = shop();
+    let (pd, og) = healthy();
+    let base_acc = rt.block_on(accounts(pd.clone(), og.clone(), Default::default()));
+    let base = verdicts(&scan(&repo.path(), &base_acc, &[]).result);
+    assert!(!base.is_empty());
+    let cells = cells();
+    // A few scans at a time: each cell has its own pair of mocks.
+    let mut failures = Vec::new();
+    for chunk in cells.chunks(6) {
+        let runs: Vec<_> = chunk
+            .iter()
+            .map(|cell| {
+                let fault = Faults {
+                    routes: vec![RouteFault::new(cell.route, cell.fault.clone())],
+                    ..Faults::default()
+                };
+                let faults = if cell.vendor == "pagerduty" {
+                    [fault, Faults::default()]
+                } else {
+                    [Faults::default(), fault]
+                };
+                rt.block_on(accounts(pd.clone(), og.clone(), faults))
+            })
+            .collect();
+        let path = repo.path();
+        let scans: Vec<Scan> = std::thread::scope(|scope| {
+            let handles: Vec<_> = runs
+                .iter()
+                .map(|acc| scope.spawn(|| scan(&path, acc, &[])))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("scan thread"))
+                .collect()
+        });
+        for (cell, s) in chunk.iter().zip(scans) {
+            let name = format!("{} {} {:?}", cell.vendor, cell.route, cell.fault);
+            if s.out.status.code() != Some(0) {
+                failures.push(format!("{name}: exit {:?}", s.out.status.code()));
+                continue;
+            }
+            let status = source(&s.result, cell.vendor)[0]["status"].clone();
+            let now = verdicts(&s.result);
+            let mut moved_to_unknown = 0;
+            for (key, was) in &base {
+                let Some(is) = now.get(key) else {
+                    failures.push(format!("{name}: {key:?} vanished"));
+                    continue;
+                };
+                if is == was {
+                    continue;
+                }
+                let reads_oncall = ONCALL_READERS.contains(&key.0.as_str());
+                let to_unknown = is.0 == "unknown";
+                if !(reads_oncall && to_unknown) {
+                    failures.push(format!("{name}: {key:?} moved {was:?} -> {is:?}"));
+                }
+                moved_to_unknown += 1;
+            }
+            if moved_to_unknown == 0 {
+                failures.push(format!("{name}: no verdict changed (source {status})"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cells failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
