@@ -176,7 +176,28 @@ fn merge(outputs: Vec<ProbeRun>) -> Collected {
     }
     collected.facts = Value::Object(facts);
     grafana_as_code(&mut collected);
+    check_oncall(&mut collected);
     collected
+}
+
+/// The check at the consumer of the on-call facts: two probes write `facts.oncall` and
+/// resolution reads it back through `evident_oncall::OncallFacts`. A merged document that
+/// does not fit those types is a failed capability (every criterion reading `oncall` is
+/// `unknown`, reason `error`), never an empty one that reads as "nobody is on call".
+fn check_oncall(collected: &mut Collected) {
+    let Some(value) = collected.facts.get("oncall") else {
+        return;
+    };
+    let Err(why) = evident_oncall::OncallFacts::from_value(value) else {
+        return;
+    };
+    tracing::error!("{why}");
+    let state = collected
+        .capabilities
+        .entry("oncall".to_owned())
+        .or_insert_with(|| CapabilityState::new(SourceStatus::Error, ""));
+    state.status = SourceStatus::Error;
+    state.detail = why;
 }
 
 /// Facts of two probes under one capability: maps merge key by key, lists concatenate;
@@ -520,6 +541,29 @@ mod tests {
         let listed = incomplete_items(&collected.sources);
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].reason, "rules: not an object");
+    }
+
+    #[test]
+    fn on_call_facts_of_the_wrong_shape_fail_the_capability() {
+        let output = |facts| ProbeOutput {
+            facts,
+            sources: vec![source(SourceStatus::Ok)],
+            ..ProbeOutput::default()
+        };
+        let ok = merge(vec![(
+            &["oncall"][..],
+            FailureScope::Capability,
+            output(serde_json::json!({"users": {}})),
+        )]);
+        assert_eq!(ok.capabilities["oncall"].status, SourceStatus::Ok);
+        let bad = merge(vec![(
+            &["oncall"][..],
+            FailureScope::Capability,
+            output(serde_json::json!({"users": [1]})),
+        )]);
+        let state = &bad.capabilities["oncall"];
+        assert_eq!(state.status, SourceStatus::Error);
+        assert!(state.detail.contains("documented shape"), "{}", state.detail);
     }
 
     #[test]
