@@ -563,7 +563,11 @@ mod tests {
         )]);
         let state = &bad.capabilities["oncall"];
         assert_eq!(state.status, SourceStatus::Error);
-        assert!(state.detail.contains("documented shape"), "{}", state.detail);
+        assert!(
+            state.detail.contains("documented shape"),
+            "{}",
+            state.detail
+        );
     }
 
     #[test]
