@@ -111,7 +111,7 @@ short(tid, team, r) := lib.not_met(
 
 # Each service's own part: who of its team its on-call join reaches.
 parts[sid] := lib.part(
-	sprintf("%s: on call from team %s: %s", [sid, svc.team, on_text(svc, r)]),
+	sprintf("%d of %d members of %s on the on-call of %s: %s", [count(r.members & lib.responder_logins(lib.oncall_responders(svc))), count(r.members), svc.team, sid, on_text(svc, r)]),
 	lib.oncall_evidence(svc, []),
 	[],
 ) if {

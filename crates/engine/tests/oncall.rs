@@ -87,7 +87,10 @@ fn a_team_fully_on_call_is_met_and_cites_the_on_call_records() {
         .iter()
         .find(|r| r.criterion == "ds.devops.team-on-call" && r.service == "web")
         .expect("row");
-    assert_eq!(row.summary, "web: on call from team team-web: alice, bob");
+    assert_eq!(
+        row.summary,
+        "2 of 2 members of team-web on the on-call of web: alice, bob"
+    );
 }
 
 #[test]
