@@ -64,6 +64,15 @@ impl Auth {
     }
 }
 
+/// A credential from the environment variable `name`, trimmed; `None` when unset or blank
+/// (an empty `EVIDENT_..._TOKEN=` is no credential, not an empty one to send).
+pub fn credential_from_env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
 /// Why a call failed, already classified for the source report.
 ///
 /// Typed so a caller can tell a missing endpoint (`Status` with code 404) from an

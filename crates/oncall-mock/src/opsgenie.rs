@@ -951,17 +951,7 @@ mod tests {
     use super::*;
 
     fn req(path: &str, query: &[(&str, &str)]) -> MockRequest {
-        let mut r = MockRequest {
-            method: "GET".into(),
-            path: path.into(),
-            query: query
-                .iter()
-                .map(|(k, v)| ((*k).into(), (*v).into()))
-                .collect(),
-            ..MockRequest::default()
-        };
-        r.headers
-            .insert("authorization".into(), format!("GenieKey {KEY}"));
+        let mut r = MockRequest::get(path, query, &format!("GenieKey {KEY}"));
         r.headers.insert("host".into(), "127.0.0.1:1".into());
         r
     }

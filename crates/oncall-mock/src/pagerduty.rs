@@ -1116,20 +1116,11 @@ mod tests {
     use super::*;
 
     fn req(path: &str, query: &[(&str, &str)]) -> MockRequest {
-        let mut r = MockRequest {
-            method: "GET".into(),
-            path: path.into(),
-            query: query
-                .iter()
-                .map(|(k, v)| ((*k).into(), (*v).into()))
-                .collect(),
-            ..MockRequest::default()
-        };
-        r.headers.insert(
-            "authorization".into(),
-            format!("Token token={}", PagerdutyModel::TOKEN),
-        );
-        r
+        MockRequest::get(
+            path,
+            query,
+            &format!("Token token={}", PagerdutyModel::TOKEN),
+        )
     }
 
     fn body(a: &MockAnswer) -> Value {

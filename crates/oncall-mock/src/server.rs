@@ -34,6 +34,22 @@ pub struct MockRequest {
 }
 
 impl MockRequest {
+    /// A `GET path?query` with `authorization`, as a test of an [`Api`] builds it.
+    pub fn get(path: &str, query: &[(&str, &str)], authorization: &str) -> Self {
+        let mut r = MockRequest {
+            method: "GET".into(),
+            path: path.into(),
+            query: query
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect(),
+            ..MockRequest::default()
+        };
+        r.headers
+            .insert("authorization".into(), authorization.to_owned());
+        r
+    }
+
     /// The first value of query parameter `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
         self.query

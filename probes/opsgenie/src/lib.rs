@@ -94,10 +94,7 @@ impl OpsgenieConfig {
     pub fn new(api_url: impl Into<String>) -> Self {
         Self {
             api_url: Some(api_url.into()),
-            token: std::env::var(TOKEN_ENV)
-                .ok()
-                .map(|t| t.trim().to_owned())
-                .filter(|t| !t.is_empty()),
+            token: evident_http::credential_from_env(TOKEN_ENV),
             ..Self::none()
         }
     }
