@@ -229,6 +229,83 @@ fn both_accounts_feed_oncall_and_decide_the_on_call_criteria() {
         s.raw.contains("Dave Example"),
         "the unresolved person is named"
     );
+    let r = &s.result;
+    // A team fully on call; a team with a member never on call.
+    let words = ["2 of 2 members of group:web", "alice, bob"];
+    expect(r, "ds.devops.team-on-call", "checkout", "met", None, &words);
+    expect(
+        r,
+        "cams.culture.devs-on-call",
+        "checkout",
+        "met",
+        None,
+        &words,
+    );
+    expect(
+        r,
+        "ds.devops.team-on-call",
+        "reports",
+        "not_met",
+        None,
+        &["1 of 2"],
+    );
+    let data = r["scoped_results"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|x| x["id"] == "ds.devops.team-on-call@team:group:data")
+        })
+        .map(Value::to_string)
+        .unwrap_or_default();
+    assert!(data.contains("not on call: erin"), "{data}");
+    assert!(data.contains("Dave Example (opsgenie/u-dave)"), "{data}");
+    // A service with no escalation policy feeds nothing back to its developers.
+    expect(
+        r,
+        "cams.feedback.ops-to-dev",
+        "checkout",
+        "met",
+        None,
+        &["alice, bob"],
+    );
+    expect(
+        r,
+        "cams.feedback.ops-to-dev",
+        "search",
+        "not_met",
+        None,
+        &["no escalation policy"],
+    );
+    // Incidents with and without resolution.
+    expect(
+        r,
+        "ops.ttr-measured",
+        "checkout",
+        "met",
+        None,
+        &["median time to resolve"],
+    );
+    expect(
+        r,
+        "ops.ttr-measured",
+        "search",
+        "not_met",
+        None,
+        &["none resolved"],
+    );
+    let ttr = &r["dora"]["checkout"]["time_to_restore"];
+    assert_eq!(ttr["status"], "measured", "{ttr}");
+    assert_eq!(ttr["sample_size"], 3, "{ttr}");
+    assert_eq!(ttr["details"]["open"], 1.0, "{ttr}");
+    // Change events reached checkout in PagerDuty: incidents can be tied to changes.
+    expect(
+        r,
+        "cams.measurement.rca",
+        "checkout",
+        "met",
+        None,
+        &["change event"],
+    );
 }
 
 #[test]
