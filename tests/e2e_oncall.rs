@@ -605,6 +605,115 @@ fn every_on_call_fault_makes_only_the_criteria_reading_it_unknown() {
     );
 }
 
+/// An organisation `acme` whose repository `checkout` is owned by team `web` (alice,
+/// bob: admin), gated by a production environment alice reviews, deployed by automation
+/// four times in the last days, with commits GitHub ties to alice's and bob's logins.
+fn github_org(git: &Path) -> evident_github_mock::Org {
+    use evident_github_mock::{
+        CommitAuthor, Deployment, Environment, Org, Permission, Reviewer, Status, Team,
+    };
+    use support::github::{ago_h, plus_min, repo};
+    let ci = "name: CI\non:\n  push:\n    branches: [main]\n  pull_request:\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: cargo test\n";
+    let files = [
+        (".github/workflows/ci.yml", ci),
+        (".github/CODEOWNERS", "* @acme/web\n"),
+        ("src/main.rs", "fn main() {}\n"),
+    ];
+    let mut r = repo(git, "checkout", &files);
+    r.environments.push(Environment {
+        name: "production".into(),
+        reviewers: vec![Reviewer::User("alice".into())],
+        wait_timer: 0,
+    });
+    for i in 0..4u64 {
+        let at = ago_h(i as i64 * 20 + 60);
+        r.deployments.push(Deployment {
+            id: 500 + i,
+            created_at: at.clone(),
+            sha: format!("{:040x}", 77 + i),
+            statuses: vec![Status {
+                state: "success".into(),
+                created_at: plus_min(&at, 5),
+                log_url: Some(format!(
+                    "https://github.com/acme/checkout/actions/runs/{}/job/1",
+                    900 + i
+                )),
+            }],
+            ..Deployment::default()
+        });
+    }
+    for (name, email) in [("Alice", "alice@example.com"), ("Bob", "bob@example.com")] {
+        r.commit_authors.push(CommitAuthor {
+            name: name.into(),
+            email: email.into(),
+            login: Some(name.to_lowercase()),
+        });
+    }
+    let mut web = Team::new("web");
+    web.members = vec!["alice".into(), "bob".into()];
+    web.repos = vec![("checkout".into(), Permission::Admin)];
+    Org::new("acme").with_repo(r).with_team(web)
+}
+
+#[test]
+fn github_teams_and_commit_emails_join_people_and_decide_own_production() {
+    use evident_github_mock::MockGithub;
+    let rt = runtime();
+    let git = tempfile::tempdir().expect("tempdir");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let gh = rt
+        .block_on(
+            MockGithub::builder()
+                .org(github_org(git.path()))
+                .token(support::github::TOKEN, true)
+                .start(),
+        )
+        .expect("GitHub mock");
+    let (pd, _) = healthy();
+    let pagerduty = rt
+        .block_on(MockServer::start(PagerdutyApi::new(pd), Faults::default()))
+        .expect("PagerDuty mock");
+    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args(["scan", "--github", "acme", "--github-url", gh.url()])
+        .args(["--pagerduty-url", pagerduty.url(), "--format", "json"])
+        .env("EVIDENT_GITHUB_TOKEN", support::github::TOKEN)
+        .env("EVIDENT_PAGERDUTY_TOKEN", PagerdutyModel::TOKEN)
+        .env("EVIDENT_CACHE_DIR", cache.path())
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .output()
+        .expect("run evident");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    support::assert_valid(&r);
+    println!("{}", table(&r));
+    // PagerDuty's checkout joins the repository's service by name; alice and bob are
+    // joined to their logins by the commit emails GitHub ties to them.
+    let words = ["2 of 2 members of @acme/web", "alice, bob"];
+    expect(
+        &r,
+        "ds.devops.team-on-call",
+        "checkout",
+        "met",
+        None,
+        &words,
+    );
+    expect(
+        &r,
+        "ds.process.own-production",
+        "checkout",
+        "met",
+        None,
+        &[],
+    );
+    expect(&r, "cams.culture.build-run", "checkout", "met", None, &[]);
+    expect(&r, "cams.measurement.ops", "checkout", "met", None, &[]);
+    let cfr = &r["dora"]["checkout"]["change_failure_rate"];
+    assert_eq!(cfr["status"], "measured", "{cfr}");
+}
+
 #[test]
 #[ignore]
 fn dump_for_debugging() {
