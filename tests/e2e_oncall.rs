@@ -713,16 +713,3 @@ fn github_teams_and_commit_emails_join_people_and_decide_own_production() {
     let cfr = &r["dora"]["checkout"]["change_failure_rate"];
     assert_eq!(cfr["status"], "measured", "{cfr}");
 }
-
-#[test]
-#[ignore]
-fn dump_for_debugging() {
-    let rt = runtime();
-    let repo = shop();
-    let (pd, og) = healthy();
-    let acc = rt.block_on(accounts(pd, og, Default::default()));
-    let s = scan(&repo.path(), &acc, &[]);
-    std::fs::write("/tmp/e2e/input.json", s.input.to_string()).ok();
-    std::fs::write("/tmp/e2e/result.json", s.result.to_string()).ok();
-    std::fs::write("/tmp/e2e/stderr.txt", &s.out.stderr).ok();
-}
