@@ -1,7 +1,7 @@
 //! A progress bar on stderr for long reads (hundreds of GitHub repositories), drawn only
 //! when stderr is a terminal: piped output and CI logs get no bar characters.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
@@ -9,6 +9,9 @@ use std::sync::{Arc, Mutex};
 /// The scan's progress, one bar per phase.
 #[derive(Debug, Default)]
 pub struct Bars {
+    /// One drawing of every bar at once: probes run side by side (PagerDuty and Opsgenie
+    /// read together), and bars drawn on their own would overwrite each other's line.
+    multi: MultiProgress,
     bars: Mutex<HashMap<String, ProgressBar>>,
 }
 
@@ -21,7 +24,7 @@ impl Bars {
 
 impl evident_core::Progress for Bars {
     fn begin(&self, phase: &str, total: u64) {
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        let bar = self.multi.add(ProgressBar::new(total));
         let style = ProgressStyle::with_template("{msg:24} [{bar:30}] {pos}/{len} ({eta} left)")
             .map(|s| s.progress_chars("=> "))
             .unwrap_or_else(|_| ProgressStyle::default_bar());

@@ -170,6 +170,18 @@ pub trait Progress: Send + Sync + std::fmt::Debug {
     fn end(&self, phase: &str);
 }
 
+/// Awaits `work`, then counts one step of `phase`: how a probe that reads its parts side
+/// by side (`tokio::join!`) reports each part as it finishes, in whatever order.
+pub async fn counted<F: std::future::Future>(
+    progress: &dyn Progress,
+    phase: &str,
+    work: F,
+) -> F::Output {
+    let out = work.await;
+    progress.advance(phase);
+    out
+}
+
 /// Progress nobody watches.
 #[derive(Debug, Default)]
 pub struct NoProgress;

@@ -214,7 +214,9 @@ impl OpsgenieProbe {
                 ..Account::default()
             },
         );
-        let raw = parts::read_all(client, &plan).await;
+        ctx.progress.begin(parts::PROGRESS, parts::LISTS);
+        let raw = parts::read_all(client, &plan, &*ctx.progress).await;
+        ctx.progress.end(parts::PROGRESS);
         let mut b = build::Build::new(ctx, shown, facts);
         parts::apply(&mut b, raw, &plan);
         b.finish()

@@ -9,6 +9,7 @@ use crate::build::{Build, key};
 use crate::read::{Listing, Read, fan_out, get_data, list_paged};
 use crate::wire;
 use chrono::{DateTime, SecondsFormat, Utc};
+use evident_core::{Progress, counted};
 use evident_http::{CallError, JsonClient};
 use evident_oncall::{EscalationPolicy, OncallService, OncallTeam, OncallUser, email_key};
 use std::future::Future;
@@ -57,8 +58,14 @@ pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// The progress phase of a read: one step per list as it finishes.
+pub(crate) const PROGRESS: &str = "Reading Opsgenie";
+
+/// The parts [`read_all`] reads, for the progress bar's total.
+pub(crate) const LISTS: u64 = 6;
+
 /// Reads every part, the parts at once, each within its bounds and the read's budget.
-pub(crate) async fn read_all(client: &JsonClient, plan: &Plan) -> Raw {
+pub(crate) async fn read_all(client: &JsonClient, plan: &Plan, progress: &dyn Progress) -> Raw {
     let n = plan.page_size;
     let pages = plan.max_pages;
     let users_q = [
@@ -74,29 +81,26 @@ pub(crate) async fn read_all(client: &JsonClient, plan: &Plan) -> Raw {
         ("order", "asc".to_owned()),
     ];
     let b = plan.budget;
+    let users = list_paged(client, "/v2/users", &users_q, n, pages);
+    let escalations = get_data::<Vec<wire::Escalation>>(client, "/v2/escalations", &[]);
+    let services = list_paged(client, "/v1/services", &[], n, pages);
+    let incidents = list_paged(client, "/v1/incidents", &incidents_q, n, pages);
+    let p = PROGRESS;
     let (users, teams, schedules, escalations, services, incidents) = tokio::join!(
-        within(
-            b,
-            "/v2/users",
-            list_paged(client, "/v2/users", &users_q, n, pages)
+        counted(progress, p, within(b, "/v2/users", users)),
+        counted(
+            progress,
+            p,
+            within(b, "/v2/teams", read_teams(client, plan))
         ),
-        within(b, "/v2/teams", read_teams(client, plan)),
-        within(b, "/v2/schedules", read_schedules(client, plan)),
-        within(
-            b,
-            "/v2/escalations",
-            get_data::<Vec<wire::Escalation>>(client, "/v2/escalations", &[])
+        counted(
+            progress,
+            p,
+            within(b, "/v2/schedules", read_schedules(client, plan))
         ),
-        within(
-            b,
-            "/v1/services",
-            list_paged(client, "/v1/services", &[], n, pages)
-        ),
-        within(
-            b,
-            "/v1/incidents",
-            list_paged(client, "/v1/incidents", &incidents_q, n, pages)
-        ),
+        counted(progress, p, within(b, "/v2/escalations", escalations)),
+        counted(progress, p, within(b, "/v1/services", services)),
+        counted(progress, p, within(b, "/v1/incidents", incidents)),
     );
     Raw {
         users,

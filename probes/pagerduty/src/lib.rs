@@ -18,7 +18,9 @@ mod wire;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration as Days, Utc};
-use evident_core::{Probe, ProbeOutput, Redactor, ScanContext, SourceReport, SourceStatus};
+use evident_core::{
+    Probe, ProbeOutput, Progress, Redactor, ScanContext, SourceReport, SourceStatus, counted,
+};
 use evident_http::{Auth, JsonClient, Retry};
 use evident_oncall::{Account, OncallFacts, PARTS, Tool};
 use read::{Collected, Reader};
@@ -163,7 +165,9 @@ impl Probe for PagerdutyProbe {
             }
         };
         let reader = self.reader(client.clone(), shown, ctx, redactor);
-        let out = read_account(&reader, self.config.window_days).await;
+        ctx.progress.begin(PROGRESS, PARTS.len() as u64);
+        let out = read_account(&reader, self.config.window_days, &*ctx.progress).await;
+        ctx.progress.end(PROGRESS);
         self.requests
             .fetch_add(client.requests(), Ordering::Relaxed);
         out
@@ -215,9 +219,12 @@ impl PagerdutyProbe {
     }
 }
 
+/// The progress phase of a read: one step per part of [`PARTS`] as it finishes.
+const PROGRESS: &str = "Reading PagerDuty";
+
 /// Reads the account: services and users first (the source cannot stand without them),
 /// then the other parts side by side.
-async fn read_account(r: &Reader, window_days: u32) -> ProbeOutput {
+async fn read_account(r: &Reader, window_days: u32, progress: &dyn Progress) -> ProbeOutput {
     let mut facts = OncallFacts::default();
     facts.accounts.insert(
         read::ACCOUNT.to_owned(),
@@ -231,7 +238,10 @@ async fn read_account(r: &Reader, window_days: u32) -> ProbeOutput {
         },
     );
     let mut c = Collected::new(facts, Arc::clone(&r.redactor));
-    let (services, users) = tokio::join!(parts::services(r), parts::users(r));
+    let (services, users) = tokio::join!(
+        counted(progress, PROGRESS, parts::services(r)),
+        counted(progress, PROGRESS, parts::users(r))
+    );
     for s in c.absorb(services) {
         c.facts.services.insert(s.key.clone(), s);
     }
@@ -241,20 +251,20 @@ async fn read_account(r: &Reader, window_days: u32) -> ProbeOutput {
     c.require("services");
     c.require("users");
     if c.fatal.is_none() {
-        read_rest(r, &mut c).await;
+        read_rest(r, &mut c, progress).await;
     }
     c.unread_rest(PARTS);
     finish(r, c)
 }
 
 /// Escalation policies, teams, schedules, incidents and change events, side by side.
-async fn read_rest(r: &Reader, c: &mut Collected) {
+async fn read_rest(r: &Reader, c: &mut Collected, progress: &dyn Progress) {
     let (policies, teams, schedules, incidents, changes) = tokio::join!(
-        parts::policies(r),
-        parts::teams(r),
-        parts::schedules(r),
-        parts::incidents(r),
-        parts::change_events(r)
+        counted(progress, PROGRESS, parts::policies(r)),
+        counted(progress, PROGRESS, parts::teams(r)),
+        counted(progress, PROGRESS, parts::schedules(r)),
+        counted(progress, PROGRESS, parts::incidents(r)),
+        counted(progress, PROGRESS, parts::change_events(r))
     );
     for p in c.absorb(policies) {
         c.facts.escalation_policies.insert(p.key.clone(), p);

@@ -519,3 +519,50 @@ async fn one_schedule_that_cannot_be_rendered_leaves_the_others_and_the_part_par
             .all(|s| !s.participants.is_empty())
     );
 }
+
+/// Records what a read told the progress bar.
+#[derive(Debug, Default)]
+struct Recorded(std::sync::Mutex<Vec<(String, String, u64)>>);
+
+impl evident_core::Progress for Recorded {
+    fn begin(&self, phase: &str, total: u64) {
+        self.push("begin", phase, total);
+    }
+    fn advance(&self, phase: &str) {
+        self.push("advance", phase, 1);
+    }
+    fn end(&self, phase: &str) {
+        self.push("end", phase, 0);
+    }
+}
+
+impl Recorded {
+    fn push(&self, what: &str, phase: &str, n: u64) {
+        let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        v.push((what.to_owned(), phase.to_owned(), n));
+    }
+}
+
+#[tokio::test]
+async fn a_read_counts_each_part_on_the_progress_bar_as_it_finishes() {
+    let s = server(Faults::default()).await;
+    let recorded = std::sync::Arc::new(Recorded::default());
+    let mut ctx = ScanContext::new(vec![], NOW.to_owned());
+    ctx.progress = recorded.clone();
+    let out = PagerdutyProbe::new(config(s.url(), TOKEN))
+        .collect(&ctx)
+        .await;
+    assert_eq!(out.sources[0].status, SourceStatus::Ok);
+    let v = recorded.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let total = evident_oncall::PARTS.len() as u64;
+    assert_eq!(
+        v.first(),
+        Some(&("begin".into(), "Reading PagerDuty".into(), total))
+    );
+    assert_eq!(
+        v.last(),
+        Some(&("end".into(), "Reading PagerDuty".into(), 0))
+    );
+    let steps = v.iter().filter(|(w, _, _)| w == "advance").count() as u64;
+    assert_eq!(steps, total, "{v:?}");
+}
