@@ -138,3 +138,54 @@ fn a_custom_model_is_judged_in_a_scan() {
         "--model keeps only that model"
     );
 }
+
+/// `evident models | head -1`: a reader that closes its end is no error of the run. The
+/// read end is closed before the binary writes, so every write meets a broken pipe.
+#[test]
+fn a_closed_stdout_ends_quietly_with_exit_0() {
+    use std::process::{Command, Stdio};
+    for args in [
+        &["models"][..],
+        &["models", "--json"][..],
+        &["explain", "ds.devops.health-checks"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn evident");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(stderr.trim().is_empty(), "{args:?} says nothing: {stderr}");
+    }
+}
+
+/// A server flag given something that is no http(s) URL is a configuration error that
+/// names the flag (exit 2), not a source that failed.
+#[test]
+fn malformed_server_urls_are_usage_errors_naming_the_flag() {
+    for (flag, value) in [
+        ("--prometheus", "not-a-url"),
+        ("--prometheus", "ftp://x"),
+        ("--grafana", "not-a-url"),
+        ("--pagerduty-url", "api.pagerduty.com"),
+        ("--opsgenie-url", "https://"),
+        ("--github-url", "github.example.com"),
+    ] {
+        let mut args = vec!["scan", ".", flag, value];
+        if flag == "--github-url" {
+            args.extend(["--github", "acme"]);
+        }
+        let out = evident(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(
+            stderr.contains(flag) && stderr.contains("expected an http(s) URL"),
+            "{flag} {value}: {stderr}"
+        );
+    }
+}

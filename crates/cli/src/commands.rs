@@ -1,5 +1,14 @@
 //! What each subcommand does.
 
+/// `println!` that returns an error instead of panicking when stdout is closed
+/// (`evident models | head -1`); `main` ends quietly on a broken pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?;
+    }};
+}
+
 use crate::cli::{
     BundleArgs, Cli, Command, ExplainArgs, Format, KeygenArgs, ModelsArgs, PolicyCommand,
     ReportArgs, ScanArgs, VerifyArgs,
@@ -129,7 +138,7 @@ fn keygen(args: KeygenArgs) -> anyhow::Result<u8> {
     std::fs::write(&public_path, public)
         .with_context(|| format!("writing {}", public_path.display()))?;
     let key = evident_bundle::verifying_key_from_pem(&std::fs::read_to_string(&public_path)?)?;
-    println!(
+    out!(
         "wrote {} (private, keep it secret) and {} (public, give it to verifiers)\nkey id {}",
         private_path.display(),
         public_path.display(),
@@ -172,7 +181,7 @@ fn bundle(args: BundleArgs) -> anyhow::Result<u8> {
     let bytes = evident_bundle::create_bundle(&result, &key)?;
     std::fs::write(&args.output, &bytes)
         .with_context(|| format!("writing {}", args.output.display()))?;
-    println!(
+    out!(
         "wrote {} ({} bytes, {} evidence excerpts), signed by key {}",
         args.output.display(),
         bytes.len(),
@@ -190,7 +199,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<u8> {
         .with_context(|| format!("reading {}", args.bundle.display()))?;
     let v = evident_bundle::verify_bundle(&bytes, &key);
     if v.ok() {
-        println!(
+        out!(
             "OK: {} intact; {} files match the statement signed by key {}{}",
             args.bundle.display(),
             v.verified_files,
@@ -201,13 +210,13 @@ fn verify(args: VerifyArgs) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_OK);
     }
-    println!(
+    out!(
         "FAILED: {} does not verify ({} problem(s)):",
         args.bundle.display(),
         v.problems.len()
     );
     for p in &v.problems {
-        println!("  {p}");
+        out!("  {p}");
     }
     Ok(EXIT_BELOW)
 }
@@ -343,11 +352,11 @@ fn gate(result: &ScanResult, model: &str, level: u8) -> u8 {
 fn models(args: ModelsArgs) -> anyhow::Result<u8> {
     let catalog = load_catalog(&args.policies, &[])?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&catalog.models)?);
+        out!("{}", serde_json::to_string_pretty(&catalog.models)?);
         return Ok(EXIT_OK);
     }
     for model in &catalog.models {
-        println!(
+        out!(
             "{} ({}){}",
             model.id,
             model.name,
@@ -371,7 +380,7 @@ fn models(args: ModelsArgs) -> anyhow::Result<u8> {
             } else {
                 format!("needs {} (no probe yet)", c.sources.join("+"))
             };
-            println!(
+            out!(
                 "  {:<34} {:<22} {:<8} {:<7} {}",
                 c.id,
                 level,
@@ -380,7 +389,7 @@ fn models(args: ModelsArgs) -> anyhow::Result<u8> {
                 judged
             );
         }
-        println!();
+        out!();
     }
     Ok(EXIT_OK)
 }
@@ -394,28 +403,28 @@ fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_USAGE);
     };
-    println!("{}  {}", c.id, c.title);
-    println!("model:         {} ({})", model.id, model.name);
+    out!("{}  {}", c.id, c.title);
+    out!("model:         {} ({})", model.id, model.name);
     if let Some(l) = c.level {
-        println!("level:         {l} {}", model.level_name(l));
+        out!("level:         {l} {}", model.level_name(l));
     }
-    println!("dimension:     {}", c.dimension);
-    println!("scope:         {}", c.scope.as_str());
-    println!("observability: {}", c.observability.as_str());
+    out!("dimension:     {}", c.dimension);
+    out!("scope:         {}", c.scope.as_str());
+    out!("observability: {}", c.observability.as_str());
     if c.smell {
-        println!("smell:         yes (met means the smell is absent)");
+        out!("smell:         yes (met means the smell is absent)");
     }
     if !c.sources.is_empty() {
-        println!("needs:         {}", c.sources.join(", "));
+        out!("needs:         {}", c.sources.join(", "));
     }
     if !c.optional_sources.is_empty() {
-        println!(
+        out!(
             "also uses:     {} (when configured)",
             c.optional_sources.join(", ")
         );
     }
-    println!("\nmet when:\n  {}", c.met_when);
-    println!("\nremediation:\n  {}", c.remediation);
+    out!("\nmet when:\n  {}", c.met_when);
+    out!("\nremediation:\n  {}", c.remediation);
     let judged = c
         .same_as
         .as_deref()
@@ -423,8 +432,8 @@ fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
         .map_or(c, |(_, t)| t);
     match catalog.rule_for(&judged.package()) {
         Some(rule) => {
-            println!("\nrule: data.{}.result ({})", judged.package(), rule.path);
-            println!(
+            out!("\nrule: data.{}.result ({})", judged.package(), rule.path);
+            out!(
                 "{}",
                 rule.doc
                     .lines()
@@ -434,11 +443,11 @@ fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
             );
         }
         None if c.observability == evident_engine::Observability::None => {
-            println!(
+            out!(
                 "\nNo system can prove this: it is reported as manual unless .evident/attestations.yaml attests it."
             );
         }
-        None => println!(
+        None => out!(
             "\nNo rule yet: the sources it needs are not read by this version, so it is reported as unknown."
         ),
     }
@@ -457,10 +466,10 @@ fn policy_test(dir: &std::path::Path) -> anyhow::Result<u8> {
     let mut failed = 0;
     for o in &outcomes {
         if o.passed {
-            println!("PASS {} ({})", o.name, o.file);
+            out!("PASS {} ({})", o.name, o.file);
         } else {
             failed += 1;
-            println!(
+            out!(
                 "FAIL {} ({}): {}",
                 o.name,
                 o.file,
@@ -469,6 +478,6 @@ fn policy_test(dir: &std::path::Path) -> anyhow::Result<u8> {
         }
     }
     let passed = outcomes.len() - failed;
-    println!("{passed} passed, {failed} failed");
+    out!("{passed} passed, {failed} failed");
     Ok(if failed == 0 { EXIT_OK } else { EXIT_BELOW })
 }

@@ -33,13 +33,28 @@ fn init_tracing(verbose: u8) {
         .try_init();
 }
 
+/// Whether `err` is stdout closed under us (EPIPE), anywhere in its chain.
+fn broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_tracing(cli.verbose);
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
+        // A reader that stopped reading (`| head -1`) is not an error of the run.
+        Err(err) if broken_pipe(&err) => ExitCode::from(EXIT_OK),
         Err(err) => {
-            eprintln!("{}", logs::redact(&format!("error: {err:#}")));
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "{}",
+                logs::redact(&format!("error: {err:#}"))
+            );
             ExitCode::from(EXIT_USAGE)
         }
     }

@@ -62,8 +62,33 @@ fn repositories(args: &SourceArgs) -> anyhow::Result<Vec<PathBuf>> {
     Ok(check_targets(&paths)?)
 }
 
+/// Refuses a server URL that is not `http(s)://host...`: a malformed URL is a
+/// configuration error naming the flag (exit 2), never a source that "failed".
+fn http_url(flag: &str, url: &str, example: &str) -> anyhow::Result<()> {
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default())
+        .map(|authority| authority.rsplit('@').next().unwrap_or_default());
+    match host {
+        Some(h) if !h.is_empty() && !h.starts_with(':') && !h.contains(char::is_whitespace) => {
+            Ok(())
+        }
+        _ => bail!(
+            "{flag} {}: expected an http(s) URL such as {example}",
+            crate::logs::redact(url)
+        ),
+    }
+}
+
 /// The plan for the sources flags; credentials come from the environment only.
 pub fn source_plan(args: &SourceArgs) -> anyhow::Result<ScanPlan> {
+    for url in &args.prometheus {
+        http_url("--prometheus", url, "http://prometheus:9090")?;
+    }
+    if let Some(url) = &args.grafana {
+        http_url("--grafana", url, "https://grafana.example.com")?;
+    }
     if let Some(ca) = &args.ca_cert
         && !ca.is_file()
     {
@@ -151,9 +176,7 @@ fn oncall_api(
     regions: &[(&str, &str)],
 ) -> anyhow::Result<Option<String>> {
     if let Some(url) = url {
-        if !url.starts_with("https://") && !url.starts_with("http://") {
-            bail!("--{flag}-url {url}: expected an http(s) URL such as https://api.example.com");
-        }
+        http_url(&format!("--{flag}-url"), url, "https://api.example.com")?;
         return Ok(Some(url.trim_end_matches('/').to_owned()));
     }
     if !asked {
@@ -284,11 +307,7 @@ fn github_plan(args: &SourceArgs) -> anyhow::Result<Option<evident_scan::github:
         .github_url
         .clone()
         .unwrap_or_else(|| evident_github::DEFAULT_API_URL.to_owned());
-    if !api.starts_with("https://") && !api.starts_with("http://") {
-        bail!(
-            "--github-url {api}: expected an http(s) URL such as https://github.example.com/api/v3"
-        );
-    }
+    http_url("--github-url", &api, "https://github.example.com/api/v3")?;
     let mut config = evident_github::GithubConfig::new(&api, github_token());
     config.app = github_app()?;
     config.concurrency = args.github_concurrency as usize;
