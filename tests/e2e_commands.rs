@@ -189,3 +189,35 @@ fn malformed_server_urls_are_usage_errors_naming_the_flag() {
         );
     }
 }
+
+/// The README renders as written: every code fence that opens closes, so no section
+/// renders as one code block. Fences are paired in order; an opening fence may carry a
+/// language, a closing one never does.
+#[test]
+fn readme_code_fences_balance() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let text = std::fs::read_to_string(path).expect("README.md");
+    let mut open: Option<usize> = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if !t.starts_with("```") {
+            continue;
+        }
+        match open {
+            None => open = Some(i + 1),
+            Some(_) => {
+                assert_eq!(
+                    t.trim_end(),
+                    "```",
+                    "README.md line {}: a closing fence carries text (an opening fence without its close?)",
+                    i + 1
+                );
+                open = None;
+            }
+        }
+    }
+    assert_eq!(
+        open, None,
+        "README.md: the fence opened at line {open:?} never closes"
+    );
+}

@@ -336,6 +336,18 @@ fn keygen_bundle_verify_round_trip_and_tampering_is_named() {
         Some(2),
         "a private key is not a public key"
     );
+    std::fs::write(p("notes.txt"), "not a bundle\n").expect("write");
+    let out = evident(&["verify", &p("notes.txt"), "--key", &p("key.pem.pub")]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a file that is not gzip is the wrong file"
+    );
+    assert!(
+        stderr(&out).contains("not an evidence bundle"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// The Chromium binary, or a failure that names the missing package.

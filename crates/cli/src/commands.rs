@@ -197,6 +197,14 @@ fn verify(args: VerifyArgs) -> anyhow::Result<u8> {
     let key = evident_bundle::verifying_key_from_pem(&pem)?;
     let bytes = std::fs::read(&args.bundle)
         .with_context(|| format!("reading {}", args.bundle.display()))?;
+    // Not gzip at all: the wrong file was given (a usage error, exit 2), not a bundle
+    // that was altered (exit 1).
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        anyhow::bail!(
+            "{} is not an evidence bundle: not a gzip file (a bundle is the .tar.gz `evident bundle` writes)",
+            args.bundle.display()
+        );
+    }
     let v = evident_bundle::verify_bundle(&bytes, &key);
     if v.ok() {
         out!(
