@@ -307,10 +307,33 @@ fn next_steps(report: &LevelReport, rows: &[&CriterionResult], result: &ScanResu
         .collect();
     sources.sort();
     sources.dedup();
-    if !sources.is_empty() {
+    // A capability no probe of this version reads cannot be configured: say so, instead
+    // of sending the user to look for a flag that does not exist.
+    let unbuilt: Vec<&str> = result
+        .sources
+        .iter()
+        .filter(|s| {
+            s.detail
+                .as_deref()
+                .is_some_and(|d| d.starts_with("not yet supported"))
+        })
+        .map(|s| s.probe.as_str())
+        .collect();
+    let (later, now): (Vec<String>, Vec<String>) = sources.into_iter().partition(|reason| {
+        let capability = reason.split_whitespace().next().unwrap_or_default();
+        unbuilt.contains(&capability)
+    });
+    if !now.is_empty() {
+        lines.push(format!("to decide the rest, configure: {}", now.join(", ")));
+    }
+    if !later.is_empty() {
+        let names: Vec<&str> = later
+            .iter()
+            .filter_map(|r| r.split_whitespace().next())
+            .collect();
         lines.push(format!(
-            "to decide the rest, configure: {}",
-            sources.join(", ")
+            "not yet supported by this version of evident: {}",
+            names.join(", ")
         ));
     }
     if report.attained.is_none() {

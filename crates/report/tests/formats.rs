@@ -516,3 +516,39 @@ fn dora_measures_render_in_every_human_format_and_validate() {
             .is_none()
     );
 }
+
+/// The table's next steps send people to configure only what this version can read:
+/// a capability whose source says "not yet supported" is named apart.
+#[test]
+fn next_steps_tell_sources_to_configure_from_ones_not_yet_supported() {
+    let mut result = fixture();
+    let level = result.levels.first_mut().expect("a level report");
+    level.attained = Some(0);
+    level.blocked_by.not_met.clear();
+    level.blocked_by.unknown = vec![
+        evident_core::result::UnknownBlocker {
+            criterion: "ds.smell.monolith".into(),
+            reason: "source_code not configured".into(),
+        },
+        evident_core::result::UnknownBlocker {
+            criterion: "ds.org.small-teams".into(),
+            reason: "github not configured".into(),
+        },
+    ];
+    result.sources.push(evident_core::SourceReport::new(
+        "source_code",
+        "source_code",
+        evident_core::SourceStatus::NotConfigured,
+        Some("not yet supported: code size is not read by this version of evident".into()),
+    ));
+    let table = render(&result, Format::Table, TableOptions::default()).expect("table");
+    assert!(
+        table.contains("to decide the rest, configure: github not configured"),
+        "{table}"
+    );
+    assert!(
+        table.contains("not yet supported by this version of evident: source_code"),
+        "{table}"
+    );
+    assert!(!table.contains("configure: source_code"), "{table}");
+}
