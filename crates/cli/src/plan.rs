@@ -65,11 +65,12 @@ fn repositories(args: &SourceArgs) -> anyhow::Result<Vec<PathBuf>> {
 /// Refuses a server URL that is not `http(s)://host...`: a malformed URL is a
 /// configuration error naming the flag (exit 2), never a source that "failed".
 fn http_url(flag: &str, url: &str, example: &str) -> anyhow::Result<()> {
+    // The host: after the scheme, before any path, query or fragment, after any user@.
     let host = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
-        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default())
-        .map(|authority| authority.rsplit('@').next().unwrap_or_default());
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .and_then(|authority| authority.rsplit('@').next());
     match host {
         Some(h) if !h.is_empty() && !h.starts_with(':') && !h.contains(char::is_whitespace) => {
             Ok(())

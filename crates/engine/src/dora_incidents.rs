@@ -382,8 +382,7 @@ fn rolled_back(ordered: &[&DeployEvent], n: usize, window: Duration) -> bool {
     let Some(sha) = later.sha.as_deref() else {
         return false;
     };
-    sha != d.sha.as_deref().unwrap_or_default()
-        && ordered[..n].iter().any(|e| e.sha.as_deref() == Some(sha))
+    d.sha.as_deref() != Some(sha) && ordered[..n].iter().any(|e| e.sha.as_deref() == Some(sha))
 }
 
 fn failure_measure(

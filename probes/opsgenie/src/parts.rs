@@ -410,17 +410,23 @@ fn apply_escalations(
     };
     let mut skipped = 0;
     for e in &read.data {
-        let (Some(id), Some(name)) = (e.id.as_deref(), e.name.as_deref()) else {
+        // `rules` and each rule's `recipient` (with its id) are required by the
+        // description: an escalation missing them is not one that pages nobody, it is
+        // unread, and the part is partial.
+        let recipients: Option<Vec<&wire::Recipient>> = e.rules.as_ref().and_then(|rules| {
+            rules
+                .iter()
+                .map(|r| r.recipient.as_ref().filter(|r| r.id.is_some()))
+                .collect()
+        });
+        let (Some(id), Some(name), Some(recipients)) =
+            (e.id.as_deref(), e.name.as_deref(), recipients)
+        else {
             skipped += 1;
             continue;
         };
         let (mut users, mut schedules, mut teams) = (Vec::new(), Vec::new(), Vec::new());
-        for r in e
-            .rules
-            .iter()
-            .flatten()
-            .filter_map(|r| r.recipient.as_ref())
-        {
+        for r in recipients {
             let Some(rid) = r.id.as_deref() else { continue };
             match r.kind.as_deref() {
                 Some("user") => users.push(key(rid)),
@@ -457,7 +463,9 @@ fn apply_escalations(
         b.cut(
             "escalation_policies",
             "/v2/escalations",
-            &format!("{skipped} escalation(s) without an id or a name were not read"),
+            &format!(
+                "{skipped} escalation(s) without an id, a name, rules or a recipient in every rule were not read"
+            ),
         );
     }
 }
@@ -516,6 +524,40 @@ mod tests {
         let t = parse_time("2026-11-23T12:00:00.123+02:00");
         assert_eq!(t.map(rfc3339).as_deref(), Some("2026-11-23T10:00:00Z"));
         assert_eq!(parse_time("yesterday"), None);
+    }
+
+    #[test]
+    fn an_escalation_without_its_required_rules_is_unread_not_one_paging_nobody() {
+        let ctx = evident_core::ScanContext::new(vec![], "2026-11-23T10:00:00Z".into());
+        let mut b = Build::new(&ctx, "https://api.opsgenie.com".into(), Default::default());
+        let data: Vec<wire::Escalation> = serde_json::from_value(serde_json::json!([
+            {"id": "e1", "name": "paged", "rules": [{"recipient": {"type": "user", "id": "u1"}}]},
+            {"id": "e2", "name": "no rules"},
+            {"id": "e3", "name": "a rule without a recipient", "rules": [{"delay": {}}]}
+        ]))
+        .unwrap_or_default();
+        assert_eq!(data.len(), 3);
+        let read = Read {
+            data,
+            locator: "GET /v2/escalations".into(),
+            sha256: String::new(),
+        };
+        apply_escalations(&mut b, Ok(read));
+        assert_eq!(b.facts.escalation_policies.len(), 1);
+        assert_eq!(
+            b.facts.escalation_policies[&key("e1")].users,
+            vec![key("u1")]
+        );
+        let partial = b
+            .facts
+            .accounts
+            .values()
+            .filter_map(|a| a.partial.get("escalation_policies"))
+            .next();
+        assert!(
+            partial.is_some_and(|p| p.contains("2 escalation(s)")),
+            "{partial:?}"
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! PagerDuty's answers, reduced while parsed to the fields the facts need (the rest of each
 //! object is skipped), as `reference/REST/openapiv3.json` describes them.
 //!
-//! Lists are nullable in practice (`"teams": null`), so they read null as empty; an id is
-//! required, so an object without one is a wrong shape, not a nameless record.
+//! Optional lists are nullable in practice (`"teams": null`), so they read null as empty;
+//! lists the description requires (a policy's `escalation_rules`, a rule's `targets`) and
+//! ids are required, so an object without them is a wrong shape, not an empty record.
 
 use serde::{Deserialize, Deserializer};
 
@@ -61,7 +62,8 @@ pub(crate) struct Policy {
     pub id: String,
     #[serde(default)]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    /// Required by PagerDuty's description: a policy without it is a wrong shape (the
+    /// page is unread), never a policy that pages nobody.
     pub escalation_rules: Vec<Rule>,
     #[serde(default, deserialize_with = "nullable")]
     pub teams: Vec<Ref>,
@@ -70,7 +72,7 @@ pub(crate) struct Policy {
 /// One escalation rule.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Rule {
-    #[serde(default, deserialize_with = "nullable")]
+    /// Required, as `escalation_rules` is: absent or null is a wrong shape.
     pub targets: Vec<Ref>,
 }
 
@@ -273,6 +275,22 @@ mod tests {
         assert!(s.is_ok_and(|s| s.teams.is_empty() && s.integrations.is_empty()));
         let s: Result<Service, _> = serde_json::from_str(r#"{"name":"x"}"#);
         assert!(s.is_err());
+    }
+
+    #[test]
+    fn a_policy_without_its_required_rules_or_targets_is_a_wrong_shape_not_empty() {
+        for body in [
+            r#"{"id":"PEP1"}"#,
+            r#"{"id":"PEP1","escalation_rules":null}"#,
+            r#"{"id":"PEP1","escalation_rules":[{}]}"#,
+            r#"{"id":"PEP1","escalation_rules":[{"targets":null}]}"#,
+        ] {
+            let p: Result<Policy, _> = serde_json::from_str(body);
+            assert!(p.is_err(), "{body}");
+        }
+        let p: Result<Policy, _> =
+            serde_json::from_str(r#"{"id":"PEP1","escalation_rules":[{"targets":[]}]}"#);
+        assert!(p.is_ok_and(|p| p.escalation_rules.len() == 1));
     }
 
     #[test]
