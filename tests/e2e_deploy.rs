@@ -101,6 +101,12 @@ fn values_args(dir: &Path, values: &[Value]) -> Vec<String> {
 /// `helm template` with the base values and `over`, every document validated strictly;
 /// the rendered objects.
 fn render(tools: &Tools, over: Value) -> Vec<Value> {
+    documents(&render_text(tools, over))
+}
+
+/// `helm template` with the base values and `over`, every document validated strictly;
+/// the rendered text.
+fn render_text(tools: &Tools, over: Value) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = Command::new(&tools.helm)
         .args(["template", "evident"])
@@ -120,7 +126,7 @@ fn render(tools: &Tools, over: Value) -> Vec<Value> {
     for version in KUBE_VERSIONS {
         validate(tools, &file, version);
     }
-    documents(&rendered)
+    rendered
 }
 
 /// Strict schema validation: no unknown field, every type right.
@@ -274,11 +280,23 @@ fn sharded_mode_is_an_indexed_job_of_n_pods_each_scanning_its_shard() {
     assert!(!kinds(&docs).contains(&"Job".to_owned()));
     assert_indexed(&one(&docs, "CronJob")["spec"]["jobTemplate"]["spec"], 4);
     // One-off: an Indexed Job named after the release revision (its run id).
-    let docs = render(&tools, json!({"mode": "sharded", "shards": 4, "schedule": ""}));
+    let docs = render(
+        &tools,
+        json!({"mode": "sharded", "shards": 4, "schedule": ""}),
+    );
     assert!(!kinds(&docs).contains(&"CronJob".to_owned()));
     let job = one(&docs, "Job");
     assert_eq!(job["metadata"]["name"], "evident-scan-1");
     assert_indexed(&job["spec"], 4);
+}
+
+#[test]
+fn the_sharded_rendering_with_serve_is_as_reviewed() {
+    // The whole manifest set a sharded estate with serve installs, kept for review: a
+    // change to any template shows here.
+    let Some(tools) = tools() else { return };
+    let rendered = render_text(&tools, json!({"mode": "sharded", "shards": 4}));
+    insta::assert_snapshot!("helm_sharded_serve", rendered);
 }
 
 #[test]
@@ -358,7 +376,10 @@ fn assert_locked_down(what: &str, pod: &Value, container: &Value) {
     }
     let mounts = container["volumeMounts"].as_array().expect("mounts");
     let volumes = pod["volumes"].as_array().expect("volumes");
-    for (path, env_var) in [("/tmp", "HOME"), ("/var/cache/evident", "EVIDENT_CACHE_DIR")] {
+    for (path, env_var) in [
+        ("/tmp", "HOME"),
+        ("/var/cache/evident", "EVIDENT_CACHE_DIR"),
+    ] {
         let mount = mounts
             .iter()
             .find(|m| m["mountPath"] == path)
@@ -367,7 +388,10 @@ fn assert_locked_down(what: &str, pod: &Value, container: &Value) {
             .iter()
             .find(|v| v["name"] == mount["name"])
             .expect("mounted volume");
-        assert!(volume["emptyDir"]["sizeLimit"].is_string(), "{what}: {volume}");
+        assert!(
+            volume["emptyDir"]["sizeLimit"].is_string(),
+            "{what}: {volume}"
+        );
         assert_eq!(env(container, env_var)["value"], path, "{what}");
     }
 }
@@ -378,7 +402,10 @@ fn every_pod_runs_non_root_read_only_without_privileges_and_bounded() {
     for (over, docs) in every_rendering(&tools) {
         let pods = pod_specs(&docs);
         if over["mode"] != "none" {
-            assert!(pods.iter().any(|(k, _)| k != "Deployment"), "{over}: a scan");
+            assert!(
+                pods.iter().any(|(k, _)| k != "Deployment"),
+                "{over}: a scan"
+            );
         }
         for (kind, pod) in pods {
             let what = format!("{kind} with {over}");
@@ -409,12 +436,18 @@ fn the_cluster_role_gets_and_lists_exactly_what_the_probe_reads_and_never_secret
         }
         if let Some(urls) = rule["nonResourceURLs"].as_array() {
             assert_eq!(rule["verbs"], json!(["get"]), "discovery is get only");
-            assert!(urls.iter().all(|u| u.as_str().is_some_and(|u| u.starts_with("/api"))));
+            assert!(
+                urls.iter()
+                    .all(|u| u.as_str().is_some_and(|u| u.starts_with("/api")))
+            );
             continue;
         }
         for group in rule["apiGroups"].as_array().expect("apiGroups") {
             for resource in rule["resources"].as_array().expect("resources") {
-                let (g, r) = (group.as_str().expect("group"), resource.as_str().expect("r"));
+                let (g, r) = (
+                    group.as_str().expect("group"),
+                    resource.as_str().expect("r"),
+                );
                 assert!(r != "secrets" && r != "*" && g != "*", "grants {g}/{r}");
                 granted.insert((g.to_owned(), r.to_owned()));
             }
@@ -436,7 +469,10 @@ fn the_cluster_role_gets_and_lists_exactly_what_the_probe_reads_and_never_secret
 fn the_network_policy_admits_only_serve_and_lets_out_only_what_is_listed() {
     let Some(tools) = tools() else { return };
     let docs = render(&tools, json!({"serve": {"enabled": true}}));
-    let policies: Vec<&Value> = docs.iter().filter(|d| d["kind"] == "NetworkPolicy").collect();
+    let policies: Vec<&Value> = docs
+        .iter()
+        .filter(|d| d["kind"] == "NetworkPolicy")
+        .collect();
     assert_eq!(policies.len(), 2, "{:?}", kinds(&docs));
     let all = policies
         .iter()
@@ -450,7 +486,13 @@ fn the_network_policy_admits_only_serve_and_lets_out_only_what_is_listed() {
         .flat_map(|rule| rule["ports"].as_array().expect("ports").iter())
         .map(|p| (p["protocol"].clone(), p["port"].clone()))
         .collect();
-    for want in [("UDP", 53), ("TCP", 53), ("TCP", 443), ("TCP", 6443), ("TCP", 5432)] {
+    for want in [
+        ("UDP", 53),
+        ("TCP", 53),
+        ("TCP", 443),
+        ("TCP", 6443),
+        ("TCP", 5432),
+    ] {
         assert!(ports.contains(&(json!(want.0), json!(want.1))), "{want:?}");
     }
     let cidrs: BTreeSet<&str> = egress
@@ -509,11 +551,23 @@ fn a_chart_without_its_required_values_is_refused_naming_them() {
     let Some(tools) = tools() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     for (over, named) in [
-        (json!({"store": {"existingSecret": ""}}), "store.existingSecret"),
+        (
+            json!({"store": {"existingSecret": ""}}),
+            "store.existingSecret",
+        ),
         (json!({"serve": {"tokenSecret": ""}}), "serve.tokenSecret"),
-        (json!({"mode": "daily"}), "mode must be cron, sharded or none"),
-        (json!({"mode": "cron", "schedule": ""}), "mode cron needs a schedule"),
-        (json!({"mode": "sharded", "shards": 0}), "shards must be at least 1"),
+        (
+            json!({"mode": "daily"}),
+            "mode must be cron, sharded or none",
+        ),
+        (
+            json!({"mode": "cron", "schedule": ""}),
+            "mode cron needs a schedule",
+        ),
+        (
+            json!({"mode": "sharded", "shards": 0}),
+            "shards must be at least 1",
+        ),
     ] {
         let out = Command::new(&tools.helm)
             .args(["template", "evident"])
@@ -581,8 +635,19 @@ fn the_dockerfile_builds_in_pinned_stages_and_runs_as_a_fixed_non_root_user() {
     let input = repo.dir.path().join("input.json");
     let input_arg = input.display().to_string();
     let path = repo.path().display().to_string();
-    let out = support::evident(&["scan", &path, "--format", "json", "--dump-input", &input_arg]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = support::evident(&[
+        "scan",
+        &path,
+        "--format",
+        "json",
+        "--dump-input",
+        &input_arg,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let input: Value =
         serde_json::from_str(&std::fs::read_to_string(&input).expect("input")).expect("JSON");
     let files = &input["facts"]["git"]["repos"]["evident-image"]["dockerfiles"];
@@ -598,13 +663,22 @@ fn the_dockerfile_builds_in_pinned_stages_and_runs_as_a_fixed_non_root_user() {
     assert_eq!(bases, ["rust:1.95-slim-trixie", "debian:trixie-slim"]);
     for base in &bases {
         let tag = base.rsplit_once(':').map(|(_, t)| t).unwrap_or("");
-        assert!(!tag.is_empty() && tag != "latest", "{base}: an explicit tag");
+        assert!(
+            !tag.is_empty() && tag != "latest",
+            "{base}: an explicit tag"
+        );
     }
 
     let instructions = dockerfile_instructions(&text);
-    let froms: Vec<&String> = instructions.iter().filter(|i| i.starts_with("FROM ")).collect();
+    let froms: Vec<&String> = instructions
+        .iter()
+        .filter(|i| i.starts_with("FROM "))
+        .collect();
     assert_eq!(froms.len(), 2, "a builder and a runtime stage");
-    assert!(froms.iter().all(|f| f.contains(" AS ")), "named stages: {froms:?}");
+    assert!(
+        froms.iter().all(|f| f.contains(" AS ")),
+        "named stages: {froms:?}"
+    );
     assert!(
         instructions
             .iter()
@@ -625,11 +699,11 @@ fn the_dockerfile_builds_in_pinned_stages_and_runs_as_a_fixed_non_root_user() {
         .find(|i| i.starts_with("VOLUME"))
         .expect("declared volumes");
     for path in ["/tmp", "/var/cache/evident", "/var/lib/evident"] {
-        assert!(volumes.contains(&format!("\"{path}\"")), "{path} in {volumes}");
+        assert!(
+            volumes.contains(&format!("\"{path}\"")),
+            "{path} in {volumes}"
+        );
     }
-    let env = runtime
-        .iter()
-        .find(|i| i.starts_with("ENV"))
-        .expect("ENV");
+    let env = runtime.iter().find(|i| i.starts_with("ENV")).expect("ENV");
     assert!(env.contains("HOME=/tmp") && env.contains("EVIDENT_CACHE_DIR=/var/cache/evident"));
 }
