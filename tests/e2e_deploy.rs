@@ -64,10 +64,14 @@ fn tools() -> Option<Tools> {
 /// Values every rendering starts from: the required Secrets named, the network reachable.
 fn base_values() -> Value {
     json!({
-        "store": {"existingSecret": "evident-store"},
+        "store": {"existingSecret": "evident-store", "passwordSecret": "evident-store-password"},
         "serve": {"tokenSecret": "evident-serve-token"},
         "estate": {
-            "sources": {"github": [{"org": "acme", "token_env": "EVIDENT_GITHUB_TOKEN"}]}
+            "version": 1,
+            "sources": {
+                "github": {"orgs": ["acme"], "token_env": "EVIDENT_GITHUB_TOKEN"},
+                "pagerduty": {"token_env": "EVIDENT_PAGERDUTY_TOKEN"}
+            }
         },
         "credentials": [
             {"env": "EVIDENT_GITHUB_TOKEN", "secretName": "evident-github", "secretKey": "token"},
@@ -524,6 +528,7 @@ fn credentials_come_from_existing_secrets_and_no_secret_is_rendered() {
         let container = &pod["containers"][0];
         for (name, secret) in [
             ("EVIDENT_STORE", "evident-store"),
+            ("PGPASSWORD", "evident-store-password"),
             ("EVIDENT_GITHUB_TOKEN", "evident-github"),
             ("EVIDENT_PAGERDUTY_TOKEN", "evident-pagerduty"),
         ] {
@@ -544,6 +549,22 @@ fn credentials_come_from_existing_secrets_and_no_secret_is_rendered() {
         serde_yaml::from_str(config["data"]["estate.yaml"].as_str().expect("estate.yaml"))
             .expect("estate YAML");
     assert_eq!(estate, base_values()["estate"]);
+    // The estate config's published schema (crates/estate) accepts what the chart mounts.
+    let schema_path = Path::new(ROOT).join("schemas/estate.v1.json");
+    match std::fs::read_to_string(&schema_path) {
+        Ok(text) => {
+            let schema: Value = serde_json::from_str(&text).expect("schema JSON");
+            let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+            let errors: Vec<String> = validator
+                .iter_errors(&estate)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(errors.is_empty(), "estate.yaml: {errors:?}");
+        }
+        Err(_) => {
+            eprintln!("schemas/estate.v1.json is absent: the estate is not checked against it")
+        }
+    }
 }
 
 #[test]

@@ -83,6 +83,13 @@ config names, the cache and HOME on their emptyDirs.
     secretKeyRef:
       name: {{ include "evident.storeSecret" . }}
       key: {{ .Values.store.existingSecretKey }}
+{{- with .Values.store.passwordSecret }}
+- name: PGPASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.store.passwordSecretKey }}
+{{- end }}
 {{- range .Values.credentials }}
 - name: {{ required "credentials[].env is required" .env }}
   valueFrom:
