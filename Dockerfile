@@ -13,6 +13,10 @@
 # should pin them further by digest (FROM image:tag@sha256:...).
 
 FROM rust:1.95-slim-trixie AS builder
+# libgit2 is built with HTTPS (GitHub clones) against the system OpenSSL.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libssl-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 # The lock file is the law (--locked); the registry and target caches survive rebuilds
@@ -32,9 +36,10 @@ LABEL org.opencontainers.image.title="evident" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.source="${SOURCE}"
-# ca-certificates for every HTTPS source; git for the repositories evident reads.
+# ca-certificates for every HTTPS source; git for the repositories evident reads;
+# libssl3t64 for libgit2's HTTPS clones.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates git \
+    && apt-get install -y --no-install-recommends ca-certificates git libssl3t64 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid 65532 evident \
     && useradd --uid 65532 --gid 65532 --home-dir /tmp --no-create-home \

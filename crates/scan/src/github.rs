@@ -288,6 +288,34 @@ fn fetch(
 mod tests {
     use super::*;
 
+    /// GitHub serves clones over https: a libgit2 built without TLS would fail every
+    /// real clone with "unsupported URL protocol" while the http mock's tests pass.
+    #[test]
+    fn libgit2_can_clone_over_https() {
+        assert!(
+            git2::Version::get().https(),
+            "libgit2 was built without HTTPS: enable git2's `https` feature"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init_bare(dir.path()).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut remote = repo
+            .remote_anonymous(&format!("https://127.0.0.1:{port}/o/r.git"))
+            .unwrap();
+        let err = remote
+            .fetch(&["refs/heads/*:refs/heads/*"], None, None)
+            .unwrap_err();
+        assert!(
+            !err.message().contains("unsupported URL protocol"),
+            "{}",
+            err.message()
+        );
+    }
+
     #[test]
     fn an_origin_on_the_host_names_its_repository() {
         let dir = tempfile::tempdir().unwrap();
