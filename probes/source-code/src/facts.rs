@@ -58,6 +58,8 @@ pub struct Deployable {
     pub publishes: Vec<String>,
     /// Declared dependencies, one per name and ecosystem.
     pub dependencies: Vec<Dependency>,
+    /// Evidence ids of its marker file and its manifests: what a verdict on its size cites.
+    pub evidence: Vec<String>,
 }
 
 impl Deployable {
@@ -76,6 +78,7 @@ impl Deployable {
             manifests: Vec::new(),
             publishes: Vec::new(),
             dependencies: Vec::new(),
+            evidence: Vec::new(),
         }
     }
 }

@@ -42,6 +42,15 @@ const GENERATED_MARKERS: [&str; 4] = [
     "DO NOT EDIT",
 ];
 
+/// Why a file of a known language was not counted.
+#[derive(Debug, Clone, Copy)]
+enum Exclusion {
+    Vendored,
+    Generated,
+    Large,
+    Unreadable,
+}
+
 /// Everything one repository gave.
 pub(crate) struct RepoScan {
     pub facts: Option<RepoFacts>,
@@ -176,7 +185,14 @@ impl<'c> State<'c> {
                 .iter()
                 .find(|e| dir_of(&e.path) == dir && is_deployable_marker(file_name(&e.path)))
                 .map_or_else(|| "repository".to_owned(), |e| e.path.clone());
-            self.deployables.insert(dir.clone(), Deployable::new(&self.key, dir, marker));
+            let mut deployable = Deployable::new(&self.key, dir, marker.clone());
+            if let Some(entry) = tree.files.iter().find(|e| e.path == marker)
+                && let Some(text) = self.read_text(tree, entry, MAX_MANIFEST_BYTES)
+            {
+                let sha = evident_core::sha256_hex(text.as_bytes());
+                deployable.evidence.push(self.cite(&marker, &text, &sha, 1));
+            }
+            self.deployables.insert(dir.clone(), deployable);
         }
         let manifests = self.read_manifests(tree);
         let package_dirs: BTreeSet<String> = manifests
@@ -296,34 +312,45 @@ impl<'c> State<'c> {
             else {
                 continue;
             };
-            let Some(dir) = nearest(roots, dir_of(&entry.path)).map(str::to_owned) else {
-                continue;
+            let dir = nearest(roots, dir_of(&entry.path)).map(str::to_owned);
+            let mut deployable = dir.and_then(|d| self.deployables.get_mut(&d));
+            let excluded = if vendored(&entry.path) {
+                Some(Exclusion::Vendored)
+            } else if generated_by_path(&entry.path) {
+                Some(Exclusion::Generated)
+            } else if entry.size > MAX_SOURCE_BYTES {
+                Some(Exclusion::Large)
+            } else {
+                None
             };
-            let Some(deployable) = self.deployables.get_mut(&dir) else {
-                continue;
+            let bytes = match excluded {
+                Some(why) => Err(why),
+                None => tree.read(entry, MAX_SOURCE_BYTES).map_err(|_| Exclusion::Unreadable),
             };
-            if vendored(&entry.path) {
-                deployable.excluded.vendored_files += 1;
-                continue;
-            }
-            if generated_by_path(&entry.path) {
-                deployable.excluded.generated_files += 1;
-                continue;
-            }
-            if entry.size > MAX_SOURCE_BYTES {
-                deployable.excluded.large_files += 1;
-                continue;
-            }
-            let Ok(bytes) = tree.read(entry, MAX_SOURCE_BYTES) else {
-                deployable.excluded.unreadable_files += 1;
-                continue;
+            let bytes = bytes.and_then(|b| if generated_by_marker(&b) { Err(Exclusion::Generated) } else { Ok(b) });
+            let bytes = match bytes {
+                Ok(bytes) => bytes,
+                Err(why) => {
+                    if let Some(d) = deployable.as_mut() {
+                        let ex = &mut d.excluded;
+                        match why {
+                            Exclusion::Vendored => ex.vendored_files += 1,
+                            Exclusion::Generated => ex.generated_files += 1,
+                            Exclusion::Large => ex.large_files += 1,
+                            Exclusion::Unreadable => ex.unreadable_files += 1,
+                        }
+                    }
+                    continue;
+                }
             };
-            if generated_by_marker(&bytes) {
-                deployable.excluded.generated_files += 1;
-                continue;
-            }
             let stats = language.parse_from_slice(&bytes, &config).summarise();
             let code = stats.code as u64;
+            if let Some(pkg) = nearest(package_dirs, dir_of(&entry.path)) {
+                *package_code.entry(pkg.to_owned()).or_default() += code;
+            }
+            let Some(deployable) = deployable else {
+                continue;
+            };
             deployable.code_lines += code;
             deployable.comment_lines += stats.comments as u64;
             deployable.files += 1;
@@ -333,9 +360,6 @@ impl<'c> State<'c> {
                 .or_insert_with(LanguageCount::default);
             count.files += 1;
             count.code += code;
-            if let Some(pkg) = nearest(package_dirs, dir_of(&entry.path)) {
-                *package_code.entry(pkg.to_owned()).or_default() += code;
-            }
         }
         self.package_code = package_code;
     }
@@ -360,6 +384,7 @@ impl<'c> State<'c> {
                 continue;
             };
             deployable.manifests.push(m.path.clone());
+            deployable.evidence.push(m.header.clone());
             deployable.publishes.extend(m.parsed.publishes.iter().cloned());
             for (dep, evidence) in m.parsed.dependencies.into_iter().zip(m.evidence) {
                 if deployable.dependencies.iter().any(|d| d.name == dep.name && d.ecosystem == m.ecosystem) {
