@@ -316,7 +316,7 @@ impl<'c> State<'c> {
             let mut deployable = dir.and_then(|d| self.deployables.get_mut(&d));
             let excluded = if vendored(&entry.path) {
                 Some(Exclusion::Vendored)
-            } else if generated_by_path(&entry.path) {
+            } else if generated_by_path(&entry.path) || manifests::is_lock_file(file_name(&entry.path)) {
                 Some(Exclusion::Generated)
             } else if entry.size > MAX_SOURCE_BYTES {
                 Some(Exclusion::Large)
