@@ -74,4 +74,10 @@ result := lib.not_met("a big internal framework is shared by most services", evi
 	count(incomplete) > 0
 } else := lib.met(summary, array.concat(evidence, manifest_evidence)) if {
 	deployables > 0
-} else := lib.unknown("source_code", "no deployable found in the repositories")
+} else := {
+	"status": "unknown",
+	"reason": "insufficient_data",
+	"summary": "no deployable found in the scanned repositories",
+	"evidence": [],
+	"missing": ["a repository with code"],
+}

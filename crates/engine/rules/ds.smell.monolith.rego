@@ -55,7 +55,13 @@ sizes(svc) := concat(", ", [sprintf("%s: %d lines", [d.id, d.code_lines]) | some
 
 incomplete := object.get(object.get(input.sources, "source_code", {}), "incomplete", [])
 
-verdict(svc) := lib.unknown("source_code", "no deployable directory of the code is tied to the service") if {
+verdict(svc) := {
+	"status": "unknown",
+	"reason": "insufficient_data",
+	"summary": "no deployable directory of the scanned code is tied to the service (none of its Dockerfiles, no repository of its own)",
+	"evidence": [],
+	"missing": ["the service's repository"],
+} if {
 	count(deployables(svc)) == 0
 } else := lib.not_met("a big deployable or a shared framework", array.concat(size_evidence(svc), [id | some p in frameworks(svc); some id in p.evidence]), array.concat(
 	[sprintf("%s holds %d lines of code (over 300,000)", [d.id, d.code_lines]) | some d in big(svc)],

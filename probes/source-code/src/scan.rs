@@ -1,7 +1,7 @@
 //! One repository: its deployables, their lines of code, their manifests' dependencies.
 
 use crate::catalog;
-use crate::facts::{Deployable, Dependency, LanguageCount, Package, RepoFacts};
+use crate::facts::{Deployable, Dependency, Package, RepoFacts};
 use crate::manifests;
 use crate::tree::{Entry, Tree};
 use evident_core::{Evidence, EvidenceLocation, ScanContext, SourceReport, SourceStatus, UnreadItem};
@@ -270,10 +270,7 @@ impl<'c> State<'c> {
                     let evidence: Vec<String> = parsed
                         .dependencies
                         .iter()
-                        .map(|d| d.line)
-                        .collect::<Vec<_>>()
-                        .into_iter()
-                        .map(|line| self.cite(&entry.path, &text, &sha, line))
+                        .map(|d| self.cite(&entry.path, &text, &sha, d.line))
                         .collect();
                     let header = self.cite(&entry.path, &text, &sha, 1);
                     out.push(Manifest { path: entry.path.clone(), ecosystem, parsed, evidence, header });
@@ -357,7 +354,7 @@ impl<'c> State<'c> {
             let count = deployable
                 .languages
                 .entry(language.name().to_owned())
-                .or_insert_with(LanguageCount::default);
+                .or_default();
             count.files += 1;
             count.code += code;
         }
