@@ -14,7 +14,10 @@ fn shop(framework_lines: usize, broken: bool) -> Repo {
     for i in 0..framework_lines {
         code.push_str(&format!("export const v{i} = {i};\n"));
     }
-    repo.write("libs/framework/package.json", "{\n  \"name\": \"@acme/framework\"\n}\n");
+    repo.write(
+        "libs/framework/package.json",
+        "{\n  \"name\": \"@acme/framework\"\n}\n",
+    );
     repo.write("libs/framework/index.js", code);
     for svc in ["cart", "orders", "users"] {
         repo.write(&format!("services/{svc}/Dockerfile"), "FROM node:20\n");
@@ -45,9 +48,21 @@ fn a_large_framework_used_by_every_service_is_the_smell_and_cites_its_lines() {
     let repo = shop(21_000, false);
     let result = scan_json(&repo.path());
     let text = result.to_string();
-    assert_eq!(row(&result, "ds.arch.tiny-libs")["status"], "not_met", "{text}");
-    assert!(text.contains("@acme/framework (npm) is declared by 3 of 3 deployables and holds 21003 lines"), "{text}");
-    assert_eq!(row(&result, "ds.smell.predefined-frameworks")["status"], "not_met");
+    assert_eq!(
+        row(&result, "ds.arch.tiny-libs")["status"],
+        "not_met",
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "@acme/framework (npm) is declared by 3 of 3 deployables and holds 21000 lines"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        row(&result, "ds.smell.predefined-frameworks")["status"],
+        "not_met"
+    );
     let source = result["sources"]
         .as_array()
         .expect("sources")
@@ -69,12 +84,23 @@ fn a_large_framework_used_by_every_service_is_the_smell_and_cites_its_lines() {
 fn small_shared_code_is_no_smell_and_a_broken_manifest_makes_absence_unknown() {
     let repo = shop(100, false);
     let result = scan_json(&repo.path());
-    assert_eq!(row(&result, "ds.arch.tiny-libs")["status"], "met", "{result}");
-    assert_eq!(row(&result, "ds.smell.predefined-frameworks")["status"], "met");
+    assert_eq!(
+        row(&result, "ds.arch.tiny-libs")["status"],
+        "met",
+        "{result}"
+    );
+    assert_eq!(
+        row(&result, "ds.smell.predefined-frameworks")["status"],
+        "met"
+    );
     let repo = shop(100, true);
     let result = scan_json(&repo.path());
     let tiny = row(&result, "ds.arch.tiny-libs");
     assert_eq!(tiny["status"], "unknown", "{result}");
     assert_eq!(tiny["reason"], "partial");
-    assert!(result.to_string().contains("shop:services/users/package.json: does not parse as a npm manifest"));
+    assert!(
+        result
+            .to_string()
+            .contains("shop:services/users/package.json: does not parse as a npm manifest")
+    );
 }

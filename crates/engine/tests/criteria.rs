@@ -341,7 +341,8 @@ fn big_deployable(i: &mut Value) {
 }
 fn source_code_partial(i: &mut Value) {
     source_code(i);
-    i["sources"]["source_code"]["incomplete"] = json!([{"location": "web:package.json", "reason": "does not parse"}]);
+    i["sources"]["source_code"]["incomplete"] =
+        json!([{"location": "web:package.json", "reason": "does not parse"}]);
 }
 fn no_database_in_env(i: &mut Value) {
     repo(i)["inventory"]["migrations"] = json!([]);
@@ -1957,18 +1958,80 @@ fn source_code_verdicts_give_their_reasons() {
             assert!(why.contains(e), "{criterion}: {e:?} not in {why}");
         }
     };
-    check(big_framework, "ds.arch.tiny-libs", "web", &["github.com/acme/kit (go) is declared by 3 of 4 deployables and holds 45000 lines"]);
-    check(source_code, "ds.arch.tiny-libs", "web", &["1 internal package(s) over 4 deployable(s); the most used is declared by 3"]);
-    check(source_code_partial, "ds.arch.tiny-libs", "web", &["could not be read", "web:package.json: does not parse", "reason: Some(\"partial\")"]);
-    check(big_deployable, "ds.smell.monolith", "web", &["web holds 350000 lines of code (over 300,000)"]);
-    check(source_code, "ds.smell.monolith", "web", &["web: 12000 lines; no shared internal framework"]);
-    check(shared_credentials, "ds.arch.polyglot-persistence", "web", &["credentials secret:web-db (services api and web)"]);
-    check(source_code, "ds.arch.polyglot-persistence", "web", &["datastores kafka, postgres", "hosts not compared"]);
-    check(|i| { no_database_in_env(i); source_code(i); }, "cams.automation.db-migrations", "web", &["uses a database"]);
-    check(no_database_in_env, "cams.automation.db-migrations", "web", &["database drivers not checked (source_code: not_configured)"]);
-    check(none, "ds.smell.esb", "web", &["package dependencies not checked (source_code: not_configured)"]);
-    check(|i| {
-        source_code(i);
-        i["facts"]["source_code"]["esb"] = json!([{"product": "MuleSoft", "deployable": "web", "dependency": "org.mule.runtime:mule-core", "evidence": "E-dep-mule"}]);
-    }, "ds.smell.esb", "web", &["web declares org.mule.runtime:mule-core (MuleSoft)"]);
+    check(
+        big_framework,
+        "ds.arch.tiny-libs",
+        "web",
+        &["github.com/acme/kit (go) is declared by 3 of 4 deployables and holds 45000 lines"],
+    );
+    check(
+        source_code,
+        "ds.arch.tiny-libs",
+        "web",
+        &["1 internal package(s) over 4 deployable(s); the most used is declared by 3"],
+    );
+    check(
+        source_code_partial,
+        "ds.arch.tiny-libs",
+        "web",
+        &[
+            "could not be read",
+            "web:package.json: does not parse",
+            "reason: Some(\"partial\")",
+        ],
+    );
+    check(
+        big_deployable,
+        "ds.smell.monolith",
+        "web",
+        &["web holds 350000 lines of code (over 300,000)"],
+    );
+    check(
+        source_code,
+        "ds.smell.monolith",
+        "web",
+        &["web: 12000 lines; no shared internal framework"],
+    );
+    check(
+        shared_credentials,
+        "ds.arch.polyglot-persistence",
+        "web",
+        &["credentials secret:web-db (services api and web)"],
+    );
+    check(
+        source_code,
+        "ds.arch.polyglot-persistence",
+        "web",
+        &["datastores kafka, postgres", "hosts not compared"],
+    );
+    check(
+        |i| {
+            no_database_in_env(i);
+            source_code(i);
+        },
+        "cams.automation.db-migrations",
+        "web",
+        &["uses a database"],
+    );
+    check(
+        no_database_in_env,
+        "cams.automation.db-migrations",
+        "web",
+        &["database drivers not checked (source_code: not_configured)"],
+    );
+    check(
+        none,
+        "ds.smell.esb",
+        "web",
+        &["package dependencies not checked (source_code: not_configured)"],
+    );
+    check(
+        |i| {
+            source_code(i);
+            i["facts"]["source_code"]["esb"] = json!([{"product": "MuleSoft", "deployable": "web", "dependency": "org.mule.runtime:mule-core", "evidence": "E-dep-mule"}]);
+        },
+        "ds.smell.esb",
+        "web",
+        &["web declares org.mule.runtime:mule-core (MuleSoft)"],
+    );
 }

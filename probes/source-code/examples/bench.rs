@@ -38,13 +38,29 @@ fn main() {
         }
     }
     for s in facts["datastores"].as_array().into_iter().flatten() {
-        println!("datastore: {} {} via {}", s["deployable"].as_str().unwrap_or(""), s["technology"].as_str().unwrap_or(""), s["dependency"].as_str().unwrap_or(""));
+        println!(
+            "datastore: {} {} via {}",
+            s["deployable"].as_str().unwrap_or(""),
+            s["technology"].as_str().unwrap_or(""),
+            s["dependency"].as_str().unwrap_or("")
+        );
     }
     for p in facts["internal_packages"].as_array().into_iter().flatten() {
-        println!("internal: {} used_by={} code={}", p["name"].as_str().unwrap_or(""), p["used_by"], p["code_lines"]);
+        println!(
+            "internal: {} used_by={} code={}",
+            p["name"].as_str().unwrap_or(""),
+            p["used_by"],
+            p["code_lines"]
+        );
     }
     for s in &out.sources {
-        println!("source {} {:?}: {} ({} unreadable)", s.source, s.status, s.detail.as_deref().unwrap_or(""), s.incomplete.len());
+        println!(
+            "source {} {:?}: {} ({} unreadable)",
+            s.source,
+            s.status,
+            s.detail.as_deref().unwrap_or(""),
+            s.incomplete.len()
+        );
         for u in &s.incomplete {
             println!("  unreadable {}: {}", u.location, u.reason);
         }

@@ -37,7 +37,10 @@ pub(crate) fn assemble(scans: Vec<RepoScan>, config: &SourceCodeConfig) -> Probe
         }
         repos.extend(scan.facts);
     }
-    let packages: Vec<Package> = repos.iter().flat_map(|r| r.packages.iter().cloned()).collect();
+    let packages: Vec<Package> = repos
+        .iter()
+        .flat_map(|r| r.packages.iter().cloned())
+        .collect();
     let mut internal: BTreeMap<(String, String), InternalPackage> = BTreeMap::new();
     let mut esb = Vec::new();
     let mut datastores = Vec::new();
@@ -47,7 +50,10 @@ pub(crate) fn assemble(scans: Vec<RepoScan>, config: &SourceCodeConfig) -> Probe
             deployable_count += 1;
             for dep in &mut d.dependencies {
                 let found = published(&packages, &dep.ecosystem, &dep.name);
-                let by_prefix = config.internal_prefixes.iter().any(|p| !p.is_empty() && dep.name.starts_with(p.as_str()));
+                let by_prefix = config
+                    .internal_prefixes
+                    .iter()
+                    .any(|p| !p.is_empty() && dep.name.starts_with(p.as_str()));
                 // A Gradle `project(':x')` is a project of the same build: internal.
                 let gradle_project = dep.ecosystem == "gradle" && !dep.name.contains(':');
                 dep.internal = found.is_some() || by_prefix || gradle_project;
@@ -57,7 +63,11 @@ pub(crate) fn assemble(scans: Vec<RepoScan>, config: &SourceCodeConfig) -> Probe
                 if let Some(store) = &dep.datastore {
                     datastores.push(json!({"technology": store.technology, "kind": store.kind, "deployable": d.id, "dependency": dep.name, "scope": dep.scope, "evidence": dep.evidence}));
                 }
-                if !dep.internal || d.publishes.iter().any(|p| p.eq_ignore_ascii_case(&dep.name)) {
+                if !dep.internal
+                    || d.publishes
+                        .iter()
+                        .any(|p| p.eq_ignore_ascii_case(&dep.name))
+                {
                     continue;
                 }
                 let name = found.map_or_else(|| dep.name.clone(), |p| p.name.clone());
@@ -65,7 +75,8 @@ pub(crate) fn assemble(scans: Vec<RepoScan>, config: &SourceCodeConfig) -> Probe
                     .entry((family(&dep.ecosystem).to_owned(), name.clone()))
                     .or_insert_with(|| InternalPackage {
                         name,
-                        ecosystem: found.map_or_else(|| dep.ecosystem.clone(), |p| p.ecosystem.clone()),
+                        ecosystem: found
+                            .map_or_else(|| dep.ecosystem.clone(), |p| p.ecosystem.clone()),
                         repo: found.map(|p| p.repo.clone()),
                         dir: found.map(|p| p.dir.clone()),
                         code_lines: found.map(|p| p.code_lines),
@@ -82,11 +93,18 @@ pub(crate) fn assemble(scans: Vec<RepoScan>, config: &SourceCodeConfig) -> Probe
     }
     let unreadable: Vec<Value> = repos
         .iter()
-        .flat_map(|r| r.unreadable.iter().map(|u| json!({"location": u.location, "reason": u.reason})))
+        .flat_map(|r| {
+            r.unreadable
+                .iter()
+                .map(|u| json!({"location": u.location, "reason": u.reason}))
+        })
         .collect();
     let mut repo_map = Map::new();
     for r in repos {
-        repo_map.insert(r.key.clone(), serde_json::to_value(&r).unwrap_or(Value::Null));
+        repo_map.insert(
+            r.key.clone(),
+            serde_json::to_value(&r).unwrap_or(Value::Null),
+        );
     }
     let internal: Vec<Value> = internal
         .into_values()

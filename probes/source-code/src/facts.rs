@@ -42,7 +42,9 @@ pub struct Deployable {
     pub dir: String,
     /// The file that made it a deployable, or `repository`.
     pub marker: String,
-    /// Lines of code (tokei's `code`), generated and vendored files left out.
+    /// Lines of code (tokei's `code`), generated and vendored files left out, and data
+    /// and prose formats (JSON, YAML, TOML, XML, SVG, Markdown, text, INI, HCL,
+    /// MSBuild) too, which `languages` still lists.
     pub code_lines: u64,
     /// Comment lines.
     pub comment_lines: u64,
@@ -66,7 +68,11 @@ impl Deployable {
     /// An empty deployable at `dir` of `repo`.
     pub(crate) fn new(repo: &str, dir: &str, marker: String) -> Self {
         Self {
-            id: if dir.is_empty() { repo.to_owned() } else { format!("{repo}/{dir}") },
+            id: if dir.is_empty() {
+                repo.to_owned()
+            } else {
+                format!("{repo}/{dir}")
+            },
             repo: repo.to_owned(),
             dir: dir.to_owned(),
             marker,

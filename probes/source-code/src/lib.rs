@@ -96,7 +96,10 @@ impl Probe for SourceCodeProbe {
                         PROBE_NAME,
                         path.display().to_string(),
                         SourceStatus::Error,
-                        Some("reading the code stopped unexpectedly; please report this as a bug".to_owned()),
+                        Some(
+                            "reading the code stopped unexpectedly; please report this as a bug"
+                                .to_owned(),
+                        ),
                     ),
                 }),
             }
@@ -107,7 +110,11 @@ impl Probe for SourceCodeProbe {
 
 /// Reads repositories synchronously, as [`SourceCodeProbe::collect`] would (for tests,
 /// benchmarks and callers already on a blocking thread).
-pub fn scan_repositories(paths: &[PathBuf], ctx: &ScanContext, config: &SourceCodeConfig) -> ProbeOutput {
+pub fn scan_repositories(
+    paths: &[PathBuf],
+    ctx: &ScanContext,
+    config: &SourceCodeConfig,
+) -> ProbeOutput {
     let scans = paths
         .iter()
         .zip(repo_keys(paths))

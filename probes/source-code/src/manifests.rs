@@ -26,7 +26,10 @@ pub(crate) fn ecosystem_of(file_name: &str) -> Option<&'static str> {
         "pyproject.toml" | "pipfile" => "python",
         "packages.lock.json" => "nuget",
         _ if lower.starts_with("requirements") && lower.ends_with(".txt") => "python",
-        _ if lower.ends_with(".csproj") || lower.ends_with(".fsproj") || lower.ends_with(".vbproj") => {
+        _ if lower.ends_with(".csproj")
+            || lower.ends_with(".fsproj")
+            || lower.ends_with(".vbproj") =>
+        {
             "nuget"
         }
         _ => return None,
@@ -98,14 +101,21 @@ pub(crate) fn parse(file_name: &str, text: &str) -> Result<Parsed, String> {
 /// The first line at or after `from` (one-based) on which `name` stands as a whole token
 /// (not part of a longer name); `from` itself when no line has it.
 pub(crate) fn line_of(text: &str, name: &str, from: u32) -> u32 {
-    let is_name_char = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '@' | ':');
-    for (i, line) in text.lines().enumerate().skip(from.saturating_sub(1) as usize) {
+    let is_name_char =
+        |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '@' | ':');
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .skip(from.saturating_sub(1) as usize)
+    {
         let mut start = 0;
         while let Some(pos) = line[start..].find(name) {
             let at = start + pos;
             let before = line[..at].chars().next_back();
             let after = line[at + name.len()..].chars().next();
-            if !before.is_some_and(is_name_char) && !after.is_some_and(|c| is_name_char(c) && c != ':') {
+            if !before.is_some_and(is_name_char)
+                && !after.is_some_and(|c| is_name_char(c) && c != ':')
+            {
                 return u32::try_from(i + 1).unwrap_or(u32::MAX);
             }
             start = at + name.len().max(1);
@@ -233,7 +243,11 @@ fn gomod(text: &str) -> Parsed {
                 out.dependencies.push(Declared {
                     name: path.trim_matches('"').to_owned(),
                     version: Some((*version).to_owned()),
-                    scope: if comment.contains("indirect") { "build" } else { "runtime" },
+                    scope: if comment.contains("indirect") {
+                        "build"
+                    } else {
+                        "runtime"
+                    },
                     line: line_no,
                 });
             }
@@ -289,8 +303,12 @@ fn maven(text: &str) -> Result<Parsed, String> {
     let Some(deps) = element(project, "dependencies") else {
         return Ok(out);
     };
-    for dep in deps.children().filter(|c| c.tag_name().name() == "dependency") {
-        let (Some(group), Some(artifact)) = (child_text(dep, "groupId"), child_text(dep, "artifactId"))
+    for dep in deps
+        .children()
+        .filter(|c| c.tag_name().name() == "dependency")
+    {
+        let (Some(group), Some(artifact)) =
+            (child_text(dep, "groupId"), child_text(dep, "artifactId"))
         else {
             continue;
         };
@@ -346,7 +364,9 @@ fn gradle(text: &str) -> Parsed {
             let parts: Vec<&str> = literal.split(':').collect();
             match parts.as_slice() {
                 [group, artifact] => (format!("{group}:{artifact}"), None),
-                [group, artifact, version, ..] => (format!("{group}:{artifact}"), Some((*version).to_owned())),
+                [group, artifact, version, ..] => {
+                    (format!("{group}:{artifact}"), Some((*version).to_owned()))
+                }
                 _ => continue,
             }
         };
@@ -377,7 +397,10 @@ fn pep508(spec: &str) -> Option<(String, Option<String>)> {
         None => rest,
     };
     let version = rest.trim().trim_matches(|c| c == '(' || c == ')').trim();
-    Some((name.to_owned(), (!version.is_empty()).then(|| version.to_owned())))
+    Some((
+        name.to_owned(),
+        (!version.is_empty()).then(|| version.to_owned()),
+    ))
 }
 
 /// requirements files: one PEP 508 requirement per line; options (`-r`, `-e`,
@@ -426,7 +449,12 @@ fn pyproject(text: &str) -> Result<Parsed, String> {
     for spec in specs {
         if let Some((name, version)) = pep508(spec) {
             let line = line_of(text, &name, from);
-            out.dependencies.push(Declared { name, version, scope: "runtime", line });
+            out.dependencies.push(Declared {
+                name,
+                version,
+                scope: "runtime",
+                line,
+            });
         }
     }
     if let Some(poetry) = poetry {
@@ -434,10 +462,18 @@ fn pyproject(text: &str) -> Result<Parsed, String> {
         if let Some(t) = poetry.get("dependencies").and_then(toml::Value::as_table) {
             tables.push((t, "runtime"));
         }
-        if let Some(t) = poetry.get("dev-dependencies").and_then(toml::Value::as_table) {
+        if let Some(t) = poetry
+            .get("dev-dependencies")
+            .and_then(toml::Value::as_table)
+        {
             tables.push((t, "dev"));
         }
-        for group in poetry.get("group").and_then(toml::Value::as_table).into_iter().flat_map(|g| g.values()) {
+        for group in poetry
+            .get("group")
+            .and_then(toml::Value::as_table)
+            .into_iter()
+            .flat_map(|g| g.values())
+        {
             if let Some(t) = group.get("dependencies").and_then(toml::Value::as_table) {
                 tables.push((t, "dev"));
             }
@@ -464,7 +500,10 @@ fn push_toml_table(
         }
         let version = match spec {
             toml::Value::String(v) => Some(v.clone()),
-            toml::Value::Table(t) => t.get("version").and_then(toml::Value::as_str).map(str::to_owned),
+            toml::Value::Table(t) => t
+                .get("version")
+                .and_then(toml::Value::as_str)
+                .map(str::to_owned),
             _ => None,
         };
         out.dependencies.push(Declared {
@@ -500,11 +539,17 @@ fn msbuild(file_name: &str, text: &str) -> Result<Parsed, String> {
             .and_then(|n| n.text())
             .map(|t| t.trim().to_owned())
     };
-    out.publishes
-        .push(named("PackageId").or_else(|| named("AssemblyName")).unwrap_or_else(|| stem.to_owned()));
+    out.publishes.push(
+        named("PackageId")
+            .or_else(|| named("AssemblyName"))
+            .unwrap_or_else(|| stem.to_owned()),
+    );
     for node in doc.descendants().filter(|n| n.is_element()) {
         let tag = node.tag_name().name();
-        let Some(include) = node.attribute("Include").or_else(|| node.attribute("Update")) else {
+        let Some(include) = node
+            .attribute("Include")
+            .or_else(|| node.attribute("Update"))
+        else {
             continue;
         };
         let (name, version) = match tag {
@@ -516,16 +561,25 @@ fn msbuild(file_name: &str, text: &str) -> Result<Parsed, String> {
             ),
             "ProjectReference" => {
                 let file = include.rsplit(['/', '\\']).next().unwrap_or(include);
-                (file.rsplit_once('.').map_or(file, |(s, _)| s).to_owned(), None)
+                (
+                    file.rsplit_once('.').map_or(file, |(s, _)| s).to_owned(),
+                    None,
+                )
             }
             _ => continue,
         };
-        let scope = if name.contains("Test") || name.starts_with("xunit") || name.starts_with("NUnit") {
-            "dev"
-        } else {
-            "runtime"
-        };
-        out.dependencies.push(Declared { name, version, scope, line: xml_line(&doc, node) });
+        let scope =
+            if name.contains("Test") || name.starts_with("xunit") || name.starts_with("NUnit") {
+                "dev"
+            } else {
+                "runtime"
+            };
+        out.dependencies.push(Declared {
+            name,
+            version,
+            scope,
+            line: xml_line(&doc, node),
+        });
     }
     Ok(out)
 }
@@ -546,7 +600,10 @@ fn nuget_lock(text: &str) -> Result<Parsed, String> {
             }
             out.dependencies.push(Declared {
                 name: name.clone(),
-                version: entry.get("resolved").and_then(Value::as_str).map(str::to_owned),
+                version: entry
+                    .get("resolved")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
                 scope: "runtime",
                 line: line_of(text, &format!("\"{name}\""), 1),
             });
@@ -561,9 +618,15 @@ mod tests {
 
     #[test]
     fn go_mod_blocks_and_single_lines() {
-        let p = gomod("module example.com/shop\n\ngo 1.22\n\nrequire (\n\tgithub.com/lib/pq v1.10.9\n\tgolang.org/x/net v0.1.0 // indirect\n)\nrequire cloud.google.com/go/spanner v1.2.0\n");
+        let p = gomod(
+            "module example.com/shop\n\ngo 1.22\n\nrequire (\n\tgithub.com/lib/pq v1.10.9\n\tgolang.org/x/net v0.1.0 // indirect\n)\nrequire cloud.google.com/go/spanner v1.2.0\n",
+        );
         assert_eq!(p.publishes, vec!["example.com/shop"]);
-        let got: Vec<_> = p.dependencies.iter().map(|d| (d.name.as_str(), d.scope, d.line)).collect();
+        let got: Vec<_> = p
+            .dependencies
+            .iter()
+            .map(|d| (d.name.as_str(), d.scope, d.line))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -576,21 +639,41 @@ mod tests {
 
     #[test]
     fn requirements_names_per_pep_508() {
-        let p = requirements("# pinned\n-r base.txt\nFlask[async]==3.0.0 ; python_version > '3.8'\nredis>=5\ngit+https://x/y.git\npsycopg2-binary\n");
-        let got: Vec<_> = p.dependencies.iter().map(|d| (d.name.as_str(), d.version.as_deref(), d.line)).collect();
+        let p = requirements(
+            "# pinned\n-r base.txt\nFlask[async]==3.0.0 ; python_version > '3.8'\nredis>=5\ngit+https://x/y.git\npsycopg2-binary\n",
+        );
+        let got: Vec<_> = p
+            .dependencies
+            .iter()
+            .map(|d| (d.name.as_str(), d.version.as_deref(), d.line))
+            .collect();
         assert_eq!(
             got,
-            vec![("Flask", Some("==3.0.0"), 3), ("redis", Some(">=5"), 4), ("psycopg2-binary", None, 6)]
+            vec![
+                ("Flask", Some("==3.0.0"), 3),
+                ("redis", Some(">=5"), 4),
+                ("psycopg2-binary", None, 6)
+            ]
         );
     }
 
     #[test]
     fn gradle_literal_coordinates_and_projects() {
-        let p = gradle("dependencies {\n  implementation 'org.postgresql:postgresql:42.7.1'\n  testImplementation(\"junit:junit:4.13\")\n  implementation project(':libs:core')\n  implementation libs.guava\n}\n");
-        let got: Vec<_> = p.dependencies.iter().map(|d| (d.name.as_str(), d.scope, d.line)).collect();
+        let p = gradle(
+            "dependencies {\n  implementation 'org.postgresql:postgresql:42.7.1'\n  testImplementation(\"junit:junit:4.13\")\n  implementation project(':libs:core')\n  implementation libs.guava\n}\n",
+        );
+        let got: Vec<_> = p
+            .dependencies
+            .iter()
+            .map(|d| (d.name.as_str(), d.scope, d.line))
+            .collect();
         assert_eq!(
             got,
-            vec![("org.postgresql:postgresql", "runtime", 2), ("junit:junit", "dev", 3), ("libs/core", "runtime", 4)]
+            vec![
+                ("org.postgresql:postgresql", "runtime", 2),
+                ("junit:junit", "dev", 3),
+                ("libs/core", "runtime", 4)
+            ]
         );
     }
 
@@ -606,12 +689,23 @@ mod tests {
     #[test]
     fn package_json_and_cargo_lines() {
         let p = npm("{\n  \"name\": \"@acme/web\",\n  \"dependencies\": {\n    \"pg\": \"^8\",\n    \"@acme/framework\": \"1.0.0\"\n  }\n}\n").expect("parses");
-        let got: Vec<_> = p.dependencies.iter().map(|d| (d.name.as_str(), d.line)).collect();
+        let got: Vec<_> = p
+            .dependencies
+            .iter()
+            .map(|d| (d.name.as_str(), d.line))
+            .collect();
         assert_eq!(got, vec![("pg", 4), ("@acme/framework", 5)]);
         let c = cargo("[package]\nname = \"cart\"\nversion = \"0.1.0\"\n\n[dependencies]\nserde = \"1\"\nutil = { path = \"../util\" }\n").expect("parses");
         assert_eq!(c.publishes, vec!["cart"]);
-        let got: Vec<_> = c.dependencies.iter().map(|d| (d.name.as_str(), d.line)).collect();
-        assert!(got.contains(&("serde", 6)) && got.contains(&("util", 7)), "{got:?}");
+        let got: Vec<_> = c
+            .dependencies
+            .iter()
+            .map(|d| (d.name.as_str(), d.line))
+            .collect();
+        assert!(
+            got.contains(&("serde", 6)) && got.contains(&("util", 7)),
+            "{got:?}"
+        );
     }
 
     #[test]
