@@ -302,6 +302,12 @@ pub struct SourceArgs {
     #[arg(long, value_name = "URL")]
     pub opsgenie_url: Option<String>,
 
+    /// A package name prefix that marks a dependency internal to the estate although no
+    /// scanned repository publishes it: an npm scope (@acme/), a Maven group (com.acme),
+    /// a Go module path (github.com/acme/), a NuGet prefix (Acme.). Repeatable.
+    #[arg(long = "internal-package-prefix", value_name = "PREFIX")]
+    pub internal_package_prefix: Vec<String>,
+
     /// How many days of on-call schedules and incidents to read, counted back from now.
     #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=365))]
     pub oncall_days: u32,

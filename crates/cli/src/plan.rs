@@ -118,6 +118,7 @@ pub fn source_plan(args: &SourceArgs) -> anyhow::Result<ScanPlan> {
     plan.github = github_plan(args)?;
     plan.pagerduty = pagerduty_config(args)?;
     plan.opsgenie = opsgenie_config(args)?;
+    plan.source_code.internal_prefixes = args.internal_package_prefix.clone();
     if let Some(file) = &args.people {
         plan.resolve.people = read_people(file)?;
     }

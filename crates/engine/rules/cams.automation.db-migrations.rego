@@ -6,6 +6,9 @@
 # Not applicable: no migration files and no sign of a database (no env var, envFrom or
 # image naming a database). Not met: migrations exist but nothing runs them, or a
 # database is used without any migration tool.
+# With source_code read, a database driver among the deployables' declared dependencies
+# (a SQL or document store, runtime scope) is a sign of a database too, citing the
+# manifest line; without it the not-applicable summary says dependencies were not read.
 # Batch workloads count in full: a migration Job or Helm / Argo CD hook Job is the usual
 # runner, and a service made only of batch workloads is judged like any other.
 # A CI file of the service that could not be read makes the verdicts that rest on CI
@@ -14,6 +17,7 @@
 package evident.rules.cams.automation.db_migrations
 
 import data.evident.lib
+import data.evident.rules.ds.smell.monolith
 import rego.v1
 
 result[sid] := verdict(svc) if some sid, svc in input.services
@@ -47,10 +51,24 @@ db_signal(svc) if {
 	contains(lower(n), word)
 }
 
-verdict(svc) := lib.not_applicable("no migration files and no sign of a database") if {
+drivers(svc) := [dep |
+	lib.ok("source_code")
+	some d in monolith.deployables(svc)
+	some dep in d.dependencies
+	dep.datastore.kind in {"sql", "document"}
+	dep.scope != "dev"
+]
+
+db_signal(svc) if count(drivers(svc)) > 0
+
+na_summary := "no migration files and no sign of a database (environment, images or database drivers)" if lib.ok("source_code")
+
+na_summary := sprintf("no migration files and no sign of a database; %s", [lib.unchecked("source_code", "database drivers")]) if not lib.ok("source_code")
+
+verdict(svc) := lib.not_applicable(na_summary) if {
 	count(migrations(svc)) == 0
 	not db_signal(svc)
-} else := lib.not_met("the service uses a database but the repository holds no migrations of a migration tool", lib.ev(lib.workloads(svc)), ["migration files of a migration tool"]) if {
+} else := lib.not_met("the service uses a database but the repository holds no migrations of a migration tool", array.concat(lib.ev(lib.workloads(svc)), [d.evidence | some d in drivers(svc)]), ["migration files of a migration tool"]) if {
 	count(migrations(svc)) == 0
 } else := lib.ci_checked(svc, ci_verdict(svc))
 

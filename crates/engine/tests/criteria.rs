@@ -301,6 +301,66 @@ fn reused_deploy(i: &mut Value, read: bool) {
     i["index"] = json!({"reused_jobs": {"web/.github/workflows/ci.yaml#deploy": entry}});
 }
 
+/// source_code read: `web` is one small Go deployable with a Postgres driver and an
+/// internal kit used by 3 of 4 deployables, the kit itself small.
+fn source_code(i: &mut Value) {
+    i["sources"]["source_code"] = json!({"status": "ok", "detail": "1 deployable(s)"});
+    i["facts"]["source_code"] = json!({
+        "repos": {"web": {"key": "web", "deployables": [{
+            "id": "web", "repo": "web", "dir": "", "marker": "Dockerfile", "code_lines": 12000,
+            "comment_lines": 900, "files": 40, "languages": {"Go": {"code": 12000, "files": 40}},
+            "excluded": {"vendored_files": 0, "generated_files": 3, "large_files": 0, "unreadable_files": 0},
+            "manifests": ["go.mod"], "publishes": ["github.com/acme/web"],
+            "dependencies": [
+                {"name": "github.com/lib/pq", "ecosystem": "go", "version": "v1.10.9", "scope": "runtime",
+                 "manifest": "go.mod", "line": 5, "internal": false, "esb": null,
+                 "datastore": {"technology": "postgres", "kind": "sql"}, "evidence": "E-dep-pq"},
+                {"name": "github.com/acme/kit", "ecosystem": "go", "version": "v0.3.0", "scope": "runtime",
+                 "manifest": "go.mod", "line": 6, "internal": true, "esb": null, "datastore": null,
+                 "evidence": "E-dep-kit"}
+            ],
+            "evidence": ["E-dockerfile"]
+        }]}},
+        "deployable_count": 4,
+        "internal_packages": [{"name": "github.com/acme/kit", "ecosystem": "go", "repo": "kit", "dir": "",
+                               "code_lines": 800, "used_by": ["web", "cart", "orders"],
+                               "evidence": ["E-kit", "E-dep-kit"]}],
+        "esb": [],
+        "datastores": [{"technology": "postgres", "kind": "sql", "deployable": "web",
+                        "dependency": "github.com/lib/pq", "scope": "runtime", "evidence": "E-dep-pq"}],
+        "unreadable": []
+    });
+}
+fn big_framework(i: &mut Value) {
+    source_code(i);
+    i["facts"]["source_code"]["internal_packages"][0]["code_lines"] = json!(45000);
+}
+fn big_deployable(i: &mut Value) {
+    source_code(i);
+    i["facts"]["source_code"]["repos"]["web"]["deployables"][0]["code_lines"] = json!(350000);
+}
+fn source_code_partial(i: &mut Value) {
+    source_code(i);
+    i["sources"]["source_code"]["incomplete"] =
+        json!([{"location": "web:package.json", "reason": "does not parse"}]);
+}
+fn no_database_in_env(i: &mut Value) {
+    repo(i)["inventory"]["migrations"] = json!([]);
+    app(i)["env_names"] = json!(["PORT"]);
+    app(i)["env_from"] = json!([]);
+}
+/// A second service whose workload reads the same database credentials as `web`.
+fn shared_credentials(i: &mut Value) {
+    source_code(i);
+    let mut api = i["facts"]["git"]["workloads"]["Deployment/shop/web"].clone();
+    api["name"] = json!("api");
+    api["key"] = json!("Deployment/shop/api");
+    git(i)["workloads"]["Deployment/shop/api"] = api;
+    i["services"]["api"] = json!({"id": "api", "team": "team-web", "team_source": "catalog-info.yaml",
+        "resolved_from": "catalog", "repos": ["web"], "workloads": ["Deployment/shop/api"],
+        "found_in": ["E-catalog"], "rules": [], "dockerfiles": [], "compose": []});
+}
+
 fn cases() -> Vec<(&'static str, Status, Mutation)> {
     vec![
         // GitHub-backed criteria (tests/github.rs checks their summaries and reasons)
@@ -891,6 +951,8 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
         ("ds.arch.polyglot-persistence", Met, |i| {
             i["sources"]["kubernetes"] = json!({"status": "ok"})
         }),
+        ("ds.arch.polyglot-persistence", Met, source_code),
+        ("ds.arch.polyglot-persistence", NotMet, shared_credentials),
         // ds.arch.twelve-factor
         ("ds.arch.twelve-factor", Met, none),
         ("ds.arch.twelve-factor", NotMet, |i| {
@@ -916,6 +978,12 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
             )
         }),
         ("ds.smell.esb", Unknown, no_workloads),
+        ("ds.smell.esb", NotMet, |i| {
+            source_code(i);
+            i["facts"]["source_code"]["esb"] = json!([{"product": "MuleSoft", "deployable": "web",
+                "dependency": "org.mule.runtime:mule-core", "evidence": "E-dep-mule"}]);
+        }),
+        ("ds.smell.esb", Unknown, source_code_partial),
         // ds.org.vertical-splits
         ("ds.org.vertical-splits", Unknown, none),
         ("ds.org.vertical-splits", NotMet, |i| {
@@ -1081,6 +1149,26 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
             app(i)["env_from"] = json!([]);
         }),
         ("cams.automation.db-migrations", Unknown, git_error),
+        // a Postgres driver in go.mod is a database although the environment names none
+        ("cams.automation.db-migrations", NotMet, |i| {
+            no_database_in_env(i);
+            source_code(i);
+        }),
+        // ds.arch.tiny-libs
+        ("ds.arch.tiny-libs", Met, source_code),
+        ("ds.arch.tiny-libs", NotMet, big_framework),
+        ("ds.arch.tiny-libs", Unknown, none),
+        ("ds.arch.tiny-libs", Unknown, source_code_partial),
+        // ds.smell.monolith
+        ("ds.smell.monolith", Met, source_code),
+        ("ds.smell.monolith", NotMet, big_deployable),
+        ("ds.smell.monolith", NotMet, big_framework),
+        ("ds.smell.monolith", Unknown, none),
+        ("ds.smell.monolith", Unknown, source_code_partial),
+        // ds.smell.predefined-frameworks
+        ("ds.smell.predefined-frameworks", Met, source_code),
+        ("ds.smell.predefined-frameworks", NotMet, big_framework),
+        ("ds.smell.predefined-frameworks", Unknown, none),
         // cams.sharing.team-monitoring
         ("cams.sharing.team-monitoring", Met, none),
         ("cams.sharing.team-monitoring", Unknown, no_alerts),
@@ -1857,4 +1945,93 @@ fn verdicts_on_what_could_not_be_read_snapshot() {
         }
     }
     insta::assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn source_code_verdicts_give_their_reasons() {
+    let ev = evaluator();
+    let check = |mutate: Mutation, criterion: &str, service: &str, expect: &[&str]| {
+        let mut input = base_input();
+        mutate(&mut input);
+        let (_, why) = status_of(&evaluate(&ev, &input), criterion, service);
+        for e in expect {
+            assert!(why.contains(e), "{criterion}: {e:?} not in {why}");
+        }
+    };
+    check(
+        big_framework,
+        "ds.arch.tiny-libs",
+        "web",
+        &["github.com/acme/kit (go) is declared by 3 of 4 deployables and holds 45000 lines"],
+    );
+    check(
+        source_code,
+        "ds.arch.tiny-libs",
+        "web",
+        &["1 internal package(s) over 4 deployable(s); the most used is declared by 3"],
+    );
+    check(
+        source_code_partial,
+        "ds.arch.tiny-libs",
+        "web",
+        &[
+            "could not be read",
+            "web:package.json: does not parse",
+            "reason: Some(\"partial\")",
+        ],
+    );
+    check(
+        big_deployable,
+        "ds.smell.monolith",
+        "web",
+        &["web holds 350000 lines of code (over 300,000)"],
+    );
+    check(
+        source_code,
+        "ds.smell.monolith",
+        "web",
+        &["web: 12000 lines; no shared internal framework"],
+    );
+    check(
+        shared_credentials,
+        "ds.arch.polyglot-persistence",
+        "web",
+        &["credentials secret:web-db (services api and web)"],
+    );
+    check(
+        source_code,
+        "ds.arch.polyglot-persistence",
+        "web",
+        &["datastores kafka, postgres", "hosts not compared"],
+    );
+    check(
+        |i| {
+            no_database_in_env(i);
+            source_code(i);
+        },
+        "cams.automation.db-migrations",
+        "web",
+        &["uses a database"],
+    );
+    check(
+        no_database_in_env,
+        "cams.automation.db-migrations",
+        "web",
+        &["database drivers not checked (source_code: not_configured)"],
+    );
+    check(
+        none,
+        "ds.smell.esb",
+        "web",
+        &["package dependencies not checked (source_code: not_configured)"],
+    );
+    check(
+        |i| {
+            source_code(i);
+            i["facts"]["source_code"]["esb"] = json!([{"product": "MuleSoft", "deployable": "web", "dependency": "org.mule.runtime:mule-core", "evidence": "E-dep-mule"}]);
+        },
+        "ds.smell.esb",
+        "web",
+        &["web declares org.mule.runtime:mule-core (MuleSoft)"],
+    );
 }

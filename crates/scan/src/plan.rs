@@ -90,6 +90,9 @@ pub struct ScanPlan {
     pub pagerduty: evident_probe_pagerduty::PagerdutyConfig,
     /// The Opsgenie account and its key.
     pub opsgenie: evident_probe_opsgenie::OpsgenieConfig,
+    /// What the source_code probe is told: package prefixes that mark a dependency
+    /// internal (`--internal-package-prefix`) beside what the scanned repositories publish.
+    pub source_code: evident_probe_source_code::SourceCodeConfig,
 }
 
 /// A [`evident_core::Progress`] the plan can carry (cloned, printed in debug output).
@@ -132,6 +135,7 @@ impl ScanPlan {
             progress: ProgressSink::default(),
             pagerduty: evident_probe_pagerduty::PagerdutyConfig::none(),
             opsgenie: evident_probe_opsgenie::OpsgenieConfig::none(),
+            source_code: evident_probe_source_code::SourceCodeConfig::default(),
         }
     }
 

@@ -33,16 +33,16 @@ pub fn probes(
         Arc::new(evident_probe_opsgenie::OpsgenieProbe::new(
             plan.opsgenie.clone(),
         )),
+        Arc::new(evident_probe_source_code::SourceCodeProbe::new(
+            plan.source_code.clone(),
+        )),
     ]
 }
 
 /// Capabilities no probe of this build provides, and what a user should know about each.
 /// They are reported as `not_configured`, which makes the criteria that need them
 /// `unknown` instead of guessed.
-pub const UNBUILT_CAPABILITIES: &[(&str, &str)] = &[(
-    "source_code",
-    "not yet supported: package dependencies and code size are not read by this version of evident",
-)];
+pub const UNBUILT_CAPABILITIES: &[(&str, &str)] = &[];
 
 #[cfg(test)]
 mod tests {
@@ -66,6 +66,7 @@ mod tests {
             "kubernetes",
             "github",
             "oncall",
+            "source_code",
         ] {
             assert!(provided.contains(&cap), "{cap}");
         }
