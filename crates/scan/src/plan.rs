@@ -90,6 +90,15 @@ pub struct ScanPlan {
     pub pagerduty: evident_probe_pagerduty::PagerdutyConfig,
     /// The Opsgenie account and its key.
     pub opsgenie: evident_probe_opsgenie::OpsgenieConfig,
+    /// The shard [`crate::collect_shard`] collects (`--shard I/N`); `None`: everything.
+    pub shard: Option<crate::Shard>,
+    /// Where target identities of local paths start from (the estate config's
+    /// directory), so a shard is the same on every machine; `None`: absolute paths.
+    pub identity_root: Option<PathBuf>,
+    /// The observation time of the scan (RFC 3339), when the caller fixes it: every
+    /// shard of one run then stamps the same time, and DORA windows end there. `None`:
+    /// the time collection starts.
+    pub observed_at: Option<String>,
 }
 
 /// A [`evident_core::Progress`] the plan can carry (cloned, printed in debug output).
@@ -132,6 +141,9 @@ impl ScanPlan {
             progress: ProgressSink::default(),
             pagerduty: evident_probe_pagerduty::PagerdutyConfig::none(),
             opsgenie: evident_probe_opsgenie::OpsgenieConfig::none(),
+            shard: None,
+            identity_root: None,
+            observed_at: None,
         }
     }
 
