@@ -325,11 +325,16 @@ fn cluster_name(t: &evident_probe_kubernetes::Target) -> Option<String> {
 /// Merges one probe's facts from two shards: objects key by key, lists appended, and
 /// the counts of `kinds` added (the git probe sums manifests per kind over its
 /// repositories).
-pub(crate) fn merge_facts(into: &mut Value, from: Value, parent: &str) {
+pub(crate) fn merge_facts(into: &mut Value, from: Value, key: &str) {
     match (into, from) {
         (Value::Object(a), Value::Object(b)) => {
             for (k, v) in b {
                 match a.get_mut(&k) {
+                    Some(Value::Number(n)) if key == "kinds" => {
+                        if let (Some(x), Some(y)) = (n.as_u64(), v.as_u64()) {
+                            *n = serde_json::Number::from(x + y);
+                        }
+                    }
                     Some(existing) => merge_facts(existing, v, &k),
                     None => {
                         a.insert(k, v);
@@ -338,11 +343,6 @@ pub(crate) fn merge_facts(into: &mut Value, from: Value, parent: &str) {
             }
         }
         (Value::Array(a), Value::Array(b)) => a.extend(b),
-        (Value::Number(a), Value::Number(b)) if parent == "kinds" => {
-            if let (Some(x), Some(y)) = (a.as_u64(), b.as_u64()) {
-                *a = serde_json::Number::from(x + y);
-            }
-        }
         (slot @ Value::Null, v) => *slot = v,
         _ => {}
     }
