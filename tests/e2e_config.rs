@@ -42,7 +42,11 @@ fn estate() -> (tempfile::TempDir, PathBuf) {
         git(&repo, &["commit", "-q", "-m", "initial"]);
     }
     let dump = Path::new(env!("CARGO_MANIFEST_DIR")).join(DUMP);
-    assert!(dump.is_file(), "the shared corpus is missing: {}", dump.display());
+    assert!(
+        dump.is_file(),
+        "the shared corpus is missing: {}",
+        dump.display()
+    );
     let config = dir.path().join("estate.yaml");
     std::fs::write(
         &config,
@@ -80,7 +84,13 @@ fn a_scan_reads_the_estate_the_config_names() {
     let (dir, config) = estate();
     let out = evident_in(
         dir.path(),
-        &["scan", "--config", config.to_str().expect("utf-8"), "--format", "json"],
+        &[
+            "scan",
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
     );
     let result = json_of(&out);
     assert_valid(&result);
@@ -101,12 +111,18 @@ fn a_scan_reads_the_estate_the_config_names() {
 fn an_unknown_key_exits_2_naming_its_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("estate.yaml");
-    std::fs::write(&config, "version: 1\nsources:\n  repositories: []\n  prometeus: []\n")
-        .expect("write");
+    std::fs::write(
+        &config,
+        "version: 1\nsources:\n  repositories: []\n  prometeus: []\n",
+    )
+    .expect("write");
     let out = evident(&["scan", "--config", config.to_str().expect("utf-8")]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("line 4") && stderr.contains("prometeus"), "{stderr}");
+    assert!(
+        stderr.contains("line 4") && stderr.contains("prometeus"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -124,8 +140,14 @@ fn an_inline_token_exits_2_without_echoing_it() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("line 5") && stderr.contains("token_env"), "{stderr}");
-    assert!(!stderr.contains(CANARY) && !stdout.contains(CANARY), "{stderr}");
+    assert!(
+        stderr.contains("line 5") && stderr.contains("token_env"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(CANARY) && !stdout.contains(CANARY),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -143,11 +165,22 @@ fn four_shards_collected_then_merged_judge_as_one_scan() {
         let out = evident_in(
             dir.path(),
             &[
-                "scan", "--config", config, "--shard", &shard, "--collect-only", "-o",
+                "scan",
+                "--config",
+                config,
+                "--shard",
+                &shard,
+                "--collect-only",
+                "-o",
                 file.to_str().expect("utf-8"),
             ],
         );
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let doc: Value =
             serde_json::from_str(&std::fs::read_to_string(&file).expect("shard")).expect("json");
         assert_eq!(doc["schema"], "evident/shard/v1");
@@ -165,7 +198,10 @@ fn four_shards_collected_then_merged_judge_as_one_scan() {
     let out = evident_in(dir.path(), &partial);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("0/4") && stderr.contains("missing"), "{stderr}");
+    assert!(
+        stderr.contains("0/4") && stderr.contains("missing"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -173,7 +209,13 @@ fn a_shard_without_collect_only_is_a_usage_error() {
     let (dir, config) = estate();
     let out = evident_in(
         dir.path(),
-        &["scan", "--config", config.to_str().expect("utf-8"), "--shard", "0/2"],
+        &[
+            "scan",
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--shard",
+            "0/2",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
 }

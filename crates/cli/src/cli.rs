@@ -85,8 +85,7 @@ pub struct MergeArgs {
 
 /// Flags given on the command line or by their environment variable (not defaults), so
 /// an estate config fills only what the command line left out.
-static GIVEN: std::sync::OnceLock<std::collections::HashSet<String>> =
-    std::sync::OnceLock::new();
+static GIVEN: std::sync::OnceLock<std::collections::HashSet<String>> = std::sync::OnceLock::new();
 
 /// Records which flags were given, from the parsed matches of the whole command line.
 pub fn record_given(matches: &clap::ArgMatches) {
@@ -96,7 +95,9 @@ pub fn record_given(matches: &clap::ArgMatches) {
         for id in m.ids() {
             if matches!(
                 m.value_source(id.as_str()),
-                Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
+                Some(
+                    clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable
+                )
             ) {
                 given.insert(id.as_str().to_owned());
             }

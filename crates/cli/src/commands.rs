@@ -10,8 +10,8 @@ macro_rules! out {
 }
 
 use crate::cli::{
-    BundleArgs, Cli, Command, ExplainArgs, Format, KeygenArgs, ModelsArgs, PolicyCommand,
-    MergeArgs, ReportArgs, ScanArgs, VerifyArgs,
+    BundleArgs, Cli, Command, ExplainArgs, Format, KeygenArgs, MergeArgs, ModelsArgs,
+    PolicyCommand, ReportArgs, ScanArgs, VerifyArgs,
 };
 use crate::{EXIT_BELOW, EXIT_OK, EXIT_USAGE};
 use anyhow::{Context, bail};
@@ -271,7 +271,10 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
 }
 
 /// `scan --shard I/N --collect-only -o FILE`: the shard's facts, redacted, as JSON.
-fn collect_only(plan: &evident_scan::ScanPlan, output: Option<&std::path::Path>) -> anyhow::Result<u8> {
+fn collect_only(
+    plan: &evident_scan::ScanPlan,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<u8> {
     let Some(path) = output else {
         bail!("--collect-only needs -o FILE");
     };
@@ -292,8 +295,8 @@ fn merge(args: MergeArgs) -> anyhow::Result<u8> {
         .transpose()?;
     let mut shards = Vec::with_capacity(args.shards.len());
     for path in &args.shards {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let facts: evident_scan::ShardFacts = serde_json::from_str(&text).map_err(|_| {
             anyhow::anyhow!(
                 "{} is not an evident shard (schema {}); write one with `evident scan --config F --shard I/N --collect-only -o FILE`",

@@ -41,8 +41,16 @@ pub fn merge_sources(args: &SourceArgs, estate: &Estate) -> anyhow::Result<Sourc
         }
         out.github_include_archived |= g.include_archived;
         out.github_include_forks |= g.include_forks;
-        fill(&mut out.github_max_requests, "github_max_requests", g.max_requests);
-        fill(&mut out.github_concurrency, "github_concurrency", g.concurrency);
+        fill(
+            &mut out.github_max_requests,
+            "github_max_requests",
+            g.max_requests,
+        );
+        fill(
+            &mut out.github_concurrency,
+            "github_concurrency",
+            g.concurrency,
+        );
     }
     if let Some(k) = &s.kubernetes {
         // With a kubeconfig of its own the contexts are built in `apply_sources`.
@@ -86,7 +94,11 @@ pub fn merge_sources(args: &SourceArgs, estate: &Estate) -> anyhow::Result<Sourc
     fill(&mut out.history_days, "history_days", o.history_days);
     fill(&mut out.oncall_days, "oncall_days", o.oncall_days);
     fill(&mut out.timeout, "timeout", o.timeout);
-    fill(&mut out.request_timeout, "request_timeout", o.request_timeout);
+    fill(
+        &mut out.request_timeout,
+        "request_timeout",
+        o.request_timeout,
+    );
     out.worktree |= o.worktree;
     out.no_cache |= o.no_cache;
     Ok(out)
@@ -116,15 +128,18 @@ pub fn apply_sources(
     }
     plan.identity_root = Some(estate.dir.clone());
     if let Some(g) = &s.github
-        && let Some(token) = estate.secret("token", g.token_env.as_deref(), g.token_file.as_deref())?
+        && let Some(token) =
+            estate.secret("token", g.token_env.as_deref(), g.token_file.as_deref())?
         && let Some(gh) = &mut plan.github
     {
         gh.config.token = Some(token);
     }
     if let Some(server) = s.prometheus.first() {
-        if let Some(token) =
-            estate.secret("token", server.token_env.as_deref(), server.token_file.as_deref())?
-        {
+        if let Some(token) = estate.secret(
+            "token",
+            server.token_env.as_deref(),
+            server.token_file.as_deref(),
+        )? {
             plan.prometheus.auth = Auth::Bearer(token);
         }
         if let Some(user) = estate.secret("user", server.user_env.as_deref(), None)?
@@ -138,17 +153,20 @@ pub fn apply_sources(
         }
     }
     if let Some(g) = &s.grafana
-        && let Some(token) = estate.secret("token", g.token_env.as_deref(), g.token_file.as_deref())?
+        && let Some(token) =
+            estate.secret("token", g.token_env.as_deref(), g.token_file.as_deref())?
     {
         plan.grafana.token = Some(token);
     }
     if let Some(p) = &s.pagerduty
-        && let Some(token) = estate.secret("token", p.token_env.as_deref(), p.token_file.as_deref())?
+        && let Some(token) =
+            estate.secret("token", p.token_env.as_deref(), p.token_file.as_deref())?
     {
         plan.pagerduty.token = Some(token);
     }
     if let Some(o) = &s.opsgenie
-        && let Some(token) = estate.secret("token", o.token_env.as_deref(), o.token_file.as_deref())?
+        && let Some(token) =
+            estate.secret("token", o.token_env.as_deref(), o.token_file.as_deref())?
     {
         plan.opsgenie.token = Some(token);
     }

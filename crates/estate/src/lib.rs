@@ -115,8 +115,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Estate, EstateError> {
 
 /// The JSON Schema of `estate.yaml`, version 1, as committed in `schemas/estate.v1.json`.
 pub fn schema() -> serde_json::Value {
-    let mut value = serde_json::to_value(schemars::schema_for!(EstateFile))
-        .unwrap_or(serde_json::Value::Null);
+    let mut value =
+        serde_json::to_value(schemars::schema_for!(EstateFile)).unwrap_or(serde_json::Value::Null);
     if let Some(obj) = value.as_object_mut() {
         obj.insert("$id".into(), SCHEMA_ID.into());
     }
@@ -130,14 +130,12 @@ pub fn schema_text() -> String {
     text
 }
 
-static KEY_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r#"^\s*(?:-\s+)?["']?([A-Za-z0-9_.-]+)["']?\s*:(?:\s|$)"#).ok()
-});
+static KEY_LINE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r#"^\s*(?:-\s+)?["']?([A-Za-z0-9_.-]+)["']?\s*:(?:\s|$)"#).ok());
 static URL_USERINFO: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r#"[A-Za-z][A-Za-z0-9+.-]*://[^/\s@'"]*:[^/\s@'"]*@"#).ok());
 static QUOTED: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r#""[^"]*""#).ok());
-static ENV_NAME: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"^[A-Z_][A-Z0-9_]*$").ok());
+static ENV_NAME: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"^[A-Z_][A-Z0-9_]*$").ok());
 
 /// Refuses a key of [`INLINE_CREDENTIAL_KEYS`] and a URL carrying `user:password@`, by
 /// line, before parsing: the message names the key and line, never the value.
@@ -233,7 +231,9 @@ impl Estate {
                 Ok(v) if !v.trim().is_empty() => Ok(Some(v.trim().to_owned())),
                 _ => Err(self.at_key(
                     &format!("{key}_env"),
-                    format!("`{key}_env: {name}`: the environment variable {name} is not set (or empty)"),
+                    format!(
+                        "`{key}_env: {name}`: the environment variable {name} is not set (or empty)"
+                    ),
                 )),
             };
         }
@@ -324,7 +324,11 @@ impl Estate {
             ));
         }
         for oncall in s.pagerduty.iter().chain(s.opsgenie.iter()) {
-            self.one_of("token", oncall.token_env.is_some(), oncall.token_file.is_some())?;
+            self.one_of(
+                "token",
+                oncall.token_env.is_some(),
+                oncall.token_file.is_some(),
+            )?;
             if let Some(url) = &oncall.url {
                 self.http_url("url", url)?;
             }
@@ -337,7 +341,10 @@ impl Estate {
         let f = &self.file;
         if let Some(expr) = &f.schedule {
             check_cron(expr).map_err(|why| {
-                self.at_key("schedule", format!("`schedule`: not a cron expression: {why}"))
+                self.at_key(
+                    "schedule",
+                    format!("`schedule`: not a cron expression: {why}"),
+                )
             })?;
         }
         if let Some(share) = f.rules.on_call_share
@@ -362,7 +369,9 @@ impl Estate {
         {
             return Err(self.at_key(
                 "production",
-                format!("`environments.production`: {p} is not CLUSTER/NAMESPACE (`*` matches any)"),
+                format!(
+                    "`environments.production`: {p} is not CLUSTER/NAMESPACE (`*` matches any)"
+                ),
             ));
         }
         Ok(())
@@ -434,7 +443,8 @@ impl Estate {
                 if s.user_env.is_some() {
                     return Err(self.at_key(
                         "user_env",
-                        "`sources.prometheus`: give a token or a user and password, not both".to_owned(),
+                        "`sources.prometheus`: give a token or a user and password, not both"
+                            .to_owned(),
                     ));
                 }
             }

@@ -31,7 +31,8 @@ fn an_unknown_key_is_an_error_naming_it_and_its_line() {
 
 #[test]
 fn an_inline_token_is_refused_by_key_and_line_without_its_value() {
-    let e = error("version: 1\nsources:\n  github:\n    orgs: [acme]\n    token: ghp_s3cr3tvalue\n");
+    let e =
+        error("version: 1\nsources:\n  github:\n    orgs: [acme]\n    token: ghp_s3cr3tvalue\n");
     assert!(e.contains("line 5") && e.contains("`token`"), "{e}");
     assert!(e.contains("token_env"), "{e}");
     assert!(!e.contains("ghp_s3cr3tvalue"), "{e}");
@@ -41,9 +42,8 @@ fn an_inline_token_is_refused_by_key_and_line_without_its_value() {
 
 #[test]
 fn a_url_with_user_and_password_is_refused_without_them() {
-    let e = error(
-        "version: 1\nsources:\n  prometheus:\n    - url: http://bob:pa55word@prom:9090\n",
-    );
+    let e =
+        error("version: 1\nsources:\n  prometheus:\n    - url: http://bob:pa55word@prom:9090\n");
     assert!(e.contains("line 4") && e.contains("user:password@"), "{e}");
     assert!(!e.contains("pa55word") && !e.contains("bob"), "{e}");
 }
@@ -57,8 +57,12 @@ fn a_value_of_the_wrong_type_is_not_echoed() {
 
 #[test]
 fn an_env_value_that_is_not_a_variable_name_is_refused_unshown() {
-    let e = error("version: 1\nsources:\n  github:\n    orgs: [acme]\n    token_env: ghp_abc123xyz\n");
-    assert!(e.contains("line 5") && e.contains("environment variable"), "{e}");
+    let e =
+        error("version: 1\nsources:\n  github:\n    orgs: [acme]\n    token_env: ghp_abc123xyz\n");
+    assert!(
+        e.contains("line 5") && e.contains("environment variable"),
+        "{e}"
+    );
     assert!(!e.contains("ghp_abc123xyz"), "{e}");
 }
 

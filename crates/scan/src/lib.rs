@@ -145,7 +145,10 @@ pub async fn collect_shard(plan: &ScanPlan) -> Result<ShardFacts, ScanError> {
         None => None,
     };
     let mut ctx = context(&sub, &observed_at);
-    let clones = prepared.as_ref().map(|p| p.clones.clone()).unwrap_or_default();
+    let clones = prepared
+        .as_ref()
+        .map(|p| p.clones.clone())
+        .unwrap_or_default();
     ctx.repo_keys = shard::shard_repo_keys(plan, &sub.repositories, &clones);
     ctx.repositories.extend(clones);
     if let Some(token) = prepared.as_ref().and_then(|p| p.minted_token.as_ref()) {
@@ -252,7 +255,9 @@ pub async fn list_services(plan: &ScanPlan) -> Result<ServiceListing, ScanError>
     Ok(ServiceListing {
         schema: "evident/services/v1",
         services: redactor.redact_serde(resolution.services).map_err(redact)?,
-        unresolved: redactor.redact_serde(resolution.unresolved).map_err(redact)?,
+        unresolved: redactor
+            .redact_serde(resolution.unresolved)
+            .map_err(redact)?,
         sources: redactor.redact_serde(collected.sources).map_err(redact)?,
     })
 }
@@ -312,9 +317,7 @@ async fn judge(
     let clock = std::time::Instant::now();
     shard::check_complete(&shards)?;
     shards.sort_by_key(|s| s.shard.index);
-    let observed_at = shards
-        .first()
-        .map_or_else(now, |s| s.observed_at.clone());
+    let observed_at = shards.first().map_or_else(now, |s| s.observed_at.clone());
     let ctx = context(plan, &observed_at);
     let mut collected = combine(plan, &shards);
     let resolution = evident_resolve::resolve(&collected.facts, &plan.resolve);
@@ -330,8 +333,7 @@ async fn judge(
         .iter()
         .flat_map(|s| s.attestations.iter().cloned())
         .collect();
-    let (attestations, mut problems) =
-        attestations::parse(&files, &ctx, &mut collected.evidence);
+    let (attestations, mut problems) = attestations::parse(&files, &ctx, &mut collected.evidence);
     problems.extend(
         shards
             .iter()

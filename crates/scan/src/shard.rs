@@ -186,16 +186,14 @@ pub(crate) fn restrict(plan: &ScanPlan, shard: Shard) -> (ScanPlan, Vec<String>)
         }
         yes
     };
-    sub.repositories
-        .retain(|p| keep(repo_identity(plan, p)));
+    sub.repositories.retain(|p| keep(repo_identity(plan, p)));
     if let Some(g) = &mut sub.github {
         g.targets.retain(|t| keep(github_identity(t)));
         if g.targets.is_empty() {
             sub.github = None;
         }
     }
-    sub.kube_targets
-        .retain(|t| keep(kube_identity(plan, t)));
+    sub.kube_targets.retain(|t| keep(kube_identity(plan, t)));
     sub.prometheus
         .urls
         .retain(|u| keep(server_identity("prometheus", u)));
@@ -294,7 +292,10 @@ impl Order {
             let Some(items) = value.as_array_mut() else {
                 continue;
             };
-            if !items.iter().all(|i| i.get(field).is_some_and(Value::is_string)) {
+            if !items
+                .iter()
+                .all(|i| i.get(field).is_some_and(Value::is_string))
+            {
                 continue;
             }
             items.sort_by_key(|i| {
@@ -350,7 +351,11 @@ pub(crate) fn merge_facts(into: &mut Value, from: Value, key: &str) {
 
 /// The full-estate keys of a shard's repositories, followed by the keys of its GitHub
 /// clones as the shard names them.
-pub(crate) fn shard_repo_keys(plan: &ScanPlan, local: &[PathBuf], clones: &[PathBuf]) -> Vec<String> {
+pub(crate) fn shard_repo_keys(
+    plan: &ScanPlan,
+    local: &[PathBuf],
+    clones: &[PathBuf],
+) -> Vec<String> {
     let all = evident_probe_git::repo_keys(&plan.repositories);
     let by_path: HashMap<&PathBuf, &String> = plan.repositories.iter().zip(all.iter()).collect();
     let mut keys: Vec<String> = local
@@ -467,9 +472,13 @@ mod tests {
             attestations: vec![],
             attestation_problems: vec![],
         };
-        let e = check_complete(&[doc(0), doc(2)]).err().map(|e| e.to_string());
+        let e = check_complete(&[doc(0), doc(2)])
+            .err()
+            .map(|e| e.to_string());
         assert!(e.unwrap_or_default().contains("1/3"));
-        let e = check_complete(&[doc(0), doc(0), doc(1)]).err().map(|e| e.to_string());
+        let e = check_complete(&[doc(0), doc(0), doc(1)])
+            .err()
+            .map(|e| e.to_string());
         assert!(e.unwrap_or_default().contains("twice"));
         assert!(check_complete(&[doc(2), doc(0), doc(1)]).is_ok());
     }

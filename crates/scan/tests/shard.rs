@@ -22,7 +22,11 @@ fn git(dir: &Path, args: &[&str]) {
         .env("GIT_COMMITTER_DATE", "2026-11-01T10:00:00Z")
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn repo(root: &Path, name: &str, files: &[(&str, String)]) -> PathBuf {
@@ -47,7 +51,10 @@ fn deployment(name: &str) -> String {
 fn estate(root: &Path) -> Vec<PathBuf> {
     let ci = "name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: make test\n".to_owned();
     let mut repos = Vec::new();
-    for (i, name) in ["shop", "cart", "frontend", "payments", "ledger"].iter().enumerate() {
+    for (i, name) in ["shop", "cart", "frontend", "payments", "ledger"]
+        .iter()
+        .enumerate()
+    {
         let mut files = vec![
             ("deploy/app.yaml", deployment(name)),
             ("Dockerfile", "FROM alpine:3.20\nUSER 1000\n".to_owned()),
@@ -75,7 +82,11 @@ fn estate(root: &Path) -> Vec<PathBuf> {
 
 fn plan(root: &Path, repos: Vec<PathBuf>) -> ScanPlan {
     let dump = Path::new(env!("CARGO_MANIFEST_DIR")).join(DUMP);
-    assert!(dump.is_file(), "the shared corpus is missing: {}", dump.display());
+    assert!(
+        dump.is_file(),
+        "the shared corpus is missing: {}",
+        dump.display()
+    );
     let mut plan = ScanPlan::for_repositories(repos);
     plan.kube_targets = vec![evident_probe_kubernetes::Target::Dump {
         path: dump,
@@ -113,7 +124,10 @@ async fn four_shards_merged_equal_one_scan() {
     let busy = shards.iter().filter(|s| !s.targets.is_empty()).count();
     assert!(busy >= 2, "the estate spread over one shard only: {busy}");
     let all: usize = shards.iter().map(|s| s.targets.len()).sum();
-    assert_eq!(all, 6, "five repositories and one dump, each in exactly one shard");
+    assert_eq!(
+        all, 6,
+        "five repositories and one dump, each in exactly one shard"
+    );
     for s in &shards {
         for t in &s.targets {
             assert_eq!(shard_of(t, 4), s.shard.index, "{t}");
@@ -138,6 +152,12 @@ async fn a_merge_without_every_shard_is_refused() {
     let mut part = whole.clone();
     part.shard = Some(Shard { index: 1, total: 2 });
     let one = collect_shard(&part).await.expect("collect");
-    let err = judge_shards(&whole, vec![one]).await.err().map(|e| e.to_string());
-    assert!(err.unwrap_or_default().contains("0/2"), "missing shard named");
+    let err = judge_shards(&whole, vec![one])
+        .await
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        err.unwrap_or_default().contains("0/2"),
+        "missing shard named"
+    );
 }
