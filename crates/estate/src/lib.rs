@@ -439,14 +439,12 @@ impl Estate {
                     "`sources.prometheus`: basic auth needs both `user_env` and `password_env` (or `password_file`)".to_owned(),
                 ));
             }
-            if s.token_env.is_some() || s.token_file.is_some() {
-                if s.user_env.is_some() {
-                    return Err(self.at_key(
-                        "user_env",
-                        "`sources.prometheus`: give a token or a user and password, not both"
-                            .to_owned(),
-                    ));
-                }
+            if (s.token_env.is_some() || s.token_file.is_some()) && s.user_env.is_some() {
+                return Err(self.at_key(
+                    "user_env",
+                    "`sources.prometheus`: give a token or a user and password, not both"
+                        .to_owned(),
+                ));
             }
         }
         Ok(())
