@@ -57,6 +57,64 @@ pub enum Command {
     /// (says which file changed, is missing or was added, or that the signature is bad),
     /// 2 usage error.
     Verify(VerifyArgs),
+    /// Merge the shards of an estate (written by `scan --config F --shard I/N
+    /// --collect-only -o FILE`) and judge them as one scan: the same result as an
+    /// unsharded scan but for scan.id, started_at and finished_at.
+    Merge(MergeArgs),
+}
+
+/// `evident merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The estate config the shards were collected with.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// The shard files, every shard of the split once.
+    #[arg(required = true, value_name = "SHARD.json")]
+    pub shards: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the output to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when any service is below this level, as for `scan`.
+    #[arg(long, value_name = "LEVEL")]
+    pub fail_under: Option<String>,
+}
+
+/// Flags given on the command line or by their environment variable (not defaults), so
+/// an estate config fills only what the command line left out.
+static GIVEN: std::sync::OnceLock<std::collections::HashSet<String>> = std::sync::OnceLock::new();
+
+/// Records which flags were given, from the parsed matches of the whole command line.
+pub fn record_given(matches: &clap::ArgMatches) {
+    let mut given = std::collections::HashSet::new();
+    let mut current = Some(matches);
+    while let Some(m) = current {
+        for id in m.ids() {
+            if matches!(
+                m.value_source(id.as_str()),
+                Some(
+                    clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable
+                )
+            ) {
+                given.insert(id.as_str().to_owned());
+            }
+        }
+        current = m.subcommand().map(|(_, sub)| sub);
+    }
+    let _ = GIVEN.set(given);
+}
+
+/// Whether the flag with this id was given (not defaulted).
+pub fn given(id: &str) -> bool {
+    GIVEN.get().is_some_and(|g| g.contains(id))
+}
+
+/// `I/N` for `--shard`.
+fn shard(text: &str) -> Result<evident_scan::Shard, String> {
+    text.parse()
 }
 
 /// Output formats of `scan` and `report`: the report crate's own list.
@@ -111,7 +169,7 @@ pub struct VerifyArgs {
 }
 
 /// `evident scan`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ScanArgs {
     /// What to read.
     #[command(flatten)]
@@ -153,6 +211,17 @@ pub struct ScanArgs {
     /// file: what `input` holds for your own Rego policies.
     #[arg(long, value_name = "FILE")]
     pub dump_input: Option<PathBuf>,
+
+    /// Collect only this shard of the estate's targets (I/N, I from 0): each target
+    /// (repository, GitHub org or repo, cluster, server, on-call account) belongs to the
+    /// shard its stable hash names. With --collect-only, writes the shard's facts.
+    #[arg(long, value_name = "I/N", value_parser = shard)]
+    pub shard: Option<evident_scan::Shard>,
+
+    /// Collect without judging: write the shard's facts (JSON, schema evident/shard/v1)
+    /// for `evident merge`. Needs --shard and -o.
+    #[arg(long, requires = "shard", requires = "output")]
+    pub collect_only: bool,
 }
 
 /// `evident services`.
@@ -177,8 +246,13 @@ pub enum ListFormat {
 }
 
 /// The sources a scan reads, shared by `scan` and `services`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct SourceArgs {
+    /// An estate config (estate.yaml; docs/estate.md): sources, credentials by env var
+    /// or file, joins, rules, models, policies. Flags given beside it win (lists add).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Repositories or directories to scan. Default: the current directory, unless only
     /// clusters, dumps or servers are given (then no repository is read).
     pub paths: Vec<PathBuf>,
@@ -317,6 +391,23 @@ pub struct SourceArgs {
     /// compared hashed and never written to any output.
     #[arg(long, value_name = "FILE")]
     pub people: Option<PathBuf>,
+}
+
+impl SourceArgs {
+    /// The sources of an estate config alone, every other flag at its default (for
+    /// `evident merge`, which takes no source flags).
+    pub fn for_config(config: PathBuf) -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            sources: SourceArgs,
+        }
+        let mut sources = Only::try_parse_from(["evident"])
+            .map(|o| o.sources)
+            .unwrap_or_else(|e| e.exit());
+        sources.config = Some(config);
+        sources
+    }
 }
 
 /// Where an on-call vendor hosts an account.

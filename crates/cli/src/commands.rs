@@ -10,8 +10,8 @@ macro_rules! out {
 }
 
 use crate::cli::{
-    BundleArgs, Cli, Command, ExplainArgs, Format, KeygenArgs, ModelsArgs, PolicyCommand,
-    ReportArgs, ScanArgs, VerifyArgs,
+    BundleArgs, Cli, Command, ExplainArgs, Format, KeygenArgs, MergeArgs, ModelsArgs,
+    PolicyCommand, ReportArgs, ScanArgs, VerifyArgs,
 };
 use crate::{EXIT_BELOW, EXIT_OK, EXIT_USAGE};
 use anyhow::{Context, bail};
@@ -43,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Keygen(args) => keygen(args),
         Command::Bundle(args) => bundle(args),
         Command::Verify(args) => verify(args),
+        Command::Merge(args) => merge(args),
     }
 }
 
@@ -245,6 +246,12 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     {
         bail!("--fail-under names model {model}, which --model leaves out");
     }
+    if args.collect_only {
+        return collect_only(&plan, args.output.as_deref());
+    }
+    if plan.shard.is_some() {
+        bail!("--shard needs --collect-only -o FILE (then `evident merge` judges every shard)");
+    }
     let result = crate::plan::block_on(evident_scan::scan(&plan))??;
     if plan.github.is_some() {
         // What GitHub cost, so a person can plan the next run within the quota.
@@ -256,6 +263,64 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
             );
         }
     }
+    emit(&result, args.format, args.output.as_deref())?;
+    match required {
+        Some((model, level)) => Ok(gate(&result, &model, level)),
+        None => Ok(EXIT_OK),
+    }
+}
+
+/// `scan --shard I/N --collect-only -o FILE`: the shard's facts, redacted, as JSON.
+fn collect_only(
+    plan: &evident_scan::ScanPlan,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<u8> {
+    let Some(path) = output else {
+        bail!("--collect-only needs -o FILE");
+    };
+    let facts = crate::plan::block_on(evident_scan::collect_shard(plan))??;
+    let file =
+        std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
+    serde_json::to_writer(std::io::BufWriter::new(file), &facts)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(EXIT_OK)
+}
+
+/// `evident merge --config F SHARD...`: every shard judged as one scan.
+fn merge(args: MergeArgs) -> anyhow::Result<u8> {
+    let required = args
+        .fail_under
+        .as_deref()
+        .map(parse_fail_under)
+        .transpose()?;
+    let mut shards = Vec::with_capacity(args.shards.len());
+    for path in &args.shards {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let facts: evident_scan::ShardFacts = serde_json::from_str(&text).map_err(|_| {
+            anyhow::anyhow!(
+                "{} is not an evident shard (schema {}); write one with `evident scan --config F --shard I/N --collect-only -o FILE`",
+                path.display(),
+                evident_scan::SHARD_SCHEMA
+            )
+        })?;
+        shards.push(facts);
+    }
+    let scan_args = crate::cli::ScanArgs {
+        sources: crate::cli::SourceArgs::for_config(args.config.clone()),
+        models: Vec::new(),
+        format: args.format,
+        output: None,
+        fail_under: None,
+        policies: Vec::new(),
+        strict: false,
+        on_call_share: evident_scan::RuleConfig::default().on_call_share,
+        dump_input: None,
+        shard: None,
+        collect_only: false,
+    };
+    let plan = crate::plan::scan_plan(&scan_args)?;
+    let result = crate::plan::block_on(evident_scan::judge_shards(&plan, shards))??;
     emit(&result, args.format, args.output.as_deref())?;
     match required {
         Some((model, level)) => Ok(gate(&result, &model, level)),

@@ -2,12 +2,13 @@
 
 mod cli;
 mod commands;
+mod estate;
 mod logs;
 mod plan;
 mod progress;
 mod services;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use std::process::ExitCode;
 
 /// Exit code for a run that worked and found nothing below the requested level.
@@ -42,7 +43,9 @@ fn broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let matches = cli::Cli::command().get_matches();
+    let cli = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    cli::record_given(&matches);
     init_tracing(cli.verbose);
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),

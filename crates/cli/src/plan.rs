@@ -82,8 +82,24 @@ fn http_url(flag: &str, url: &str, example: &str) -> anyhow::Result<()> {
     }
 }
 
-/// The plan for the sources flags; credentials come from the environment only.
+/// The plan for the sources flags and, with `--config`, the estate config (flags given
+/// win; lists add). Credentials come from the environment, or from the variables and
+/// files the estate config names.
 pub fn source_plan(args: &SourceArgs) -> anyhow::Result<ScanPlan> {
+    match &args.config {
+        None => flags_plan(args),
+        Some(path) => {
+            let estate = evident_estate::load(path)?;
+            let merged = crate::estate::merge_sources(args, &estate)?;
+            let mut plan = flags_plan(&merged)?;
+            crate::estate::apply_sources(&mut plan, args, &estate)?;
+            Ok(plan)
+        }
+    }
+}
+
+/// The plan for the sources flags alone; credentials come from the environment only.
+fn flags_plan(args: &SourceArgs) -> anyhow::Result<ScanPlan> {
     for url in &args.prometheus {
         http_url("--prometheus", url, "http://prometheus:9090")?;
     }
@@ -364,6 +380,11 @@ pub fn scan_plan(args: &ScanArgs) -> anyhow::Result<ScanPlan> {
         },
     };
     plan.dump_input = args.dump_input.clone();
+    if let Some(path) = &args.sources.config {
+        let estate = evident_estate::load(path)?;
+        crate::estate::apply_judging(&mut plan, &estate)?;
+    }
+    plan.shard = args.shard;
     Ok(plan)
 }
 

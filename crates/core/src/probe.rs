@@ -156,6 +156,10 @@ pub struct ScanContext {
     pub redactor: Arc<Redactor>,
     /// Where long reads (hundreds of repositories) report how far they are.
     pub progress: Arc<dyn Progress>,
+    /// The key of each of `repositories` (same order), when the caller decided them over
+    /// a larger list than this context holds (a shard of an estate: keys stay those of
+    /// the whole estate). Empty: the probes derive keys from `repositories` alone.
+    pub repo_keys: Vec<String>,
 }
 
 /// How a long read tells the person waiting how far it is: the CLI draws a progress bar
@@ -202,6 +206,7 @@ impl ScanContext {
             observed_at,
             redactor: Arc::new(Redactor::new()),
             progress: Arc::new(NoProgress),
+            repo_keys: Vec::new(),
         }
     }
 }

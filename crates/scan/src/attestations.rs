@@ -1,67 +1,76 @@
 //! `.evident/attestations.yaml` of every scanned repository.
 
 use crate::EvidenceMap;
+use crate::shard::AttestationFile;
 use evident_core::{ScanContext, SourceReport, SourceStatus};
 use evident_engine::ATTESTATION_PATH;
 use evident_engine::attest::{AttestationOrigin, AttestationSet};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// Reads every repository's attestations; their evidence goes into `evidence`. A
-/// malformed file is a source problem and is ignored; the scan goes on.
-///
-/// The file is read from the commit at HEAD (as the git probe reads every file) unless
-/// the scan reads the working tree (`--worktree`, or a plain directory): an uncommitted
-/// attestation has no author, date or review trail, so it must not turn `manual` into
-/// `attested`, and the evidence cites the revision that was actually read.
-pub fn load(
-    facts: &Value,
-    ctx: &ScanContext,
-    evidence: &mut EvidenceMap,
-) -> (AttestationSet, Vec<SourceReport>) {
-    let mut set = AttestationSet::default();
+/// Reads every repository's attestation file where the scan reads (the commit at HEAD
+/// unless `--worktree`), at collection time: the repository may not be on the machine
+/// that judges. An unreadable file is a source problem; the scan goes on.
+pub fn read(facts: &Value, ctx: &ScanContext) -> (Vec<AttestationFile>, Vec<SourceReport>) {
+    let mut files = Vec::new();
     let mut problems = Vec::new();
     let Some(repos) = facts.pointer("/git/repos").and_then(Value::as_object) else {
-        return (set, problems);
+        return (files, problems);
     };
     for (key, repo) in repos {
         let Some(root) = repo.get("root").and_then(Value::as_str) else {
             continue;
         };
         let path = PathBuf::from(root).join(ATTESTATION_PATH);
-        // Read where the scan reads (the commit at HEAD unless --worktree), and cite
-        // the revision it was read at: an attestation nobody committed is not one.
-        let file = match evident_probe_git::read_committed(
-            Path::new(root),
-            ATTESTATION_PATH,
-            ctx.worktree,
-        ) {
-            Ok(Some(file)) => file,
-            Ok(None) => continue,
-            Err(e) => {
-                problems.push(SourceReport::new(
-                    "attestations",
-                    path.display().to_string(),
-                    SourceStatus::Error,
-                    Some(format!(
-                        "could not read {ATTESTATION_PATH}: {e}; attestations of this repository are ignored"
-                    )),
-                ));
-                continue;
-            }
-        };
-        let revision = file.revision;
-        let short = revision
+        match evident_probe_git::read_committed(Path::new(root), ATTESTATION_PATH, ctx.worktree) {
+            Ok(Some(file)) => files.push(AttestationFile {
+                key: key.clone(),
+                root: root.to_owned(),
+                revision: file.revision,
+                text: file.text,
+            }),
+            Ok(None) => {}
+            Err(e) => problems.push(SourceReport::new(
+                "attestations",
+                path.display().to_string(),
+                SourceStatus::Error,
+                Some(format!(
+                    "could not read {ATTESTATION_PATH}: {e}; attestations of this repository are ignored"
+                )),
+            )),
+        }
+    }
+    (files, problems)
+}
+
+/// Parses the attestation files read at collection time (in repository-key order, so
+/// the set does not depend on how shards were merged); their evidence goes into
+/// `evidence`. A malformed file is a source problem and is ignored.
+///
+/// An uncommitted attestation has no author, date or review trail, so it must not turn
+/// `manual` into `attested`; the evidence cites the revision that was actually read.
+pub fn parse(
+    files: &[AttestationFile],
+    ctx: &ScanContext,
+    evidence: &mut EvidenceMap,
+) -> (AttestationSet, Vec<SourceReport>) {
+    let mut set = AttestationSet::default();
+    let mut problems = Vec::new();
+    let mut files: Vec<&AttestationFile> = files.iter().collect();
+    files.sort_by(|a, b| a.key.cmp(&b.key));
+    for file in files {
+        let path = PathBuf::from(&file.root).join(ATTESTATION_PATH);
+        let short = file
+            .revision
             .as_deref()
             .map_or_else(|| "worktree".to_owned(), |h| h.chars().take(7).collect());
         let origin = AttestationOrigin {
-            id_prefix: format!("git:{key}@{short}:"),
-            source: root.to_owned(),
-            revision,
+            id_prefix: format!("git:{}@{short}:", file.key),
+            source: file.root.clone(),
+            revision: file.revision.clone(),
             observed_at: ctx.observed_at.clone(),
         };
-        let text = file.text;
-        match AttestationSet::parse(&text, &origin, &ctx.redactor) {
+        match AttestationSet::parse(&file.text, &origin, &ctx.redactor) {
             Ok((s, records)) => {
                 set.items.extend(s.items);
                 for e in records {

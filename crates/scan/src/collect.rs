@@ -84,18 +84,19 @@ impl CapabilityState {
     }
 }
 
-/// Runs every probe within the context's bounds and merges what they found.
-pub async fn collect(probes: &[Arc<dyn Probe>], ctx: &Arc<ScanContext>) -> Collected {
+/// Runs every probe within the context's bounds; one output per probe, in the order
+/// given, not yet merged (a shard hands them on as they are).
+pub async fn run(probes: &[Arc<dyn Probe>], ctx: &Arc<ScanContext>) -> Vec<(String, ProbeOutput)> {
     let handles: Vec<_> = probes
         .iter()
         .map(|p| {
             let caps = p.capabilities();
             let fut = run_probe(Arc::clone(p), Arc::clone(ctx));
-            (caps, p.failure_scope(), tokio::spawn(fut))
+            (p.name(), caps, tokio::spawn(fut))
         })
         .collect();
     let mut outputs = Vec::with_capacity(handles.len());
-    for (caps, scope, handle) in handles {
+    for (name, caps, handle) in handles {
         // run_probe turns panics and timeouts into statuses; a join error is a cancelled
         // runtime, and then the probe is reported as failed rather than dropped.
         let output = handle.await.unwrap_or_else(|e| {
@@ -106,15 +107,16 @@ pub async fn collect(probes: &[Arc<dyn Probe>], ctx: &Arc<ScanContext>) -> Colle
                 e.to_string(),
             )
         });
-        outputs.push((caps, scope, output));
+        outputs.push((name.to_owned(), output));
     }
-    merge(outputs)
+    outputs
 }
 
 /// One probe's run: the capabilities it declared, how far its failures reach, its output.
-type ProbeRun = (&'static [&'static str], FailureScope, ProbeOutput);
+pub(crate) type ProbeRun = (&'static [&'static str], FailureScope, ProbeOutput);
 
-fn merge(outputs: Vec<ProbeRun>) -> Collected {
+/// Merges the probes' outputs per capability: statuses, parts, facts, evidence.
+pub(crate) fn merge(outputs: Vec<ProbeRun>) -> Collected {
     let mut collected = Collected::default();
     let mut facts = Map::new();
     let mut per_cap: BTreeMap<String, Vec<(SourceStatus, String)>> = BTreeMap::new();

@@ -13,10 +13,12 @@ mod coverage;
 pub mod github;
 mod plan;
 mod registry;
+pub mod shard;
 
 pub use collect::Collected;
 pub use plan::{Judging, ProgressSink, RuleConfig, ScanPlan};
 pub use registry::{UNBUILT_CAPABILITIES, probes};
+pub use shard::{ProbeFacts, SHARD_SCHEMA, Shard, ShardFacts, shard_of};
 
 use chrono::{SecondsFormat, Utc};
 use evident_core::{
@@ -115,16 +117,21 @@ fn context(plan: &ScanPlan, started_at: &str) -> ScanContext {
     ctx
 }
 
-/// Lists and clones what `--github` names, then runs every probe. The clones are kept
-/// (in `Prepared`) until the caller is done with the result.
-async fn gather(
-    plan: &ScanPlan,
-    started_at: &str,
-) -> Result<(Arc<ScanContext>, Collected, Option<github::Prepared>), ScanError> {
+/// Lists and clones what the shard's `github` names, runs the probes that have
+/// something to read in the shard (and, in shard 0, those with nothing to read in the
+/// whole estate, so they report `not_configured` once), and reads attestation files.
+/// Everything comes back redacted of the plan's secrets.
+///
+/// `plan.shard` says which shard; `None` collects the whole estate (shard 0/1).
+pub async fn collect_shard(plan: &ScanPlan) -> Result<ShardFacts, ScanError> {
+    plan.check_credentials()?;
+    let shard = plan.shard.unwrap_or(Shard::ALL);
+    let (sub, targets) = shard::restrict(plan, shard);
+    let observed_at = plan.observed_at.clone().unwrap_or_else(now);
     let clock = std::time::Instant::now();
-    let prepared = match &plan.github {
+    let prepared = match &sub.github {
         Some(g) => {
-            let p = github::prepare(g, &plan.repositories, &plan.progress.0)
+            let p = github::prepare(g, &sub.repositories, &sub.progress.0)
                 .await
                 .map_err(ScanError::Config)?;
             tracing::info!(
@@ -137,20 +144,89 @@ async fn gather(
         }
         None => None,
     };
-    let mut ctx = context(plan, started_at);
-    if let Some(p) = &prepared {
-        ctx.repositories.extend(p.clones.iter().cloned());
-        if let Some(token) = &p.minted_token {
-            ctx.redactor = Arc::new(plan.redactor().with_secrets(vec![token.clone()]));
-        }
+    let mut ctx = context(&sub, &observed_at);
+    let clones = prepared
+        .as_ref()
+        .map(|p| p.clones.clone())
+        .unwrap_or_default();
+    ctx.repo_keys = shard::shard_repo_keys(plan, &sub.repositories, &clones);
+    ctx.repositories.extend(clones);
+    if let Some(token) = prepared.as_ref().and_then(|p| p.minted_token.as_ref()) {
+        ctx.redactor = Arc::new(plan.redactor().with_secrets(vec![token.clone()]));
     }
     let ctx = Arc::new(ctx);
     let input = prepared.as_ref().map(|p| p.input.clone());
-    let mut collected = collect::collect(&probes(plan, input), &ctx).await;
-    if let Some(p) = &prepared {
-        github::mark_failed_clones(&mut collected.sources, &p.failed);
+    let run: Vec<Arc<dyn evident_core::Probe>> = probes(&sub, input)
+        .into_iter()
+        .filter(|p| {
+            shard::has_targets(&sub, p.name())
+                || (shard.index == 0 && !shard::has_targets(plan, p.name()))
+        })
+        .collect();
+    let mut outputs: Vec<ProbeFacts> = collect::run(&run, &ctx)
+        .await
+        .into_iter()
+        .map(|(probe, o)| ProbeFacts {
+            probe,
+            facts: o.facts,
+            evidence: o.evidence,
+            sources: o.sources,
+        })
+        .collect();
+    if let Some(p) = &prepared
+        && let Some(git) = outputs.iter_mut().find(|o| o.probe == "git")
+    {
+        github::mark_failed_clones(&mut git.sources, &p.failed);
     }
-    Ok((ctx, collected, prepared))
+    let git = outputs
+        .iter()
+        .find(|o| o.probe == "git")
+        .map_or(Value::Null, |o| o.facts.clone());
+    let (attestations, attestation_problems) = attestations::read(&json!({ "git": git }), &ctx);
+    let doc = ShardFacts {
+        schema: shard::SHARD_SCHEMA.to_owned(),
+        shard,
+        observed_at,
+        targets,
+        probes: outputs,
+        attestations,
+        attestation_problems,
+    };
+    tracing::info!(
+        elapsed_ms = clock.elapsed().as_millis() as u64,
+        shard = %shard,
+        "probes finished"
+    );
+    ctx.redactor
+        .redact_serde(doc)
+        .map_err(|e| ScanError::Redact(e.to_string()))
+}
+
+/// The shards' probe outputs merged as one collection would have produced them: per
+/// probe (in the registry's order) facts merged, sources and fact lists put back in the
+/// estate's order, then merged per capability.
+fn combine(plan: &ScanPlan, shards: &[ShardFacts]) -> Collected {
+    let order = shard::Order::of(plan);
+    let mut runs = Vec::new();
+    for probe in probes(plan, None) {
+        let mut combined: Option<evident_core::ProbeOutput> = None;
+        for part in shards
+            .iter()
+            .flat_map(|s| s.probes.iter())
+            .filter(|p| p.probe == probe.name())
+        {
+            let out = combined.get_or_insert_with(evident_core::ProbeOutput::default);
+            shard::merge_facts(&mut out.facts, part.facts.clone(), "");
+            out.evidence.extend(part.evidence.iter().cloned());
+            out.sources.extend(part.sources.iter().cloned());
+        }
+        if let Some(mut out) = combined {
+            order.sort_sources(&mut out.sources);
+            order.sort_facts(probe.name(), &mut out.facts);
+            runs.push((probe.capabilities(), probe.failure_scope(), out));
+        }
+    }
+    collect::merge(runs)
 }
 
 /// Services and what joined nothing, as `evident services` lists them.
@@ -169,31 +245,26 @@ pub struct ServiceListing {
 /// Runs the probes and resolution only: which services the plan's sources describe,
 /// every string redacted of the plan's secrets as a scan result is.
 pub async fn list_services(plan: &ScanPlan) -> Result<ServiceListing, ScanError> {
-    plan.check_credentials()?;
-    let (ctx, collected, _clones) = gather(plan, &now()).await?;
+    let mut whole = plan.clone();
+    whole.shard = None;
+    let shard = collect_shard(&whole).await?;
+    let collected = combine(plan, std::slice::from_ref(&shard));
     let resolution = evident_resolve::resolve(&collected.facts, &plan.resolve);
+    let redactor = plan.redactor();
     let redact = |e: serde_json::Error| ScanError::Redact(e.to_string());
     Ok(ServiceListing {
         schema: "evident/services/v1",
-        services: ctx
-            .redactor
-            .redact_serde(resolution.services)
-            .map_err(redact)?,
-        unresolved: ctx
-            .redactor
+        services: redactor.redact_serde(resolution.services).map_err(redact)?,
+        unresolved: redactor
             .redact_serde(resolution.unresolved)
             .map_err(redact)?,
-        sources: ctx
-            .redactor
-            .redact_serde(collected.sources)
-            .map_err(redact)?,
+        sources: redactor.redact_serde(collected.sources).map_err(redact)?,
     })
 }
 
-/// Runs a scan. Errors are configuration errors; a source that fails is part of the
-/// result, never an error.
-pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
-    plan.check_credentials()?;
+/// The rules of the plan, compiled once before anything is read (a policy that does
+/// not compile stops the scan before it touches a system).
+fn compile(plan: &ScanPlan) -> Result<(Arc<Evaluator>, Vec<String>), ScanError> {
     let clock = std::time::Instant::now();
     let catalog = load_catalog(&plan.judging.policies, &plan.judging.models)?;
     let policy_dirs = catalog.policy_dirs.clone();
@@ -202,13 +273,53 @@ pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
         elapsed_ms = clock.elapsed().as_millis() as u64,
         "rules compiled"
     );
-    let started_at = now();
-    let (ctx, mut collected, _clones) = gather(plan, &started_at).await?;
-    tracing::info!(
-        elapsed_ms = clock.elapsed().as_millis() as u64,
-        "probes finished"
-    );
+    Ok((evaluator, policy_dirs))
+}
 
+/// Runs a scan: collects the whole estate as one shard, then judges it. Errors are
+/// configuration errors; a source that fails is part of the result, never an error.
+/// `plan.shard` is ignored here: see [`collect_shard`] and [`judge_shards`].
+pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
+    plan.check_credentials()?;
+    let compiled = compile(plan)?;
+    let started_at = now();
+    let mut whole = plan.clone();
+    whole.shard = None;
+    let shard = collect_shard(&whole).await?;
+    judge(plan, compiled, vec![shard], started_at).await
+}
+
+/// Merges the shards of one split and judges the union exactly as [`scan`] judges one
+/// collection: the same result, field for field, but `scan.id`, `scan.started_at` and
+/// `scan.finished_at`. Every shard of the split must be given once.
+pub async fn judge_shards(
+    plan: &ScanPlan,
+    shards: Vec<ShardFacts>,
+) -> Result<ScanResult, ScanError> {
+    plan.check_credentials()?;
+    let compiled = compile(plan)?;
+    let started_at = shards
+        .iter()
+        .map(|s| s.observed_at.clone())
+        .min()
+        .unwrap_or_else(now);
+    judge(plan, compiled, shards, started_at).await
+}
+
+/// The judging half of a scan: resolution, attestations, rules, coverage, levels, and
+/// the last redaction pass.
+async fn judge(
+    plan: &ScanPlan,
+    (evaluator, policy_dirs): (Arc<Evaluator>, Vec<String>),
+    mut shards: Vec<ShardFacts>,
+    started_at: String,
+) -> Result<ScanResult, ScanError> {
+    let clock = std::time::Instant::now();
+    shard::check_complete(&shards)?;
+    shards.sort_by_key(|s| s.shard.index);
+    let observed_at = shards.first().map_or_else(now, |s| s.observed_at.clone());
+    let ctx = context(plan, &observed_at);
+    let mut collected = combine(plan, &shards);
     let resolution = evident_resolve::resolve(&collected.facts, &plan.resolve);
     // Join records are built from names the sources chose (workload and job names a
     // server may have echoed a token into): they go through the scan's redactor too.
@@ -218,8 +329,17 @@ pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
         e.excerpt = ctx.redactor.redact(&e.excerpt);
         collected.evidence.entry(e.id.clone()).or_insert(e);
     }
-    let (attestations, problems) =
-        attestations::load(&collected.facts, &ctx, &mut collected.evidence);
+    let files: Vec<shard::AttestationFile> = shards
+        .iter()
+        .flat_map(|s| s.attestations.iter().cloned())
+        .collect();
+    let (attestations, mut problems) = attestations::parse(&files, &ctx, &mut collected.evidence);
+    problems.extend(
+        shards
+            .iter()
+            .flat_map(|s| s.attestation_problems.iter().cloned()),
+    );
+    problems.sort_by(|a, b| a.source.cmp(&b.source));
     collected.sources.extend(problems);
 
     let input = rule_input(plan, &collected, &resolution);
@@ -235,9 +355,14 @@ pub async fn scan(plan: &ScanPlan) -> Result<ScanResult, ScanError> {
         write_file(path, &text)?;
     }
     let known: HashSet<String> = collected.evidence.keys().cloned().collect();
-    let today = Utc::now().date_naive();
+    let at = plan
+        .observed_at
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
+    let today = at.date_naive();
     // DORA measures read the same input the rules do, before it moves to their thread.
-    let dora = evident_engine::dora::measure(&input, Utc::now());
+    let dora = evident_engine::dora::measure(&input, at);
     let judged = {
         let evaluator = Arc::clone(&evaluator);
         tokio::task::spawn_blocking(move || {

@@ -93,6 +93,15 @@ pub struct ScanPlan {
     /// What the source_code probe is told: package prefixes that mark a dependency
     /// internal (`--internal-package-prefix`) beside what the scanned repositories publish.
     pub source_code: evident_probe_source_code::SourceCodeConfig,
+    /// The shard [`crate::collect_shard`] collects (`--shard I/N`); `None`: everything.
+    pub shard: Option<crate::Shard>,
+    /// Where target identities of local paths start from (the estate config's
+    /// directory), so a shard is the same on every machine; `None`: absolute paths.
+    pub identity_root: Option<PathBuf>,
+    /// The observation time of the scan (RFC 3339), when the caller fixes it: every
+    /// shard of one run then stamps the same time, and DORA windows end there. `None`:
+    /// the time collection starts.
+    pub observed_at: Option<String>,
 }
 
 /// A [`evident_core::Progress`] the plan can carry (cloned, printed in debug output).
@@ -136,6 +145,9 @@ impl ScanPlan {
             pagerduty: evident_probe_pagerduty::PagerdutyConfig::none(),
             opsgenie: evident_probe_opsgenie::OpsgenieConfig::none(),
             source_code: evident_probe_source_code::SourceCodeConfig::default(),
+            shard: None,
+            identity_root: None,
+            observed_at: None,
         }
     }
 

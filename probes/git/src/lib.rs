@@ -70,7 +70,7 @@ impl Probe for GitProbe {
     /// Scans every repository of the context on the blocking pool (git2 and file reads
     /// are blocking), a few at a time, and merges the results into one `facts.git`.
     async fn collect(&self, ctx: &ScanContext) -> ProbeOutput {
-        let keys = repo_keys(&ctx.repositories);
+        let keys = keys_of(ctx);
         let shared = Arc::new(ctx.clone());
         let parallel = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
@@ -138,7 +138,7 @@ impl Probe for GitHistoryProbe {
 
     /// Walks each repository's history on the blocking pool, one repository per core.
     async fn collect(&self, ctx: &ScanContext) -> ProbeOutput {
-        let keys = repo_keys(&ctx.repositories);
+        let keys = keys_of(ctx);
         let shared = Arc::new(ctx.clone());
         let mut limits = self.limits.clone();
         // Leave the scan a margin: the walk stops itself well before the probe's bound.
@@ -204,6 +204,16 @@ pub fn scan_repository(path: &Path, ctx: &ScanContext) -> ProbeOutput {
         .pop()
         .unwrap_or_else(|| "repo".to_owned());
     assemble(vec![scan::scan_one(path, &key, ctx)])
+}
+
+/// The keys of a context's repositories: those the caller decided
+/// ([`ScanContext::repo_keys`]) when it gave one per repository, else [`repo_keys`].
+pub fn keys_of(ctx: &ScanContext) -> Vec<String> {
+    if ctx.repo_keys.len() == ctx.repositories.len() && !ctx.repo_keys.is_empty() {
+        ctx.repo_keys.clone()
+    } else {
+        repo_keys(&ctx.repositories)
+    }
 }
 
 /// Repository keys: the directory name, with `-2`, `-3`... when two share a name, so
