@@ -43,6 +43,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Keygen(args) => keygen(args),
         Command::Bundle(args) => bundle(args),
         Command::Verify(args) => verify(args),
+        Command::History(args) => crate::history::history(&args),
+        Command::Diff(args) => crate::history::diff(&args),
     }
 }
 
@@ -92,7 +94,7 @@ fn emit(
 
 /// Reads a saved scan result, refusing documents of another schema. Results of an older
 /// schema this version still reads (v1) are upgraded in memory by the deserializer.
-fn read_scan(path: &std::path::Path) -> anyhow::Result<ScanResult> {
+pub fn read_scan(path: &std::path::Path) -> anyhow::Result<ScanResult> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     // The schema first, skipping the rest: parsing into a `Value` tree before the result
@@ -245,7 +247,18 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     {
         bail!("--fail-under names model {model}, which --model leaves out");
     }
-    let result = crate::plan::block_on(evident_scan::scan(&plan))??;
+    let started_at = chrono::Utc::now().to_rfc3339();
+    let result = match crate::plan::block_on(evident_scan::scan(&plan))? {
+        Ok(result) => result,
+        Err(err) => {
+            let err = anyhow::Error::from(err);
+            if let Some(location) = &args.store.store {
+                let why = crate::logs::redact(&format!("{err:#}"));
+                crate::history::save_failure(location, &started_at, &why)?;
+            }
+            return Err(err);
+        }
+    };
     if plan.github.is_some() {
         // What GitHub cost, so a person can plan the next run within the quota.
         for s in result.sources.iter().filter(|s| s.probe == "github") {
@@ -257,6 +270,9 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         }
     }
     emit(&result, args.format, args.output.as_deref())?;
+    if args.store.store.is_some() {
+        crate::history::save_scan(&args.store, &result)?;
+    }
     match required {
         Some((model, level)) => Ok(gate(&result, &model, level)),
         None => Ok(EXIT_OK),

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod history;
 mod logs;
 mod plan;
 mod progress;
