@@ -320,4 +320,77 @@ mod tests {
         assert_eq!(classify(None, Some(NotMet)), Some(Change));
         assert_eq!(classify(Some(Met), None), Some(Change));
     }
+
+    /// A result of model `m` with `rows` as (service, criterion, status) and `levels` as
+    /// (service, attained).
+    fn result(id: &str, rows: &[(&str, &str, &str)], levels: &[(&str, Option<u8>)]) -> ScanResult {
+        let doc = serde_json::json!({
+            "schema": "evident/scan-result/v2",
+            "scan": {"id": id, "started_at": "2026-11-01T00:00:00Z", "finished_at": "2026-11-01T00:00:01Z",
+                     "tool": {"name": "evident", "version": "0"}, "targets": [], "strict": false},
+            "sources": [], "services": [], "criteria": {},
+            "results": rows.iter().map(|(s, c, st)| serde_json::json!({
+                "model": "m", "criterion": c, "service": s, "status": st,
+                "reason": if *st == "unknown" { Some("timeout") } else { None },
+                "summary": format!("{c} of {s}: {st}"), "evidence": []})).collect::<Vec<_>>(),
+            "levels": levels.iter().map(|(s, a)| serde_json::json!({
+                "model": "m", "service": s, "attained": a, "next_undetermined": false,
+                "blocked_by": {"not_met": [], "unknown": []}, "shares": []})).collect::<Vec<_>>(),
+            "evidence": {}
+        });
+        serde_json::from_value(doc).unwrap()
+    }
+
+    #[test]
+    fn a_diff_names_each_change_with_the_reason_after() {
+        let before = result(
+            "a",
+            &[("svc", "c1", "met"), ("svc", "c2", "not_met"), ("svc", "c3", "unknown"),
+              ("svc", "c4", "not_met"), ("old", "c1", "met")],
+            &[("svc", Some(2)), ("old", Some(1))],
+        );
+        let after = result(
+            "b",
+            &[("svc", "c1", "unknown"), ("svc", "c2", "met"), ("svc", "c3", "not_met"),
+              ("svc", "c4", "unknown"), ("new", "c1", "not_met")],
+            &[("svc", Some(1)), ("new", None)],
+        );
+        let d = diff(&before, &after);
+        let keys = |l: &[CriterionChange]| -> Vec<(String, Option<Status>, Option<Status>)> {
+            l.iter().map(|c| (c.criterion.clone(), c.before, c.after)).collect()
+        };
+        use Status::*;
+        assert_eq!(
+            keys(&d.regressions),
+            [("c1".into(), Some(Met), Some(Unknown)), ("c3".into(), Some(Unknown), Some(NotMet))]
+        );
+        assert_eq!(d.regressions[0].reason.as_deref(), Some("timeout"), "why it is unknown now");
+        assert_eq!(d.regressions[1].summary.as_deref(), Some("c3 of svc: not_met"));
+        assert_eq!(keys(&d.improvements), [("c2".into(), Some(NotMet), Some(Met))]);
+        assert_eq!(
+            keys(&d.changes),
+            [("c4".into(), Some(NotMet), Some(Unknown))],
+            "not_met -> unknown is no improvement"
+        );
+        assert_eq!(d.levels.len(), 1);
+        assert_eq!((d.levels[0].before, d.levels[0].after), (Some(2), Some(1)));
+        assert_eq!(d.levels[0].direction, Direction::Regression);
+        assert_eq!(d.services_added, ["new"]);
+        assert_eq!(d.services_removed, ["old"]);
+        assert!(d.has_regression());
+        let same = diff(&after, &after);
+        assert!(same.is_empty() && !same.has_regression());
+    }
+
+    #[test]
+    fn a_level_that_falls_alone_is_a_regression() {
+        let before = result("a", &[("svc", "c1", "met")], &[("svc", Some(1))]);
+        let after = result("b", &[("svc", "c1", "met")], &[("svc", None)]);
+        let d = diff(&before, &after);
+        assert!(d.regressions.is_empty());
+        assert!(d.has_regression(), "level 1 -> none: {d:?}");
+        let up = diff(&after, &before);
+        assert_eq!(up.levels[0].direction, Direction::Improvement);
+        assert!(!up.has_regression());
+    }
 }
