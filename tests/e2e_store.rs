@@ -1,6 +1,6 @@
 //! The history store end to end: `scan --store` twice with a change between, then
 //! `history` and `diff` read it back. The stored bytes equal what `--format json` wrote,
-//! and `diff` names exactly the change (and exits 1 on it, for CI gates).
+//! and `diff` names exactly what the change did (and exits 1 on it, for CI gates).
 
 mod support;
 
@@ -59,12 +59,24 @@ fn two_scans_with_a_change_between_diff_to_exactly_that_change() {
     let path = path.to_str().expect("utf-8");
     for (file, keep) in [(&a, "5"), (&b, "5")] {
         if file == &b {
-            repo.write("k8s/api.yaml", WITH_PROBES.replace("readinessProbe", "x-ready"));
+            repo.write(
+                "k8s/api.yaml",
+                WITH_PROBES.replace("readinessProbe", "x-ready"),
+            );
             repo.commit("probes dropped");
         }
         let file = file.to_str().expect("utf-8");
         let (code, _, err) = run(&[
-            "scan", path, "--format", "json", "-o", file, "--store", store, "--keep-last", keep,
+            "scan",
+            path,
+            "--format",
+            "json",
+            "-o",
+            file,
+            "--store",
+            store,
+            "--keep-last",
+            keep,
         ]);
         assert_eq!(code, Some(0), "{err}");
     }
@@ -77,37 +89,73 @@ fn two_scans_with_a_change_between_diff_to_exactly_that_change() {
         "the store keeps the bytes --format json wrote"
     );
 
-    let (code, out, err) = run(&["diff", "previous", "latest", "--store", store, "--format", "json"]);
+    let (code, out, err) = run(&[
+        "diff", "previous", "latest", "--store", store, "--format", "json",
+    ]);
     assert_eq!(code, Some(1), "a regression fails the gate: {err}");
     let diff: Value = serde_json::from_str(&out).expect("diff json");
     assert_eq!(diff["schema"], "evident/scan-diff/v1");
     let regressions = diff["regressions"].as_array().expect("regressions");
-    assert_eq!(regressions.len(), 1, "exactly the change: {out}");
-    let r = &regressions[0];
-    assert_eq!(r["service"], "api");
-    assert_eq!(r["criterion"], "ds.devops.health-checks");
-    assert_eq!((r["before"].as_str(), r["after"].as_str()), (Some("met"), Some("not_met")));
-    assert!(
-        r["summary"].as_str().is_some_and(|s| s.contains("api")),
-        "the reason after names what is missing: {r}"
+    // Dropping the readiness probe is what changed: the criteria that read probes, and
+    // nothing else, fell from met to not_met.
+    let fell: Vec<&str> = regressions
+        .iter()
+        .filter_map(|r| r["criterion"].as_str())
+        .collect();
+    assert_eq!(
+        fell,
+        [
+            "ds.arch.stateless",
+            "ds.devops.health-checks",
+            "ds.devops.zero-downtime"
+        ],
+        "exactly the change: {out}"
     );
-    assert!(diff["improvements"].as_array().is_some_and(Vec::is_empty), "{out}");
+    for r in regressions {
+        assert_eq!(r["service"], "api");
+        assert_eq!(
+            (r["before"].as_str(), r["after"].as_str()),
+            (Some("met"), Some("not_met"))
+        );
+        assert!(
+            r["summary"].as_str().is_some_and(|s| !s.is_empty()),
+            "the reason after: {r}"
+        );
+    }
+    assert!(
+        diff["improvements"].as_array().is_some_and(Vec::is_empty),
+        "{out}"
+    );
 
     // The same comparison from the files gives the same answer.
     let (code, from_files, _) = run(&[
-        "diff", a.to_str().expect("utf-8"), b.to_str().expect("utf-8"), "--format", "json",
+        "diff",
+        a.to_str().expect("utf-8"),
+        b.to_str().expect("utf-8"),
+        "--format",
+        "json",
     ]);
     assert_eq!(code, Some(1));
     assert_eq!(from_files, out);
     let (code, table, _) = run(&["diff", "previous", "latest", "--store", store]);
     assert_eq!(code, Some(1));
-    assert!(table.contains("regressions (1):"), "{table}");
-    assert!(table.contains("ds.devops.health-checks  met -> not_met"), "{table}");
+    assert!(table.contains("regressions (3):"), "{table}");
+    assert!(
+        table.contains("ds.devops.health-checks  met -> not_met"),
+        "{table}"
+    );
     let (code, same, _) = run(&["diff", "latest", "latest", "--store", store]);
     assert_eq!(code, Some(0), "{same}");
 
     let (code, out, err) = run(&[
-        "history", "api", "--criterion", "ds.devops.health-checks", "--store", store, "--format", "json",
+        "history",
+        "api",
+        "--criterion",
+        "ds.devops.health-checks",
+        "--store",
+        store,
+        "--format",
+        "json",
     ]);
     assert_eq!(code, Some(0), "{err}");
     let history: Value = serde_json::from_str(&out).expect("history json");
@@ -130,17 +178,30 @@ fn diff_without_a_store_or_file_is_a_usage_error() {
     assert!(err.contains("no --store"), "{err}");
     let work = tempfile::tempdir().expect("tempdir");
     let store = work.path().join("empty.db");
-    let (code, _, err) = run(&["diff", "latest", "previous", "--store", store.to_str().expect("utf-8")]);
+    let (code, _, err) = run(&[
+        "diff",
+        "latest",
+        "previous",
+        "--store",
+        store.to_str().expect("utf-8"),
+    ]);
     assert_eq!(code, Some(2));
     assert!(err.contains("no scan \"latest\""), "{err}");
     let (code, _, _) = run(&["scan", ".", "--keep-last", "0", "--store", "x.db"]);
-    assert_eq!(code, Some(2), "--keep-last 0 would delete the scan just saved");
+    assert_eq!(
+        code,
+        Some(2),
+        "--keep-last 0 would delete the scan just saved"
+    );
 }
 
 #[test]
 fn a_store_password_never_shows() {
     let (code, _, err) = run(&[
-        "history", "api", "--store", "postgres://evident:s3cret-pw@127.0.0.1:1/db",
+        "history",
+        "api",
+        "--store",
+        "postgres://evident:s3cret-pw@127.0.0.1:1/db",
     ]);
     assert_eq!(code, Some(2));
     assert!(!err.contains("s3cret-pw"), "{err}");

@@ -32,9 +32,10 @@ fn result_json(scan: usize) -> String {
         }));
     }
     // One scan an hour from 2026-01-01.
-    let started_at = chrono::DateTime::<chrono::Utc>::from_timestamp(1_767_225_600 + scan as i64 * 3600, 0)
-        .map(|t| t.to_rfc3339())
-        .unwrap_or_default();
+    let started_at =
+        chrono::DateTime::<chrono::Utc>::from_timestamp(1_767_225_600 + scan as i64 * 3600, 0)
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default();
     let doc = serde_json::json!({
         "schema": "evident/scan-result/v2",
         "scan": {
@@ -96,16 +97,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let t = Instant::now();
     let list = store.list(50).await?;
-    println!("list 50: {} in {:.1} ms", list.len(), t.elapsed().as_secs_f64() * 1000.0);
+    println!(
+        "list 50: {} in {:.1} ms",
+        list.len(),
+        t.elapsed().as_secs_f64() * 1000.0
+    );
     let t = Instant::now();
     let json = store.load_json(&list[0].id).await?.unwrap_or_default();
-    println!("load_json: {} KiB in {:.1} ms", json.len() / 1024, t.elapsed().as_secs_f64() * 1000.0);
+    println!(
+        "load_json: {} KiB in {:.1} ms",
+        json.len() / 1024,
+        t.elapsed().as_secs_f64() * 1000.0
+    );
     let size = std::fs::metadata(dir.path().join("bench.db"))?.len();
     println!("database file: {} MiB", size / (1024 * 1024));
     let t = Instant::now();
     let pruned = store
-        .prune(&Retention { keep_last: Some(100), max_age_days: None })
+        .prune(&Retention {
+            keep_last: Some(100),
+            max_age_days: None,
+        })
         .await?;
-    println!("prune to the newest 100: {pruned} scans deleted in {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+    println!(
+        "prune to the newest 100: {pruned} scans deleted in {:.1} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
     Ok(())
 }

@@ -1,6 +1,7 @@
 -- The history store, version 1. Written in the SQL that SQLite and PostgreSQL both accept:
 -- TEXT and BIGINT only, no AUTOINCREMENT or SERIAL (a scan's id is its own uuid), booleans
--- as 0/1, times as RFC 3339 text beside milliseconds since the epoch for ordering.
+-- as 0/1, times as RFC 3339 text beside milliseconds since the epoch for ordering (scans
+-- that start in the same second are ordered by when they were saved, in microseconds).
 
 -- One row per scan, successful or failed. A successful scan keeps its result JSON exactly
 -- as it was given (and the sha256 of those bytes), so a stored scan equals the file a
@@ -10,13 +11,14 @@ CREATE TABLE scans (
     started_at TEXT NOT NULL,
     finished_at TEXT NOT NULL,
     started_ms BIGINT NOT NULL,
+    saved_us BIGINT NOT NULL,
     duration_ms BIGINT NOT NULL,
     ok BIGINT NOT NULL,
     error TEXT,
     result_sha256 TEXT,
     result_json TEXT
 );
-CREATE INDEX scans_by_start ON scans (started_ms, id);
+CREATE INDEX scans_by_start ON scans (started_ms, saved_us, id);
 
 -- One row per model x criterion x service verdict of a successful scan, for history
 -- queries that need not parse every stored result.

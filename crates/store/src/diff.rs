@@ -345,28 +345,53 @@ mod tests {
     fn a_diff_names_each_change_with_the_reason_after() {
         let before = result(
             "a",
-            &[("svc", "c1", "met"), ("svc", "c2", "not_met"), ("svc", "c3", "unknown"),
-              ("svc", "c4", "not_met"), ("old", "c1", "met")],
+            &[
+                ("svc", "c1", "met"),
+                ("svc", "c2", "not_met"),
+                ("svc", "c3", "unknown"),
+                ("svc", "c4", "not_met"),
+                ("old", "c1", "met"),
+            ],
             &[("svc", Some(2)), ("old", Some(1))],
         );
         let after = result(
             "b",
-            &[("svc", "c1", "unknown"), ("svc", "c2", "met"), ("svc", "c3", "not_met"),
-              ("svc", "c4", "unknown"), ("new", "c1", "not_met")],
+            &[
+                ("svc", "c1", "unknown"),
+                ("svc", "c2", "met"),
+                ("svc", "c3", "not_met"),
+                ("svc", "c4", "unknown"),
+                ("new", "c1", "not_met"),
+            ],
             &[("svc", Some(1)), ("new", None)],
         );
         let d = diff(&before, &after);
         let keys = |l: &[CriterionChange]| -> Vec<(String, Option<Status>, Option<Status>)> {
-            l.iter().map(|c| (c.criterion.clone(), c.before, c.after)).collect()
+            l.iter()
+                .map(|c| (c.criterion.clone(), c.before, c.after))
+                .collect()
         };
         use Status::*;
         assert_eq!(
             keys(&d.regressions),
-            [("c1".into(), Some(Met), Some(Unknown)), ("c3".into(), Some(Unknown), Some(NotMet))]
+            [
+                ("c1".into(), Some(Met), Some(Unknown)),
+                ("c3".into(), Some(Unknown), Some(NotMet))
+            ]
         );
-        assert_eq!(d.regressions[0].reason.as_deref(), Some("timeout"), "why it is unknown now");
-        assert_eq!(d.regressions[1].summary.as_deref(), Some("c3 of svc: not_met"));
-        assert_eq!(keys(&d.improvements), [("c2".into(), Some(NotMet), Some(Met))]);
+        assert_eq!(
+            d.regressions[0].reason.as_deref(),
+            Some("timeout"),
+            "why it is unknown now"
+        );
+        assert_eq!(
+            d.regressions[1].summary.as_deref(),
+            Some("c3 of svc: not_met")
+        );
+        assert_eq!(
+            keys(&d.improvements),
+            [("c2".into(), Some(NotMet), Some(Met))]
+        );
         assert_eq!(
             keys(&d.changes),
             [("c4".into(), Some(NotMet), Some(Unknown))],

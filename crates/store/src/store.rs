@@ -116,6 +116,11 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// Now, in microseconds since the epoch: the order of scans that start in the same second.
+fn now_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
 /// The order key and duration of a scan from its times: the start (now, when it does not
 /// parse, so the scan sorts where it was saved) and the non-negative run time.
 fn timing(started_at: &str, finished_at: &str) -> (i64, i64) {
@@ -244,7 +249,7 @@ impl Store {
         }
         sqlx::query(
             "INSERT INTO scans (id, started_at, finished_at, started_ms, duration_ms, ok, error, \
-             result_sha256, result_json) VALUES ($1, $2, $3, $4, $5, 1, NULL, $6, $7)",
+             result_sha256, result_json, saved_us) VALUES ($1, $2, $3, $4, $5, 1, NULL, $6, $7, $8)",
         )
         .bind(&id)
         .bind(&result.scan.started_at)
@@ -253,6 +258,7 @@ impl Store {
         .bind(duration_ms)
         .bind(&sha)
         .bind(result_json)
+        .bind(now_us())
         .execute(&mut *tx)
         .await
         .map_err(|e| self.db(e))?;
@@ -306,7 +312,7 @@ impl Store {
         let (started_ms, duration_ms) = timing(started_at, finished_at);
         sqlx::query(
             "INSERT INTO scans (id, started_at, finished_at, started_ms, duration_ms, ok, error, \
-             result_sha256, result_json) VALUES ($1, $2, $3, $4, $5, 0, $6, NULL, NULL)",
+             result_sha256, result_json, saved_us) VALUES ($1, $2, $3, $4, $5, 0, $6, NULL, NULL, $7)",
         )
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(started_at)
@@ -314,6 +320,7 @@ impl Store {
         .bind(started_ms)
         .bind(duration_ms)
         .bind(error)
+        .bind(now_us())
         .execute(&self.pool)
         .await
         .map_err(|e| self.db(e))?;
@@ -325,7 +332,7 @@ impl Store {
     pub async fn list(&self, limit: u32) -> Result<Vec<StoredScan>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, started_at, finished_at, ok, error, duration_ms FROM scans \
-             ORDER BY started_ms DESC, id DESC LIMIT $1",
+             ORDER BY started_ms DESC, saved_us DESC, id DESC LIMIT $1",
         )
         .bind(i64::from(limit.min(MAX_LIST)))
         .fetch_all(&self.pool)
@@ -393,7 +400,7 @@ impl Store {
             }
         };
         sqlx::query_scalar(
-            "SELECT id FROM scans WHERE ok = 1 ORDER BY started_ms DESC, id DESC LIMIT 1 OFFSET $1",
+            "SELECT id FROM scans WHERE ok = 1 ORDER BY started_ms DESC, saved_us DESC, id DESC LIMIT 1 OFFSET $1",
         )
         .bind(offset as i64)
         .fetch_optional(&self.pool)
@@ -424,7 +431,7 @@ impl Store {
             "SELECT id, started_at, started_ms FROM scans WHERE ok = 1 AND id IN \
              (SELECT scan_id FROM levels WHERE service = $1 \
               UNION SELECT scan_id FROM verdicts WHERE service = $1) \
-             ORDER BY started_ms DESC, id DESC LIMIT $2",
+             ORDER BY started_ms DESC, saved_us DESC, id DESC LIMIT $2",
         )
         .bind(service)
         .bind(i64::from(scans.min(MAX_LIST)))
@@ -541,8 +548,8 @@ impl Store {
         let mut deleted = 0;
         if let Some(keep) = retention.keep_last {
             let boundary = sqlx::query(
-                "SELECT started_ms, id FROM scans ORDER BY started_ms DESC, id DESC \
-                 LIMIT 1 OFFSET $1",
+                "SELECT started_ms, saved_us, id FROM scans \
+                 ORDER BY started_ms DESC, saved_us DESC, id DESC LIMIT 1 OFFSET $1",
             )
             .bind(i64::from(keep))
             .fetch_optional(&mut *tx)
@@ -550,9 +557,11 @@ impl Store {
             .map_err(|e| self.db(e))?;
             if let Some(row) = boundary {
                 let ms: i64 = row.try_get("started_ms").map_err(|e| self.db(e))?;
+                let us: i64 = row.try_get("saved_us").map_err(|e| self.db(e))?;
                 let id: String = row.try_get("id").map_err(|e| self.db(e))?;
-                let cond = "started_ms < $1 OR (started_ms = $1 AND id <= $2)";
-                deleted += delete_scans(&mut tx, cond, ms, Some(&id))
+                let cond = "started_ms < $1 OR (started_ms = $1 AND \
+                            (saved_us < $2 OR (saved_us = $2 AND id <= $3)))";
+                deleted += delete_scans(&mut tx, cond, ms, Some((us, &id)))
                     .await
                     .map_err(|e| self.db(e))?;
             }
@@ -697,27 +706,27 @@ impl Store {
     }
 }
 
-/// Deletes the scans matching `cond` (binding `$1` = `ms`, `$2` = `id` when given) and
-/// their verdict and level rows; returns how many scans went.
+/// Deletes the scans matching `cond` (binding `$1` = `ms`, and `$2`, `$3` = `after` when
+/// given) and their verdict and level rows; returns how many scans went.
 async fn delete_scans(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     cond: &str,
     ms: i64,
-    id: Option<&str>,
+    after: Option<(i64, &str)>,
 ) -> Result<u64, sqlx::Error> {
     for table in ["verdicts", "levels"] {
         let sql =
             format!("DELETE FROM {table} WHERE scan_id IN (SELECT id FROM scans WHERE {cond})");
         let mut query = sqlx::query(&sql).bind(ms);
-        if let Some(id) = id {
-            query = query.bind(id);
+        if let Some((us, id)) = after {
+            query = query.bind(us).bind(id);
         }
         query.execute(&mut **tx).await?;
     }
     let sql = format!("DELETE FROM scans WHERE {cond}");
     let mut query = sqlx::query(&sql).bind(ms);
-    if let Some(id) = id {
-        query = query.bind(id);
+    if let Some((us, id)) = after {
+        query = query.bind(us).bind(id);
     }
     Ok(query.execute(&mut **tx).await?.rows_affected())
 }

@@ -294,6 +294,22 @@ async fn latest_and_previous_name_successful_scans(location: String) {
         Some(Some("scan-1".into()))
     );
     assert_eq!(store.resolve("scan-9").await.ok(), Some(None));
+    // Scan times have whole seconds: two scans in one second are in the order saved.
+    let same_second = result_json(
+        "scan-0",
+        "2026-11-03T02:00:00+00:00",
+        &[("a", "c1", "met")],
+        &[],
+    );
+    save(&store, &same_second).await;
+    assert_eq!(
+        store.resolve("latest").await.ok(),
+        Some(Some("scan-0".into()))
+    );
+    assert_eq!(
+        store.resolve("previous").await.ok(),
+        Some(Some("scan-3".into()))
+    );
 }
 
 async fn shards_are_saved_replaced_and_loaded_in_order(location: String) {
