@@ -61,6 +61,13 @@ pub enum Command {
     /// --collect-only -o FILE`) and judge them as one scan: the same result as an
     /// unsharded scan but for scan.id, started_at and finished_at.
     Merge(MergeArgs),
+    /// Show how one service's levels and verdicts changed over the scans kept in a
+    /// history store (`scan --store`), oldest first.
+    History(HistoryArgs),
+    /// Compare two scans: regressions, improvements and other changes per service and
+    /// criterion, and level changes. Exit 1 when anything regressed (for CI gates), 0
+    /// otherwise, 2 usage error.
+    Diff(DiffArgs),
 }
 
 /// `evident merge`.
@@ -222,6 +229,90 @@ pub struct ScanArgs {
     /// for `evident merge`. Needs --shard and -o.
     #[arg(long, requires = "shard", requires = "output")]
     pub collect_only: bool,
+
+    /// The run this shard belongs to, with --shard and --store: the shard's facts are
+    /// saved in the store under it, and the shard that completes the run judges every
+    /// shard as one scan and saves the result (a Kubernetes Indexed Job passes its job
+    /// name, so each pod is one shard of one run).
+    #[arg(long, value_name = "ID", requires = "shard")]
+    pub run_id: Option<String>,
+    /// Where to keep the scan's history.
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// `--store` and retention: where `scan` keeps every scan and how many.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Save every scan in this history store: its JSON result (the bytes `--format json`
+    /// prints), or that it failed and why. A SQLite file (a path or sqlite:PATH, created
+    /// when absent) or a PostgreSQL database (postgres://... URL).
+    #[arg(
+        long = "store",
+        value_name = "LOCATION",
+        env = "EVIDENT_STORE",
+        hide_env_values = true
+    )]
+    pub store: Option<String>,
+
+    /// After saving, delete all but the newest N scans from the store.
+    #[arg(long, value_name = "N", requires = "store", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep_last: Option<u32>,
+
+    /// After saving, delete the scans that started more than DAYS days ago.
+    #[arg(long, value_name = "DAYS", requires = "store", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep_days: Option<u32>,
+}
+
+/// `evident history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The service id, as `evident services` lists it.
+    pub service: String,
+
+    /// Show only this criterion's verdicts (e.g. ds.devops.health-checks).
+    #[arg(long, value_name = "ID")]
+    pub criterion: Option<String>,
+
+    /// The history store (`scan --store`).
+    #[arg(
+        long = "store",
+        value_name = "LOCATION",
+        env = "EVIDENT_STORE",
+        hide_env_values = true
+    )]
+    pub store: String,
+
+    /// How many of the newest scans to look back over.
+    #[arg(long, value_name = "N", default_value_t = evident_store::DEFAULT_HISTORY_SCANS, value_parser = clap::value_parser!(u32).range(1..=i64::from(evident_store::MAX_LIST)))]
+    pub last: u32,
+
+    /// Output format: a table, or JSON for scripts (`"schema": "evident/history/v1"`).
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `evident diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older scan: a scan id in the store, `latest`, `previous`, or a scan JSON file.
+    pub before: String,
+
+    /// The newer scan, as BEFORE.
+    pub after: String,
+
+    /// The history store that scan ids, `latest` and `previous` are looked up in.
+    #[arg(
+        long = "store",
+        value_name = "LOCATION",
+        env = "EVIDENT_STORE",
+        hide_env_values = true
+    )]
+    pub store: Option<String>,
+
+    /// Output format: a table, or JSON for scripts (`"schema": "evident/scan-diff/v1"`).
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
 }
 
 /// `evident services`.

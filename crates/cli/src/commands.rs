@@ -44,6 +44,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Bundle(args) => bundle(args),
         Command::Verify(args) => verify(args),
         Command::Merge(args) => merge(args),
+        Command::History(args) => crate::history::history(&args),
+        Command::Diff(args) => crate::history::diff(&args),
     }
 }
 
@@ -59,7 +61,7 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
 }
 
 /// Renders `result` and writes it to `output` or stdout.
-fn emit(
+pub(crate) fn emit(
     result: &ScanResult,
     format: Format,
     output: Option<&std::path::Path>,
@@ -93,7 +95,7 @@ fn emit(
 
 /// Reads a saved scan result, refusing documents of another schema. Results of an older
 /// schema this version still reads (v1) are upgraded in memory by the deserializer.
-fn read_scan(path: &std::path::Path) -> anyhow::Result<ScanResult> {
+pub fn read_scan(path: &std::path::Path) -> anyhow::Result<ScanResult> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     // The schema first, skipping the rest: parsing into a `Value` tree before the result
@@ -249,10 +251,22 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     if args.collect_only {
         return collect_only(&plan, args.output.as_deref());
     }
-    if plan.shard.is_some() {
-        bail!("--shard needs --collect-only -o FILE (then `evident merge` judges every shard)");
+    let store = crate::estate::store_args(&args.store, args.sources.config.as_deref())?;
+    if let Some(shard) = plan.shard {
+        return crate::history::scan_shard(&plan, &args, &store, shard, required);
     }
-    let result = crate::plan::block_on(evident_scan::scan(&plan))??;
+    let started_at = chrono::Utc::now().to_rfc3339();
+    let result = match crate::plan::block_on(evident_scan::scan(&plan))? {
+        Ok(result) => result,
+        Err(err) => {
+            let err = anyhow::Error::from(err);
+            if let Some(location) = &store.store {
+                let why = crate::logs::redact(&format!("{err:#}"));
+                crate::history::save_failure(location, &started_at, &why)?;
+            }
+            return Err(err);
+        }
+    };
     if plan.github.is_some() {
         // What GitHub cost, so a person can plan the next run within the quota.
         for s in result.sources.iter().filter(|s| s.probe == "github") {
@@ -264,6 +278,9 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         }
     }
     emit(&result, args.format, args.output.as_deref())?;
+    if store.store.is_some() {
+        crate::history::save_scan(&store, &result)?;
+    }
     match required {
         Some((model, level)) => Ok(gate(&result, &model, level)),
         None => Ok(EXIT_OK),
@@ -318,6 +335,12 @@ fn merge(args: MergeArgs) -> anyhow::Result<u8> {
         dump_input: None,
         shard: None,
         collect_only: false,
+        run_id: None,
+        store: crate::cli::StoreArgs {
+            store: None,
+            keep_last: None,
+            keep_days: None,
+        },
     };
     let plan = crate::plan::scan_plan(&scan_args)?;
     let result = crate::plan::block_on(evident_scan::judge_shards(&plan, shards))??;
@@ -400,7 +423,7 @@ fn parse_fail_under(spec: &str) -> anyhow::Result<(String, u8)> {
 }
 
 /// Exit 1 when a service's attained level in `model` is below `level`, naming each.
-fn gate(result: &ScanResult, model: &str, level: u8) -> u8 {
+pub(crate) fn gate(result: &ScanResult, model: &str, level: u8) -> u8 {
     let mut below = 0;
     for report in result.levels.iter().filter(|l| l.model == model) {
         if let Some(attained) = report.attained

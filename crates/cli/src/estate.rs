@@ -259,3 +259,47 @@ pub fn apply_judging(plan: &mut ScanPlan, estate: &Estate) -> anyhow::Result<()>
     }
     Ok(())
 }
+
+/// The history store a scan saves to: `--store`, `--keep-last` and `--keep-days` win;
+/// the estate config's `store` (a path relative to the config's directory, `sqlite:PATH`
+/// or a PostgreSQL URL) and `retention` fill what they leave out, so a scheduled
+/// `scan --config` keeps history with no flags.
+pub fn store_args(
+    args: &crate::cli::StoreArgs,
+    config: Option<&std::path::Path>,
+) -> anyhow::Result<crate::cli::StoreArgs> {
+    let mut out = args.clone();
+    let Some(path) = config else {
+        return Ok(out);
+    };
+    let estate = evident_estate::load(path)?;
+    if out.store.is_none() {
+        out.store = estate
+            .file
+            .store
+            .as_deref()
+            .map(|s| store_location(&estate, s));
+    }
+    if out.keep_last.is_none() {
+        out.keep_last = estate.file.retention.keep_last;
+    }
+    if out.keep_days.is_none() {
+        out.keep_days = estate.file.retention.max_age_days;
+    }
+    Ok(out)
+}
+
+/// A store location from the config: URLs as written, files beside the config.
+fn store_location(estate: &Estate, location: &str) -> String {
+    if location.contains("://") {
+        return location.to_owned();
+    }
+    let (prefix, path) = match location.strip_prefix("sqlite:") {
+        Some(rest) => ("sqlite:", rest),
+        None => ("", location),
+    };
+    format!(
+        "{prefix}{}",
+        estate.resolve(std::path::Path::new(path)).display()
+    )
+}

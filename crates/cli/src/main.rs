@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod estate;
+mod history;
 mod logs;
 mod plan;
 mod progress;
