@@ -15,6 +15,8 @@ mod pages;
 mod schedule;
 mod state;
 mod store;
+#[cfg(test)]
+mod tests;
 
 pub use auth::{AuthPolicy, is_loopback_listen};
 pub use metrics::render_metrics;

@@ -22,6 +22,19 @@ const DIFF: &str = include_str!("../templates/diff.html");
 /// The page templates, compiled once.
 pub(crate) fn environment() -> Result<minijinja::Environment<'static>, minijinja::Error> {
     let mut env = minijinja::Environment::new();
+    // Strings get the five characters that matter in text and in double-quoted attributes
+    // escaped; minijinja's default would also encode `/`, which makes links unreadable.
+    env.set_formatter(|out, state, value| {
+        if state.auto_escape() == minijinja::AutoEscape::Html
+            && !value.is_safe()
+            && let Some(text) = value.as_str()
+        {
+            return out
+                .write_str(&crate::charts::xml(text))
+                .map_err(minijinja::Error::from);
+        }
+        minijinja::escape_formatter(out, state, value)
+    });
     env.add_template("base.html", BASE)?;
     env.add_template("overview.html", OVERVIEW)?;
     env.add_template("service.html", SERVICE)?;
