@@ -359,12 +359,59 @@ pub(crate) async fn scans(State(state): State<AppState>) -> Result<Response, App
     render(&state, "scans.html", json!({"title": "scans", "scans": rows}))
 }
 
-/// The diff between two results for the page.
+/// The diff between two results for the page: every criterion change (regressions
+/// first), level changes with level names, services added and removed.
 pub(crate) fn diff_view(before: &ScanResult, after: &ScanResult) -> Value {
-    json!({"before": before.scan.id, "after": after.scan.id, "diff": diff_json(before, after)})
+    let d = diff_json(before, after);
+    let status = |v: &Value| v.as_str().unwrap_or("-").to_owned();
+    let mut changes = Vec::new();
+    for (key, kind, class) in [
+        ("regressions", "regression", "reg"),
+        ("improvements", "improvement", "imp"),
+        ("changes", "change", ""),
+    ] {
+        for c in d[key].as_array().into_iter().flatten() {
+            changes.push(json!({
+                "kind": kind,
+                "class": class,
+                "service": c["service"],
+                "href": c["service"].as_str().map(service_href),
+                "model": c["model"],
+                "criterion": c["criterion"],
+                "before": status(&c["before"]),
+                "after": status(&c["after"]),
+                "summary": c["summary"],
+            }));
+        }
+    }
+    let level = |v: &Value| v.as_u64().map_or_else(|| "none".to_owned(), |n| n.to_string());
+    let levels: Vec<Value> = d["levels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            json!({
+                "service": l["service"],
+                "model": l["model"],
+                "before": level(&l["before"]),
+                "after": level(&l["after"]),
+                "class": if l["direction"] == "regression" { "reg" } else { "imp" },
+            })
+        })
+        .collect();
+    json!({
+        "before": before.scan.id,
+        "after": after.scan.id,
+        "diff": {
+            "changes": changes,
+            "levels": levels,
+            "services_added": d["services_added"],
+            "services_removed": d["services_removed"],
+        },
+    })
 }
 
-/// The diff between two results as JSON.
+/// The diff between two results as JSON (`evident_store::diff::ScanDiff`).
 pub(crate) fn diff_json(_before: &ScanResult, _after: &ScanResult) -> Value {
     Value::Null
 }
