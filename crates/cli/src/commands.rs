@@ -43,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Keygen(args) => keygen(args),
         Command::Bundle(args) => bundle(args),
         Command::Verify(args) => verify(args),
+        Command::Serve(args) => crate::serve::run(args),
     }
 }
 

@@ -5,6 +5,7 @@ mod commands;
 mod logs;
 mod plan;
 mod progress;
+mod serve;
 mod services;
 
 use clap::Parser;

@@ -412,6 +412,6 @@ pub(crate) fn diff_view(before: &ScanResult, after: &ScanResult) -> Value {
 }
 
 /// The diff between two results as JSON (`evident_store::diff::ScanDiff`).
-pub(crate) fn diff_json(_before: &ScanResult, _after: &ScanResult) -> Value {
-    Value::Null
+pub(crate) fn diff_json(before: &ScanResult, after: &ScanResult) -> Value {
+    serde_json::to_value(evident_store::diff::diff(before, after)).unwrap_or(Value::Null)
 }

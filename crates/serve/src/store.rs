@@ -41,3 +41,54 @@ pub trait ScanStore: Send + Sync + 'static {
     /// One scan's result as stored, byte for byte; `None` when no scan has that id.
     async fn load_json(&self, id: &str) -> Result<Option<String>, String>;
 }
+
+/// The history store of `--store`: SQLite or PostgreSQL (errors in the store's words,
+/// passwords redacted).
+#[async_trait::async_trait]
+impl ScanStore for evident_store::Store {
+    async fn save(&self, result_json: &str) -> Result<String, String> {
+        evident_store::Store::save(self, result_json)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn save_failure(
+        &self,
+        started_at: &str,
+        finished_at: &str,
+        error: &str,
+    ) -> Result<(), String> {
+        evident_store::Store::save_failure(self, started_at, finished_at, error)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn list(&self, limit: u32) -> Result<Vec<ScanRecord>, String> {
+        let scans = evident_store::Store::list(self, limit)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(scans
+            .into_iter()
+            .map(|s| ScanRecord {
+                id: s.id,
+                started_at: s.started_at,
+                finished_at: s.finished_at,
+                ok: s.ok,
+                error: s.error,
+                duration_ms: s.duration_ms,
+            })
+            .collect())
+    }
+
+    async fn load(&self, id: &str) -> Result<Option<ScanResult>, String> {
+        evident_store::Store::load(self, id)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn load_json(&self, id: &str) -> Result<Option<String>, String> {
+        evident_store::Store::load_json(self, id)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
