@@ -282,12 +282,22 @@ fn serve_scans_on_schedule_and_shows_the_trend_the_diff_and_the_metrics() {
     assert_eq!(scans["scans"].as_array().map(Vec::len), Some(2), "{scans}");
 
     // The token: everything but /healthz refuses a request without it.
-    for path in ["/", "/api/scans", "/metrics", "/services/mailer", "/api/diff/latest"] {
+    for path in [
+        "/",
+        "/api/scans",
+        "/metrics",
+        "/services/mailer",
+        "/api/diff/latest",
+    ] {
         let (status, body) = server.get(path, None).expect("answer");
         assert_eq!(status, 401, "{path} without the token");
         assert!(!body.contains("mailer"), "{path} leaks without the token");
         assert_eq!(server.get(path, Some("wrong")).expect("answer").0, 401);
-        assert_eq!(server.get(path, Some(TOKEN)).expect("answer").0, 200, "{path}");
+        assert_eq!(
+            server.get(path, Some(TOKEN)).expect("answer").0,
+            200,
+            "{path}"
+        );
     }
     let (status, health) = server.get("/healthz", None).expect("healthz");
     assert_eq!(status, 200, "{health}");
@@ -300,13 +310,21 @@ fn serve_scans_on_schedule_and_shows_the_trend_the_diff_and_the_metrics() {
         .as_array()
         .expect("improvements")
         .iter()
-        .map(|c| (c["service"].as_str().unwrap_or(""), c["criterion"].as_str().unwrap_or("")))
+        .map(|c| {
+            (
+                c["service"].as_str().unwrap_or(""),
+                c["criterion"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
     assert!(
         improved.contains(&("mailer", "ds.devops.health-checks")),
         "{diff}"
     );
-    assert!(improved.iter().all(|(s, _)| *s == "mailer"), "only mailer changed: {diff}");
+    assert!(
+        improved.iter().all(|(s, _)| *s == "mailer"),
+        "only mailer changed: {diff}"
+    );
     assert_eq!(d["regressions"].as_array().map(Vec::len), Some(0), "{diff}");
 
     // The API: services with teams and levels, a service's history, a scan's bytes.
@@ -334,7 +352,10 @@ fn serve_scans_on_schedule_and_shows_the_trend_the_diff_and_the_metrics() {
     // The service page: each verdict with its reason and evidence locators.
     let (_, page) = server.get("/services/mailer", Some(TOKEN)).expect("page");
     assert!(page.contains("ds.devops.health-checks"));
-    assert!(page.contains("k8s/app.yaml#L"), "evidence locator on the page");
+    assert!(
+        page.contains("k8s/app.yaml#L"),
+        "evidence locator on the page"
+    );
 
     // The page in a real browser: the trend SVG is in the DOM, and a screenshot is kept.
     // Chromium cannot send a bearer token: the same store served on loopback without
@@ -355,11 +376,18 @@ fn serve_scans_on_schedule_and_shows_the_trend_the_diff_and_the_metrics() {
 fn page_in_chromium(server: &Server) {
     let url = format!("{}/", server.url);
     let dom = run_chromium(&["--dump-dom".to_owned()], &url);
-    assert!(dom.contains("<svg"), "no trend chart in the DOM: {}", &dom[..dom.len().min(800)]);
+    assert!(
+        dom.contains("<svg"),
+        "no trend chart in the DOM: {}",
+        &dom[..dom.len().min(800)]
+    );
     assert!(dom.contains("class=\"trend\""), "the trend SVG");
     assert!(dom.contains("services at each level"), "the chart's title");
     assert!(dom.contains("team-payments") && dom.contains("team-growth"));
-    assert!(dom.contains("improvement"), "the diff section shows the change");
+    assert!(
+        dom.contains("improvement"),
+        "the diff section shows the change"
+    );
     let shot = artifacts().join("evident-serve.png");
     let _ = std::fs::remove_file(&shot);
     run_chromium(
@@ -398,7 +426,10 @@ fn metrics_parse(server: &Server) {
         "evident_scans_total",
         "evident_scan_running",
     ] {
-        assert!(scrape.samples.iter().any(|s| s.metric == name), "{name} missing:\n{text}");
+        assert!(
+            scrape.samples.iter().any(|s| s.metric == name),
+            "{name} missing:\n{text}"
+        );
     }
 }
 
@@ -450,12 +481,18 @@ fn serve_refuses_a_public_address_without_a_token_and_a_bad_schedule() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("EVIDENT_SERVE_TOKEN") && err.contains("--insecure-no-auth"), "{err}");
+    assert!(
+        err.contains("EVIDENT_SERVE_TOKEN") && err.contains("--insecure-no-auth"),
+        "{err}"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_evident"))
         .args(["serve", ".", "--store", &store, "--schedule", "every night"])
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--schedule") && err.contains("every night"), "{err}");
+    assert!(
+        err.contains("--schedule") && err.contains("every night"),
+        "{err}"
+    );
 }

@@ -74,7 +74,12 @@ pub struct ServeArgs {
     /// postgres:// URL. Every scan, failed ones included, is kept there.
     // When `scan` gets its own --store (the store's branch), this one goes: the flattened
     // ScanArgs then carries it.
-    #[arg(long, value_name = "LOCATION", env = "EVIDENT_STORE", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "LOCATION",
+        env = "EVIDENT_STORE",
+        hide_env_values = true
+    )]
     pub store: String,
 
     /// Address to listen on. Any address but loopback needs EVIDENT_SERVE_TOKEN set

@@ -97,7 +97,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<u8> {
             "evident serve: listening on http://{} (schedule {}, store {})",
             options.listen,
             options.schedule,
-            evident_store::Location::parse(&location).map(|l| l.display()).unwrap_or_default()
+            evident_store::Location::parse(&location)
+                .map(|l| l.display())
+                .unwrap_or_default()
         ));
         evident_serve::serve(options, runner, store).await?;
         Ok(EXIT_OK)

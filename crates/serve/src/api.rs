@@ -111,7 +111,10 @@ struct ServiceLevels<'a> {
 pub(crate) async fn services(State(state): State<AppState>) -> Result<Response, AppError> {
     let (_, result) = latest(&state).await?;
     let Some(result) = result else {
-        return Ok(Json(json!({"schema": "evident/serve-services/v1", "scan": null, "services": []})).into_response());
+        return Ok(Json(
+            json!({"schema": "evident/serve-services/v1", "scan": null, "services": []}),
+        )
+        .into_response());
     };
     let list: Vec<ServiceLevels<'_>> = result
         .services
@@ -142,7 +145,11 @@ pub(crate) struct CriterionFilter {
 }
 
 /// One service in one scan, for its history.
-pub(crate) fn history_point(result: &ScanResult, service: &str, criterion: Option<&str>) -> Option<Value> {
+pub(crate) fn history_point(
+    result: &ScanResult,
+    service: &str,
+    criterion: Option<&str>,
+) -> Option<Value> {
     if !result.services.iter().any(|s| s.id == service) {
         return None;
     }
@@ -181,7 +188,9 @@ pub(crate) async fn history(
         .filter_map(|(_, r)| history_point(r, &service, q.criterion.as_deref()))
         .collect();
     if points.is_empty() {
-        return Err(AppError::NotFound(format!("service {service} in the stored scans")));
+        return Err(AppError::NotFound(format!(
+            "service {service} in the stored scans"
+        )));
     }
     Ok(Json(json!({
         "schema": "evident/serve-history/v1",
@@ -210,7 +219,9 @@ pub(crate) async fn last_two(
 /// `/api/diff/latest`: what changed between the two newest successful scans.
 pub(crate) async fn latest_diff(State(state): State<AppState>) -> Result<Response, AppError> {
     let Some((before, after)) = last_two(&state).await? else {
-        return Err(AppError::NotFound("two successful scans to compare yet".into()));
+        return Err(AppError::NotFound(
+            "two successful scans to compare yet".into(),
+        ));
     };
     let diff = crate::pages::diff_json(&before, &after);
     Ok(Json(json!({

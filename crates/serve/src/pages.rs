@@ -71,12 +71,18 @@ pub(crate) fn service_href(id: &str) -> String {
 /// A time as the charts label it: `MM-DD HH:MM` (UTC), or the text as given.
 fn short_time(rfc3339: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| t.with_timezone(&chrono::Utc).format("%m-%d %H:%M:%S").to_string())
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%m-%d %H:%M:%S")
+                .to_string()
+        })
         .unwrap_or_else(|_| rfc3339.to_owned())
 }
 
 /// Level numbers to names, per model, from every result given ("none" for 0).
-fn level_names(results: &[(crate::ScanRecord, Arc<ScanResult>)]) -> BTreeMap<String, BTreeMap<u8, String>> {
+fn level_names(
+    results: &[(crate::ScanRecord, Arc<ScanResult>)],
+) -> BTreeMap<String, BTreeMap<u8, String>> {
     let mut names: BTreeMap<String, BTreeMap<u8, String>> = BTreeMap::new();
     for (_, r) in results {
         for l in &r.levels {
@@ -96,26 +102,43 @@ fn level_names(results: &[(crate::ScanRecord, Arc<ScanResult>)]) -> BTreeMap<Str
 }
 
 /// The name of `level` in `model`.
-fn level_text(names: &BTreeMap<String, BTreeMap<u8, String>>, model: &str, level: Option<u8>) -> String {
+fn level_text(
+    names: &BTreeMap<String, BTreeMap<u8, String>>,
+    model: &str,
+    level: Option<u8>,
+) -> String {
     let level = level.unwrap_or(0);
     names
         .get(model)
         .and_then(|m| m.get(&level))
         .cloned()
-        .unwrap_or_else(|| if level == 0 { "none".into() } else { format!("level {level}") })
+        .unwrap_or_else(|| {
+            if level == 0 {
+                "none".into()
+            } else {
+                format!("level {level}")
+            }
+        })
 }
 
 /// Per model: how many services were at each level at each scan.
 fn model_charts(results: &[(crate::ScanRecord, Arc<ScanResult>)]) -> Vec<(String, String)> {
     let names = level_names(results);
-    let labels: Vec<String> = results.iter().map(|(r, _)| short_time(&r.finished_at)).collect();
+    let labels: Vec<String> = results
+        .iter()
+        .map(|(r, _)| short_time(&r.finished_at))
+        .collect();
     names
         .iter()
         .map(|(model, levels)| {
             let series: Vec<Series> = levels
                 .iter()
                 .map(|(level, name)| Series {
-                    name: if *level == 0 { name.clone() } else { format!("{level} {name}") },
+                    name: if *level == 0 {
+                        name.clone()
+                    } else {
+                        format!("{level} {name}")
+                    },
                     values: results
                         .iter()
                         .map(|(_, r)| {
@@ -200,7 +223,10 @@ fn render_with_charts(
         })
         .collect();
     let mut ctx: BTreeMap<String, Jv> = match context {
-        Value::Object(map) => map.into_iter().map(|(k, v)| (k, Jv::from_serialize(&v))).collect(),
+        Value::Object(map) => map
+            .into_iter()
+            .map(|(k, v)| (k, Jv::from_serialize(&v)))
+            .collect(),
         _ => BTreeMap::new(),
     };
     ctx.insert("charts".into(), Jv::from(charts));
@@ -211,7 +237,11 @@ fn render_with_charts(
 }
 
 /// The teams of `result`, each with its services and their levels per model.
-fn teams(result: &ScanResult, models: &[String], names: &BTreeMap<String, BTreeMap<u8, String>>) -> Value {
+fn teams(
+    result: &ScanResult,
+    models: &[String],
+    names: &BTreeMap<String, BTreeMap<u8, String>>,
+) -> Value {
     let mut by_team: BTreeMap<(bool, String), Vec<Value>> = BTreeMap::new();
     for s in &result.services {
         let levels: Vec<Value> = models
@@ -267,14 +297,28 @@ pub(crate) async fn service(
 ) -> Result<Response, AppError> {
     let records = state.records().await?;
     let results = state.results(&records).await?;
-    let Some((_, latest)) = results.iter().rev().find(|(_, r)| r.services.iter().any(|s| s.id == id)) else {
-        return Err(AppError::NotFound(format!("service {id} in the stored scans")));
+    let Some((_, latest)) = results
+        .iter()
+        .rev()
+        .find(|(_, r)| r.services.iter().any(|s| s.id == id))
+    else {
+        return Err(AppError::NotFound(format!(
+            "service {id} in the stored scans"
+        )));
     };
     let names = level_names(&results);
     let seen: Vec<&(crate::ScanRecord, Arc<ScanResult>)> = results.iter().collect();
-    let labels: Vec<String> = seen.iter().map(|(r, _)| short_time(&r.finished_at)).collect();
+    let labels: Vec<String> = seen
+        .iter()
+        .map(|(r, _)| short_time(&r.finished_at))
+        .collect();
     let svc = latest.services.iter().find(|s| s.id == id);
-    let models: BTreeSet<&str> = latest.levels.iter().filter(|l| l.service == id).map(|l| l.model.as_str()).collect();
+    let models: BTreeSet<&str> = latest
+        .levels
+        .iter()
+        .filter(|l| l.service == id)
+        .map(|l| l.model.as_str())
+        .collect();
     let mut charts = Vec::new();
     let mut sections = Vec::new();
     for model in models {
@@ -287,17 +331,33 @@ pub(crate) async fn service(
                     .map(|l| f64::from(l.attained.unwrap_or(0)))
             })
             .collect();
-        let top = names.get(model).and_then(|m| m.keys().max()).copied().unwrap_or(1);
+        let top = names
+            .get(model)
+            .and_then(|m| m.keys().max())
+            .copied()
+            .unwrap_or(1);
         let names_m = names.get(model).cloned().unwrap_or_default();
         let svg = line_chart(
             &format!("{id}: {model} level over the stored scans"),
             &labels,
-            &[Series { name: id.clone(), values }],
+            &[Series {
+                name: id.clone(),
+                values,
+            }],
             f64::from(top),
-            &|v| names_m.get(&(v as u8)).cloned().unwrap_or_else(|| format!("{v:.0}")),
+            &|v| {
+                names_m
+                    .get(&(v as u8))
+                    .cloned()
+                    .unwrap_or_else(|| format!("{v:.0}"))
+            },
         );
         charts.push((model.to_owned(), svg));
-        let attained = latest.levels.iter().find(|l| l.model == model && l.service == id).and_then(|l| l.attained);
+        let attained = latest
+            .levels
+            .iter()
+            .find(|l| l.model == model && l.service == id)
+            .and_then(|l| l.attained);
         let criteria: Vec<Value> = latest
             .results
             .iter()
@@ -356,7 +416,11 @@ pub(crate) async fn scans(State(state): State<AppState>) -> Result<Response, App
             duration: format!("{:.1} s", r.duration_ms as f64 / 1000.0),
         })
         .collect();
-    render(&state, "scans.html", json!({"title": "scans", "scans": rows}))
+    render(
+        &state,
+        "scans.html",
+        json!({"title": "scans", "scans": rows}),
+    )
 }
 
 /// The diff between two results for the page: every criterion change (regressions
@@ -384,7 +448,10 @@ pub(crate) fn diff_view(before: &ScanResult, after: &ScanResult) -> Value {
             }));
         }
     }
-    let level = |v: &Value| v.as_u64().map_or_else(|| "none".to_owned(), |n| n.to_string());
+    let level = |v: &Value| {
+        v.as_u64()
+            .map_or_else(|| "none".to_owned(), |n| n.to_string())
+    };
     let levels: Vec<Value> = d["levels"]
         .as_array()
         .into_iter()

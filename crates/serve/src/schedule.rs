@@ -107,7 +107,9 @@ async fn run_once(runner: &dyn ScanRunner, store: &dyn ScanStore, stats: &ScanSt
                 tracing::info!("scan {id} stored ({secs:.1} s)");
                 None
             }
-            Err(e) => Some(format!("the scan ran but its result could not be stored: {e}")),
+            Err(e) => Some(format!(
+                "the scan ran but its result could not be stored: {e}"
+            )),
         },
         Err(e) => Some(e),
     };

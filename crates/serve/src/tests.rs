@@ -51,17 +51,27 @@ impl ScanStore for MemoryStore {
     }
     async fn list(&self, limit: u32) -> Result<Vec<ScanRecord>, String> {
         let scans = self.scans.lock().map_err(|e| e.to_string())?;
-        Ok(scans.iter().rev().take(limit as usize).map(|(r, _)| r.clone()).collect())
+        Ok(scans
+            .iter()
+            .rev()
+            .take(limit as usize)
+            .map(|(r, _)| r.clone())
+            .collect())
     }
     async fn load(&self, id: &str) -> Result<Option<ScanResult>, String> {
         match self.load_json(id).await? {
-            Some(j) => serde_json::from_str(&j).map(Some).map_err(|e| e.to_string()),
+            Some(j) => serde_json::from_str(&j)
+                .map(Some)
+                .map_err(|e| e.to_string()),
             None => Ok(None),
         }
     }
     async fn load_json(&self, id: &str) -> Result<Option<String>, String> {
         let scans = self.scans.lock().map_err(|e| e.to_string())?;
-        Ok(scans.iter().find(|(r, _)| r.id == id).and_then(|(_, j)| j.clone()))
+        Ok(scans
+            .iter()
+            .find(|(r, _)| r.id == id)
+            .and_then(|(_, j)| j.clone()))
     }
 }
 
@@ -78,7 +88,10 @@ fn scan(id: &str, finished: &str, edit: impl Fn(&mut serde_json::Value)) -> Stri
 /// changed level) and a failure after them.
 async fn filled() -> Arc<MemoryStore> {
     let store = Arc::new(MemoryStore::default());
-    store.save(&scan("scan-1", "2026-11-20T09:30:04Z", |_| {})).await.expect("save");
+    store
+        .save(&scan("scan-1", "2026-11-20T09:30:04Z", |_| {}))
+        .await
+        .expect("save");
     store
         .save(&scan("scan-2", "2026-11-21T09:30:04Z", |v| {
             let hostile = "mail\"er\\<script>x</script>\n";
@@ -95,7 +108,11 @@ async fn filled() -> Arc<MemoryStore> {
         .await
         .expect("save");
     store
-        .save_failure("2026-11-22T09:30:00Z", "2026-11-22T09:30:01Z", "the plan <b>broke</b>")
+        .save_failure(
+            "2026-11-22T09:30:00Z",
+            "2026-11-22T09:30:01Z",
+            "the plan <b>broke</b>",
+        )
         .await
         .expect("fail");
     store
@@ -109,27 +126,66 @@ async fn get(app: &axum::Router, path: &str, token: Option<&str>) -> (StatusCode
     call(app, Method::GET, path, token).await
 }
 
-async fn call(app: &axum::Router, method: Method, path: &str, token: Option<&str>) -> (StatusCode, String) {
+async fn call(
+    app: &axum::Router,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+) -> (StatusCode, String) {
     let mut req = Request::builder().method(method).uri(path);
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
-    let res = app.clone().oneshot(req.body(Body::empty()).expect("req")).await.expect("call");
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::empty()).expect("req"))
+        .await
+        .expect("call");
     let status = res.status();
-    let body = axum::body::to_bytes(res.into_body(), 10 << 20).await.expect("body");
+    let body = axum::body::to_bytes(res.into_body(), 10 << 20)
+        .await
+        .expect("body");
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
 #[tokio::test]
 async fn every_route_but_healthz_needs_the_token_and_nothing_writes() {
     let app = app(filled().await, AuthPolicy::token("t0ken"));
-    for path in ["/", "/scans", "/services/cart", "/metrics", "/api/scans", "/api/scans/scan-1", "/api/services", "/api/services/cart/history", "/api/diff/latest", "/nope"] {
+    for path in [
+        "/",
+        "/scans",
+        "/services/cart",
+        "/metrics",
+        "/api/scans",
+        "/api/scans/scan-1",
+        "/api/services",
+        "/api/services/cart/history",
+        "/api/diff/latest",
+        "/nope",
+    ] {
         let (status, body) = get(&app, path, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
-        assert!(!body.contains("cart"), "{path} leaks data without the token");
-        assert_eq!(get(&app, path, Some("wrong")).await.0, StatusCode::UNAUTHORIZED, "{path}");
+        assert!(
+            !body.contains("cart"),
+            "{path} leaks data without the token"
+        );
+        assert_eq!(
+            get(&app, path, Some("wrong")).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
     }
-    for path in ["/", "/scans", "/services/cart", "/metrics", "/api/scans", "/api/scans/scan-1", "/api/services", "/api/services/cart/history", "/api/diff/latest"] {
+    for path in [
+        "/",
+        "/scans",
+        "/services/cart",
+        "/metrics",
+        "/api/scans",
+        "/api/scans/scan-1",
+        "/api/services",
+        "/api/services/cart/history",
+        "/api/diff/latest",
+    ] {
         let (status, body) = get(&app, path, Some("t0ken")).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
     }
@@ -157,12 +213,23 @@ async fn the_page_escapes_every_name_and_draws_the_trends() {
     let (status, page) = get(&app, "/services/cart", None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("ds.devops.health-checks"));
-    assert!(page.contains("k8s/cart.yaml#L12-L31"), "the evidence locator is shown");
+    assert!(
+        page.contains("k8s/cart.yaml#L12-L31"),
+        "the evidence locator is shown"
+    );
     assert!(page.contains("<svg"));
-    let (status, page) = get(&app, "/services/mail%22er%5C%3Cscript%3Ex%3C%2Fscript%3E%0A", None).await;
+    let (status, page) = get(
+        &app,
+        "/services/mail%22er%5C%3Cscript%3Ex%3C%2Fscript%3E%0A",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(!page.contains("<script"));
-    assert_eq!(get(&app, "/services/nobody", None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&app, "/services/nobody", None).await.0,
+        StatusCode::NOT_FOUND
+    );
     let (_, scans) = get(&app, "/scans", None).await;
     assert!(scans.contains("the plan &lt;b&gt;broke&lt;/b&gt;"));
     assert!(scans.contains("scan-1") && scans.contains("scan-2"));
@@ -179,15 +246,37 @@ async fn metrics_parse_as_prometheus_exposition_with_escaped_labels() {
         scrape
             .samples
             .iter()
-            .find(|s| s.metric == "evident_service_level" && s.labels.get("service") == Some(service) && s.labels.get("model") == Some(model))
+            .find(|s| {
+                s.metric == "evident_service_level"
+                    && s.labels.get("service") == Some(service)
+                    && s.labels.get("model") == Some(model)
+            })
             .map(|s| s.value.clone())
     };
-    assert_eq!(level("cart", "distributed-systems"), Some(prometheus_parse::Value::Gauge(2.0)));
-    let cart = scrape.samples.iter().find(|s| s.metric == "evident_service_level" && s.labels.get("service") == Some("cart")).expect("cart");
+    assert_eq!(
+        level("cart", "distributed-systems"),
+        Some(prometheus_parse::Value::Gauge(2.0))
+    );
+    let cart = scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == "evident_service_level" && s.labels.get("service") == Some("cart"))
+        .expect("cart");
     assert_eq!(cart.labels.get("team"), Some("team-payments"));
-    assert!(text.contains(r#"service="mail\"er\\<script>x</script>\n""#), "{text}");
-    let source_errors: Vec<_> = scrape.samples.iter().filter(|s| s.metric == "evident_source_errors").collect();
-    assert_eq!(source_errors.len(), 2, "timeout and forbidden; not_configured is no error");
+    assert!(
+        text.contains(r#"service="mail\"er\\<script>x</script>\n""#),
+        "{text}"
+    );
+    let source_errors: Vec<_> = scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == "evident_source_errors")
+        .collect();
+    assert_eq!(
+        source_errors.len(),
+        2,
+        "timeout and forbidden; not_configured is no error"
+    );
     let met: f64 = scrape
         .samples
         .iter()
@@ -199,7 +288,10 @@ async fn metrics_parse_as_prometheus_exposition_with_escaped_labels() {
         .sum();
     let rows = FIXTURE.matches("\"status\": \"met\"").count();
     assert!(met > 0.0 && met <= rows as f64, "{met} of {rows}");
-    assert!(text.contains("evident_scan_duration_seconds 0.01"), "the newest scan, the failed one");
+    assert!(
+        text.contains("evident_scan_duration_seconds 0.01"),
+        "the newest scan, the failed one"
+    );
     assert!(text.contains("evident_last_success_timestamp_seconds 1795253404"));
     assert!(text.contains("evident_scans_total{outcome=\"skipped\"} 0"));
     assert!(text.contains("evident_scan_running 0"));
@@ -210,14 +302,26 @@ async fn healthz_is_503_only_when_no_stored_scan_succeeded() {
     let store = Arc::new(MemoryStore::default());
     let app = app(store.clone(), AuthPolicy::token("x"));
     let (status, body) = get(&app, "/healthz", None).await;
-    assert_eq!((status, body.contains("no_scan_yet")), (StatusCode::OK, true));
-    store.save_failure("2026-11-22T09:30:00Z", "2026-11-22T09:30:01Z", "boom").await.expect("f");
+    assert_eq!(
+        (status, body.contains("no_scan_yet")),
+        (StatusCode::OK, true)
+    );
+    store
+        .save_failure("2026-11-22T09:30:00Z", "2026-11-22T09:30:01Z", "boom")
+        .await
+        .expect("f");
     let (status, body) = get(&app, "/healthz", None).await;
-    assert_eq!((status, body.contains("failing")), (StatusCode::SERVICE_UNAVAILABLE, true));
+    assert_eq!(
+        (status, body.contains("failing")),
+        (StatusCode::SERVICE_UNAVAILABLE, true)
+    );
     let app = self::app(filled().await, AuthPolicy::token("x"));
     let (status, body) = get(&app, "/healthz", None).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body.contains("\"last_success\":\"2026-11-21T09:30:04Z\""), "{body}");
+    assert!(
+        body.contains("\"last_success\":\"2026-11-21T09:30:04Z\""),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -230,14 +334,22 @@ async fn the_api_answers_json_and_the_stored_bytes() {
     assert_eq!(v["scans"][0]["ok"], false);
     let (_, body) = get(&app, "/api/scans/scan-1", None).await;
     assert_eq!(Some(body), store.load_json("scan-1").await.expect("load"));
-    assert_eq!(get(&app, "/api/scans/none", None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&app, "/api/scans/none", None).await.0,
+        StatusCode::NOT_FOUND
+    );
     let (_, body) = get(&app, "/api/scans/latest", None).await;
     assert!(body.contains("\"scan-2\""));
     let (_, body) = get(&app, "/api/services", None).await;
     let v: serde_json::Value = serde_json::from_str(&body).expect("json");
     assert_eq!(v["scan"], "scan-2");
     assert_eq!(v["services"][0]["levels"]["distributed-systems"], 2);
-    let (_, body) = get(&app, "/api/services/cart/history?criterion=ds.devops.health-checks", None).await;
+    let (_, body) = get(
+        &app,
+        "/api/services/cart/history?criterion=ds.devops.health-checks",
+        None,
+    )
+    .await;
     let v: serde_json::Value = serde_json::from_str(&body).expect("json");
     let points = v["points"].as_array().expect("points");
     assert_eq!(points.len(), 2);
@@ -268,11 +380,21 @@ impl ScanRunner for SlowRunner {
 async fn scans_never_overlap_a_failure_is_stored_and_the_loop_goes_on() {
     let store = Arc::new(MemoryStore::default());
     let stats = Arc::new(ScanStats::default());
-    let runner: Arc<dyn ScanRunner> = Arc::new(SlowRunner { delay: Duration::from_millis(1500), calls: AtomicU32::new(0) });
+    let runner: Arc<dyn ScanRunner> = Arc::new(SlowRunner {
+        delay: Duration::from_millis(1500),
+        calls: AtomicU32::new(0),
+    });
     let schedule = crate::Schedule::parse("* * * * * *").expect("every second");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let dyn_store: Arc<dyn ScanStore> = store.clone();
-    let task = tokio::spawn(crate::schedule::run_loop(schedule, true, runner, dyn_store, stats.clone(), stop_rx));
+    let task = tokio::spawn(crate::schedule::run_loop(
+        schedule,
+        true,
+        runner,
+        dyn_store,
+        stats.clone(),
+        stop_rx,
+    ));
     // Bounded wait: three scans (ok, failed, ok) of 1.5 s each, ticks every second.
     for _ in 0..100 {
         if store.list(10).await.expect("list").len() >= 3 {
@@ -287,7 +409,10 @@ async fn scans_never_overlap_a_failure_is_stored_and_the_loop_goes_on() {
     let failed: Vec<_> = records.iter().filter(|r| !r.ok).collect();
     assert!(!failed.is_empty());
     assert_eq!(failed[0].error.as_deref(), Some("scan 1 failed"));
-    assert!(stats.skipped.load(Ordering::SeqCst) >= 1, "ticks during a 1.5 s scan are skipped");
+    assert!(
+        stats.skipped.load(Ordering::SeqCst) >= 1,
+        "ticks during a 1.5 s scan are skipped"
+    );
     assert!(stats.ok.load(Ordering::SeqCst) >= 2);
     assert!(stats.failed.load(Ordering::SeqCst) >= 1);
 }
