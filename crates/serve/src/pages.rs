@@ -151,6 +151,9 @@ fn model_charts(results: &[(crate::ScanRecord, Arc<ScanResult>)]) -> Vec<(String
                         })
                         .collect(),
                 })
+                // A level no service reached in any scan is a flat line at 0 that hides
+                // the others: left out.
+                .filter(|s: &Series| s.values.iter().any(|v| v.is_some_and(|n| n > 0.0)))
                 .collect();
             let svg = line_chart(
                 &format!("{model}: services at each level"),
