@@ -10,6 +10,8 @@ pub(crate) struct Series {
     pub name: String,
     /// One value per x position.
     pub values: Vec<Option<f64>>,
+    /// Index into the palette, so one level keeps one colour in every chart.
+    pub colour: usize,
 }
 
 /// Colours for the lines, in order; distinguishable and readable on white.
@@ -77,7 +79,7 @@ pub(crate) fn line_chart(
     axes(&mut svg, top, y, y_label);
     x_axis(&mut svg, x_labels, x);
     for (k, s) in series.iter().enumerate() {
-        let colour = COLOURS[k % COLOURS.len()];
+        let colour = COLOURS[s.colour % COLOURS.len()];
         let points: Vec<String> = s
             .values
             .iter()
@@ -182,10 +184,12 @@ mod tests {
                 Series {
                     name: "<script>".into(),
                     values: vec![Some(1.0), Some(2.0)],
+                    colour: 0,
                 },
                 Series {
                     name: "two".into(),
                     values: vec![None, Some(0.0)],
+                    colour: 1,
                 },
             ],
             1.0,

@@ -150,6 +150,7 @@ fn model_charts(results: &[(crate::ScanRecord, Arc<ScanResult>)]) -> Vec<(String
                             Some(n as f64)
                         })
                         .collect(),
+                    colour: usize::from(*level),
                 })
                 // A level no service reached in any scan is a flat line at 0 that hides
                 // the others: left out.
@@ -346,6 +347,7 @@ pub(crate) async fn service(
             &[Series {
                 name: id.clone(),
                 values,
+                colour: 3,
             }],
             f64::from(top),
             &|v| {
