@@ -68,6 +68,10 @@ pub enum Command {
     /// criterion, and level changes. Exit 1 when anything regressed (for CI gates), 0
     /// otherwise, 2 usage error.
     Diff(DiffArgs),
+    /// Run scans on a cron schedule, keep them in the history store, and serve a web
+    /// page (levels, trends, verdicts with evidence, the last diff), a JSON API under
+    /// /api/, /metrics for Prometheus and /healthz. Read-only.
+    Serve(ServeArgs),
 }
 
 /// `evident merge`.
@@ -122,6 +126,37 @@ pub fn given(id: &str) -> bool {
 /// `I/N` for `--shard`.
 fn shard(text: &str) -> Result<evident_scan::Shard, String> {
     text.parse()
+}
+
+/// `evident serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// What each scan reads and judges: the same flags as `scan`.
+    #[command(flatten)]
+    pub scan: ScanArgs,
+
+    /// Address to listen on. Any address but loopback needs EVIDENT_SERVE_TOKEN set
+    /// (or --insecure-no-auth).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+
+    /// When to scan: a cron expression in UTC, five fields (minute hour day month
+    /// weekday) or six (seconds first). Default: hourly, on the hour.
+    #[arg(long, value_name = "CRON")]
+    pub schedule: Option<String>,
+
+    /// Also scan once at start-up, before the first tick.
+    #[arg(long)]
+    pub scan_now: bool,
+
+    /// Serve without a token on a non-loopback address: anyone who reaches it reads the
+    /// estate's findings.
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+
+    /// How many of the newest stored scans the trends and the scan list cover.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub trend_scans: u32,
 }
 
 /// Output formats of `scan` and `report`: the report crate's own list.

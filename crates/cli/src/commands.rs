@@ -46,6 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Merge(args) => merge(args),
         Command::History(args) => crate::history::history(&args),
         Command::Diff(args) => crate::history::diff(&args),
+        Command::Serve(args) => crate::serve::run(args),
     }
 }
 

@@ -7,6 +7,7 @@ mod history;
 mod logs;
 mod plan;
 mod progress;
+mod serve;
 mod services;
 
 use clap::{CommandFactory, FromArgMatches};
