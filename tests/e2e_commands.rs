@@ -81,6 +81,57 @@ fn help_explains_exit_codes() {
     assert!(text.contains("--fail-under"));
     let top = String::from_utf8_lossy(&evident(&["--help"]).stdout).to_string();
     assert!(top.contains("Exit codes"));
+    // Every probe is named, and every exit code with what it means per command.
+    for probe in [
+        "GitHub",
+        "Kubernetes",
+        "Prometheus",
+        "Grafana",
+        "PagerDuty",
+        "Opsgenie",
+    ] {
+        assert!(top.contains(probe), "--help names {probe}: {top}");
+    }
+    let flat = top.split_whitespace().collect::<Vec<_>>().join(" ");
+    for said in [
+        "0 the command did its work",
+        "2 a usage or configuration error",
+        "`scan`, a service is below --fail-under",
+        "`policy test`, a policy test failed",
+        "`verify`, the bundle was altered",
+        "Every other command exits only 0 or 2",
+    ] {
+        assert!(flat.contains(said), "--help says {said:?}: {flat}");
+    }
+}
+
+#[test]
+fn a_negative_day_count_names_the_range_not_a_wrong_tip() {
+    for (flag, range) in [
+        ("--history-days", "from 1 to 3650"),
+        ("--oncall-days", "from 1 to 365"),
+    ] {
+        let out = evident(&["scan", flag, "-5"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(range), "{flag}: {stderr}");
+        assert!(
+            !stderr.contains("-- -5"),
+            "{flag}: no tip to pass it after --: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn explain_names_a_source_met_needs_apart_from_optional_ones() {
+    let out = evident(&["explain", "ds.devops.config-automated"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text.contains("met needs:     kubernetes (without it: not_met or unknown, never met)"),
+        "{text}"
+    );
+    assert!(!text.contains("also uses:     kubernetes"), "{text}");
 }
 
 fn example_policy() -> std::path::PathBuf {

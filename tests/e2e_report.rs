@@ -499,3 +499,66 @@ fn html_report_renders_in_headless_chromium_and_runs_nothing() {
     assert!(png.len() > 10_000, "the page rendered nearly empty");
     println!("screenshot: {}", shot.display());
 }
+
+#[test]
+fn explain_shows_one_verdict_in_full_from_a_saved_scan() {
+    let scan = fixture();
+    let out = evident(&[
+        "explain",
+        "mailer",
+        "ds.devops.health-checks",
+        "--scan",
+        scan.to_str().expect("utf-8"),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("status:    not_met"), "{text}");
+    // What today lives only in the JSON `missing`: which container lacks which probe.
+    assert!(
+        text.contains("  - Deployment/mailer container worker has no readiness probe"),
+        "{text}"
+    );
+    // The evidence with its file and lines.
+    assert!(text.contains("k8s/mailer.yaml lines 5-18"), "{text}");
+    assert!(text.contains("remediation:"), "{text}");
+    // A verdict the scan does not hold, and a service without --scan: usage errors.
+    let out = evident(&[
+        "explain",
+        "nobody",
+        "ds.devops.health-checks",
+        "--scan",
+        scan.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such service"));
+    let out = evident(&["explain", "mailer", "ds.devops.health-checks"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--scan FILE"));
+    // explain CRITERION still explains the criterion.
+    let out = evident(&["explain", "ds.devops.health-checks"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn report_details_lists_every_criterion_the_summary_leaves_out() {
+    let scan = fixture();
+    let path = scan.to_str().expect("utf-8");
+    let summary = evident(&["report", path]);
+    let details = evident(&["report", path, "--details"]);
+    assert_eq!(summary.status.code(), Some(0));
+    assert_eq!(details.status.code(), Some(0));
+    let summary = String::from_utf8_lossy(&summary.stdout);
+    let details = String::from_utf8_lossy(&details.stdout);
+    assert!(
+        !summary.contains("✓ met            L1 ds.process.ci-all"),
+        "{summary}"
+    );
+    assert!(details.contains("ds.process.ci-all"), "{details}");
+    assert!(summary.contains("--details"), "{summary}");
+    assert!(details.lines().count() > summary.lines().count());
+}

@@ -62,6 +62,7 @@ fn emit(
     result: &ScanResult,
     format: Format,
     output: Option<&std::path::Path>,
+    details: bool,
 ) -> anyhow::Result<()> {
     let to_terminal = output.is_none() && std::io::stdout().is_terminal();
     // JSON is streamed to the file: an estate's result is hundreds of megabytes, and
@@ -79,6 +80,7 @@ fn emit(
         TableOptions {
             color: to_terminal && color_allowed(),
             width: to_terminal.then(terminal_width),
+            details,
         },
     )?;
     match output {
@@ -117,7 +119,7 @@ fn read_scan(path: &std::path::Path) -> anyhow::Result<ScanResult> {
 
 fn report(args: ReportArgs) -> anyhow::Result<u8> {
     let result = crate::plan::env_redactor().redact_serde(read_scan(&args.scan)?)?;
-    emit(&result, args.format, args.output.as_deref())?;
+    emit(&result, args.format, args.output.as_deref(), args.details)?;
     Ok(EXIT_OK)
 }
 
@@ -256,7 +258,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
             );
         }
     }
-    emit(&result, args.format, args.output.as_deref())?;
+    emit(&result, args.format, args.output.as_deref(), args.details)?;
     match required {
         Some((model, level)) => Ok(gate(&result, &model, level)),
         None => Ok(EXIT_OK),
@@ -403,12 +405,26 @@ fn models(args: ModelsArgs) -> anyhow::Result<u8> {
 }
 
 fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
+    let (service, criterion) = match args.names.as_slice() {
+        [c] => (None, c.clone()),
+        [s, c] => (Some(s.clone()), c.clone()),
+        _ => bail!("explain takes CRITERION, or SERVICE CRITERION with --scan FILE"),
+    };
+    match (&service, &args.scan) {
+        (Some(service), Some(scan)) => return explain_verdict(scan, service, &criterion),
+        (Some(_), None) => {
+            bail!(
+                "explain SERVICE CRITERION reads a scan result: pass --scan FILE (from evident scan --format json -o FILE)"
+            )
+        }
+        (None, Some(_)) => {
+            bail!("--scan needs a service: evident explain SERVICE CRITERION --scan FILE")
+        }
+        (None, None) => {}
+    }
     let catalog = load_catalog(&args.policies, &[])?;
-    let Some((model, c)) = catalog.criterion(&args.criterion) else {
-        eprintln!(
-            "error: no criterion {:?}; `evident models` lists them",
-            args.criterion
-        );
+    let Some((model, c)) = catalog.criterion(&criterion) else {
+        eprintln!("error: no criterion {criterion:?}; `evident models` lists them");
         return Ok(EXIT_USAGE);
     };
     out!("{}  {}", c.id, c.title);
@@ -424,6 +440,12 @@ fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
     }
     if !c.sources.is_empty() {
         out!("needs:         {}", c.sources.join(", "));
+    }
+    if !c.met_needs.is_empty() {
+        out!(
+            "met needs:     {} (without it: not_met or unknown, never met)",
+            c.met_needs.join(", ")
+        );
     }
     if !c.optional_sources.is_empty() {
         out!(
@@ -459,6 +481,29 @@ fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
             "\nNo rule yet: the sources it needs are not read by this version, so it is reported as unknown."
         ),
     }
+    Ok(EXIT_OK)
+}
+
+/// One verdict of a saved scan in full: everything the JSON holds for it, for a person.
+fn explain_verdict(scan: &std::path::Path, service: &str, criterion: &str) -> anyhow::Result<u8> {
+    let result = read_scan(scan)?;
+    let Some(r) = result
+        .results
+        .iter()
+        .find(|r| r.service == service && r.criterion == criterion)
+    else {
+        let known = result.services.iter().any(|s| s.id == service);
+        bail!(
+            "{} holds no verdict of {criterion} for {service}{}",
+            scan.display(),
+            if known {
+                ""
+            } else {
+                " (no such service in it; `evident report FILE` lists them)"
+            }
+        );
+    };
+    out!("{}", evident_report::explain_verdict(&result, r));
     Ok(EXIT_OK)
 }
 

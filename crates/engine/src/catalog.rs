@@ -103,6 +103,12 @@ pub struct Criterion {
     /// Capabilities the rule uses when present and notes as unchecked when not.
     #[serde(default)]
     pub optional_sources: Vec<String>,
+    /// Capabilities without which the criterion can be `not_met` but never `met` (the
+    /// rule answers `unknown` instead of `met` while they are unread): neither required
+    /// (the rule judges a failing part without them) nor optional (`met` depends on them),
+    /// so `evident explain` says so instead of calling them optional.
+    #[serde(default)]
+    pub met_needs: Vec<String>,
     /// Judged exactly as another criterion ("as ds.devops.auto-deploy").
     #[serde(default)]
     pub same_as: Option<String>,
@@ -116,6 +122,16 @@ pub struct Criterion {
 }
 
 impl Criterion {
+    /// Every source the rule reads when present: optional ones and those `met` needs. A
+    /// failure of any of them gates the criterion (see [`crate::gate`]).
+    pub fn read_when_present(&self) -> Vec<String> {
+        self.optional_sources
+            .iter()
+            .chain(&self.met_needs)
+            .cloned()
+            .collect()
+    }
+
     /// The Rego package that judges this criterion: `evident.rules.` + the id with `-`
     /// turned into `_` (Rego names cannot hold `-`), unless the model names one.
     pub fn package(&self) -> String {
