@@ -227,7 +227,7 @@ fn malformed_server_urls_are_usage_errors_naming_the_flag() {
         ("--opsgenie-url", "https://"),
         ("--github-url", "github.example.com"),
     ] {
-        let mut args = vec!["scan", ".", flag, value];
+        let mut args = vec!["scan", ".", "--worktree", flag, value];
         if flag == "--github-url" {
             args.extend(["--github", "acme"]);
         }
