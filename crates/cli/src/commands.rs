@@ -176,11 +176,22 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 fn bundle(args: BundleArgs) -> anyhow::Result<u8> {
-    let result = crate::plan::env_redactor().redact_serde(read_scan(&args.scan)?)?;
+    let read = read_scan(&args.scan)?;
+    let env = crate::plan::env_redactor();
+    // The given file's bytes are kept as scan.json unless a secret must come out of it.
+    let raw = if env.finds_anything_in(&read)? {
+        None
+    } else {
+        Some(
+            std::fs::read(&args.scan)
+                .with_context(|| format!("reading {}", args.scan.display()))?,
+        )
+    };
+    let result = env.redact_serde(read)?;
     let pem = std::fs::read_to_string(&args.sign)
         .with_context(|| format!("reading {}", args.sign.display()))?;
     let key = evident_bundle::signing_key_from_pem(&pem)?;
-    let bytes = evident_bundle::create_bundle(&result, &key)?;
+    let bytes = evident_bundle::create_bundle_of(&result, raw.as_deref(), &key)?;
     std::fs::write(&args.output, &bytes)
         .with_context(|| format!("writing {}", args.output.display()))?;
     out!(

@@ -228,7 +228,7 @@ impl Redactor {
     /// read from its JSON serialisation without keeping it. A secret that JSON would
     /// escape (quotes, backslashes, control characters) cannot be looked for that way,
     /// so then the answer is yes.
-    fn finds_anything_in<T: Serialize>(&self, document: &T) -> Result<bool, serde_json::Error> {
+    pub fn finds_anything_in<T: Serialize>(&self, document: &T) -> Result<bool, serde_json::Error> {
         if self
             .known_secrets
             .iter()

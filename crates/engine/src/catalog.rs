@@ -317,6 +317,40 @@ impl Catalog {
         self.validate()
     }
 
+    /// Refuses a rule of a policy directory that judges no criterion: a `result` rule in
+    /// a package no model's criterion maps to would never run, and a scan that ignores it
+    /// silently looks like a scan that applied it. Names the file and the line of its
+    /// `package`, and the package a criterion id maps to. Test packages (`_test`) and
+    /// helper packages without a `result` rule are not rules.
+    pub fn judges_a_criterion(&self, dir: &str) -> Result<()> {
+        let judged: std::collections::HashSet<String> = self
+            .models
+            .iter()
+            .flat_map(|m| m.criteria.iter().map(Criterion::package))
+            .collect();
+        for rule in self.rules.iter().filter(|r| r.path.starts_with(dir)) {
+            let Some(pkg) = &rule.package else { continue };
+            let has_result = rule.text.lines().any(|l| {
+                l.starts_with("result[") || l.starts_with("result ") || l.starts_with("result:")
+            });
+            if pkg.ends_with("_test") || !has_result || judged.contains(pkg) {
+                continue;
+            }
+            let line = rule
+                .text
+                .lines()
+                .position(|l| l.trim_start().starts_with("package "))
+                .map_or(1, |i| i + 1);
+            return Err(EngineError::Policy {
+                path: format!("{}:{line}", rule.path),
+                message: format!(
+                    "package {pkg} has a result rule but no model declares the criterion it would judge, so it would never run; declare the criterion in a model YAML of the policy directory (criterion id a.b.c-d is judged by package evident.rules.a.b.c_d) or set its `rule:` to {pkg}"
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// Checks what would otherwise fail late: duplicate ids across models, `same_as`
     /// pointing nowhere, levels a leveled model does not define.
     pub fn validate(&self) -> Result<()> {

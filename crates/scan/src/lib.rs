@@ -140,6 +140,8 @@ pub fn load_catalog(policies: &[PathBuf], models: &[String]) -> Result<Catalog, 
             )));
         }
         catalog.load_policy_dir(dir)?;
+        // A rule no criterion maps to would never run: an error, not a silent skip.
+        catalog.judges_a_criterion(&dir.display().to_string())?;
     }
     if !models.is_empty() {
         catalog.retain_models(models)?;
