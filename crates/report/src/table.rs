@@ -423,8 +423,29 @@ fn deciding_source(r: &CriterionResult) -> (String, String) {
     (cap, status)
 }
 
-/// What to pass so that `cap` is read.
+/// What to pass so that `cap` is read; for alternatives (`github or git_history`) each.
 fn how_to_read(cap: &str, result: &ScanResult) -> String {
+    if cap.contains(" or ") {
+        return cap
+            .split(" or ")
+            .map(|c| how_to_read_one(c, result))
+            .collect::<Vec<_>>()
+            .join("; or ");
+    }
+    how_to_read_one(cap, result)
+}
+
+/// [`how_to_read`] of one capability.
+fn how_to_read_one(cap: &str, result: &ScanResult) -> String {
+    if result
+        .sources
+        .iter()
+        .any(|s| s.probe == cap && s.status == SourceStatus::Ok)
+    {
+        return format!(
+            "{cap} answered, but not with what decides them (see what could not be read)"
+        );
+    }
     if result.sources.iter().any(|s| s.probe == cap && unbuilt(s)) {
         return "not yet supported by this version of evident".into();
     }
@@ -434,7 +455,8 @@ fn how_to_read(cap: &str, result: &ScanResult) -> String {
         "prometheus" => "--prometheus URL".into(),
         "grafana" => "--grafana URL".into(),
         "oncall" | "pagerduty" | "opsgenie" => "--pagerduty or --opsgenie".into(),
-        "git" | "git_history" => "a repository path".into(),
+        "git" => "a repository path".into(),
+        "git_history" => "a git clone with its history (a plain directory has none)".into(),
         _ => format!("configure {cap}"),
     }
 }

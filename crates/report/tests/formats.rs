@@ -618,3 +618,12 @@ fn the_table_wraps_and_never_cuts() {
         );
     }
 }
+
+/// Table cells wrap at word boundaries: `overflow-wrap:anywhere` let the browser shrink a
+/// column to one letter and break `not_configured` letter by letter.
+#[test]
+fn html_cells_never_wrap_letter_by_letter() {
+    let html = render_html(&fixture()).expect("html");
+    assert!(!html.contains("overflow-wrap:anywhere; } th"), "td rule");
+    assert!(html.contains("vertical-align:top; overflow-wrap:break-word; }"));
+}
