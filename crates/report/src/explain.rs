@@ -23,17 +23,17 @@ pub fn explain_verdict(result: &ScanResult, r: &CriterionResult) -> String {
         let _ = writeln!(out, "reason:    {reason}");
     }
     let _ = writeln!(out, "summary:   {}", r.summary);
-    if let Some(id) = &r.scoped {
-        if let Some(x) = result.results.scoped.iter().find(|x| &x.id == id) {
-            let _ = writeln!(
-                out,
-                "part of:   {} finding for {} ({} service(s)): {}",
-                x.scope.as_str(),
-                x.subject,
-                x.services.len(),
-                x.summary
-            );
-        }
+    if let Some(id) = &r.scoped
+        && let Some(x) = result.results.scoped.iter().find(|x| &x.id == id)
+    {
+        let _ = writeln!(
+            out,
+            "part of:   {} finding for {} ({} service(s)): {}",
+            x.scope.as_str(),
+            x.subject,
+            x.services.len(),
+            x.summary
+        );
     }
     if !r.missing.is_empty() {
         let _ = writeln!(out, "\nmissing for met ({}):", r.missing.len());
