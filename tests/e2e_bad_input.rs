@@ -32,41 +32,27 @@ fn a_file_is_not_a_repository() {
 }
 
 #[test]
-fn an_empty_repository_or_directory_is_a_failed_source_never_a_confident_not_met() {
+fn an_empty_repository_or_a_plain_directory_is_refused_with_the_way_on() {
+    // A repository with no commits: nothing committed to judge (exit 2, says so).
     let repo = Repo::new("empty");
-    let result = scan_json(&repo.path());
-    let git = result["sources"]
-        .as_array()
-        .expect("sources")
-        .iter()
-        .find(|s| s["probe"] == "git")
-        .expect("git source");
-    assert_eq!(git["status"], "error");
+    repo.write("README.md", "not committed yet");
+    let path = repo.path();
+    let out = evident(&["scan", path.to_str().expect("utf-8")]);
+    no_panic(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        git["detail"].as_str().unwrap_or_default().ends_with(
-            "has no commits; nothing at HEAD to read (pass --worktree to read the working tree)"
-        ),
-        "{git}"
+        out.stdout.is_empty(),
+        "nothing judged: {}",
+        String::from_utf8_lossy(&out.stdout)
     );
-    // The repository is still the service; nothing was read, so nothing is absent.
-    for criterion in ["ds.smell.limited-ci", "ds.process.ci-all"] {
-        let r = result_of(&result, criterion, "empty");
-        assert_eq!(r["status"], "unknown", "{criterion}: {r}");
-        assert_eq!(r["reason"], "error", "{criterion}: {r}");
-    }
-    // An empty directory (not a repository): the same.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let plain = dir.path().join("blank");
-    std::fs::create_dir_all(&plain).expect("mkdir");
-    let result = scan_json(&plain);
-    let r = result_of(&result, "ds.smell.limited-ci", "blank");
-    assert_eq!(r["status"], "unknown", "{r}");
-    assert_eq!(r["reason"], "error", "{r}");
-}
-
-#[test]
-fn an_empty_repository_beside_a_good_one_takes_only_its_own_service() {
-    let empty = Repo::new("empty");
+    assert!(
+        stderr.contains("is a git repository with no commits yet"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--worktree"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // Beside a good repository: still refused, naming the empty one.
     let good = Repo::new("good");
     good.write(
         ".github/workflows/ci.yml",
@@ -75,32 +61,116 @@ fn an_empty_repository_beside_a_good_one_takes_only_its_own_service() {
     good.commit("ci");
     let out = evident(&[
         "scan",
-        empty.path().to_str().expect("utf-8"),
         good.path().to_str().expect("utf-8"),
+        path.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("empty"), "{stderr}");
+    assert!(
+        stderr.contains("is a git repository with no commits"),
+        "{stderr}"
+    );
+    // With --worktree the working tree is read and judged.
+    let out = evident(&[
+        "scan",
+        path.to_str().expect("utf-8"),
+        "--worktree",
         "--format",
         "json",
     ]);
-    assert!(
-        out.status.success(),
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A directory that is no repository: the same, with the way on.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plain = dir.path().join("blank");
+    std::fs::create_dir_all(&plain).expect("mkdir");
+    let out = evident(&["scan", plain.to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("blank is not a git repository"), "{stderr}");
+    assert!(stderr.contains("--worktree"), "{stderr}");
+    // A subdirectory of a repository: names the repository to scan instead.
+    good.write("sub/x.txt", "x");
+    let out = evident(&["scan", good.path().join("sub").to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is inside the git repository"), "{stderr}");
+}
+
+#[test]
+fn an_empty_directory_read_with_worktree_is_a_failed_source_never_a_confident_not_met() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plain = dir.path().join("blank");
+    std::fs::create_dir_all(&plain).expect("mkdir");
+    let out = evident(&[
+        "scan",
+        plain.to_str().expect("utf-8"),
+        "--worktree",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let r = result_of(&result, "ds.process.ci-all", "empty");
+    let r = result_of(&result, "ds.smell.limited-ci", "blank");
     assert_eq!(r["status"], "unknown", "{r}");
     assert_eq!(r["reason"], "error", "{r}");
-    assert!(
-        r["summary"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("has no commits"),
-        "{r}"
-    );
-    let r = result_of(&result, "ds.process.ci-all", "good");
-    assert_eq!(
-        r["status"], "met",
-        "the other repository is still judged: {r}"
-    );
+}
+
+#[test]
+fn a_kube_dump_that_is_not_a_dump_or_is_missing_is_one_usage_error_naming_the_file() {
+    let repo = Repo::new("svc");
+    repo.write("README.md", "hi");
+    repo.commit("init");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        (
+            "notes.txt",
+            Some("just some words\n"),
+            "is not a Kubernetes object",
+        ),
+        (
+            "broken.json",
+            Some("{\"kind\": \"List\", \"items\": [\n"),
+            "invalid JSON at line 2",
+        ),
+        ("empty.json", Some(""), "the file is empty"),
+        ("missing.json", None, "cannot read it"),
+    ];
+    for (name, body, what) in cases {
+        let path = dir.path().join(name);
+        if let Some(body) = body {
+            std::fs::write(&path, body).expect("write");
+        }
+        let out = evident(&[
+            "scan",
+            repo.path().to_str().expect("utf-8"),
+            "--kube-dump",
+            path.to_str().expect("utf-8"),
+        ]);
+        no_panic(&out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{name}: one message: {stderr}");
+        assert!(
+            stderr.contains(&path.display().to_string()),
+            "{name}: {stderr}"
+        );
+        assert!(stderr.contains(what), "{name}: {stderr}");
+        assert!(
+            !stderr.contains("ListFile") && !stderr.contains("struct"),
+            "{name}: {stderr}"
+        );
+    }
 }
 
 #[test]
@@ -234,6 +304,7 @@ fn a_policy_that_does_not_compile_is_a_configuration_error() {
         "policy/bad.rego",
         "package evident.rules.mine\n\nresult := {{{\n",
     );
+    repo.commit("a broken policy");
     let out = evident(&[
         "scan",
         repo.path().to_str().expect("utf-8"),
@@ -250,7 +321,7 @@ fn unknown_flags_and_models_are_usage_errors() {
     let out = evident(&["scan", "--frobnicate"]);
     no_panic(&out);
     assert_eq!(out.status.code(), Some(2));
-    let out = evident(&["scan", ".", "--model", "nope"]);
+    let out = evident(&["scan", ".", "--worktree", "--model", "nope"]);
     no_panic(&out);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("known models"));

@@ -48,6 +48,10 @@ fn explain_prints_the_rule_and_its_decisions() {
 fn policy_test_runs_test_rules_like_opa() {
     let repo = Repo::new("policies");
     repo.write(
+        "p/model.yaml",
+        "id: mine\nname: Mine\nkind: profile\ndimensions: [D]\ncriteria:\n  - id: mine\n    title: Mine\n    dimension: D\n    scope: service\n    observability: direct\n    sources: [git]\n    met_when: always\n    remediation: none\n",
+    )
+    .write(
         "p/mine.rego",
         "# A custom rule.\npackage evident.rules.mine\n\nimport rego.v1\nimport data.evident.lib\n\nresult[sid] := lib.met(\"ok\", [\"x\"]) if some sid, _ in input.services\n",
     )
@@ -81,6 +85,57 @@ fn help_explains_exit_codes() {
     assert!(text.contains("--fail-under"));
     let top = String::from_utf8_lossy(&evident(&["--help"]).stdout).to_string();
     assert!(top.contains("Exit codes"));
+    // Every probe is named, and every exit code with what it means per command.
+    for probe in [
+        "GitHub",
+        "Kubernetes",
+        "Prometheus",
+        "Grafana",
+        "PagerDuty",
+        "Opsgenie",
+    ] {
+        assert!(top.contains(probe), "--help names {probe}: {top}");
+    }
+    let flat = top.split_whitespace().collect::<Vec<_>>().join(" ");
+    for said in [
+        "0 the command did its work",
+        "2 a usage or configuration error",
+        "`scan`, a service is below --fail-under",
+        "`policy test`, a policy test failed",
+        "`verify`, the bundle was altered",
+        "Every other command exits only 0 or 2",
+    ] {
+        assert!(flat.contains(said), "--help says {said:?}: {flat}");
+    }
+}
+
+#[test]
+fn a_negative_day_count_names_the_range_not_a_wrong_tip() {
+    for (flag, range) in [
+        ("--history-days", "from 1 to 3650"),
+        ("--oncall-days", "from 1 to 365"),
+    ] {
+        let out = evident(&["scan", flag, "-5"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(range), "{flag}: {stderr}");
+        assert!(
+            !stderr.contains("-- -5"),
+            "{flag}: no tip to pass it after --: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn explain_names_a_source_met_needs_apart_from_optional_ones() {
+    let out = evident(&["explain", "ds.devops.config-automated"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text.contains("met needs:     kubernetes (without it: not_met or unknown, never met)"),
+        "{text}"
+    );
+    assert!(!text.contains("also uses:     kubernetes"), "{text}");
 }
 
 fn example_policy() -> std::path::PathBuf {
@@ -176,7 +231,7 @@ fn malformed_server_urls_are_usage_errors_naming_the_flag() {
         ("--opsgenie-url", "https://"),
         ("--github-url", "github.example.com"),
     ] {
-        let mut args = vec!["scan", ".", flag, value];
+        let mut args = vec!["scan", ".", "--worktree", flag, value];
         if flag == "--github-url" {
             args.extend(["--github", "acme"]);
         }
@@ -219,5 +274,50 @@ fn readme_code_fences_balance() {
     assert_eq!(
         open, None,
         "README.md: the fence opened at line {open:?} never closes"
+    );
+}
+
+#[test]
+fn a_rule_for_a_criterion_no_model_declares_is_an_error_naming_file_and_line() {
+    let repo = Repo::new("web");
+    repo.write("README.md", "hi");
+    repo.commit("init");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("orphan.rego");
+    std::fs::write(
+        &rule,
+        "# judges nothing any model declares\npackage evident.rules.acme.nothing.here\n\nimport rego.v1\n\nresult[sid] := {\"status\": \"met\"} if some sid, _ in input.services\n",
+    )
+    .expect("write");
+    let policy = dir.path().to_str().expect("utf-8");
+    let out = evident(&[
+        "scan",
+        repo.path().to_str().expect("utf-8"),
+        "--policy",
+        policy,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:2", rule.display())),
+        "file and line: {stderr}"
+    );
+    assert!(
+        stderr.contains("no model declares the criterion"),
+        "{stderr}"
+    );
+    // In `policy test` it is a failure (exit 1), with the file and line.
+    std::fs::write(
+        dir.path().join("orphan_test.rego"),
+        "package evident.rules.acme.nothing.here_test\n\nimport rego.v1\n\ntest_runs if { true }\n",
+    )
+    .expect("write");
+    let out = evident(&["policy", "test", policy]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL rules judge a declared criterion (")
+            && stdout.contains("orphan.rego:2"),
+        "{stdout}"
     );
 }

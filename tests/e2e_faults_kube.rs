@@ -75,7 +75,8 @@ fn scan(args: &[&str], kubeconfig: Option<&Path>) -> Scan {
         Command::new(env!("CARGO_BIN_EXE_evident"))
     };
     cmd.args(args)
-        .args(["--format", "json", "--no-cache"])
+        // The corpus is a plain directory, not a repository: read as it is on disk.
+        .args(["--format", "json", "--no-cache", "--worktree"])
         .current_dir(cwd.path())
         .env("NO_COLOR", "1")
         .env_remove("RUST_LOG");
@@ -385,11 +386,33 @@ fn every_dump_fault_only_unknowns_kubernetes() {
         "dump cell 100k items: exit {}, peak RSS {:?} KiB",
         got.code, got.max_rss_kib
     );
-    let cells: Vec<(&str, String, &[&str])> = vec![
-        ("junk item", junk, &["partial"]),
-        ("truncated file", truncated, &["error"]),
-        ("a document that is no object", scalar, &["error"]),
-    ];
+    // A file that is no dump at all is the wrong file: refused before the scan (exit 2),
+    // once, naming the file and what is wrong.
+    for (name, body, what) in [
+        ("truncated file", &truncated, "invalid YAML at line"),
+        (
+            "a document that is no object",
+            &scalar,
+            "is not a Kubernetes object",
+        ),
+    ] {
+        let dump = write(name, body);
+        let out = Command::new(env!("CARGO_BIN_EXE_evident"))
+            .args(["scan", repo_arg, "--worktree", "--kube-dump"])
+            .arg(&dump)
+            .output()
+            .expect("run evident");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(out.stdout.is_empty(), "{name}: no result is written");
+        assert!(
+            stderr.contains(&dump.display().to_string()),
+            "{name}: {stderr}"
+        );
+        assert!(stderr.contains(what), "{name}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{name}: said once: {stderr}");
+    }
+    let cells: Vec<(&str, String, &[&str])> = vec![("junk item", junk, &["partial"])];
     for (name, body, reasons) in cells {
         let got = run(&write(name, &body));
         let changed = assert_only_kubernetes_unknown(name, &base, &got, reasons);

@@ -114,6 +114,8 @@ fn without_a_cluster_flag_kubernetes_is_not_configured_and_says_how() {
 #[test]
 fn a_missing_dump_is_a_usage_error() {
     let repo = Repo::new("shop");
+    repo.write("README.md", "shop");
+    repo.commit("init");
     let out = evident(&[
         "scan",
         repo.path().to_str().expect("utf-8"),

@@ -499,3 +499,138 @@ fn html_report_renders_in_headless_chromium_and_runs_nothing() {
     assert!(png.len() > 10_000, "the page rendered nearly empty");
     println!("screenshot: {}", shot.display());
 }
+
+#[test]
+fn explain_shows_one_verdict_in_full_from_a_saved_scan() {
+    let scan = fixture();
+    let out = evident(&[
+        "explain",
+        "mailer",
+        "ds.devops.health-checks",
+        "--scan",
+        scan.to_str().expect("utf-8"),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("status:    not_met"), "{text}");
+    // What today lives only in the JSON `missing`: which container lacks which probe.
+    assert!(
+        text.contains("  - Deployment/mailer container worker has no readiness probe"),
+        "{text}"
+    );
+    // The evidence with its file and lines.
+    assert!(text.contains("k8s/mailer.yaml lines 5-18"), "{text}");
+    assert!(text.contains("remediation:"), "{text}");
+    // A verdict the scan does not hold, and a service without --scan: usage errors.
+    let out = evident(&[
+        "explain",
+        "nobody",
+        "ds.devops.health-checks",
+        "--scan",
+        scan.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such service"));
+    let out = evident(&["explain", "mailer", "ds.devops.health-checks"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--scan FILE"));
+    // explain CRITERION still explains the criterion.
+    let out = evident(&["explain", "ds.devops.health-checks"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn report_details_lists_every_criterion_the_summary_leaves_out() {
+    let scan = fixture();
+    let path = scan.to_str().expect("utf-8");
+    let summary = evident(&["report", path]);
+    let details = evident(&["report", path, "--details"]);
+    assert_eq!(summary.status.code(), Some(0));
+    assert_eq!(details.status.code(), Some(0));
+    let summary = String::from_utf8_lossy(&summary.stdout);
+    let details = String::from_utf8_lossy(&details.stdout);
+    assert!(
+        !summary.contains("✓ met            L1 ds.process.ci-all"),
+        "{summary}"
+    );
+    assert!(details.contains("ds.process.ci-all"), "{details}");
+    assert!(summary.contains("--details"), "{summary}");
+    assert!(details.lines().count() > summary.lines().count());
+}
+
+/// The exports open in the standard tools: the key in `openssl pkey`, the bundle's
+/// `scan.json` byte for byte the given file, and a bundle re-packed with plain `tar`
+/// (which adds an `evidence/` directory entry) still verifies.
+#[test]
+fn exports_open_in_openssl_and_survive_a_repack_with_tar() {
+    for tool in ["openssl", "tar"] {
+        assert!(
+            Command::new(tool).arg("--version").output().is_ok(),
+            "the `{tool}` binary is missing (apt-get install -y {tool})"
+        );
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_owned();
+    assert_eq!(
+        evident(&["keygen", "-o", &p("key.pem")]).status.code(),
+        Some(0)
+    );
+    let out = Command::new("openssl")
+        .args(["pkey", "-in", &p("key.pem"), "-noout"])
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "openssl pkey reads the key: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scan = fixture();
+    let out = evident(&[
+        "bundle",
+        scan.to_str().expect("p"),
+        "--sign",
+        &p("key.pem"),
+        "-o",
+        &p("b.tar.gz"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let files = unpack(&std::fs::read(p("b.tar.gz")).expect("bundle"));
+    let kept = files
+        .iter()
+        .find(|(n, _)| n == "scan.json")
+        .expect("scan.json");
+    assert_eq!(
+        kept.1,
+        std::fs::read(&scan).expect("fixture"),
+        "scan.json is the given file byte for byte"
+    );
+    // Unpack with tar, re-pack the same tree with tar, verify.
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(&tree).expect("mkdir");
+    let status = Command::new("tar")
+        .args(["-xzf", &p("b.tar.gz"), "-C"])
+        .arg(&tree)
+        .status()
+        .expect("tar x");
+    assert!(status.success());
+    let status = Command::new("tar")
+        .args(["-czf", &p("repacked.tar.gz"), "-C"])
+        .arg(&tree)
+        .arg(".")
+        .status()
+        .expect("tar c");
+    assert!(status.success());
+    let out = evident(&["verify", &p("repacked.tar.gz"), "--key", &p("key.pem.pub")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}

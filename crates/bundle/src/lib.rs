@@ -63,9 +63,14 @@ pub fn generate_key() -> Result<(String, String), BundleError> {
     getrandom::fill(&mut seed).map_err(|e| BundleError::Random(e.to_string()))?;
     let key = SigningKey::from_bytes(&seed);
     seed.fill(0);
-    let private = key
-        .to_pkcs8_pem(Default::default())
-        .map_err(|e| BundleError::Key(format!("could not encode the private key: {e}")))?;
+    // PKCS#8 v1 (the private key alone): OpenSSL 3 reads it (`openssl pkey -in KEY`),
+    // where the v2 form with the public key attached is refused.
+    let private = ed25519_dalek::pkcs8::KeypairBytes {
+        secret_key: key.to_bytes(),
+        public_key: None,
+    }
+    .to_pkcs8_pem(Default::default())
+    .map_err(|e| BundleError::Key(format!("could not encode the private key: {e}")))?;
     let public = key
         .verifying_key()
         .to_public_key_pem(Default::default())
@@ -130,15 +135,29 @@ struct EnvelopeSignature {
 /// Builds the bundle (gzip-compressed tar). Same result and key, same bytes: entries are
 /// sorted and carry fixed times and modes.
 pub fn create_bundle(result: &ScanResult, key: &SigningKey) -> Result<Vec<u8>, BundleError> {
+    create_bundle_of(result, None, key)
+}
+
+/// Builds the bundle of a saved result file: `scan_bytes` are that file's bytes, kept as
+/// they are as `scan.json` (its sha256 in the manifest is the given file's; serialising
+/// the parsed result again would change floats in their last digits), unless redaction
+/// has something to remove from the result, in which case the redacted result is written.
+pub fn create_bundle_of(
+    result: &ScanResult,
+    scan_bytes: Option<&[u8]>,
+    key: &SigningKey,
+) -> Result<Vec<u8>, BundleError> {
     // A bundle travels furthest of all outputs; a result saved by an older version or
     // edited by hand still loses every token shape, URL password and private key.
-    let result = &evident_core::Redactor::new().redact_serde(result.clone())?;
+    let redactor = evident_core::Redactor::new();
+    let clean = !redactor.finds_anything_in(result)?;
+    let result = &redactor.redact_serde(result.clone())?;
+    let scan_json = match scan_bytes {
+        Some(bytes) if clean => bytes.to_vec(),
+        _ => evident_report::render_json(result)?.into_bytes(),
+    };
     let mut files: Vec<(String, Vec<u8>, Option<String>)> = vec![
-        (
-            "scan.json".into(),
-            evident_report::render_json(result)?.into_bytes(),
-            None,
-        ),
+        ("scan.json".into(), scan_json, None),
         (
             "report.html".into(),
             evident_report::render_html(result)?.into_bytes(),
@@ -302,13 +321,22 @@ fn unpack(bytes: &[u8], problems: &mut Vec<Problem>) -> Option<BTreeMap<String, 
                     return None;
                 }
             };
+            // `tar -C dir .` names entries `./scan.json`: the same file as `scan.json`.
             let path = match entry.path() {
-                Ok(p) => p.to_string_lossy().into_owned(),
+                Ok(p) => {
+                    let p = p.to_string_lossy();
+                    p.strip_prefix("./").unwrap_or(&p).to_owned()
+                }
                 Err(e) => {
                     problems.push(Problem::Unreadable(format!("bad entry name: {e}")));
                     return None;
                 }
             };
+            // A directory entry (`tar` writes `evidence/` when re-packing) carries no
+            // content: it is neither a file nor an addition.
+            if entry.header().entry_type().is_dir() {
+                continue;
+            }
             if !entry.header().entry_type().is_file() {
                 problems.push(Problem::Added(format!("{path} (not a regular file)")));
                 continue;

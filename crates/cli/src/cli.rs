@@ -5,15 +5,23 @@ use std::path::PathBuf;
 
 /// evident: how mature is your software delivery and operations, from evidence.
 ///
-/// evident reads your systems (git repositories with their CI configs, manifests,
-/// Dockerfiles, CODEOWNERS and catalog-info.yaml; GitHub; Kubernetes; Prometheus;
-/// Grafana; PagerDuty and Opsgenie) and judges three maturity models criterion by
-/// criterion. Every verdict is one of: met, not_met, unknown (a
-/// source was not configured or did not answer; never guessed), not_applicable, manual
-/// (no system can show it) or attested (a committed attestation says so).
+/// evident reads your systems and judges three maturity models criterion by criterion.
+/// Probes (each read only when its flag or config asks; `evident scan --help` for the
+/// flags): git (repositories: CI configs, manifests, Dockerfiles, CODEOWNERS,
+/// catalog-info.yaml, history), GitHub (--github), Kubernetes (--kube-context, --kube,
+/// --kube-dump), Prometheus (--prometheus), Grafana (--grafana), PagerDuty (--pagerduty)
+/// and Opsgenie (--opsgenie).
 ///
-/// Exit codes: 0 success; 1 a service is below --fail-under; 2 usage or configuration
-/// error (bad flag, path that does not exist, policy that does not compile).
+/// Every verdict is one of: met, not_met, unknown (a source was not configured or did
+/// not answer; never guessed), not_applicable, manual (no system can show it) or attested
+/// (a committed attestation says so).
+///
+/// Exit codes, for every command: 0 the command did its work; 2 a usage or configuration
+/// error (bad flag or value, a path that does not exist or is no repository, a file that
+/// is not what the flag takes, a policy that does not compile), and nothing is judged.
+/// Exit 1 means a finding, for the three commands that have one: `scan`, a service is
+/// below --fail-under; `policy test`, a policy test failed; `verify`, the bundle was
+/// altered or its signature is bad. Every other command exits only 0 or 2.
 #[derive(Debug, Parser)]
 #[command(name = "evident", version, about, long_about, propagate_version = true)]
 pub struct Cli {
@@ -32,7 +40,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan repositories, clusters and servers, and judge every criterion for every
-    /// service found.
+    /// service found. Exit 0 judged, 1 a service below --fail-under, 2 usage error.
     Scan(ScanArgs),
     /// List the services the sources describe, the items tied to each and by which key
     /// (catalog annotation, image, label, name), and the items that joined nothing.
@@ -42,7 +50,8 @@ pub enum Command {
     /// Explain one criterion: what it means, what evidence makes it met, the rule's
     /// decisions.
     Explain(ExplainArgs),
-    /// Work with custom policies.
+    /// Work with custom policies (`policy test`: exit 0 passed, 1 a test failed, 2 usage
+    /// error).
     #[command(subcommand)]
     Policy(PolicyCommand),
     /// Render a saved scan result (from `scan --format json`) in any format, without
@@ -173,6 +182,10 @@ pub struct ReportArgs {
     /// Write the output to this file instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Table: every criterion with its reason, and every source's detail (default: a
+    /// one-screen summary).
+    #[arg(long)]
+    pub details: bool,
 }
 
 /// `evident keygen`.
@@ -230,6 +243,11 @@ pub struct ScanArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Table: every criterion with its reason, and every source's detail (default: a
+    /// one-screen summary).
+    #[arg(long)]
+    pub details: bool,
+
     /// Exit 1 when any service is below this level. A level name (baseline,
     /// intermediate, repeatable, ...) or MODEL:LEVEL (distributed-systems:1).
     #[arg(long, value_name = "LEVEL")]
@@ -246,7 +264,7 @@ pub struct ScanArgs {
 
     /// Share of a team's members that must be on the on-call of the team's services for
     /// ds.devops.team-on-call (0 to 1).
-    #[arg(long, value_name = "SHARE", default_value_t = 0.8, value_parser = share)]
+    #[arg(long, value_name = "SHARE", default_value_t = 0.8, allow_negative_numbers = true, value_parser = share)]
     pub on_call_share: f64,
 
     /// Also write the rule input (facts, services, source statuses) as JSON to this
@@ -399,7 +417,7 @@ pub struct SourceArgs {
 
     /// How many days of commit history to read (merged changes, releases, stale
     /// branches), counted back from now.
-    #[arg(long, value_name = "DAYS", default_value_t = 180, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    #[arg(long, value_name = "DAYS", default_value_t = 180, allow_negative_numbers = true, value_parser = |s: &str| whole("days", s, 1, 3650))]
     pub history_days: u32,
 
     /// Do not keep measured change sizes between scans. By default they are kept in
@@ -509,7 +527,7 @@ pub struct SourceArgs {
     pub internal_package_prefix: Vec<String>,
 
     /// How many days of on-call schedules and incidents to read, counted back from now.
-    #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=365))]
+    #[arg(long, value_name = "DAYS", default_value_t = 90, allow_negative_numbers = true, value_parser = |s: &str| whole("days", s, 1, 365))]
     pub oncall_days: u32,
 
     /// A YAML file that says who is who across tools, for people no system joins: a list
@@ -555,6 +573,20 @@ impl Region {
     }
 }
 
+/// A whole number from `min` to `max`, for flags whose values have a range. A negative
+/// number reaches this parser (`allow_negative_numbers`), so the message says the range
+/// instead of clap's tip to pass `-5` after `--`, which would be wrong advice.
+fn whole(unit: &str, text: &str, min: u32, max: u32) -> Result<u32, String> {
+    match text.trim().parse::<i64>() {
+        Ok(v) if (i64::from(min)..=i64::from(max)).contains(&v) => {
+            u32::try_from(v).map_err(|_| format!("{text} is out of range"))
+        }
+        _ => Err(format!(
+            "{text} is not a whole number of {unit} from {min} to {max}"
+        )),
+    }
+}
+
 /// A share between 0 and 1.
 fn share(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
@@ -579,8 +611,14 @@ pub struct ModelsArgs {
 /// `evident explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// Criterion id, e.g. ds.devops.health-checks.
-    pub criterion: String,
+    /// `CRITERION` (e.g. ds.devops.health-checks): what it means and how it is judged; or
+    /// `SERVICE CRITERION` with --scan: that one verdict in full (summary, what is
+    /// missing, every piece of evidence with file and line).
+    #[arg(value_name = "SERVICE CRITERION", num_args = 1..=2, required = true)]
+    pub names: Vec<String>,
+    /// A scan result (`evident scan --format json -o FILE`) to read the verdict from.
+    #[arg(long, value_name = "FILE")]
+    pub scan: Option<PathBuf>,
     /// Also load models and rules from this directory.
     #[arg(long = "policy", value_name = "DIR")]
     pub policies: Vec<PathBuf>,

@@ -66,6 +66,7 @@ pub(crate) fn emit(
     result: &ScanResult,
     format: Format,
     output: Option<&std::path::Path>,
+    details: bool,
 ) -> anyhow::Result<()> {
     let to_terminal = output.is_none() && std::io::stdout().is_terminal();
     // JSON is streamed to the file: an estate's result is hundreds of megabytes, and
@@ -83,6 +84,7 @@ pub(crate) fn emit(
         TableOptions {
             color: to_terminal && color_allowed(),
             width: to_terminal.then(terminal_width),
+            details,
         },
     )?;
     match output {
@@ -121,7 +123,7 @@ pub fn read_scan(path: &std::path::Path) -> anyhow::Result<ScanResult> {
 
 fn report(args: ReportArgs) -> anyhow::Result<u8> {
     let result = crate::plan::env_redactor().redact_serde(read_scan(&args.scan)?)?;
-    emit(&result, args.format, args.output.as_deref())?;
+    emit(&result, args.format, args.output.as_deref(), args.details)?;
     Ok(EXIT_OK)
 }
 
@@ -178,11 +180,22 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 fn bundle(args: BundleArgs) -> anyhow::Result<u8> {
-    let result = crate::plan::env_redactor().redact_serde(read_scan(&args.scan)?)?;
+    let read = read_scan(&args.scan)?;
+    let env = crate::plan::env_redactor();
+    // The given file's bytes are kept as scan.json unless a secret must come out of it.
+    let raw = if env.finds_anything_in(&read)? {
+        None
+    } else {
+        Some(
+            std::fs::read(&args.scan)
+                .with_context(|| format!("reading {}", args.scan.display()))?,
+        )
+    };
+    let result = env.redact_serde(read)?;
     let pem = std::fs::read_to_string(&args.sign)
         .with_context(|| format!("reading {}", args.sign.display()))?;
     let key = evident_bundle::signing_key_from_pem(&pem)?;
-    let bytes = evident_bundle::create_bundle(&result, &key)?;
+    let bytes = evident_bundle::create_bundle_of(&result, raw.as_deref(), &key)?;
     std::fs::write(&args.output, &bytes)
         .with_context(|| format!("writing {}", args.output.display()))?;
     out!(
@@ -278,7 +291,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
             );
         }
     }
-    emit(&result, args.format, args.output.as_deref())?;
+    emit(&result, args.format, args.output.as_deref(), args.details)?;
     if store.store.is_some() {
         crate::history::save_scan(&store, &result)?;
     }
@@ -336,6 +349,7 @@ fn merge(args: MergeArgs) -> anyhow::Result<u8> {
         dump_input: None,
         shard: None,
         collect_only: false,
+        details: false,
         run_id: None,
         store: crate::cli::StoreArgs {
             store: None,
@@ -345,7 +359,7 @@ fn merge(args: MergeArgs) -> anyhow::Result<u8> {
     };
     let plan = crate::plan::scan_plan(&scan_args)?;
     let result = crate::plan::block_on(evident_scan::judge_shards(&plan, shards))??;
-    emit(&result, args.format, args.output.as_deref())?;
+    emit(&result, args.format, args.output.as_deref(), false)?;
     match required {
         Some((model, level)) => Ok(gate(&result, &model, level)),
         None => Ok(EXIT_OK),
@@ -492,12 +506,26 @@ fn models(args: ModelsArgs) -> anyhow::Result<u8> {
 }
 
 fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
+    let (service, criterion) = match args.names.as_slice() {
+        [c] => (None, c.clone()),
+        [s, c] => (Some(s.clone()), c.clone()),
+        _ => bail!("explain takes CRITERION, or SERVICE CRITERION with --scan FILE"),
+    };
+    match (&service, &args.scan) {
+        (Some(service), Some(scan)) => return explain_verdict(scan, service, &criterion),
+        (Some(_), None) => {
+            bail!(
+                "explain SERVICE CRITERION reads a scan result: pass --scan FILE (from evident scan --format json -o FILE)"
+            )
+        }
+        (None, Some(_)) => {
+            bail!("--scan needs a service: evident explain SERVICE CRITERION --scan FILE")
+        }
+        (None, None) => {}
+    }
     let catalog = load_catalog(&args.policies, &[])?;
-    let Some((model, c)) = catalog.criterion(&args.criterion) else {
-        eprintln!(
-            "error: no criterion {:?}; `evident models` lists them",
-            args.criterion
-        );
+    let Some((model, c)) = catalog.criterion(&criterion) else {
+        eprintln!("error: no criterion {criterion:?}; `evident models` lists them");
         return Ok(EXIT_USAGE);
     };
     out!("{}  {}", c.id, c.title);
@@ -513,6 +541,12 @@ fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
     }
     if !c.sources.is_empty() {
         out!("needs:         {}", c.sources.join(", "));
+    }
+    if !c.met_needs.is_empty() {
+        out!(
+            "met needs:     {} (without it: not_met or unknown, never met)",
+            c.met_needs.join(", ")
+        );
     }
     if !c.optional_sources.is_empty() {
         out!(
@@ -548,6 +582,29 @@ fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
             "\nNo rule yet: the sources it needs are not read by this version, so it is reported as unknown."
         ),
     }
+    Ok(EXIT_OK)
+}
+
+/// One verdict of a saved scan in full: everything the JSON holds for it, for a person.
+fn explain_verdict(scan: &std::path::Path, service: &str, criterion: &str) -> anyhow::Result<u8> {
+    let result = read_scan(scan)?;
+    let Some(r) = result
+        .results
+        .iter()
+        .find(|r| r.service == service && r.criterion == criterion)
+    else {
+        let known = result.services.iter().any(|s| s.id == service);
+        bail!(
+            "{} holds no verdict of {criterion} for {service}{}",
+            scan.display(),
+            if known {
+                ""
+            } else {
+                " (no such service in it; `evident report FILE` lists them)"
+            }
+        );
+    };
+    out!("{}", evident_report::explain_verdict(&result, r));
     Ok(EXIT_OK)
 }
 

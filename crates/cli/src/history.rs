@@ -333,7 +333,7 @@ pub fn scan_shard(
         .collect::<Result<Vec<_>, _>>()
         .context("a shard saved in the store does not read back")?;
     let result = block_on(evident_scan::judge_shards(plan, shards))??;
-    crate::commands::emit(&result, args.format, args.output.as_deref())?;
+    crate::commands::emit(&result, args.format, args.output.as_deref(), args.details)?;
     save_scan(store_args, &result)?;
     Ok(match required {
         Some((model, level)) => crate::commands::gate(&result, &model, level),

@@ -32,8 +32,9 @@ fn kube_targets(args: &SourceArgs) -> anyhow::Result<Vec<Target>> {
         targets.push(Target::Current);
     }
     for dump in &args.kube_dumps {
-        if !dump.is_file() {
-            bail!("--kube-dump {} is not a file", dump.display());
+        // The wrong file is a usage error (exit 2), said once, before any probe runs.
+        if let Err(what) = evident_probe_kubernetes::dump::check_dump(dump) {
+            bail!("--kube-dump {what}");
         }
         targets.push(Target::Dump {
             path: dump.clone(),
@@ -59,7 +60,7 @@ fn repositories(args: &SourceArgs) -> anyhow::Result<Vec<PathBuf>> {
     } else {
         args.paths.clone()
     };
-    Ok(check_targets(&paths)?)
+    Ok(check_targets(&paths, args.worktree)?)
 }
 
 /// Refuses a server URL that is not `http(s)://host...`: a malformed URL is a

@@ -228,7 +228,7 @@ impl Redactor {
     /// read from its JSON serialisation without keeping it. A secret that JSON would
     /// escape (quotes, backslashes, control characters) cannot be looked for that way,
     /// so then the answer is yes.
-    fn finds_anything_in<T: Serialize>(&self, document: &T) -> Result<bool, serde_json::Error> {
+    pub fn finds_anything_in<T: Serialize>(&self, document: &T) -> Result<bool, serde_json::Error> {
         if self
             .known_secrets
             .iter()
@@ -397,7 +397,7 @@ impl Redactor {
             line = p
                 .secret_key_value
                 .replace_all(&line, |caps: &regex::Captures<'_>| {
-                    if is_reference(&caps["value"]) {
+                    if is_reference(&caps["value"]) || is_permission(&caps["key"], &caps["value"]) {
                         caps[0].to_owned()
                     } else {
                         format!("{}{REDACTED}", &caps["key"])
@@ -412,6 +412,26 @@ impl Redactor {
         }
         joined
     }
+}
+
+/// Whether `key: value` is a CI permission grant rather than a secret: GitHub Actions'
+/// `id-token: read|write|none` (the OIDC token permission) holds a permission level, not
+/// a token. Only that key and those three levels: `id-token: abc123` stays redacted.
+fn is_permission(key: &str, value: &str) -> bool {
+    let name = key
+        .trim_end()
+        .trim_end_matches([':', '='])
+        .trim_end()
+        .trim_matches(['"', '\''])
+        .to_ascii_lowercase();
+    name == "id-token"
+        && matches!(
+            value
+                .trim_matches(['"', '\''])
+                .to_ascii_lowercase()
+                .as_str(),
+            "read" | "write" | "none"
+        )
 }
 
 /// Inside an `env:` block every `KEY: value` (and `KEY=value` list item) is an environment
@@ -510,6 +530,26 @@ mod tests {
             "references stay visible: {out}"
         );
         assert!(out.contains("run: make deploy"), "{out}");
+    }
+
+    #[test]
+    fn an_id_token_permission_is_no_secret_but_an_id_token_value_is() {
+        let r = Redactor::new();
+        let text = "permissions:\n  id-token: write\n  contents: read\n";
+        assert_eq!(r.redact(text), text);
+        assert_eq!(r.redact("  id-token: \"none\"\n"), "  id-token: \"none\"\n");
+        assert!(
+            !r.redact("id-token: eyJhbGciOiJSUzI1NiJ9.abc")
+                .contains("eyJ")
+        );
+        assert!(
+            !r.redact("ID_TOKEN=write-me-secret")
+                .contains("write-me-secret")
+        );
+        assert!(
+            !r.redact("token: write").contains("write"),
+            "only id-token is a permission key"
+        );
     }
 
     #[test]

@@ -103,6 +103,12 @@ pub struct Criterion {
     /// Capabilities the rule uses when present and notes as unchecked when not.
     #[serde(default)]
     pub optional_sources: Vec<String>,
+    /// Capabilities without which the criterion can be `not_met` but never `met` (the
+    /// rule answers `unknown` instead of `met` while they are unread): neither required
+    /// (the rule judges a failing part without them) nor optional (`met` depends on them),
+    /// so `evident explain` says so instead of calling them optional.
+    #[serde(default)]
+    pub met_needs: Vec<String>,
     /// Judged exactly as another criterion ("as ds.devops.auto-deploy").
     #[serde(default)]
     pub same_as: Option<String>,
@@ -116,6 +122,16 @@ pub struct Criterion {
 }
 
 impl Criterion {
+    /// Every source the rule reads when present: optional ones and those `met` needs. A
+    /// failure of any of them gates the criterion (see [`crate::gate`]).
+    pub fn read_when_present(&self) -> Vec<String> {
+        self.optional_sources
+            .iter()
+            .chain(&self.met_needs)
+            .cloned()
+            .collect()
+    }
+
     /// The Rego package that judges this criterion: `evident.rules.` + the id with `-`
     /// turned into `_` (Rego names cannot hold `-`), unless the model names one.
     pub fn package(&self) -> String {
@@ -299,6 +315,40 @@ impl Catalog {
         }
         self.policy_dirs.push(dir.display().to_string());
         self.validate()
+    }
+
+    /// Refuses a rule of a policy directory that judges no criterion: a `result` rule in
+    /// a package no model's criterion maps to would never run, and a scan that ignores it
+    /// silently looks like a scan that applied it. Names the file and the line of its
+    /// `package`, and the package a criterion id maps to. Test packages (`_test`) and
+    /// helper packages without a `result` rule are not rules.
+    pub fn judges_a_criterion(&self, dir: &str) -> Result<()> {
+        let judged: std::collections::HashSet<String> = self
+            .models
+            .iter()
+            .flat_map(|m| m.criteria.iter().map(Criterion::package))
+            .collect();
+        for rule in self.rules.iter().filter(|r| r.path.starts_with(dir)) {
+            let Some(pkg) = &rule.package else { continue };
+            let has_result = rule.text.lines().any(|l| {
+                l.starts_with("result[") || l.starts_with("result ") || l.starts_with("result:")
+            });
+            if pkg.ends_with("_test") || !has_result || judged.contains(pkg) {
+                continue;
+            }
+            let line = rule
+                .text
+                .lines()
+                .position(|l| l.trim_start().starts_with("package "))
+                .map_or(1, |i| i + 1);
+            return Err(EngineError::Policy {
+                path: format!("{}:{line}", rule.path),
+                message: format!(
+                    "package {pkg} has a result rule but no model declares the criterion it would judge, so it would never run; declare the criterion in a model YAML of the policy directory (criterion id a.b.c-d is judged by package evident.rules.a.b.c_d) or set its `rule:` to {pkg}"
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Checks what would otherwise fail late: duplicate ids across models, `same_as`

@@ -554,7 +554,7 @@ impl Evaluator {
         };
         let unread = ctx
             .sources
-            .unread(&criterion.sources, &criterion.optional_sources);
+            .unread(&criterion.sources, &criterion.read_when_present());
         let verdict_at = |key: &str| {
             let v = output
                 .and_then(|o| o.get(key))
@@ -645,7 +645,7 @@ fn manual_verdict(criterion: &Criterion, service: &str, ctx: &Context<'_>) -> Ve
 /// unknown whatever the rule would say.
 fn source_gate(criterion: &Criterion, sources: &Sources) -> Option<Verdict> {
     sources
-        .gate(&criterion.sources, &criterion.optional_sources)
+        .gate(&criterion.sources, &criterion.read_when_present())
         .map(|g| Verdict::unknown(&g.reason, g.summary, g.missing))
 }
 
@@ -818,7 +818,7 @@ impl Evaluator {
             for criterion in &model.criteria {
                 if criterion.observability == Observability::None
                     || sources
-                        .gate(&criterion.sources, &criterion.optional_sources)
+                        .gate(&criterion.sources, &criterion.read_when_present())
                         .is_some()
                 {
                     continue;

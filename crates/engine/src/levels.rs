@@ -204,6 +204,7 @@ mod tests {
             smell: false,
             sources: vec!["git".into()],
             optional_sources: vec![],
+            met_needs: vec![],
             same_as: None,
             rule: None,
             met_when: String::new(),

@@ -46,6 +46,15 @@ pub fn run_policy_tests(dir: &Path) -> Result<Vec<TestOutcome>> {
     let engine = PolicyEngine::new(&catalog.rules)?;
     let dir_prefix = dir.display().to_string();
     let mut outcomes = Vec::new();
+    // A rule no model's criterion maps to would never run in a scan: a failure here.
+    if let Err(EngineError::Policy { path, message }) = catalog.judges_a_criterion(&dir_prefix) {
+        outcomes.push(TestOutcome {
+            name: "rules judge a declared criterion".into(),
+            file: path,
+            passed: false,
+            detail: Some(message),
+        });
+    }
     for source in catalog
         .rules
         .iter()

@@ -5,6 +5,7 @@
 //! later from a stored result without touching the scanned systems again.
 
 mod csv_out;
+mod explain;
 mod html;
 mod markdown;
 mod oscal;
@@ -13,6 +14,7 @@ mod table;
 mod view;
 
 pub use csv_out::render_csv;
+pub use explain::explain_verdict;
 pub use html::render_html;
 pub use markdown::render_markdown;
 pub use oscal::render_oscal;

@@ -14,8 +14,11 @@ use std::fmt::Write as _;
 pub struct TableOptions {
     /// ANSI colours (off for `NO_COLOR`, pipes and files).
     pub color: bool,
-    /// Terminal width to truncate reasons at; `None` leaves lines whole.
+    /// Terminal width to wrap lines at (never cut); `None` leaves lines whole.
     pub width: Option<usize>,
+    /// Every criterion with its reason and every source's detail (`--details`); off, a
+    /// summary that fits one screen: levels, blockers, unknowns by source, next steps.
+    pub details: bool,
 }
 
 fn symbol(status: Status) -> &'static str {
@@ -41,15 +44,55 @@ fn paint(text: &str, status: Status, color: bool) -> String {
     }
 }
 
-fn truncate(text: &str, width: Option<usize>) -> String {
-    match width {
-        Some(w) if text.chars().count() > w && w > 1 => {
-            let mut s: String = text.chars().take(w - 1).collect();
-            s.push('…');
-            s
+/// Wraps `text` at word boundaries to `width`, after `first` on the first line and an
+/// indent as wide as `first` on the others: a long reason is read whole, never cut.
+fn wrap(first: &str, text: &str, width: Option<usize>) -> String {
+    let lead = first.chars().count();
+    let Some(w) = width.filter(|w| *w > lead + 20) else {
+        return format!("{first}{text}");
+    };
+    let room = w - lead;
+    let indent = " ".repeat(lead);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > room {
+            lines.push(std::mem::take(&mut line));
         }
-        _ => text.to_owned(),
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
     }
+    lines.push(line);
+    let mut out = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+            out.push_str(&indent);
+        } else {
+            out.push_str(first);
+        }
+        out.push_str(l);
+    }
+    out
+}
+
+/// `probe source`, or the name once when both are the same (`prometheus`).
+fn source_name(s: &evident_core::SourceReport) -> String {
+    if s.probe == s.source {
+        s.probe.clone()
+    } else {
+        format!("{} {}", s.probe, s.source)
+    }
+}
+
+/// Whether a source's detail says this version has no probe for it.
+fn unbuilt(s: &evident_core::SourceReport) -> bool {
+    s.detail
+        .as_deref()
+        .is_some_and(|d| d.starts_with("not yet supported"))
 }
 
 fn level_line(report: &LevelReport, color: bool) -> String {
@@ -102,50 +145,31 @@ pub fn render_table(result: &ScanResult, options: TableOptions) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "evident {} · scan {} · {}",
-        result.scan.tool.version,
-        result.scan.id,
-        result.scan.targets.join(", ")
+        "{}",
+        wrap(
+            "",
+            &format!(
+                "evident {} · scan {} · {}",
+                result.scan.tool.version,
+                result.scan.id,
+                result.scan.targets.join(", ")
+            ),
+            options.width
+        )
     );
-    let problems: Vec<_> = result
-        .sources
-        .iter()
-        .filter(|s| s.status != SourceStatus::Ok)
-        .collect();
-    let ok: Vec<_> = result
-        .sources
-        .iter()
-        .filter(|s| s.status == SourceStatus::Ok)
-        .collect();
-    let _ = writeln!(
-        out,
-        "sources: {} ok{}",
-        ok.len(),
-        if problems.is_empty() {
-            String::new()
-        } else {
-            format!(", {} not available", problems.len())
-        }
-    );
-    for s in &problems {
-        let detail = s.detail.as_deref().unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {} {} ({}): {}",
-            s.probe,
-            s.source,
-            s.status,
-            truncate(detail, options.width)
-        );
-    }
+    write_sources(result, options, &mut out);
     if !result.unreadable.is_empty() {
         let _ = writeln!(out, "could not read {} item(s):", result.unreadable.len());
-        for u in &result.unreadable {
+        let shown = if options.details { usize::MAX } else { 3 };
+        for u in result.unreadable.iter().take(shown) {
+            let line = format!("{}: {}", u.location, u.reason);
+            let _ = writeln!(out, "{}", wrap("  ", &line, options.width));
+        }
+        if result.unreadable.len() > shown {
             let _ = writeln!(
                 out,
-                "  {}: {}",
-                u.location,
-                truncate(&u.reason, options.width)
+                "  and {} more (--details lists them)",
+                result.unreadable.len() - shown
             );
         }
     }
@@ -168,18 +192,86 @@ pub fn render_table(result: &ScanResult, options: TableOptions) -> String {
                 .map(|n| format!("{n} {}", s.as_str()))
         })
         .collect();
-    let _ = writeln!(
-        out,
-        "\n{} service(s): {}",
+    let line = format!(
+        "{} service(s): {}",
         result.services.len(),
         summary.join(", ")
     );
+    let _ = writeln!(out, "\n{}", wrap("", &line, options.width));
+    if !options.details {
+        let _ = writeln!(
+            out,
+            "{}",
+            wrap(
+                "",
+                "every criterion: --details; one verdict in full: evident explain SERVICE CRITERION --scan scan.json",
+                options.width
+            )
+        );
+    }
     out
 }
 
-/// Every service with its levels, criteria and next steps. A criterion that is part of
-/// a team or estate finding shows the service's own part; the finding is listed once
-/// after the services.
+/// The sources: in the summary one line for those that answered, one for those nobody
+/// configured, and a line with the detail of each that was configured and failed; with
+/// `--details` every source that did not answer with its detail.
+fn write_sources(result: &ScanResult, options: TableOptions, out: &mut String) {
+    let names = |f: &dyn Fn(&evident_core::SourceReport) -> bool| -> Vec<String> {
+        let mut v: Vec<String> = result
+            .sources
+            .iter()
+            .filter(|s| f(s))
+            .map(source_name)
+            .collect();
+        v.dedup();
+        v
+    };
+    let ok = names(&|s| s.status == SourceStatus::Ok);
+    let unset = names(&|s| s.status == SourceStatus::NotConfigured && !unbuilt(s));
+    let later = names(&|s| s.status == SourceStatus::NotConfigured && unbuilt(s));
+    let mut line = format!("sources: {} ok ({})", ok.len(), ok.join(", "));
+    if !unset.is_empty() {
+        let _ = write!(line, "; not configured: {}", unset.join(", "));
+    }
+    if !later.is_empty() {
+        let _ = write!(line, "; not yet supported: {}", later.join(", "));
+    }
+    let _ = writeln!(out, "{}", wrap("", &line, options.width));
+    for s in &result.sources {
+        let shown = match s.status {
+            SourceStatus::Ok => false,
+            SourceStatus::NotConfigured => options.details,
+            _ => true,
+        };
+        if shown {
+            let text = format!(
+                "{} ({}): {}",
+                source_name(s),
+                s.status,
+                s.detail.as_deref().unwrap_or_default()
+            );
+            let _ = writeln!(out, "{}", wrap("  ", &text, options.width));
+        }
+    }
+}
+
+/// The summary of one gated verdict: `needs prometheus (not_configured)` rather than the
+/// source's whole detail on every line that needs it (the sources list carries it once).
+fn short_summary(r: &CriterionResult) -> String {
+    if r.status == Status::Unknown
+        && r.reason.as_deref() == Some("not_configured")
+        && r.summary.starts_with("needs ")
+        && let Some(cut) = r.summary.find(" (not_configured")
+    {
+        return format!("{} (not configured)", &r.summary[..cut]);
+    }
+    r.summary.clone()
+}
+
+/// Every service with its levels and, per model, what blocks the next level, the
+/// unknowns by the source that would decide them and the next steps; with `--details`
+/// every criterion too. A criterion that is part of a team or estate finding shows the
+/// service's own part; the finding is listed once after the services.
 fn write_services(result: &ScanResult, options: TableOptions, out: &mut String) {
     let color = options.color;
     let mut by_service: BTreeMap<&str, Vec<&CriterionResult>> = BTreeMap::new();
@@ -200,75 +292,219 @@ fn write_services(result: &ScanResult, options: TableOptions, out: &mut String) 
             team,
             service.resolved_from
         );
-        if let Some(dora) = result.dora.get(&service.id) {
-            let df = &dora.deployment_frequency;
-            let lt = &dora.lead_time_for_changes;
-            let line = format!(
-                "DORA ({} d): deploys {} (n={}) · lead time {} (n={})",
-                df.window_days,
-                crate::view::dora_value(df),
-                df.sample_size,
-                crate::view::dora_value(lt),
-                lt.sample_size
-            );
-            let _ = writeln!(out, "  {}", truncate(&line, options.width));
-            let cfr = &dora.change_failure_rate;
-            let ttr = &dora.time_to_restore;
-            let line = format!(
-                "DORA incidents: change failure rate ({} d, within 24 hours) {} (n={}) · time to restore ({} d) {} (n={})",
-                cfr.window_days,
-                crate::view::dora_value(cfr),
-                cfr.sample_size,
-                ttr.window_days,
-                crate::view::dora_value(ttr),
-                ttr.sample_size
-            );
-            let _ = writeln!(out, "  {}", truncate(&line, options.width));
-        }
+        write_dora(result, &service.id, options, out);
         let rows = by_service
             .get(service.id.as_str())
             .cloned()
             .unwrap_or_default();
         for report in levels_of.get(service.id.as_str()).into_iter().flatten() {
             let model_name = &report.model;
-            let _ = writeln!(out, "  {model_name}: {}", level_line(report, color));
-            let mut in_model: Vec<&&CriterionResult> =
-                rows.iter().filter(|r| &r.model == model_name).collect();
+            let head = format!("  {model_name}: ");
+            let _ = writeln!(
+                out,
+                "{}",
+                wrap(&head, &level_line(report, false), options.width).bold_if(color)
+            );
+            let mut in_model: Vec<&CriterionResult> = rows
+                .iter()
+                .copied()
+                .filter(|r| &r.model == model_name)
+                .collect();
             // Lowest level first (smells, then Baseline, ...), the model's order within a level.
             in_model.sort_by_key(|r| result.criteria.get(&r.criterion).and_then(|c| c.level));
-            for r in in_model {
-                let level = result
-                    .criteria
-                    .get(&r.criterion)
-                    .and_then(|c| c.level)
-                    .map_or_else(String::new, |l| format!("L{l} "));
-                let head = format!("{} {:<14}", symbol(r.status), r.status.as_str());
-                let text = format!("{level}{}  {}", r.criterion, r.summary);
-                let _ = writeln!(
-                    out,
-                    "    {} {}",
-                    paint(&head, r.status, color),
-                    truncate(&text, options.width)
-                );
+            if options.details {
+                for r in &in_model {
+                    write_row(result, r, options, out);
+                }
             }
-            let next = next_steps(report, &rows, result);
+            write_blockers(report, &in_model, result, options, out);
+            write_unknowns(&in_model, result, options, out);
+            let next = next_steps(report, &in_model, result);
             if !next.is_empty() {
                 let _ = writeln!(out, "    next:");
-                for line in next {
-                    let _ = writeln!(out, "      → {}", truncate(&line, options.width));
+                for (i, line) in next.iter().take(3).enumerate() {
+                    let _ = writeln!(
+                        out,
+                        "{}",
+                        wrap(&format!("      {}. ", i + 1), line, options.width)
+                    );
                 }
             }
         }
     }
 }
 
-/// Team and estate findings that are not met or unknown, each once.
+/// The two DORA lines of a service, when it has measures.
+fn write_dora(result: &ScanResult, service: &str, options: TableOptions, out: &mut String) {
+    let Some(dora) = result.dora.get(service) else {
+        return;
+    };
+    let df = &dora.deployment_frequency;
+    let lt = &dora.lead_time_for_changes;
+    let line = format!(
+        "DORA ({} d): deploys {} (n={}) · lead time {} (n={})",
+        df.window_days,
+        crate::view::dora_value(df),
+        df.sample_size,
+        crate::view::dora_value(lt),
+        lt.sample_size
+    );
+    let _ = writeln!(out, "{}", wrap("  ", &line, options.width));
+    let cfr = &dora.change_failure_rate;
+    let ttr = &dora.time_to_restore;
+    let line = format!(
+        "DORA incidents: change failure rate ({} d, within 24 hours) {} (n={}) · time to restore ({} d) {} (n={})",
+        cfr.window_days,
+        crate::view::dora_value(cfr),
+        cfr.sample_size,
+        ttr.window_days,
+        crate::view::dora_value(ttr),
+        ttr.sample_size
+    );
+    let _ = writeln!(out, "{}", wrap("  ", &line, options.width));
+}
+
+/// One criterion line of the `--details` view.
+fn write_row(result: &ScanResult, r: &CriterionResult, options: TableOptions, out: &mut String) {
+    let level = result
+        .criteria
+        .get(&r.criterion)
+        .and_then(|c| c.level)
+        .map_or_else(String::new, |l| format!("L{l} "));
+    let head = format!("    {} {:<14} ", symbol(r.status), r.status.as_str());
+    let text = format!("{level}{}  {}", r.criterion, short_summary(r));
+    let wrapped = wrap(&head, &text, options.width);
+    let painted = match wrapped.split_once(head.as_str()) {
+        Some((_, rest)) => format!("{}{rest}", paint(&head, r.status, options.color)),
+        None => wrapped,
+    };
+    let _ = writeln!(out, "{painted}");
+}
+
+/// The criteria with evidence that they are not met and that block the next level.
+fn write_blockers(
+    report: &LevelReport,
+    rows: &[&CriterionResult],
+    result: &ScanResult,
+    options: TableOptions,
+    out: &mut String,
+) {
+    if report.blocked_by.not_met.is_empty() {
+        return;
+    }
+    let next = report
+        .next
+        .and_then(|n| report.shares.iter().find(|s| s.level == Some(n)))
+        .map_or_else(|| "the next level".to_owned(), |s| s.name.clone());
+    let _ = writeln!(out, "    blocks {next}:");
+    for id in &report.blocked_by.not_met {
+        let summary = rows
+            .iter()
+            .find(|r| &r.criterion == id)
+            .map_or_else(String::new, |r| r.summary.clone());
+        let head = format!("      {} ", symbol(Status::NotMet));
+        let _ = writeln!(
+            out,
+            "{}",
+            wrap(&head, &format!("{id}  {summary}"), options.width)
+        );
+    }
+    let _ = result;
+}
+
+/// The capability that would decide an unknown verdict, and how it failed.
+fn deciding_source(r: &CriterionResult) -> (String, String) {
+    let status = r.reason.clone().unwrap_or_else(|| "unknown".into());
+    let cap = r
+        .missing
+        .first()
+        .map(|m| m.split('.').next().unwrap_or(m).to_owned())
+        .unwrap_or_else(|| "a source".into());
+    (cap, status)
+}
+
+/// What to pass so that `cap` is read; for alternatives (`github or git_history`) each.
+fn how_to_read(cap: &str, result: &ScanResult) -> String {
+    if cap.contains(" or ") {
+        return cap
+            .split(" or ")
+            .map(|c| how_to_read_one(c, result))
+            .collect::<Vec<_>>()
+            .join("; or ");
+    }
+    how_to_read_one(cap, result)
+}
+
+/// [`how_to_read`] of one capability.
+fn how_to_read_one(cap: &str, result: &ScanResult) -> String {
+    if result
+        .sources
+        .iter()
+        .any(|s| s.probe == cap && s.status == SourceStatus::Ok)
+    {
+        return format!(
+            "{cap} answered, but not with what decides them (see what could not be read)"
+        );
+    }
+    if result.sources.iter().any(|s| s.probe == cap && unbuilt(s)) {
+        return "not yet supported by this version of evident".into();
+    }
+    match cap {
+        "github" => "--github ORG (or OWNER/REPO)".into(),
+        "kubernetes" => "--kube-context NAME, --kube or --kube-dump FILE".into(),
+        "prometheus" => "--prometheus URL".into(),
+        "grafana" => "--grafana URL".into(),
+        "oncall" | "pagerduty" | "opsgenie" => "--pagerduty or --opsgenie".into(),
+        "git" => "a repository path".into(),
+        "git_history" => "a git clone with its history (a plain directory has none)".into(),
+        _ => format!("configure {cap}"),
+    }
+}
+
+/// The unknown verdicts of one model, counted by the source that would decide them.
+fn unknown_groups(rows: &[&CriterionResult]) -> Vec<((String, String), usize)> {
+    let mut groups: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.status == Status::Unknown) {
+        *groups.entry(deciding_source(r)).or_default() += 1;
+    }
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    groups
+}
+
+/// `12 need github: --github ORG` lines, biggest first.
+fn write_unknowns(
+    rows: &[&CriterionResult],
+    result: &ScanResult,
+    options: TableOptions,
+    out: &mut String,
+) {
+    let groups = unknown_groups(rows);
+    if groups.is_empty() {
+        return;
+    }
+    let total: usize = groups.iter().map(|g| g.1).sum();
+    let _ = writeln!(
+        out,
+        "    {total} unknown, by the source that would decide them:"
+    );
+    for ((cap, status), n) in groups {
+        let line = if status == "not_configured" {
+            format!("{n} need {cap}: {}", how_to_read(&cap, result))
+        } else {
+            format!("{n} need {cap}, which answered {status} (see sources)")
+        };
+        let _ = writeln!(out, "{}", wrap("      ", &line, options.width));
+    }
+}
+
+/// Team and estate findings that are not met (and with `--details` unknown), each once.
 fn write_shared(result: &ScanResult, options: TableOptions, out: &mut String) {
     let open: Vec<_> = result
         .results
         .scoped
         .iter()
-        .filter(|x| matches!(x.status, Status::NotMet | Status::Unknown))
+        .filter(|x| x.status == Status::NotMet || (options.details && x.status == Status::Unknown))
         .collect();
     if open.is_empty() {
         return;
@@ -280,18 +516,30 @@ fn write_shared(result: &ScanResult, options: TableOptions, out: &mut String) {
             SharedScope::Estate => format!("estate, {} service(s)", x.services.len()),
             SharedScope::Team => format!("team {}, {} service(s)", x.subject, x.services.len()),
         };
-        let text = format!("{} ({subject})  {}", x.criterion, x.summary);
-        let _ = writeln!(
-            out,
-            "  {} {}",
-            paint(&head, x.status, options.color),
-            truncate(&text, options.width)
-        );
+        let summary = if x.reason.as_deref() == Some("not_configured") {
+            x.summary
+                .find(" (not_configured")
+                .filter(|_| x.summary.starts_with("needs "))
+                .map_or_else(
+                    || x.summary.clone(),
+                    |cut| format!("{} (not configured)", &x.summary[..cut]),
+                )
+        } else {
+            x.summary.clone()
+        };
+        let text = format!("{} ({subject})  {summary}", x.criterion);
+        let lead = format!("  {head} ");
+        let wrapped = wrap(&lead, &text, options.width);
+        let painted = match wrapped.split_once(lead.as_str()) {
+            Some((_, rest)) => format!("  {} {rest}", paint(&head, x.status, options.color)),
+            None => wrapped,
+        };
+        let _ = writeln!(out, "{painted}");
     }
 }
 
-/// The criteria to meet next: those blocking the next level, not-met first (with the
-/// remediation), then the sources to configure for the unknown ones.
+/// The three things to do next: the criteria that block the next level with their
+/// remediation, then the sources that would decide the most unknowns.
 fn next_steps(report: &LevelReport, rows: &[&CriterionResult], result: &ScanResult) -> Vec<String> {
     let mut lines = Vec::new();
     for id in &report.blocked_by.not_met {
@@ -299,53 +547,26 @@ fn next_steps(report: &LevelReport, rows: &[&CriterionResult], result: &ScanResu
             lines.push(format!("{id}: {}", c.remediation));
         }
     }
-    let mut sources: Vec<String> = report
-        .blocked_by
-        .unknown
-        .iter()
-        .map(|u| u.reason.clone())
-        .collect();
-    sources.sort();
-    sources.dedup();
-    // A capability no probe of this version reads cannot be configured: say so, instead
-    // of sending the user to look for a flag that does not exist.
-    let unbuilt: Vec<&str> = result
-        .sources
-        .iter()
-        .filter(|s| {
-            s.detail
-                .as_deref()
-                .is_some_and(|d| d.starts_with("not yet supported"))
-        })
-        .map(|s| s.probe.as_str())
-        .collect();
-    let (later, now): (Vec<String>, Vec<String>) = sources.into_iter().partition(|reason| {
-        let capability = reason.split_whitespace().next().unwrap_or_default();
-        unbuilt.contains(&capability)
-    });
-    if !now.is_empty() {
-        lines.push(format!("to decide the rest, configure: {}", now.join(", ")));
-    }
-    if !later.is_empty() {
-        let names: Vec<&str> = later
-            .iter()
-            .filter_map(|r| r.split_whitespace().next())
-            .collect();
-        lines.push(format!(
-            "not yet supported by this version of evident: {}",
-            names.join(", ")
-        ));
-    }
     if report.attained.is_none() {
-        for r in rows
-            .iter()
-            .filter(|r| r.model == report.model && r.status == Status::NotMet)
-            .take(3)
-        {
-            if let Some(c) = result.criteria.get(&r.criterion) {
+        for r in rows.iter().filter(|r| r.status == Status::NotMet) {
+            if let Some(c) = result.criteria.get(&r.criterion)
+                && !report.blocked_by.not_met.contains(&r.criterion)
+            {
                 lines.push(format!("{}: {}", r.criterion, c.remediation));
             }
         }
+    }
+    // A capability no probe of this version reads cannot be configured: it is no step.
+    for ((cap, status), n) in unknown_groups(rows) {
+        let how = how_to_read(&cap, result);
+        if how.starts_with("not yet supported") {
+            continue;
+        }
+        lines.push(if status == "not_configured" {
+            format!("read {cap} ({how}): decides {n} unknown")
+        } else {
+            format!("fix the {cap} source ({status}, see sources): decides {n} unknown")
+        });
     }
     lines
 }

@@ -517,24 +517,33 @@ fn dora_measures_render_in_every_human_format_and_validate() {
     );
 }
 
-/// The table's next steps send people to configure only what this version can read:
-/// a capability whose source says "not yet supported" is named apart.
+/// The table's summary groups unknowns by the source that would decide them, sends
+/// people to configure only what this version can read (a capability whose source says
+/// "not yet supported" is named apart, never a next step), and lists at most three next
+/// steps.
 #[test]
-fn next_steps_tell_sources_to_configure_from_ones_not_yet_supported() {
+fn the_summary_groups_unknowns_by_source_and_keeps_three_next_steps() {
     let mut result = fixture();
-    let level = result.levels.first_mut().expect("a level report");
-    level.attained = Some(0);
-    level.blocked_by.not_met.clear();
-    level.blocked_by.unknown = vec![
-        evident_core::result::UnknownBlocker {
-            criterion: "ds.smell.monolith".into(),
-            reason: "source_code not configured".into(),
-        },
-        evident_core::result::UnknownBlocker {
-            criterion: "ds.org.small-teams".into(),
-            reason: "github not configured".into(),
-        },
-    ];
+    let (service, model) = (
+        result.results[0].service.clone(),
+        result.results[0].model.clone(),
+    );
+    let rows: Vec<usize> = (0..result.results.len())
+        .filter(|&i| result.results[i].service == service && result.results[i].model == model)
+        .collect();
+    assert!(
+        rows.len() >= 3,
+        "the fixture has three rows of one service and model"
+    );
+    for (n, &i) in rows.iter().enumerate() {
+        let r = &mut result.results.rows[i];
+        if n < 3 {
+            r.status = evident_core::Status::Unknown;
+            r.reason = Some("not_configured".into());
+            r.missing = vec![if n == 0 { "source_code" } else { "github" }.into()];
+            r.summary = format!("needs {} (not_configured: a long detail)", r.missing[0]);
+        }
+    }
     result.sources.push(evident_core::SourceReport::new(
         "source_code",
         "source_code",
@@ -542,13 +551,79 @@ fn next_steps_tell_sources_to_configure_from_ones_not_yet_supported() {
         Some("not yet supported: code size is not read by this version of evident".into()),
     ));
     let table = render(&result, Format::Table, TableOptions::default()).expect("table");
+    assert!(table.contains("need github: --github ORG"), "{table}");
     assert!(
-        table.contains("to decide the rest, configure: github not configured"),
+        table.contains("need source_code: not yet supported by this version of evident"),
         "{table}"
     );
+    assert!(table.contains("not yet supported: source_code"), "{table}");
+    assert!(!table.contains("read source_code"), "{table}");
+    assert!(table.contains("read github (--github ORG"), "{table}");
     assert!(
-        table.contains("not yet supported by this version of evident: source_code"),
-        "{table}"
+        !table.contains("      4. "),
+        "three next steps at most: {table}"
     );
-    assert!(!table.contains("configure: source_code"), "{table}");
+    // The summary lists no criterion line; --details does, with the short reason.
+    let details = render(
+        &result,
+        Format::Table,
+        TableOptions {
+            details: true,
+            ..TableOptions::default()
+        },
+    )
+    .expect("table");
+    assert!(
+        details.contains("needs github (not configured)"),
+        "{details}"
+    );
+    assert!(!details.contains("a long detail"), "{details}");
+    assert!(details.lines().count() > table.lines().count());
+}
+
+/// The whole table, summary and details, at a narrow terminal width: lines wrap at
+/// words and are never cut with an ellipsis.
+#[test]
+fn the_table_wraps_and_never_cuts() {
+    let result = fixture();
+    for details in [false, true] {
+        let table = render(
+            &result,
+            Format::Table,
+            TableOptions {
+                color: false,
+                width: Some(80),
+                details,
+            },
+        )
+        .expect("table");
+        assert!(!table.contains('…'), "{table}");
+        for line in table.lines() {
+            // A single word longer than the width (a URL, an id) stays whole.
+            if line.contains(' ') && !line.trim().contains(' ') {
+                continue;
+            }
+            assert!(
+                line.chars().count() <= 80 || line.split(' ').any(|w| w.chars().count() > 40),
+                "{line}"
+            );
+        }
+        insta::assert_snapshot!(
+            if details {
+                "table_details"
+            } else {
+                "table_summary"
+            },
+            table
+        );
+    }
+}
+
+/// Table cells wrap at word boundaries: `overflow-wrap:anywhere` let the browser shrink a
+/// column to one letter and break `not_configured` letter by letter.
+#[test]
+fn html_cells_never_wrap_letter_by_letter() {
+    let html = render_html(&fixture()).expect("html");
+    assert!(!html.contains("overflow-wrap:anywhere; } th"), "td rule");
+    assert!(html.contains("vertical-align:top; overflow-wrap:break-word; }"));
 }

@@ -97,7 +97,7 @@ pub fn apply(
     for m in &catalog.models {
         for c in &m.criteria {
             requirements.insert(c.id.as_str(), (&c.sources, c.scope));
-            if reads_git(&c.sources, &c.optional_sources) {
+            if reads_git(&c.sources, &c.read_when_present()) {
                 git_readers.insert(c.id.as_str());
             }
         }

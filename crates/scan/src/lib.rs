@@ -60,8 +60,15 @@ pub enum ScanError {
     Join(String),
 }
 
-/// Checks and canonicalises repository targets: each must be an existing directory.
-pub fn check_targets(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScanError> {
+/// Checks and canonicalises repository targets: each must be an existing directory and,
+/// unless `worktree` is set, a git repository with a commit at HEAD.
+///
+/// Decision: a scan judges what is committed. A directory that is no repository, or a
+/// repository without commits, has nothing committed to judge, and judging its disk
+/// silently would pass off uncommitted files as the project's; so it is refused (a
+/// configuration error, exit 2 in the CLI) with the way on: commit, or `--worktree` to
+/// read the files on disk as they are.
+pub fn check_targets(paths: &[PathBuf], worktree: bool) -> Result<Vec<PathBuf>, ScanError> {
     let mut out = Vec::with_capacity(paths.len());
     for path in paths {
         if !path.exists() {
@@ -79,9 +86,49 @@ pub fn check_targets(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScanError> {
         let canonical = path
             .canonicalize()
             .map_err(|e| ScanError::Config(format!("resolving {}: {e}", path.display())))?;
+        if !worktree {
+            committed(path)?;
+        }
         out.push(canonical);
     }
     Ok(out)
+}
+
+/// Refuses a directory with no commit at HEAD to read, saying how to proceed.
+fn committed(path: &Path) -> Result<(), ScanError> {
+    let shown = path.display();
+    let repo = match git2::Repository::open(path) {
+        Ok(repo) => repo,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => {
+            let inside = git2::Repository::discover(path)
+                .ok()
+                .and_then(|r| r.workdir().map(|w| w.display().to_string()));
+            return Err(ScanError::Config(match inside {
+                Some(root) => format!(
+                    "{shown} is inside the git repository {root} but is not its root; scan {root}, or pass --worktree to read {shown} as it is on disk"
+                ),
+                None => format!(
+                    "{shown} is not a git repository, and evident judges what is committed; commit it (git init, git add, git commit), or pass --worktree to read the files on disk as they are"
+                ),
+            }));
+        }
+        // Anything else (a damaged repository) is the git probe's to report as a source
+        // error, with the detail it has.
+        Err(_) => return Ok(()),
+    };
+    match repo.head() {
+        Err(e)
+            if matches!(
+                e.code(),
+                git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
+            ) =>
+        {
+            Err(ScanError::Config(format!(
+                "{shown} is a git repository with no commits yet, so nothing is committed to judge; commit first, or pass --worktree to read the working tree as it is"
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Builds the catalog a scan judges with: built-ins, policy directories, model filter.
@@ -95,6 +142,8 @@ pub fn load_catalog(policies: &[PathBuf], models: &[String]) -> Result<Catalog, 
             )));
         }
         catalog.load_policy_dir(dir)?;
+        // A rule no criterion maps to would never run: an error, not a silent skip.
+        catalog.judges_a_criterion(&dir.display().to_string())?;
     }
     if !models.is_empty() {
         catalog.retain_models(models)?;

@@ -121,6 +121,125 @@ pub fn read_dump(path: &Path) -> Result<ClusterRead, ClusterError> {
     read_dump_text(text, &path.display().to_string())
 }
 
+/// Checks, before a scan starts, that `path` is a dump at all: a readable file of JSON or
+/// YAML Kubernetes objects. The wrong file given to `--kube-dump` (a log, a CSV, a
+/// truncated download) is the caller's mistake, so the CLI refuses it with this message
+/// (exit 2) rather than reading it as a cluster that failed; an empty file holds no
+/// cluster either. The message names the file and what is wrong, never a Rust type.
+pub fn check_dump(path: &Path) -> Result<(), String> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| format!("{shown}: cannot read it: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{shown} is not a file"));
+    }
+    if meta.len() > MAX_DUMP_BYTES {
+        return Err(format!(
+            "{shown} is {} bytes, more than the {MAX_DUMP_BYTES} a dump may have",
+            meta.len()
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!("{shown}: cannot read it as text ({e}); a dump is the JSON or YAML of kubectl get")
+    })?;
+    check_dump_text(&text).map_err(|what| {
+        format!(
+            "{shown} is not a Kubernetes dump (the output of kubectl get -A -o json or -o yaml): {what}"
+        )
+    })
+}
+
+/// What is wrong with a dump's text, if anything: not JSON or YAML, empty, or a document
+/// that is not an object.
+fn check_dump_text(text: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Err("the file is empty".into());
+    }
+    if text.trim_start().starts_with('{') {
+        return serde_json::from_str::<serde::de::IgnoredAny>(text)
+            .map(|_| ())
+            .map_err(|e| format!("invalid JSON at line {} column {}", e.line(), e.column()));
+    }
+    let mut objects = 0usize;
+    for (n, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let shape = Shape::deserialize(doc).map_err(|e| match e.location() {
+            Some(at) => format!("invalid YAML at line {} column {}", at.line(), at.column()),
+            None => format!("invalid YAML in document {}", n + 1),
+        })?;
+        match shape {
+            Shape::Empty => {}
+            Shape::Mapping => objects += 1,
+            Shape::Other => {
+                return Err(format!(
+                    "document {} is not a Kubernetes object (a mapping with kind and metadata)",
+                    n + 1
+                ));
+            }
+        }
+    }
+    if objects == 0 {
+        return Err("the file holds no object".into());
+    }
+    Ok(())
+}
+
+/// The shape of one YAML document, read without keeping its content.
+enum Shape {
+    Empty,
+    Mapping,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Shape {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Shape;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Kubernetes object")
+            }
+            fn visit_unit<E>(self) -> Result<Shape, E> {
+                Ok(Shape::Empty)
+            }
+            fn visit_none<E>(self) -> Result<Shape, E> {
+                Ok(Shape::Empty)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Shape, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Shape::Mapping)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Shape, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Shape::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Shape, E> {
+                Ok(Shape::Other)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
 /// A dump's bytes read as [`read_dump`] reads a file's, for the fuzz targets (`fuzz/`,
 /// `crates/fuzz-harness`): bytes that are not UTF-8 are refused as a file would be.
 #[doc(hidden)]
