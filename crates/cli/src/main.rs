@@ -27,8 +27,14 @@ fn init_tracing(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // tokei traces every line it classifies, source text included: a secret written in a
+    // repository's file would reach the log. Only its warnings are shown, even under
+    // RUST_LOG=trace.
+    if let Ok(quiet) = "tokei=warn".parse() {
+        filter = filter.add_directive(quiet);
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(logs::RedactingStderr)

@@ -272,6 +272,10 @@ fn combine(plan: &ScanPlan, shards: &[ShardFacts]) -> Collected {
         if let Some(mut out) = combined {
             order.sort_sources(&mut out.sources);
             order.sort_facts(probe.name(), &mut out.facts);
+            if probe.name() == evident_probe_source_code::PROBE_NAME {
+                let keys = evident_probe_git::repo_keys(&plan.repositories);
+                evident_probe_source_code::reassemble(&mut out.facts, &plan.source_code, &keys);
+            }
             runs.push((probe.capabilities(), probe.failure_scope(), out));
         }
     }

@@ -1,7 +1,7 @@
 //! Over the estate: which packages are internal, who uses each, ESBs and datastores.
 
 use crate::SourceCodeConfig;
-use crate::facts::{InternalPackage, Package};
+use crate::facts::{InternalPackage, Package, RepoFacts};
 use crate::scan::RepoScan;
 use evident_core::{Evidence, ProbeOutput};
 use serde_json::{Map, Value, json};
@@ -37,6 +37,39 @@ pub(crate) fn assemble(scans: Vec<RepoScan>, config: &SourceCodeConfig) -> Probe
         }
         repos.extend(scan.facts);
     }
+    ProbeOutput {
+        facts: estate_facts(repos, config),
+        evidence: evidence.into_values().collect(),
+        sources,
+    }
+}
+
+/// Derives the estate's part of `facts.source_code` again from the repositories' part,
+/// for facts merged from several shards: each shard saw only its own repositories, so
+/// which packages are internal, who uses them and how many deployables there are must
+/// be decided over all of them, in the estate's order of repositories (`keys`), exactly
+/// as one collection over the whole estate decides it.
+pub fn reassemble(facts: &mut Value, config: &SourceCodeConfig, keys: &[String]) {
+    let Some(Value::Object(repos)) = facts.get("repos") else {
+        return;
+    };
+    let mut parsed = Vec::with_capacity(repos.len());
+    for (key, repo) in repos {
+        match serde_json::from_value::<RepoFacts>(repo.clone()) {
+            Ok(r) => parsed.push(r),
+            Err(e) => {
+                tracing::warn!(repo = %key, "source_code facts of a shard do not read back: {e}");
+                return;
+            }
+        }
+    }
+    let rank = |k: &str| keys.iter().position(|x| x == k).unwrap_or(usize::MAX);
+    parsed.sort_by_key(|r| rank(&r.key));
+    *facts = estate_facts(parsed, config);
+}
+
+/// The estate's facts over every repository's facts, in the order given.
+fn estate_facts(mut repos: Vec<RepoFacts>, config: &SourceCodeConfig) -> Value {
     let packages: Vec<Package> = repos
         .iter()
         .flat_map(|r| r.packages.iter().cloned())
@@ -110,16 +143,12 @@ pub(crate) fn assemble(scans: Vec<RepoScan>, config: &SourceCodeConfig) -> Probe
         .into_values()
         .map(|p| serde_json::to_value(p).unwrap_or(Value::Null))
         .collect();
-    ProbeOutput {
-        facts: json!({
-            "repos": repo_map,
-            "deployable_count": deployable_count,
-            "internal_packages": internal,
-            "esb": esb,
-            "datastores": datastores,
-            "unreadable": unreadable,
-        }),
-        evidence: evidence.into_values().collect(),
-        sources,
-    }
+    json!({
+        "repos": repo_map,
+        "deployable_count": deployable_count,
+        "internal_packages": internal,
+        "esb": esb,
+        "datastores": datastores,
+        "unreadable": unreadable,
+    })
 }

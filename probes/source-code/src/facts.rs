@@ -3,11 +3,11 @@
 //! Rules read them as JSON; the types keep the shape in one place, so the document the
 //! probe writes and the one the docs describe cannot drift apart unnoticed.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One repository's code.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RepoFacts {
     /// Repository key (as the git probe gives it: the directory name, made unique).
     pub key: String,
@@ -32,7 +32,7 @@ pub struct RepoFacts {
 /// A directory that builds into something deployed: it holds a Dockerfile (or
 /// Containerfile, or a catalog-info.yaml), or it is the repository root of a repository
 /// with none.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Deployable {
     /// `repo` for the root, `repo/dir` otherwise: unique over the estate.
     pub id: String,
@@ -90,7 +90,7 @@ impl Deployable {
 }
 
 /// Code lines and files of one language.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct LanguageCount {
     /// Code lines.
     pub code: u64,
@@ -99,7 +99,7 @@ pub struct LanguageCount {
 }
 
 /// Files of a known language left out of the counts, by why.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Excluded {
     /// Under vendor/, node_modules/, third_party/ and the like.
     pub vendored_files: u64,
@@ -113,7 +113,7 @@ pub struct Excluded {
 }
 
 /// One declared dependency.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Dependency {
     /// The package as its ecosystem names it.
     pub name: String,
@@ -138,7 +138,7 @@ pub struct Dependency {
 }
 
 /// A datastore a driver talks to.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Datastore {
     /// `postgres`, `redis`, `spanner`, `kafka`...
     pub technology: String,
@@ -147,7 +147,7 @@ pub struct Datastore {
 }
 
 /// A package a manifest publishes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Package {
     /// Its name.
     pub name: String,
@@ -166,7 +166,7 @@ pub struct Package {
 }
 
 /// An internal package and who uses it, over the estate.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InternalPackage {
     /// Its name.
     pub name: String,

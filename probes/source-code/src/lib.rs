@@ -14,6 +14,7 @@
 mod catalog;
 mod estate;
 pub mod facts;
+pub use estate::reassemble;
 mod manifests;
 mod scan;
 mod tree;
@@ -69,7 +70,13 @@ impl Probe for SourceCodeProbe {
                 "no repository to read",
             );
         }
-        let keys = repo_keys(&ctx.repositories);
+        // The scan's estate-wide keys when it gave them (a shard reads a part of the
+        // estate, and its repositories keep the keys the whole estate gives them).
+        let keys = if ctx.repo_keys.len() == ctx.repositories.len() && !ctx.repo_keys.is_empty() {
+            ctx.repo_keys.clone()
+        } else {
+            repo_keys(&ctx.repositories)
+        };
         let shared = Arc::new(ctx.clone());
         let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
         let gate = Arc::new(tokio::sync::Semaphore::new(parallel));
