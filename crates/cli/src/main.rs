@@ -29,10 +29,10 @@ fn init_tracing(verbose: u8) {
     };
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    // tokei traces every line it classifies, source text included: a secret written in a
-    // repository's file would reach the log. Only its warnings are shown, even under
-    // RUST_LOG=trace.
-    if let Ok(quiet) = "tokei=warn".parse() {
+    // tokei traces every line it classifies, source text included (a secret written in a
+    // repository's file would reach the log), and warns of every file extension it does
+    // not know. Only its errors are shown, even under RUST_LOG=trace.
+    if let Ok(quiet) = "tokei=error".parse() {
         filter = filter.add_directive(quiet);
     }
     let _ = tracing_subscriber::fmt()
