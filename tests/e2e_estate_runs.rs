@@ -180,7 +180,11 @@ fn stored_latest(location: &str) -> Value {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let text = rt.block_on(async {
         let store = evident_store::Store::open(location).await.expect("open");
-        let id = store.resolve("latest").await.expect("resolve").expect("a scan");
+        let id = store
+            .resolve("latest")
+            .await
+            .expect("resolve")
+            .expect("a scan");
         store.load_json(&id).await.expect("load").expect("stored")
     });
     serde_json::from_str(&text).expect("stored json")
@@ -231,7 +235,10 @@ fn a_whole_estate_scanned_twice_diffed_sharded_and_served() {
     let scan = |file: &Path| {
         let f = file.to_str().expect("utf-8");
         ok(
-            &run_in(d, &["scan", "--config", config, "--format", "json", "-o", f]),
+            &run_in(
+                d,
+                &["scan", "--config", config, "--format", "json", "-o", f],
+            ),
             "scan",
         );
         read_json(file)
@@ -327,7 +334,10 @@ fn assert_diff(d: &Path, store: &str, first: &Value, second: &Value) {
         .map(|(k, _)| k.clone())
         .collect();
     assert!(!named.is_empty(), "{text}");
-    assert_eq!(named, changed, "the diff is what the stored results differ by");
+    assert_eq!(
+        named, changed,
+        "the diff is what the stored results differ by"
+    );
     assert!(
         named.iter().all(|(s, _)| s == CHANGED),
         "only {CHANGED} changed: {named:?}"
@@ -342,11 +352,16 @@ fn assert_diff(d: &Path, store: &str, first: &Value, second: &Value) {
         .iter()
         .find(|r| r["criterion"] == "ds.devops.health-checks")
         .expect("health checks regressed");
-    assert_eq!((health["before"].as_str(), health["after"].as_str()), (Some("met"), Some("not_met")));
+    assert_eq!(
+        (health["before"].as_str(), health["after"].as_str()),
+        (Some("met"), Some("not_met"))
+    );
     let verdict = result_of(second, "ds.devops.health-checks", CHANGED);
     assert_eq!(verdict["status"], "not_met", "{verdict}");
     assert!(
-        verdict["summary"].as_str().is_some_and(|s| s.contains("cluster"))
+        verdict["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("cluster"))
             && verdict["missing"].to_string().contains("readiness"),
         "the reason names the cluster and the missing readiness probe: {verdict}"
     );
@@ -377,7 +392,10 @@ fn assert_history(d: &Path, store: &str) {
         .filter_map(|p| p["verdicts"][0]["status"].as_str())
         .collect();
     assert_eq!(statuses, ["met", "not_met"], "{history}");
-    let table = ok(&run_in(d, &["history", CHANGED, "--store", store]), "history");
+    let table = ok(
+        &run_in(d, &["history", CHANGED, "--store", store]),
+        "history",
+    );
     assert!(table.contains("2 scans, oldest first"), "{table}");
 }
 
@@ -407,7 +425,10 @@ fn assert_shards(d: &Path, config: &str, unsharded: &Value) {
         let stdout = ok(&out, "shard");
         let stderr = String::from_utf8_lossy(&out.stderr);
         if i < 3 {
-            assert!(stderr.contains("saved; the shard that completes"), "{stderr}");
+            assert!(
+                stderr.contains("saved; the shard that completes"),
+                "{stderr}"
+            );
             assert!(stdout.trim().is_empty(), "shard {i} judged: {stdout}");
         } else {
             judged += 1;
@@ -418,7 +439,17 @@ fn assert_shards(d: &Path, config: &str, unsharded: &Value) {
     assert_valid(&merged);
     assert_eq!(merged["services"], unsharded["services"]);
     assert_eq!(merged["levels"], unsharded["levels"]);
-    assert_eq!(merged["results"], unsharded["results"]);
+    let (m, u) = (
+        merged["results"].as_array().expect("results"),
+        unsharded["results"].as_array().expect("results"),
+    );
+    let differ: Vec<(&Value, &Value)> = m.iter().zip(u).filter(|(a, b)| a != b).collect();
+    assert!(
+        differ.is_empty() && m.len() == u.len(),
+        "{} of {} verdicts differ (sharded, unsharded): {differ:#?}",
+        differ.len(),
+        u.len()
+    );
 }
 
 fn free_port() -> u16 {
@@ -525,7 +556,11 @@ fn serve_metrics_and_page(d: &Path, config: &str) {
     let open = Server::start(d, config, None, "serve-open.log");
     let url = format!("{}/", open.url);
     let dom = run_chromium(&["--dump-dom".to_owned()], &url);
-    assert!(dom.contains("class=\"trend\""), "the trend SVG: {}", &dom[..dom.len().min(800)]);
+    assert!(
+        dom.contains("class=\"trend\""),
+        "the trend SVG: {}",
+        &dom[..dom.len().min(800)]
+    );
     assert!(dom.contains("<svg"), "an SVG in the DOM");
     for team in TEAMS {
         assert!(dom.contains(team), "{team} on the page");
