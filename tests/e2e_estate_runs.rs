@@ -263,8 +263,29 @@ fn a_whole_estate_scanned_twice_diffed_sharded_and_served() {
 }
 
 /// Twelve services, each with its team, joined from the repository, the cluster and
-/// Prometheus; the readiness verdict is judged from the cluster with its reason.
+/// Prometheus; the mocked PagerDuty account was read (its service `search` joins our
+/// `search` by name and has no escalation policy).
 fn assert_estate(result: &Value) {
+    let paged = result_of(result, "cams.feedback.ops-to-dev", "search");
+    assert_eq!(paged["status"], "not_met", "{paged}");
+    assert!(
+        paged["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("no escalation policy") && s.contains("pagerduty/PSVC2")),
+        "the reason is PagerDuty's answer: {paged}"
+    );
+    let unpaged = result_of(result, "cams.feedback.ops-to-dev", "cart");
+    assert_eq!(
+        (unpaged["status"].as_str(), unpaged["reason"].as_str()),
+        (Some("unknown"), Some("not_configured")),
+        "{unpaged}"
+    );
+    assert!(
+        unpaged["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("no on-call service of pagerduty is tied to cart")),
+        "{unpaged}"
+    );
     let list = result["services"].as_array().expect("services");
     let got: BTreeSet<(String, String)> = list
         .iter()
