@@ -220,7 +220,9 @@ pub(crate) fn restrict(plan: &ScanPlan, shard: Shard) -> (ScanPlan, Vec<String>)
 /// targets runs only in the shards holding some.
 pub(crate) fn has_targets(plan: &ScanPlan, probe: &str) -> bool {
     match probe {
-        "git" | "git_history" => !plan.repositories.is_empty() || plan.github.is_some(),
+        "git" | "git_history" | "source_code" => {
+            !plan.repositories.is_empty() || plan.github.is_some()
+        }
         "prometheus" => !plan.prometheus.urls.is_empty(),
         "grafana" => plan.grafana.url.is_some(),
         "kubernetes" => !plan.kube_targets.is_empty(),
