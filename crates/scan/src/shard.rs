@@ -326,14 +326,16 @@ fn cluster_name(t: &evident_probe_kubernetes::Target) -> Option<String> {
 }
 
 /// Merges one probe's facts from two shards: objects key by key, lists appended, and
-/// the counts of `kinds` added (the git probe sums manifests per kind over its
-/// repositories).
+/// counts added: those of `kinds` (the git probe sums manifests per kind over its
+/// repositories) and `deployable_count` (source_code counts the estate's deployables,
+/// which estate-scoped rules divide by; the first shard's count alone would judge a
+/// sharded estate as a smaller one).
 pub(crate) fn merge_facts(into: &mut Value, from: Value, key: &str) {
     match (into, from) {
         (Value::Object(a), Value::Object(b)) => {
             for (k, v) in b {
                 match a.get_mut(&k) {
-                    Some(Value::Number(n)) if key == "kinds" => {
+                    Some(Value::Number(n)) if key == "kinds" || k == "deployable_count" => {
                         if let (Some(x), Some(y)) = (n.as_u64(), v.as_u64()) {
                             *n = serde_json::Number::from(x + y);
                         }
@@ -460,6 +462,20 @@ mod tests {
         assert_eq!(
             a,
             serde_json::json!({"kinds": {"Deployment": 5, "Service": 1}, "skipped": [1, 2]})
+        );
+    }
+
+    #[test]
+    fn deployable_counts_add_up() {
+        let mut a = serde_json::json!({"deployable_count": 2, "repos": {"a": {}}});
+        merge_facts(
+            &mut a,
+            serde_json::json!({"deployable_count": 3, "repos": {"b": {}}}),
+            "",
+        );
+        assert_eq!(
+            a,
+            serde_json::json!({"deployable_count": 5, "repos": {"a": {}, "b": {}}})
         );
     }
 
