@@ -12,12 +12,13 @@
 mod prom_support;
 mod support;
 
+use support::browser::{artifacts, run_chromium};
+
 use chrono::Utc;
 use evident_oncall_mock::pagerduty::{PagerdutyApi, PagerdutyModel};
 use evident_oncall_mock::{Faults, MockServer};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
@@ -599,71 +600,4 @@ fn serve_metrics_and_page(d: &Path, config: &str) {
     assert!(png.starts_with(b"\x89PNG"), "not a PNG");
     assert!(png.len() > 10_000, "the page rendered nearly empty");
     println!("screenshot: {}", shot.display());
-}
-
-fn chromium() -> PathBuf {
-    for name in ["chromium", "chromium-browser", "google-chrome"] {
-        if let Some(found) = std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join(name))
-                .find(|p| p.is_file())
-        }) {
-            return found;
-        }
-    }
-    panic!("headless Chromium is missing: apt-get install -y chromium (scripts/test installs it)");
-}
-
-/// Chromium headless on `url` with `extra` flags (the flags of tests/e2e_serve.rs); its
-/// stdout.
-fn run_chromium(extra: &[String], url: &str) -> String {
-    let profile = tempfile::tempdir().expect("profile");
-    let mut child = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(extra)
-        .arg(url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromium");
-    let mut pipe = child.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = pipe.read_to_string(&mut s);
-        s
-    });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        match child.try_wait().expect("wait") {
-            Some(status) => {
-                assert!(status.success(), "chromium failed: {status}");
-                break;
-            }
-            None if Instant::now() > deadline => {
-                let _ = child.kill();
-                panic!("chromium did not finish within 120 s");
-            }
-            None => std::thread::sleep(Duration::from_millis(100)),
-        }
-    }
-    reader.join().expect("reader")
-}
-
-fn artifacts() -> PathBuf {
-    let dir = std::env::var_os("EVIDENT_ARTIFACTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")));
-    std::fs::create_dir_all(&dir).expect("artifact dir");
-    dir
 }

@@ -4,11 +4,12 @@
 
 mod support;
 
+use support::browser::run_chromium;
+
 use serde_json::Value;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 use support::*;
 
 const FORMATS: [&str; 7] = ["table", "json", "html", "markdown", "csv", "sarif", "oscal"];
@@ -348,70 +349,6 @@ fn keygen_bundle_verify_round_trip_and_tampering_is_named() {
         "{}",
         stderr(&out)
     );
-}
-
-/// The Chromium binary, or a failure that names the missing package.
-fn chromium() -> PathBuf {
-    for name in ["chromium", "chromium-browser", "google-chrome"] {
-        if let Some(found) = std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join(name))
-                .find(|p| p.is_file())
-        }) {
-            return found;
-        }
-    }
-    panic!(
-        "headless Chromium is missing: install the Debian package `chromium` (apt-get install -y chromium); scripts/test installs it"
-    );
-}
-
-/// Runs Chromium headless with `extra` flags on `url`, polling until it exits or a
-/// deadline passes.
-fn run_chromium(extra: &[String], url: &str) -> String {
-    let profile = tempfile::tempdir().expect("profile");
-    let mut child = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(extra)
-        .arg(url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromium");
-    let mut out = String::new();
-    let mut pipe = child.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = pipe.read_to_string(&mut s);
-        s
-    });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        match child.try_wait().expect("wait") {
-            Some(status) => {
-                assert!(status.success(), "chromium failed: {status}");
-                break;
-            }
-            None if Instant::now() > deadline => {
-                let _ = child.kill();
-                panic!("chromium did not finish within 120 s");
-            }
-            None => std::thread::sleep(Duration::from_millis(100)),
-        }
-    }
-    out.push_str(&reader.join().expect("reader"));
-    out
 }
 
 #[test]
