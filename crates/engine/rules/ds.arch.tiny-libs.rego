@@ -14,6 +14,9 @@
 # unknown (insufficient_data), never a guess either way.
 # Met says how many internal packages there are and the most used one's count and size.
 # A source_code read with unreadable files cannot prove absence: unknown (partial).
+# Deployables whose manifests declare no dependency at all (or that have no manifest)
+# leave nothing to cite: unknown (insufficient_data), not met, because "no shared
+# framework" is then unobserved rather than shown.
 package evident.rules.ds.arch.tiny_libs
 
 import data.evident.lib
@@ -72,6 +75,15 @@ result := lib.not_met("a big internal framework is shared by most services", evi
 	"missing": [sprintf("%s: %s", [i.location, i.reason]) | some i in incomplete],
 } if {
 	count(incomplete) > 0
+} else := {
+	"status": "unknown",
+	"reason": "insufficient_data",
+	"summary": sprintf("no manifest in any of %d deployable(s) declares a dependency, so nothing shows how code is shared", [deployables]),
+	"evidence": [],
+	"missing": ["a package manifest (Cargo.toml, package.json, go.mod, pom.xml, build.gradle, pyproject.toml, requirements.txt, *.csproj) in the deployables"],
+} if {
+	deployables > 0
+	count(array.concat(evidence, manifest_evidence)) == 0
 } else := lib.met(summary, array.concat(evidence, manifest_evidence)) if {
 	deployables > 0
 } else := {

@@ -339,6 +339,11 @@ fn big_deployable(i: &mut Value) {
     source_code(i);
     i["facts"]["source_code"]["repos"]["web"]["deployables"][0]["code_lines"] = json!(350000);
 }
+fn source_code_no_dependencies(i: &mut Value) {
+    source_code(i);
+    i["facts"]["source_code"]["repos"]["web"]["deployables"][0]["dependencies"] = json!([]);
+    i["facts"]["source_code"]["internal_packages"] = json!([]);
+}
 fn source_code_partial(i: &mut Value) {
     source_code(i);
     i["sources"]["source_code"]["incomplete"] =
@@ -1159,6 +1164,7 @@ fn cases() -> Vec<(&'static str, Status, Mutation)> {
         ("ds.arch.tiny-libs", NotMet, big_framework),
         ("ds.arch.tiny-libs", Unknown, none),
         ("ds.arch.tiny-libs", Unknown, source_code_partial),
+        ("ds.arch.tiny-libs", Unknown, source_code_no_dependencies),
         // ds.smell.monolith
         ("ds.smell.monolith", Met, source_code),
         ("ds.smell.monolith", NotMet, big_deployable),
@@ -1978,6 +1984,15 @@ fn source_code_verdicts_give_their_reasons() {
             "could not be read",
             "web:package.json: does not parse",
             "reason: Some(\"partial\")",
+        ],
+    );
+    check(
+        source_code_no_dependencies,
+        "ds.arch.tiny-libs",
+        "web",
+        &[
+            "no manifest in any of 4 deployable(s) declares a dependency",
+            "reason: Some(\"insufficient_data\")",
         ],
     );
     check(
