@@ -102,6 +102,9 @@ pub struct ScanPlan {
     /// shard of one run then stamps the same time, and DORA windows end there. `None`:
     /// the time collection starts.
     pub observed_at: Option<String>,
+    /// Records every raw answer the probes read (`--snapshot DIR`), or replays a recorded
+    /// scan from them (`evident replay`); off by default.
+    pub snapshot: evident_snapshot::Tape,
 }
 
 /// A [`evident_core::Progress`] the plan can carry (cloned, printed in debug output).
@@ -148,6 +151,7 @@ impl ScanPlan {
             shard: None,
             identity_root: None,
             observed_at: None,
+            snapshot: evident_snapshot::Tape::off(),
         }
     }
 

@@ -11,31 +11,31 @@ pub fn probes(
     plan: &ScanPlan,
     github: Option<evident_probe_github::GithubInput>,
 ) -> Vec<Arc<dyn Probe>> {
+    let tape = || plan.snapshot.clone();
     vec![
-        Arc::new(evident_probe_git::GitProbe::new()),
-        Arc::new(evident_probe_git::GitHistoryProbe::new(
-            plan.history.clone(),
-        )),
-        Arc::new(evident_probe_prometheus::PrometheusProbe::new(
-            plan.prometheus.clone(),
-        )),
-        Arc::new(evident_probe_grafana::GrafanaProbe::new(
-            plan.grafana.clone(),
-        )),
+        Arc::new(evident_probe_git::GitProbe::new().with_tape(tape())),
+        Arc::new(evident_probe_git::GitHistoryProbe::new(plan.history.clone()).with_tape(tape())),
+        Arc::new(
+            evident_probe_prometheus::PrometheusProbe::new(plan.prometheus.clone())
+                .with_tape(tape()),
+        ),
+        Arc::new(evident_probe_grafana::GrafanaProbe::new(plan.grafana.clone()).with_tape(tape())),
         Arc::new(
             evident_probe_kubernetes::KubernetesProbe::new(plan.kube_targets.clone())
-                .with_options(plan.kube_read.clone()),
+                .with_options(plan.kube_read.clone())
+                .with_tape(tape()),
         ),
-        Arc::new(evident_probe_github::GithubProbe::new(github)),
-        Arc::new(evident_probe_pagerduty::PagerdutyProbe::new(
-            plan.pagerduty.clone(),
-        )),
-        Arc::new(evident_probe_opsgenie::OpsgenieProbe::new(
-            plan.opsgenie.clone(),
-        )),
-        Arc::new(evident_probe_source_code::SourceCodeProbe::new(
-            plan.source_code.clone(),
-        )),
+        Arc::new(evident_probe_github::GithubProbe::new(github).with_tape(tape())),
+        Arc::new(
+            evident_probe_pagerduty::PagerdutyProbe::new(plan.pagerduty.clone()).with_tape(tape()),
+        ),
+        Arc::new(
+            evident_probe_opsgenie::OpsgenieProbe::new(plan.opsgenie.clone()).with_tape(tape()),
+        ),
+        Arc::new(
+            evident_probe_source_code::SourceCodeProbe::new(plan.source_code.clone())
+                .with_tape(tape()),
+        ),
     ]
 }
 

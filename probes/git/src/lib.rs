@@ -42,13 +42,23 @@ pub const PROBE_NAME: &str = "git";
 
 /// Reads local repositories. Holds no state: every scan starts from the repositories
 /// named in the [`ScanContext`], so the probe can be shared by concurrent scans.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct GitProbe;
+#[derive(Debug, Clone, Default)]
+pub struct GitProbe {
+    /// Where raw answers are recorded or replayed from ([`Self::with_tape`]).
+    tape: evident_snapshot::Tape,
+}
 
 impl GitProbe {
     /// A probe ready to collect.
     pub fn new() -> Self {
-        Self
+        Self::default()
+    }
+
+    /// Records every raw answer into, or replays them from, `tape` (`--snapshot`,
+    /// `evident replay`); off by default.
+    pub fn with_tape(mut self, tape: evident_snapshot::Tape) -> Self {
+        self.tape = tape;
+        self
     }
 }
 
@@ -117,12 +127,24 @@ pub use repo::{CommittedFile, ReadError, read_committed};
 #[derive(Debug, Clone, Default)]
 pub struct GitHistoryProbe {
     limits: HistoryLimits,
+    /// Where raw answers are recorded or replayed from ([`Self::with_tape`]).
+    tape: evident_snapshot::Tape,
 }
 
 impl GitHistoryProbe {
     /// A probe that keeps within `limits`.
     pub fn new(limits: HistoryLimits) -> Self {
-        Self { limits }
+        Self {
+            limits,
+            tape: Default::default(),
+        }
+    }
+
+    /// Records every raw answer into, or replays them from, `tape` (`--snapshot`,
+    /// `evident replay`); off by default.
+    pub fn with_tape(mut self, tape: evident_snapshot::Tape) -> Self {
+        self.tape = tape;
+        self
     }
 }
 

@@ -49,12 +49,24 @@ pub struct GithubInput {
 #[derive(Debug, Default)]
 pub struct GithubProbe {
     input: Option<GithubInput>,
+    /// Where raw answers are recorded or replayed from ([`Self::with_tape`]).
+    tape: evident_snapshot::Tape,
 }
 
 impl GithubProbe {
     /// A probe that reads what `input` lists, or nothing.
     pub fn new(input: Option<GithubInput>) -> Self {
-        Self { input }
+        Self {
+            input,
+            tape: Default::default(),
+        }
+    }
+
+    /// Records every raw answer into, or replays them from, `tape` (`--snapshot`,
+    /// `evident replay`); off by default.
+    pub fn with_tape(mut self, tape: evident_snapshot::Tape) -> Self {
+        self.tape = tape;
+        self
     }
 }
 

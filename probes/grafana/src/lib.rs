@@ -59,6 +59,8 @@ impl GrafanaConfig {
 pub struct GrafanaProbe {
     config: GrafanaConfig,
     requests: Arc<AtomicUsize>,
+    /// Where raw answers are recorded or replayed from ([`Self::with_tape`]).
+    tape: evident_snapshot::Tape,
 }
 
 impl GrafanaProbe {
@@ -67,7 +69,15 @@ impl GrafanaProbe {
         Self {
             config,
             requests: Arc::new(AtomicUsize::new(0)),
+            tape: Default::default(),
         }
+    }
+
+    /// Records every raw answer into, or replays them from, `tape` (`--snapshot`,
+    /// `evident replay`); off by default.
+    pub fn with_tape(mut self, tape: evident_snapshot::Tape) -> Self {
+        self.tape = tape;
+        self
     }
 
     /// Requests sent by the last `collect`.

@@ -56,6 +56,8 @@ pub enum Target {
 pub struct KubernetesProbe {
     targets: Vec<Target>,
     options: ReadOptions,
+    /// Where raw answers are recorded or replayed from ([`Self::with_tape`]).
+    tape: evident_snapshot::Tape,
 }
 
 impl KubernetesProbe {
@@ -64,7 +66,15 @@ impl KubernetesProbe {
         Self {
             targets,
             options: ReadOptions::default(),
+            tape: Default::default(),
         }
+    }
+
+    /// Records every raw answer into, or replays them from, `tape` (`--snapshot`,
+    /// `evident replay`); off by default.
+    pub fn with_tape(mut self, tape: evident_snapshot::Tape) -> Self {
+        self.tape = tape;
+        self
     }
 
     /// Replaces the read bounds (page size, timeouts, retries).

@@ -105,6 +105,8 @@ impl OpsgenieConfig {
 pub struct OpsgenieProbe {
     config: OpsgenieConfig,
     requests: Arc<AtomicUsize>,
+    /// Where raw answers are recorded or replayed from ([`Self::with_tape`]).
+    tape: evident_snapshot::Tape,
 }
 
 impl OpsgenieProbe {
@@ -113,7 +115,15 @@ impl OpsgenieProbe {
         Self {
             config,
             requests: Arc::new(AtomicUsize::new(0)),
+            tape: Default::default(),
         }
+    }
+
+    /// Records every raw answer into, or replays them from, `tape` (`--snapshot`,
+    /// `evident replay`); off by default.
+    pub fn with_tape(mut self, tape: evident_snapshot::Tape) -> Self {
+        self.tape = tape;
+        self
     }
 
     /// Requests sent by every `collect` so far (the benchmark and tests read it to hold

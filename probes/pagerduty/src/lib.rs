@@ -110,6 +110,8 @@ impl PagerdutyConfig {
 pub struct PagerdutyProbe {
     config: PagerdutyConfig,
     requests: Arc<AtomicUsize>,
+    /// Where raw answers are recorded or replayed from ([`Self::with_tape`]).
+    tape: evident_snapshot::Tape,
 }
 
 impl PagerdutyProbe {
@@ -118,7 +120,15 @@ impl PagerdutyProbe {
         Self {
             config,
             requests: Arc::new(AtomicUsize::new(0)),
+            tape: Default::default(),
         }
+    }
+
+    /// Records every raw answer into, or replays them from, `tape` (`--snapshot`,
+    /// `evident replay`); off by default.
+    pub fn with_tape(mut self, tape: evident_snapshot::Tape) -> Self {
+        self.tape = tape;
+        self
     }
 
     /// Requests sent by `collect` so far (retries included): the benchmark and the tests

@@ -100,6 +100,8 @@ impl PrometheusConfig {
 pub struct PrometheusProbe {
     config: PrometheusConfig,
     requests: Arc<AtomicUsize>,
+    /// Where raw answers are recorded or replayed from ([`Self::with_tape`]).
+    tape: evident_snapshot::Tape,
 }
 
 impl PrometheusProbe {
@@ -108,7 +110,15 @@ impl PrometheusProbe {
         Self {
             config,
             requests: Arc::new(AtomicUsize::new(0)),
+            tape: Default::default(),
         }
+    }
+
+    /// Records every raw answer into, or replays them from, `tape` (`--snapshot`,
+    /// `evident replay`); off by default.
+    pub fn with_tape(mut self, tape: evident_snapshot::Tape) -> Self {
+        self.tape = tape;
+        self
     }
 
     /// Requests sent by the last `collect` (all servers).

@@ -40,12 +40,24 @@ pub struct SourceCodeConfig {
 #[derive(Debug, Clone, Default)]
 pub struct SourceCodeProbe {
     config: SourceCodeConfig,
+    /// Where raw answers are recorded or replayed from ([`Self::with_tape`]).
+    tape: evident_snapshot::Tape,
 }
 
 impl SourceCodeProbe {
     /// A probe with the plan's configuration.
     pub fn new(config: SourceCodeConfig) -> Self {
-        Self { config }
+        Self {
+            config,
+            tape: Default::default(),
+        }
+    }
+
+    /// Records every raw answer into, or replays them from, `tape` (`--snapshot`,
+    /// `evident replay`); off by default.
+    pub fn with_tape(mut self, tape: evident_snapshot::Tape) -> Self {
+        self.tape = tape;
+        self
     }
 }
 
