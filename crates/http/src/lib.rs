@@ -140,6 +140,13 @@ pub enum CallError {
         /// What did not fit, as the parser says it.
         reason: String,
     },
+    /// A replayed scan asked something its snapshot does not hold (a newer evident asks
+    /// more, or a blob is missing): the source could not be read, as if it were down.
+    #[error("{detail}")]
+    NotRecorded {
+        /// What the snapshot lacks.
+        detail: String,
+    },
     /// The server answered JSON the caller cannot use (a failed query, a missing field,
     /// more rows than the caller's bound).
     #[error("{detail}")]
@@ -166,6 +173,7 @@ impl CallError {
             Self::Timeout { .. } => SourceStatus::Timeout,
             Self::Status { status, .. } | Self::Answer { status, .. } => *status,
             Self::Connect { .. }
+            | Self::NotRecorded { .. }
             | Self::Transport { .. }
             | Self::TooLarge { .. }
             | Self::NotJson { .. }
@@ -396,7 +404,9 @@ impl JsonClient {
                 }) => self.classify(path, status, header_wait(&headers), body, raw_sha256),
                 Ok(Replayed::Failure { class, message }) => self.failure(path, &class, message),
                 Err(e) => (
-                    Err(CallError::answer(SourceStatus::Error, e.to_string())),
+                    Err(CallError::NotRecorded {
+                        detail: e.to_string(),
+                    }),
                     None,
                 ),
             };
@@ -593,6 +603,20 @@ pub fn request_key(path: &str, url: &reqwest::Url) -> String {
     match url.query() {
         Some(q) if !q.is_empty() => format!("GET {path}?{q}"),
         _ => format!("GET {path}"),
+    }
+}
+
+/// `url` without its `user:password@` and trailing slash: what a source key of a tape
+/// holds, so no password reaches a snapshot. A URL that does not parse is kept with
+/// its userinfo redacted.
+pub fn without_userinfo(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.as_str().trim_end_matches('/').to_owned()
+        }
+        Err(_) => redact_userinfo(url).trim_end_matches('/').to_owned(),
     }
 }
 
@@ -1169,6 +1193,18 @@ mod tests {
         assert_eq!(e.status(), SourceStatus::Error);
         assert!(e.to_string().contains("not in the snapshot"), "{e}");
         assert!(!walk(dir.path()).contains("canary-s3cret"));
+    }
+
+    #[test]
+    fn source_keys_hold_no_password() {
+        assert_eq!(
+            without_userinfo("https://bob:hunter2@prom.example:9090/"),
+            "https://prom.example:9090"
+        );
+        assert_eq!(
+            without_userinfo("http://127.0.0.1:9090/prefix/"),
+            "http://127.0.0.1:9090/prefix"
+        );
     }
 
     #[test]

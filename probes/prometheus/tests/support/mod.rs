@@ -271,3 +271,40 @@ pub fn part_json(out: &evident_core::ProbeOutput, name: &str) -> serde_json::Val
 pub fn json_detail(out: &evident_core::ProbeOutput, name: &str) -> serde_json::Value {
     part_json(out, name)["detail"].clone()
 }
+
+/// What a probe's output is, as one comparable document (facts, evidence, sources).
+pub fn output_json(out: &evident_core::ProbeOutput) -> serde_json::Value {
+    serde_json::json!({
+        "facts": out.facts,
+        "evidence": serde_json::to_value(&out.evidence).unwrap_or_default(),
+        "sources": serde_json::to_value(&out.sources).unwrap_or_default(),
+    })
+}
+
+/// Ends a recording into its directory, as the CLI would after the scan.
+pub fn finish_tape(tape: &evident_snapshot::Tape) {
+    let meta = evident_snapshot::RunMeta {
+        schema: String::new(),
+        run: "run-1".into(),
+        tool_version: "test".into(),
+        observed_at: "2026-11-23T10:00:00Z".into(),
+        plan: serde_json::json!({}),
+        scan_sha256: String::new(),
+    };
+    let errors = tape.finish(meta, b"{}").expect("finish");
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+/// Every file under `dir`, as text, so a test can look for a secret anywhere in it.
+pub fn walk(dir: &Path) -> String {
+    let mut out = String::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.push_str(&walk(&path));
+        } else {
+            out.push_str(&String::from_utf8_lossy(&std::fs::read(&path).expect("read")));
+        }
+    }
+    out
+}
