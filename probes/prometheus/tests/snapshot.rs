@@ -106,7 +106,7 @@ async fn a_recorded_scan_replays_the_same_without_asking_the_server() {
     let (recorded, replayed, during, snapshot) = round_trip(false).await;
     assert_eq!(recorded["sources"][0]["status"], "ok", "{recorded}");
     assert_eq!(recorded["facts"]["rules"][0]["name"], "CheckoutDown");
-    assert_eq!(recorded, replayed);
+    assert_same(&recorded, &replayed);
     assert_eq!(during, 0, "the replay asked the server");
     assert!(!snapshot.contains(TOKEN), "the token reached the snapshot");
     assert!(snapshot.contains("[redacted]"));
@@ -125,7 +125,7 @@ async fn a_503_and_a_timeout_replay_as_the_same_failures() {
         "{parts}"
     );
     assert_eq!(parts["metrics"]["status"], "timeout", "{parts}");
-    assert_eq!(recorded, replayed);
+    assert_same(&recorded, &replayed);
     assert_eq!(during, 0);
 }
 

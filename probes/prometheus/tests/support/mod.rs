@@ -308,3 +308,32 @@ pub fn walk(dir: &Path) -> String {
     }
     out
 }
+
+/// Where two documents first differ (a JSON pointer and both values), for a short
+/// failure message instead of two whole outputs.
+pub fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().find_map(|k| {
+                let (l, r) = (x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null));
+                first_difference(l, r).map(|d| format!("/{k}{d}"))
+            })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (l, r))| first_difference(l, r).map(|d| format!("/{i}{d}"))),
+        _ if a == b => None,
+        _ => Some(format!(": {a} != {b}")),
+    }
+}
+
+/// Asserts two outputs are the same document, naming where they first differ.
+pub fn assert_same(recorded: &serde_json::Value, replayed: &serde_json::Value) {
+    if let Some(d) = first_difference(recorded, replayed) {
+        panic!("the replayed output differs at {d}");
+    }
+}
