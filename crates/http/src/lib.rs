@@ -389,11 +389,12 @@ impl JsonClient {
         query: &[(&str, String)],
     ) -> (Result<Raw, CallError>, Option<Duration>) {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let url = match build_url(&self.base, path, query) {
-            Ok(u) => u,
+        // The key holds only the path and the query, so it is built on a fixed base: a
+        // replayed plan's URL (its password redacted) never has to parse.
+        let key = match build_url(KEY_BASE, path, query) {
+            Ok(u) => request_key(path, &u),
             Err(e) => return (Err(e), None),
         };
-        let key = request_key(path, &url);
         if self.tape.is_replaying() {
             return match self.tape.replay_answer(&self.source, &key) {
                 Ok(Replayed::Response {
@@ -411,11 +412,21 @@ impl JsonClient {
                 ),
             };
         }
+        let url = match build_url(&self.base, path, query) {
+            Ok(u) => u,
+            Err(e) => {
+                let (class, message) = failure_class(&e);
+                self.tape
+                    .record_failure(&self.source, &key, class, &message);
+                return (Err(e), None);
+            }
+        };
         let (outcome, wait) = match self.send(path, url).await {
             Ok(read) => read,
             Err(e) => {
                 let (class, message) = failure_class(&e);
-                self.tape.record_failure(&self.source, &key, class, &message);
+                self.tape
+                    .record_failure(&self.source, &key, class, &message);
                 return self.failure(path, class, message);
             }
         };
@@ -579,15 +590,17 @@ impl JsonClient {
 /// What a server sent: status, headers as text, body bytes.
 type Sent = (u16, Vec<(String, String)>, Vec<u8>);
 
+/// The base request keys are built on (never sent to).
+const KEY_BASE: &str = "http://request-key.invalid";
+
 /// The URL a request goes to: `base` + `path`, with `query` appended in the order given,
 /// form-urlencoded (what is sent, and what the request key repeats).
 fn build_url(base: &str, path: &str, query: &[(&str, String)]) -> Result<reqwest::Url, CallError> {
-    let mut url = reqwest::Url::parse(&format!("{base}{path}")).map_err(|e| {
-        CallError::Transport {
+    let mut url =
+        reqwest::Url::parse(&format!("{base}{path}")).map_err(|e| CallError::Transport {
             path: path.to_owned(),
             reason: format!("not a valid URL: {e}"),
-        }
-    })?;
+        })?;
     if !query.is_empty() {
         url.query_pairs_mut()
             .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
@@ -606,18 +619,18 @@ pub fn request_key(path: &str, url: &reqwest::Url) -> String {
     }
 }
 
-/// `url` without its `user:password@` and trailing slash: what a source key of a tape
-/// holds, so no password reaches a snapshot. A URL that does not parse is kept with
-/// its userinfo redacted.
+/// `url` without its `user:password@` (or the `[redacted]@` a redacted plan holds) and
+/// trailing slash: what a source key of a tape holds, so no password reaches a snapshot
+/// and a replayed plan finds the keys its recording wrote.
 pub fn without_userinfo(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.as_str().trim_end_matches('/').to_owned()
-        }
-        Err(_) => redact_userinfo(url).trim_end_matches('/').to_owned(),
-    }
+    let url = url.trim_end_matches('/');
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{scheme}://{host}{tail}")
 }
 
 /// The wait header of an answer: `Retry-After`, else PagerDuty's `ratelimit-reset`.
@@ -1148,7 +1161,10 @@ mod tests {
             attempts: 2,
             max_wait: Duration::from_secs(1),
         };
-        let q = [("query", "up{job=\"a b\"}".to_owned()), ("time", "1".to_owned())];
+        let q = [
+            ("query", "up{job=\"a b\"}".to_owned()),
+            ("time", "1".to_owned()),
+        ];
         let calls = [
             (ok.clone(), "/api/v1/query"),
             (broken, "/api/health"),
@@ -1179,7 +1195,11 @@ mod tests {
             again.push((outcome(&c.get_raw(path, &q).await), c.requests()));
         }
         assert_eq!(live, again);
-        assert!(live[0].0.contains(&evident_core::sha256_hex(br#"{"echo":"canary-s3cret"}"#)));
+        assert!(
+            live[0]
+                .0
+                .contains(&evident_core::sha256_hex(br#"{"echo":"canary-s3cret"}"#))
+        );
         assert!(live[1].0.contains("HTTP 500: db down"), "{:?}", live[1]);
         assert!(live[2].0.contains("more than"), "{:?}", live[2]);
         assert_eq!(live[3].1, 2, "a 429, then the answer");
@@ -1187,9 +1207,7 @@ mod tests {
 
         let c = client("http://127.0.0.1:1").with_tape(replay.clone(), "test:0".into());
         let e = c.get_raw("/api/v1/query", &[]).await.err();
-        let Some(e) = e else {
-            panic!("never recorded")
-        };
+        let Some(e) = e else { panic!("never recorded") };
         assert_eq!(e.status(), SourceStatus::Error);
         assert!(e.to_string().contains("not in the snapshot"), "{e}");
         assert!(!walk(dir.path()).contains("canary-s3cret"));
@@ -1205,11 +1223,18 @@ mod tests {
             without_userinfo("http://127.0.0.1:9090/prefix/"),
             "http://127.0.0.1:9090/prefix"
         );
+        assert_eq!(
+            without_userinfo("https://[redacted]@prom.example:9090/a@b"),
+            "https://prom.example:9090/a@b"
+        );
     }
 
     #[test]
     fn request_keys_are_the_path_and_the_query_as_sent() {
-        let q = [("query", "up{a=\"b c\"}".to_owned()), ("time", "5".to_owned())];
+        let q = [
+            ("query", "up{a=\"b c\"}".to_owned()),
+            ("time", "5".to_owned()),
+        ];
         let Ok(url) = build_url("http://u:pw@h:9090/prefix", "/api/v1/query", &q) else {
             panic!("url")
         };

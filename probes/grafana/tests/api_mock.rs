@@ -411,8 +411,15 @@ async fn round_trip(broken: &str) -> (Value, Value, usize, String) {
 #[tokio::test]
 async fn a_recorded_read_replays_the_same_without_asking_grafana() {
     let (recorded, replayed, during, snapshot) = round_trip("none").await;
-    assert_eq!(recorded["sources"][0]["status"], "ok", "{}", recorded["sources"]);
-    assert_eq!(recorded["facts"]["dashboards"].as_array().map(Vec::len), Some(11));
+    assert_eq!(
+        recorded["sources"][0]["status"], "ok",
+        "{}",
+        recorded["sources"]
+    );
+    assert_eq!(
+        recorded["facts"]["dashboards"].as_array().map(Vec::len),
+        Some(11)
+    );
     assert_same(&recorded, &replayed);
     assert_eq!(during, 0, "the replay asked Grafana");
     assert!(!snapshot.contains(TOKEN), "the token reached the snapshot");
@@ -438,7 +445,12 @@ async fn a_request_never_recorded_is_a_failed_grafana_not_an_empty_one() {
         .with_tape(replay)
         .collect(&ctx())
         .await;
-    assert_eq!(out.sources[0].status, SourceStatus::Error, "{:?}", out.sources);
+    assert_eq!(
+        out.sources[0].status,
+        SourceStatus::Error,
+        "{:?}",
+        out.sources
+    );
     let detail = out.sources[0].detail.clone().unwrap_or_default();
     assert!(detail.contains("not in the snapshot"), "{detail}");
     assert!(detail.contains("GET /api/search?"), "{detail}");

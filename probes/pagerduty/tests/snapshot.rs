@@ -49,7 +49,9 @@ fn walk(dir: &Path) -> String {
         if path.is_dir() {
             out.push_str(&walk(&path));
         } else {
-            out.push_str(&String::from_utf8_lossy(&std::fs::read(&path).expect("read")));
+            out.push_str(&String::from_utf8_lossy(
+                &std::fs::read(&path).expect("read"),
+            ));
         }
     }
     out
@@ -105,7 +107,11 @@ async fn a_recorded_read_replays_the_same_with_the_mock_stopped() {
         ..Faults::default()
     };
     let (recorded, replayed, snapshot) = round_trip(faults).await;
-    assert_eq!(recorded["sources"][0]["status"], "ok", "{}", recorded["sources"]);
+    assert_eq!(
+        recorded["sources"][0]["status"], "ok",
+        "{}",
+        recorded["sources"]
+    );
     let services = &recorded["facts"]["services"];
     assert!(
         services.as_array().is_some_and(|a| a.len() == 2)
@@ -115,7 +121,10 @@ async fn a_recorded_read_replays_the_same_with_the_mock_stopped() {
     );
     assert_eq!(recorded, replayed);
     assert!(!snapshot.contains(TOKEN), "the token reached the snapshot");
-    assert!(snapshot.contains("[redacted]"), "the echo was kept, redacted");
+    assert!(
+        snapshot.contains("[redacted]"),
+        "the echo was kept, redacted"
+    );
 }
 
 #[tokio::test]
@@ -135,9 +144,24 @@ async fn a_500_a_timeout_and_a_retried_429_replay_as_they_happened() {
         ..Faults::default()
     };
     let (recorded, replayed, _) = round_trip(faults).await;
-    assert_eq!(part_status(&recorded, "incidents"), "error", "{}", recorded["sources"]);
-    assert_eq!(part_status(&recorded, "schedules"), "timeout", "{}", recorded["sources"]);
-    assert_eq!(part_status(&recorded, "services"), "ok", "{}", recorded["sources"]);
+    assert_eq!(
+        part_status(&recorded, "incidents"),
+        "error",
+        "{}",
+        recorded["sources"]
+    );
+    assert_eq!(
+        part_status(&recorded, "schedules"),
+        "timeout",
+        "{}",
+        recorded["sources"]
+    );
+    assert_eq!(
+        part_status(&recorded, "services"),
+        "ok",
+        "{}",
+        recorded["sources"]
+    );
     assert_eq!(recorded, replayed);
 }
 
@@ -150,7 +174,12 @@ async fn a_request_never_recorded_fails_the_account_never_empties_it() {
         .with_tape(replay)
         .collect(&ctx())
         .await;
-    assert_eq!(out.sources[0].status, SourceStatus::Error, "{:?}", out.sources);
+    assert_eq!(
+        out.sources[0].status,
+        SourceStatus::Error,
+        "{:?}",
+        out.sources
+    );
     let text = format!("{:?}", out.sources);
     assert!(text.contains("not in the snapshot"), "{text}");
 }

@@ -440,7 +440,11 @@ async fn a_down_server_beside_a_live_one_keeps_the_live_facts_and_marks_parts_un
     drop(prom);
     wait_for(Duration::from_secs(20), "Prometheus to stop", || {
         let url = url.clone();
-        async move { get_json(&format!("{url}/api/v1/status/buildinfo")).await.is_none() }
+        async move {
+            get_json(&format!("{url}/api/v1/status/buildinfo"))
+                .await
+                .is_none()
+        }
     })
     .await
     .unwrap_or_else(|e| panic!("{e}"));
@@ -449,5 +453,8 @@ async fn a_down_server_beside_a_live_one_keeps_the_live_facts_and_marks_parts_un
     let replayed = again.collect(&ctx).await;
     assert_same(&output_json(&out), &output_json(&replayed));
     assert_eq!(again.requests_sent(), probe.requests_sent());
-    assert!(!walk(dir.path()).contains(CANARY), "the canary reached the snapshot");
+    assert!(
+        !walk(dir.path()).contains(CANARY),
+        "the canary reached the snapshot"
+    );
 }

@@ -51,7 +51,13 @@ fn mock(hits: Arc<AtomicUsize>, failing: bool) -> Handler {
  {{"type":"alerting","name":"CheckoutDown","query":"up == 0","labels":{{}},"annotations":{{"summary":"token {TOKEN}"}},"health":"ok","state":"inactive"}}]}}]}}}}"#
                 ),
             ),
-            "/api/v1/query" if failing && req.query.get("query").is_some_and(|q| q.starts_with("count by (__name__")) => {
+            "/api/v1/query"
+                if failing
+                    && req
+                        .query
+                        .get("query")
+                        .is_some_and(|q| q.starts_with("count by (__name__")) =>
+            {
                 Response {
                     delay: Some(Duration::from_secs(30)),
                     ..Response::json(200, EMPTY)
@@ -79,7 +85,16 @@ fn config(url: String) -> PrometheusConfig {
 async fn round_trip(failing: bool) -> (serde_json::Value, serde_json::Value, usize, String) {
     let hits = Arc::new(AtomicUsize::new(0));
     let port = serve(mock(hits.clone(), failing)).await;
-    let url = format!("http://127.0.0.1:{port}");
+    round_trip_at(format!("http://127.0.0.1:{port}"), None, hits).await
+}
+
+/// As [`round_trip`], against `url`; the replay reads the plan's URL as `replay_url`
+/// (a recorded plan holds its URLs redacted) when given.
+async fn round_trip_at(
+    url: String,
+    replay_url: Option<String>,
+    hits: Arc<AtomicUsize>,
+) -> (serde_json::Value, serde_json::Value, usize, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let tape = Tape::record(dir.path(), ctx().redactor.clone()).expect("record");
     let probe = PrometheusProbe::new(config(url.clone())).with_tape(tape.clone());
@@ -89,7 +104,7 @@ async fn round_trip(failing: bool) -> (serde_json::Value, serde_json::Value, usi
     assert!(asked > 0);
 
     let (replay, _) = Tape::replay(dir.path(), None).expect("replay");
-    let again = PrometheusProbe::new(config(url)).with_tape(replay);
+    let again = PrometheusProbe::new(config(replay_url.unwrap_or(url))).with_tape(replay);
     let replayed = again.collect(&ctx()).await;
     assert_eq!(again.requests_sent(), probe.requests_sent());
     let during = hits.load(Ordering::Relaxed) - asked;
@@ -146,4 +161,30 @@ async fn a_request_never_recorded_is_a_failed_server_not_an_empty_one() {
         detail.contains("GET /api/v1/status/buildinfo"),
         "names the request: {detail}"
     );
+}
+
+#[tokio::test]
+async fn a_url_password_reaches_no_snapshot_file_and_the_redacted_plan_replays() {
+    const PASSWORD: &str = "canary-url-pw-77e1";
+    let hits = Arc::new(AtomicUsize::new(0));
+    let port = serve(mock(hits.clone(), false)).await;
+    let (recorded, replayed, during, snapshot) = round_trip_at(
+        format!("http://scanner:{PASSWORD}@127.0.0.1:{port}"),
+        Some(format!("http://[redacted]@127.0.0.1:{port}")),
+        hits,
+    )
+    .await;
+    // The mock takes only the bearer token, and the URL's user:password goes as basic
+    // auth: the server refuses, and the refusal is what is recorded and replayed.
+    assert_eq!(
+        recorded["sources"][0]["source"],
+        format!("http://[redacted]@127.0.0.1:{port}")
+    );
+    assert_same(&recorded, &replayed);
+    assert_eq!(during, 0);
+    assert!(
+        !snapshot.contains(PASSWORD),
+        "the URL password reached the snapshot"
+    );
+    assert!(!recorded.to_string().contains(PASSWORD));
 }

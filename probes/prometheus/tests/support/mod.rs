@@ -303,7 +303,9 @@ pub fn walk(dir: &Path) -> String {
         if path.is_dir() {
             out.push_str(&walk(&path));
         } else {
-            out.push_str(&String::from_utf8_lossy(&std::fs::read(&path).expect("read")));
+            out.push_str(&String::from_utf8_lossy(
+                &std::fs::read(&path).expect("read"),
+            ));
         }
     }
     out
@@ -317,7 +319,10 @@ pub fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> Option<
         (Value::Object(x), Value::Object(y)) => {
             let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
             keys.into_iter().find_map(|k| {
-                let (l, r) = (x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null));
+                let (l, r) = (
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                );
                 first_difference(l, r).map(|d| format!("/{k}{d}"))
             })
         }
