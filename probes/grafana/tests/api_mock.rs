@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
 use support::*;
+#[path = "../../prometheus/tests/support/tape.rs"]
+mod tape;
+use tape::*;
 
 const TOKEN: &str = "glsa_evidentCanaryToken0123456789_abcdef01";
 

@@ -12,6 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use support::*;
+#[path = "support/tape.rs"]
+mod tape;
+use tape::*;
 
 const CANARY: &str = "evident-canary-7f3a9c1e5b2d";
 

@@ -13,6 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use support::*;
+#[path = "support/tape.rs"]
+mod tape;
+use tape::*;
 
 const TOKEN: &str = "evident-canary-token-5a9a7e11";
 
