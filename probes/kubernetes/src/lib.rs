@@ -336,3 +336,32 @@ pub(crate) fn report(
         Some(detail.into()),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_url_is_shown_and_recorded_without_its_credentials() {
+        let url: http::Uri = "https://alice:pw-canary@10.0.0.1:6443/base"
+            .parse()
+            .unwrap();
+        assert_eq!(without_credentials(&url), "https://10.0.0.1:6443/base");
+        let plain: http::Uri = "https://10.0.0.1:6443".parse().unwrap();
+        assert_eq!(without_credentials(&plain), "https://10.0.0.1:6443/");
+    }
+
+    #[test]
+    fn source_keys_name_the_context_or_the_dump_file_never_its_directory() {
+        assert_eq!(
+            source_key(&Target::Context("prod".into())),
+            "kubernetes:prod"
+        );
+        assert_eq!(source_key(&Target::Current), "kubernetes:current-context");
+        let dump = Target::Dump {
+            path: PathBuf::from("/tmp/x/abc/cluster.json"),
+            name: None,
+        };
+        assert_eq!(source_key(&dump), "kubernetes:dump:cluster.json");
+    }
+}
