@@ -217,6 +217,15 @@ fn abandoned(error: &kube::Error) -> bool {
     crate::tape::tape_error(error).is_some_and(crate::tape::TapeError::abandoned)
 }
 
+/// A client error for people: a replayed failure reads as the recorded read reported
+/// it (kube would wrap it as a service error of its own).
+fn describe(error: &kube::Error) -> String {
+    match crate::tape::tape_error(error) {
+        Some(tape) => tape.message.clone(),
+        None => error.to_string(),
+    }
+}
+
 fn classify(error: &kube::Error) -> (Failure, bool) {
     if let Some(tape) = crate::tape::tape_error(error) {
         if tape.abandoned() {
@@ -486,7 +495,7 @@ async fn discover(
             };
             Err(ClusterError {
                 status,
-                detail: format!("API discovery failed: {e}"),
+                detail: format!("API discovery failed: {}", describe(&e)),
             })
         }
         None => Err(ClusterError {

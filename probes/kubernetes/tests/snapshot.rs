@@ -464,3 +464,57 @@ async fn a_request_never_recorded_is_a_failed_source_not_absence() {
     }
     assert_eq!(out.facts["unread"][0]["resource"], "*");
 }
+
+/// A server with one of each failure, fresh (its one-time faults not yet spent).
+async fn faulty_server() -> std::net::SocketAddr {
+    let mut state = State::new(&support::cluster());
+    state.forbidden.insert("pods".into());
+    state.slow.insert("ingresses".into());
+    state.rate_limited.insert("cronjobs".into(), None);
+    if let Ok(mut s) = state.fail_once.lock() {
+        s.insert("services".into());
+    }
+    if let Ok(mut s) = state.expire_once.lock() {
+        s.insert("deployments".into());
+    }
+    support::start(Arc::new(state)).await
+}
+
+#[tokio::test]
+async fn recording_changes_nothing_the_probe_reports() {
+    let opts = ReadOptions {
+        request_timeout: Duration::from_millis(400),
+        ..options()
+    };
+    let collect = |addr: std::net::SocketAddr, tape: Tape| {
+        let opts = opts.clone();
+        async move {
+            KubernetesProbe::new(vec![
+                live("prod", support::config(addr)),
+                live("gone", closed_port()),
+            ])
+            .with_options(opts)
+            .with_tape(tape)
+            .collect(&ctx())
+            .await
+        }
+    };
+    let plain_addr = faulty_server().await;
+    let plain = collect(plain_addr, Tape::off()).await;
+    let snap = tempfile::tempdir().expect("tempdir");
+    let tape = Tape::record(snap.path(), Arc::new(Redactor::new())).expect("record");
+    let recorded_addr = faulty_server().await;
+    let recorded = collect(recorded_addr, tape).await;
+    let redactor = Redactor::new();
+    let plain = shown(&plain, &redactor)
+        .to_string()
+        .replace(&plain_addr.to_string(), "ADDR");
+    let recorded = shown(&recorded, &redactor)
+        .to_string()
+        .replace(&recorded_addr.to_string(), "ADDR");
+    assert_eq!(plain, recorded);
+    assert!(
+        plain.contains("ServiceError"),
+        "the transport failure is there: {plain}"
+    );
+}
