@@ -188,6 +188,9 @@ struct RecordedHistory {
     detail: Option<String>,
 }
 
+/// What stands for the repository's local path in a recorded message.
+pub(crate) const ROOT_MARK: &str = "<repository>";
+
 /// The snapshot request of a repository's history summary (source `git:<key>`).
 const HISTORY_REQUEST: &str = "value:history";
 
@@ -206,7 +209,17 @@ pub(crate) fn scan_history(
     if tape.is_replaying() {
         let (facts, evidence, status, detail) =
             match tape.replay_value::<RecordedHistory>(&source_key, HISTORY_REQUEST) {
-                Ok(r) => (r.facts, r.evidence, r.status, r.detail),
+                Ok(mut r) => {
+                    // The snapshot keeps no local path: the repository's is the plan's.
+                    if let Some(facts) = r.facts.as_mut() {
+                        facts.root.clone_from(&source);
+                    }
+                    for e in &mut r.evidence {
+                        e.source.clone_from(&source);
+                    }
+                    let detail = r.detail.map(|d| d.replace(ROOT_MARK, &source));
+                    (r.facts, r.evidence, r.status, detail)
+                }
                 Err(e) => (None, Vec::new(), SourceStatus::Error, Some(e.to_string())),
             };
         return HistoryScan {
@@ -217,12 +230,20 @@ pub(crate) fn scan_history(
     }
     let scan = scan_history_live(path, key, ctx, limits);
     if tape.is_recording() {
-        let recorded = RecordedHistory {
+        let mut recorded = RecordedHistory {
             facts: scan.facts.clone(),
             evidence: scan.evidence.clone(),
             status: scan.report.status,
-            detail: scan.report.detail.clone(),
+            detail: scan.report.detail.as_ref().map(|d| d.replace(&source, ROOT_MARK)),
         };
+        // The local path is machine-specific (a temporary directory for clones): kept
+        // out of the snapshot, and put back from the plan on replay.
+        if let Some(facts) = recorded.facts.as_mut() {
+            facts.root.clear();
+        }
+        for e in &mut recorded.evidence {
+            e.source.clear();
+        }
         tape.record_value(&source_key, HISTORY_REQUEST, &recorded);
     }
     scan

@@ -235,11 +235,11 @@ impl RepoReader {
             let recorded = tape
                 .replay_value::<RecordedTree>(&source, TREE_REQUEST)
                 .map_err(|e| OpenError::Recorded(e.to_string()))?;
-            return Self::replayed(recorded, tape, source);
+            return Self::replayed(recorded, tape, source, path);
         }
         let opened = Self::open_live(path, worktree);
         if tape.is_recording() {
-            tape.record_value(&source, TREE_REQUEST, &Self::to_recorded(&opened));
+            tape.record_value(&source, TREE_REQUEST, &Self::to_recorded(&opened, path));
         }
         opened.map(|mut reader| {
             reader.tape = tape.clone();
@@ -249,10 +249,12 @@ impl RepoReader {
     }
 
     /// What a snapshot keeps of an open.
-    fn to_recorded(opened: &Result<Self, OpenError>) -> RecordedTree {
+    fn to_recorded(opened: &Result<Self, OpenError>, path: &Path) -> RecordedTree {
         match opened {
             Err(e) => RecordedTree::Failed {
-                error: e.to_string(),
+                error: e
+                    .to_string()
+                    .replace(&path.display().to_string(), crate::history::ROOT_MARK),
             },
             Ok(r) => RecordedTree::Opened {
                 entries: r
@@ -276,10 +278,18 @@ impl RepoReader {
     }
 
     /// A reader over a recorded listing.
-    fn replayed(recorded: RecordedTree, tape: &Tape, source: String) -> Result<Self, OpenError> {
+    fn replayed(
+        recorded: RecordedTree,
+        tape: &Tape,
+        source: String,
+        path: &Path,
+    ) -> Result<Self, OpenError> {
         let (entries, head, default_branch, origin_owner, worktree, walk_note, empty_note, unreadable) =
             match recorded {
-                RecordedTree::Failed { error } => return Err(OpenError::Recorded(error)),
+                RecordedTree::Failed { error } => {
+                    let error = error.replace(crate::history::ROOT_MARK, &path.display().to_string());
+                    return Err(OpenError::Recorded(error));
+                }
                 RecordedTree::Opened {
                     entries,
                     head,

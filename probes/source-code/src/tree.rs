@@ -88,6 +88,9 @@ enum RecordedTree {
     Failed { error: String },
 }
 
+/// What stands for the repository's local path in a recorded message.
+const ROOT_MARK: &str = "<repository>";
+
 /// The snapshot request of a repository's listing.
 const TREE_REQUEST: &str = "value:tree";
 
@@ -172,7 +175,9 @@ impl Tree {
                     tape: Tape::off(),
                     source: String::new(),
                 }),
-                Ok(RecordedTree::Failed { error }) => Err(OpenError::Recorded(error)),
+                Ok(RecordedTree::Failed { error }) => Err(OpenError::Recorded(
+                    error.replace(ROOT_MARK, &path.display().to_string()),
+                )),
                 Err(e) => Err(OpenError::Recorded(e.to_string())),
             }
         } else {
@@ -187,7 +192,9 @@ impl Tree {
                         unlisted: t.unlisted.clone(),
                     },
                     Err(e) => RecordedTree::Failed {
-                        error: e.to_string(),
+                        error: e
+                            .to_string()
+                            .replace(&path.display().to_string(), ROOT_MARK),
                     },
                 };
                 tape.record_value(&source, TREE_REQUEST, &recorded);
