@@ -256,3 +256,59 @@ async fn a_repository_that_failed_to_open_replays_as_the_same_failure() {
     let stored = everything(snap.path());
     assert!(!stored.contains(&work.path().display().to_string()), "{stored}");
 }
+
+/// A directory nested past PATH_MAX: its entries cannot be read by full path, even by
+/// root (which reads a `chmod 000` directory all the same).
+fn too_deep(root: &Path) -> String {
+    let name = "d".repeat(250);
+    // bash with `set -P` changes directory by the relative name (sh keeps the full one).
+    let script = format!(
+        "set -P; cd '{}' && for i in $(seq 18); do mkdir {name} && cd {name} || exit 1; done && echo x > f.yaml",
+        root.display()
+    );
+    let status = Command::new("bash").arg("-c").arg(&script).status().unwrap();
+    assert!(status.success());
+    vec![name; 17].join("/")
+}
+
+#[tokio::test]
+async fn directories_the_walk_cannot_read_are_unreadable_not_absent_and_replay_so() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("shop");
+    std::fs::create_dir_all(root.join("locked")).unwrap();
+    write(&root, "ci.yml", b"name: x\n");
+    write(&root, "locked/deploy.yaml", b"kind: Deployment\n");
+    let deep = too_deep(&root);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(root.join("locked"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    let locked_readable = std::fs::read_dir(root.join("locked")).is_ok();
+
+    let snap = tempfile::tempdir().unwrap();
+    let ctx = context(vec![root.clone()], true);
+    let tape = record(snap.path());
+    let (files, _) = collect_all(&ctx, &tape).await;
+    finish(&tape);
+    std::fs::set_permissions(root.join("locked"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let missing = unreadable(&files);
+    assert!(
+        missing
+            .iter()
+            .any(|(p, r)| p.starts_with(&deep) && r.contains("not read") && r.contains("too long")),
+        "{missing:?}"
+    );
+    if locked_readable {
+        eprintln!("running as root: a chmod 000 directory stays readable, so only the too-deep one is checked");
+    } else {
+        assert!(
+            missing
+                .iter()
+                .any(|(p, r)| p == "locked" && r.contains("directory not listed")),
+            "{missing:?}"
+        );
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+    let (replay, _) = Tape::replay(snap.path(), None).unwrap();
+    let (files_again, _) = collect_all(&ctx, &replay).await;
+    assert_eq!(unreadable(&files_again), missing);
+    assert_eq!(whole(&files_again), whole(&files));
+}
