@@ -234,7 +234,11 @@ pub(crate) fn scan_history(
             facts: scan.facts.clone(),
             evidence: scan.evidence.clone(),
             status: scan.report.status,
-            detail: scan.report.detail.as_ref().map(|d| d.replace(&source, ROOT_MARK)),
+            detail: scan
+                .report
+                .detail
+                .as_ref()
+                .map(|d| d.replace(&source, ROOT_MARK)),
         };
         // The local path is machine-specific (a temporary directory for clones): kept
         // out of the snapshot, and put back from the plan on replay.
@@ -295,9 +299,18 @@ fn scan_history_live(
             format!("the default branch {branch} has no commits"),
         );
     };
-    let now = DateTime::parse_from_rfc3339(&ctx.observed_at)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|_| Utc::now());
+    // Windows count back from the scan's observation time, never the system clock: a
+    // replay (fixed to the recorded time) and a re-run must place them the same.
+    let Ok(now) = DateTime::parse_from_rfc3339(&ctx.observed_at).map(|t| t.with_timezone(&Utc))
+    else {
+        return failed(
+            SourceStatus::Error,
+            format!(
+                "the scan's observation time {:?} is not an RFC 3339 time, so the history window cannot be placed",
+                ctx.observed_at
+            ),
+        );
+    };
     match read_history(&repo, key, &source, &branch, tip, now, ctx, limits) {
         Ok((facts, evidence)) => HistoryScan {
             report: SourceReport::new(

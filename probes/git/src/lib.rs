@@ -251,9 +251,8 @@ pub fn keys_of(ctx: &ScanContext) -> Vec<String> {
 /// path's last component as written ([`repo_keys_as_given`]), which is the key recording
 /// gave it when the plan held canonical paths (as the CLI's plans do).
 pub fn keys_for(ctx: &ScanContext, tape: &evident_snapshot::Tape) -> Vec<String> {
-    if tape.is_replaying()
-        && !(ctx.repo_keys.len() == ctx.repositories.len() && !ctx.repo_keys.is_empty())
-    {
+    let given = ctx.repo_keys.len() == ctx.repositories.len() && !ctx.repo_keys.is_empty();
+    if tape.is_replaying() && !given {
         repo_keys_as_given(&ctx.repositories)
     } else {
         keys_of(ctx)

@@ -284,32 +284,40 @@ impl RepoReader {
         source: String,
         path: &Path,
     ) -> Result<Self, OpenError> {
-        let (entries, head, default_branch, origin_owner, worktree, walk_note, empty_note, unreadable) =
-            match recorded {
-                RecordedTree::Failed { error } => {
-                    let error = error.replace(crate::history::ROOT_MARK, &path.display().to_string());
-                    return Err(OpenError::Recorded(error));
-                }
-                RecordedTree::Opened {
-                    entries,
-                    head,
-                    default_branch,
-                    origin_owner,
-                    worktree,
-                    walk_note,
-                    empty_note,
-                    unreadable,
-                } => (
-                    entries,
-                    head,
-                    default_branch,
-                    origin_owner,
-                    worktree,
-                    walk_note,
-                    empty_note,
-                    unreadable,
-                ),
-            };
+        let (
+            entries,
+            head,
+            default_branch,
+            origin_owner,
+            worktree,
+            walk_note,
+            empty_note,
+            unreadable,
+        ) = match recorded {
+            RecordedTree::Failed { error } => {
+                let error = error.replace(crate::history::ROOT_MARK, &path.display().to_string());
+                return Err(OpenError::Recorded(error));
+            }
+            RecordedTree::Opened {
+                entries,
+                head,
+                default_branch,
+                origin_owner,
+                worktree,
+                walk_note,
+                empty_note,
+                unreadable,
+            } => (
+                entries,
+                head,
+                default_branch,
+                origin_owner,
+                worktree,
+                walk_note,
+                empty_note,
+                unreadable,
+            ),
+        };
         let entries = entries
             .into_iter()
             .map(|e| TreeEntry {

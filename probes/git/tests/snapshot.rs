@@ -16,7 +16,12 @@ const CANARY: &str = "ghp_Zq8cN3vR5tW7yA9bC1dE3fG5hJ7kL9mN1pQ3";
 
 fn git(dir: &Path, args: &[&str], date: &str) {
     let status = Command::new("git")
-        .args(["-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(["-c", "tag.gpgsign=false"])
         .args(args)
         .current_dir(dir)
@@ -50,7 +55,11 @@ fn fixture(parent: &Path) -> PathBuf {
         b"name: ci\non: [push, pull_request]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: cargo test\n",
     );
     write(&root, "Cargo.toml", b"[package]\nname = \"shop\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nserde = \"1\"\n");
-    write(&root, "src/main.rs", b"fn main() {\n    println!(\"hi\");\n}\n");
+    write(
+        &root,
+        "src/main.rs",
+        b"fn main() {\n    println!(\"hi\");\n}\n",
+    );
     git(&root, &["add", "-A"], "2026-09-01T10:00:00Z");
     git(&root, &["commit", "-qm", "start"], "2026-09-01T10:00:00Z");
     git(&root, &["tag", "v1.0.0"], "2026-09-01T10:00:00Z");
@@ -156,8 +165,18 @@ async fn a_recorded_scan_replays_identically_with_the_repository_deleted() {
     let tape = record(snap.path());
     let (files, history) = collect_all(&ctx, &tape).await;
     finish(&tape);
-    assert_eq!(files.sources[0].status, SourceStatus::Ok, "{:?}", files.sources);
-    assert_eq!(history.sources[0].status, SourceStatus::Ok, "{:?}", history.sources);
+    assert_eq!(
+        files.sources[0].status,
+        SourceStatus::Ok,
+        "{:?}",
+        files.sources
+    );
+    assert_eq!(
+        history.sources[0].status,
+        SourceStatus::Ok,
+        "{:?}",
+        history.sources
+    );
     assert_eq!(
         history.facts.pointer("/repos/shop/releases/1/tag"),
         Some(&json!("v1.1.0")),
@@ -183,11 +202,21 @@ async fn a_recorded_scan_replays_identically_with_the_repository_deleted() {
     let (files_again, history_again) = collect_all(&ctx, &replay).await;
     assert_eq!(whole(&files_again), whole(&files));
     assert_eq!(whole(&history_again), whole(&history));
-    assert_eq!(unreadable(&files_again), missing, "the same files unreadable, for the same reasons");
+    assert_eq!(
+        unreadable(&files_again),
+        missing,
+        "the same files unreadable, for the same reasons"
+    );
 
     let stored = everything(snap.path());
-    assert!(!stored.contains(CANARY), "the committed token reached the snapshot");
-    assert!(stored.contains("git:shop"), "sources are keyed by the repository key");
+    assert!(
+        !stored.contains(CANARY),
+        "the committed token reached the snapshot"
+    );
+    assert!(
+        stored.contains("git:shop"),
+        "sources are keyed by the repository key"
+    );
     assert!(
         !stored.contains(&work.path().display().to_string()),
         "no local path in the keys or values of the snapshot"
@@ -228,7 +257,12 @@ async fn a_corpus_directory_read_as_a_worktree_round_trips() {
     let tape = record(snap.path());
     let (files, history) = collect_all(&ctx, &tape).await;
     finish(&tape);
-    assert_eq!(files.sources[0].status, SourceStatus::Ok, "{:?}", files.sources);
+    assert_eq!(
+        files.sources[0].status,
+        SourceStatus::Ok,
+        "{:?}",
+        files.sources
+    );
     assert!(!files.evidence.is_empty());
 
     let (replay, _) = Tape::replay(snap.path(), None).unwrap();
@@ -254,7 +288,10 @@ async fn a_repository_that_failed_to_open_replays_as_the_same_failure() {
     assert_eq!(whole(&files_again), whole(&files));
     assert_eq!(whole(&history_again), whole(&history));
     let stored = everything(snap.path());
-    assert!(!stored.contains(&work.path().display().to_string()), "{stored}");
+    assert!(
+        !stored.contains(&work.path().display().to_string()),
+        "{stored}"
+    );
 }
 
 /// A directory nested past PATH_MAX: its entries cannot be read by full path, even by
@@ -266,7 +303,11 @@ fn too_deep(root: &Path) -> String {
         "set -P; cd '{}' && for i in $(seq 18); do mkdir {name} && cd {name} || exit 1; done && echo x > f.yaml",
         root.display()
     );
-    let status = Command::new("bash").arg("-c").arg(&script).status().unwrap();
+    let status = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .status()
+        .unwrap();
     assert!(status.success());
     vec![name; 17].join("/")
 }
@@ -297,7 +338,9 @@ async fn directories_the_walk_cannot_read_are_unreadable_not_absent_and_replay_s
         "{missing:?}"
     );
     if locked_readable {
-        eprintln!("running as root: a chmod 000 directory stays readable, so only the too-deep one is checked");
+        eprintln!(
+            "running as root: a chmod 000 directory stays readable, so only the too-deep one is checked"
+        );
     } else {
         assert!(
             missing

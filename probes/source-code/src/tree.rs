@@ -23,11 +23,7 @@ pub(crate) struct Entry {
     pub path: String,
     /// Size in bytes.
     pub size: u64,
-    #[serde(
-        default,
-        with = "oid_hex",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "oid_hex", skip_serializing_if = "Option::is_none")]
     blob: Option<Oid>,
 }
 
@@ -396,7 +392,9 @@ impl Tree {
             return Err(over_limit(entry.size, limit));
         }
         match &self.backing {
-            Backing::Recorded => Err("a replayed repository is read through the snapshot only".to_owned()),
+            Backing::Recorded => {
+                Err("a replayed repository is read through the snapshot only".to_owned())
+            }
             Backing::Git(repo) => {
                 let oid = entry.blob.ok_or_else(|| "no blob".to_owned())?;
                 let blob = repo.find_blob(oid).map_err(|e| e.message().to_owned())?;
