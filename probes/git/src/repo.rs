@@ -106,6 +106,23 @@ pub(crate) struct FileBytes {
     pub sha256: String,
     /// Whether they were text (UTF-8 without NUL) when read.
     pub text: bool,
+    /// On replay: whether redaction changed the stored bytes (a secret was in the file).
+    pub redacted: bool,
+}
+
+/// What a replayed file's `[redacted]` is read as, so that it parses as the secret it
+/// replaced did (a plain YAML scalar: `token: [redacted]` would be a list), and what the
+/// probe's own redaction turns back into `[redacted]` in every excerpt.
+pub(crate) const REPLAYED_SECRET: &str = "evident-replayed-secret-b7e2c91d";
+
+/// The text a replayed file is parsed from: its stored text with every `[redacted]`
+/// the snapshot's redaction wrote read as [`REPLAYED_SECRET`].
+pub(crate) fn as_recorded(text: String, redacted: bool) -> String {
+    if redacted && text.contains(evident_core::REDACTED) {
+        text.replace(evident_core::REDACTED, REPLAYED_SECRET)
+    } else {
+        text
+    }
 }
 
 /// Whether `bytes` pass [`decode_text`].
@@ -553,6 +570,7 @@ impl RepoReader {
                     raw_sha256,
                     ..
                 }) => Ok(FileBytes {
+                    redacted: evident_core::sha256_hex(&body) != raw_sha256,
                     bytes: body,
                     sha256: raw_sha256,
                     text: status != NOT_TEXT_STATUS,
@@ -584,6 +602,7 @@ impl RepoReader {
         read.map(|bytes| FileBytes {
             sha256: evident_core::sha256_hex(&bytes),
             text: is_text(&bytes),
+            redacted: false,
             bytes,
         })
     }

@@ -106,7 +106,7 @@ fn read_source(reader: &RepoReader, path: &str) -> Result<SourceFile, ReadError>
     if !file.text {
         return Err(ReadError::NotText);
     }
-    let text = decode_text(file.bytes)?;
+    let text = crate::repo::as_recorded(decode_text(file.bytes)?, file.redacted);
     Ok(SourceFile::with_digest(path.to_owned(), text, file.sha256))
 }
 
@@ -169,6 +169,21 @@ pub(crate) fn scan_one(
             tracing::warn!(repo = %source, "cannot read repository: {e}");
             return RepoScan::failed(source, key, e.to_string());
         }
+    };
+    // On replay a secret the snapshot redacted is read as a placeholder (see
+    // `repo::as_recorded`) that this scan's redaction turns back into `[redacted]`.
+    let replay_ctx;
+    let ctx = if tape.is_replaying() {
+        let mut c = ctx.clone();
+        c.redactor = std::sync::Arc::new(
+            (*ctx.redactor)
+                .clone()
+                .with_secret(crate::repo::REPLAYED_SECRET),
+        );
+        replay_ctx = c;
+        &replay_ctx
+    } else {
+        ctx
     };
     let mut scan = Scan::new(&reader, ctx, key, &source);
     for entry in &reader.unreadable {

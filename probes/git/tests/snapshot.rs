@@ -355,3 +355,33 @@ async fn directories_the_walk_cannot_read_are_unreadable_not_absent_and_replay_s
     assert_eq!(unreadable(&files_again), missing);
     assert_eq!(whole(&files_again), whole(&files));
 }
+
+#[tokio::test]
+async fn a_token_in_a_workflow_value_is_kept_out_and_the_replay_matches() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("shop");
+    std::fs::create_dir_all(&root).unwrap();
+    git(&root, &["init", "-q"], "2026-11-01T10:00:00Z");
+    write(
+        &root,
+        ".github/workflows/deploy.yml",
+        format!("name: deploy\non: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    env:\n      GH_TOKEN: {CANARY}\n    steps:\n      - run: ./deploy.sh --token {CANARY}\n").as_bytes(),
+    );
+    git(&root, &["add", "-A"], "2026-11-01T10:00:00Z");
+    git(&root, &["commit", "-qm", "deploy"], "2026-11-01T10:00:00Z");
+    let snap = tempfile::tempdir().unwrap();
+    let ctx = context(vec![root.clone()], false);
+    let tape = record(snap.path());
+    let (files, _) = collect_all(&ctx, &tape).await;
+    finish(&tape);
+    assert!(!everything(snap.path()).contains(CANARY));
+    std::fs::remove_dir_all(&root).unwrap();
+    let (replay, _) = Tape::replay(snap.path(), None).unwrap();
+    let (files_again, _) = collect_all(&ctx, &replay).await;
+    // `GH_TOKEN: [redacted]` read as YAML would be a list and the workflow would not
+    // parse: the replay reads it as a plain placeholder its excerpts redact again.
+    assert_eq!(whole(&files_again), whole(&files));
+    let replayed = whole(&files_again).to_string();
+    assert!(!replayed.contains("evident-replayed-secret"), "{replayed}");
+    assert!(replayed.contains("GH_TOKEN: [redacted]"), "{replayed}");
+}

@@ -259,6 +259,21 @@ pub(crate) fn scan_one(
             };
         }
     };
+    // On replay a secret the snapshot redacted is read as a placeholder that this
+    // scan's redaction turns back into `[redacted]`.
+    let replay_ctx;
+    let ctx = if tape.is_replaying() {
+        let mut c = ctx.clone();
+        c.redactor = std::sync::Arc::new(
+            (*ctx.redactor)
+                .clone()
+                .with_secret(crate::tree::REPLAYED_SECRET),
+        );
+        replay_ctx = c;
+        &replay_ctx
+    } else {
+        ctx
+    };
     let mut state = State::new(key, &source, tree.head.clone(), ctx);
     for unlisted in &tree.unlisted {
         let item = UnreadItem::new(state.locate(&unlisted.path), unlisted.reason.clone());
@@ -378,16 +393,24 @@ impl<'c> State<'c> {
     /// The text of a file and the sha256 of its bytes as read (what evidence cites).
     fn read_text(&mut self, tree: &Tree, entry: &Entry, limit: u64) -> Option<(String, String)> {
         let read = tree.read(entry, limit);
-        match read.map(|f| (f.utf8.then_some(f.bytes), f.sha256)) {
-            Ok((Some(bytes), sha)) => match String::from_utf8(bytes) {
-                Ok(text) => Some((text.trim_start_matches('\u{feff}').to_owned(), sha)),
+        match read.map(|f| (f.utf8.then_some(f.bytes), f.sha256, f.redacted)) {
+            Ok((Some(bytes), sha, redacted)) => match String::from_utf8(bytes) {
+                Ok(text) => {
+                    let text = text.trim_start_matches('\u{feff}');
+                    let text = if redacted {
+                        text.replace(evident_core::REDACTED, crate::tree::REPLAYED_SECRET)
+                    } else {
+                        text.to_owned()
+                    };
+                    Some((text, sha))
+                }
                 Err(_) => {
                     self.unread
                         .push(UnreadItem::new(self.locate(&entry.path), "not UTF-8 text"));
                     None
                 }
             },
-            Ok((None, _)) => {
+            Ok((None, _, _)) => {
                 self.unread
                     .push(UnreadItem::new(self.locate(&entry.path), "not UTF-8 text"));
                 None

@@ -62,7 +62,14 @@ pub(crate) struct FileBytes {
     pub sha256: String,
     /// Whether they were UTF-8 when read.
     pub utf8: bool,
+    /// On replay: whether redaction changed the stored bytes (a secret was in the file).
+    pub redacted: bool,
 }
+
+/// What a replayed file's `[redacted]` is read as, so it parses as the secret it
+/// replaced did (`token: [redacted]` would be a YAML list); the probe's redaction turns
+/// it back into `[redacted]` in every excerpt.
+pub(crate) const REPLAYED_SECRET: &str = "evident-replayed-secret-b7e2c91d";
 
 /// The snapshot status of a file read that was not UTF-8 (bytes kept for the digest).
 const NOT_UTF8_STATUS: u16 = 415;
@@ -353,6 +360,7 @@ impl Tree {
                     raw_sha256,
                     ..
                 }) => Ok(FileBytes {
+                    redacted: evident_core::sha256_hex(&body) != raw_sha256,
                     bytes: body,
                     sha256: raw_sha256,
                     utf8: status != NOT_UTF8_STATUS,
@@ -381,6 +389,7 @@ impl Tree {
         read.map(|bytes| FileBytes {
             sha256: evident_core::sha256_hex(&bytes),
             utf8: std::str::from_utf8(&bytes).is_ok(),
+            redacted: false,
             bytes,
         })
     }

@@ -52,7 +52,7 @@ fn fixture(parent: &Path) -> PathBuf {
     write(
         &root,
         "api/Cargo.toml",
-        b"[package]\nname = \"shop-api\"\nversion = \"0.1.0\"\n\n[dependencies]\nserde = \"1\"\ntokio-postgres = \"0.7\"\n",
+        format!("[package]\nname = \"shop-api\"\nversion = \"0.1.0\"\n\n[dependencies]\nserde = \"1\" # {CANARY}\ntokio-postgres = \"0.7\"\n").as_bytes(),
     );
     write(
         &root,
@@ -157,6 +157,12 @@ async fn a_recorded_read_replays_identically_with_the_repository_deleted() {
     let (replay, _) = Tape::replay(snap.path(), None).unwrap();
     let again = collect(&ctx, &replay).await;
     assert_eq!(whole(&again), whole(&first));
+    let replayed = whole(&again).to_string();
+    assert!(
+        replayed.contains("serde = \\\"1\\\" # [redacted]"),
+        "{replayed}"
+    );
+    assert!(!replayed.contains("evident-replayed-secret"));
 
     let stored = everything(snap.path());
     assert!(!stored.contains(CANARY));
