@@ -272,6 +272,52 @@ async fn a_corpus_directory_read_as_a_worktree_round_trips() {
     assert!(!everything(snap.path()).contains("/work/shared/corpus"));
 }
 
+/// An overlay is rendered by kubectl when recording (or said not rendered when kubectl
+/// is missing); the replay takes the render from the snapshot and runs nothing.
+#[tokio::test]
+async fn a_kustomize_render_is_kept_and_replayed() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("shop");
+    std::fs::create_dir_all(&root).unwrap();
+    git(&root, &["init", "-q"], "2026-11-01T10:00:00Z");
+    write(
+        &root,
+        "k8s/base/kustomization.yaml",
+        b"resources:\n  - deploy.yaml\n",
+    );
+    write(
+        &root,
+        "k8s/base/deploy.yaml",
+        b"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n        - name: shop\n          image: shop:1.0\n",
+    );
+    write(
+        &root,
+        "k8s/prod/kustomization.yaml",
+        b"resources:\n  - ../base\nreplicas:\n  - name: shop\n    count: 3\n",
+    );
+    git(&root, &["add", "-A"], "2026-11-01T10:00:00Z");
+    git(&root, &["commit", "-qm", "k8s"], "2026-11-01T10:00:00Z");
+    let snap = tempfile::tempdir().unwrap();
+    let ctx = context(vec![root.clone()], false);
+    let tape = record(snap.path());
+    let (files, _) = collect_all(&ctx, &tape).await;
+    finish(&tape);
+    assert!(everything(snap.path()).contains("value:kustomize:k8s/prod"));
+    let rendered = whole(&files).to_string();
+    if which_kubectl() {
+        assert!(
+            rendered.contains("git:shop@") && rendered.contains("k8s/prod/kustomization.yaml#L1"),
+            "the rendered objects cite the overlay: {rendered}"
+        );
+    } else {
+        eprintln!("kubectl is not on PATH: the overlay is recorded as not rendered");
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+    let (replay, _) = Tape::replay(snap.path(), None).unwrap();
+    let (files_again, _) = collect_all(&ctx, &replay).await;
+    assert_eq!(whole(&files_again), whole(&files));
+}
+
 #[tokio::test]
 async fn a_repository_that_failed_to_open_replays_as_the_same_failure() {
     let work = tempfile::tempdir().unwrap();
@@ -384,4 +430,9 @@ async fn a_token_in_a_workflow_value_is_kept_out_and_the_replay_matches() {
     let replayed = whole(&files_again).to_string();
     assert!(!replayed.contains("evident-replayed-secret"), "{replayed}");
     assert!(replayed.contains("GH_TOKEN: [redacted]"), "{replayed}");
+}
+
+fn which_kubectl() -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("kubectl").is_file()))
 }
