@@ -436,3 +436,35 @@ fn which_kubectl() -> bool {
     std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("kubectl").is_file()))
 }
+
+#[tokio::test]
+async fn a_replay_neither_reads_nor_writes_the_history_size_cache() {
+    let work = tempfile::tempdir().unwrap();
+    let root = fixture(work.path());
+    let snap = tempfile::tempdir().unwrap();
+    let ctx = context(vec![root.clone()], false);
+    let cache = work.path().join("cache");
+    let limits = |dir: &Path| HistoryLimits {
+        cache_dir: Some(dir.to_path_buf()),
+        ..HistoryLimits::default()
+    };
+    let tape = record(snap.path());
+    let recorded = GitHistoryProbe::new(limits(&cache))
+        .with_tape(tape.clone())
+        .collect(&ctx)
+        .await;
+    finish(&tape);
+    assert!(
+        cache.join("history-sizes").is_dir(),
+        "recording keeps sizes as usual"
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+    let untouched = work.path().join("replay-cache");
+    let (replay, _) = Tape::replay(snap.path(), None).unwrap();
+    let replayed = GitHistoryProbe::new(limits(&untouched))
+        .with_tape(replay)
+        .collect(&ctx)
+        .await;
+    assert_eq!(whole(&replayed), whole(&recorded));
+    assert!(!untouched.exists(), "the replay wrote a size cache");
+}
