@@ -139,19 +139,23 @@ const NOT_TEXT_STATUS: u16 = 415;
 #[serde(tag = "outcome", rename_all = "snake_case")]
 enum RecordedTree {
     /// The repository was opened and listed.
-    Opened {
-        entries: Vec<RecordedEntry>,
-        head: Option<String>,
-        default_branch: Option<String>,
-        origin_owner: Option<String>,
-        worktree: bool,
-        walk_note: Option<String>,
-        empty_note: Option<String>,
-        #[serde(default)]
-        unreadable: Vec<UnreadableEntry>,
-    },
+    Opened(Listing),
     /// It could not be opened: the error's message.
     Failed { error: String },
+}
+
+/// A recorded listing: every field [`RepoReader`] exposes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Listing {
+    entries: Vec<RecordedEntry>,
+    head: Option<String>,
+    default_branch: Option<String>,
+    origin_owner: Option<String>,
+    worktree: bool,
+    walk_note: Option<String>,
+    empty_note: Option<String>,
+    #[serde(default)]
+    unreadable: Vec<UnreadableEntry>,
 }
 
 /// One path of a recorded listing.
@@ -273,7 +277,7 @@ impl RepoReader {
                     .to_string()
                     .replace(&path.display().to_string(), crate::history::ROOT_MARK),
             },
-            Ok(r) => RecordedTree::Opened {
+            Ok(r) => RecordedTree::Opened(Listing {
                 entries: r
                     .entries
                     .iter()
@@ -290,7 +294,7 @@ impl RepoReader {
                 walk_note: r.walk_note.clone(),
                 empty_note: r.empty_note.clone(),
                 unreadable: r.unreadable.clone(),
-            },
+            }),
         }
     }
 
@@ -301,41 +305,15 @@ impl RepoReader {
         source: String,
         path: &Path,
     ) -> Result<Self, OpenError> {
-        let (
-            entries,
-            head,
-            default_branch,
-            origin_owner,
-            worktree,
-            walk_note,
-            empty_note,
-            unreadable,
-        ) = match recorded {
+        let listing = match recorded {
             RecordedTree::Failed { error } => {
                 let error = error.replace(crate::history::ROOT_MARK, &path.display().to_string());
                 return Err(OpenError::Recorded(error));
             }
-            RecordedTree::Opened {
-                entries,
-                head,
-                default_branch,
-                origin_owner,
-                worktree,
-                walk_note,
-                empty_note,
-                unreadable,
-            } => (
-                entries,
-                head,
-                default_branch,
-                origin_owner,
-                worktree,
-                walk_note,
-                empty_note,
-                unreadable,
-            ),
+            RecordedTree::Opened(listing) => listing,
         };
-        let entries = entries
+        let entries = listing
+            .entries
             .into_iter()
             .map(|e| TreeEntry {
                 path: e.path,
@@ -346,14 +324,14 @@ impl RepoReader {
         let mut reader = Self::assemble(
             Backing::Recorded,
             entries,
-            head,
-            default_branch,
-            origin_owner,
-            worktree,
-            walk_note,
+            listing.head,
+            listing.default_branch,
+            listing.origin_owner,
+            listing.worktree,
+            listing.walk_note,
         );
-        reader.empty_note = empty_note;
-        reader.unreadable = unreadable;
+        reader.empty_note = listing.empty_note;
+        reader.unreadable = listing.unreadable;
         reader.tape = tape.clone();
         reader.source = source;
         Ok(reader)
