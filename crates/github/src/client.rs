@@ -619,6 +619,9 @@ impl Client {
         post: Option<&Value>,
         resource: &str,
     ) -> Result<Got, GithubError> {
+        // A path can carry the token when GitHub echoed it into a name the path is
+        // built from; the key is scrubbed alike when recording and replaying.
+        let key = &self.scrubber.redact_secrets(key);
         if self.tape.is_replaying() {
             let got = tape::replayed(&self.tape, key, path)?;
             let mut rate = self.rate.lock().unwrap_or_else(|e| e.into_inner());

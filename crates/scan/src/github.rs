@@ -113,11 +113,15 @@ pub(crate) async fn prepare(
         replayed_placement(tape, &listing)
     } else {
         let placed = place(plan, &config, local, &listing, progress).await?;
-        tape.record_value(
-            evident_github::tape::SOURCE,
-            CLONES_KEY,
-            &placed.entries(),
-        );
+        if tape.is_recording() {
+            // Names GitHub echoed the token into never reach the snapshot (the tape's
+            // redactor may not know a token minted for an App installation).
+            let mut entries = serde_json::to_value(placed.entries()).unwrap_or_default();
+            evident_core::Redactor::new()
+                .with_secrets(config.token.clone())
+                .redact_json(&mut entries);
+            tape.record_value(evident_github::tape::SOURCE, CLONES_KEY, &entries);
+        }
         Ok(placed)
     };
     let placed = match placed {

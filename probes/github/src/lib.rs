@@ -204,6 +204,9 @@ async fn collect(
     for e in &mut evidence {
         e.excerpt = ctx.redactor.redact(&e.excerpt);
     }
+    // Repositories are read concurrently: their records are put in one order, so the
+    // output of a scan (and of its replay) does not depend on which answered first.
+    evidence.sort_by(|a, b| a.id.cmp(&b.id));
     let report = source_report(input, &facts);
     tracing::info!(
         elapsed_ms = clock.elapsed().as_millis() as u64,
