@@ -466,6 +466,105 @@ mod tests {
     }
 
     #[test]
+    fn a_clone_url_loses_its_credentials() {
+        assert_eq!(
+            without_credentials("https://x-access-token:t0ken@github.com/acme/shop.git"),
+            "https://github.com/acme/shop.git"
+        );
+        assert_eq!(
+            without_credentials("https://github.com/a@b/c.git"),
+            "https://github.com/a@b/c.git"
+        );
+    }
+
+    /// Recording lists and clones; replaying (the API at a closed port, another cache
+    /// directory) places every repository where the recording did, with the same keys
+    /// and clone failures, and clones nothing and makes no directory.
+    #[tokio::test]
+    async fn a_replayed_preparation_places_every_repository_as_recorded_and_clones_nothing() {
+        use evident_github_mock::{BareRepo, MockGithub, MockRepo, Org};
+        const TOKEN: &str = "ghp_prepare_replay_token";
+        let git = tempfile::tempdir().unwrap();
+        let shop = BareRepo::with_files(
+            git.path(),
+            "shop",
+            &[("README.md", "shop\n")],
+            "2026-11-01T00:00:00Z",
+        )
+        .unwrap();
+        let gh = MockGithub::builder()
+            .org(
+                Org::new("acme")
+                    .with_repo(MockRepo::new("shop").with_git(shop.path.clone()))
+                    .with_repo(MockRepo::new("web"))
+                    .with_repo(MockRepo::new("api")),
+            )
+            .token(TOKEN, true)
+            .start()
+            .await
+            .unwrap();
+        // A local checkout of acme/web: placed, not cloned.
+        let work = tempfile::tempdir().unwrap();
+        let web = work.path().join("web-checkout");
+        let local = git2::Repository::init(&web).unwrap();
+        let host = GithubConfig::new(gh.url(), None).web_host();
+        local
+            .remote("origin", &format!("http://{host}/acme/web.git"))
+            .unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let mut config = GithubConfig::new(gh.url(), Some(TOKEN.into()));
+        config.cache_dir = Some(cache.path().join("c"));
+        let plan = GithubPlan {
+            config,
+            targets: vec![Target::Owner("acme".into())],
+            include_archived: false,
+            include_forks: false,
+            clone_concurrency: 2,
+        };
+        let progress: Arc<dyn evident_core::Progress> = Arc::new(evident_core::NoProgress);
+        let snap = tempfile::tempdir().unwrap();
+        let tape = Tape::record(snap.path(), Arc::new(evident_core::Redactor::new())).unwrap();
+        let locals = vec![web.clone()];
+        let recorded = prepare(&plan, &locals, &progress, &tape).await.unwrap();
+        let meta = evident_snapshot::RunMeta {
+            schema: String::new(),
+            run: "r".into(),
+            tool_version: "test".into(),
+            observed_at: "2026-11-30T12:00:00Z".into(),
+            plan: serde_json::Value::Null,
+            scan_sha256: String::new(),
+        };
+        assert!(tape.finish(meta, b"{}").unwrap().is_empty());
+        assert_eq!(recorded.clones.len(), 2, "{:?}", recorded.clones);
+        assert_eq!(recorded.failed.len(), 1, "{:?}", recorded.failed);
+        drop(gh);
+        std::fs::remove_dir_all(cache.path().join("c")).unwrap();
+
+        let (replay, _) = Tape::replay(snap.path(), None).unwrap();
+        let mut again = plan.clone();
+        again.config.api_url = "http://127.0.0.1:1".into();
+        let other = tempfile::tempdir().unwrap();
+        again.config.cache_dir = Some(other.path().join("c"));
+        let replayed = prepare(&again, &locals, &progress, &replay).await.unwrap();
+        assert_eq!(replayed.clones, recorded.clones);
+        assert_eq!(replayed.failed, recorded.failed);
+        let names = |p: &Prepared| -> Vec<(String, String)> {
+            p.input
+                .repos
+                .iter()
+                .map(|(k, l)| (k.clone(), l.full_name.clone()))
+                .collect()
+        };
+        assert_eq!(names(&replayed), names(&recorded));
+        assert!(names(&recorded).contains(&("web-checkout".into(), "acme/web".into())));
+        assert!(replayed.input.failed.is_empty(), "{:?}", replayed.input.failed);
+        assert!(!cache.path().join("c").exists(), "nothing cloned again");
+        assert!(!other.path().join("c").exists(), "no directory made");
+        assert!(replayed._scratch.is_none());
+        assert!(replayed.minted_token.is_none());
+    }
+
+    #[test]
     fn an_origin_on_the_host_names_its_repository() {
         let dir = tempfile::tempdir().unwrap();
         let repo = git2::Repository::init(dir.path()).unwrap();
