@@ -577,9 +577,7 @@ impl Client {
     /// GETs `path` (relative to the API base), conditionally when the cache holds an
     /// ETag for it; a `304` answers the cached body and costs no quota.
     pub async fn get(&self, path: &str) -> Result<Answer, GithubError> {
-        let got = self
-            .ask(&tape::get_key(path), path, None, "core")
-            .await?;
+        let got = self.ask(&tape::get_key(path), path, None, "core").await?;
         let not_modified = got.status == StatusCode::NOT_MODIFIED;
         if not_modified {
             self.stats.not_modified.fetch_add(1, Ordering::Relaxed);
@@ -633,10 +631,17 @@ impl Client {
             Some(_) => None,
         };
         let got = self
-            .request(path, post, cached.as_ref().map(|c| c.etag.as_str()), resource)
+            .request(
+                path,
+                post,
+                cached.as_ref().map(|c| c.etag.as_str()),
+                resource,
+            )
             .await
             .and_then(|raw| match (raw.status, cached) {
-                (StatusCode::NOT_MODIFIED, Some(c)) => Ok(Got::new(raw.status, raw.headers, c.body)),
+                (StatusCode::NOT_MODIFIED, Some(c)) => {
+                    Ok(Got::new(raw.status, raw.headers, c.body))
+                }
                 (StatusCode::NOT_MODIFIED, None) => Err(GithubError::error(
                     path,
                     "answered 304 to a request that was not conditional",

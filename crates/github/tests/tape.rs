@@ -74,7 +74,10 @@ async fn a_token_echoed_in_headers_and_body_is_not_recorded_and_the_digest_survi
         .with_tape(replay);
     assert_eq!(client.api(), api, "the recorded API base comes back");
     let again = client.get("/orgs/acme").await.unwrap();
-    assert_eq!(again.sha256, live.sha256, "evidence cites the bytes as read");
+    assert_eq!(
+        again.sha256, live.sha256,
+        "evidence cites the bytes as read"
+    );
     assert_eq!(again.json["message"], "hello [redacted]");
     let missing = client.get("/orgs/other").await.unwrap_err();
     assert_eq!(missing.status(), evident_core::SourceStatus::Error);

@@ -221,11 +221,14 @@ fn replayed_placement(
     tape: &Tape,
     listing: &Listing,
 ) -> Result<Placed, evident_snapshot::ReplayError> {
-    let entries: Vec<CloneEntry> =
-        tape.replay_value(evident_github::tape::SOURCE, CLONES_KEY)?;
+    let entries: Vec<CloneEntry> = tape.replay_value(evident_github::tape::SOURCE, CLONES_KEY)?;
     let mut placed = Placed::default();
     for entry in entries {
-        let Some(repo) = listing.repos.iter().find(|r| r.full_name == entry.full_name) else {
+        let Some(repo) = listing
+            .repos
+            .iter()
+            .find(|r| r.full_name == entry.full_name)
+        else {
             tracing::warn!(
                 "github replay: {} was placed but not listed; left out",
                 entry.full_name
@@ -557,7 +560,11 @@ mod tests {
         };
         assert_eq!(names(&replayed), names(&recorded));
         assert!(names(&recorded).contains(&("web-checkout".into(), "acme/web".into())));
-        assert!(replayed.input.failed.is_empty(), "{:?}", replayed.input.failed);
+        assert!(
+            replayed.input.failed.is_empty(),
+            "{:?}",
+            replayed.input.failed
+        );
         assert!(!cache.path().join("c").exists(), "nothing cloned again");
         assert!(!other.path().join("c").exists(), "no directory made");
         assert!(replayed._scratch.is_none());

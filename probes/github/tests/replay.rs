@@ -148,9 +148,13 @@ async fn a_recorded_read_replays_to_the_same_output_without_github() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (recorded, replayed) =
-        round_trip(gh, dir.path(), Redactor::new().with_secret(TOKEN)).await;
-    assert_eq!(recorded.sources[0].status, SourceStatus::Ok, "{:?}", recorded.sources);
+    let (recorded, replayed) = round_trip(gh, dir.path(), Redactor::new().with_secret(TOKEN)).await;
+    assert_eq!(
+        recorded.sources[0].status,
+        SourceStatus::Ok,
+        "{:?}",
+        recorded.sources
+    );
     assert_eq!(recorded.facts["repos"]["shop"]["runs"]["count"], 3);
     assert_eq!(
         recorded.facts["teams"]["acme/web"]["repos"]["shop"], "admin",
@@ -182,8 +186,7 @@ async fn a_server_error_and_a_spent_quota_replay_as_the_same_failures() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (recorded, replayed) =
-        round_trip(gh, dir.path(), Redactor::new().with_secret(TOKEN)).await;
+    let (recorded, replayed) = round_trip(gh, dir.path(), Redactor::new().with_secret(TOKEN)).await;
     let docs = &recorded.facts["repos"]["docs"]["unread"]["all"];
     assert_eq!(docs["status"], "error", "{docs}");
     assert!(
@@ -283,13 +286,21 @@ async fn a_request_the_recording_never_made_is_a_failed_read_not_an_absence() {
             .contains("not in the snapshot"),
         "{runs}"
     );
-    assert!(out.facts["repos"]["shop"]["runs"].is_null(), "never a count of 0");
+    assert!(
+        out.facts["repos"]["shop"]["runs"].is_null(),
+        "never a count of 0"
+    );
     // An empty snapshot: the listing itself fails, and says why.
     let empty = tempfile::tempdir().unwrap();
     finish(&Tape::record(empty.path(), Arc::new(Redactor::new())).unwrap());
     let (replay, _) = Tape::replay(empty.path(), None).unwrap();
     let out = read(CLOSED, TOKEN, &replay, OBSERVED).await;
-    assert_eq!(out.sources[0].status, SourceStatus::Error, "{:?}", out.sources);
+    assert_eq!(
+        out.sources[0].status,
+        SourceStatus::Error,
+        "{:?}",
+        out.sources
+    );
     let detail = out.sources[0].detail.clone().unwrap_or_default();
     assert!(detail.contains("not in the snapshot"), "{detail}");
 }
