@@ -560,6 +560,13 @@ mod tests {
         };
         assert_eq!(names(&replayed), names(&recorded));
         assert!(names(&recorded).contains(&("web-checkout".into(), "acme/web".into())));
+        // The keys the scan gives the git probe (recomputed from the paths, which no
+        // longer exist) are those the recording gave.
+        let all: Vec<PathBuf> = locals.iter().chain(&replayed.clones).cloned().collect();
+        let keys = evident_probe_git::repo_keys(&all);
+        for (key, _) in &recorded.input.repos {
+            assert!(keys.contains(key), "{key} not among {keys:?}");
+        }
         assert!(
             replayed.input.failed.is_empty(),
             "{:?}",
