@@ -79,7 +79,19 @@ fn org() -> Org {
 
 /// Lists `acme` and runs the probe, as the scan does, through a client on `tape`.
 async fn read(api: &str, token: &str, tape: &Tape, observed: &str) -> ProbeOutput {
+    read_cached(api, token, tape, observed, None).await
+}
+
+/// [`read`] with the ETag and answer cache in `cache`.
+async fn read_cached(
+    api: &str,
+    token: &str,
+    tape: &Tape,
+    observed: &str,
+    cache: Option<&Path>,
+) -> ProbeOutput {
     let mut config = GithubConfig::new(api, Some(token.to_owned()));
+    config.cache_dir = cache.map(Path::to_path_buf);
     config.concurrency = 4;
     config.request_timeout = std::time::Duration::from_secs(5);
     let client = Arc::new(Client::new(config).unwrap().with_tape(tape.clone()));
@@ -303,4 +315,38 @@ async fn a_request_the_recording_never_made_is_a_failed_read_not_an_absence() {
     );
     let detail = out.sources[0].detail.clone().unwrap_or_default();
     assert!(detail.contains("not in the snapshot"), "{detail}");
+}
+
+#[tokio::test]
+async fn a_rescan_the_cache_answered_replays_without_the_cache() {
+    let gh = MockGithub::builder()
+        .org(org())
+        .token(TOKEN, true)
+        .start()
+        .await
+        .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    // A first scan fills the cache; the recorded second one is answered 304 and reuses
+    // the GraphQL answers and team pages.
+    read_cached(gh.url(), TOKEN, &Tape::off(), OBSERVED, Some(cache.path())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let tape = Tape::record(dir.path(), Arc::new(Redactor::new().with_secret(TOKEN))).unwrap();
+    let recorded = read_cached(gh.url(), TOKEN, &tape, OBSERVED, Some(cache.path())).await;
+    finish(&tape);
+    drop(gh);
+    let detail = recorded.sources[0].detail.clone().unwrap_or_default();
+    assert!(detail.contains("GraphQL answers reused"), "{detail}");
+    assert!(!detail.contains(" 0 answered 304"), "{detail}");
+    assert!(!detail.contains(" 0 GraphQL answers reused"), "{detail}");
+    let index = std::fs::read_to_string(dir.path().join("runs/run1/index.json")).unwrap();
+    assert!(index.contains("\"status\": 304"), "{index}");
+    assert!(index.contains("value:graphql-reused acme/shop"), "{index}");
+    // The cache is gone and the replay does not need it.
+    drop(cache);
+    let (replay, _) = Tape::replay(dir.path(), None).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let cache_dir = elsewhere.path().join("cache");
+    let replayed = read_cached(CLOSED, TOKEN, &replay, OBSERVED, Some(&cache_dir)).await;
+    assert_eq!(json(&replayed), json(&recorded));
+    assert!(!cache_dir.exists(), "a replay writes no cache");
 }
