@@ -15,6 +15,7 @@ pub mod facts;
 pub mod ingest;
 pub mod read;
 pub mod secrets;
+mod target_serde;
 
 use async_trait::async_trait;
 use evident_core::{Probe, ProbeOutput, ScanContext, SourceReport, SourceStatus};
