@@ -235,7 +235,8 @@ pub async fn collect_shard(plan: &ScanPlan) -> Result<ShardFacts, ScanError> {
         .iter()
         .find(|o| o.probe == "git")
         .map_or(Value::Null, |o| o.facts.clone());
-    let (attestations, attestation_problems) = attestations::read(&json!({ "git": git }), &ctx, &plan.snapshot);
+    let (attestations, attestation_problems) =
+        attestations::read(&json!({ "git": git }), &ctx, &plan.snapshot);
     let doc = ShardFacts {
         schema: shard::SHARD_SCHEMA.to_owned(),
         shard,

@@ -240,7 +240,11 @@ mod tests {
         let mut moved = result("b", "met", "s");
         moved["scan"]["tool"]["version"] = json!("0.2.0");
         let c = compare(&result("a", "met", "s"), &moved);
-        assert_eq!(c.fields, ["/scan/tool/version"], "the version is not exempt");
+        assert_eq!(
+            c.fields,
+            ["/scan/tool/version"],
+            "the version is not exempt"
+        );
     }
 
     #[test]
@@ -248,13 +252,13 @@ mod tests {
         let c = compare(&result("a", "met", "s"), &result("b", "not_met", "s"));
         assert!(!c.identical);
         assert_eq!(c.verdicts.len(), 1);
-        assert_eq!(
-            c.verdicts[0].to_string(),
-            "shop c.one (m): met -> not_met"
-        );
+        assert_eq!(c.verdicts[0].to_string(), "shop c.one (m): met -> not_met");
         let mut fewer = result("b", "met", "s");
         fewer["results"].as_array_mut().unwrap().pop();
         let c = compare(&result("a", "met", "s"), &fewer);
-        assert_eq!(c.verdicts[0].to_string(), "shop c.two (m): met -> (not judged)");
+        assert_eq!(
+            c.verdicts[0].to_string(),
+            "shop c.two (m): met -> (not judged)"
+        );
     }
 }
