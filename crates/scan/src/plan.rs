@@ -76,7 +76,9 @@ pub struct ScanPlan {
     pub kube_read: evident_probe_kubernetes::ReadOptions,
     /// What resolution is told besides the facts: explicit joins (estate config
     /// `services:`, including on-call services) and the people mapping (`--people FILE`)
-    /// that ties on-call users to GitHub logins.
+    /// that ties on-call users to GitHub logins. Written with the people mapping's
+    /// emails hashed (`sha256:<hash>`, which resolution joins the same way).
+    #[serde(serialize_with = "hashed_people")]
     pub resolve: ResolveConfig,
     /// Models, policies and rule configuration.
     pub judging: Judging,
@@ -268,6 +270,21 @@ impl ScanPlan {
     }
 }
 
+/// The resolve configuration with every email of the people mapping as its hash: emails
+/// are compared hashed and never written out, a snapshot's plan included.
+fn hashed_people<S: serde::Serializer>(config: &ResolveConfig, s: S) -> Result<S::Ok, S::Error> {
+    use evident_resolve::EMAIL_HASH_PREFIX;
+    let mut hashed = config.clone();
+    for person in &mut hashed.people {
+        for email in &mut person.emails {
+            if !email.starts_with(EMAIL_HASH_PREFIX) {
+                *email = format!("{EMAIL_HASH_PREFIX}{}", evident_oncall::email_key(email));
+            }
+        }
+    }
+    hashed.serialize(s)
+}
+
 fn conflict(flag: &str, shown_url: &str, env: &str) -> ScanError {
     ScanError::Config(format!(
         "{flag} {shown_url}: two credentials for one source: a user and password in the URL and {env}; give only one (remove the user:password@ from the URL or unset the variable)"
@@ -368,6 +385,11 @@ mod tests {
         plan.opsgenie.api_url = Some("http://o:canary-pw-7@127.0.0.1:1".into());
         plan.opsgenie.token = Some("canary-token-8".into());
         plan.secrets = vec!["canary-kube-9".into()];
+        plan.resolve.people = vec![evident_resolve::PersonMapping {
+            login: "alice".into(),
+            emails: vec!["canary-alice@example.com".into()],
+            oncall: vec![],
+        }];
         let mut config = evident_github::GithubConfig::new(
             "http://gh:canary-pw-10@127.0.0.1:1/api/v3",
             Some("canary-token-11".into()),
