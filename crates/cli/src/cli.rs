@@ -19,9 +19,11 @@ use std::path::PathBuf;
 /// Exit codes, for every command: 0 the command did its work; 2 a usage or configuration
 /// error (bad flag or value, a path that does not exist or is no repository, a file that
 /// is not what the flag takes, a policy that does not compile), and nothing is judged.
-/// Exit 1 means a finding, for the three commands that have one: `scan`, a service is
-/// below --fail-under; `policy test`, a policy test failed; `verify`, the bundle was
-/// altered or its signature is bad. Every other command exits only 0 or 2.
+/// Exit 1 means a finding, for the commands that have one: `scan`, a service is below
+/// --fail-under; `policy test`, a policy test failed; `verify`, the bundle was altered or
+/// its signature is bad (with --replay: a verdict does not follow from its snapshot);
+/// `replay`, the replayed result differs from the recorded one; `diff`, something
+/// regressed. Every other command exits only 0 or 2.
 #[derive(Debug, Parser)]
 #[command(name = "evident", version, about, long_about, propagate_version = true)]
 pub struct Cli {
@@ -62,9 +64,10 @@ pub enum Command {
     /// Pack a saved scan result, its HTML report, every evidence excerpt and a manifest
     /// of sha256 digests into a signed .tar.gz (in-toto statement in a DSSE envelope).
     Bundle(BundleArgs),
-    /// Check an evidence bundle: every digest and the signature. Exit 0 intact, 1 altered
-    /// (says which file changed, is missing or was added, or that the signature is bad),
-    /// 2 usage error.
+    /// Check an evidence bundle: every digest and the signature (with --replay, also that
+    /// its snapshot gives every verdict). Exit 0 intact, 1 altered (says which file
+    /// changed, is missing or was added, or that the signature is bad; with --replay,
+    /// which verdicts do not follow and which blobs were altered), 2 usage error.
     Verify(VerifyArgs),
     /// Judge a scan recorded with `scan --snapshot DIR` again from its raw answers, with
     /// no network and no repository: the same result but for scan.id, started_at and
