@@ -172,13 +172,51 @@ fn a_repository_scan_replays_identically_after_the_repository_is_deleted() {
     let replayed_json = read_json(&replayed);
     assert_ne!(replayed_json["scan"]["id"], recorded_json["scan"]["id"]);
     assert_eq!(comparable(replayed_json), comparable(recorded_json));
+}
 
-    let missing = evident(&["replay", s(&work.path().join("nothing-here"))]);
-    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
-    assert!(
-        String::from_utf8_lossy(&missing.stderr).contains("no recorded run"),
-        "{}",
-        text(&missing)
+/// A snapshot that cannot be read is exit 2 with what is wrong: no run, an unknown run,
+/// a damaged index, a plan this evident cannot read. Nothing is judged.
+#[test]
+fn an_unreadable_snapshot_exits_2_saying_why() {
+    let repo = web();
+    let work = tempfile::tempdir().expect("tempdir");
+    let snap = work.path().join("snap");
+    let scan = work.path().join("scan.json");
+    record(&repo.path(), &snap, &scan, &[]);
+    let run = read_json(&scan)["scan"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let expect_2 = |args: &[&str], says: &str| {
+        let out = evident(args);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{says}: {}",
+            text(&out)
+        );
+        assert!(out.stdout.is_empty(), "nothing judged: {}", text(&out));
+    };
+    expect_2(
+        &["replay", s(&work.path().join("nothing-here"))],
+        "no recorded run",
+    );
+    expect_2(
+        &["replay", s(&snap), "--run", "no-such-run"],
+        "no recorded run named no-such-run",
+    );
+    let run_json = snap.join("runs").join(&run).join("run.json");
+    let mut meta = read_json(&run_json);
+    meta["plan"] = serde_json::json!({"repositories": 5});
+    std::fs::write(&run_json, meta.to_string()).expect("write");
+    expect_2(
+        &["replay", s(&snap)],
+        "the recorded plan is not one this evident reads",
+    );
+    std::fs::write(snap.join("runs").join(&run).join("index.json"), "{").expect("write");
+    expect_2(
+        &["replay", s(&snap)],
+        "not a snapshot file this evident can read",
     );
 }
 
