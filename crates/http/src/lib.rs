@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 use evident_core::SourceStatus;
+use evident_snapshot::{Answer, Replayed, Tape};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -197,6 +198,13 @@ pub enum CallError {
         /// What did not fit, as the parser says it.
         reason: String,
     },
+    /// A replayed scan asked something its snapshot does not hold (a newer evident asks
+    /// more, or a blob is missing): the source could not be read, as if it were down.
+    #[error("{detail}")]
+    NotRecorded {
+        /// What the snapshot lacks.
+        detail: String,
+    },
     /// The server answered JSON the caller cannot use (a failed query, a missing field,
     /// more rows than the caller's bound).
     #[error("{detail}")]
@@ -223,6 +231,7 @@ impl CallError {
             Self::Timeout { .. } => SourceStatus::Timeout,
             Self::Status { status, .. } | Self::Answer { status, .. } => *status,
             Self::Connect { .. }
+            | Self::NotRecorded { .. }
             | Self::Transport { .. }
             | Self::TooLarge { .. }
             | Self::NotJson { .. }
@@ -275,6 +284,8 @@ pub struct JsonClient {
     requests: Arc<AtomicUsize>,
     headers: reqwest::header::HeaderMap,
     retry: Retry,
+    tape: Tape,
+    source: String,
 }
 
 /// How a client retries answers that say "try again": 429 (after the wait the server
@@ -335,6 +346,8 @@ impl JsonClient {
             requests: Arc::new(AtomicUsize::new(0)),
             headers: reqwest::header::HeaderMap::new(),
             retry: Retry::NONE,
+            tape: Tape::off(),
+            source: String::new(),
         })
     }
 
@@ -349,6 +362,15 @@ impl JsonClient {
     /// Retries as `retry` says; see [`Retry`].
     pub fn with_retry(mut self, retry: Retry) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Records every answer into, or replays them from, `tape` under the source key
+    /// `source` (`prometheus:<url>`, never holding a secret), so a scan can be judged
+    /// again offline. While replaying the client sends nothing and waits for nothing.
+    pub fn with_tape(mut self, tape: Tape, source: String) -> Self {
+        self.tape = tape;
+        self.source = source;
         self
     }
 
@@ -406,7 +428,10 @@ impl JsonClient {
                         wait_ms = wait.as_millis() as u64,
                         "retrying: {e}"
                     );
-                    tokio::time::sleep(wait).await;
+                    // A replayed answer is already there: waiting would only slow it.
+                    if !self.tape.is_replaying() {
+                        tokio::time::sleep(wait).await;
+                    }
                 }
                 (result, _) => return result,
             }
@@ -414,19 +439,81 @@ impl JsonClient {
     }
 
     /// One request, and how long to wait before trying again when the answer says so.
+    /// Recorded when the tape records; answered from the tape, without a connection,
+    /// when it replays.
     async fn attempt(
         &self,
         path: &str,
         query: &[(&str, String)],
     ) -> (Result<Raw, CallError>, Option<Duration>) {
-        let backoff = Some(Duration::from_millis(500).min(self.retry.max_wait));
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let url = format!("{}{}", self.base, path);
-        let mut request = self
-            .client
-            .get(&url)
-            .query(query)
-            .headers(self.headers.clone());
+        // The key holds only the path and the query, so it is built on a fixed base: a
+        // replayed plan's URL (its password redacted) never has to parse.
+        let key = match build_url(KEY_BASE, path, query) {
+            Ok(u) => request_key(path, &u),
+            Err(e) => return (Err(e), None),
+        };
+        if self.tape.is_replaying() {
+            return match self.tape.replay_answer(&self.source, &key) {
+                Ok(Replayed::Response {
+                    status,
+                    headers,
+                    body,
+                    raw_sha256,
+                }) => self.classify(path, status, header_wait(&headers), body, raw_sha256),
+                Ok(Replayed::Failure { class, message }) => self.failure(path, &class, message),
+                Err(e) => (
+                    Err(CallError::NotRecorded {
+                        detail: e.to_string(),
+                    }),
+                    None,
+                ),
+            };
+        }
+        let url = match build_url(&self.base, path, query) {
+            Ok(u) => u,
+            Err(e) => {
+                let (class, message) = failure_class(&e);
+                self.tape
+                    .record_failure(&self.source, &key, class, &message);
+                return (Err(e), None);
+            }
+        };
+        let (outcome, wait) = match self.send(path, url).await {
+            Ok(read) => read,
+            Err(e) => {
+                let (class, message) = failure_class(&e);
+                self.tape
+                    .record_failure(&self.source, &key, class, &message);
+                return self.failure(path, class, message);
+            }
+        };
+        let headers: Vec<(&str, &str)> = outcome
+            .1
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        self.tape.record_answer(
+            &self.source,
+            &key,
+            Answer {
+                status: outcome.0,
+                headers: &headers,
+                body: &outcome.2,
+            },
+        );
+        let sha256 = evident_core::sha256_hex(&outcome.2);
+        self.classify(path, outcome.0, wait, outcome.2, sha256)
+    }
+
+    /// Sends the request and reads the answer in full: its status, its headers (those
+    /// that can be shown as text), its wait header and its bytes.
+    async fn send(
+        &self,
+        path: &str,
+        url: reqwest::Url,
+    ) -> Result<(Sent, Option<String>), CallError> {
+        let mut request = self.client.get(url).headers(self.headers.clone());
         // reqwest marks both headers sensitive, so they never appear in its Debug output.
         request = match &self.auth {
             Auth::None => request,
@@ -438,54 +525,99 @@ impl JsonClient {
                         request.header(reqwest::header::AUTHORIZATION, value)
                     }
                     Err(_) => {
-                        let e = CallError::answer(
+                        return Err(CallError::answer(
                             SourceStatus::Error,
                             format!(
                                 "GET {path} not sent: the credential is not a valid header value"
                             ),
-                        );
-                        return (Err(e), None);
+                        ));
                     }
                 }
             }
             Auth::Basic { user, password } => request.basic_auth(user, Some(password)),
         };
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => return (Err(transport_error(&e, path)), backoff),
-        };
-        let status = response.status();
-        let retry_after = response
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(&e, path))?;
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
             .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .or_else(|| response.headers().get("ratelimit-reset"))
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
+        let wait = header_wait_of(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
         if let Some(len) = response.content_length()
             && len as usize > self.max_body
         {
+            return Err(too_large(path, self.max_body));
+        }
+        let bytes = self.read_body(response, path).await?;
+        Ok(((status, headers, bytes), wait))
+    }
+
+    /// A failure before any answer (live or replayed), and whether to try again: a
+    /// body over the bound is final, anything else may pass.
+    fn failure(
+        &self,
+        path: &str,
+        class: &str,
+        message: String,
+    ) -> (Result<Raw, CallError>, Option<Duration>) {
+        let path = path.to_owned();
+        let e = match class {
+            "timeout" => CallError::Timeout { path },
+            "connect" => CallError::Connect { path },
+            "too_large" => too_large(&path, self.max_body),
+            "answer" => CallError::answer(SourceStatus::Error, message),
+            _ => CallError::Transport {
+                path,
+                reason: message,
+            },
+        };
+        let wait = match e {
+            CallError::Timeout { .. } | CallError::Connect { .. } | CallError::Transport { .. } => {
+                Some(self.backoff())
+            }
+            _ => None,
+        };
+        (Err(e), wait)
+    }
+
+    /// An answer (live or replayed) classified: a 2xx is the body with `sha256`, the
+    /// digest of the bytes as read; anything else a [`CallError`], with the wait before
+    /// trying again when the status says to.
+    fn classify(
+        &self,
+        path: &str,
+        status: u16,
+        retry_after: Option<String>,
+        bytes: Vec<u8>,
+        sha256: String,
+    ) -> (Result<Raw, CallError>, Option<Duration>) {
+        if bytes.len() > self.max_body {
             return (Err(too_large(path, self.max_body)), None);
         }
-        let bytes = match self.read_body(response, path).await {
-            Ok(b) => b,
-            Err(e) => return (Err(e), None),
-        };
-        if !status.is_success() {
-            let wait = match status.as_u16() {
+        if !(200..300).contains(&status) {
+            let wait = match status {
                 429 => Some(Duration::from_secs(
                     retry_after
                         .as_deref()
                         .and_then(retry_after_secs)
                         .unwrap_or(1),
                 )),
-                502..=504 => backoff,
+                502..=504 => Some(self.backoff()),
                 _ => None,
             };
-            let e = status_error(path, status.as_u16(), &bytes, retry_after.as_deref());
+            let e = status_error(path, status, &bytes, retry_after.as_deref());
             return (Err(e), wait);
         }
-        let sha256 = evident_core::sha256_hex(&bytes);
         (Ok(Raw { bytes, sha256 }), None)
+    }
+
+    /// The short wait before retrying a gateway error or a transport failure.
+    fn backoff(&self) -> Duration {
+        Duration::from_millis(500).min(self.retry.max_wait)
     }
 
     /// The body, chunk by chunk, stopping as soon as it passes the size bound.
@@ -510,6 +642,80 @@ impl JsonClient {
                 Err(e) => return Err(transport_error(&e, path)),
             }
         }
+    }
+}
+
+/// What a server sent: status, headers as text, body bytes.
+type Sent = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// The base request keys are built on (never sent to).
+const KEY_BASE: &str = "http://request-key.invalid";
+
+/// The URL a request goes to: `base` + `path`, with `query` appended in the order given,
+/// form-urlencoded (what is sent, and what the request key repeats).
+fn build_url(base: &str, path: &str, query: &[(&str, String)]) -> Result<reqwest::Url, CallError> {
+    let mut url =
+        reqwest::Url::parse(&format!("{base}{path}")).map_err(|e| CallError::Transport {
+            path: path.to_owned(),
+            reason: format!("not a valid URL: {e}"),
+        })?;
+    if !query.is_empty() {
+        url.query_pairs_mut()
+            .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+    }
+    Ok(url)
+}
+
+/// The key a request is recorded under: `GET <path>?<query as sent>`. Only the path the
+/// caller asked for and the query, so the key holds neither the host nor a password of
+/// the base URL, and a replay against another address finds it.
+pub fn request_key(path: &str, url: &reqwest::Url) -> String {
+    let path = path.split('?').next().unwrap_or(path);
+    match url.query() {
+        Some(q) if !q.is_empty() => format!("GET {path}?{q}"),
+        _ => format!("GET {path}"),
+    }
+}
+
+/// `url` without its `user:password@` (or the `[redacted]@` a redacted plan holds) and
+/// trailing slash: what a source key of a tape holds, so no password reaches a snapshot
+/// and a replayed plan finds the keys its recording wrote.
+pub fn without_userinfo(url: &str) -> String {
+    let url = url.trim_end_matches('/');
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{scheme}://{host}{tail}")
+}
+
+/// The wait header of an answer: `Retry-After`, else PagerDuty's `ratelimit-reset`.
+fn header_wait_of<'a>(headers: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> Option<String> {
+    let find = |name: &str| {
+        headers
+            .clone()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.to_owned())
+    };
+    find("retry-after").or_else(|| find("ratelimit-reset"))
+}
+
+/// The wait header of a replayed answer (its kept headers are lower case).
+fn header_wait(headers: &std::collections::BTreeMap<String, String>) -> Option<String> {
+    header_wait_of(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+}
+
+/// The class and message a failure is recorded with; [`JsonClient::failure`] turns
+/// them back into the same error.
+fn failure_class(e: &CallError) -> (&'static str, String) {
+    match e {
+        CallError::Timeout { .. } => ("timeout", String::new()),
+        CallError::Connect { .. } => ("connect", String::new()),
+        CallError::TooLarge { .. } => ("too_large", String::new()),
+        CallError::Transport { reason, .. } => ("transport", reason.clone()),
+        other => ("answer", other.to_string()),
     }
 }
 
@@ -959,5 +1165,160 @@ mod tests {
         let base = raw_server("HTTP/1.1 200 OK", vec![b' '; 2 << 20], None).await;
         let e = client(&base).get("/big", &[]).await.err();
         assert!(matches!(e, Some(CallError::TooLarge { .. })), "{e:?}");
+    }
+
+    fn run_meta() -> evident_snapshot::RunMeta {
+        evident_snapshot::RunMeta {
+            schema: String::new(),
+            run: "r1".into(),
+            tool_version: "test".into(),
+            observed_at: "2026-12-01T00:00:00Z".into(),
+            plan: serde_json::json!({}),
+            scan_sha256: String::new(),
+        }
+    }
+
+    /// What a call came to, comparable across a live and a replayed run (whose bodies
+    /// come back redacted, with the digest of the bytes as read).
+    fn outcome(r: &Result<Raw, CallError>) -> String {
+        match r {
+            Ok(raw) => format!(
+                "ok {} {}",
+                raw.sha256,
+                String::from_utf8_lossy(&raw.bytes).replace("canary-s3cret", "[redacted]")
+            ),
+            Err(e) => format!("err {:?} {e}", e.status()),
+        }
+    }
+
+    #[tokio::test]
+    async fn answers_and_failures_replay_without_a_connection() {
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => panic!("tempdir: {e}"),
+        };
+        let redactor = Arc::new(evident_core::Redactor::new().with_secret("canary-s3cret"));
+        let Ok(tape) = Tape::record(dir.path(), redactor) else {
+            panic!("record")
+        };
+        let ok = raw_server(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nSet-Cookie: canary-s3cret",
+            br#"{"echo":"canary-s3cret"}"#.to_vec(),
+            None,
+        )
+        .await;
+        let broken = raw_server(
+            "HTTP/1.1 500 Internal Server Error",
+            br#"{"message":"db down"}"#.to_vec(),
+            None,
+        )
+        .await;
+        let big = raw_server("HTTP/1.1 200 OK", vec![b' '; 2 << 20], None).await;
+        let flaky = flaky_server(1).await;
+        let retry = Retry {
+            attempts: 2,
+            max_wait: Duration::from_secs(1),
+        };
+        let q = [
+            ("query", "up{job=\"a b\"}".to_owned()),
+            ("time", "1".to_owned()),
+        ];
+        let calls = [
+            (ok.clone(), "/api/v1/query"),
+            (broken, "/api/health"),
+            (big, "/big"),
+            (flaky, "/incidents"),
+            ("http://127.0.0.1:1".to_owned(), "/closed"),
+        ];
+        let mut live = Vec::new();
+        for (i, (base, path)) in calls.iter().enumerate() {
+            let c = client(base)
+                .with_retry(retry)
+                .with_tape(tape.clone(), format!("test:{i}"));
+            live.push((outcome(&c.get_raw(path, &q).await), c.requests()));
+        }
+        let Ok(errors) = tape.finish(run_meta(), b"{}") else {
+            panic!("finish")
+        };
+        assert!(errors.is_empty(), "{errors:?}");
+
+        let Ok((replay, _)) = Tape::replay(dir.path(), None) else {
+            panic!("replay")
+        };
+        let mut again = Vec::new();
+        for (i, (_, path)) in calls.iter().enumerate() {
+            let c = client("http://127.0.0.1:1")
+                .with_retry(retry)
+                .with_tape(replay.clone(), format!("test:{i}"));
+            again.push((outcome(&c.get_raw(path, &q).await), c.requests()));
+        }
+        assert_eq!(live, again);
+        assert!(
+            live[0]
+                .0
+                .contains(&evident_core::sha256_hex(br#"{"echo":"canary-s3cret"}"#))
+        );
+        assert!(live[1].0.contains("HTTP 500: db down"), "{:?}", live[1]);
+        assert!(live[2].0.contains("more than"), "{:?}", live[2]);
+        assert_eq!(live[3].1, 2, "a 429, then the answer");
+        assert!(live[4].0.contains("could not connect"), "{:?}", live[4]);
+
+        let c = client("http://127.0.0.1:1").with_tape(replay.clone(), "test:0".into());
+        let e = c.get_raw("/api/v1/query", &[]).await.err();
+        let Some(e) = e else { panic!("never recorded") };
+        assert_eq!(e.status(), SourceStatus::Error);
+        assert!(e.to_string().contains("not in the snapshot"), "{e}");
+        assert!(!walk(dir.path()).contains("canary-s3cret"));
+    }
+
+    #[test]
+    fn source_keys_hold_no_password() {
+        assert_eq!(
+            without_userinfo("https://bob:hunter2@prom.example:9090/"),
+            "https://prom.example:9090"
+        );
+        assert_eq!(
+            without_userinfo("http://127.0.0.1:9090/prefix/"),
+            "http://127.0.0.1:9090/prefix"
+        );
+        assert_eq!(
+            without_userinfo("https://[redacted]@prom.example:9090/a@b"),
+            "https://prom.example:9090/a@b"
+        );
+    }
+
+    #[test]
+    fn request_keys_are_the_path_and_the_query_as_sent() {
+        let q = [
+            ("query", "up{a=\"b c\"}".to_owned()),
+            ("time", "5".to_owned()),
+        ];
+        let Ok(url) = build_url("http://u:pw@h:9090/prefix", "/api/v1/query", &q) else {
+            panic!("url")
+        };
+        assert_eq!(
+            request_key("/api/v1/query", &url),
+            "GET /api/v1/query?query=up%7Ba%3D%22b+c%22%7D&time=5"
+        );
+        let Ok(url) = build_url("http://h", "/api/health", &[]) else {
+            panic!("url")
+        };
+        assert_eq!(request_key("/api/health", &url), "GET /api/health");
+    }
+
+    fn walk(dir: &Path) -> String {
+        let mut out = String::new();
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return out;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.push_str(&walk(&path));
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        }
+        out
     }
 }

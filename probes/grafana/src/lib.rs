@@ -119,14 +119,22 @@ impl Probe for GrafanaProbe {
         };
         let shown = ctx.redactor.redact(url);
         let auth = self.config.token.clone().map_or(Auth::None, Auth::Bearer);
+        // A replay reads no file, the CA certificate neither: nothing is sent.
+        let ca_cert = match self.tape.is_replaying() {
+            true => None,
+            false => self.config.ca_cert.as_deref(),
+        };
         let client = match JsonClient::new(
             url,
             &auth,
-            self.config.ca_cert.as_deref(),
+            ca_cert,
             self.config.request_timeout,
             64 * 1024 * 1024,
         ) {
-            Ok(c) => c,
+            Ok(c) => c.with_tape(
+                self.tape.clone(),
+                format!("grafana:{}", evident_http::without_userinfo(url)),
+            ),
             Err(e) => {
                 return ProbeOutput::failed("grafana", &shown, SourceStatus::Error, e.to_string());
             }

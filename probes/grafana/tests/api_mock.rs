@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
 use support::*;
+#[path = "../../prometheus/tests/support/tape.rs"]
+mod tape;
+use tape::*;
 
 const TOKEN: &str = "glsa_evidentCanaryToken0123456789_abcdef01";
 
@@ -361,4 +364,97 @@ async fn a_rate_limited_search_says_how_long_to_wait() {
             .unwrap_or_default()
             .contains("retry after 42 s")
     );
+}
+
+/// `inner`, counting what it is asked; `/api/dashboards/uid/<broken>` answers 500.
+fn counted(inner: Handler, hits: Arc<std::sync::atomic::AtomicUsize>, broken: &str) -> Handler {
+    let broken = format!("/api/dashboards/uid/{broken}");
+    Arc::new(move |req: Request| {
+        hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if req.path == broken {
+            return Response::json(500, r#"{"message":"database is locked"}"#);
+        }
+        inner(req)
+    })
+}
+
+/// Records a collect against the mock, then replays it with the same plan; returns both
+/// outputs as documents, the mock's hits during the replay and the snapshot's text.
+async fn round_trip(broken: &str) -> (Value, Value, usize, String) {
+    let mut models = corpus();
+    models.push(json!({"uid": "canary", "title": format!("echo {TOKEN}"), "panels": []}));
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let port = serve(counted(grafana(models), hits.clone(), broken)).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tape = evident_snapshot::Tape::record(dir.path(), ctx().redactor.clone()).expect("tape");
+    let probe = GrafanaProbe::new(config(port, TOKEN)).with_tape(tape.clone());
+    let recorded = probe.collect(&ctx()).await;
+    finish_tape(&tape);
+    let asked = hits.load(std::sync::atomic::Ordering::Relaxed);
+    let (replay, _) = evident_snapshot::Tape::replay(dir.path(), None).expect("replay");
+    let again = GrafanaProbe::new(config(port, TOKEN)).with_tape(replay);
+    let replayed = again.collect(&ctx()).await;
+    assert_eq!(again.requests_sent(), probe.requests_sent());
+    let during = hits.load(std::sync::atomic::Ordering::Relaxed) - asked;
+    // The scan's last pass redacts every output; a snapshot holds bodies after that pass
+    // already, so the two are compared as the scan would write them.
+    let last_pass = |out: &evident_core::ProbeOutput| {
+        let mut v = output_json(out);
+        ctx().redactor.redact_json(&mut v);
+        v
+    };
+    (
+        last_pass(&recorded),
+        last_pass(&replayed),
+        during,
+        walk(dir.path()),
+    )
+}
+
+#[tokio::test]
+async fn a_recorded_read_replays_the_same_without_asking_grafana() {
+    let (recorded, replayed, during, snapshot) = round_trip("none").await;
+    assert_eq!(
+        recorded["sources"][0]["status"], "ok",
+        "{}",
+        recorded["sources"]
+    );
+    assert_eq!(
+        recorded["facts"]["dashboards"].as_array().map(Vec::len),
+        Some(11)
+    );
+    assert_same(&recorded, &replayed);
+    assert_eq!(during, 0, "the replay asked Grafana");
+    assert!(!snapshot.contains(TOKEN), "the token reached the snapshot");
+    assert!(snapshot.contains("echo [redacted]"));
+}
+
+#[tokio::test]
+async fn a_dashboard_answering_500_replays_as_the_same_failure() {
+    let (recorded, replayed, during, _) = round_trip("W2gX2zHVk").await;
+    let text = recorded["sources"].to_string();
+    assert!(text.contains("HTTP 500: database is locked"), "{text}");
+    assert_same(&recorded, &replayed);
+    assert_eq!(during, 0);
+}
+
+#[tokio::test]
+async fn a_request_never_recorded_is_a_failed_grafana_not_an_empty_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tape = evident_snapshot::Tape::record(dir.path(), ctx().redactor.clone()).expect("tape");
+    finish_tape(&tape);
+    let (replay, _) = evident_snapshot::Tape::replay(dir.path(), None).expect("replay");
+    let out = GrafanaProbe::new(config(1, TOKEN))
+        .with_tape(replay)
+        .collect(&ctx())
+        .await;
+    assert_eq!(
+        out.sources[0].status,
+        SourceStatus::Error,
+        "{:?}",
+        out.sources
+    );
+    let detail = out.sources[0].detail.clone().unwrap_or_default();
+    assert!(detail.contains("not in the snapshot"), "{detail}");
+    assert!(detail.contains("GET /api/search?"), "{detail}");
 }

@@ -182,14 +182,22 @@ impl Probe for OpsgenieProbe {
             prefix: "GenieKey ".to_owned(),
             secret: token.clone(),
         };
+        // A replay reads no file, the CA certificate neither: nothing is sent.
+        let ca_cert = match self.tape.is_replaying() {
+            true => None,
+            false => self.config.ca_cert.as_deref(),
+        };
         let client = match JsonClient::new(
             url,
             &auth,
-            self.config.ca_cert.as_deref(),
+            ca_cert,
             self.config.request_timeout,
             64 * 1024 * 1024,
         ) {
-            Ok(c) => c.with_retry(self.config.retry),
+            Ok(c) => c.with_retry(self.config.retry).with_tape(
+                self.tape.clone(),
+                format!("opsgenie:{}", evident_http::without_userinfo(url)),
+            ),
             Err(e) => {
                 let detail = ctx.redactor.redact(&e.to_string());
                 return ProbeOutput::failed(ACCOUNT, &shown, SourceStatus::Error, detail);

@@ -194,15 +194,20 @@ impl PagerdutyProbe {
             prefix: "Token token=".into(),
             secret: token.to_owned(),
         };
-        Ok(JsonClient::new(
-            url,
-            &auth,
-            self.config.ca_cert.as_deref(),
-            self.config.request_timeout,
-            MAX_BODY,
-        )?
-        .with_header("accept", ACCEPT)?
-        .with_retry(RETRY))
+        // A replay reads no file, the CA certificate neither: nothing is sent.
+        let ca_cert = match self.tape.is_replaying() {
+            true => None,
+            false => self.config.ca_cert.as_deref(),
+        };
+        Ok(
+            JsonClient::new(url, &auth, ca_cert, self.config.request_timeout, MAX_BODY)?
+                .with_header("accept", ACCEPT)?
+                .with_retry(RETRY)
+                .with_tape(
+                    self.tape.clone(),
+                    format!("pagerduty:{}", evident_http::without_userinfo(url)),
+                ),
+        )
     }
 
     /// The shared reader state; the window counts back from the scan's time.

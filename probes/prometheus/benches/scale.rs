@@ -93,7 +93,10 @@ fn main() {
         eprintln!("harness ready after {:?}", started.elapsed());
 
         let probe = PrometheusProbe::new(PrometheusConfig::new(vec![prom.url.clone()], Auth::None));
-        let ctx = ScanContext::new(vec![], "2026-11-23T10:00:00Z".into());
+        let ctx = ScanContext::new(
+            vec![],
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        );
         let t = Instant::now();
         let out = probe.collect(&ctx).await;
         let wall = t.elapsed();

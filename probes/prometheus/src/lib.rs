@@ -153,14 +153,22 @@ impl Probe for PrometheusProbe {
         let mut servers = Vec::new();
         for url in &self.config.urls {
             let shown = ctx.redactor.redact(url);
+            // A replay reads no file, the CA certificate neither: nothing is sent.
+            let ca_cert = match self.tape.is_replaying() {
+                true => None,
+                false => self.config.ca_cert.as_deref(),
+            };
             let client = match JsonClient::new(
                 url,
                 &self.config.auth,
-                self.config.ca_cert.as_deref(),
+                ca_cert,
                 self.config.request_timeout,
                 self.config.max_body,
             ) {
-                Ok(c) => c,
+                Ok(c) => c.with_tape(
+                    self.tape.clone(),
+                    format!("prometheus:{}", evident_http::without_userinfo(url)),
+                ),
                 Err(e) => {
                     servers.push(ServerRead::failed(
                         &shown,
@@ -453,7 +461,7 @@ async fn read_series(
     // short outage between two points is still seen.
     let step = (config.window.as_secs() / 720).max(15);
     let points = (config.window.as_secs() / step).max(1);
-    let end = now_secs() + 1;
+    let end = observed_secs(&ctx.observed_at) + 1;
     let start = end.saturating_sub(step * points);
     let lookback = step.max(120);
     let up_q = format!("min by ({by}) (min_over_time(up[{lookback}s]))");
@@ -477,10 +485,16 @@ async fn read_series(
     record_part(out, "availability", read);
 }
 
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+/// The scan's observation time in Unix seconds: the range ends there, so a replayed
+/// scan asks exactly what the recorded one asked. The system clock only when the time
+/// given is not RFC 3339 (it always is from the CLI).
+fn observed_secs(observed_at: &str) -> u64 {
+    match chrono::DateTime::parse_from_rfc3339(observed_at) {
+        Ok(t) => u64::try_from(t.timestamp()).unwrap_or(0),
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    }
 }
 
 /// The active targets, each mapped to a service; a target of the wrong shape is left

@@ -12,6 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use support::*;
+#[path = "support/tape.rs"]
+mod tape;
+use tape::*;
 
 const CANARY: &str = "evident-canary-7f3a9c1e5b2d";
 
@@ -233,8 +236,11 @@ async fn harness() -> Prometheus {
     prom
 }
 
+/// A scan observed now: the availability range ends at the observation time, and this
+/// Prometheus has only the last minutes of history.
 fn ctx() -> ScanContext {
-    let mut c = ScanContext::new(vec![], "2026-11-23T10:00:00Z".into());
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut c = ScanContext::new(vec![], now);
     c.redactor = Arc::new(Redactor::new().with_secret(CANARY));
     c
 }
@@ -256,7 +262,8 @@ fn names(v: &Value) -> Vec<&str> {
 async fn a_real_prometheus_yields_services_rules_slos_probes_edges_and_history() {
     let prom = harness().await;
     let probe = PrometheusProbe::new(config_for(vec![prom.url.clone()]));
-    let out = probe.collect(&ctx()).await;
+    let ctx = ctx();
+    let out = probe.collect(&ctx).await;
     let f = &out.facts;
 
     assert_eq!(out.sources.len(), 1);
@@ -379,7 +386,7 @@ async fn a_real_prometheus_yields_services_rules_slos_probes_edges_and_history()
             "{}",
             e.locator
         );
-        assert_eq!(e.observed_at, "2026-11-23T10:00:00Z");
+        assert_eq!(e.observed_at, ctx.observed_at);
     }
 
     // Bounded: a fixed number of requests, whatever the server holds.
@@ -404,8 +411,13 @@ async fn a_real_prometheus_yields_services_rules_slos_probes_edges_and_history()
 async fn a_down_server_beside_a_live_one_keeps_the_live_facts_and_marks_parts_unknown() {
     let prom = harness().await;
     let down = format!("http://127.0.0.1:{}", closed_port());
-    let probe = PrometheusProbe::new(config_for(vec![prom.url.clone(), down.clone()]));
-    let out = probe.collect(&ctx()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ctx = ctx();
+    let tape = evident_snapshot::Tape::record(dir.path(), ctx.redactor.clone()).expect("tape");
+    let probe = PrometheusProbe::new(config_for(vec![prom.url.clone(), down.clone()]))
+        .with_tape(tape.clone());
+    let out = probe.collect(&ctx).await;
+    finish_tape(&tape);
     assert_eq!(out.sources[0].status, SourceStatus::Ok);
     assert_eq!(out.sources[1].status, SourceStatus::Error);
     assert!(
@@ -423,4 +435,29 @@ async fn a_down_server_beside_a_live_one_keeps_the_live_facts_and_marks_parts_un
     assert_eq!(part(&out, "rules").status, SourceStatus::Ok);
     assert!(out.sources[1].parts.is_empty());
     assert!(out.sources[1].source.contains(&down));
+
+    // Replayable: with this Prometheus stopped, the same plan replayed from the tape
+    // gives the same output, the down server's refused connection included, and the
+    // token planted in a rule is nowhere in the snapshot.
+    let url = prom.url.clone();
+    drop(prom);
+    wait_for(Duration::from_secs(20), "Prometheus to stop", || {
+        let url = url.clone();
+        async move {
+            get_json(&format!("{url}/api/v1/status/buildinfo"))
+                .await
+                .is_none()
+        }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (replay, _) = evident_snapshot::Tape::replay(dir.path(), None).expect("replay");
+    let again = PrometheusProbe::new(config_for(vec![url, down])).with_tape(replay);
+    let replayed = again.collect(&ctx).await;
+    assert_same(&output_json(&out), &output_json(&replayed));
+    assert_eq!(again.requests_sent(), probe.requests_sent());
+    assert!(
+        !walk(dir.path()).contains(CANARY),
+        "the canary reached the snapshot"
+    );
 }
