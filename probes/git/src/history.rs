@@ -30,7 +30,7 @@ use crate::repo::default_branch;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use evident_core::{Evidence, ScanContext, SourceReport, SourceStatus};
 use git2::{Commit, Diff, DiffOptions, ErrorCode, Oid, Repository};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -71,7 +71,7 @@ impl Default for HistoryLimits {
 }
 
 /// Size statistics of merged changes over a span of time.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub(crate) struct ChangeStats {
     /// Days the statistics cover.
     pub days: u32,
@@ -86,7 +86,7 @@ pub(crate) struct ChangeStats {
 }
 
 /// A release tag.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub(crate) struct Release {
     pub tag: String,
     pub commit: String,
@@ -98,7 +98,7 @@ pub(crate) struct Release {
 }
 
 /// A branch holding commits the default branch does not have.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub(crate) struct StaleBranch {
     pub name: String,
     pub unmerged_commits: usize,
@@ -111,7 +111,7 @@ pub(crate) struct StaleBranch {
 /// a publishing branch (`gh-pages`, GitHub Pages' own) or a branch that shares no commit
 /// with the default branch (an orphan branch of built docs, charts or assets). Its
 /// commits are not a project waiting to land.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub(crate) struct ExcludedBranch {
     pub name: String,
     pub why: String,
@@ -121,7 +121,7 @@ pub(crate) struct ExcludedBranch {
 const PUBLISHING_BRANCHES: [&str; 1] = ["gh-pages"];
 
 /// `facts.git_history.repos.<key>` (docs/facts.md).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub(crate) struct HistoryFacts {
     pub key: String,
     pub root: String,
@@ -156,7 +156,7 @@ pub(crate) struct HistoryFacts {
 }
 
 /// One merged change, cited by commit.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub(crate) struct ChangeRef {
     pub commit: String,
     pub lines: u64,
@@ -177,9 +177,84 @@ struct Change {
     lines: Option<u64>,
 }
 
-/// Reads the history of the repository at `path`. Never fails: problems become the
-/// source report.
+/// What a snapshot keeps of one repository's history read: the summary the walk built
+/// (the facts, with the commit ids they cite, and their evidence) and the status, so a
+/// replay neither opens the repository nor reads or writes the size cache.
+#[derive(Serialize, Deserialize)]
+struct RecordedHistory {
+    facts: Option<HistoryFacts>,
+    evidence: Vec<Evidence>,
+    status: SourceStatus,
+    detail: Option<String>,
+}
+
+/// What stands for the repository's local path in a recorded message.
+pub(crate) const ROOT_MARK: &str = "<repository>";
+
+/// The snapshot request of a repository's history summary (source `git:<key>`).
+const HISTORY_REQUEST: &str = "value:history";
+
+/// Reads the history of the repository at `path`, or replays what a snapshot kept of
+/// it (the path is then never looked at). Never fails: problems become the source
+/// report; a history the snapshot lacks is an `error` source, never an empty history.
 pub(crate) fn scan_history(
+    path: &Path,
+    key: &str,
+    ctx: &ScanContext,
+    limits: &HistoryLimits,
+    tape: &evident_snapshot::Tape,
+) -> HistoryScan {
+    let source = path.display().to_string();
+    let source_key = crate::repo::source_key(key);
+    if tape.is_replaying() {
+        let (facts, evidence, status, detail) =
+            match tape.replay_value::<RecordedHistory>(&source_key, HISTORY_REQUEST) {
+                Ok(mut r) => {
+                    // The snapshot keeps no local path: the repository's is the plan's.
+                    if let Some(facts) = r.facts.as_mut() {
+                        facts.root.clone_from(&source);
+                    }
+                    for e in &mut r.evidence {
+                        e.source.clone_from(&source);
+                    }
+                    let detail = r.detail.map(|d| d.replace(ROOT_MARK, &source));
+                    (r.facts, r.evidence, r.status, detail)
+                }
+                Err(e) => (None, Vec::new(), SourceStatus::Error, Some(e.to_string())),
+            };
+        return HistoryScan {
+            facts,
+            evidence,
+            report: SourceReport::new(HISTORY_PROBE_NAME.to_owned(), source, status, detail),
+        };
+    }
+    let scan = scan_history_live(path, key, ctx, limits);
+    if tape.is_recording() {
+        let mut recorded = RecordedHistory {
+            facts: scan.facts.clone(),
+            evidence: scan.evidence.clone(),
+            status: scan.report.status,
+            detail: scan
+                .report
+                .detail
+                .as_ref()
+                .map(|d| d.replace(&source, ROOT_MARK)),
+        };
+        // The local path is machine-specific (a temporary directory for clones): kept
+        // out of the snapshot, and put back from the plan on replay.
+        if let Some(facts) = recorded.facts.as_mut() {
+            facts.root.clear();
+        }
+        for e in &mut recorded.evidence {
+            e.source.clear();
+        }
+        tape.record_value(&source_key, HISTORY_REQUEST, &recorded);
+    }
+    scan
+}
+
+/// Reads the history of the repository at `path` (no tape).
+fn scan_history_live(
     path: &Path,
     key: &str,
     ctx: &ScanContext,
@@ -224,9 +299,18 @@ pub(crate) fn scan_history(
             format!("the default branch {branch} has no commits"),
         );
     };
-    let now = DateTime::parse_from_rfc3339(&ctx.observed_at)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|_| Utc::now());
+    // Windows count back from the scan's observation time, never the system clock: a
+    // replay (fixed to the recorded time) and a re-run must place them the same.
+    let Ok(now) = DateTime::parse_from_rfc3339(&ctx.observed_at).map(|t| t.with_timezone(&Utc))
+    else {
+        return failed(
+            SourceStatus::Error,
+            format!(
+                "the scan's observation time {:?} is not an RFC 3339 time, so the history window cannot be placed",
+                ctx.observed_at
+            ),
+        );
+    };
     match read_history(&repo, key, &source, &branch, tip, now, ctx, limits) {
         Ok((facts, evidence)) => HistoryScan {
             report: SourceReport::new(

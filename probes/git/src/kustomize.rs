@@ -182,8 +182,12 @@ pub(crate) fn render(
     if overlays.is_empty() {
         return out;
     }
-    let kubectl = find_kubectl();
+    let (tape, source) = reader.tape();
+    let replaying = tape.is_replaying();
+    // On replay neither PATH nor kubectl is consulted: each render comes from the tape.
+    let kubectl = if replaying { None } else { find_kubectl() };
     let copy = match &kubectl {
+        _ if replaying => Err(String::new()),
         Some(_) => copy_tree(reader, all)
             .map_err(|e| format!("could not copy the kustomization directories: {e}")),
         None => Err(
@@ -192,15 +196,22 @@ pub(crate) fn render(
         ),
     };
     for overlay in overlays {
+        let request = format!("value:kustomize:{}", overlay.dir);
         let result = match (&kubectl, &copy) {
             _ if !overlay.remote.is_empty() => Err(format!(
                 "not rendered: lists remote resources, which evident does not fetch ({})",
                 overlay.remote.join(", ")
             )),
+            _ if replaying => tape
+                .replay_value::<Result<String, String>>(source, &request)
+                .unwrap_or_else(|e| Err(format!("not rendered: {e}"))),
             (Some(kubectl), Ok(dir)) => run(kubectl, &dir.path().join(&overlay.dir)),
             (_, Err(e)) => Err(e.clone()),
             (None, _) => Err("not rendered: kubectl is not on PATH".to_owned()),
         };
+        if overlay.remote.is_empty() {
+            tape.record_value(source, &request, &result);
+        }
         let file = texts.get(&overlay.path);
         match (result, file) {
             (Ok(yaml), Some(file)) => match yaml_pos::load_documents(&yaml) {

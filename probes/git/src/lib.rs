@@ -80,7 +80,7 @@ impl Probe for GitProbe {
     /// Scans every repository of the context on the blocking pool (git2 and file reads
     /// are blocking), a few at a time, and merges the results into one `facts.git`.
     async fn collect(&self, ctx: &ScanContext) -> ProbeOutput {
-        let keys = keys_of(ctx);
+        let keys = keys_for(ctx, &self.tape);
         let shared = Arc::new(ctx.clone());
         let parallel = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
@@ -90,12 +90,14 @@ impl Probe for GitProbe {
         for (path, key) in ctx.repositories.iter().cloned().zip(keys) {
             let ctx = Arc::clone(&shared);
             let limit = Arc::clone(&limit);
+            let tape = self.tape.clone();
             tasks.push((
                 path.clone(),
                 key.clone(),
                 tokio::spawn(async move {
                     let _permit = limit.acquire_owned().await.ok();
-                    tokio::task::spawn_blocking(move || scan::scan_one(&path, &key, &ctx)).await
+                    tokio::task::spawn_blocking(move || scan::scan_one(&path, &key, &ctx, &tape))
+                        .await
                 }),
             ));
         }
@@ -160,7 +162,7 @@ impl Probe for GitHistoryProbe {
 
     /// Walks each repository's history on the blocking pool, one repository per core.
     async fn collect(&self, ctx: &ScanContext) -> ProbeOutput {
-        let keys = keys_of(ctx);
+        let keys = keys_for(ctx, &self.tape);
         let shared = Arc::new(ctx.clone());
         let mut limits = self.limits.clone();
         // Leave the scan a margin: the walk stops itself well before the probe's bound.
@@ -174,12 +176,13 @@ impl Probe for GitHistoryProbe {
             let ctx = Arc::clone(&shared);
             let gate = Arc::clone(&gate);
             let limits = limits.clone();
+            let tape = self.tape.clone();
             tasks.push((
                 path.clone(),
                 tokio::spawn(async move {
                     let _permit = gate.acquire_owned().await.ok();
                     tokio::task::spawn_blocking(move || {
-                        history::scan_history(&path, &key, &ctx, &limits)
+                        history::scan_history(&path, &key, &ctx, &limits, &tape)
                     })
                     .await
                 }),
@@ -225,7 +228,12 @@ pub fn scan_repository(path: &Path, ctx: &ScanContext) -> ProbeOutput {
     let key = repo_keys(std::slice::from_ref(&path.to_path_buf()))
         .pop()
         .unwrap_or_else(|| "repo".to_owned());
-    assemble(vec![scan::scan_one(path, &key, ctx)])
+    assemble(vec![scan::scan_one(
+        path,
+        &key,
+        ctx,
+        &evident_snapshot::Tape::off(),
+    )])
 }
 
 /// The keys of a context's repositories: those the caller decided
@@ -236,6 +244,52 @@ pub fn keys_of(ctx: &ScanContext) -> Vec<String> {
     } else {
         repo_keys(&ctx.repositories)
     }
+}
+
+/// The keys of a context's repositories as [`keys_of`] gives them, except that a replay
+/// never looks at a repository path: without [`ScanContext::repo_keys`] it takes each
+/// path's last component as written ([`repo_keys_as_given`]), which is the key recording
+/// gave it when the plan held canonical paths (as the CLI's plans do).
+pub fn keys_for(ctx: &ScanContext, tape: &evident_snapshot::Tape) -> Vec<String> {
+    let given = ctx.repo_keys.len() == ctx.repositories.len() && !ctx.repo_keys.is_empty();
+    if tape.is_replaying() && !given {
+        repo_keys_as_given(&ctx.repositories)
+    } else {
+        keys_of(ctx)
+    }
+}
+
+/// Repository keys from the paths as written, without resolving them (no file system
+/// access): the last component, made unique as [`repo_keys`] makes it.
+pub fn repo_keys_as_given(paths: &[PathBuf]) -> Vec<String> {
+    unique_names(
+        paths
+            .iter()
+            .map(|p| {
+                p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "repo".to_owned())
+            })
+            .collect(),
+    )
+}
+
+/// `names` with `-2`, `-3`... added to repeats.
+fn unique_names(names: Vec<String>) -> Vec<String> {
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    names
+        .into_iter()
+        .map(|named| {
+            let mut key = named.clone();
+            let mut n = 2;
+            while used.contains(&key) {
+                key = format!("{named}-{n}");
+                n += 1;
+            }
+            used.insert(key.clone());
+            key
+        })
+        .collect()
 }
 
 /// Repository keys: the directory name, with `-2`, `-3`... when two share a name, so

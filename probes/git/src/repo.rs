@@ -6,7 +6,9 @@
 //! costs a tree walk, not a read of every blob. Symlinks are never followed: a link to
 //! `/etc/passwd` in a scanned repository must not end up in a report.
 
+use evident_snapshot::{Answer, Replayed, Tape};
 use git2::{ErrorCode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
@@ -31,6 +33,10 @@ pub(crate) enum OpenError {
     /// The working tree could not be listed.
     #[error("could not list the directory: {0}")]
     Io(String),
+    /// On replay: the recorded open failed with this message, or the snapshot does not
+    /// hold this repository's tree.
+    #[error("{0}")]
+    Recorded(String),
 }
 
 /// Why one file was not read; the message is what `unreadable[].reason` says.
@@ -56,8 +62,133 @@ pub enum ReadError {
     Io(String),
 }
 
+impl ReadError {
+    /// The class a snapshot records this failure under.
+    fn class(&self) -> &'static str {
+        match self {
+            Self::TooLarge { .. } => "too_large",
+            Self::NotText => "not_text",
+            Self::Symlink => "symlink",
+            Self::Missing => "missing",
+            Self::Io(_) => "io",
+        }
+    }
+
+    /// The failure a snapshot recorded as `class` with `message` (its display).
+    fn from_recorded(class: &str, message: &str) -> Self {
+        match class {
+            "too_large" => Self::TooLarge {
+                size_mb: message
+                    .strip_prefix("skipped: ")
+                    .and_then(|m| m.split(' ').next())
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0.0),
+            },
+            "not_text" => Self::NotText,
+            "symlink" => Self::Symlink,
+            "missing" => Self::Missing,
+            _ => Self::Io(
+                message
+                    .strip_prefix("could not read: ")
+                    .unwrap_or(message)
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
+/// The bytes of one file as read, with the digest evidence cites.
+#[derive(Debug, Clone)]
+pub(crate) struct FileBytes {
+    /// The bytes (on replay: as the snapshot stored them, secrets redacted).
+    pub bytes: Vec<u8>,
+    /// sha256 of the bytes as they were read from the repository.
+    pub sha256: String,
+    /// Whether they were text (UTF-8 without NUL) when read.
+    pub text: bool,
+    /// On replay: whether redaction changed the stored bytes (a secret was in the file).
+    pub redacted: bool,
+}
+
+/// What a replayed file's `[redacted]` is read as, so that it parses as the secret it
+/// replaced did (a plain YAML scalar: `token: [redacted]` would be a list), and what the
+/// probe's own redaction turns back into `[redacted]` in every excerpt.
+pub(crate) const REPLAYED_SECRET: &str = "evident-replayed-secret-b7e2c91d";
+
+/// The text a replayed file is parsed from: its stored text with every `[redacted]`
+/// the snapshot's redaction wrote read as [`REPLAYED_SECRET`].
+pub(crate) fn as_recorded(text: String, redacted: bool) -> String {
+    if redacted && text.contains(evident_core::REDACTED) {
+        text.replace(evident_core::REDACTED, REPLAYED_SECRET)
+    } else {
+        text
+    }
+}
+
+/// Whether `bytes` pass [`decode_text`].
+fn is_text(bytes: &[u8]) -> bool {
+    !bytes.contains(&0) && std::str::from_utf8(bytes).is_ok()
+}
+
+/// The snapshot status of a file read that was not text (bytes kept for the digest).
+const NOT_TEXT_STATUS: u16 = 415;
+
+/// What a snapshot keeps of [`RepoReader::open`]: everything it produced, so a replay
+/// serves the same listing without the repository.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+enum RecordedTree {
+    /// The repository was opened and listed.
+    Opened(Listing),
+    /// It could not be opened: the error's message.
+    Failed { error: String },
+}
+
+/// A recorded listing: every field [`RepoReader`] exposes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Listing {
+    entries: Vec<RecordedEntry>,
+    head: Option<String>,
+    default_branch: Option<String>,
+    origin_owner: Option<String>,
+    worktree: bool,
+    walk_note: Option<String>,
+    empty_note: Option<String>,
+    #[serde(default)]
+    unreadable: Vec<UnreadableEntry>,
+}
+
+/// One path of a recorded listing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RecordedEntry {
+    path: String,
+    kind: EntryKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    blob: Option<String>,
+}
+
+/// A part of the tree the walk could not list (a directory it may not read, an entry
+/// whose metadata could not be read): reported, never taken as absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct UnreadableEntry {
+    /// Path relative to the root.
+    pub path: String,
+    /// What the operating system said.
+    pub reason: String,
+}
+
+/// The snapshot request of a repository's listing.
+pub(crate) const TREE_REQUEST: &str = "value:tree";
+
+/// The snapshot source of the repository with key `key`: the key, never the local path
+/// (which differs between machines, and is a temporary directory for clones).
+pub(crate) fn source_key(key: &str) -> String {
+    format!("git:{key}")
+}
+
 /// What a tree entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub(crate) enum EntryKind {
     /// A regular (or executable) file.
     File,
@@ -78,6 +209,8 @@ pub(crate) struct TreeEntry {
 enum Backing {
     Git(Repository),
     Disk(PathBuf),
+    /// Replayed from a snapshot: the repository is never touched.
+    Recorded,
 }
 
 /// A repository (or directory) opened for reading.
@@ -99,12 +232,113 @@ pub(crate) struct RepoReader {
     pub walk_note: Option<String>,
     /// Set for a repository without commits.
     pub empty_note: Option<String>,
+    /// Directories and entries the walk could not read.
+    pub unreadable: Vec<UnreadableEntry>,
+    /// Where reads are recorded or replayed from.
+    tape: Tape,
+    /// The snapshot source of this repository ([`source_key`]).
+    source: String,
 }
 
 impl RepoReader {
     /// Opens `path` as a git repository at HEAD, or its working tree when `worktree` is
-    /// set or it is not a repository.
-    pub(crate) fn open(path: &Path, worktree: bool) -> Result<Self, OpenError> {
+    /// set or it is not a repository. With a recording `tape` the listing is kept under
+    /// `git:<key>`; with a replaying one it comes from the snapshot and `path` is never
+    /// looked at (it may not exist on this machine).
+    pub(crate) fn open(
+        path: &Path,
+        worktree: bool,
+        tape: &Tape,
+        key: &str,
+    ) -> Result<Self, OpenError> {
+        let source = source_key(key);
+        if tape.is_replaying() {
+            let recorded = tape
+                .replay_value::<RecordedTree>(&source, TREE_REQUEST)
+                .map_err(|e| OpenError::Recorded(e.to_string()))?;
+            return Self::replayed(recorded, tape, source, path);
+        }
+        let opened = Self::open_live(path, worktree);
+        if tape.is_recording() {
+            tape.record_value(&source, TREE_REQUEST, &Self::to_recorded(&opened, path));
+        }
+        opened.map(|mut reader| {
+            reader.tape = tape.clone();
+            reader.source = source;
+            reader
+        })
+    }
+
+    /// What a snapshot keeps of an open.
+    fn to_recorded(opened: &Result<Self, OpenError>, path: &Path) -> RecordedTree {
+        match opened {
+            Err(e) => RecordedTree::Failed {
+                error: e
+                    .to_string()
+                    .replace(&path.display().to_string(), crate::history::ROOT_MARK),
+            },
+            Ok(r) => RecordedTree::Opened(Listing {
+                entries: r
+                    .entries
+                    .iter()
+                    .map(|e| RecordedEntry {
+                        path: e.path.clone(),
+                        kind: e.kind,
+                        blob: e.blob.map(|b| b.to_string()),
+                    })
+                    .collect(),
+                head: r.head.clone(),
+                default_branch: r.default_branch.clone(),
+                origin_owner: r.origin_owner.clone(),
+                worktree: r.worktree,
+                walk_note: r.walk_note.clone(),
+                empty_note: r.empty_note.clone(),
+                unreadable: r.unreadable.clone(),
+            }),
+        }
+    }
+
+    /// A reader over a recorded listing.
+    fn replayed(
+        recorded: RecordedTree,
+        tape: &Tape,
+        source: String,
+        path: &Path,
+    ) -> Result<Self, OpenError> {
+        let listing = match recorded {
+            RecordedTree::Failed { error } => {
+                let error = error.replace(crate::history::ROOT_MARK, &path.display().to_string());
+                return Err(OpenError::Recorded(error));
+            }
+            RecordedTree::Opened(listing) => listing,
+        };
+        let entries = listing
+            .entries
+            .into_iter()
+            .map(|e| TreeEntry {
+                path: e.path,
+                kind: e.kind,
+                blob: e.blob.and_then(|b| Oid::from_str(&b).ok()),
+            })
+            .collect();
+        let mut reader = Self::assemble(
+            Backing::Recorded,
+            entries,
+            listing.head,
+            listing.default_branch,
+            listing.origin_owner,
+            listing.worktree,
+            listing.walk_note,
+        );
+        reader.empty_note = listing.empty_note;
+        reader.unreadable = listing.unreadable;
+        reader.tape = tape.clone();
+        reader.source = source;
+        Ok(reader)
+    }
+
+    /// Opens the repository itself (no tape).
+    fn open_live(path: &Path, worktree: bool) -> Result<Self, OpenError> {
         let meta =
             fs::metadata(path).map_err(|_| OpenError::NotADirectory(path.display().to_string()))?;
         if !meta.is_dir() {
@@ -134,17 +368,17 @@ impl RepoReader {
             return Self::from_disk(&workdir, head_sha, default_branch, origin_owner);
         }
         let Some(head) = head else {
-            return Ok(Self {
-                backing: Backing::Git(repo),
-                entries: Vec::new(),
-                index: HashMap::new(),
-                head: None,
+            let mut reader = Self::assemble(
+                Backing::Git(repo),
+                Vec::new(),
+                None,
                 default_branch,
                 origin_owner,
-                worktree: false,
-                walk_note: None,
-                empty_note: Some("repository has no commits".to_owned()),
-            });
+                false,
+                None,
+            );
+            reader.empty_note = Some("repository has no commits".to_owned());
+            return Ok(reader);
         };
         let (entries, cut) = walk_tree(&repo, head)?;
         let walk_note = cut.then(|| {
@@ -173,25 +407,49 @@ impl RepoReader {
         let mut stack = vec![(root.to_path_buf(), String::new())];
         let mut walked = 0usize;
         let mut cut = false;
+        let mut unreadable = Vec::new();
         while let Some((dir, prefix)) = stack.pop() {
             let listing = fs::read_dir(&dir).map_err(|e| OpenError::Io(e.to_string()));
             let listing = match listing {
                 Ok(listing) => listing,
-                // The root must be listable; a subdirectory that is not is skipped.
+                // The root must be listable; a subdirectory that is not is reported.
                 Err(e) if prefix.is_empty() => return Err(e),
-                Err(_) => continue,
+                Err(e) => {
+                    unreadable.push(UnreadableEntry {
+                        path: prefix.trim_end_matches('/').to_owned(),
+                        reason: format!("directory not listed: {e}"),
+                    });
+                    continue;
+                }
             };
-            for item in listing.flatten() {
+            for item in listing {
+                let item = match item {
+                    Ok(item) => item,
+                    Err(e) => {
+                        unreadable.push(UnreadableEntry {
+                            path: prefix.trim_end_matches('/').to_owned(),
+                            reason: format!("directory not fully listed: {e}"),
+                        });
+                        break;
+                    }
+                };
                 walked += 1;
                 if walked > MAX_TREE_ENTRIES {
                     cut = true;
                     break;
                 }
                 let name = item.file_name().to_string_lossy().into_owned();
-                let Ok(meta) = fs::symlink_metadata(item.path()) else {
-                    continue;
-                };
                 let rel = format!("{prefix}{name}");
+                let meta = match fs::symlink_metadata(item.path()) {
+                    Ok(meta) => meta,
+                    Err(e) => {
+                        unreadable.push(UnreadableEntry {
+                            path: rel,
+                            reason: format!("not read: {e}"),
+                        });
+                        continue;
+                    }
+                };
                 if meta.file_type().is_symlink() {
                     entries.push(TreeEntry {
                         path: rel,
@@ -220,7 +478,7 @@ impl RepoReader {
                 "the directory has more than {MAX_TREE_ENTRIES} entries; only the first {MAX_TREE_ENTRIES} were read"
             )
         });
-        Ok(Self::assemble(
+        let mut reader = Self::assemble(
             Backing::Disk(root.to_path_buf()),
             entries,
             head,
@@ -228,7 +486,10 @@ impl RepoReader {
             origin_owner,
             true,
             walk_note,
-        ))
+        );
+        unreadable.sort_by(|a, b| a.path.cmp(&b.path));
+        reader.unreadable = unreadable;
+        Ok(reader)
     }
 
     fn assemble(
@@ -255,6 +516,9 @@ impl RepoReader {
             worktree,
             walk_note,
             empty_note: None,
+            unreadable: Vec::new(),
+            tape: Tape::off(),
+            source: String::new(),
         }
     }
 
@@ -268,7 +532,61 @@ impl RepoReader {
         self.index.contains_key(path)
     }
 
-    /// The bytes of the regular file at `path`, within the size limit.
+    /// The bytes of the regular file at `path`, within the size limit, with their digest;
+    /// recorded as `file:<path>` (or replayed from it).
+    pub(crate) fn read_file(&self, path: &str) -> Result<FileBytes, ReadError> {
+        let entry = self.entry(path).ok_or(ReadError::Missing)?;
+        if entry.kind == EntryKind::Symlink {
+            return Err(ReadError::Symlink);
+        }
+        let request = format!("file:{path}");
+        if let Backing::Recorded = self.backing {
+            return match self.tape.replay_answer(&self.source, &request) {
+                Ok(Replayed::Response {
+                    status,
+                    body,
+                    raw_sha256,
+                    ..
+                }) => Ok(FileBytes {
+                    redacted: evident_core::sha256_hex(&body) != raw_sha256,
+                    bytes: body,
+                    sha256: raw_sha256,
+                    text: status != NOT_TEXT_STATUS,
+                }),
+                Ok(Replayed::Failure { class, message }) => {
+                    Err(ReadError::from_recorded(&class, &message))
+                }
+                Err(e) => Err(ReadError::Io(e.to_string())),
+            };
+        }
+        let read = self.read_bytes(path);
+        if self.tape.is_recording() {
+            match &read {
+                Ok(bytes) => self.tape.record_answer(
+                    &self.source,
+                    &request,
+                    Answer {
+                        status: if is_text(bytes) { 200 } else { NOT_TEXT_STATUS },
+                        headers: &[],
+                        body: bytes,
+                    },
+                ),
+                Err(e) => {
+                    self.tape
+                        .record_failure(&self.source, &request, e.class(), &e.to_string())
+                }
+            }
+        }
+        read.map(|bytes| FileBytes {
+            sha256: evident_core::sha256_hex(&bytes),
+            text: is_text(&bytes),
+            redacted: false,
+            bytes,
+        })
+    }
+
+    /// The bytes of the regular file at `path`, within the size limit, read from the
+    /// repository and never recorded (a copy for rendering). Nothing on replay.
     pub(crate) fn read_bytes(&self, path: &str) -> Result<Vec<u8>, ReadError> {
         let entry = self.entry(path).ok_or(ReadError::Missing)?;
         if entry.kind == EntryKind::Symlink {
@@ -298,7 +616,16 @@ impl RepoReader {
                 fs::read(&full).map_err(|e| ReadError::Io(e.to_string()))
             }
             (Backing::Git(_), None) => Err(ReadError::Missing),
+            (Backing::Recorded, _) => Err(ReadError::Io(
+                "a replayed repository is read through the snapshot only".to_owned(),
+            )),
         }
+    }
+
+    /// The snapshot tape and this repository's source on it (for what the scan derives
+    /// from the files and records itself, such as kustomize renders).
+    pub(crate) fn tape(&self) -> (&Tape, &str) {
+        (&self.tape, &self.source)
     }
 
     /// Whether the symlink at `path` points outside the repository (absolute, or climbing
@@ -307,6 +634,21 @@ impl RepoReader {
         let Some(entry) = self.entry(path) else {
             return false;
         };
+        let request = format!("link:{path}");
+        if let Backing::Recorded = self.backing {
+            // Not in the snapshot: said as not followed, the cautious reading.
+            return self
+                .tape
+                .replay_value::<bool>(&self.source, &request)
+                .unwrap_or(true);
+        }
+        let escapes = self.symlink_escapes_live(entry);
+        self.tape.record_value(&self.source, &request, &escapes);
+        escapes
+    }
+
+    fn symlink_escapes_live(&self, entry: &TreeEntry) -> bool {
+        let path = entry.path.as_str();
         let target = match (&self.backing, entry.blob) {
             (Backing::Git(repo), Some(oid)) => match repo.find_blob(oid) {
                 Ok(blob) if blob.size() < 4096 => {
@@ -318,7 +660,7 @@ impl RepoReader {
                 Ok(t) => t.to_string_lossy().into_owned(),
                 Err(_) => return true,
             },
-            (Backing::Git(_), None) => return true,
+            (Backing::Git(_), None) | (Backing::Recorded, _) => return true,
         };
         link_escapes(path, &target)
     }

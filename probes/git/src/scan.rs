@@ -16,7 +16,7 @@ use crate::manifests;
 use crate::ownership;
 use crate::repo::{EntryKind, ReadError, RepoReader, decode_text};
 use crate::yaml_pos::{self, Node};
-use evident_core::{Evidence, ScanContext, SourceReport, SourceStatus, sha256_hex};
+use evident_core::{Evidence, ScanContext, SourceReport, SourceStatus};
 use evident_kube_facts::SourcedObject;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -102,10 +102,12 @@ impl<'r> Files<'r> {
 }
 
 fn read_source(reader: &RepoReader, path: &str) -> Result<SourceFile, ReadError> {
-    let bytes = reader.read_bytes(path)?;
-    let digest = sha256_hex(&bytes);
-    let text = decode_text(bytes)?;
-    Ok(SourceFile::with_digest(path.to_owned(), text, digest))
+    let file = reader.read_file(path)?;
+    if !file.text {
+        return Err(ReadError::NotText);
+    }
+    let text = crate::repo::as_recorded(decode_text(file.bytes)?, file.redacted);
+    Ok(SourceFile::with_digest(path.to_owned(), text, file.sha256))
 }
 
 fn note(unreadable: &mut Vec<Unreadable>, path: &str, reason: &str) {
@@ -154,16 +156,39 @@ fn helm_chart_of<'a>(path: &str, chart_dirs: &'a BTreeSet<String>) -> Option<&'a
 ///
 /// The phases run in a fixed order because later ones skip what earlier ones claimed
 /// (CI files are not read again as manifests) and evidence ids follow citation order.
-pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
+pub(crate) fn scan_one(
+    path: &Path,
+    key: &str,
+    ctx: &ScanContext,
+    tape: &evident_snapshot::Tape,
+) -> RepoScan {
     let source = path.display().to_string();
-    let reader = match RepoReader::open(path, ctx.worktree) {
+    let reader = match RepoReader::open(path, ctx.worktree, tape, key) {
         Ok(reader) => reader,
         Err(e) => {
             tracing::warn!(repo = %source, "cannot read repository: {e}");
             return RepoScan::failed(source, key, e.to_string());
         }
     };
+    // On replay a secret the snapshot redacted is read as a placeholder (see
+    // `repo::as_recorded`) that this scan's redaction turns back into `[redacted]`.
+    let replay_ctx;
+    let ctx = if tape.is_replaying() {
+        let mut c = ctx.clone();
+        c.redactor = std::sync::Arc::new(
+            (*ctx.redactor)
+                .clone()
+                .with_secret(crate::repo::REPLAYED_SECRET),
+        );
+        replay_ctx = c;
+        &replay_ctx
+    } else {
+        ctx
+    };
     let mut scan = Scan::new(&reader, ctx, key, &source);
+    for entry in &reader.unreadable {
+        note(&mut scan.files.unreadable, &entry.path, &entry.reason);
+    }
     scan.note_symlinks();
     let chart_dirs = chart_dirs(&scan.paths);
     let (ci_facts, claimed) = scan.ci(&chart_dirs);
@@ -943,11 +968,7 @@ fn broken_ci_file(
         .failed
         .get(path)
         .map_or_else(|| "could not read".to_owned(), ToString::to_string);
-    let digest = files
-        .reader
-        .read_bytes(path)
-        .ok()
-        .map(|bytes| sha256_hex(&bytes));
+    let digest = files.reader.read_file(path).ok().map(|file| file.sha256);
     let opaque = SourceFile::opaque(path.to_owned(), digest);
     CiFile {
         path: path.to_owned(),

@@ -84,8 +84,12 @@ impl Probe for SourceCodeProbe {
         }
         // The scan's estate-wide keys when it gave them (a shard reads a part of the
         // estate, and its repositories keep the keys the whole estate gives them).
+        // On replay a path is never resolved (it may not exist here): its last component
+        // as written, which is what a canonical path resolves to.
         let keys = if ctx.repo_keys.len() == ctx.repositories.len() && !ctx.repo_keys.is_empty() {
             ctx.repo_keys.clone()
+        } else if self.tape.is_replaying() {
+            unique(ctx.repositories.iter().map(|p| name_as_given(p)).collect())
         } else {
             repo_keys(&ctx.repositories)
         };
@@ -96,11 +100,13 @@ impl Probe for SourceCodeProbe {
         for (path, key) in ctx.repositories.iter().cloned().zip(keys) {
             let ctx = Arc::clone(&shared);
             let gate = Arc::clone(&gate);
+            let tape = self.tape.clone();
             tasks.push((
                 path.clone(),
                 tokio::spawn(async move {
                     let _permit = gate.acquire_owned().await.ok();
-                    tokio::task::spawn_blocking(move || scan::scan_one(&path, &key, &ctx)).await
+                    tokio::task::spawn_blocking(move || scan::scan_one(&path, &key, &ctx, &tape))
+                        .await
                 }),
             ));
         }
@@ -137,7 +143,7 @@ pub fn scan_repositories(
     let scans = paths
         .iter()
         .zip(repo_keys(paths))
-        .map(|(path, key)| scan::scan_one(path, &key, ctx))
+        .map(|(path, key)| scan::scan_one(path, &key, ctx, &evident_snapshot::Tape::off()))
         .collect();
     estate::assemble(scans, config)
 }
@@ -145,11 +151,15 @@ pub fn scan_repositories(
 /// Repository keys as the git probe makes them (directory name, `-2`, `-3` for
 /// repeats), so that rules join `facts.source_code.repos` to `facts.git.repos` by key.
 fn repo_keys(paths: &[PathBuf]) -> Vec<String> {
+    unique(paths.iter().map(|p| name_of(p)).collect())
+}
+
+/// `names` with `-2`, `-3`... added to repeats.
+fn unique(names: Vec<String>) -> Vec<String> {
     let mut used = std::collections::BTreeSet::new();
-    paths
-        .iter()
-        .map(|p: &PathBuf| {
-            let named = name_of(p);
+    names
+        .into_iter()
+        .map(|named| {
             let mut key = named.clone();
             let mut n = 2;
             while used.contains(&key) {
@@ -160,6 +170,13 @@ fn repo_keys(paths: &[PathBuf]) -> Vec<String> {
             key
         })
         .collect()
+}
+
+/// The last component of `p` as written, without looking at the file system.
+fn name_as_given(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "repo".to_owned())
 }
 
 fn name_of(p: &Path) -> String {

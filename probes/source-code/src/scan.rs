@@ -91,6 +91,94 @@ enum Exclusion {
     Unreadable,
 }
 
+/// What tokei found in one file that was read for counting, as a snapshot keeps it.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum LineCount {
+    /// Counted: tokei's code and comment lines.
+    Counted { code: u64, comments: u64 },
+    /// A generated-code marker in its first kilobyte.
+    Generated,
+    /// It could not be read.
+    Unreadable,
+}
+
+/// The snapshot request of a repository's per-file line counts.
+const LINE_COUNTS_REQUEST: &str = "value:line_counts";
+
+/// Per-file line counts: made by tokei from the files (and recorded), or replayed from
+/// a snapshot, which does not keep the source files themselves.
+struct LineCounts {
+    by_path: BTreeMap<String, LineCount>,
+    replayed: bool,
+    /// On replay, why the snapshot gave no counts.
+    missing: Option<String>,
+}
+
+impl LineCounts {
+    fn open(tree: &Tree) -> Self {
+        if !tree.is_replayed() {
+            return Self {
+                by_path: BTreeMap::new(),
+                replayed: false,
+                missing: None,
+            };
+        }
+        let (by_path, missing) = match tree.tape.replay_value(&tree.source, LINE_COUNTS_REQUEST) {
+            Ok(map) => (map, None),
+            Err(e) => (BTreeMap::new(), Some(format!("line counts: {e}"))),
+        };
+        Self {
+            by_path,
+            replayed: true,
+            missing,
+        }
+    }
+
+    /// `(code, comments)` of a file not excluded by its path or size.
+    fn count(
+        &mut self,
+        tree: &Tree,
+        entry: &Entry,
+        language: tokei::LanguageType,
+        config: &tokei::Config,
+    ) -> Result<(u64, u64), Exclusion> {
+        let found = if self.replayed {
+            self.by_path
+                .get(&entry.path)
+                .copied()
+                .unwrap_or(LineCount::Unreadable)
+        } else {
+            let found = match tree.read_unrecorded(entry, MAX_SOURCE_BYTES) {
+                Err(_) => LineCount::Unreadable,
+                Ok(bytes) if generated_by_marker(&bytes) => LineCount::Generated,
+                Ok(bytes) => {
+                    let stats = language.parse_from_slice(&bytes, config).summarise();
+                    LineCount::Counted {
+                        code: stats.code as u64,
+                        comments: stats.comments as u64,
+                    }
+                }
+            };
+            self.by_path.insert(entry.path.clone(), found);
+            found
+        };
+        match found {
+            LineCount::Counted { code, comments } => Ok((code, comments)),
+            LineCount::Generated => Err(Exclusion::Generated),
+            LineCount::Unreadable => Err(Exclusion::Unreadable),
+        }
+    }
+
+    /// Records the counts made (recording only).
+    fn finish(self, tree: &Tree) {
+        if !self.replayed {
+            tree.tape
+                .record_value(&tree.source, LINE_COUNTS_REQUEST, &self.by_path);
+        }
+    }
+}
+
 /// Everything one repository gave.
 pub(crate) struct RepoScan {
     pub facts: Option<RepoFacts>,
@@ -149,9 +237,14 @@ fn nearest<'a>(roots: &'a BTreeSet<String>, dir: &str) -> Option<&'a str> {
 }
 
 /// Reads one repository; a repository that cannot be opened is an `error` source.
-pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
+pub(crate) fn scan_one(
+    path: &Path,
+    key: &str,
+    ctx: &ScanContext,
+    tape: &evident_snapshot::Tape,
+) -> RepoScan {
     let source = path.display().to_string();
-    let tree = match Tree::open(path, ctx.worktree) {
+    let tree = match Tree::open(path, ctx.worktree, tape, key) {
         Ok(tree) => tree,
         Err(e) => {
             return RepoScan {
@@ -166,7 +259,26 @@ pub(crate) fn scan_one(path: &Path, key: &str, ctx: &ScanContext) -> RepoScan {
             };
         }
     };
+    // On replay a secret the snapshot redacted is read as a placeholder that this
+    // scan's redaction turns back into `[redacted]`.
+    let replay_ctx;
+    let ctx = if tape.is_replaying() {
+        let mut c = ctx.clone();
+        c.redactor = std::sync::Arc::new(
+            (*ctx.redactor)
+                .clone()
+                .with_secret(crate::tree::REPLAYED_SECRET),
+        );
+        replay_ctx = c;
+        &replay_ctx
+    } else {
+        ctx
+    };
     let mut state = State::new(key, &source, tree.head.clone(), ctx);
+    for unlisted in &tree.unlisted {
+        let item = UnreadItem::new(state.locate(&unlisted.path), unlisted.reason.clone());
+        state.unread.push(item);
+    }
     state.read(&tree);
     state.finish(&tree)
 }
@@ -232,9 +344,8 @@ impl<'c> State<'c> {
                 .map_or_else(|| "repository".to_owned(), |e| e.path.clone());
             let mut deployable = Deployable::new(&self.key, dir, marker.clone());
             if let Some(entry) = tree.files.iter().find(|e| e.path == marker)
-                && let Some(text) = self.read_text(tree, entry, MAX_MANIFEST_BYTES)
+                && let Some((text, sha)) = self.read_text(tree, entry, MAX_MANIFEST_BYTES)
             {
-                let sha = evident_core::sha256_hex(text.as_bytes());
                 deployable.evidence.push(self.cite(&marker, &text, &sha, 1));
             }
             self.deployables.insert(dir.clone(), deployable);
@@ -279,16 +390,31 @@ impl<'c> State<'c> {
         id
     }
 
-    fn read_text(&mut self, tree: &Tree, entry: &Entry, limit: u64) -> Option<String> {
-        match tree.read(entry, limit) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => Some(text.trim_start_matches('\u{feff}').to_owned()),
+    /// The text of a file and the sha256 of its bytes as read (what evidence cites).
+    fn read_text(&mut self, tree: &Tree, entry: &Entry, limit: u64) -> Option<(String, String)> {
+        let read = tree.read(entry, limit);
+        match read.map(|f| (f.utf8.then_some(f.bytes), f.sha256, f.redacted)) {
+            Ok((Some(bytes), sha, redacted)) => match String::from_utf8(bytes) {
+                Ok(text) => {
+                    let text = text.trim_start_matches('\u{feff}');
+                    let text = if redacted {
+                        text.replace(evident_core::REDACTED, crate::tree::REPLAYED_SECRET)
+                    } else {
+                        text.to_owned()
+                    };
+                    Some((text, sha))
+                }
                 Err(_) => {
                     self.unread
                         .push(UnreadItem::new(self.locate(&entry.path), "not UTF-8 text"));
                     None
                 }
             },
+            Ok((None, _, _)) => {
+                self.unread
+                    .push(UnreadItem::new(self.locate(&entry.path), "not UTF-8 text"));
+                None
+            }
             Err(reason) => {
                 self.unread
                     .push(UnreadItem::new(self.locate(&entry.path), reason));
@@ -323,12 +449,11 @@ impl<'c> State<'c> {
             } else {
                 MAX_MANIFEST_BYTES
             };
-            let Some(text) = self.read_text(tree, entry, limit) else {
+            let Some((text, sha)) = self.read_text(tree, entry, limit) else {
                 continue;
             };
             match manifests::parse(name, &text) {
                 Ok(parsed) => {
-                    let sha = evident_core::sha256_hex(text.as_bytes());
                     let evidence: Vec<String> = parsed
                         .dependencies
                         .iter()
@@ -353,7 +478,7 @@ impl<'c> State<'c> {
     }
 
     fn pnpm_workspace(&mut self, tree: &Tree, entry: &Entry) {
-        let Some(text) = self.read_text(tree, entry, MAX_MANIFEST_BYTES) else {
+        let Some((text, _)) = self.read_text(tree, entry, MAX_MANIFEST_BYTES) else {
             return;
         };
         match manifests::pnpm_workspace(&text) {
@@ -374,6 +499,11 @@ impl<'c> State<'c> {
         package_dirs: &BTreeSet<String>,
     ) {
         let config = tokei::Config::default();
+        let mut counts = LineCounts::open(tree);
+        if let Some(why) = &counts.missing {
+            self.unread
+                .push(UnreadItem::new(self.locate(""), why.clone()));
+        }
         let mut package_code: BTreeMap<String, u64> = BTreeMap::new();
         for entry in &tree.files {
             let Some(language) = file_name(&entry.path)
@@ -397,21 +527,12 @@ impl<'c> State<'c> {
             } else {
                 None
             };
-            let bytes = match excluded {
+            let counted = match excluded {
                 Some(why) => Err(why),
-                None => tree
-                    .read(entry, MAX_SOURCE_BYTES)
-                    .map_err(|_| Exclusion::Unreadable),
+                None => counts.count(tree, entry, language, &config),
             };
-            let bytes = bytes.and_then(|b| {
-                if generated_by_marker(&b) {
-                    Err(Exclusion::Generated)
-                } else {
-                    Ok(b)
-                }
-            });
-            let bytes = match bytes {
-                Ok(bytes) => bytes,
+            let (lines, comments) = match counted {
+                Ok(counted) => counted,
                 Err(why) => {
                     if let Some(d) = deployable.as_mut() {
                         let ex = &mut d.excluded;
@@ -425,8 +546,6 @@ impl<'c> State<'c> {
                     continue;
                 }
             };
-            let stats = language.parse_from_slice(&bytes, &config).summarise();
-            let lines = stats.code as u64;
             // Data and documents are listed per language but are not code.
             let code = if is_data(language) { 0 } else { lines };
             if let Some(pkg) = nearest(package_dirs, dir_of(&entry.path)) {
@@ -436,7 +555,7 @@ impl<'c> State<'c> {
                 continue;
             };
             deployable.code_lines += code;
-            deployable.comment_lines += stats.comments as u64;
+            deployable.comment_lines += comments;
             deployable.files += 1;
             let count = deployable
                 .languages
@@ -445,6 +564,7 @@ impl<'c> State<'c> {
             count.files += 1;
             count.code += lines;
         }
+        counts.finish(tree);
         self.package_code = package_code;
     }
 
