@@ -13,6 +13,7 @@
 use crate::ingest::{Ingest, Keep, ingest};
 use crate::read::{ClusterError, ClusterRead};
 use evident_core::SourceStatus;
+use evident_snapshot::{Answer, Replayed, Tape};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::path::Path;
@@ -107,17 +108,76 @@ fn yaml_to_list(text: &str) -> Result<String, String> {
 
 /// Reads a dump file: a JSON `List` (or a single object), or the same as YAML.
 pub fn read_dump(path: &Path) -> Result<ClusterRead, ClusterError> {
+    read_dump_taped(path, &Tape::off())
+}
+
+/// The file name a dump is recorded under (`kubernetes:dump:<file name>`,
+/// `file:<file name>`): never the directory, which is the machine's own.
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "dump".into())
+}
+
+/// The detail of a dump that could not be read: `class` is how it failed (`unreadable`:
+/// the operating system's message; `too_large`: the size), as the snapshot keeps it,
+/// so a replay words it as the recorded read did.
+fn unreadable(path: &Path, class: &str, message: &str) -> ClusterError {
+    let shown = path.display();
+    error(match class {
+        "too_large" => {
+            format!("{shown} is {message} bytes, more than the {MAX_DUMP_BYTES} a dump may have")
+        }
+        _ => format!("cannot read {shown}: {message}"),
+    })
+}
+
+/// The dump's bytes, or how reading them failed (`(class, message)`).
+fn load(path: &Path) -> Result<Vec<u8>, (&'static str, String)> {
     let size = std::fs::metadata(path)
-        .map_err(|e| error(format!("cannot read {}: {e}", path.display())))?
+        .map_err(|e| ("unreadable", e.to_string()))?
         .len();
     if size > MAX_DUMP_BYTES {
-        return Err(error(format!(
-            "{} is {size} bytes, more than the {MAX_DUMP_BYTES} a dump may have",
-            path.display()
-        )));
+        return Err(("too_large", size.to_string()));
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| error(format!("cannot read {}: {e}", path.display())))?;
+    std::fs::read(path).map_err(|e| ("unreadable", e.to_string()))
+}
+
+/// [`read_dump`], recording the file's bytes into `tape` (or, when it replays, parsing
+/// the recorded bytes without opening the file). A file that could not be read is
+/// recorded as that failure and replays as the same error.
+pub fn read_dump_taped(path: &Path, tape: &Tape) -> Result<ClusterRead, ClusterError> {
+    let file = file_name(path);
+    let source = format!("kubernetes:dump:{file}");
+    let request = format!("file:{file}");
+    let bytes = if tape.is_replaying() {
+        match tape.replay_answer(&source, &request) {
+            Ok(Replayed::Response { body, .. }) => body,
+            Ok(Replayed::Failure { class, message }) => {
+                return Err(unreadable(path, &class, &message));
+            }
+            Err(e) => return Err(error(e.to_string())),
+        }
+    } else {
+        match load(path) {
+            Ok(bytes) => {
+                let answer = Answer {
+                    status: 200,
+                    headers: &[],
+                    body: &bytes,
+                };
+                tape.record_answer(&source, &request, answer);
+                bytes
+            }
+            Err((class, message)) => {
+                tape.record_failure(&source, &request, class, &message);
+                return Err(unreadable(path, class, &message));
+            }
+        }
+    };
+    // Worded as reading the file as text words it.
+    let text = String::from_utf8(bytes)
+        .map_err(|_| unreadable(path, "unreadable", "stream did not contain valid UTF-8"))?;
     read_dump_text(text, &path.display().to_string())
 }
 

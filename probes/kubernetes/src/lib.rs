@@ -15,6 +15,7 @@ pub mod facts;
 pub mod ingest;
 pub mod read;
 pub mod secrets;
+mod tape;
 mod target_serde;
 
 use async_trait::async_trait;
@@ -96,9 +97,110 @@ pub(crate) struct TargetResult {
     pub read: Result<read::ClusterRead, read::ClusterError>,
 }
 
+/// What the probe derives from the kubeconfig (or a ready configuration) before it asks
+/// the cluster anything: recorded as `value:context`, so a replay needs no kubeconfig.
+/// It holds no credential: the server URL is kept without `user:password@`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+enum ContextRecord {
+    /// A client could be made.
+    Client {
+        /// The cluster name the target is reported under.
+        name: String,
+        /// The API server URL.
+        server: String,
+        /// The context's default namespace.
+        default_namespace: String,
+    },
+    /// No client could be made (no such context, no kubeconfig).
+    Failed {
+        /// How the target is reported.
+        status: SourceStatus,
+        /// Why.
+        detail: String,
+    },
+}
+
+/// The snapshot source of a live target: `kubernetes:<context name>`, or
+/// `kubernetes:current-context` for `--kube` (its name comes from the kubeconfig, which
+/// a replay does not read).
+fn source_key(target: &Target) -> String {
+    match target {
+        Target::Context(ctx) => format!("kubernetes:{ctx}"),
+        Target::Config { name, .. } => format!("kubernetes:{name}"),
+        Target::Current => "kubernetes:current-context".into(),
+        Target::Dump { path, .. } => format!("kubernetes:dump:{}", dump::file_name(path)),
+    }
+}
+
+/// A server URL without the `user:password@` it may carry: what is shown and recorded.
+fn without_credentials(url: &http::Uri) -> String {
+    let Some(authority) = url.authority().filter(|a| a.as_str().contains('@')) else {
+        return url.to_string();
+    };
+    let host = authority.as_str().rsplit('@').next().unwrap_or_default();
+    let scheme = url
+        .scheme_str()
+        .map(|s| format!("{s}://"))
+        .unwrap_or_default();
+    let path = url.path_and_query().map_or("", |p| p.as_str());
+    format!("{scheme}{host}{path}")
+}
+
+/// A client for a live target: built from its configuration (recording every answer
+/// when the tape records), or, when the tape replays, on the recorded answers with the
+/// recorded name and server, reading no kubeconfig, environment or token.
+async fn live_client(
+    target: &Target,
+    options: &ReadOptions,
+    tape: &evident_snapshot::Tape,
+) -> Result<(String, String, kube::Client), read::ClusterError> {
+    let source = source_key(target);
+    if tape.is_replaying() {
+        return match tape.replay_value::<ContextRecord>(&source, tape::CONTEXT_KEY) {
+            Ok(ContextRecord::Client {
+                name,
+                server,
+                default_namespace,
+            }) => {
+                let service = tape::ReplayService {
+                    tape: tape.clone(),
+                    source,
+                };
+                Ok((name, server, kube::Client::new(service, default_namespace)))
+            }
+            Ok(ContextRecord::Failed { status, detail }) => {
+                Err(read::ClusterError { status, detail })
+            }
+            Err(e) => Err(read::ClusterError {
+                status: SourceStatus::Error,
+                detail: e.to_string(),
+            }),
+        };
+    }
+    let made = client_for(target, options, tape, &source).await;
+    if tape.is_recording() {
+        let record = match &made {
+            Ok((name, server, client)) => ContextRecord::Client {
+                name: name.clone(),
+                server: server.clone(),
+                default_namespace: client.default_namespace().to_owned(),
+            },
+            Err(e) => ContextRecord::Failed {
+                status: e.status,
+                detail: e.detail.clone(),
+            },
+        };
+        tape.record_value(&source, tape::CONTEXT_KEY, &record);
+    }
+    made
+}
+
 async fn client_for(
     target: &Target,
     options: &ReadOptions,
+    tape: &evident_snapshot::Tape,
+    source: &str,
 ) -> Result<(String, String, kube::Client), read::ClusterError> {
     let error = |status, detail: String| read::ClusterError { status, detail };
     let (name, mut config) = match target {
@@ -141,9 +243,19 @@ async fn client_for(
     // and without reading Retry-After: a rate-limited list then looked like a timeout.
     // The probe retries itself (read::fetch), bounded and honouring Retry-After.
     config.default_retry = false;
-    let server = config.cluster_url.to_string();
-    let client = kube::Client::try_from(config)
+    let server = without_credentials(&config.cluster_url);
+    let builder = kube::client::ClientBuilder::try_from(config)
         .map_err(|e| error(SourceStatus::Error, format!("client for {name}: {e}")))?;
+    let client = if tape.is_recording() {
+        builder
+            .with_layer(&tape::RecordLayer {
+                tape: tape.clone(),
+                source: source.to_owned(),
+            })
+            .build()
+    } else {
+        builder.build()
+    };
     Ok((name, server, client))
 }
 
@@ -175,10 +287,10 @@ impl Probe for KubernetesProbe {
                         name,
                         kind: "dump",
                         source: path.display().to_string(),
-                        read: dump::read_dump(path),
+                        read: dump::read_dump_taped(path, &self.tape),
                     }
                 }
-                _ => match client_for(target, &self.options).await {
+                _ => match live_client(target, &self.options, &self.tape).await {
                     Ok((name, server, client)) => TargetResult {
                         name,
                         kind: if matches!(target, Target::Current) {
@@ -187,7 +299,12 @@ impl Probe for KubernetesProbe {
                             "context"
                         },
                         source: server,
-                        read: read::read_cluster(&client, &self.options).await,
+                        read: read::read_cluster_paced(
+                            &client,
+                            &self.options,
+                            self.tape.is_replaying(),
+                        )
+                        .await,
                     },
                     Err(e) => TargetResult {
                         name: match target {
@@ -219,4 +336,33 @@ pub(crate) fn report(
         status,
         Some(detail.into()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_url_is_shown_and_recorded_without_its_credentials() {
+        let url: http::Uri = "https://alice:pw-canary@10.0.0.1:6443/base"
+            .parse()
+            .unwrap();
+        assert_eq!(without_credentials(&url), "https://10.0.0.1:6443/base");
+        let plain: http::Uri = "https://10.0.0.1:6443".parse().unwrap();
+        assert_eq!(without_credentials(&plain), "https://10.0.0.1:6443/");
+    }
+
+    #[test]
+    fn source_keys_name_the_context_or_the_dump_file_never_its_directory() {
+        assert_eq!(
+            source_key(&Target::Context("prod".into())),
+            "kubernetes:prod"
+        );
+        assert_eq!(source_key(&Target::Current), "kubernetes:current-context");
+        let dump = Target::Dump {
+            path: PathBuf::from("/tmp/x/abc/cluster.json"),
+            name: None,
+        };
+        assert_eq!(source_key(&dump), "kubernetes:dump:cluster.json");
+    }
 }

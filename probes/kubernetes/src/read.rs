@@ -191,9 +191,52 @@ enum Failure {
     Gone,
     NotFound,
     Fatal(SourceStatus, String),
+    /// A replayed request that the recorded read abandoned at its time bound: reported
+    /// as the timeout the probe's own bound gives.
+    Abandoned,
+}
+
+/// How the probe reports a client error that came before any answer: its status and
+/// detail (what the snapshot keeps of a transport failure).
+pub(crate) fn classify_failure(error: &kube::Error) -> (SourceStatus, String) {
+    match classify(error).0 {
+        Failure::Fatal(status, detail) => (status, detail),
+        Failure::Gone => (SourceStatus::Error, "410 Gone".into()),
+        Failure::NotFound => (SourceStatus::Error, "404 Not Found".into()),
+        Failure::Abandoned => (SourceStatus::Timeout, "no answer".into()),
+    }
+}
+
+/// The detail of an answer beyond [`MAX_BODY_BYTES`].
+pub(crate) fn too_large() -> String {
+    format!("the answer is larger than {MAX_BODY_BYTES} bytes")
+}
+
+/// Whether a replayed request is one the recorded read abandoned at its time bound.
+fn abandoned(error: &kube::Error) -> bool {
+    crate::tape::tape_error(error).is_some_and(crate::tape::TapeError::abandoned)
+}
+
+/// A client error for people: a replayed failure reads as the recorded read reported
+/// it (kube would wrap it as a service error of its own).
+fn describe(error: &kube::Error) -> String {
+    match crate::tape::tape_error(error) {
+        Some(tape) => tape.message.clone(),
+        None => error.to_string(),
+    }
 }
 
 fn classify(error: &kube::Error) -> (Failure, bool) {
+    if let Some(tape) = crate::tape::tape_error(error) {
+        if tape.abandoned() {
+            return (Failure::Abandoned, false);
+        }
+        let status = tape.status();
+        return (
+            Failure::Fatal(status, tape.message.clone()),
+            status == SourceStatus::Error,
+        );
+    }
     match error {
         kube::Error::Api(status) => {
             let what = if status.message.is_empty() {
@@ -276,10 +319,7 @@ async fn send(client: &Client, request: http::Request<Vec<u8>>) -> Result<Answer
         let frame = frame.map_err(|e| classify(&e).0)?;
         if let Some(data) = frame.data_ref() {
             if bytes.len() + data.len() > MAX_BODY_BYTES {
-                return Err(Failure::Fatal(
-                    SourceStatus::Error,
-                    format!("the answer is larger than {MAX_BODY_BYTES} bytes"),
-                ));
+                return Err(Failure::Fatal(SourceStatus::Error, too_large()));
             }
             bytes.extend_from_slice(data);
         }
@@ -340,6 +380,7 @@ fn refusal(answer: &Answer) -> (Failure, Option<Duration>) {
 async fn fetch<T: serde::de::DeserializeOwned>(
     client: &Client,
     options: &ReadOptions,
+    replaying: bool,
     build: impl Fn() -> Result<http::Request<Vec<u8>>, kube::core::request::Error>,
 ) -> Result<T, Failure> {
     let mut attempt = 0;
@@ -348,17 +389,20 @@ async fn fetch<T: serde::de::DeserializeOwned>(
             Failure::Fatal(SourceStatus::Error, format!("could not build request: {e}"))
         })?;
         let path = request.uri().path().to_owned();
-        let answer = tokio::time::timeout(options.request_timeout, send(client, request))
-            .await
-            .map_err(|_| {
-                Failure::Fatal(
-                    SourceStatus::Timeout,
-                    format!(
-                        "{path}: no answer within {}s",
-                        options.request_timeout.as_secs_f32()
-                    ),
-                )
-            });
+        let timed_out = || {
+            Failure::Fatal(
+                SourceStatus::Timeout,
+                format!(
+                    "{path}: no answer within {}s",
+                    options.request_timeout.as_secs_f32()
+                ),
+            )
+        };
+        let answer =
+            match tokio::time::timeout(options.request_timeout, send(client, request)).await {
+                Ok(Err(Failure::Abandoned)) | Err(_) => Err(timed_out()),
+                Ok(answered) => Ok(answered),
+            };
         let (failure, wait) = match answer {
             Ok(Ok(a)) if a.status.is_success() => {
                 return serde_json::from_slice(&a.body).map_err(|e| {
@@ -380,7 +424,10 @@ async fn fetch<T: serde::de::DeserializeOwned>(
             _ => return Err(with_path(failure, &path)),
         };
         tracing::debug!(attempt, path, "retrying");
-        tokio::time::sleep(wait.max(options.backoff * 2u32.saturating_pow(attempt))).await;
+        // A replay waits for nothing: the recorded answers are there already.
+        if !replaying {
+            tokio::time::sleep(wait.max(options.backoff * 2u32.saturating_pow(attempt))).await;
+        }
         attempt += 1;
     }
 }
@@ -413,12 +460,18 @@ async fn discover(
             .run_aggregated(),
     )
     .await;
+    // A replayed request the recorded read abandoned is the same timeout.
+    let aggregated = match aggregated {
+        Ok(Err(e)) if abandoned(&e) => None,
+        Ok(answered) => Some(answered),
+        Err(_) => None,
+    };
     match aggregated {
         // A server without aggregated discovery answers the plain APIGroupList, which
         // parses as an empty discovery list: only a result with the core group counts.
-        Ok(Ok(d)) if d.has_group("") => return Ok((d, "aggregated".into())),
-        Ok(Ok(_)) => tracing::debug!("no aggregated discovery; using per-group discovery"),
-        Ok(Err(e)) => {
+        Some(Ok(d)) if d.has_group("") => return Ok((d, "aggregated".into())),
+        Some(Ok(_)) => tracing::debug!("no aggregated discovery; using per-group discovery"),
+        Some(Err(e)) => {
             if let (Failure::Fatal(SourceStatus::Forbidden, detail), _) = classify(&e) {
                 return Err(ClusterError {
                     status: SourceStatus::Forbidden,
@@ -427,21 +480,25 @@ async fn discover(
             }
             tracing::debug!("aggregated discovery unavailable ({e}); using per-group discovery");
         }
-        Err(_) => tracing::debug!("aggregated discovery timed out; using per-group discovery"),
+        None => tracing::debug!("aggregated discovery timed out; using per-group discovery"),
     }
-    match tokio::time::timeout(bound, Discovery::new(client.clone()).filter(&groups).run()).await {
-        Ok(Ok(d)) => Ok((d, "legacy".into())),
-        Ok(Err(e)) => {
+    let legacy = tokio::time::timeout(bound, Discovery::new(client.clone()).filter(&groups).run())
+        .await
+        .ok()
+        .filter(|r| !matches!(r, Err(e) if abandoned(e)));
+    match legacy {
+        Some(Ok(d)) => Ok((d, "legacy".into())),
+        Some(Err(e)) => {
             let status = match classify(&e).0 {
                 Failure::Fatal(s, _) => s,
                 _ => SourceStatus::Error,
             };
             Err(ClusterError {
                 status,
-                detail: format!("API discovery failed: {e}"),
+                detail: format!("API discovery failed: {}", describe(&e)),
             })
         }
-        Err(_) => Err(ClusterError {
+        None => Err(ClusterError {
             status: SourceStatus::Timeout,
             detail: format!("API discovery did not answer within {}s", bound.as_secs()),
         }),
@@ -452,6 +509,16 @@ async fn discover(
 pub async fn read_cluster(
     client: &Client,
     options: &ReadOptions,
+) -> Result<ClusterRead, ClusterError> {
+    read_cluster_paced(client, options, false).await
+}
+
+/// [`read_cluster`]; `replaying` when the client answers from a snapshot, so retries
+/// wait for nothing.
+pub(crate) async fn read_cluster_paced(
+    client: &Client,
+    options: &ReadOptions,
+    replaying: bool,
 ) -> Result<ClusterRead, ClusterError> {
     let (discovery, mode) = discover(client, options).await?;
     let mut read = ClusterRead {
@@ -479,7 +546,7 @@ pub async fn read_cluster(
         };
         let path = format!("{base}/{}", ar.plural);
         let outcome = list_all(
-            client,
+            (client, replaying),
             options,
             &path,
             &ar.api_version,
@@ -501,7 +568,7 @@ pub async fn read_cluster(
 
 #[allow(clippy::too_many_arguments)]
 async fn list_all(
-    client: &Client,
+    (client, replaying): (&Client, bool),
     options: &ReadOptions,
     path: &str,
     api_version: &str,
@@ -541,7 +608,7 @@ async fn list_all(
                 ..ListParams::default()
             };
             let request = Request::new(path);
-            let page: Result<Page, Failure> = fetch(client, options, || match keep {
+            let page: Result<Page, Failure> = fetch(client, options, replaying, || match keep {
                 Keep::Metadata => request.list_metadata(&params),
                 _ => request.list(&params),
             })
@@ -596,6 +663,12 @@ async fn list_all(
                 }
                 Err(Failure::NotFound) => return Outcome::NotServed,
                 Err(Failure::Fatal(status, detail)) => return Outcome::Failed { status, detail },
+                Err(Failure::Abandoned) => {
+                    return Outcome::Failed {
+                        status: SourceStatus::Timeout,
+                        detail: format!("{path}: no answer"),
+                    };
+                }
             }
         }
         let count = items.len() + pods.len();

@@ -148,6 +148,9 @@ pub struct State {
     pub endless: HashSet<String>,
     /// Faults by plural, or `*` for every request (discovery included).
     pub faults: BTreeMap<String, Fault>,
+    /// Echoes the request's Authorization header back, as a careless proxy does: in an
+    /// `ETag` and an `X-Echo` header of every answer and in the message of every 403.
+    pub echo_authorization: bool,
     pub seen: Mutex<Vec<Seen>>,
 }
 
@@ -346,8 +349,30 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let authorization = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let _ = req.into_body().collect().await;
-    let response = route(&state, &method, &path, &query, &accept).await;
+    let mut response = route(&state, &method, &path, &query, &accept).await;
+    if state.echo_authorization && !authorization.is_empty() {
+        if response.status() == hyper::StatusCode::FORBIDDEN {
+            let message = format!("forbidden: {authorization} cannot list this resource");
+            response = respond(
+                403,
+                "application/json",
+                &status_body(403, "Forbidden", &message, json!({})),
+            );
+        }
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&authorization) {
+            response
+                .headers_mut()
+                .insert(hyper::header::ETAG, v.clone());
+            response.headers_mut().insert("x-echo", v);
+        }
+    }
     if let Ok(mut seen) = state.seen.lock() {
         seen.push(Seen {
             method,
