@@ -2,7 +2,9 @@
 
 use crate::cache::EtagCache;
 use crate::limits::{RateState, clock};
+use crate::tape::{self, Got};
 use crate::{GithubConfig, GithubError};
+use evident_snapshot::Tape;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use http_body_util::BodyExt;
 use octocrab::Octocrab;
@@ -34,7 +36,7 @@ pub struct Stats {
 }
 
 /// A copy of [`Stats`] at one moment.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StatsSnapshot {
     /// Requests sent.
     pub sent: u64,
@@ -120,6 +122,11 @@ pub struct Client {
     rate: Mutex<RateState>,
     permits: Semaphore,
     stats: Stats,
+    /// Records every answer (`--snapshot`) or gives them back (`evident replay`).
+    tape: Tape,
+    /// Replaces the client's own token in what is recorded (the tape's redactor may
+    /// not know a token minted for a GitHub App installation during the scan).
+    scrubber: evident_core::Redactor,
 }
 
 impl std::fmt::Debug for Client {
@@ -223,7 +230,9 @@ impl Client {
             .cache_dir
             .as_ref()
             .map(|d| EtagCache::new(&d.join("github"), &api, config.token.as_deref()));
+        let scrubber = evident_core::Redactor::new().with_secrets(config.token.clone());
         Ok(Self {
+            scrubber,
             rest,
             graphql,
             graphql_path: graphql_path.to_owned(),
@@ -233,7 +242,50 @@ impl Client {
             cache,
             rate: Mutex::new(RateState::default()),
             stats: Stats::default(),
+            tape: Tape::off(),
         })
+    }
+
+    /// Records every answer into, or replays them from, `tape`. While replaying the
+    /// client opens no connection, reads and writes no cache, waits for no rate limit,
+    /// and reads the API base the recorded scan read (so pagination links and the
+    /// facts' `api` are those of the recording, wherever the plan points now).
+    pub fn with_tape(mut self, tape: Tape) -> Self {
+        if tape.is_replaying() {
+            self.cache = None;
+            match tape.replay_value::<String>(tape::SOURCE, tape::API_KEY) {
+                Ok(api) => self.api = api,
+                Err(e) => tracing::warn!("github replay: {e}; keeping {}", self.api),
+            }
+        } else if tape.is_recording() {
+            tape.record_value(tape::SOURCE, tape::API_KEY, &self.api);
+        }
+        self.tape = tape;
+        self
+    }
+
+    /// The tape this client records into or replays from.
+    pub fn tape(&self) -> &Tape {
+        &self.tape
+    }
+
+    /// Request accounting and quotas for the source report. Recorded when the scan is
+    /// recorded, and given back on replay, so a replayed report says what the recorded
+    /// scan spent (a replay spends nothing) and stays identical to it.
+    pub fn summary(&self) -> (StatsSnapshot, Vec<String>) {
+        if self.tape.is_replaying() {
+            match self
+                .tape
+                .replay_value::<(StatsSnapshot, Vec<String>)>(tape::SOURCE, tape::SUMMARY_KEY)
+            {
+                Ok(summary) => return summary,
+                Err(e) => tracing::warn!("github replay: {e}"),
+            }
+        }
+        let summary = (self.stats(), self.quota_summary());
+        self.tape
+            .record_value(tape::SOURCE, tape::SUMMARY_KEY, &summary);
+        summary
     }
 
     /// The API base this client reads.
@@ -525,46 +577,81 @@ impl Client {
     /// GETs `path` (relative to the API base), conditionally when the cache holds an
     /// ETag for it; a `304` answers the cached body and costs no quota.
     pub async fn get(&self, path: &str) -> Result<Answer, GithubError> {
-        let cached = self.cache.as_ref().and_then(|c| c.get(path));
-        let raw = self
-            .request(path, None, cached.as_ref().map(|c| c.etag.as_str()), "core")
-            .await?;
-        let next = next_link(&raw.headers)
+        let got = self.ask(&tape::get_key(path), path, None, "core").await?;
+        let not_modified = got.status == StatusCode::NOT_MODIFIED;
+        if not_modified {
+            self.stats.not_modified.fetch_add(1, Ordering::Relaxed);
+        }
+        let next = next_link(&got.headers)
             .map(|url| self.relative(path, &url))
             .transpose()?;
-        let etag = header_str(&raw.headers, "etag").map(str::to_owned);
-        let (body, not_modified) = match (raw.status, cached) {
-            (StatusCode::NOT_MODIFIED, Some(c)) => {
-                self.stats.not_modified.fetch_add(1, Ordering::Relaxed);
-                (c.body, true)
-            }
-            (StatusCode::NOT_MODIFIED, None) => {
-                return Err(GithubError::error(
-                    path,
-                    "answered 304 to a request that was not conditional",
-                ));
-            }
-            _ => (raw.body, false),
-        };
-        let json: Value = serde_json::from_slice(&body).map_err(|e| {
+        let etag = header_str(&got.headers, "etag").map(str::to_owned);
+        let json: Value = serde_json::from_slice(&got.body).map_err(|e| {
             GithubError::error(
                 path,
                 format!(
                     "did not answer JSON ({e}): {}",
-                    cut(&String::from_utf8_lossy(&body))
+                    cut(&String::from_utf8_lossy(&got.body))
                 ),
             )
         })?;
         if !not_modified && let (Some(cache), Some(tag)) = (&self.cache, &etag) {
-            cache.put(path, tag, &body);
+            cache.put(path, tag, &got.body);
         }
         Ok(Answer {
-            sha256: evident_core::sha256_hex(&body),
+            sha256: got.sha256,
             json,
             etag,
             not_modified,
             next,
         })
+    }
+
+    /// One request as the rest of the client sees it: the answer after retries and
+    /// after the ETag cache resolved a `304` (so a replay never needs the cache), or
+    /// the error. Recorded when recording; taken from the tape when replaying.
+    async fn ask(
+        &self,
+        key: &str,
+        path: &str,
+        post: Option<&Value>,
+        resource: &str,
+    ) -> Result<Got, GithubError> {
+        // A path can carry the token when GitHub echoed it into a name the path is
+        // built from; the key is scrubbed alike when recording and replaying.
+        let key = &self.scrubber.redact_secrets(key);
+        if self.tape.is_replaying() {
+            let got = tape::replayed(&self.tape, key, path)?;
+            let mut rate = self.rate.lock().unwrap_or_else(|e| e.into_inner());
+            rate.update(&got.headers, resource);
+            return Ok(got);
+        }
+        let cached = match post {
+            None => self.cache.as_ref().and_then(|c| c.get(path)),
+            Some(_) => None,
+        };
+        let got = self
+            .request(
+                path,
+                post,
+                cached.as_ref().map(|c| c.etag.as_str()),
+                resource,
+            )
+            .await
+            .and_then(|raw| match (raw.status, cached) {
+                (StatusCode::NOT_MODIFIED, Some(c)) => {
+                    Ok(Got::new(raw.status, raw.headers, c.body))
+                }
+                (StatusCode::NOT_MODIFIED, None) => Err(GithubError::error(
+                    path,
+                    "answered 304 to a request that was not conditional",
+                )),
+                _ => Ok(Got::new(raw.status, raw.headers, raw.body)),
+            });
+        if self.tape.is_recording() {
+            tape::record(&self.tape, &self.scrubber, key, &got);
+        }
+        got
     }
 
     /// A `Link` target as a path relative to the API base; a link that leaves the API
@@ -631,13 +718,14 @@ impl Client {
         variables: Value,
     ) -> Result<GraphqlAnswer, GithubError> {
         let path = format!("POST /graphql {operation}");
+        let key = tape::graphql_key(operation, query, &variables);
         let body =
             serde_json::json!({"query": query, "variables": variables, "operationName": operation});
         let mut attempt = 0;
         loop {
             self.stats.graphql.fetch_add(1, Ordering::Relaxed);
-            let raw = self.request(&path, Some(&body), None, "graphql").await?;
-            let answer = parse_graphql(&path, &raw.body)?;
+            let raw = self.ask(&key, &path, Some(&body), "graphql").await?;
+            let answer = parse_graphql(&path, &raw.body, raw.sha256.clone())?;
             let limited = answer.errors.iter().any(|e| e.kind == "RATE_LIMITED");
             if !limited {
                 let cost = answer
@@ -667,7 +755,7 @@ impl Client {
 }
 
 /// Reads a GraphQL body: an object with `data` and/or `errors`, nothing else.
-fn parse_graphql(path: &str, body: &[u8]) -> Result<GraphqlAnswer, GithubError> {
+fn parse_graphql(path: &str, body: &[u8], sha256: String) -> Result<GraphqlAnswer, GithubError> {
     let json: Value = serde_json::from_slice(body).map_err(|e| {
         GithubError::error(
             path,
@@ -728,7 +816,7 @@ fn parse_graphql(path: &str, body: &[u8]) -> Result<GraphqlAnswer, GithubError> 
     Ok(GraphqlAnswer {
         data,
         errors,
-        sha256: evident_core::sha256_hex(body),
+        sha256,
     })
 }
 
@@ -753,12 +841,13 @@ mod tests {
 
     #[test]
     fn a_graphql_body_of_the_wrong_shape_is_an_error_not_empty_data() {
-        assert!(parse_graphql("q", b"[1,2]").is_err());
-        assert!(parse_graphql("q", b"{}").is_err());
-        assert!(parse_graphql("q", b"<html>").is_err());
+        assert!(parse_graphql("q", b"[1,2]", String::new()).is_err());
+        assert!(parse_graphql("q", b"{}", String::new()).is_err());
+        assert!(parse_graphql("q", b"<html>", String::new()).is_err());
         let a = parse_graphql(
             "q",
             br#"{"data":{"repository":null},"errors":[{"type":"NOT_FOUND","path":["repository"],"message":"no"}]}"#,
+            String::new(),
         )
         .unwrap();
         assert_eq!(a.errors[0].path, "repository");

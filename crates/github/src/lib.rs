@@ -17,6 +17,7 @@ pub mod cache;
 mod client;
 mod limits;
 mod listing;
+pub mod tape;
 
 pub use cache::EtagCache;
 pub use client::{Answer, Client, GraphqlAnswer, GraphqlError, Pages, Stats, StatsSnapshot};

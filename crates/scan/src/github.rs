@@ -9,6 +9,7 @@
 
 use evident_github::{Client, GithubConfig, Listing, RepoListing, Target};
 use evident_probe_github::GithubInput;
+use evident_snapshot::Tape;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -75,15 +76,19 @@ fn origin_of(path: &Path, host: &str) -> Option<String> {
     Some(format!("{owner}/{repo_name}").to_lowercase())
 }
 
-/// Lists the targets and prepares a git target for every repository listed.
+/// Lists the targets and prepares a git target for every repository listed. With a
+/// replaying `tape` nothing is asked of GitHub, no token is minted, nothing is cloned
+/// and no directory is made: the listing and the placement of every repository (key,
+/// path, clone or local checkout) come back as recorded.
 pub(crate) async fn prepare(
     plan: &GithubPlan,
     local: &[PathBuf],
     progress: &Arc<dyn evident_core::Progress>,
+    tape: &Tape,
 ) -> Result<Prepared, String> {
     let mut config = plan.config.clone();
     let mut minted = None;
-    if let Some(app) = &config.app {
+    if let Some(app) = config.app.as_ref().filter(|_| !tape.is_replaying()) {
         // An App installation reads with a token GitHub mints for this scan.
         let token =
             evident_github::installation_token(&config.api_url, app, config.request_timeout)
@@ -92,14 +97,165 @@ pub(crate) async fn prepare(
         config.token = Some(token.clone());
         minted = Some(token);
     }
-    let client = Arc::new(Client::new(config.clone()).map_err(|e| e.to_string())?);
-    let listing: Listing = evident_github::list(
+    let client = Arc::new(
+        Client::new(config.clone())
+            .map_err(|e| e.to_string())?
+            .with_tape(tape.clone()),
+    );
+    let mut listing: Listing = evident_github::list(
         &client,
         &plan.targets,
         plan.include_archived,
         plan.include_forks,
     )
     .await;
+    let placed = if tape.is_replaying() {
+        replayed_placement(tape, &listing)
+    } else {
+        let placed = place(plan, &config, local, &listing, progress).await?;
+        if tape.is_recording() {
+            // Names GitHub echoed the token into never reach the snapshot (the tape's
+            // redactor may not know a token minted for an App installation).
+            let mut entries = serde_json::to_value(placed.entries()).unwrap_or_default();
+            evident_core::Redactor::new()
+                .with_secrets(config.token.clone())
+                .redact_json(&mut entries);
+            tape.record_value(evident_github::tape::SOURCE, CLONES_KEY, &entries);
+        }
+        Ok(placed)
+    };
+    let placed = match placed {
+        Ok(p) => p,
+        Err(e) => {
+            // Without the recorded placement no repository can be keyed as the git
+            // probe keyed it: the github source fails with the reason, nothing is read.
+            listing.failed.push((
+                "the recorded clone list".into(),
+                evident_github::tape::not_replayed(CLONES_KEY, &e),
+            ));
+            Placed::default()
+        }
+    };
+    Ok(Prepared {
+        input: GithubInput {
+            client,
+            repos: placed.repos,
+            orgs: listing.orgs,
+            skipped: listing.skipped,
+            failed: listing.failed,
+            incomplete: listing.incomplete,
+        },
+        clones: placed.clones,
+        failed: placed.failed,
+        minted_token: minted,
+        _scratch: placed.scratch,
+    })
+}
+
+/// The value key of the clone list (see docs/snapshot.md, "GitHub").
+pub const CLONES_KEY: &str = "value:clones";
+
+/// One listed repository as the scan placed it: what a replay needs to key it, and
+/// to hand the git probe the same targets, without cloning anything.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CloneEntry {
+    /// `owner/name`.
+    pub full_name: String,
+    /// The git probe's key of the repository.
+    pub key: String,
+    /// Where the git probe read it (a clone, or the local checkout).
+    pub path: PathBuf,
+    /// Where it was cloned from, without credentials.
+    pub clone_url: String,
+    /// A local checkout of the plan (whose `origin` is the repository), not a clone.
+    pub local: bool,
+    /// Why the clone could not be made or brought up to date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
+}
+
+/// Where every listed repository is read from.
+#[derive(Default)]
+struct Placed {
+    repos: Vec<(String, RepoListing)>,
+    clones: Vec<PathBuf>,
+    failed: HashMap<PathBuf, String>,
+    /// Paths in the order of `repos`, and which of them are local checkouts.
+    paths: Vec<(PathBuf, bool)>,
+    scratch: Option<tempfile::TempDir>,
+}
+
+impl Placed {
+    fn entries(&self) -> Vec<CloneEntry> {
+        self.repos
+            .iter()
+            .zip(&self.paths)
+            .map(|((key, listing), (path, local))| CloneEntry {
+                full_name: listing.full_name.clone(),
+                key: key.clone(),
+                path: path.clone(),
+                clone_url: without_credentials(&listing.clone_url),
+                local: *local,
+                failed: self.failed.get(path).cloned(),
+            })
+            .collect()
+    }
+}
+
+/// `url` without any `user:password@` (or `token@`) before its host.
+fn without_credentials(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host_end = rest.find('/').unwrap_or(rest.len());
+            match rest[..host_end].rfind('@') {
+                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+                None => url.to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// The placement the recorded scan made, matched to the replayed listing.
+fn replayed_placement(
+    tape: &Tape,
+    listing: &Listing,
+) -> Result<Placed, evident_snapshot::ReplayError> {
+    let entries: Vec<CloneEntry> = tape.replay_value(evident_github::tape::SOURCE, CLONES_KEY)?;
+    let mut placed = Placed::default();
+    for entry in entries {
+        let Some(repo) = listing
+            .repos
+            .iter()
+            .find(|r| r.full_name == entry.full_name)
+        else {
+            tracing::warn!(
+                "github replay: {} was placed but not listed; left out",
+                entry.full_name
+            );
+            continue;
+        };
+        if !entry.local {
+            placed.clones.push(entry.path.clone());
+        }
+        if let Some(why) = entry.failed {
+            placed.failed.insert(entry.path.clone(), why);
+        }
+        placed.paths.push((entry.path, entry.local));
+        placed.repos.push((entry.key, repo.clone()));
+    }
+    Ok(placed)
+}
+
+/// Places every listed repository: a local checkout whose `origin` it is, else a
+/// clone (made or brought up to date now).
+async fn place(
+    plan: &GithubPlan,
+    config: &GithubConfig,
+    local: &[PathBuf],
+    listing: &Listing,
+    progress: &Arc<dyn evident_core::Progress>,
+) -> Result<Placed, String> {
     let host = plan.config.web_host();
     let locals: HashMap<String, PathBuf> = local
         .iter()
@@ -122,6 +278,7 @@ pub(crate) async fn prepare(
     let failed = clone_all(&to_clone, config.token.clone(), plan, progress).await;
     progress.end("Cloning repositories");
     let clones: Vec<PathBuf> = to_clone.iter().map(|(p, _)| p.clone()).collect();
+    let local_count = placed.len();
     placed.extend(to_clone);
     // The git probe's keys for every path of the scan, local ones first, as it makes them.
     let all: Vec<PathBuf> = local.iter().chain(clones.iter()).cloned().collect();
@@ -130,24 +287,19 @@ pub(crate) async fn prepare(
         .cloned()
         .zip(evident_probe_git::repo_keys(&all))
         .collect();
-    let repos = placed
-        .into_iter()
-        .filter_map(|(path, listing)| keys.get(&path).map(|k| (k.clone(), listing)))
-        .collect();
-    Ok(Prepared {
-        input: GithubInput {
-            client,
-            repos,
-            orgs: listing.orgs,
-            skipped: listing.skipped,
-            failed: listing.failed,
-            incomplete: listing.incomplete,
-        },
+    let mut out = Placed {
         clones,
         failed,
-        minted_token: minted,
-        _scratch: scratch,
-    })
+        scratch,
+        ..Placed::default()
+    };
+    for (i, (path, listing)) in placed.into_iter().enumerate() {
+        if let Some(k) = keys.get(&path) {
+            out.repos.push((k.clone(), listing));
+            out.paths.push((path, i < local_count));
+        }
+    }
+    Ok(out)
 }
 
 /// Turns the git source report of each clone that failed into that failure (the git
@@ -314,6 +466,116 @@ mod tests {
             "{}",
             err.message()
         );
+    }
+
+    #[test]
+    fn a_clone_url_loses_its_credentials() {
+        assert_eq!(
+            without_credentials("https://x-access-token:t0ken@github.com/acme/shop.git"),
+            "https://github.com/acme/shop.git"
+        );
+        assert_eq!(
+            without_credentials("https://github.com/a@b/c.git"),
+            "https://github.com/a@b/c.git"
+        );
+    }
+
+    /// Recording lists and clones; replaying (the API at a closed port, another cache
+    /// directory) places every repository where the recording did, with the same keys
+    /// and clone failures, and clones nothing and makes no directory.
+    #[tokio::test]
+    async fn a_replayed_preparation_places_every_repository_as_recorded_and_clones_nothing() {
+        use evident_github_mock::{BareRepo, MockGithub, MockRepo, Org};
+        const TOKEN: &str = "ghp_prepare_replay_token";
+        let git = tempfile::tempdir().unwrap();
+        let shop = BareRepo::with_files(
+            git.path(),
+            "shop",
+            &[("README.md", "shop\n")],
+            "2026-11-01T00:00:00Z",
+        )
+        .unwrap();
+        let gh = MockGithub::builder()
+            .org(
+                Org::new("acme")
+                    .with_repo(MockRepo::new("shop").with_git(shop.path.clone()))
+                    .with_repo(MockRepo::new("web"))
+                    .with_repo(MockRepo::new("api")),
+            )
+            .token(TOKEN, true)
+            .start()
+            .await
+            .unwrap();
+        // A local checkout of acme/web: placed, not cloned.
+        let work = tempfile::tempdir().unwrap();
+        let web = work.path().join("web-checkout");
+        let local = git2::Repository::init(&web).unwrap();
+        let host = GithubConfig::new(gh.url(), None).web_host();
+        local
+            .remote("origin", &format!("http://{host}/acme/web.git"))
+            .unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let mut config = GithubConfig::new(gh.url(), Some(TOKEN.into()));
+        config.cache_dir = Some(cache.path().join("c"));
+        let plan = GithubPlan {
+            config,
+            targets: vec![Target::Owner("acme".into())],
+            include_archived: false,
+            include_forks: false,
+            clone_concurrency: 2,
+        };
+        let progress: Arc<dyn evident_core::Progress> = Arc::new(evident_core::NoProgress);
+        let snap = tempfile::tempdir().unwrap();
+        let tape = Tape::record(snap.path(), Arc::new(evident_core::Redactor::new())).unwrap();
+        let locals = vec![web.clone()];
+        let recorded = prepare(&plan, &locals, &progress, &tape).await.unwrap();
+        let meta = evident_snapshot::RunMeta {
+            schema: String::new(),
+            run: "r".into(),
+            tool_version: "test".into(),
+            observed_at: "2026-11-30T12:00:00Z".into(),
+            plan: serde_json::Value::Null,
+            scan_sha256: String::new(),
+        };
+        assert!(tape.finish(meta, b"{}").unwrap().is_empty());
+        assert_eq!(recorded.clones.len(), 2, "{:?}", recorded.clones);
+        assert_eq!(recorded.failed.len(), 1, "{:?}", recorded.failed);
+        drop(gh);
+        std::fs::remove_dir_all(cache.path().join("c")).unwrap();
+
+        let (replay, _) = Tape::replay(snap.path(), None).unwrap();
+        let mut again = plan.clone();
+        again.config.api_url = "http://127.0.0.1:1".into();
+        let other = tempfile::tempdir().unwrap();
+        again.config.cache_dir = Some(other.path().join("c"));
+        let replayed = prepare(&again, &locals, &progress, &replay).await.unwrap();
+        assert_eq!(replayed.clones, recorded.clones);
+        assert_eq!(replayed.failed, recorded.failed);
+        let names = |p: &Prepared| -> Vec<(String, String)> {
+            p.input
+                .repos
+                .iter()
+                .map(|(k, l)| (k.clone(), l.full_name.clone()))
+                .collect()
+        };
+        assert_eq!(names(&replayed), names(&recorded));
+        assert!(names(&recorded).contains(&("web-checkout".into(), "acme/web".into())));
+        // The keys the scan gives the git probe (recomputed from the paths, which no
+        // longer exist) are those the recording gave.
+        let all: Vec<PathBuf> = locals.iter().chain(&replayed.clones).cloned().collect();
+        let keys = evident_probe_git::repo_keys(&all);
+        for (key, _) in &recorded.input.repos {
+            assert!(keys.contains(key), "{key} not among {keys:?}");
+        }
+        assert!(
+            replayed.input.failed.is_empty(),
+            "{:?}",
+            replayed.input.failed
+        );
+        assert!(!cache.path().join("c").exists(), "nothing cloned again");
+        assert!(!other.path().join("c").exists(), "no directory made");
+        assert!(replayed._scratch.is_none());
+        assert!(replayed.minted_token.is_none());
     }
 
     #[test]

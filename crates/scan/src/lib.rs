@@ -184,7 +184,7 @@ pub async fn collect_shard(plan: &ScanPlan) -> Result<ShardFacts, ScanError> {
     let clock = std::time::Instant::now();
     let prepared = match &sub.github {
         Some(g) => {
-            let p = github::prepare(g, &sub.repositories, &sub.progress.0)
+            let p = github::prepare(g, &sub.repositories, &sub.progress.0, &plan.snapshot)
                 .await
                 .map_err(ScanError::Config)?;
             tracing::info!(

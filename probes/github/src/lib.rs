@@ -20,6 +20,7 @@ use chrono::{DateTime, Duration as Days, SecondsFormat, Utc};
 use evident_core::{
     Evidence, Probe, ProbeOutput, ScanContext, SourceReport, SourceStatus, UnreadItem,
 };
+use evident_github::tape::{SOURCE as TAPE_SOURCE, not_replayed};
 use evident_github::{Client, GithubError, RepoListing};
 use facts::{GithubFacts, GithubRepo, Skipped, Windows};
 use serde::{Deserialize, Serialize};
@@ -203,6 +204,9 @@ async fn collect(
     for e in &mut evidence {
         e.excerpt = ctx.redactor.redact(&e.excerpt);
     }
+    // Repositories are read concurrently: their records are put in one order, so the
+    // output of a scan (and of its replay) does not depend on which answered first.
+    evidence.sort_by(|a, b| a.id.cmp(&b.id));
     let report = source_report(input, &facts);
     tracing::info!(
         elapsed_ms = clock.elapsed().as_millis() as u64,
@@ -221,7 +225,7 @@ async fn collect(
 /// the facts' `unread`, so they reach only those repositories' services), else the
 /// status of the first target that failed. The detail is the request summary.
 fn source_report(input: &GithubInput, facts: &GithubFacts) -> SourceReport {
-    let stats = input.client.stats();
+    let (stats, quotas) = input.client.summary();
     let unread = facts
         .repos
         .values()
@@ -238,7 +242,7 @@ fn source_report(input: &GithubInput, facts: &GithubFacts) -> SourceReport {
         stats.counted(),
         stats.graphql_points,
     );
-    for q in input.client.quota_summary() {
+    for q in quotas {
         detail.push_str(&format!("; {q}"));
     }
     let mut status = SourceStatus::Ok;
@@ -263,12 +267,32 @@ async fn answer_of(
 ) -> Result<(Value, Vec<(String, String, String)>, bool), GithubError> {
     let key = format!("graphql:{}", listing.full_name);
     let now = Utc::now().timestamp();
+    // An answer the recorded scan reused from its cache was recorded as a value: the
+    // replay takes it from there (it has no cache).
+    let reused_key = format!("value:graphql-reused {}", listing.full_name);
+    let tape = client.tape();
+    if tape.is_replaying() {
+        match tape.replay_value::<(Value, Vec<(String, String, String)>)>(TAPE_SOURCE, &reused_key)
+        {
+            Ok((repository, errors)) => {
+                client.note_reused();
+                return Ok((repository, errors, true));
+            }
+            Err(evident_snapshot::ReplayError::NotRecorded { .. }) => {}
+            Err(e) => return Err(not_replayed(&reused_key, &e)),
+        }
+    }
     if let Some(cache) = client.cache()
         && let Some(cached) = cache.load::<CachedAnswer>(&key)
         && cached.pushed_at == listing.pushed_at
         && now - cached.fetched_at < client.config().refresh.as_secs() as i64
     {
         client.note_reused();
+        tape.record_value(
+            TAPE_SOURCE,
+            &reused_key,
+            &(&cached.repository, &cached.errors),
+        );
         return Ok((cached.repository, cached.errors, true));
     }
     let variables = serde_json::json!({"owner": listing.owner, "name": listing.name});

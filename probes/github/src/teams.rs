@@ -2,6 +2,7 @@
 
 use crate::facts::GithubTeam;
 use evident_core::Evidence;
+use evident_github::tape::{SOURCE as TAPE_SOURCE, not_replayed};
 use evident_github::{Client, GithubError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -92,16 +93,34 @@ pub(crate) async fn read(
 ) -> Result<(BTreeMap<String, GithubTeam>, Vec<Evidence>), GithubError> {
     let key = format!("teams:{org}");
     let now = chrono::Utc::now().timestamp();
+    // Pages the recorded scan reused from its cache were recorded as a value; the
+    // replay (which has no cache) takes them from there.
+    let reused_key = format!("value:teams-reused {org}");
+    let tape = client.tape();
+    let replayed = if tape.is_replaying() {
+        match tape.replay_value::<Vec<(serde_json::Value, String)>>(TAPE_SOURCE, &reused_key) {
+            Ok(pages) => Some(pages),
+            Err(evident_snapshot::ReplayError::NotRecorded { .. }) => None,
+            Err(e) => return Err(not_replayed(&reused_key, &e)),
+        }
+    } else {
+        None
+    };
     let fresh = client
         .cache()
         .and_then(|c| c.load::<CachedTeams>(&key))
         .filter(|c| now - c.fetched_at < client.config().refresh.as_secs() as i64);
-    let pages = match fresh {
-        Some(cached) => {
+    let pages = match (replayed, fresh) {
+        (Some(pages), _) => {
             client.note_reused();
+            pages
+        }
+        (None, Some(cached)) => {
+            client.note_reused();
+            tape.record_value(TAPE_SOURCE, &reused_key, &cached.pages);
             cached.pages
         }
-        None => {
+        (None, None) => {
             let pages = ask(client, org).await?;
             if let Some(cache) = client.cache() {
                 cache.store(
