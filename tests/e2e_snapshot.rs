@@ -534,3 +534,74 @@ fn secrets_reach_no_snapshot_file_and_a_replay_opens_no_connection() {
         comparable(read_json(&scan))
     );
 }
+
+/// A `--github` scan (listing, GraphQL, REST, clones through git) replays identically
+/// with the clone cache deleted, sending the mock no request; the token is in no file.
+#[test]
+fn a_github_scan_replays_without_github_or_its_clones() {
+    use support::github::{TOKEN, repo, run};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let git = tempfile::tempdir().expect("tempdir");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let org = evident_github_mock::Org::new("acme").with_repo(repo(
+        git.path(),
+        "shop",
+        &[
+            (".github/workflows/ci.yaml", WORKFLOW),
+            ("k8s/web.yaml", MANIFEST),
+        ],
+    ));
+    let gh = rt
+        .block_on(
+            evident_github_mock::MockGithub::builder()
+                .org(org)
+                .token(TOKEN, true)
+                .start(),
+        )
+        .expect("mock");
+    let work = tempfile::tempdir().expect("tempdir");
+    let snap = work.path().join("snap");
+    let scan = work.path().join("scan.json");
+    let out = run(
+        cache.path(),
+        &[
+            "scan",
+            "--github",
+            "acme",
+            "--github-url",
+            gh.url(),
+            "--format",
+            "json",
+            "-o",
+            s(&scan),
+            "--snapshot",
+            s(&snap),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for (path, bytes) in walk(&snap) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(TOKEN),
+            "{} holds the token",
+            path.display()
+        );
+    }
+    let asked = gh.stats().requests;
+    std::fs::remove_dir_all(cache.path()).expect("delete the clones");
+    let replayed = work.path().join("replayed.json");
+    let out = evident(&["replay", s(&snap), "--format", "json", "-o", s(&replayed)]);
+    assert_eq!(gh.stats().requests, asked, "a replay asks GitHub nothing");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("identical to the recorded scan"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        comparable(read_json(&replayed)),
+        comparable(read_json(&scan))
+    );
+}
