@@ -605,3 +605,54 @@ fn a_github_scan_replays_without_github_or_its_clones() {
         comparable(read_json(&scan))
     );
 }
+
+/// A cluster dump scan replays identically after the dump file is deleted.
+#[test]
+fn a_cluster_dump_scan_replays_after_the_dump_is_deleted() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let dump = work.path().join("prod.json");
+    let list = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [{
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop", "resourceVersion": "7", "labels": {"app": "web"}},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{
+                        "name": "app",
+                        "image": "registry.acme.example/web:1.2.3",
+                        "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}}
+                    }]}
+                }
+            }
+        }]
+    });
+    std::fs::write(&dump, list.to_string()).expect("write dump");
+    let snap = work.path().join("snap");
+    let scan = work.path().join("scan.json");
+    let out = evident(&[
+        "scan",
+        "--kube-dump",
+        s(&dump),
+        "--format",
+        "json",
+        "-o",
+        s(&scan),
+        "--snapshot",
+        s(&snap),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    std::fs::remove_file(&dump).expect("delete the dump");
+    let replayed = work.path().join("replayed.json");
+    let out = evident(&["replay", s(&snap), "--format", "json", "-o", s(&replayed)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        comparable(read_json(&replayed)),
+        comparable(read_json(&scan))
+    );
+}
