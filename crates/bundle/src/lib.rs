@@ -147,6 +147,23 @@ pub fn create_bundle_of(
     scan_bytes: Option<&[u8]>,
     key: &SigningKey,
 ) -> Result<Vec<u8>, BundleError> {
+    create_bundle_with(result, scan_bytes, &[], key)
+}
+
+/// Where the files of a scan's snapshot go inside a bundle.
+pub const SNAPSHOT_DIR: &str = "snapshot/";
+
+/// As [`create_bundle_of`], and also carries `extra` files `(path inside the bundle,
+/// bytes)`, kept byte for byte and signed like every other file: the run of a snapshot
+/// (`snapshot/runs/<run>/...`, `snapshot/blobs/...`), so a verifier can replay the scan.
+/// They are not redacted again: a snapshot is redacted when recorded, and its blobs are
+/// named by their digests.
+pub fn create_bundle_with(
+    result: &ScanResult,
+    scan_bytes: Option<&[u8]>,
+    extra: &[(String, Vec<u8>)],
+    key: &SigningKey,
+) -> Result<Vec<u8>, BundleError> {
     // A bundle travels furthest of all outputs; a result saved by an older version or
     // edited by hand still loses every token shape, URL password and private key.
     let redactor = evident_core::Redactor::new();
@@ -171,6 +188,9 @@ pub fn create_bundle_of(
             e.excerpt.clone().into_bytes(),
             Some(id.clone()),
         ));
+    }
+    for (path, bytes) in extra {
+        files.push((path.clone(), bytes.clone(), None));
     }
     let manifest = Manifest {
         schema: "evident/bundle-manifest/v1".into(),
@@ -362,6 +382,17 @@ fn unpack(bytes: &[u8], problems: &mut Vec<Problem>) -> Option<BTreeMap<String, 
         Err(e) => problems.push(Problem::Unreadable(e.to_string())),
     }
     Some(files)
+}
+
+/// Every regular file of a bundle by its path, as [`verify_bundle`] reads them (for
+/// `verify --replay`, which replays the snapshot the bundle carries); the problems when
+/// the archive cannot be read.
+pub fn bundle_files(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    match unpack(bytes, &mut problems) {
+        Some(files) => Ok(files),
+        None => Err(problems),
+    }
 }
 
 /// Checks a bundle against a public key: every digest, the signature, and that the

@@ -4,8 +4,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::Signer;
 use evident_bundle::{
-    ENVELOPE_FILE, MANIFEST_FILE, PAYLOAD_TYPE, Problem, create_bundle, generate_key, key_id, pae,
-    signing_key_from_pem, verify_bundle, verifying_key_from_pem,
+    ENVELOPE_FILE, MANIFEST_FILE, PAYLOAD_TYPE, Problem, SNAPSHOT_DIR, bundle_files, create_bundle,
+    create_bundle_with, generate_key, key_id, pae, signing_key_from_pem, verify_bundle,
+    verifying_key_from_pem,
 };
 use evident_core::{ScanResult, sha256_hex};
 use serde_json::Value;
@@ -228,4 +229,39 @@ fn a_corrupted_archive_fails_verification() {
         assert!(!verify_bundle(&bad, &pk).ok(), "byte {pos} of the archive");
     }
     assert!(!verify_bundle(&bundle[..bundle.len() / 2], &pk).ok());
+}
+
+/// Snapshot files ride along as signed subjects, byte for byte; an altered one is a
+/// changed file like any other.
+#[test]
+fn snapshot_files_are_signed_subjects_and_an_altered_one_is_named() {
+    let (sk, pk) = keys();
+    let result = fixture();
+    let blob = format!("{SNAPSHOT_DIR}blobs/sha256/ab/cdef");
+    let extra = vec![
+        (format!("{SNAPSHOT_DIR}runs/r1/run.json"), b"{}\n".to_vec()),
+        (blob.clone(), b"a body [redacted]".to_vec()),
+    ];
+    let bundle = create_bundle_with(&result, None, &extra, &sk).expect("bundle");
+    let v = verify_bundle(&bundle, &pk);
+    assert!(v.ok(), "{:?}", v.problems);
+    let files = bundle_files(&bundle).expect("files");
+    assert_eq!(
+        files.get(&blob).map(Vec::as_slice),
+        Some(&b"a body [redacted]"[..])
+    );
+    let mut altered = unpack(&bundle);
+    for (path, data) in &mut altered {
+        if *path == blob {
+            *data = b"another body".to_vec();
+        }
+    }
+    let v = verify_bundle(&pack(&altered), &pk);
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| matches!(p, Problem::Changed { path, .. } if *path == blob)),
+        "{:?}",
+        v.problems
+    );
 }

@@ -19,9 +19,11 @@ use std::path::PathBuf;
 /// Exit codes, for every command: 0 the command did its work; 2 a usage or configuration
 /// error (bad flag or value, a path that does not exist or is no repository, a file that
 /// is not what the flag takes, a policy that does not compile), and nothing is judged.
-/// Exit 1 means a finding, for the three commands that have one: `scan`, a service is
-/// below --fail-under; `policy test`, a policy test failed; `verify`, the bundle was
-/// altered or its signature is bad. Every other command exits only 0 or 2.
+/// Exit 1 means a finding, for the commands that have one: `scan`, a service is below
+/// --fail-under; `policy test`, a policy test failed; `verify`, the bundle was altered or
+/// its signature is bad (with --replay: a verdict does not follow from its snapshot);
+/// `replay`, the replayed result differs from the recorded one; `diff`, something
+/// regressed. Every other command exits only 0 or 2.
 #[derive(Debug, Parser)]
 #[command(name = "evident", version, about, long_about, propagate_version = true)]
 pub struct Cli {
@@ -62,10 +64,17 @@ pub enum Command {
     /// Pack a saved scan result, its HTML report, every evidence excerpt and a manifest
     /// of sha256 digests into a signed .tar.gz (in-toto statement in a DSSE envelope).
     Bundle(BundleArgs),
-    /// Check an evidence bundle: every digest and the signature. Exit 0 intact, 1 altered
-    /// (says which file changed, is missing or was added, or that the signature is bad),
-    /// 2 usage error.
+    /// Check an evidence bundle: every digest and the signature (with --replay, also that
+    /// its snapshot gives every verdict). Exit 0 intact, 1 altered (says which file
+    /// changed, is missing or was added, or that the signature is bad; with --replay,
+    /// which verdicts do not follow and which blobs were altered), 2 usage error.
     Verify(VerifyArgs),
+    /// Judge a scan recorded with `scan --snapshot DIR` again from its raw answers, with
+    /// no network and no repository: the same result but for scan.id, started_at and
+    /// finished_at, or (with --policy/--model, or a newer evident) the verdicts that
+    /// differ. Exit 0 identical (re-judged: no verdict differs), 1 a difference, 2 the
+    /// snapshot is unreadable or a usage error.
+    Replay(ReplayArgs),
     /// Merge the shards of an estate (written by `scan --config F --shard I/N
     /// --collect-only -o FILE`) and judge them as one scan: the same result as an
     /// unsharded scan but for scan.id, started_at and finished_at.
@@ -211,6 +220,11 @@ pub struct BundleArgs {
     /// Where to write the bundle (.tar.gz).
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
+    /// Also pack the snapshot of this scan (the run of DIR with the scan's id, from `scan
+    /// --snapshot DIR`) under snapshot/, signed like every other file, so `verify
+    /// --replay` can re-derive each verdict.
+    #[arg(long, value_name = "DIR")]
+    pub snapshot: Option<PathBuf>,
 }
 
 /// `evident verify`.
@@ -221,6 +235,37 @@ pub struct VerifyArgs {
     /// The public key (KEY.pub from `evident keygen`) the bundle must be signed with.
     #[arg(long, value_name = "PUB")]
     pub key: PathBuf,
+    /// Also replay the snapshot the bundle carries (`bundle --snapshot`): list every
+    /// verdict of its scan.json that does not follow from the recorded answers, and
+    /// every altered blob. Exit 1 when any.
+    #[arg(long)]
+    pub replay: bool,
+}
+
+/// `evident replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The snapshot directory (`scan --snapshot DIR`).
+    pub dir: PathBuf,
+    /// The run to replay (a scan id under DIR/runs); default: the latest.
+    #[arg(long, value_name = "ID")]
+    pub run: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the output to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Table: every criterion with its reason, and every source's detail.
+    #[arg(long)]
+    pub details: bool,
+    /// Judge with these policy directories instead of the recorded ones (repeatable):
+    /// preview a rule change against the recorded estate.
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policies: Vec<PathBuf>,
+    /// Judge only these models instead of the recorded ones (repeatable).
+    #[arg(long = "model", value_name = "MODEL")]
+    pub models: Vec<String>,
 }
 
 /// `evident scan`.
@@ -292,6 +337,13 @@ pub struct ScanArgs {
     /// Where to keep the scan's history.
     #[command(flatten)]
     pub store: StoreArgs,
+
+    /// Keep every raw answer the probes read (HTTP bodies, cluster lists, the files and
+    /// history read from repositories), redacted, in this directory, with the plan and
+    /// the result, so `evident replay DIR` can judge the same scan again offline
+    /// (docs/snapshot.md). One DIR can keep many runs; shared answers are stored once.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["shard", "collect_only"])]
+    pub snapshot: Option<PathBuf>,
 }
 
 /// `--store` and retention: where `scan` keeps every scan and how many.

@@ -43,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Keygen(args) => keygen(args),
         Command::Bundle(args) => bundle(args),
         Command::Verify(args) => verify(args),
+        Command::Replay(args) => crate::snapshot::replay(&args),
         Command::Merge(args) => merge(args),
         Command::History(args) => crate::history::history(&args),
         Command::Diff(args) => crate::history::diff(&args),
@@ -195,14 +196,23 @@ fn bundle(args: BundleArgs) -> anyhow::Result<u8> {
     let pem = std::fs::read_to_string(&args.sign)
         .with_context(|| format!("reading {}", args.sign.display()))?;
     let key = evident_bundle::signing_key_from_pem(&pem)?;
-    let bytes = evident_bundle::create_bundle_of(&result, raw.as_deref(), &key)?;
+    let extra = match &args.snapshot {
+        Some(dir) => crate::snapshot::bundle_files(dir, &result, raw.as_deref())?,
+        None => Vec::new(),
+    };
+    let bytes = evident_bundle::create_bundle_with(&result, raw.as_deref(), &extra, &key)?;
     std::fs::write(&args.output, &bytes)
         .with_context(|| format!("writing {}", args.output.display()))?;
     out!(
-        "wrote {} ({} bytes, {} evidence excerpts), signed by key {}",
+        "wrote {} ({} bytes, {} evidence excerpts{}), signed by key {}",
         args.output.display(),
         bytes.len(),
         result.evidence.len(),
+        if extra.is_empty() {
+            String::new()
+        } else {
+            format!(", a snapshot of {} files", extra.len())
+        },
         evident_bundle::key_id(&key.verifying_key())
     );
     Ok(EXIT_OK)
@@ -223,6 +233,24 @@ fn verify(args: VerifyArgs) -> anyhow::Result<u8> {
         );
     }
     let v = evident_bundle::verify_bundle(&bytes, &key);
+    let replay_found = if args.replay {
+        match crate::snapshot::verify_replay(&bytes)? {
+            Ok(found) => found,
+            Err(code) => {
+                print_problems(&args.bundle, &v)?;
+                return Ok(code.max(if v.ok() { EXIT_OK } else { EXIT_BELOW }));
+            }
+        }
+    } else {
+        false
+    };
+    if v.ok() && replay_found {
+        out!(
+            "FAILED: {} is intact and signed, but its snapshot does not give its verdicts (see above)",
+            args.bundle.display()
+        );
+        return Ok(EXIT_BELOW);
+    }
     if v.ok() {
         out!(
             "OK: {} intact; {} files match the statement signed by key {}{}",
@@ -235,15 +263,27 @@ fn verify(args: VerifyArgs) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_OK);
     }
+    print_problems(&args.bundle, &v)?;
+    Ok(EXIT_BELOW)
+}
+
+/// What verification found wrong, one line each (nothing when nothing).
+fn print_problems(
+    bundle: &std::path::Path,
+    v: &evident_bundle::Verification,
+) -> anyhow::Result<()> {
+    if v.ok() {
+        return Ok(());
+    }
     out!(
         "FAILED: {} does not verify ({} problem(s)):",
-        args.bundle.display(),
+        bundle.display(),
         v.problems.len()
     );
     for p in &v.problems {
         out!("  {p}");
     }
-    Ok(EXIT_BELOW)
+    Ok(())
 }
 
 fn scan(args: ScanArgs) -> anyhow::Result<u8> {
@@ -269,6 +309,10 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     if let Some(shard) = plan.shard {
         return crate::history::scan_shard(&plan, &args, &store, shard, required);
     }
+    let recording = match &args.snapshot {
+        Some(dir) => Some(crate::snapshot::start(&mut plan, dir)?),
+        None => None,
+    };
     let started_at = chrono::Utc::now().to_rfc3339();
     let result = match crate::plan::block_on(evident_scan::scan(&plan))? {
         Ok(result) => result,
@@ -292,6 +336,17 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         }
     }
     emit(&result, args.format, args.output.as_deref(), args.details)?;
+    if let Some(recording) = &recording {
+        // The exact bytes written when they are JSON in a file; else those `--format
+        // json` would write.
+        let bytes = match (args.format, args.output.as_deref()) {
+            (Format::Json, Some(path)) => {
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?
+            }
+            _ => crate::snapshot::json_bytes(&result)?,
+        };
+        recording.finish(&plan, &result, &bytes)?;
+    }
     if store.store.is_some() {
         crate::history::save_scan(&store, &result)?;
     }
@@ -351,6 +406,7 @@ fn merge(args: MergeArgs) -> anyhow::Result<u8> {
         collect_only: false,
         details: false,
         run_id: None,
+        snapshot: None,
         store: crate::cli::StoreArgs {
             store: None,
             keep_last: None,

@@ -9,6 +9,7 @@ mod plan;
 mod progress;
 mod serve;
 mod services;
+mod snapshot;
 
 use clap::{CommandFactory, FromArgMatches};
 use std::process::ExitCode;

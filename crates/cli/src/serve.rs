@@ -21,11 +21,20 @@ struct PlanRunner {
 #[async_trait::async_trait]
 impl ScanRunner for PlanRunner {
     async fn run(&self) -> Result<String, String> {
-        let plan = crate::plan::scan_plan(&self.args)
-            .map_err(|e| crate::logs::redact(&format!("{e:#}")))?;
+        let shown = |e: anyhow::Error| crate::logs::redact(&format!("{e:#}"));
+        let mut plan = crate::plan::scan_plan(&self.args).map_err(shown)?;
+        // `--snapshot DIR`: every scheduled scan is a run of DIR (shared answers once).
+        let recording = match &self.args.snapshot {
+            Some(dir) => Some(crate::snapshot::start(&mut plan, dir).map_err(shown)?),
+            None => None,
+        };
         let result = evident_scan::scan(&plan)
             .await
             .map_err(|e| crate::logs::redact(&e.to_string()))?;
+        if let Some(recording) = &recording {
+            let bytes = crate::snapshot::json_bytes(&result).map_err(shown)?;
+            recording.finish(&plan, &result, &bytes).map_err(shown)?;
+        }
         serde_json::to_string(&result).map_err(|e| format!("writing the result as JSON: {e}"))
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod dora;
 pub mod evidence;
+pub mod hidden;
 pub mod probe;
 pub mod redact;
 pub mod resolution;

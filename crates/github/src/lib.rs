@@ -35,11 +35,14 @@ pub const TOKEN_ENVS: &[&str] = &["EVIDENT_GITHUB_TOKEN", "GITHUB_TOKEN", "GH_TO
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
 
 /// Everything the client needs, decided by the caller (the CLI reads the environment).
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct GithubConfig {
     /// API base: `https://api.github.com`, or `https://HOST/api/v3` for Enterprise Server.
+    /// Written with any `user:password@` hidden.
+    #[serde(serialize_with = "evident_core::hidden::url")]
     pub api_url: String,
-    /// Personal access, fine-grained or workflow token.
+    /// Personal access, fine-grained or workflow token (written hidden).
+    #[serde(serialize_with = "evident_core::hidden::opt_secret")]
     pub token: Option<String>,
     /// At most this many requests in flight (default 8), as GitHub asks of integrators.
     pub concurrency: usize,
@@ -67,13 +70,14 @@ pub struct GithubConfig {
 /// A GitHub App installation to authenticate as: the scan signs a JWT with the App's
 /// private key, asks GitHub for an installation token (valid an hour) and reads (and
 /// clones) with that token, as a personal token would.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct GithubApp {
     /// The App's id.
     pub app_id: u64,
     /// The installation on the organisation.
     pub installation_id: u64,
-    /// The App's private key, PEM.
+    /// The App's private key, PEM (written hidden).
+    #[serde(serialize_with = "evident_core::hidden::secret")]
     pub private_key_pem: String,
 }
 

@@ -54,6 +54,64 @@ impl std::fmt::Debug for Auth {
     }
 }
 
+/// Written as its kind with every secret hidden (`{"kind": "bearer", "token":
+/// "[redacted]"}`): a plan is kept in snapshots, and the credential's value never is.
+impl serde::Serialize for Auth {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use evident_core::REDACTED;
+        use serde::ser::SerializeStruct as _;
+        match self {
+            Self::None => {
+                let mut st = s.serialize_struct("Auth", 1)?;
+                st.serialize_field("kind", "none")?;
+                st.end()
+            }
+            Self::Bearer(_) => {
+                let mut st = s.serialize_struct("Auth", 2)?;
+                st.serialize_field("kind", "bearer")?;
+                st.serialize_field("token", REDACTED)?;
+                st.end()
+            }
+            Self::Header { prefix, .. } => {
+                let mut st = s.serialize_struct("Auth", 3)?;
+                st.serialize_field("kind", "header")?;
+                st.serialize_field("prefix", prefix)?;
+                st.serialize_field("secret", REDACTED)?;
+                st.end()
+            }
+            Self::Basic { .. } => {
+                // The user too: a service account's name can be as telling as a token.
+                let mut st = s.serialize_struct("Auth", 3)?;
+                st.serialize_field("kind", "basic")?;
+                st.serialize_field("user", REDACTED)?;
+                st.serialize_field("password", REDACTED)?;
+                st.end()
+            }
+        }
+    }
+}
+
+/// Reads what [`Auth`]'s `Serialize` writes (a replayed plan's credentials are the
+/// `[redacted]` placeholders: the kind of credential is kept, its value is not).
+impl<'de> serde::Deserialize<'de> for Auth {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        enum Shape {
+            None,
+            Bearer { token: String },
+            Header { prefix: String, secret: String },
+            Basic { user: String, password: String },
+        }
+        Ok(match Shape::deserialize(d)? {
+            Shape::None => Self::None,
+            Shape::Bearer { token } => Self::Bearer(token),
+            Shape::Header { prefix, secret } => Self::Header { prefix, secret },
+            Shape::Basic { user, password } => Self::Basic { user, password },
+        })
+    }
+}
+
 impl Auth {
     /// The secret values, so the scan's redactor can replace them wherever they appear.
     pub fn secrets(&self) -> Vec<String> {
@@ -234,7 +292,7 @@ pub struct JsonClient {
 /// asks for, `Retry-After` or PagerDuty's `ratelimit-reset`), and 502/503/504 and
 /// transport failures (after a short backoff). Off by default: Prometheus and Grafana
 /// scans fail fast, the incident APIs, which rate-limit per minute, opt in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Retry {
     /// Retries after the first attempt; 0 is none.
     pub attempts: u32,

@@ -16,6 +16,7 @@ mod files;
 pub mod github;
 mod oncall;
 mod people;
+pub use people::EMAIL_HASH_PREFIX;
 mod phases;
 pub mod view;
 

@@ -89,6 +89,18 @@ fn single<'a>(logins: impl IntoIterator<Item = &'a str>) -> Option<String> {
     }
 }
 
+/// The join key of a people-mapping email: its hash, or the hash itself when the mapping
+/// was read back from a snapshot's plan, which keeps emails only as `sha256:<hash>`.
+fn mapped_email_key(email: &str) -> String {
+    match email.strip_prefix(EMAIL_HASH_PREFIX) {
+        Some(hash) => hash.to_owned(),
+        None => email_key(email),
+    }
+}
+
+/// What marks a people-mapping email already hashed (`sha256:<email_key>`).
+pub const EMAIL_HASH_PREFIX: &str = "sha256:";
+
 /// Every join key of the people mapping: on-call user key or email hash → logins.
 fn mapping(config: &ResolveConfig) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -98,7 +110,7 @@ fn mapping(config: &ResolveConfig) -> BTreeMap<String, BTreeSet<String>> {
             .oncall
             .iter()
             .map(|k| k.trim().to_owned())
-            .chain(p.emails.iter().map(|e| email_key(e)));
+            .chain(p.emails.iter().map(|e| mapped_email_key(e)));
         for k in keys {
             out.entry(k).or_default().insert(login.clone());
         }
@@ -233,4 +245,18 @@ pub(crate) fn team_members(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod hashed_email_tests {
+    use super::*;
+
+    #[test]
+    fn a_hashed_email_joins_as_the_email_itself() {
+        let hashed = format!("{EMAIL_HASH_PREFIX}{}", email_key("Alice@Example.com"));
+        assert_eq!(
+            mapped_email_key(&hashed),
+            mapped_email_key("alice@example.com")
+        );
+    }
 }

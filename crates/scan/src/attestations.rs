@@ -8,10 +8,40 @@ use evident_engine::attest::{AttestationOrigin, AttestationSet};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+/// What reading one repository's attestation file found, as a snapshot keeps it.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Read {
+    /// No file.
+    Missing,
+    /// The file at that revision.
+    File {
+        revision: Option<String>,
+        text: String,
+    },
+    /// It could not be read.
+    Error(String),
+}
+
+/// The snapshot source of a repository's attestation file.
+fn source_key(repo_key: &str) -> String {
+    format!("attestations:{repo_key}")
+}
+
+/// The snapshot request of the attestation file.
+const REQUEST: &str = "value:attestations";
+
 /// Reads every repository's attestation file where the scan reads (the commit at HEAD
 /// unless `--worktree`), at collection time: the repository may not be on the machine
-/// that judges. An unreadable file is a source problem; the scan goes on.
-pub fn read(facts: &Value, ctx: &ScanContext) -> (Vec<AttestationFile>, Vec<SourceReport>) {
+/// that judges. An unreadable file is a source problem; the scan goes on. With a
+/// recording `tape` what was read is kept; with a replaying one it comes from the
+/// snapshot, and the repository is not opened (a read the snapshot lacks is a source
+/// problem, never "no attestations").
+pub fn read(
+    facts: &Value,
+    ctx: &ScanContext,
+    tape: &evident_snapshot::Tape,
+) -> (Vec<AttestationFile>, Vec<SourceReport>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
     let Some(repos) = facts.pointer("/git/repos").and_then(Value::as_object) else {
@@ -22,15 +52,34 @@ pub fn read(facts: &Value, ctx: &ScanContext) -> (Vec<AttestationFile>, Vec<Sour
             continue;
         };
         let path = PathBuf::from(root).join(ATTESTATION_PATH);
-        match evident_probe_git::read_committed(Path::new(root), ATTESTATION_PATH, ctx.worktree) {
-            Ok(Some(file)) => files.push(AttestationFile {
+        let read = if tape.is_replaying() {
+            tape.replay_value::<Read>(&source_key(key), REQUEST)
+                .unwrap_or_else(|e| Read::Error(e.to_string()))
+        } else {
+            let read = match evident_probe_git::read_committed(
+                Path::new(root),
+                ATTESTATION_PATH,
+                ctx.worktree,
+            ) {
+                Ok(Some(file)) => Read::File {
+                    revision: file.revision,
+                    text: file.text,
+                },
+                Ok(None) => Read::Missing,
+                Err(e) => Read::Error(e.to_string()),
+            };
+            tape.record_value(&source_key(key), REQUEST, &read);
+            read
+        };
+        match read {
+            Read::File { revision, text } => files.push(AttestationFile {
                 key: key.clone(),
                 root: root.to_owned(),
-                revision: file.revision,
-                text: file.text,
+                revision,
+                text,
             }),
-            Ok(None) => {}
-            Err(e) => problems.push(SourceReport::new(
+            Read::Missing => {}
+            Read::Error(e) => problems.push(SourceReport::new(
                 "attestations",
                 path.display().to_string(),
                 SourceStatus::Error,

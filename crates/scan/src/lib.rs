@@ -13,6 +13,7 @@ mod coverage;
 pub mod github;
 mod plan;
 mod registry;
+pub mod replay;
 pub mod shard;
 
 pub use collect::Collected;
@@ -55,6 +56,9 @@ pub enum ScanError {
     /// The last redaction pass could not rebuild the result it cleaned.
     #[error("redacting the scan result: {0}")]
     Redact(String),
+    /// A snapshot to replay could not be read (missing, damaged, or of another format).
+    #[error("{0}")]
+    Snapshot(String),
     /// The rule thread stopped unexpectedly.
     #[error("evaluating the rules stopped unexpectedly: {0}")]
     Join(String),
@@ -231,7 +235,8 @@ pub async fn collect_shard(plan: &ScanPlan) -> Result<ShardFacts, ScanError> {
         .iter()
         .find(|o| o.probe == "git")
         .map_or(Value::Null, |o| o.facts.clone());
-    let (attestations, attestation_problems) = attestations::read(&json!({ "git": git }), &ctx);
+    let (attestations, attestation_problems) =
+        attestations::read(&json!({ "git": git }), &ctx, &plan.snapshot);
     let doc = ShardFacts {
         schema: shard::SHARD_SCHEMA.to_owned(),
         shard,

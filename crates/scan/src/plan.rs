@@ -36,7 +36,7 @@ impl Default for RuleConfig {
 }
 
 /// How verdicts are reached: which models, which extra policies, strict or not.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Judging {
     /// Models to judge (all when empty).
     pub models: Vec<String>,
@@ -51,7 +51,12 @@ pub struct Judging {
 /// One scan, fully decided: targets per probe, credentials already resolved by the
 /// caller (the CLI reads the environment; an estate config reads files), options and
 /// rule configuration. The scan reads nothing else from the process environment.
-#[derive(Debug, Clone)]
+///
+/// Serialisable so a snapshot keeps the plan it was recorded with (`run.json`) and a
+/// replay judges with the same one: every credential is written as `[redacted]` (present,
+/// never its value), URLs lose their `user:password@`, paths stay as given; the progress
+/// sink and the snapshot tape are not written (a read plan has neither).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScanPlan {
     /// Local repositories or directories (canonical paths; see [`crate::check_targets`]).
     pub repositories: Vec<PathBuf>,
@@ -71,7 +76,9 @@ pub struct ScanPlan {
     pub kube_read: evident_probe_kubernetes::ReadOptions,
     /// What resolution is told besides the facts: explicit joins (estate config
     /// `services:`, including on-call services) and the people mapping (`--people FILE`)
-    /// that ties on-call users to GitHub logins.
+    /// that ties on-call users to GitHub logins. Written with the people mapping's
+    /// emails hashed (`sha256:<hash>`, which resolution joins the same way).
+    #[serde(serialize_with = "hashed_people")]
     pub resolve: ResolveConfig,
     /// Models, policies and rule configuration.
     pub judging: Judging,
@@ -80,11 +87,13 @@ pub struct ScanPlan {
     /// Secret values the caller found beside the plan's own credentials (kubeconfig
     /// tokens, passwords and client keys; see
     /// [`evident_probe_kubernetes::credential_secrets`]), so they are redacted from every
-    /// output although the scan never reads them itself.
+    /// output although the scan never reads them itself. Written hidden.
+    #[serde(serialize_with = "evident_core::hidden::secret_list")]
     pub secrets: Vec<String>,
     /// Organisations and repositories to read from GitHub (and clone for the git probe).
     pub github: Option<crate::github::GithubPlan>,
-    /// Where long reads report progress (the CLI's progress bar).
+    /// Where long reads report progress (the CLI's progress bar); not serialised.
+    #[serde(skip)]
     pub progress: ProgressSink,
     /// The PagerDuty account and its token.
     pub pagerduty: evident_probe_pagerduty::PagerdutyConfig,
@@ -103,7 +112,8 @@ pub struct ScanPlan {
     /// the time collection starts.
     pub observed_at: Option<String>,
     /// Records every raw answer the probes read (`--snapshot DIR`), or replays a recorded
-    /// scan from them (`evident replay`); off by default.
+    /// scan from them (`evident replay`); off by default, and not serialised.
+    #[serde(skip)]
     pub snapshot: evident_snapshot::Tape,
 }
 
@@ -212,7 +222,8 @@ impl ScanPlan {
             .cloned()
             .collect();
         out.extend(evident_probe_kubernetes::credential_secrets(&configs));
-        out.retain(|s| !s.is_empty());
+        // A plan read back from a snapshot holds placeholders, not secrets.
+        out.retain(|s| !s.is_empty() && !s.contains(evident_core::REDACTED));
         out.sort();
         out.dedup();
         out
@@ -257,6 +268,21 @@ impl ScanPlan {
         }
         Ok(())
     }
+}
+
+/// The resolve configuration with every email of the people mapping as its hash: emails
+/// are compared hashed and never written out, a snapshot's plan included.
+fn hashed_people<S: serde::Serializer>(config: &ResolveConfig, s: S) -> Result<S::Ok, S::Error> {
+    use evident_resolve::EMAIL_HASH_PREFIX;
+    let mut hashed = config.clone();
+    for person in &mut hashed.people {
+        for email in &mut person.emails {
+            if !email.starts_with(EMAIL_HASH_PREFIX) {
+                *email = format!("{EMAIL_HASH_PREFIX}{}", evident_oncall::email_key(email));
+            }
+        }
+    }
+    hashed.serialize(s)
 }
 
 fn conflict(flag: &str, shown_url: &str, env: &str) -> ScanError {
@@ -341,6 +367,75 @@ fn percent_decode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every credential field of a plan holds a canary; the plan's JSON holds none of
+    /// them, says which were configured, and reads back to the same JSON.
+    #[test]
+    fn a_serialised_plan_hides_every_credential_and_reads_back() {
+        let mut plan = ScanPlan::for_repositories(vec!["/srv/repos/shop".into()]);
+        plan.prometheus.urls = vec!["http://canary-user-1:canary-pw-1@127.0.0.1:1/prom".into()];
+        plan.prometheus.auth = Auth::Basic {
+            user: "canary-user-2".into(),
+            password: "canary-pw-2".into(),
+        };
+        plan.grafana.url = Some("http://g:canary-pw-3@127.0.0.1:1".into());
+        plan.grafana.token = Some("canary-token-4".into());
+        plan.pagerduty.api_url = Some("http://p:canary-pw-5@127.0.0.1:1".into());
+        plan.pagerduty.token = Some("canary-token-6".into());
+        plan.opsgenie.api_url = Some("http://o:canary-pw-7@127.0.0.1:1".into());
+        plan.opsgenie.token = Some("canary-token-8".into());
+        plan.secrets = vec!["canary-kube-9".into()];
+        plan.resolve.people = vec![evident_resolve::PersonMapping {
+            login: "alice".into(),
+            emails: vec!["canary-alice@example.com".into()],
+            oncall: vec![],
+        }];
+        let mut config = evident_github::GithubConfig::new(
+            "http://gh:canary-pw-10@127.0.0.1:1/api/v3",
+            Some("canary-token-11".into()),
+        );
+        config.app = Some(evident_github::GithubApp {
+            app_id: 1,
+            installation_id: 2,
+            private_key_pem: "-----BEGIN PRIVATE KEY-----canary-key-12".into(),
+        });
+        plan.github = Some(crate::github::GithubPlan {
+            config,
+            targets: vec![evident_github::Target::Owner("acme".into())],
+            include_archived: false,
+            include_forks: false,
+            clone_concurrency: 4,
+        });
+        let mut kube = kube::Config::new("https://127.0.0.1:1".parse().unwrap());
+        kube.auth_info.token = Some("canary-token-13".to_owned().into());
+        plan.kube_targets = vec![Target::Config {
+            name: "prod".into(),
+            config: Box::new(kube),
+        }];
+        let json = serde_json::to_string_pretty(&plan).unwrap();
+        assert!(!json.contains("canary"), "{json}");
+        assert!(
+            json.contains("/srv/repos/shop"),
+            "paths stay as given: {json}"
+        );
+        assert!(
+            json.contains("http://[redacted]@127.0.0.1:1/prom"),
+            "{json}"
+        );
+        assert!(json.contains(r#""token": "[redacted]""#), "{json}");
+        let back: ScanPlan = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string_pretty(&back).unwrap(), json);
+        assert!(
+            back.pagerduty.token.is_some(),
+            "configured stays configured"
+        );
+        assert!(
+            back.secrets().iter().all(|s| !s.contains("[redacted]")),
+            "placeholders are not secrets to look for: {:?}",
+            back.secrets()
+        );
+        assert!(!back.snapshot.is_replaying() && !back.snapshot.is_recording());
+    }
 
     #[test]
     fn url_credentials_are_found_only_in_the_authority() {

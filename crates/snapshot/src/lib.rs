@@ -255,6 +255,17 @@ pub enum Replayed {
     },
 }
 
+/// What a recording has kept so far: the summary `scan --snapshot` prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TapeStats {
+    /// Answers, failures and values recorded.
+    pub answers: u64,
+    /// Blobs this recording wrote (those already in the directory are not counted).
+    pub new_blobs: u64,
+    /// Bytes of those new blobs.
+    pub new_bytes: u64,
+}
+
 /// What a response to record holds; built by the probe's client.
 #[derive(Debug, Clone, Copy)]
 pub struct Answer<'a> {
@@ -401,6 +412,14 @@ impl Tape {
         }
     }
 
+    /// What this recording has kept so far (all zero when not recording).
+    pub fn stats(&self) -> TapeStats {
+        let Some(Deck::Record(r)) = self.0.as_deref() else {
+            return TapeStats::default();
+        };
+        r.state.lock().unwrap_or_else(|e| e.into_inner()).stats
+    }
+
     /// The next recorded answer to `request` of `source`, in the order they were got.
     pub fn replay_answer(&self, source: &str, request: &str) -> Result<Replayed, ReplayError> {
         let p = self.player(source, request)?;
@@ -497,6 +516,7 @@ struct RecordState {
     entries: Vec<Entry>,
     seqs: HashMap<(String, String), u32>,
     errors: Vec<String>,
+    stats: TapeStats,
 }
 
 struct Recorder {
@@ -523,6 +543,9 @@ impl Recorder {
                 self.fail(SnapshotError::io(&path, e));
                 return None;
             }
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.stats.new_blobs += 1;
+            state.stats.new_bytes += stored.len() as u64;
         }
         Some(BlobRef {
             sha256: sha,
@@ -553,6 +576,7 @@ impl Recorder {
         };
         *seq += 1;
         state.entries.push(entry);
+        state.stats.answers += 1;
     }
 
     fn fail(&self, error: SnapshotError) {
@@ -781,6 +805,8 @@ mod tests {
         }
         tape.record_failure("prom", "GET /down", "timeout", "no answer in 5s");
         tape.record_value("git:r", "value:tree", &vec!["a", "b"]);
+        let stats = tape.stats();
+        assert_eq!((stats.answers, stats.new_blobs), (4, 3), "{stats:?}");
         tape.finish(meta("run1"), b"{}").unwrap();
 
         let everything = walk(dir.path());

@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 pub const HISTORY_PROBE_NAME: &str = "git_history";
 
 /// Bounds that keep a walk of a huge history inside the scan's time.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct HistoryLimits {
     /// How far back to look, in days.
     pub window_days: u32,

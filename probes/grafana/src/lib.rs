@@ -24,11 +24,14 @@ use std::time::Duration;
 pub const TOKEN_ENV: &str = "EVIDENT_GRAFANA_TOKEN";
 
 /// Where and how to read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct GrafanaConfig {
-    /// Base URL (`https://grafana.example.com`); `None` when not given.
+    /// Base URL (`https://grafana.example.com`); `None` when not given. Written with any
+    /// `user:password@` hidden.
+    #[serde(serialize_with = "evident_core::hidden::opt_url")]
     pub url: Option<String>,
-    /// Service-account token from the environment.
+    /// Service-account token from the environment (written hidden).
+    #[serde(serialize_with = "evident_core::hidden::opt_secret")]
     pub token: Option<String>,
     /// Extra CA certificate (PEM).
     pub ca_cert: Option<PathBuf>,

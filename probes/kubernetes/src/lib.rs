@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod read;
 pub mod secrets;
 mod tape;
+mod target_serde;
 
 use async_trait::async_trait;
 use evident_core::{Probe, ProbeOutput, ScanContext, SourceReport, SourceStatus};

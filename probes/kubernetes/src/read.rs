@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 use std::time::Duration;
 
 /// Bounds of one cluster read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ReadOptions {
     /// Items per list page (`limit`).
     pub page_size: u32,

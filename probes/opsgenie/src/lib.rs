@@ -49,11 +49,14 @@ const ACCOUNT: &str = "opsgenie";
 pub const MAX_PAGES: usize = 100;
 
 /// Where and how to read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OpsgenieConfig {
-    /// API base URL; `None` when Opsgenie was not asked for.
+    /// API base URL; `None` when Opsgenie was not asked for. Written with any
+    /// `user:password@` hidden.
+    #[serde(serialize_with = "evident_core::hidden::opt_url")]
     pub api_url: Option<String>,
-    /// The credential, from [`TOKEN_ENV`].
+    /// The credential, from [`TOKEN_ENV`] (written hidden).
+    #[serde(serialize_with = "evident_core::hidden::opt_secret")]
     pub token: Option<String>,
     /// How far back schedules and incidents are read, in days.
     pub window_days: u32,

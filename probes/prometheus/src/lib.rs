@@ -46,9 +46,11 @@ pub const PARTS: &[&str] = &[
 ];
 
 /// Where and how to read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PrometheusConfig {
-    /// Base URLs of the servers (`http://prometheus:9090`).
+    /// Base URLs of the servers (`http://prometheus:9090`); written with any
+    /// `user:password@` hidden.
+    #[serde(serialize_with = "evident_core::hidden::url_list")]
     pub urls: Vec<String>,
     /// Credentials from the environment.
     pub auth: Auth,

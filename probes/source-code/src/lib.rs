@@ -28,7 +28,7 @@ use std::sync::Arc;
 pub const PROBE_NAME: &str = "source_code";
 
 /// What the plan tells the probe beyond the repositories.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SourceCodeConfig {
     /// Package name prefixes that mark a dependency internal although no scanned
     /// repository publishes it: an npm scope (`@acme/`), a Maven group (`com.acme`), a Go
