@@ -260,7 +260,33 @@ fn a_whole_estate_scanned_twice_diffed_sharded_and_served() {
     assert_history(d, store);
     assert_shards(d, config, &second);
     serve_metrics_and_page(d, config);
+    let recorded = d.join("recorded.json");
+    let f = recorded.to_str().expect("utf-8");
+    let args = ["scan", "--config", config, "--format", "json", "-o", f];
+    let out = run_in(d, &[&args[..], &["--snapshot", "snap"]].concat());
+    ok(&out, "scan --snapshot");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("answers"), "{said}");
+    // Every source gone: Prometheus and PagerDuty stopped, repositories and dump deleted.
     drop((prom, pagerduty, repos));
+    std::fs::remove_file(d.join("cluster.json")).expect("remove dump");
+    replay_after_every_source_is_gone(d, &read_json(&recorded));
+}
+
+/// The estate's snapshot (git, history, source_code, a cluster dump, a real Prometheus,
+/// PagerDuty) replays to the recorded result, verdict for verdict and field for field.
+fn replay_after_every_source_is_gone(d: &Path, recorded: &Value) {
+    let out = run_in(d, &["replay", "snap", "--format", "json", "-o", "replayed.json"]);
+    ok(&out, "replay");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("identical to the recorded scan"), "{said}");
+    let replayed = read_json(&d.join("replayed.json"));
+    assert_eq!(statuses(&replayed), statuses(recorded));
+    assert_eq!(replayed["sources"], recorded["sources"]);
+    let sources = replayed["sources"].to_string();
+    for source in ["prometheus", "pagerduty", "kubernetes", "git"] {
+        assert!(sources.contains(source), "{source} in {sources}");
+    }
 }
 
 /// Twelve services, each with its team, joined from the repository, the cluster and
