@@ -351,6 +351,18 @@ impl Catalog {
         Ok(())
     }
 
+    /// Refuses a rule of a policy directory that writes a status outside the vocabulary
+    /// (`"status": "passed"`): it would only ever show as `unknown`, which reads as a
+    /// source failing rather than a mistake in the policy. Names the file and line.
+    pub fn statuses_in_vocabulary(&self, dir: &str) -> Result<()> {
+        for rule in self.rules.iter().filter(|r| r.path.starts_with(dir)) {
+            if let Some((path, message)) = crate::vocabulary::check_source(rule) {
+                return Err(EngineError::Policy { path, message });
+            }
+        }
+        Ok(())
+    }
+
     /// Checks what would otherwise fail late: duplicate ids across models, `same_as`
     /// pointing nowhere, levels a leveled model does not define.
     pub fn validate(&self) -> Result<()> {

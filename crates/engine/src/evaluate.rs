@@ -53,6 +53,9 @@ pub struct Evaluation {
     pub results: Verdicts,
     /// Rule failures, already turned into `unknown` results; kept for logs and exit codes.
     pub rule_errors: Vec<String>,
+    /// Rules that returned a status outside the vocabulary, as `(file:line, message)`:
+    /// a mistake in the policy, which a scan reports as an error rather than a verdict.
+    pub policy_errors: Vec<(String, String)>,
 }
 
 /// A verdict in the shape a rule returns it.
@@ -466,6 +469,7 @@ impl Evaluator {
         };
         let started = std::time::Instant::now();
         let mut evaluation = Evaluation::default();
+        evaluation.policy_errors = self.statuses_outside_vocabulary(&outputs);
         for model in &self.catalog.models {
             for criterion in &model.criteria {
                 let judged = self.judge(criterion, &ctx, &mut evaluation.rule_errors);
@@ -485,6 +489,27 @@ impl Evaluator {
             "verdicts recorded"
         );
         Ok(evaluation)
+    }
+
+    /// Every result rule whose output holds a status outside the vocabulary, with the
+    /// file and line of the rule, in rule order.
+    fn statuses_outside_vocabulary(
+        &self,
+        outputs: &HashMap<String, RuleOutput>,
+    ) -> Vec<(String, String)> {
+        let mut rules: Vec<&String> = outputs.keys().filter(|r| r.ends_with(".result")).collect();
+        rules.sort();
+        rules
+            .into_iter()
+            .filter_map(|rule| {
+                let Some(Ok(Some(output))) = outputs.get(rule) else {
+                    return None;
+                };
+                let package = rule.strip_prefix("data.")?.strip_suffix(".result")?;
+                let source = self.catalog.rule_for(package)?;
+                crate::vocabulary::check_output(source, rule, output)
+            })
+            .collect()
     }
 
     /// The engine for an input of `services` services (compiled for the RVM from

@@ -1314,6 +1314,22 @@ fn live_verdicts_say_which_cluster_and_a_forbidden_resource_is_named() {
     let (status, why) = status_of(&evaluate(&ev, &input), "ds.devops.health-checks", "web");
     assert_eq!(status, Met);
     assert!(why.contains("judged from cluster prod"), "{why}");
+    // A cluster called "cluster" (a dump named cluster.json) is not named twice.
+    let mut input = base_input();
+    live_cluster(&mut input);
+    for w in input["facts"]["kubernetes"]["workloads"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|m| m.values_mut())
+    {
+        w["cluster"] = json!("cluster");
+    }
+    let (status, why) = status_of(&evaluate(&ev, &input), "ds.devops.health-checks", "web");
+    assert_eq!(status, Met);
+    assert!(
+        why.contains("judged from the live cluster") && !why.contains("cluster cluster"),
+        "{why}"
+    );
     let mut input = base_input();
     forbid(&mut input, "services");
     let results = evaluate(&ev, &input);
