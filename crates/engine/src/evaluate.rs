@@ -473,7 +473,8 @@ impl Evaluator {
         let started = std::time::Instant::now();
         let mut evaluation = Evaluation::default();
         evaluation.policy_errors = self.statuses_outside_vocabulary(&outputs);
-        evaluation.attestation_warnings = unused_attestations(&self.catalog, attestations, &sources);
+        evaluation.attestation_warnings =
+            unused_attestations(&self.catalog, attestations, &sources);
         for model in &self.catalog.models {
             for criterion in &model.criteria {
                 let judged = self.judge(criterion, &ctx, &mut evaluation.rule_errors);
@@ -549,7 +550,8 @@ impl Evaluator {
         if let Some(unknown) = source_gate(criterion, ctx.sources) {
             // A team whose tool evident has no probe for may attest a service criterion
             // while its source is not configured; a configured source always decides.
-            if criterion.scope == Scope::Service && unknown.reason.as_deref() == Some(NOT_CONFIGURED)
+            if criterion.scope == Scope::Service
+                && unknown.reason.as_deref() == Some(NOT_CONFIGURED)
             {
                 return Judged::PerService(
                     ctx.subjects

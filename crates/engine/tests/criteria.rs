@@ -2106,12 +2106,20 @@ fn a_direct_criterion_is_attested_only_while_its_source_is_not_configured() {
         "{}",
         r.summary
     );
-    assert_eq!(r.evidence, ["git:web@abc1234:.evident/attestations.yaml#L2-L6"]);
+    assert_eq!(
+        r.evidence,
+        ["git:web@abc1234:.evident/attestations.yaml#L2-L6"]
+    );
     // The git source is configured: the evidence verdict wins and the attestation is
     // reported as ignored, as is the one for a criterion no model has.
     let (status, _) = status_of(&rows, "ds.devops.health-checks", "web");
     assert_eq!(status, Met);
-    assert_eq!(out.attestation_warnings.len(), 2, "{:?}", out.attestation_warnings);
+    assert_eq!(
+        out.attestation_warnings.len(),
+        2,
+        "{:?}",
+        out.attestation_warnings
+    );
     assert!(
         out.attestation_warnings[0].contains("(attestation for ds.devops.health-checks): its source (git or kubernetes) is configured, so the evidence decides; the attestation is ignored"),
         "{:?}",
@@ -2129,6 +2137,9 @@ fn a_direct_criterion_is_attested_only_while_its_source_is_not_configured() {
     let out = evaluate_attested(&ev, &input, &expired);
     let (status, why) = status_of(&out.results.rows, "ops.ttr-measured", "web");
     assert_eq!(status, Unknown);
-    assert!(why.contains("the attestation by Jane Doe expired on 2026-01-31"), "{why}");
+    assert!(
+        why.contains("the attestation by Jane Doe expired on 2026-01-31"),
+        "{why}"
+    );
     assert!(why.contains("reason: Some(\"not_configured\")"), "{why}");
 }

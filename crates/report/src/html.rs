@@ -37,6 +37,7 @@ struct Page<'a> {
     scan: ScanView<'a>,
     sources: Vec<SourceView<'a>>,
     unreadable: &'a [evident_core::Unreadable],
+    warnings: &'a [String],
     counts: Vec<Count>,
     models: Vec<ModelView<'a>>,
     services: Vec<ServiceView<'a>>,
@@ -683,6 +684,7 @@ fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {
             })
             .collect(),
         unreadable: &result.unreadable,
+        warnings: &result.warnings,
         counts: counts_of(status_counts(&result.results)),
         models,
         services,

@@ -480,6 +480,7 @@ async fn judge(
         unreadable,
         unresolved: resolution.unresolved,
         dora,
+        warnings: judged.attestation_warnings,
     };
     // The last pass: a name a server chose (a metric, a rule, a dashboard title, an
     // object) may carry a credential it was sent, and reach ids, locators, summaries
