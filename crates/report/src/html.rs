@@ -38,6 +38,8 @@ struct Page<'a> {
     sources: Vec<SourceView<'a>>,
     unreadable: &'a [evident_core::Unreadable],
     warnings: &'a [String],
+    /// The levels chart (inline SVG built from escaped text), shown first.
+    levels_chart: Option<String>,
     counts: Vec<Count>,
     models: Vec<ModelView<'a>>,
     services: Vec<ServiceView<'a>>,
@@ -314,7 +316,7 @@ pub fn render_html(result: &ScanResult) -> Result<String, RenderError> {
 }
 
 /// Escapes text for HTML element content and double-quoted attribute values.
-fn escape_html(text: &str) -> String {
+pub(crate) fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         match c {
@@ -685,6 +687,7 @@ fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {
             .collect(),
         unreadable: &result.unreadable,
         warnings: &result.warnings,
+        levels_chart: crate::chart::levels_svg(result),
         counts: counts_of(status_counts(&result.results)),
         models,
         services,
