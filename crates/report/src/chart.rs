@@ -61,7 +61,7 @@ pub fn levels_svg(result: &ScanResult) -> Option<String> {
     for panel in &panels {
         y = draw_panel(panel, y, &mut body);
     }
-    let width = LABEL_W + PLOT_W + 20;
+    let width = LABEL_W + PLOT_W + 40;
     Some(format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"levels-chart\" role=\"img\" viewBox=\"0 0 {width} {y}\" width=\"{width}\" height=\"{y}\" font-family=\"system-ui, sans-serif\" font-size=\"12\"><title>Attained level per service and model</title>{body}</svg>"
     ))

@@ -673,3 +673,37 @@ fn unused_attestations_are_warned_in_every_format() {
         .expect("a warning section");
     insta::assert_snapshot!("html_warnings", section);
 }
+
+#[test]
+fn html_shows_the_window_the_evidence_covers_and_a_levels_chart() {
+    let mut result = fixture();
+    let source = result
+        .sources
+        .iter_mut()
+        .find(|s| s.status == evident_core::SourceStatus::Ok)
+        .expect("an ok source");
+    source.window = Some(evident_core::TimeWindow {
+        from: "2026-05-27T00:00:00Z".into(),
+        to: "2026-11-23T00:00:00Z".into(),
+        what: "commits and merges on main, 180 days".into(),
+    });
+    let html = render_html(&result).expect("html");
+    let cover = html
+        .split("<dt>Time window of the evidence</dt>")
+        .nth(1)
+        .and_then(|rest| rest.split("</dd>").next())
+        .expect("a time window");
+    assert!(
+        cover.contains(
+            "2026-05-27T00:00:00Z to 2026-11-23T00:00:00Z: commits and merges on main, 180 days"
+        ),
+        "{cover}"
+    );
+    let svg = html
+        .split("<svg ")
+        .nth(1)
+        .and_then(|rest| rest.split("</svg>").next())
+        .expect("an inline SVG chart");
+    insta::assert_snapshot!("html_levels_chart", svg);
+    assert!(!html.contains("<script"), "no script");
+}
