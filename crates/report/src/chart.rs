@@ -61,7 +61,7 @@ pub fn levels_svg(result: &ScanResult) -> Option<String> {
     for panel in &panels {
         y = draw_panel(panel, y, &mut body);
     }
-    let width = LABEL_W + PLOT_W + 40;
+    let width = LABEL_W + PLOT_W + 120;
     Some(format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"levels-chart\" role=\"img\" viewBox=\"0 0 {width} {y}\" width=\"{width}\" height=\"{y}\" font-family=\"system-ui, sans-serif\" font-size=\"12\"><title>Attained level per service and model</title>{body}</svg>"
     ))
@@ -127,9 +127,10 @@ fn draw_panel(panel: &Panel<'_>, y: u32, out: &mut String) -> u32 {
         }
         let _ = write!(
             out,
-            "<text x=\"{}\" y=\"{}\" fill=\"#1f2328\">L{attained}</text></g>",
+            "<text x=\"{}\" y=\"{}\" fill=\"#1f2328\">L{attained} {}</text></g>",
             x0 + w + if r.next_undetermined { unit + 4 } else { 4 },
-            row_y + 14
+            row_y + 14,
+            escape_html(r.attained_name.as_deref().unwrap_or_default())
         );
         row_y += ROW_H;
     }

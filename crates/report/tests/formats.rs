@@ -706,4 +706,20 @@ fn html_shows_the_window_the_evidence_covers_and_a_levels_chart() {
         .expect("an inline SVG chart");
     insta::assert_snapshot!("html_levels_chart", svg);
     assert!(!html.contains("<script"), "no script");
+
+    // An evidence cell of more than three records is collapsed, saying how many.
+    let ids: Vec<String> = result.evidence.keys().take(5).cloned().collect();
+    assert_eq!(ids.len(), 5, "the fixture has five evidence records");
+    let row = result
+        .results
+        .rows
+        .iter_mut()
+        .find(|r| r.scoped.is_none() && r.status == evident_core::Status::Met)
+        .expect("a met row");
+    row.evidence = ids;
+    let html = render_html(&result).expect("html");
+    assert!(
+        html.contains("<details class=\"ev\"><summary>5 records</summary>"),
+        "collapsed evidence cell"
+    );
 }
