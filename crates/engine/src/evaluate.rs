@@ -471,10 +471,11 @@ impl Evaluator {
             today,
         };
         let started = std::time::Instant::now();
-        let mut evaluation = Evaluation::default();
-        evaluation.policy_errors = self.statuses_outside_vocabulary(&outputs);
-        evaluation.attestation_warnings =
-            unused_attestations(&self.catalog, attestations, &sources);
+        let mut evaluation = Evaluation {
+            policy_errors: self.statuses_outside_vocabulary(&outputs),
+            attestation_warnings: unused_attestations(&self.catalog, attestations, &sources),
+            ..Evaluation::default()
+        };
         for model in &self.catalog.models {
             for criterion in &model.criteria {
                 let judged = self.judge(criterion, &ctx, &mut evaluation.rule_errors);

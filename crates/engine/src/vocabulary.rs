@@ -33,10 +33,10 @@ pub fn literal_statuses(text: &str) -> Vec<(usize, String)> {
         while let Some(at) = code[from..].find("status") {
             let start = from + at;
             from = start + "status".len();
-            if let Some(status) = literal_after(code, start) {
-                if !RULE_STATUSES.contains(&status) {
-                    found.push((i + 1, status.to_owned()));
-                }
+            if let Some(status) = literal_after(code, start)
+                && !RULE_STATUSES.contains(&status)
+            {
+                found.push((i + 1, status.to_owned()));
             }
         }
     }
