@@ -321,3 +321,69 @@ fn a_rule_for_a_criterion_no_model_declares_is_an_error_naming_file_and_line() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_rule_status_outside_the_vocabulary_is_an_error_naming_file_and_line() {
+    let repo = Repo::new("web");
+    repo.write("README.md", "hi");
+    repo.commit("init");
+    let policy =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/policies/bad-status");
+    let policy = policy.to_str().expect("utf-8");
+    let out = evident(&[
+        "scan",
+        repo.path().to_str().expect("utf-8"),
+        "--policy",
+        policy,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("readme.rego:10"), "file and line: {stderr}");
+    assert!(
+        stderr.contains("status \"passed\", which is not a status")
+            && stderr.contains("met, not_met, unknown, not_applicable"),
+        "{stderr}"
+    );
+    // In `policy test` it is a failure (exit 1), with the file and line.
+    let out = evident(&["policy", "test", policy]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL rules return statuses of the vocabulary (")
+            && stdout.contains("readme.rego:10"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_unused_attestation_is_warned_and_fails_under_strict() {
+    let repo = Repo::new("web");
+    repo.write("README.md", "hi");
+    repo.write(
+        ".evident/attestations.yaml",
+        "attestations:\n  - criterion: acme.no.such-criterion\n    who: Jane Doe\n    when: 2026-10-01\n    why: we believe so\n",
+    );
+    repo.commit("init");
+    let root = repo.path();
+    let path = root.to_str().expect("utf-8");
+    let out = evident(&["scan", path]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("warning: 1 input(s) not used:"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "(attestation for acme.no.such-criterion): no model of this scan has this criterion"
+        ),
+        "{stdout}"
+    );
+    let out = evident(&["scan", path, "--strict", "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr
+            .contains(".evident/attestations.yaml#L2-L5 (attestation for acme.no.such-criterion)"),
+        "{stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["warnings"].as_array().map(Vec::len), Some(1));
+}

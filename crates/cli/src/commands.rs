@@ -350,6 +350,18 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     if store.store.is_some() {
         crate::history::save_scan(&store, &result)?;
     }
+    // Under --strict, input the scan could not use (an attestation for an unknown
+    // criterion, or one the evidence overrides) is an error: exit 2, each named.
+    if result.scan.strict && !result.warnings.is_empty() {
+        for w in &result.warnings {
+            eprintln!("error: {w}");
+        }
+        eprintln!(
+            "error: --strict: {} attestation(s) could not be used; fix or remove them",
+            result.warnings.len()
+        );
+        return Ok(EXIT_USAGE);
+    }
     match required {
         Some((model, level)) => Ok(gate(&result, &model, level)),
         None => Ok(EXIT_OK),

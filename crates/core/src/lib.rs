@@ -17,7 +17,7 @@ pub use dora::{DoraBand, DoraMeasure, DoraMeasures, DoraStatus};
 pub use evidence::{Evidence, EvidenceLocation, sha256_hex};
 pub use probe::{
     FailureScope, NoProgress, PartReport, Probe, ProbeOutput, Progress, ScanContext, SourceReport,
-    UnreadItem, counted, run_probe,
+    TimeWindow, UnreadItem, counted, run_probe,
 };
 pub use redact::{REDACTED, Redactor};
 pub use resolution::{ServiceJoin, UnresolvedItem};

@@ -37,6 +37,23 @@ pub struct SourceReport {
     /// part failing then only takes the criteria that read it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub parts: BTreeMap<String, PartReport>,
+    /// The stretch of time the source's evidence covers (commit history over N days,
+    /// a Prometheus range query), when it reads over time: the report shows this as the
+    /// evidence's time window instead of the scan's own start and end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<TimeWindow>,
+}
+
+/// A time range evidence was read over, as an auditor asks for it ("which period does
+/// this cover?").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeWindow {
+    /// Start, RFC 3339.
+    pub from: String,
+    /// End, RFC 3339.
+    pub to: String,
+    /// What was read over it, in words ("commits on main, 180 days").
+    pub what: String,
 }
 
 impl SourceReport {
@@ -54,6 +71,7 @@ impl SourceReport {
             detail,
             incomplete: Vec::new(),
             parts: BTreeMap::new(),
+            window: None,
         }
     }
 }

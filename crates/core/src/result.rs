@@ -55,6 +55,11 @@ pub struct ScanResult {
     /// was configured, so a scan without either reads as before.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dora: BTreeMap<String, crate::dora::DoraMeasures>,
+    /// What the scan read but did not use and the reader should know, each saying where
+    /// and why (an attestation for a criterion no model has, or whose source is
+    /// configured); every format shows them, and `--strict` fails on them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// One thing a probe could not read, and why.
@@ -446,6 +451,7 @@ impl Serialize for ScanResult {
             unreadable: &self.unreadable,
             unresolved: &self.unresolved,
             dora: &self.dora,
+            warnings: &self.warnings,
         }
         .serialize(serializer)
     }
@@ -468,6 +474,8 @@ struct ScanResultRef<'a> {
     unresolved: &'a [crate::resolution::UnresolvedItem],
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     dora: &'a BTreeMap<String, crate::dora::DoraMeasures>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    warnings: &'a [String],
 }
 
 /// The JSON shape of a scan result of any version this build reads.
@@ -489,6 +497,8 @@ struct ScanResultDoc {
     unresolved: Vec<crate::resolution::UnresolvedItem>,
     #[serde(default)]
     dora: BTreeMap<String, crate::dora::DoraMeasures>,
+    #[serde(default)]
+    warnings: Vec<String>,
 }
 
 impl TryFrom<ScanResultDoc> for ScanResult {
@@ -515,6 +525,7 @@ impl TryFrom<ScanResultDoc> for ScanResult {
             unreadable: doc.unreadable,
             unresolved: doc.unresolved,
             dora: doc.dora,
+            warnings: doc.warnings,
         })
     }
 }

@@ -351,6 +351,24 @@ impl Catalog {
         Ok(())
     }
 
+    /// Refuses a rule of a policy directory that writes a status outside the vocabulary
+    /// (`"status": "passed"`): it would only ever show as `unknown`, which reads as a
+    /// source failing rather than a mistake in the policy. Names the file and line.
+    pub fn statuses_in_vocabulary(&self, dir: &str) -> Result<()> {
+        // Test packages build inputs (`{"status": "ok"}` for a source), not verdicts.
+        let is_test = |r: &RuleSource| r.package.as_deref().is_some_and(|p| p.ends_with("_test"));
+        for rule in self
+            .rules
+            .iter()
+            .filter(|r| r.path.starts_with(dir) && !is_test(r))
+        {
+            if let Some((path, message)) = crate::vocabulary::check_source(rule) {
+                return Err(EngineError::Policy { path, message });
+            }
+        }
+        Ok(())
+    }
+
     /// Checks what would otherwise fail late: duplicate ids across models, `same_as`
     /// pointing nowhere, levels a leveled model does not define.
     pub fn validate(&self) -> Result<()> {

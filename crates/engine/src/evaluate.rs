@@ -53,6 +53,12 @@ pub struct Evaluation {
     pub results: Verdicts,
     /// Rule failures, already turned into `unknown` results; kept for logs and exit codes.
     pub rule_errors: Vec<String>,
+    /// Rules that returned a status outside the vocabulary, as `(file:line, message)`:
+    /// a mistake in the policy, which a scan reports as an error rather than a verdict.
+    pub policy_errors: Vec<(String, String)>,
+    /// Attestations the scan did not use, each saying where and why (unknown criterion,
+    /// one that cannot be attested, a source that is configured): shown in every format.
+    pub attestation_warnings: Vec<String>,
 }
 
 /// A verdict in the shape a rule returns it.
@@ -465,7 +471,11 @@ impl Evaluator {
             today,
         };
         let started = std::time::Instant::now();
-        let mut evaluation = Evaluation::default();
+        let mut evaluation = Evaluation {
+            policy_errors: self.statuses_outside_vocabulary(&outputs),
+            attestation_warnings: unused_attestations(&self.catalog, attestations, &sources),
+            ..Evaluation::default()
+        };
         for model in &self.catalog.models {
             for criterion in &model.criteria {
                 let judged = self.judge(criterion, &ctx, &mut evaluation.rule_errors);
@@ -485,6 +495,27 @@ impl Evaluator {
             "verdicts recorded"
         );
         Ok(evaluation)
+    }
+
+    /// Every result rule whose output holds a status outside the vocabulary, with the
+    /// file and line of the rule, in rule order.
+    fn statuses_outside_vocabulary(
+        &self,
+        outputs: &HashMap<String, RuleOutput>,
+    ) -> Vec<(String, String)> {
+        let mut rules: Vec<&String> = outputs.keys().filter(|r| r.ends_with(".result")).collect();
+        rules.sort();
+        rules
+            .into_iter()
+            .filter_map(|rule| {
+                let Some(Ok(Some(output))) = outputs.get(rule) else {
+                    return None;
+                };
+                let package = rule.strip_prefix("data.")?.strip_suffix(".result")?;
+                let source = self.catalog.rule_for(package)?;
+                crate::vocabulary::check_output(source, rule, output)
+            })
+            .collect()
     }
 
     /// The engine for an input of `services` services (compiled for the RVM from
@@ -518,6 +549,19 @@ impl Evaluator {
             );
         }
         if let Some(unknown) = source_gate(criterion, ctx.sources) {
+            // A team whose tool evident has no probe for may attest a service criterion
+            // while its source is not configured; a configured source always decides.
+            if criterion.scope == Scope::Service
+                && unknown.reason.as_deref() == Some(NOT_CONFIGURED)
+            {
+                return Judged::PerService(
+                    ctx.subjects
+                        .services
+                        .iter()
+                        .map(|(sid, _)| attested_without_source(criterion, sid, ctx, &unknown))
+                        .collect(),
+                );
+            }
             return Judged::uniform(criterion.scope, unknown, ctx.subjects);
         }
         let Some((rule, judged)) = rule_of(&self.catalog, criterion) else {
@@ -639,6 +683,91 @@ fn manual_verdict(criterion: &Criterion, service: &str, ctx: &Context<'_>) -> Ve
             missing: vec!["an attestation".into()],
         },
     }
+}
+
+/// The reason a source gate gives for a source nobody configured.
+const NOT_CONFIGURED: &str = "not_configured";
+
+/// The reason of an `attested` verdict on a criterion that evidence would decide but
+/// whose source is not configured: passes the level gate by default, never under
+/// `--strict` (see [`crate::levels`]).
+pub const ATTESTED_NO_SOURCE: &str = "attestation_no_source";
+
+/// A `direct`/`proxy` criterion whose source is not configured, for one service:
+/// `attested` ("no source") when a current attestation says it holds, else the
+/// source gate's `unknown`, which an expired attestation annotates.
+fn attested_without_source(
+    criterion: &Criterion,
+    service: &str,
+    ctx: &Context<'_>,
+    unknown: &Verdict,
+) -> Verdict {
+    match ctx.attestations.find(&criterion.id, service, ctx.today) {
+        Lookup::Valid(a) => Verdict {
+            status: Status::Attested,
+            reason: Some(ATTESTED_NO_SOURCE.into()),
+            summary: format!(
+                "attested by {} on {}{}: {}; no source: {}",
+                a.who,
+                a.when,
+                a.expires
+                    .map_or_else(|| ", no expiry".to_owned(), |d| format!(", until {d}")),
+                a.why,
+                unknown.summary
+            ),
+            evidence: vec![a.evidence.clone()],
+            missing: unknown.missing.clone(),
+        },
+        Lookup::Expired(a) => {
+            let mut v = unknown.clone();
+            v.summary = format!(
+                "{}; the attestation by {} expired on {}",
+                v.summary,
+                a.who,
+                a.expires.map(|d| d.to_string()).unwrap_or_default()
+            );
+            v
+        }
+        Lookup::None => unknown.clone(),
+    }
+}
+
+/// Attestations this scan does not use, each with where it is written and why: a
+/// criterion no model of the scan has, one judged per team or estate from evidence
+/// (which cannot be attested), or one whose source is configured (the evidence wins).
+fn unused_attestations(
+    catalog: &Catalog,
+    attestations: &AttestationSet,
+    sources: &Sources,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in &attestations.items {
+        let at = format!("{} (attestation for {})", a.evidence, a.criterion);
+        let Some((_, c)) = catalog.criterion(&a.criterion) else {
+            out.push(format!(
+                "{at}: no model of this scan has this criterion; the attestation is ignored"
+            ));
+            continue;
+        };
+        if c.observability == Observability::None {
+            continue;
+        }
+        if c.scope != Scope::Service {
+            out.push(format!(
+                "{at}: a {} criterion judged from evidence cannot be attested; the attestation is ignored",
+                c.scope.as_str()
+            ));
+            continue;
+        }
+        match source_gate(c, sources) {
+            Some(g) if g.reason.as_deref() == Some(NOT_CONFIGURED) => {}
+            _ => out.push(format!(
+                "{at}: its source ({}) is configured, so the evidence decides; the attestation is ignored",
+                c.sources.join(", ").replace('|', " or ")
+            )),
+        }
+    }
+    out
 }
 
 /// A criterion whose sources do not let its rule judge (see [`crate::gate`]) is

@@ -3,7 +3,8 @@
 //! A level is attained when every criterion of it and of every lower level passes (no
 //! leap-frogging, as in CMM). `not_met` blocks; `unknown` blocks too but is reported
 //! apart, because "we could not see" is not "it is missing"; `manual` blocks only in
-//! strict mode, where `attested` counts as met.
+//! strict mode, where `attested` counts as met. An attestation standing in for a source
+//! that is not configured passes by default and blocks as `unknown` under strict.
 
 use crate::catalog::{Catalog, ModelKind};
 use evident_core::{
@@ -18,8 +19,15 @@ enum Gate {
     Manual,
 }
 
-fn gate(status: Status, strict: bool) -> Gate {
-    match status {
+fn gate(r: &CriterionResult, strict: bool) -> Gate {
+    match r.status {
+        // Attested while its source is not configured: a team's word where evidence
+        // would decide, which `--strict` does not take.
+        Status::Attested
+            if strict && r.reason.as_deref() == Some(crate::evaluate::ATTESTED_NO_SOURCE) =>
+        {
+            Gate::Unknown
+        }
         Status::Met | Status::NotApplicable | Status::Attested => Gate::Pass,
         Status::NotMet => Gate::NotMet,
         Status::Unknown => Gate::Unknown,
@@ -29,6 +37,10 @@ fn gate(status: Status, strict: bool) -> Gate {
 }
 
 fn unknown_reason(r: &CriterionResult) -> String {
+    if r.reason.as_deref() == Some(crate::evaluate::ATTESTED_NO_SOURCE) {
+        let source = r.missing.first().map_or("its source", String::as_str);
+        return format!("{source} not configured (attested; --strict takes evidence only)");
+    }
     let status = r.reason.clone().unwrap_or_else(|| "unknown".into());
     match r.missing.first() {
         Some(cap) => format!("{cap} {}", status.replace('_', " ")),
@@ -139,7 +151,7 @@ pub fn infer_levels(
                             if *l > level {
                                 continue;
                             }
-                            match gate(r.status, strict) {
+                            match gate(r, strict) {
                                 Gate::Pass => {}
                                 Gate::NotMet => b.not_met.push(r.criterion.clone()),
                                 Gate::Unknown => b.unknown.push(UnknownBlocker {
@@ -358,6 +370,27 @@ mod tests {
         let strict = infer(&statuses, true);
         assert_eq!(strict.attained, Some(0));
         assert_eq!(strict.blocked_by.manual, ["a1"]);
+    }
+
+    #[test]
+    fn attested_without_a_source_passes_by_default_never_under_strict() {
+        let mut rs: Vec<_> = [("a0", Met), ("a1", Met), ("b1", Met), ("a2", Met)]
+            .iter()
+            .map(|(c, s)| result(c, *s))
+            .collect();
+        let mut attested = result("a3", Attested);
+        attested.reason = Some(crate::evaluate::ATTESTED_NO_SOURCE.into());
+        attested.missing = vec!["pagerduty or opsgenie".into()];
+        rs.push(attested);
+        let lenient = infer_levels(&catalog(), &rs, &service(), false).remove(0);
+        assert_eq!(lenient.attained, Some(3));
+        let strict = infer_levels(&catalog(), &rs, &service(), true).remove(0);
+        assert_eq!(strict.attained, Some(2));
+        assert_eq!(strict.blocked_by.unknown[0].criterion, "a3");
+        assert_eq!(
+            strict.blocked_by.unknown[0].reason,
+            "pagerduty or opsgenie not configured (attested; --strict takes evidence only)"
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod policy;
 pub mod policy_test;
 pub mod promql;
 pub mod resolve;
+pub mod vocabulary;
 
 pub use attest::{ATTESTATION_PATH, Attestation, AttestationOrigin, AttestationSet};
 pub use catalog::{Catalog, Criterion, LevelDef, Model, ModelKind, Observability, Scope};

@@ -55,6 +55,16 @@ pub fn run_policy_tests(dir: &Path) -> Result<Vec<TestOutcome>> {
             detail: Some(message),
         });
     }
+    // A status outside the vocabulary would only ever show as unknown: a failure here.
+    if let Err(EngineError::Policy { path, message }) = catalog.statuses_in_vocabulary(&dir_prefix)
+    {
+        outcomes.push(TestOutcome {
+            name: "rules return statuses of the vocabulary".into(),
+            file: path,
+            passed: false,
+            detail: Some(message),
+        });
+    }
     for source in catalog
         .rules
         .iter()

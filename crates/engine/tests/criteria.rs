@@ -1314,6 +1314,22 @@ fn live_verdicts_say_which_cluster_and_a_forbidden_resource_is_named() {
     let (status, why) = status_of(&evaluate(&ev, &input), "ds.devops.health-checks", "web");
     assert_eq!(status, Met);
     assert!(why.contains("judged from cluster prod"), "{why}");
+    // A cluster called "cluster" (a dump named cluster.json) is not named twice.
+    let mut input = base_input();
+    live_cluster(&mut input);
+    for w in input["facts"]["kubernetes"]["workloads"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|m| m.values_mut())
+    {
+        w["cluster"] = json!("cluster");
+    }
+    let (status, why) = status_of(&evaluate(&ev, &input), "ds.devops.health-checks", "web");
+    assert_eq!(status, Met);
+    assert!(
+        why.contains("judged from the live cluster") && !why.contains("cluster cluster"),
+        "{why}"
+    );
     let mut input = base_input();
     forbid(&mut input, "services");
     let results = evaluate(&ev, &input);
@@ -2049,4 +2065,81 @@ fn source_code_verdicts_give_their_reasons() {
         "web",
         &["web declares org.mule.runtime:mule-core (MuleSoft)"],
     );
+}
+
+fn attestation(criterion: &str, expires: Option<&str>) -> evident_engine::Attestation {
+    let date = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date");
+    evident_engine::Attestation {
+        criterion: criterion.into(),
+        service: Some("web".into()),
+        who: "Jane Doe".into(),
+        when: date("2026-10-01"),
+        why: "incidents are timed in our own tool".into(),
+        expires: expires.map(date),
+        evidence: "git:web@abc1234:.evident/attestations.yaml#L2-L6".into(),
+    }
+}
+
+#[test]
+fn a_direct_criterion_is_attested_only_while_its_source_is_not_configured() {
+    let ev = evaluator();
+    let input = base_input();
+    let set = evident_engine::AttestationSet {
+        items: vec![
+            attestation("ops.ttr-measured", Some("2027-03-31")),
+            attestation("ds.devops.health-checks", None),
+            attestation("acme.no.such-criterion", None),
+        ],
+    };
+    let out = evaluate_attested(&ev, &input, &set);
+    let rows: Vec<_> = out.results.rows.clone();
+    let r = rows
+        .iter()
+        .find(|r| r.criterion == "ops.ttr-measured" && r.service == "web")
+        .expect("row");
+    assert_eq!(r.status, Attested);
+    assert_eq!(r.reason.as_deref(), Some("attestation_no_source"));
+    assert!(
+        r.summary.starts_with(
+            "attested by Jane Doe on 2026-10-01, until 2027-03-31: incidents are timed in our own tool; no source: needs"
+        ),
+        "{}",
+        r.summary
+    );
+    assert_eq!(
+        r.evidence,
+        ["git:web@abc1234:.evident/attestations.yaml#L2-L6"]
+    );
+    // The git source is configured: the evidence verdict wins and the attestation is
+    // reported as ignored, as is the one for a criterion no model has.
+    let (status, _) = status_of(&rows, "ds.devops.health-checks", "web");
+    assert_eq!(status, Met);
+    assert_eq!(
+        out.attestation_warnings.len(),
+        2,
+        "{:?}",
+        out.attestation_warnings
+    );
+    assert!(
+        out.attestation_warnings[0].contains("(attestation for ds.devops.health-checks): its source (git or kubernetes) is configured, so the evidence decides; the attestation is ignored"),
+        "{:?}",
+        out.attestation_warnings
+    );
+    assert!(
+        out.attestation_warnings[1].starts_with("git:web@abc1234:.evident/attestations.yaml#L2-L6 (attestation for acme.no.such-criterion): no model of this scan has this criterion"),
+        "{:?}",
+        out.attestation_warnings
+    );
+    // An expired attestation leaves the unknown, and says so.
+    let expired = evident_engine::AttestationSet {
+        items: vec![attestation("ops.ttr-measured", Some("2026-01-31"))],
+    };
+    let out = evaluate_attested(&ev, &input, &expired);
+    let (status, why) = status_of(&out.results.rows, "ops.ttr-measured", "web");
+    assert_eq!(status, Unknown);
+    assert!(
+        why.contains("the attestation by Jane Doe expired on 2026-01-31"),
+        "{why}"
+    );
+    assert!(why.contains("reason: Some(\"not_configured\")"), "{why}");
 }

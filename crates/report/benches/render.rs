@@ -181,6 +181,7 @@ fn estate() -> ScanResult {
         unreadable: vec![],
         unresolved: vec![],
         dora: Default::default(),
+        warnings: vec![],
     }
 }
 

@@ -37,6 +37,11 @@ struct Page<'a> {
     scan: ScanView<'a>,
     sources: Vec<SourceView<'a>>,
     unreadable: &'a [evident_core::Unreadable],
+    warnings: &'a [String],
+    /// The levels chart (inline SVG built from escaped text), shown first.
+    levels_chart: Option<String>,
+    /// The periods the evidence covers, per source that reads over time.
+    windows: Vec<WindowView<'a>>,
     counts: Vec<Count>,
     models: Vec<ModelView<'a>>,
     services: Vec<ServiceView<'a>>,
@@ -47,6 +52,16 @@ struct Page<'a> {
     manual: Vec<ManualView<'a>>,
     evidence: Vec<EvidenceView<'a>>,
     many: bool,
+}
+
+/// The period one source's evidence covers.
+#[derive(Serialize)]
+struct WindowView<'a> {
+    probe: &'a str,
+    source: &'a str,
+    from: &'a str,
+    to: &'a str,
+    what: &'a str,
 }
 
 #[derive(Serialize)]
@@ -313,7 +328,7 @@ pub fn render_html(result: &ScanResult) -> Result<String, RenderError> {
 }
 
 /// Escapes text for HTML element content and double-quoted attribute values.
-fn escape_html(text: &str) -> String {
+pub(crate) fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         match c {
@@ -683,6 +698,21 @@ fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {
             })
             .collect(),
         unreadable: &result.unreadable,
+        warnings: &result.warnings,
+        levels_chart: crate::chart::levels_svg(result),
+        windows: result
+            .sources
+            .iter()
+            .filter_map(|s| {
+                s.window.as_ref().map(|w| WindowView {
+                    probe: &s.probe,
+                    source: &s.source,
+                    from: &w.from,
+                    to: &w.to,
+                    what: &w.what,
+                })
+            })
+            .collect(),
         counts: counts_of(status_counts(&result.results)),
         models,
         services,

@@ -4,6 +4,7 @@
 //! Renderers take a saved [`ScanResult`] and nothing else, so any format can be produced
 //! later from a stored result without touching the scanned systems again.
 
+mod chart;
 mod csv_out;
 mod explain;
 mod html;

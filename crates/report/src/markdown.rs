@@ -158,6 +158,17 @@ pub fn render_markdown(result: &ScanResult) -> String {
             result.unreadable.len()
         );
     }
+    if !result.warnings.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Warning: {} input(s) not used**\n",
+            result.warnings.len()
+        );
+        for w in &result.warnings {
+            let _ = writeln!(out, "- {}", md_text(w));
+        }
+        out.push('\n');
+    }
     if result.services.is_empty() {
         let _ = writeln!(out, "No service was found in the scanned targets.");
         return out;

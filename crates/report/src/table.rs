@@ -173,6 +173,12 @@ pub fn render_table(result: &ScanResult, options: TableOptions) -> String {
             );
         }
     }
+    if !result.warnings.is_empty() {
+        let _ = writeln!(out, "warning: {} input(s) not used:", result.warnings.len());
+        for w in &result.warnings {
+            let _ = writeln!(out, "{}", wrap("  ", w, options.width));
+        }
+    }
     if result.services.is_empty() {
         let _ = writeln!(out, "\nNo service was found in the scanned targets.");
         return out;

@@ -627,3 +627,99 @@ fn html_cells_never_wrap_letter_by_letter() {
     assert!(!html.contains("overflow-wrap:anywhere; } th"), "td rule");
     assert!(html.contains("vertical-align:top; overflow-wrap:break-word; }"));
 }
+
+#[test]
+fn unused_attestations_are_warned_in_every_format() {
+    let mut result = fixture();
+    result.warnings = vec![
+        "git:shop@abc1234:.evident/attestations.yaml#L2-L6 (attestation for acme.no.such): no model of this scan has this criterion; the attestation is ignored".into(),
+        "git:shop@abc1234:.evident/attestations.yaml#L8-L12 (attestation for ds.devops.health-checks): its source (git or kubernetes) is configured, so the evidence decides; the attestation is ignored".into(),
+    ];
+    let doc = serde_json::to_value(&result).expect("json");
+    let errors = schema_errors(&root().join("schemas/scan-result.v2.json"), &doc);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let back: ScanResult =
+        serde_json::from_str(&render_json(&result).expect("json")).expect("parse");
+    assert_eq!(back.warnings, result.warnings, "JSON carries the warnings");
+
+    let table = render(&result, Format::Table, TableOptions::default()).expect("table");
+    let section: Vec<&str> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("warning:"))
+        .take_while(|l| l.starts_with("warning:") || l.starts_with("  "))
+        .collect();
+    insta::assert_snapshot!("table_warnings", section.join("\n"));
+
+    let md = render_markdown(&result);
+    let section = md
+        .split("**Warning:")
+        .nth(1)
+        .and_then(|rest| {
+            rest.split("\n\n")
+                .take(2)
+                .collect::<Vec<_>>()
+                .join("\n\n")
+                .into()
+        })
+        .map(|s: String| format!("**Warning:{s}"))
+        .expect("a warning section");
+    insta::assert_snapshot!("markdown_warnings", section);
+
+    let html = render_html(&result).expect("html");
+    let section = html
+        .split("<h3 class=\"warn\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .expect("a warning section");
+    insta::assert_snapshot!("html_warnings", section);
+}
+
+#[test]
+fn html_shows_the_window_the_evidence_covers_and_a_levels_chart() {
+    let mut result = fixture();
+    let source = result
+        .sources
+        .iter_mut()
+        .find(|s| s.status == evident_core::SourceStatus::Ok)
+        .expect("an ok source");
+    source.window = Some(evident_core::TimeWindow {
+        from: "2026-05-27T00:00:00Z".into(),
+        to: "2026-11-23T00:00:00Z".into(),
+        what: "commits and merges on main, 180 days".into(),
+    });
+    let html = render_html(&result).expect("html");
+    let cover = html
+        .split("<dt>Time window of the evidence</dt>")
+        .nth(1)
+        .and_then(|rest| rest.split("</dd>").next())
+        .expect("a time window");
+    assert!(
+        cover.contains(
+            "2026-05-27T00:00:00Z to 2026-11-23T00:00:00Z: commits and merges on main, 180 days"
+        ),
+        "{cover}"
+    );
+    let svg = html
+        .split("<svg ")
+        .nth(1)
+        .and_then(|rest| rest.split("</svg>").next())
+        .expect("an inline SVG chart");
+    insta::assert_snapshot!("html_levels_chart", svg);
+    assert!(!html.contains("<script"), "no script");
+
+    // An evidence cell of more than three records is collapsed, saying how many.
+    let ids: Vec<String> = result.evidence.keys().take(5).cloned().collect();
+    assert_eq!(ids.len(), 5, "the fixture has five evidence records");
+    let row = result
+        .results
+        .rows
+        .iter_mut()
+        .find(|r| r.scoped.is_none() && r.status == evident_core::Status::Met)
+        .expect("a met row");
+    row.evidence = ids;
+    let html = render_html(&result).expect("html");
+    assert!(
+        html.contains("<details class=\"ev\"><summary>5 records</summary>"),
+        "collapsed evidence cell"
+    );
+}

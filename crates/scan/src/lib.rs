@@ -148,6 +148,8 @@ pub fn load_catalog(policies: &[PathBuf], models: &[String]) -> Result<Catalog, 
         catalog.load_policy_dir(dir)?;
         // A rule no criterion maps to would never run: an error, not a silent skip.
         catalog.judges_a_criterion(&dir.display().to_string())?;
+        // So would a status outside the vocabulary, shown only as unknown.
+        catalog.statuses_in_vocabulary(&dir.display().to_string())?;
     }
     if !models.is_empty() {
         catalog.retain_models(models)?;
@@ -437,6 +439,14 @@ async fn judge(
     for e in &judged.rule_errors {
         tracing::error!("{e}");
     }
+    // A rule that answered outside the status vocabulary is a mistake in the policy,
+    // not a verdict: the scan stops naming the file and line (exit 2).
+    if let Some((path, message)) = judged.policy_errors.into_iter().next() {
+        return Err(ScanError::Engine(evident_engine::EngineError::Policy {
+            path,
+            message,
+        }));
+    }
     let mut results = judged.results;
     let failed = coverage::failed_repositories(&collected.sources, &collected.facts);
     coverage::apply(evaluator.catalog(), &resolution, &failed, &mut results);
@@ -475,6 +485,7 @@ async fn judge(
         unreadable,
         unresolved: resolution.unresolved,
         dora,
+        warnings: judged.attestation_warnings,
     };
     // The last pass: a name a server chose (a metric, a rule, a dashboard title, an
     // object) may carry a credential it was sent, and reach ids, locators, summaries

@@ -156,7 +156,7 @@ impl<'c> EvidenceBook<'c> {
     pub(crate) fn cite(&mut self, file: &SourceFile, start: u32, end: u32) -> String {
         let last = file.line_count().max(1);
         let start = start.clamp(1, last);
-        let end = end.clamp(start, last);
+        let end = meaningful_end(file, start, end.clamp(start, last), last);
         let location = EvidenceLocation {
             path: file.path.clone(),
             start_line: start,
@@ -198,6 +198,34 @@ impl<'c> EvidenceBook<'c> {
     }
 }
 
+/// Lines a citation may grow by when it holds only punctuation (a lone `{`, `- `, `]`).
+const MAX_EXTEND_LINES: u32 = 5;
+
+/// The end of a citation that shows something: when lines `start..=end` carry no letter
+/// or digit (a lone `{` opening a JSON object tells a reader nothing), the citation is
+/// extended to the next line with content, by at most [`MAX_EXTEND_LINES`]; the
+/// location and the excerpt then cover the same lines.
+fn meaningful_end(file: &SourceFile, start: u32, end: u32, last: u32) -> u32 {
+    let has_content = |l: &str| l.chars().any(char::is_alphanumeric);
+    let bound = end.saturating_add(MAX_EXTEND_LINES).min(last);
+    // Only the cited lines and the few after them are looked at.
+    let window: Vec<&str> = file
+        .text
+        .lines()
+        .skip(start as usize - 1)
+        .take((bound - start + 1) as usize)
+        .collect();
+    let cited = (end - start + 1) as usize;
+    if window.iter().take(cited).any(|l| has_content(l)) {
+        return end;
+    }
+    window
+        .iter()
+        .skip(cited)
+        .position(|l| has_content(l))
+        .map_or(end, |i| end + 1 + i as u32)
+}
+
 fn excerpt_of(lines: &[String]) -> String {
     let mut out = String::new();
     for (i, line) in lines.iter().enumerate() {
@@ -217,6 +245,24 @@ mod tests {
 
     fn ctx() -> ScanContext {
         ScanContext::new(vec![], "2026-01-01T00:00:00Z".into())
+    }
+
+    #[test]
+    fn a_citation_of_only_punctuation_extends_to_the_next_line_with_content() {
+        let ctx = ctx();
+        let mut book = EvidenceBook::new(&ctx, "shop", "/r/shop", Some("0123456789abcdef"));
+        let file = SourceFile::new(
+            "package.json".into(),
+            "{\n\n  \"name\": \"shop\",\n  \"private\": true\n}\n".into(),
+        );
+        let id = book.cite(&file, 1, 1);
+        assert_eq!(id, "git:shop@0123456:package.json#L1-L3");
+        // A lone bracket with nothing after it within the bound stays as cited.
+        let braces = SourceFile::new("b.json".into(), "[\n]\n".into());
+        assert_eq!(book.cite(&braces, 2, 2), "git:shop@0123456:b.json#L2");
+        let records = book.into_records();
+        let rec = records.iter().find(|r| r.id == id).unwrap();
+        assert_eq!(rec.excerpt, "{\n\n  \"name\": \"shop\",\n");
     }
 
     #[test]

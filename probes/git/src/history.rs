@@ -313,12 +313,23 @@ fn scan_history_live(
     };
     match read_history(&repo, key, &source, &branch, tip, now, ctx, limits) {
         Ok((facts, evidence)) => HistoryScan {
-            report: SourceReport::new(
-                HISTORY_PROBE_NAME.to_owned(),
-                source.clone(),
-                SourceStatus::Ok,
-                facts.truncated.clone(),
-            ),
+            report: SourceReport {
+                window: Some(evident_core::TimeWindow {
+                    from: (now - ChronoDuration::days(i64::from(limits.window_days)))
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    to: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    what: format!(
+                        "commits and merges on {branch}, {} days",
+                        limits.window_days
+                    ),
+                }),
+                ..SourceReport::new(
+                    HISTORY_PROBE_NAME.to_owned(),
+                    source.clone(),
+                    SourceStatus::Ok,
+                    facts.truncated.clone(),
+                )
+            },
             facts: Some(facts),
             evidence,
         },

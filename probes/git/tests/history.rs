@@ -126,6 +126,15 @@ fn figures_match_the_history_as_built() {
     let h = only_repo(&out);
     assert_eq!(h["default_branch"], "main");
     assert_eq!(h["since"], "2026-05-27T00:00:00Z");
+    // The report says which period the history covers, for the HTML cover.
+    let window = out.sources[0].window.as_ref().expect("a window");
+    assert_eq!(
+        (window.from.as_str(), window.what.as_str()),
+        (
+            "2026-05-27T00:00:00Z",
+            "commits and merges on main, 180 days"
+        )
+    );
     assert_eq!(h["complete"], true);
     // B, C, two feature commits, the merge, E.
     assert_eq!(h["commits"], 6);

@@ -240,7 +240,18 @@ impl OpsgenieProbe {
         ctx.progress.end(parts::PROGRESS);
         let mut b = build::Build::new(ctx, shown, facts);
         parts::apply(&mut b, raw, &plan);
-        b.finish()
+        let mut out = b.finish();
+        // The alerts and incidents read cover this period; the report says so.
+        for report in &mut out.sources {
+            if report.status == SourceStatus::Ok {
+                report.window = Some(evident_core::TimeWindow {
+                    from: parts::rfc3339(since),
+                    to: parts::rfc3339(now),
+                    what: "alerts and incidents".into(),
+                });
+            }
+        }
+        out
     }
 }
 

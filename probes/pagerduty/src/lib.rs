@@ -354,6 +354,13 @@ fn finish(r: &Reader, c: Collected) -> ProbeOutput {
     );
     report.incomplete = incomplete;
     report.parts = parts;
+    if report.status == SourceStatus::Ok {
+        report.window = Some(evident_core::TimeWindow {
+            from: read::ts(r.since),
+            to: read::ts(r.now),
+            what: "incidents and change events".into(),
+        });
+    }
     let mut value = facts.to_value();
     r.redactor.redact_json(&mut value);
     let mut evidence = evidence;

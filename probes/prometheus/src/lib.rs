@@ -877,6 +877,17 @@ fn read_availability(
     vec![]
 }
 
+/// The period `up` history is read over: `window` before the scan's observation time.
+fn evidence_window(window: Duration, observed_at: &str) -> Option<evident_core::TimeWindow> {
+    let to = chrono::DateTime::parse_from_rfc3339(observed_at).ok()?;
+    let from = to - chrono::Duration::seconds(i64::try_from(window.as_secs()).ok()?);
+    Some(evident_core::TimeWindow {
+        from: from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        to: to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        what: format!("target availability (`up`) over {}", secs(window)),
+    })
+}
+
 /// Joins every server's read into `facts.prometheus` (shape in docs/facts.md).
 fn assemble(servers: Vec<ServerRead>, config: &PrometheusConfig, ctx: &ScanContext) -> ProbeOutput {
     let mut joined = Assembly::default();
@@ -884,6 +895,14 @@ fn assemble(servers: Vec<ServerRead>, config: &PrometheusConfig, ctx: &ScanConte
         joined.add_server(s, ctx);
     }
     joined.fill_services();
+    // The availability history covers the window before the scan: say so on each
+    // server that answered, so the report shows the period the evidence covers.
+    let window = evidence_window(config.window, &ctx.observed_at);
+    for report in joined.sources.iter_mut() {
+        if report.status == evident_core::SourceStatus::Ok {
+            report.window = window.clone();
+        }
+    }
     let facts = json!({
         "servers": joined.server_facts,
         "window": secs(config.window),

@@ -278,7 +278,15 @@ uses_live(svc) if {
 }
 
 # The clusters a service's live workloads were read from, for summaries.
-clusters_of(svc) := concat(", ", sort({c | some w in live_workloads(svc); c := object.get(w, "cluster", "cluster")}))
+clusters_of(svc) := concat(", ", sort({c | some w in live_workloads(svc); c := object.get(w, "cluster", ""); c != ""}))
+
+# The cluster names worth printing after "cluster": none when the workloads carry no
+# name or the cluster is itself called "cluster" (a dump named cluster.json), which
+# would read "judged from cluster cluster".
+cluster_label(svc) := names if {
+	names := clusters_of(svc)
+	not names in {"", "cluster"}
+}
 
 # Resource types a cluster refused or did not answer for (403, timeout, 5xx after retries).
 # A cluster that could not be read at all is listed with resource "*".
@@ -369,7 +377,15 @@ judged_from := "repository manifests" if not ok("kubernetes")
 
 # Where `judged_workloads(svc)` came from, for summaries: "judged from cluster prod" or
 # "judged from manifests" (noting when a cluster was read but does not run the service).
-judged_from_of(svc) := sprintf("judged from cluster %s", [clusters_of(svc)]) if uses_live(svc)
+judged_from_of(svc) := sprintf("judged from cluster %s", [names]) if {
+	uses_live(svc)
+	names := cluster_label(svc)
+}
+
+judged_from_of(svc) := "judged from the live cluster" if {
+	uses_live(svc)
+	not cluster_label(svc)
+}
 
 judged_from_of(svc) := "judged from manifests; not found in the cluster read" if {
 	ok("kubernetes")
