@@ -276,7 +276,10 @@ fn a_whole_estate_scanned_twice_diffed_sharded_and_served() {
 /// The estate's snapshot (git, history, source_code, a cluster dump, a real Prometheus,
 /// PagerDuty) replays to the recorded result, verdict for verdict and field for field.
 fn replay_after_every_source_is_gone(d: &Path, recorded: &Value) {
-    let out = run_in(d, &["replay", "snap", "--format", "json", "-o", "replayed.json"]);
+    let out = run_in(
+        d,
+        &["replay", "snap", "--format", "json", "-o", "replayed.json"],
+    );
     ok(&out, "replay");
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("identical to the recorded scan"), "{said}");

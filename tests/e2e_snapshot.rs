@@ -281,6 +281,78 @@ fn a_policy_given_at_replay_names_the_verdicts_that_differ() {
     assert_eq!(same.status.code(), Some(0), "{}", text(&same));
 }
 
+/// The rules travel with the snapshot: a replay judges with the policy files as they were
+/// read, although the directory now holds a stricter rule (and then none at all); only
+/// `--policy` makes it read the directory again.
+#[test]
+fn a_replay_judges_with_the_recorded_policy_files_not_todays() {
+    let repo = web();
+    let work = tempfile::tempdir().expect("tempdir");
+    let snap = work.path().join("snap");
+    let stricter = stricter_policy(work.path());
+    let rules = work.path().join("rules");
+    std::fs::create_dir_all(&rules).expect("mkdir");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/policies/example");
+    for file in ["model.yaml", "owned-images.rego"] {
+        std::fs::copy(example.join(file), rules.join(file)).expect("copy policy");
+    }
+    let recorded = work.path().join("scan.json");
+    record(
+        &repo.path(),
+        &snap,
+        &recorded,
+        &["--policy", s(&rules), "--model", "acme-platform"],
+    );
+    let kept = walk_text(&snap);
+    assert!(
+        kept.contains("registry.acme.example"),
+        "the rule's text is in the snapshot"
+    );
+
+    // The directory now holds the stricter rule.
+    std::fs::copy(
+        stricter.join("owned-images.rego"),
+        rules.join("owned-images.rego"),
+    )
+    .expect("overwrite rule");
+    let same = evident(&["replay", s(&snap)]);
+    assert_eq!(same.status.code(), Some(0), "{}", text(&same));
+    assert!(
+        String::from_utf8_lossy(&same.stderr).contains("identical to the recorded scan"),
+        "{}",
+        text(&same)
+    );
+    let rejudged = evident(&["replay", s(&snap), "--policy", s(&rules)]);
+    assert_eq!(rejudged.status.code(), Some(1), "{}", text(&rejudged));
+    assert!(
+        String::from_utf8_lossy(&rejudged.stderr)
+            .contains("web acme.platform.owned-images (acme-platform): met -> not_met"),
+        "{}",
+        text(&rejudged)
+    );
+
+    // And gone altogether.
+    std::fs::remove_dir_all(&rules).expect("remove rules");
+    let gone = evident(&["replay", s(&snap)]);
+    assert_eq!(gone.status.code(), Some(0), "{}", text(&gone));
+}
+
+/// Every file under `dir`, as text, concatenated.
+fn walk_text(dir: &Path) -> String {
+    let mut out = String::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.push_str(&walk_text(&path));
+        } else {
+            out.push_str(&String::from_utf8_lossy(
+                &std::fs::read(&path).expect("read"),
+            ));
+        }
+    }
+    out
+}
+
 /// Replaces `from` by `to` in every file of a gzip tar, keeping the rest.
 fn tamper_bundle(bundle: &[u8], only_under: &str, from: &str, to: &str) -> (Vec<u8>, usize) {
     use std::io::Read as _;

@@ -379,6 +379,7 @@ pub fn scan_plan(args: &ScanArgs) -> anyhow::Result<ScanPlan> {
             on_call_share: args.on_call_share,
             ..Default::default()
         },
+        policies_from_snapshot: false,
     };
     plan.dump_input = args.dump_input.clone();
     if let Some(path) = &args.sources.config {

@@ -123,7 +123,11 @@ fn compare_results(recorded: &[u8], result: &mut ScanResult) -> anyhow::Result<C
             std::mem::replace(&mut result.scan.finished_at, head.scan.finished_at),
         );
         let same = json_bytes(result)? == recorded;
-        (result.scan.id, result.scan.started_at, result.scan.finished_at) = own;
+        (
+            result.scan.id,
+            result.scan.started_at,
+            result.scan.finished_at,
+        ) = own;
         if same {
             return Ok(Comparison {
                 identical: true,

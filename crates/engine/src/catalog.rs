@@ -276,44 +276,27 @@ impl Catalog {
     /// a model with the same id) and every `*.rego` a rule; a rule whose package equals a
     /// built-in one replaces it.
     pub fn load_policy_dir(&mut self, dir: &Path) -> Result<()> {
-        let io = |e| EngineError::Io {
-            path: dir.display().to_string(),
-            source: e,
-        };
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .map_err(io)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        entries.sort();
-        for path in entries {
-            let ext = path
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or_default();
-            let shown = path.display().to_string();
-            let read = |p: &Path| {
-                std::fs::read_to_string(p).map_err(|e| EngineError::Io {
-                    path: shown.clone(),
-                    source: e,
-                })
-            };
-            match ext {
-                "yaml" | "yml" => {
-                    let text = read(&path)?;
-                    self.add_model(&shown, &text)?;
+        let files = read_policy_dir(dir)?;
+        self.load_policy_files(&dir.display().to_string(), files)
+    }
+
+    /// Adds the files of a policy directory already read ([`read_policy_dir`]): what a
+    /// replay does with the files a snapshot kept, so a verdict is re-derived under the
+    /// rules it was judged with, not under whatever the directory holds today.
+    pub fn load_policy_files(&mut self, dir: &str, files: Vec<PolicyFile>) -> Result<()> {
+        for file in files {
+            if file.is_model() {
+                self.add_model(&file.path, &file.text)?;
+            } else {
+                let source = RuleSource::new(file.path, file.text);
+                if let Some(pkg) = &source.package {
+                    self.rules
+                        .retain(|r| r.package.as_deref() != Some(pkg.as_str()));
                 }
-                "rego" => {
-                    let source = RuleSource::new(shown.clone(), read(&path)?);
-                    if let Some(pkg) = &source.package {
-                        self.rules
-                            .retain(|r| r.package.as_deref() != Some(pkg.as_str()));
-                    }
-                    self.rules.push(source);
-                }
-                _ => {}
+                self.rules.push(source);
             }
         }
-        self.policy_dirs.push(dir.display().to_string());
+        self.policy_dirs.push(dir.to_owned());
         self.validate()
     }
 
@@ -442,6 +425,52 @@ impl Catalog {
         self.models.retain(|m| ids.contains(&m.id));
         Ok(())
     }
+}
+
+/// One model or rule file of a policy directory, as read: what a snapshot keeps of the
+/// rules a scan judged with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyFile {
+    /// The path as shown in errors and in the result (`DIR/name.rego`).
+    pub path: String,
+    /// The file's text.
+    pub text: String,
+}
+
+impl PolicyFile {
+    fn is_model(&self) -> bool {
+        self.path.ends_with(".yaml") || self.path.ends_with(".yml")
+    }
+}
+
+/// The model (`*.yaml`, `*.yml`) and rule (`*.rego`) files of a policy directory, in
+/// name order; other files are not policies and are left out.
+pub fn read_policy_dir(dir: &Path) -> Result<Vec<PolicyFile>> {
+    let io = |path: &Path, e| EngineError::Io {
+        path: path.display().to_string(),
+        source: e,
+    };
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "rego")
+            )
+        })
+        .collect();
+    entries.sort();
+    entries
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
+            Ok(PolicyFile {
+                path: path.display().to_string(),
+                text,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

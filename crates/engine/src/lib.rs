@@ -19,7 +19,10 @@ pub mod resolve;
 pub mod vocabulary;
 
 pub use attest::{ATTESTATION_PATH, Attestation, AttestationOrigin, AttestationSet};
-pub use catalog::{Catalog, Criterion, LevelDef, Model, ModelKind, Observability, Scope};
+pub use catalog::{
+    Catalog, Criterion, LevelDef, Model, ModelKind, Observability, PolicyFile, Scope,
+    read_policy_dir,
+};
 pub use evaluate::{Evaluation, Evaluator};
 pub use levels::infer_levels;
 pub use policy::PolicyEngine;

@@ -25,7 +25,7 @@ use chrono::{SecondsFormat, Utc};
 use evident_core::{
     Evidence, SCAN_RESULT_SCHEMA, ScanContext, ScanInfo, ScanResult, ToolInfo, UnresolvedItem,
 };
-use evident_engine::{Catalog, Evaluator, infer_levels};
+use evident_engine::{Catalog, Evaluator, PolicyFile, infer_levels};
 use evident_resolve::{Resolution, ResolvedService};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -139,18 +139,68 @@ fn committed(path: &Path) -> Result<(), ScanError> {
 pub fn load_catalog(policies: &[PathBuf], models: &[String]) -> Result<Catalog, ScanError> {
     let mut catalog = Catalog::builtin()?;
     for dir in policies {
-        if !dir.is_dir() {
-            return Err(ScanError::Config(format!(
-                "policy directory {} does not exist",
-                dir.display()
-            )));
-        }
-        catalog.load_policy_dir(dir)?;
-        // A rule no criterion maps to would never run: an error, not a silent skip.
-        catalog.judges_a_criterion(&dir.display().to_string())?;
-        // So would a status outside the vocabulary, shown only as unknown.
-        catalog.statuses_in_vocabulary(&dir.display().to_string())?;
+        let files = read_policies(dir)?;
+        add_policies(&mut catalog, dir, files)?;
     }
+    finish_catalog(catalog, models)
+}
+
+/// Where a snapshot keeps the policy files a scan judged with (`value:dir:<path>`), so
+/// a replay, and an auditor's `verify --replay`, re-derive every verdict under the rules
+/// it was judged with, whatever those directories hold today.
+pub const POLICY_SOURCE: &str = "policies";
+
+/// The catalog of a plan: as [`load_catalog`], and besides, each policy directory's files
+/// are recorded on the plan's tape, or, in a replay that was not given other policies,
+/// read from it (a snapshot without them is an error, never the files on disk instead).
+fn plan_catalog(plan: &ScanPlan) -> Result<Catalog, ScanError> {
+    let tape = &plan.snapshot;
+    let mut catalog = Catalog::builtin()?;
+    for dir in &plan.judging.policies {
+        let key = format!("value:dir:{}", dir.display());
+        let files = if plan.judging.policies_from_snapshot && tape.is_replaying() {
+            tape.replay_value::<Vec<PolicyFile>>(POLICY_SOURCE, &key)
+                .map_err(|e| {
+                    ScanError::Snapshot(format!(
+                        "{e}; give `--policy {}` to judge with the files on disk",
+                        dir.display()
+                    ))
+                })?
+        } else {
+            let files = read_policies(dir)?;
+            tape.record_value(POLICY_SOURCE, &key, &files);
+            files
+        };
+        add_policies(&mut catalog, dir, files)?;
+    }
+    finish_catalog(catalog, &plan.judging.models)
+}
+
+fn read_policies(dir: &Path) -> Result<Vec<PolicyFile>, ScanError> {
+    if !dir.is_dir() {
+        return Err(ScanError::Config(format!(
+            "policy directory {} does not exist",
+            dir.display()
+        )));
+    }
+    Ok(evident_engine::read_policy_dir(dir)?)
+}
+
+fn add_policies(
+    catalog: &mut Catalog,
+    dir: &Path,
+    files: Vec<PolicyFile>,
+) -> Result<(), ScanError> {
+    let shown = dir.display().to_string();
+    catalog.load_policy_files(&shown, files)?;
+    // A rule no criterion maps to would never run: an error, not a silent skip.
+    catalog.judges_a_criterion(&shown)?;
+    // So would a status outside the vocabulary, shown only as unknown.
+    catalog.statuses_in_vocabulary(&shown)?;
+    Ok(())
+}
+
+fn finish_catalog(mut catalog: Catalog, models: &[String]) -> Result<Catalog, ScanError> {
     if !models.is_empty() {
         catalog.retain_models(models)?;
     }
@@ -326,7 +376,7 @@ pub async fn list_services(plan: &ScanPlan) -> Result<ServiceListing, ScanError>
 /// not compile stops the scan before it touches a system).
 fn compile(plan: &ScanPlan) -> Result<(Arc<Evaluator>, Vec<String>), ScanError> {
     let clock = std::time::Instant::now();
-    let catalog = load_catalog(&plan.judging.policies, &plan.judging.models)?;
+    let catalog = plan_catalog(plan)?;
     let policy_dirs = catalog.policy_dirs.clone();
     let evaluator = Arc::new(Evaluator::new(catalog)?);
     tracing::info!(

@@ -46,6 +46,10 @@ pub struct Judging {
     pub strict: bool,
     /// Values rules read from `input.config`.
     pub rules: RuleConfig,
+    /// Read the policy files from the replayed snapshot, not from `policies` on disk: set
+    /// by a replay that was not given other policies.
+    #[serde(skip)]
+    pub policies_from_snapshot: bool,
 }
 
 /// One scan, fully decided: targets per probe, credentials already resolved by the

@@ -65,8 +65,9 @@ pub fn open(dir: &Path, run: Option<&str>, overrides: &Overrides) -> Result<Reco
     plan.snapshot = tape;
     plan.dump_input = None;
     plan.shard = None;
-    if let Some(p) = &overrides.policies {
-        plan.judging.policies = p.clone();
+    match &overrides.policies {
+        Some(p) => plan.judging.policies = p.clone(),
+        None => plan.judging.policies_from_snapshot = true,
     }
     if let Some(m) = &overrides.models {
         plan.judging.models = m.clone();

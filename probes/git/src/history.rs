@@ -186,6 +186,9 @@ struct RecordedHistory {
     evidence: Vec<Evidence>,
     status: SourceStatus,
     detail: Option<String>,
+    /// The period the walk covered, as the source report shows it.
+    #[serde(default)]
+    window: Option<evident_core::TimeWindow>,
 }
 
 /// What stands for the repository's local path in a recorded message.
@@ -207,7 +210,7 @@ pub(crate) fn scan_history(
     let source = path.display().to_string();
     let source_key = crate::repo::source_key(key);
     if tape.is_replaying() {
-        let (facts, evidence, status, detail) =
+        let (facts, evidence, status, detail, window) =
             match tape.replay_value::<RecordedHistory>(&source_key, HISTORY_REQUEST) {
                 Ok(mut r) => {
                     // The snapshot keeps no local path: the repository's is the plan's.
@@ -218,14 +221,17 @@ pub(crate) fn scan_history(
                         e.source.clone_from(&source);
                     }
                     let detail = r.detail.map(|d| d.replace(ROOT_MARK, &source));
-                    (r.facts, r.evidence, r.status, detail)
+                    (r.facts, r.evidence, r.status, detail, r.window)
                 }
-                Err(e) => (None, Vec::new(), SourceStatus::Error, Some(e.to_string())),
+                Err(e) => (None, Vec::new(), SourceStatus::Error, Some(e.to_string()), None),
             };
         return HistoryScan {
             facts,
             evidence,
-            report: SourceReport::new(HISTORY_PROBE_NAME.to_owned(), source, status, detail),
+            report: SourceReport {
+                window,
+                ..SourceReport::new(HISTORY_PROBE_NAME.to_owned(), source, status, detail)
+            },
         };
     }
     let scan = scan_history_live(path, key, ctx, limits);
@@ -239,6 +245,7 @@ pub(crate) fn scan_history(
                 .detail
                 .as_ref()
                 .map(|d| d.replace(&source, ROOT_MARK)),
+            window: scan.report.window.clone(),
         };
         // The local path is machine-specific (a temporary directory for clones): kept
         // out of the snapshot, and put back from the plan on replay.
