@@ -223,7 +223,13 @@ pub(crate) fn scan_history(
                     let detail = r.detail.map(|d| d.replace(ROOT_MARK, &source));
                     (r.facts, r.evidence, r.status, detail, r.window)
                 }
-                Err(e) => (None, Vec::new(), SourceStatus::Error, Some(e.to_string()), None),
+                Err(e) => (
+                    None,
+                    Vec::new(),
+                    SourceStatus::Error,
+                    Some(e.to_string()),
+                    None,
+                ),
             };
         return HistoryScan {
             facts,
