@@ -48,14 +48,24 @@ fn unknown_reason(r: &CriterionResult) -> String {
     }
 }
 
-fn share(level: Option<u8>, name: String, results: &[&CriterionResult]) -> LevelShare {
+/// Under `--strict`, an attestation standing in for an unconfigured source counts as
+/// what it gates as (unknown), so the share agrees with the level beside it.
+fn share(
+    level: Option<u8>,
+    name: String,
+    results: &[&CriterionResult],
+    strict: bool,
+) -> LevelShare {
     let counted: Vec<_> = results
         .iter()
         .filter(|r| r.status != Status::NotApplicable)
         .collect();
     let met = counted
         .iter()
-        .filter(|r| matches!(r.status, Status::Met | Status::Attested))
+        .filter(|r| {
+            matches!(gate(r, strict), Gate::Pass)
+                && matches!(r.status, Status::Met | Status::Attested)
+        })
         .count() as u32;
     let total = counted.len() as u32;
     let share = if total == 0 {
@@ -121,7 +131,7 @@ pub fn infer_levels(
                                     dimension_of.get(r.criterion.as_str()) == Some(&d.as_str())
                                 })
                                 .collect();
-                            share(None, d.clone(), &in_dim)
+                            share(None, d.clone(), &in_dim, strict)
                         })
                         .collect();
                     reports.push(LevelReport {
@@ -177,7 +187,7 @@ pub fn infer_levels(
                                 .copied()
                                 .filter(|r| level_of.get(r.criterion.as_str()) == Some(&Some(l)))
                                 .collect();
-                            share(Some(l), model.level_name(l), &at)
+                            share(Some(l), model.level_name(l), &at, strict)
                         })
                         .collect();
                     let next_undetermined = next.is_some()
@@ -390,6 +400,21 @@ mod tests {
         assert_eq!(
             strict.blocked_by.unknown[0].reason,
             "pagerduty or opsgenie not configured (attested; --strict takes evidence only)"
+        );
+        let l3 = |r: &LevelReport| {
+            let s = r
+                .shares
+                .iter()
+                .find(|s| s.level == Some(3))
+                .expect("level 3 share");
+            (s.met, s.total)
+        };
+        let (lenient_met, total) = l3(&lenient);
+        assert_eq!(lenient_met, total, "the attestation counts by default");
+        assert_eq!(
+            l3(&strict),
+            (total - 1, total),
+            "and not under --strict, as its gate says"
         );
     }
 
