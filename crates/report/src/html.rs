@@ -42,6 +42,10 @@ struct Page<'a> {
     levels_chart: Option<String>,
     /// The periods the evidence covers, per source that reads over time.
     windows: Vec<WindowView<'a>>,
+    /// When the files and objects were read: the evidence's observation time, which a
+    /// replay keeps from the recorded scan (its own start and end are not when anything
+    /// was read).
+    observed_at: &'a str,
     counts: Vec<Count>,
     models: Vec<ModelView<'a>>,
     services: Vec<ServiceView<'a>>,
@@ -700,6 +704,11 @@ fn build_page<'r>(result: &'r ScanResult) -> Page<'r> {
         unreadable: &result.unreadable,
         warnings: &result.warnings,
         levels_chart: crate::chart::levels_svg(result),
+        observed_at: result
+            .evidence
+            .values()
+            .next()
+            .map_or(result.scan.started_at.as_str(), |e| e.observed_at.as_str()),
         windows: result
             .sources
             .iter()
