@@ -114,7 +114,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<u8> {
                 return Ok(EXIT_USAGE);
             }
         };
-        let store: Arc<dyn ScanStore> = Arc::new(store);
+        let store: Arc<dyn ScanStore> = Arc::new(evident_serve::RetainedStore {
+            store,
+            retention: evident_store::Retention {
+                keep_last: stored.keep_last,
+                max_age_days: stored.keep_days,
+            },
+        });
         print_stderr(&format!(
             "evident serve: listening on http://{} (schedule {}, store {})",
             options.listen,

@@ -21,7 +21,7 @@ mod tests;
 pub use auth::{AuthPolicy, is_loopback_listen};
 pub use metrics::render_metrics;
 pub use schedule::{ScanStats, Schedule};
-pub use store::{ScanRecord, ScanStore};
+pub use store::{RetainedStore, ScanRecord, ScanStore};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
