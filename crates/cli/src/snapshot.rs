@@ -53,7 +53,15 @@ impl Recording {
             schema: evident_snapshot::RUN_SCHEMA.into(),
             run: result.scan.id.clone(),
             tool_version: env!("CARGO_PKG_VERSION").into(),
-            observed_at: plan.observed_at.clone().unwrap_or_default(),
+            // Fixed on the plan before the scan; should a caller not have, the time the
+            // evidence carries (never an empty time, which no replay could place).
+            observed_at: plan.observed_at.clone().unwrap_or_else(|| {
+                result
+                    .evidence
+                    .values()
+                    .next()
+                    .map_or_else(|| result.scan.started_at.clone(), |e| e.observed_at.clone())
+            }),
             plan: serde_json::to_value(plan).context("writing the plan into the snapshot")?,
             scan_sha256: String::new(),
         };
