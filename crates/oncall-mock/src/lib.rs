@@ -12,6 +12,7 @@
 pub mod faults;
 pub mod opsgenie;
 pub mod pagerduty;
+pub mod replay;
 pub mod server;
 
 pub use faults::{Fault, Faults, RouteFault};

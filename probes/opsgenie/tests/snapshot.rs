@@ -6,9 +6,9 @@
 use evident_core::{Probe, ProbeOutput, Redactor, ScanContext, SourceStatus};
 use evident_http::Retry;
 use evident_oncall_mock::opsgenie::{KEY, OpsgenieApi, OpsgenieModel};
-use evident_oncall_mock::{Fault, Faults, MockServer, RouteFault};
+use evident_oncall_mock::{Fault, Faults, MockServer, RouteFault, replay};
 use evident_probe_opsgenie::{OpsgenieConfig, OpsgenieProbe};
-use evident_snapshot::{RunMeta, Tape};
+use evident_snapshot::Tape;
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
@@ -35,42 +35,16 @@ fn config(url: &str) -> OpsgenieConfig {
     c
 }
 
-/// The output as the scan writes it: one document, after the last redaction pass.
 fn written(out: &ProbeOutput) -> Value {
-    let mut v = serde_json::json!({
-        "facts": out.facts,
-        "evidence": serde_json::to_value(&out.evidence).unwrap_or_default(),
-        "sources": serde_json::to_value(&out.sources).unwrap_or_default(),
-    });
-    ctx().redactor.redact_json(&mut v);
-    v
+    replay::written(out, &ctx().redactor)
 }
 
 fn walk(dir: &Path) -> String {
-    let mut out = String::new();
-    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.push_str(&walk(&path));
-        } else {
-            out.push_str(&String::from_utf8_lossy(
-                &std::fs::read(&path).expect("read"),
-            ));
-        }
-    }
-    out
+    replay::snapshot_text(dir).expect("read the snapshot")
 }
 
 fn finish(tape: &Tape) {
-    let meta = RunMeta {
-        schema: String::new(),
-        run: "run-1".into(),
-        tool_version: "test".into(),
-        observed_at: NOW.into(),
-        plan: serde_json::json!({}),
-        scan_sha256: String::new(),
-    };
-    let errors = tape.finish(meta, b"{}").expect("finish");
+    let errors = replay::finish(tape, NOW).expect("finish");
     assert!(errors.is_empty(), "{errors:?}");
 }
 
